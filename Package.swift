@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Lua scripts embedded into the binary: one file per state transition.
+let luaScripts: [Resource] = [
+    "prelude", "submit", "claim", "heartbeat", "complete", "fail", "cancel",
+    "retry", "reap", "promote",
+].map { .embedInCode("Scripts/\($0).lua") }
+
+let package = Package(
+    name: "jobq",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Jobq", targets: ["Jobq"]),
+        .library(name: "JobqWorker", targets: ["JobqWorker"]),
+        .executable(name: "jobq", targets: ["JobqCLI"]),
+        .executable(name: "jobq-worker", targets: ["JobqWorkerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C: hiredis through pkg-config; a shim header for what Swift cannot import directly.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // Swift over hiredis: connection lanes, RESP values, pipelining, scripts. No task logic.
+        .target(name: "JobqRedis", dependencies: ["CHiredis"]),
+        // Task model, state table, keyspace, Lua scripts.
+        .target(
+            name: "JobqCore",
+            dependencies: ["JobqRedis"],
+            exclude: [],
+            resources: luaScripts
+        ),
+        // Producer API.
+        .target(name: "Jobq", dependencies: ["JobqCore", "JobqRedis"]),
+        // Worker runtime.
+        .target(
+            name: "JobqWorker",
+            dependencies: ["Jobq", "JobqCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "JobqCLI",
+            dependencies: ["Jobq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "JobqWorkerCLI",
+            dependencies: [
+                "JobqWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test support: a real redis-server per test run.
+        .target(name: "JobqTestSupport", dependencies: ["JobqRedis"]),
+        .executableTarget(
+            name: "JobqBenchmarks",
+            dependencies: ["JobqRedis", "JobqTestSupport"],
+            path: "Benchmarks/JobqBenchmarks"
+        ),
+        .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
+        .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
+        .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

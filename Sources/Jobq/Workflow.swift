@@ -1,0 +1,115 @@
+import Foundation
+import JobqCore
+
+/// A set of tasks with dependencies (a DAG), built in Swift and submitted atomically.
+///
+/// After asynciojobs' scheduler: tasks `require` others, `sequence` chains them, the graph is
+/// checked for cycles and unknown references before anything reaches Redis, and it can be
+/// exported as Graphviz DOT.
+///
+/// ```swift
+/// var flow = Workflow(id: "nightly")
+/// let fetch = try flow.add("fetch", handler: "http.get", payload: ["url": "https://example.com"])
+/// let parse = try flow.add("parse", handler: "html.parse", requires: [fetch])
+/// try flow.add("notify", handler: "mail.send", requires: [parse], policy: .always)
+/// let submitted = try await client.submit(flow)
+/// ```
+public struct Workflow: Sendable {
+    /// A reference to a task of this workflow, for `requires:`.
+    public struct TaskRef: Sendable, Hashable {
+        public let id: String
+    }
+
+    public let id: String
+    public private(set) var tasks: [TaskSpec] = []
+    private var index: [String: Int] = [:]
+
+    /// - Parameter id: the workflow id; generated when `nil`.
+    public init(id: String? = nil) {
+        self.id = id ?? "wf-" + TaskID.generate()
+    }
+
+    /// Adds a task. Its id must be unique within the workflow; prerequisites must already be added.
+    @discardableResult
+    public mutating func add(_ spec: TaskSpec) throws(JobqError) -> TaskRef {
+        guard let id = spec.id else {
+            throw JobqError(.invalidOption, "tasks of a workflow need an id, so that others can require them")
+        }
+        try Validation.check(name: id, as: .taskID)
+        guard index[id] == nil else {
+            throw JobqError(.duplicateID, "workflow \(self.id) already has a task \(id)", subject: id)
+        }
+        index[id] = tasks.count
+        tasks.append(spec)
+        return TaskRef(id: id)
+    }
+
+    /// Adds a task whose payload is `payload` encoded as JSON.
+    @discardableResult
+    public mutating func add(
+        _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
+        requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
+        maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = ""
+    ) throws(JobqError) -> TaskRef {
+        let spec = TaskSpec(
+            id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
+            prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
+            maxAttempts: maxAttempts, timeout: timeout, title: title
+        )
+        return try add(spec)
+    }
+
+    /// Makes `dependent` wait for `prerequisite` (asynciojobs' `requires`).
+    public mutating func require(_ dependent: TaskRef, after prerequisite: TaskRef, policy: DependencyPolicy = .success) throws(JobqError) {
+        guard let position = index[dependent.id] else {
+            throw JobqError(.notFound, "workflow \(id) has no task \(dependent.id)", subject: dependent.id)
+        }
+        guard !tasks[position].prerequisites.contains(where: { $0.id == prerequisite.id }) else { return }
+        tasks[position].prerequisites.append(Prerequisite(prerequisite.id, policy: policy))
+    }
+
+    /// Chains `refs` so that each runs after the one before it.
+    public mutating func sequence(_ refs: [TaskRef]) throws(JobqError) {
+        for (before, after) in zip(refs, refs.dropFirst()) {
+            try require(after, after: before)
+        }
+    }
+
+    /// The dependency graph among this workflow's tasks (edges to outside tasks are left out).
+    public var graph: DependencyGraph {
+        var graph = DependencyGraph()
+        for spec in tasks { graph.addNode(spec.id ?? "") }
+        for spec in tasks {
+            for prerequisite in spec.prerequisites where index[prerequisite.id] != nil {
+                graph.addEdge(prerequisite: prerequisite.id, dependent: spec.id ?? "")
+            }
+        }
+        return graph
+    }
+
+    /// Task ids in an order that respects every dependency. Throws `cycle`.
+    public func topologicalOrder() throws(JobqError) -> [String] {
+        do {
+            return try graph.topologicalOrder()
+        } catch let error as DependencyGraph.CycleError {
+            throw JobqError(.cycle, "the dependencies form a cycle: \(error.cycle.joined(separator: " -> "))", subject: error.cycle.first)
+        } catch {
+            throw JobqError(.internalError, "\(error)")
+        }
+    }
+
+    /// Graphviz DOT of the workflow; `label` may add state or progress to each node.
+    public func dot(label: (String) -> String = { $0 }) -> String {
+        graph.dot(name: id) { ["label": label($0)] }
+    }
+}
+
+/// Encodes `null` as a payload.
+public struct JSONNull: Codable, Sendable, Hashable {
+    public init() {}
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encodeNil()
+    }
+    public init(from decoder: any Decoder) throws {}
+}

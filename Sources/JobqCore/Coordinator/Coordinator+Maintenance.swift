@@ -1,0 +1,66 @@
+import JobqRedis
+
+/// The maintenance pass every worker runs: reap expired leases, promote due delayed tasks,
+/// trim the indexes of expired records. The scripts are idempotent, so two workers running them
+/// at once do no harm; ``tryMaintenanceLock(owner:for:)`` just keeps them from doing it twice.
+extension Coordinator {
+    /// Sends running tasks whose lease has expired down the fail path. Returns (id, new state).
+    public func reap(limit: Int = 500) async throws(JobqError) -> [(id: String, state: TaskState?)] {
+        let reply = try await run(Scripts.reap, [RedisArgument(limit)])
+        _ = try Self.code(of: reply, script: "reap")
+        var reaped: [(String, TaskState?)] = []
+        var index = 2
+        while index + 1 < reply.count {
+            reaped.append((reply[index].string ?? "", reply[index + 1].string.flatMap(TaskState.init(rawValue:))))
+            index += 2
+        }
+        return reaped
+    }
+
+    /// What a promote pass did.
+    public struct PromoteResult: Sendable, Hashable {
+        public let promoted: Int
+        public let trimmed: Int
+        /// When the next delayed task falls due (Redis time, ms), if any.
+        public let nextDue: Int64?
+    }
+
+    /// Makes due delayed tasks dispatchable and trims expired ids out of the indexes.
+    public func promote(limit: Int = 1000) async throws(JobqError) -> PromoteResult {
+        let reply = try await run(Scripts.promote, [RedisArgument(limit)])
+        _ = try Self.code(of: reply, script: "promote")
+        let next = reply.count > 3 ? Int64(reply[3].int ?? 0) : 0
+        return PromoteResult(
+            promoted: reply.count > 1 ? reply[1].int ?? 0 : 0,
+            trimmed: reply.count > 2 ? reply[2].int ?? 0 : 0,
+            nextDue: next > 0 ? next : nil
+        )
+    }
+
+    /// Takes the maintenance lock for `duration` if nobody holds it (SET NX PX).
+    public func tryMaintenanceLock(owner: String, for duration: Duration) async throws(JobqError) -> Bool {
+        do {
+            let reply = try await redis.send(RedisCommand("SET", [
+                RedisArgument(keys.maintenanceLock), RedisArgument(owner), "NX", "PX", RedisArgument(Int(duration.jobqMilliseconds)),
+            ]))
+            return !reply.isNull
+        } catch {
+            throw Self.translate(error, doing: "maintenance lock")
+        }
+    }
+
+    /// Blocks (on the client's blocking lane, never the cooperative pool) until work may be
+    /// waiting on one of `queues`, or `timeout` passes. Returns whether a wake-up arrived.
+    public func waitForWork(queues: [String], timeout: Duration) async throws(JobqError) -> Bool {
+        guard !queues.isEmpty else { return false }
+        let seconds = max(Double(timeout.jobqMilliseconds) / 1000, 0.01)
+        var arguments = queues.map { RedisArgument(keys.wake($0)) }
+        arguments.append(RedisArgument(seconds))
+        do {
+            let reply = try await redis.sendBlocking(RedisCommand("BLPOP", arguments), blockTimeout: timeout)
+            return !reply.isNull
+        } catch {
+            throw Self.translate(error, doing: "wait for work")
+        }
+    }
+}

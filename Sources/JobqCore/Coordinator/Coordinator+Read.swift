@@ -1,0 +1,99 @@
+import JobqRedis
+
+/// Reads: no state changes, so plain commands (pipelined) rather than scripts.
+extension Coordinator {
+    /// The task record, or `nil` when there is none (never existed, or retention expired).
+    public func task(_ id: String) async throws(JobqError) -> TaskInfo? {
+        try Validation.check(name: id, as: .taskID)
+        return try await tasks([id]).first ?? nil
+    }
+
+    /// Task records for `ids`, in order (`nil` for missing ones), in one round trip.
+    public func tasks(_ ids: [String]) async throws(JobqError) -> [TaskInfo?] {
+        guard !ids.isEmpty else { return [] }
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(ids.count * 2)
+        for id in ids {
+            commands.append(RedisCommand("HGETALL", [RedisArgument(keys.task(id))]))
+            commands.append(RedisCommand("HGETALL", [RedisArgument(keys.prerequisites(id))]))
+        }
+        let replies: [RedisValue]
+        do {
+            replies = try await redis.pipeline(commands)
+        } catch {
+            throw Self.translate(error, doing: "read tasks")
+        }
+        var infos: [TaskInfo?] = []
+        infos.reserveCapacity(ids.count)
+        for index in ids.indices {
+            let fields = Self.hash(replies[2 * index])
+            let prerequisites = Self.hash(replies[2 * index + 1])
+                .map { Prerequisite($0.key, policy: DependencyPolicy(rawValue: String(decoding: $0.value, as: UTF8.self)) ?? .success) }
+                .sorted { $0.id < $1.id }
+            infos.append(TaskInfo(fields: fields, prerequisites: prerequisites))
+        }
+        return infos
+    }
+
+    /// Ids by state, oldest first (the state indexes are sorted by the time of entering the state).
+    public func taskIDs(in state: TaskState, offset: Int = 0, limit: Int = 100) async throws(JobqError) -> [String] {
+        try await strings(RedisCommand("ZRANGE", [RedisArgument(keys.state(state)), RedisArgument(offset), RedisArgument(offset + limit - 1)]), doing: "list tasks")
+    }
+
+    /// A workflow's task ids in submission order.
+    public func taskIDs(inWorkflow workflow: String) async throws(JobqError) -> [String] {
+        try Validation.check(name: workflow, as: .workflow)
+        return try await strings(RedisCommand("ZRANGE", [RedisArgument(keys.workflowTasks(workflow)), 0, -1]), doing: "list workflow")
+    }
+
+    /// Counts per state of a workflow's tasks; `nil` when the workflow is unknown.
+    public func summary(workflow: String) async throws(JobqError) -> WorkflowSummary? {
+        let ids = try await taskIDs(inWorkflow: workflow)
+        guard !ids.isEmpty else { return nil }
+        let states = try await taskStates(ids)
+        var counts: [TaskState: Int] = [:]
+        for state in states { if let state { counts[state, default: 0] += 1 } }
+        return WorkflowSummary(workflow: workflow, counts: counts)
+    }
+
+    /// Just the states of `ids`, pipelined (HGET each).
+    public func taskStates(_ ids: [String]) async throws(JobqError) -> [TaskState?] {
+        let commands = ids.map { RedisCommand("HGET", [RedisArgument(keys.task($0)), "state"]) }
+        do {
+            return try await redis.pipeline(commands).map { $0.string.flatMap(TaskState.init(rawValue:)) }
+        } catch {
+            throw Self.translate(error, doing: "read states")
+        }
+    }
+
+    /// Counters since the namespace was created.
+    public func stats() async throws(JobqError) -> [String: Int] {
+        do {
+            let reply = try await redis.send(RedisCommand("HGETALL", [RedisArgument(keys.stats)]))
+            return Self.hash(reply).mapValues { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
+        } catch {
+            throw Self.translate(error, doing: "read stats")
+        }
+    }
+
+    private func strings(_ command: RedisCommand, doing what: String) async throws(JobqError) -> [String] {
+        do {
+            return (try await redis.send(command).array ?? []).compactMap(\.string)
+        } catch {
+            throw Self.translate(error, doing: what)
+        }
+    }
+
+    /// A flat HGETALL reply as a dictionary.
+    static func hash(_ value: RedisValue) -> [String: [UInt8]] {
+        guard let items = value.array else { return [:] }
+        var fields: [String: [UInt8]] = [:]
+        fields.reserveCapacity(items.count / 2)
+        var index = 0
+        while index + 1 < items.count {
+            if let key = items[index].string { fields[key] = items[index + 1].bytes ?? [] }
+            index += 2
+        }
+        return fields
+    }
+}

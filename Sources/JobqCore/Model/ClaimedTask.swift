@@ -1,0 +1,38 @@
+/// A task a worker holds under a lease: what the claim script hands out.
+public struct ClaimedTask: Sendable, Hashable {
+    public let id: String
+    public let handler: String
+    public let queue: String
+    public let payload: [UInt8]
+    /// 1 for the first run.
+    public let attempt: Int
+    public let maxAttempts: Int
+    /// The proof of ownership every later write must carry.
+    public let lease: TaskLease
+    public let timeout: Duration
+    /// Lease deadline, Redis time in milliseconds.
+    public let leaseDeadline: Int64
+    public let workflow: String?
+    /// The prerequisites' outcomes and results (jobcontrol's `!retval`).
+    public let prerequisites: [PrerequisiteOutcome]
+}
+
+/// A prerequisite's state and result, as its dependent sees them when it starts.
+public struct PrerequisiteOutcome: Sendable, Hashable {
+    public let id: String
+    /// `nil` when the record has expired.
+    public let state: TaskState?
+    /// The result bytes (JSON), empty when there is none.
+    public let result: [UInt8]
+}
+
+/// A task id with the fencing token of one claim.
+public struct TaskLease: Sendable, Hashable {
+    public let id: String
+    public let token: Int
+
+    public init(id: String, token: Int) {
+        self.id = id
+        self.token = token
+    }
+}

@@ -1,0 +1,22 @@
+/// What one installation accepts. Defaults suit most users; every bound exists so that one
+/// bad submission cannot hurt the broker or the workers.
+public struct Limits: Sendable, Hashable {
+    /// Largest payload or result, in bytes (default 1 MiB).
+    public var maxPayloadBytes: Int = 1 << 20
+    /// Deepest JSON nesting accepted in a payload.
+    public var maxPayloadDepth: Int = 64
+    /// Most prerequisites one task may have.
+    public var maxPrerequisites: Int = 10_000
+    /// Most tasks in one submission (one script call).
+    public var maxTasksPerSubmission: Int = 50_000
+    /// Allowed `maxAttempts`.
+    public var attempts: ClosedRange<Int> = 1...1_000
+    /// Allowed handler timeouts.
+    public var timeout: ClosedRange<Duration> = .milliseconds(1)...(.seconds(7 * 24 * 3600))
+    /// Allowed delays before a task may first run.
+    public var delay: ClosedRange<Duration> = .zero...(.seconds(366 * 24 * 3600))
+    /// Allowed retention of finished tasks.
+    public var resultTTL: ClosedRange<Duration> = .seconds(1)...(.seconds(366 * 24 * 3600))
+
+    public init() {}
+}

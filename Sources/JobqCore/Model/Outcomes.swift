@@ -1,0 +1,75 @@
+/// What happened to one task of a submission.
+public struct SubmittedTask: Sendable, Hashable {
+    public let id: String
+    /// PENDING, or CANCELLED when a prerequisite had already failed.
+    public let state: TaskState?
+}
+
+/// The reply to a submission.
+public struct SubmitResult: Sendable, Hashable {
+    /// `false` when an idempotency key matched an earlier identical submission.
+    public let created: Bool
+    public let tasks: [SubmittedTask]
+    public let workflow: String?
+}
+
+/// A worker's report of a successful run.
+public struct Completion: Sendable, Hashable {
+    public var lease: TaskLease
+    public var result: [UInt8]
+    /// The handler decided there was nothing to do (upsies/jobcontrol SKIPPED); counts as DONE.
+    public var skipped: Bool
+
+    public init(lease: TaskLease, result: [UInt8], skipped: Bool = false) {
+        self.lease = lease
+        self.result = result
+        self.skipped = skipped
+    }
+}
+
+/// A worker's report of a run that did not succeed.
+public struct Failure: Sendable, Hashable {
+    public enum Mode: Sendable, Hashable {
+        /// Retry after `delay` if attempts remain.
+        case retry(delay: Duration)
+        /// Do not retry (permanent error, unknown handler).
+        case final
+        /// Give the task back without charging the attempt (graceful shutdown).
+        case handBack
+        /// The handler stopped because the task was cancelled.
+        case cancelled
+    }
+
+    public var lease: TaskLease
+    public var mode: Mode
+    /// A short stable word: `error`, `timeout`, `unknown_handler`, `bad_payload`, …
+    public var reason: String
+    public var message: String
+
+    public init(lease: TaskLease, mode: Mode, reason: String, message: String) {
+        self.lease = lease
+        self.mode = mode
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// What a write under a lease achieved.
+public enum LeaseWriteOutcome: Sendable, Hashable {
+    /// complete: DONE.
+    case done
+    /// fail: will run again after the backoff.
+    case retrying
+    /// fail: FAILED for good.
+    case failed
+    /// fail (or a pending cancellation): CANCELLED.
+    case cancelled
+    /// fail with `.handBack`: queued again, attempt not charged.
+    case handedBack
+    /// heartbeat: lease extended.
+    case extended
+    /// heartbeat: lease extended, but the task was cancelled: stop the handler.
+    case cancelRequested
+    /// Refused; nothing changed (`not_found`, `invalid_state`, `stale_token`).
+    case refused(JobqError.Code)
+}

@@ -1,0 +1,74 @@
+/// A snapshot of one task record, as `status` shows it.
+public struct TaskInfo: Sendable, Hashable {
+    public var id: String
+    public var handler: String
+    public var queue: String
+    /// `nil` when the stored state is not one jobq knows (a corrupt record).
+    public var state: TaskState?
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var payload: [UInt8]
+    /// Result bytes (JSON) of a DONE task.
+    public var result: [UInt8]?
+    /// The last error message.
+    public var error: String?
+    /// A short stable word for the last transition's cause: `dependency_failed`, `lease_expired`,
+    /// `timeout`, `cancelled`, `skipped`, …
+    public var reason: String?
+    /// The prerequisite whose failure cancelled this task.
+    public var cause: String?
+    public var workflow: String?
+    public var title: String
+    public var prerequisites: [Prerequisite]
+    /// Prerequisites not yet resolved.
+    public var unresolvedPrerequisites: Int
+    public var skipped: Bool
+    public var cancelRequested: Bool
+    public var worker: String?
+    /// Times are Redis milliseconds since the epoch.
+    public var created: Int64?
+    public var started: Int64?
+    public var finished: Int64?
+    public var runAfter: Int64?
+    public var leaseDeadline: Int64?
+    public var timeout: Duration
+    public var resultTTL: Duration
+    public var backoff: RetryBackoff?
+}
+
+extension TaskInfo {
+    /// Decodes the flat HGETALL reply of a task hash; `nil` when the hash does not exist.
+    init?(fields: [String: [UInt8]], prerequisites: [Prerequisite]) {
+        guard let id = fields["id"].map({ String(decoding: $0, as: UTF8.self) }) ?? nil else { return nil }
+        func string(_ name: String) -> String? {
+            fields[name].map { String(decoding: $0, as: UTF8.self) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func number(_ name: String) -> Int64? { string(name).flatMap { Int64($0) ?? Double($0).map { Int64($0) } } }
+        self.id = id
+        handler = string("handler") ?? ""
+        queue = string("queue") ?? ""
+        state = string("state").flatMap(TaskState.init(rawValue:))
+        attempts = Int(number("attempts") ?? 0)
+        maxAttempts = Int(number("max_attempts") ?? 0)
+        payload = fields["payload"] ?? []
+        result = fields["result"]
+        error = string("error")
+        reason = string("reason")
+        cause = string("cause")
+        workflow = string("wf")
+        title = string("title") ?? ""
+        self.prerequisites = prerequisites
+        unresolvedPrerequisites = Int(number("deps_left") ?? 0)
+        skipped = string("skipped") == "1"
+        cancelRequested = string("cancel_requested") != nil
+        worker = string("worker")
+        created = number("created")
+        started = number("started")
+        finished = number("finished")
+        runAfter = number("run_after").flatMap { $0 > 0 ? $0 : nil }
+        leaseDeadline = number("lease")
+        timeout = .milliseconds(number("timeout_ms") ?? 0)
+        resultTTL = .milliseconds(number("ttl") ?? 0)
+        backoff = fields["backoff"].flatMap { RetryBackoff(json: $0) }
+    }
+}

@@ -1,0 +1,78 @@
+/// Everything a producer says about one task before it exists.
+public struct TaskSpec: Sendable, Hashable {
+    /// The id; generated (time-ordered) when `nil`.
+    public var id: String?
+    /// The name a worker's handler is registered under.
+    public var handler: String
+    public var queue: String
+    /// JSON bytes handed to the handler.
+    public var payload: [UInt8]
+    public var prerequisites: [Prerequisite]
+    /// Total runs allowed, the first included.
+    public var maxAttempts: Int
+    public var backoff: RetryBackoff
+    /// How long one attempt may run before the worker stops it and fails the attempt.
+    public var timeout: Duration
+    /// Do not run before this much time has passed since submission.
+    public var delay: Duration
+    /// How long the finished task and its result are kept.
+    public var resultTTL: Duration
+    /// A human label for status tables and graphs.
+    public var title: String
+
+    public static let defaultQueue = "default"
+    public static let defaultMaxAttempts = 3
+    public static let defaultTimeout: Duration = .seconds(15 * 60)
+    public static let defaultResultTTL: Duration = .seconds(24 * 3600)
+
+    public init(
+        id: String? = nil,
+        handler: String,
+        queue: String = TaskSpec.defaultQueue,
+        payload: [UInt8] = Array("null".utf8),
+        prerequisites: [Prerequisite] = [],
+        maxAttempts: Int = TaskSpec.defaultMaxAttempts,
+        backoff: RetryBackoff = .default,
+        timeout: Duration = TaskSpec.defaultTimeout,
+        delay: Duration = .zero,
+        resultTTL: Duration = TaskSpec.defaultResultTTL,
+        title: String = ""
+    ) {
+        self.id = id
+        self.handler = handler
+        self.queue = queue
+        self.payload = payload
+        self.prerequisites = prerequisites
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.timeout = timeout
+        self.delay = delay
+        self.resultTTL = resultTTL
+        self.title = title
+    }
+
+    /// Checks everything that can be checked without Redis. Throws the first violation.
+    public func validate(limits: Limits) throws(JobqError) {
+        if let id { try Validation.check(name: id, as: .taskID) }
+        try Validation.check(name: handler, as: .handler)
+        try Validation.check(name: queue, as: .queue)
+        try Validation.check(payload: payload, limits: limits)
+        guard prerequisites.count <= limits.maxPrerequisites else {
+            throw JobqError(.tooManyPrerequisites, "task has \(prerequisites.count) prerequisites; at most \(limits.maxPrerequisites) allowed", subject: id)
+        }
+        var seen = Set<String>()
+        for prerequisite in prerequisites {
+            try Validation.check(name: prerequisite.id, as: .taskID)
+            guard seen.insert(prerequisite.id).inserted else {
+                throw JobqError(.duplicatePrerequisite, "prerequisite \(prerequisite.id) is listed twice", subject: id)
+            }
+        }
+        try Validation.check(maxAttempts, in: limits.attempts, "max attempts")
+        try Validation.check(timeout, in: limits.timeout, "timeout")
+        try Validation.check(delay, in: limits.delay, "delay")
+        try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
+        guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)
+        }
+    }
+}

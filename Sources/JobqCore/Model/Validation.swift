@@ -1,0 +1,108 @@
+import Foundation
+
+/// The grammar of names and the limits on what a producer may submit.
+///
+/// Names (task ids, queues, handlers, workflows, namespaces, idempotency keys) are
+/// `[A-Za-z0-9._-]{1,128}`: nothing that could break a Redis key (`:`, `{`, `}`), a log line,
+/// a shell or a terminal (spaces, control characters, non-ASCII).
+public enum Validation {
+    public enum NameKind: String, Sendable {
+        case taskID = "task id"
+        case queue = "queue name"
+        case handler = "handler name"
+        case workflow = "workflow id"
+        case namespace = "namespace"
+        case idempotencyKey = "idempotency key"
+        case workerID = "worker id"
+    }
+
+    public static let maxNameLength = 128
+
+    /// Throws `invalid_name` unless `name` matches `[A-Za-z0-9._-]{1,128}`.
+    public static func check(name: String, as kind: NameKind) throws(JobqError) {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty else {
+            throw JobqError(.invalidName, "\(kind.rawValue) must not be empty", subject: name)
+        }
+        guard bytes.count <= maxNameLength else {
+            throw JobqError(.invalidName, "\(kind.rawValue) is \(bytes.count) bytes; at most \(maxNameLength) allowed", subject: name)
+        }
+        if let bad = bytes.first(where: { !isNameByte($0) }) {
+            let shown = (0x21...0x7E).contains(bad) ? "'\(Character(Unicode.Scalar(bad)))'" : String(format: "byte 0x%02X", bad)
+            throw JobqError(
+                .invalidName,
+                "\(kind.rawValue) \(quoted(name)) contains \(shown); use only letters, digits, '.', '_' and '-'",
+                subject: name
+            )
+        }
+    }
+
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// A name for messages: control characters escaped, long names shortened.
+    static func quoted(_ name: String) -> String {
+        var shown = ""
+        for scalar in name.unicodeScalars.prefix(60) {
+            shown += scalar.isASCII && scalar.value >= 0x20 && scalar.value < 0x7F
+                ? String(scalar) : scalar.escaped(asASCII: true)
+        }
+        return "\"" + shown + (name.unicodeScalars.count > 60 ? "…" : "") + "\""
+    }
+
+    /// Throws unless `payload` is one well-formed JSON value within the size and depth limits.
+    ///
+    /// Depth is checked first, without recursion, so a hostile `[[[[…` cannot exhaust the stack
+    /// of the JSON parser that follows.
+    public static func check(payload: [UInt8], limits: Limits) throws(JobqError) {
+        guard payload.count <= limits.maxPayloadBytes else {
+            throw JobqError(
+                .payloadTooLarge,
+                "payload is \(payload.count) bytes; the limit is \(limits.maxPayloadBytes) (store large data elsewhere and pass a reference)"
+            )
+        }
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in payload {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limits.maxPayloadDepth {
+                    throw JobqError(.invalidPayload, "payload JSON is nested deeper than \(limits.maxPayloadDepth) levels")
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
+        } catch {
+            throw JobqError(.invalidPayload, "payload is not valid JSON: \(describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let nsError = error as NSError
+        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+    }
+
+    /// Throws `invalid_option` unless `value` lies in `range`.
+    static func check<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ what: String, unit: String = "") throws(JobqError) {
+        guard range.contains(value) else {
+            throw JobqError(.invalidOption, "\(what) must be between \(range.lowerBound)\(unit) and \(range.upperBound)\(unit); got \(value)\(unit)")
+        }
+    }
+}

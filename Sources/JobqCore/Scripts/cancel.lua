@@ -1,0 +1,50 @@
+--[[ cancel: a pending task becomes CANCELLED at once (and its `success` dependents with it);
+  a running task is marked, its worker learns it from its next heartbeat reply and stops the
+  handler, and the task ends CANCELLED when the worker reports back or its lease runs out.
+  ARGV[2] 'task' | 'workflow'   ARGV[3] task or workflow id   ARGV[4] message
+  Returns for a task: {1, 'CANCELLED'} | {1, 'REQUESTED'} | {0, 'REQUESTED'} (already requested)
+                      | {-1 NOT_FOUND} | {-2 WRONG_STATE, state}
+          for a workflow: {1, cancelled, requested} | {-1 NOT_FOUND} ]]
+
+local kind, target, message = ARGV[2], ARGV[3], ARGV[4] or ''
+
+-- Returns 'CANCELLED', 'REQUESTED', 'ALREADY' (cancel already requested) or the terminal state.
+local function cancel_one(id)
+  local key = K.task(id)
+  local f = redis.call('HMGET', key, 'state', 'attempts', 'ttl', 'cancel_requested')
+  if f[1] == 'PENDING' and may('PENDING', 'cancel') then
+    redis.call('HSET', key, 'reason', 'cancelled', 'error', message)
+    set_state(id, 'PENDING', 'cancel', f[2], 'cancelled')
+    retire(id, f[3])
+    redis.call('HINCRBY', K.stats, 'cancelled', 1)
+    settle_dependents(id, false)
+    return 'CANCELLED'
+  elseif f[1] == 'RUNNING' then
+    if f[4] then return 'ALREADY' end
+    redis.call('HSET', key, 'cancel_requested', NOW, 'error', message)
+    emit(id, 'RUNNING', 'RUNNING', f[2], 'cancel_requested')
+    return 'REQUESTED'
+  end
+  return f[1]
+end
+
+if kind == 'task' then
+  if redis.call('EXISTS', K.task(target)) == 0 then return { NOT_FOUND } end
+  local outcome = cancel_one(target)
+  flush_wakeups()
+  if outcome == 'CANCELLED' or outcome == 'REQUESTED' then return { OK, outcome } end
+  if outcome == 'ALREADY' then return { NOOP, 'REQUESTED' } end
+  return { WRONG_STATE, outcome or 'UNKNOWN' }
+elseif kind == 'workflow' then
+  local ids = redis.call('ZRANGE', K.workflow_tasks(target), 0, -1)
+  if #ids == 0 then return { NOT_FOUND } end
+  local cancelled, requested = 0, 0
+  for _, id in ipairs(ids) do
+    local outcome = cancel_one(id)
+    if outcome == 'CANCELLED' then cancelled = cancelled + 1 end
+    if outcome == 'REQUESTED' then requested = requested + 1 end
+  end
+  flush_wakeups()
+  return { OK, cancelled, requested }
+end
+return { INVALID_ARGUMENT, 'kind' }

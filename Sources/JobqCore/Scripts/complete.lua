@@ -1,0 +1,32 @@
+--[[ complete: RUNNING -> DONE for a batch of tasks; store each result; release dependents whose
+  last prerequisite this was. Exactly once per task: only the current fencing token may do it.
+  ARGV[2..] quadruples (task id, fencing token, result bytes, skipped '1' | '0')
+  Returns {1, then per task a code: 1 DONE | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN} ]]
+
+local reply = { OK }
+local done = 0
+for i = 2, #ARGV - 3, 4 do
+  local id, token, result, skipped = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local key = K.task(id)
+  local f = redis.call('HMGET', key, 'state', 'token', 'attempts', 'ttl')
+  local code
+  if not f[1] then
+    code = NOT_FOUND
+  elseif f[1] ~= 'RUNNING' or not may(f[1], 'complete') then
+    code = WRONG_STATE
+  elseif f[2] ~= token then
+    code = STALE_TOKEN
+  else
+    redis.call('HSET', key, 'result', result, 'skipped', skipped, 'reason', skipped == '1' and 'skipped' or '')
+    redis.call('HDEL', key, 'error')
+    set_state(id, 'RUNNING', 'complete', f[3], skipped == '1' and 'skipped' or '')
+    retire(id, f[4])
+    settle_dependents(id, true)
+    done = done + 1
+    code = OK
+  end
+  reply[#reply + 1] = code
+end
+if done > 0 then redis.call('HINCRBY', K.stats, 'done', done) end
+flush_wakeups()
+return reply

@@ -1,0 +1,29 @@
+--[[ heartbeat: extend the leases a worker holds.
+  ARGV[2] worker id   ARGV[3] lease (ms)   ARGV[4..] pairs (task id, fencing token)
+  A stale token changes nothing.
+  Returns {1, deadline, then per pair a code: 1 extended | 2 extended, cancel requested
+           | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN} ]]
+
+local lease_ms = tonumber(ARGV[3])
+if not lease_ms or lease_ms <= 0 then return { INVALID_ARGUMENT, 'lease' } end
+local deadline = NOW + lease_ms
+local reply = { OK, deadline }
+for i = 4, #ARGV - 1, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  local key = K.task(id)
+  local f = redis.call('HMGET', key, 'state', 'token', 'cancel_requested')
+  local code
+  if not f[1] then
+    code = NOT_FOUND
+  elseif f[1] ~= 'RUNNING' then
+    code = WRONG_STATE
+  elseif f[2] ~= token then
+    code = STALE_TOKEN
+  else
+    redis.call('HSET', key, 'lease', deadline)
+    redis.call('ZADD', K.leases, deadline, id)
+    code = f[3] and 2 or OK
+  end
+  reply[#reply + 1] = code
+end
+return reply

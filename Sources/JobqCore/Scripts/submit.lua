@@ -1,0 +1,152 @@
+--[[ submit: create one task or a whole workflow, atomically (all or nothing).
+  ARGV[2] idempotency key ('' for none)      ARGV[3] fingerprint of the whole submission
+  ARGV[4] workflow id ('' for none)          ARGV[5] how long the idempotency key is kept (ms)
+  ARGV[6] n, the number of tasks; then per task 11 fields and its edges:
+    id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
+    title, ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always')
+  Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
+  A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
+  (reason dependency_failed), and so are its dependents in the batch: never left PENDING.
+  Returns {1, created (1|0), id, state, id, state, ...}
+        | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
+        | {-7 IDEMPOTENCY_CONFLICT, key} | {-9 INVALID_ARGUMENT, what} ]]
+
+local idem_key, fingerprint, workflow = ARGV[2], ARGV[3], ARGV[4]
+local idem_ttl = tonumber(ARGV[5]) or 0
+local n = tonumber(ARGV[6])
+if not n or n < 1 then return { INVALID_ARGUMENT, 'task count' } end
+
+-- Idempotent replay: the same key and the same submission return what was created before.
+if idem_key ~= '' then
+  local seen = redis.call('HMGET', K.idempotency(idem_key), 'fingerprint', 'ids')
+  if seen[1] then
+    if seen[1] ~= fingerprint then return { IDEMPOTENCY_CONFLICT, idem_key } end
+    local reply = { OK, 0 }
+    for id in string.gmatch(seen[2], '%S+') do
+      reply[#reply + 1] = id
+      reply[#reply + 1] = redis.call('HGET', K.task(id), 'state') or 'EXPIRED'
+    end
+    return reply
+  end
+end
+
+-- Parse and check; nothing is written until every task passed.
+local tasks, by_id = {}, {}
+local i = 7
+for t = 1, n do
+  local task = {
+    id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
+    max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
+    delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
+    deps = {}, policies = {}, index = t,
+  }
+  local ndeps = tonumber(ARGV[i + 10])
+  if not task.id or not ndeps then return { INVALID_ARGUMENT, 'task ' .. t } end
+  i = i + 11
+  for d = 1, ndeps do
+    local policy = ARGV[i + 1]
+    if policy ~= 'success' and policy ~= 'always' then return { INVALID_ARGUMENT, 'policy ' .. tostring(policy) } end
+    task.deps[d], task.policies[d] = ARGV[i], policy
+    i = i + 2
+  end
+  if by_id[task.id] or redis.call('EXISTS', K.task(task.id)) == 1 then return { DUPLICATE_ID, task.id } end
+  tasks[t], by_id[task.id] = task, task
+end
+
+-- Prerequisites outside the batch must exist; remember their state for the write phase.
+local outside = {}
+local indegree, dependents = {}, {}
+for _, task in ipairs(tasks) do
+  indegree[task.id] = 0
+  dependents[task.id] = {}
+end
+for _, task in ipairs(tasks) do
+  for _, dep in ipairs(task.deps) do
+    if by_id[dep] then
+      indegree[task.id] = indegree[task.id] + 1
+      table.insert(dependents[dep], task.id)
+    elseif not outside[dep] then
+      local state = redis.call('HGET', K.task(dep), 'state')
+      if not state then return { UNKNOWN_DEPENDENCY, task.id, dep } end
+      outside[dep] = state
+    end
+  end
+end
+
+-- Kahn's algorithm: the write order, and a cycle check that needs no recursion.
+local order, head = {}, 1
+for _, task in ipairs(tasks) do
+  if indegree[task.id] == 0 then order[#order + 1] = task end
+end
+while head <= #order do
+  local task = order[head]
+  head = head + 1
+  for _, child in ipairs(dependents[task.id]) do
+    indegree[child] = indegree[child] - 1
+    if indegree[child] == 0 then order[#order + 1] = by_id[child] end
+  end
+end
+if #order < n then
+  local cycle = { CYCLE }
+  for _, task in ipairs(tasks) do
+    if indegree[task.id] > 0 then cycle[#cycle + 1] = task.id end
+  end
+  return cycle
+end
+
+-- Write, prerequisites before dependents.
+local state_of = {}
+local ids = {}
+if workflow ~= '' then
+  redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
+end
+local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
+for _, task in ipairs(order) do
+  local left, doomed_by = 0, nil
+  for d, dep in ipairs(task.deps) do
+    local policy = task.policies[d]
+    local state = state_of[dep] or outside[dep]
+    if state == 'FAILED' or state == 'CANCELLED' then
+      if policy == 'success' then doomed_by = doomed_by or dep end
+    elseif state ~= 'DONE' then
+      left = left + 1
+    end
+    redis.call('HSET', K.next(dep), task.id, policy)
+    redis.call('HSET', K.deps(task.id), dep, policy)
+  end
+  local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
+  local key = K.task(task.id)
+  redis.call('HSET', key, 'id', task.id, 'handler', task.handler, 'queue', task.queue,
+    'payload', task.payload, 'attempts', 0, 'max_attempts', task.max_attempts,
+    'timeout_ms', task.timeout_ms, 'backoff', task.backoff, 'run_after', run_after,
+    'ttl', task.ttl, 'title', task.title, 'wf', workflow, 'deps_total', #task.deps,
+    'deps_left', left, 'created', NOW)
+  redis.call('SADD', K.queues, task.queue)
+  if workflow ~= '' then
+    redis.call('ZADD', K.workflow_tasks(workflow), wf_base + task.index, task.id)
+  end
+  if doomed_by then
+    redis.call('HSET', key, 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by)
+    state_of[task.id] = set_state(task.id, nil, 'submit_doomed', 0, 'dependency_failed')
+    retire(task.id, task.ttl)
+    redis.call('HINCRBY', K.stats, 'cancelled', 1)
+  else
+    state_of[task.id] = set_state(task.id, nil, 'submit', 0, '')
+    if left == 0 then dispatch(task.id, task.queue, run_after) end
+  end
+end
+redis.call('HINCRBY', K.stats, 'submitted', n)
+
+local reply = { OK, 1 }
+for _, task in ipairs(tasks) do
+  ids[#ids + 1] = task.id
+  reply[#reply + 1] = task.id
+  reply[#reply + 1] = state_of[task.id]
+end
+if idem_key ~= '' then
+  local key = K.idempotency(idem_key)
+  redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '))
+  if idem_ttl > 0 then redis.call('PEXPIRE', key, idem_ttl) end
+end
+flush_wakeups()
+return reply
