@@ -4,7 +4,7 @@ import PackageDescription
 /// Lua scripts embedded into the binary: one file per state transition.
 let luaScripts: [Resource] = [
     "prelude", "submit", "claim", "heartbeat", "complete", "fail", "cancel",
-    "retry", "reap", "promote",
+    "retry", "reap", "promote", "progress",
 ].map { .embedInCode("Scripts/\($0).lua") }
 
 let package = Package(
@@ -19,6 +19,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // C: hiredis through pkg-config; a shim header for what Swift cannot import directly.
@@ -41,18 +45,31 @@ let package = Package(
         // Worker runtime.
         .target(
             name: "JobqWorker",
-            dependencies: ["Jobq", "JobqCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Jobq", "JobqCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "JobqCLI",
-            dependencies: ["Jobq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Jobq", "JobqCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker",
+                "JobqWorker", "JobqCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Test support: a real redis-server per test run.
@@ -65,6 +82,8 @@ let package = Package(
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
+        .testTarget(name: "JobqWorkerTests", dependencies: ["JobqWorker", "Jobq", "JobqCore", "JobqTestSupport"]),
+        .testTarget(name: "JobqCLITests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,10 +17,10 @@ extension Coordinator {
         tasks.reserveCapacity(claimed)
         var index = 2
         for _ in 0..<claimed {
-            guard index + 10 < reply.count else { break }
-            let fields = reply[index..<(index + 11)].map { $0 }
-            let dependencyCount = fields[10].int ?? 0
-            index += 11
+            guard index + 11 < reply.count else { break }
+            let fields = reply[index..<(index + 12)].map { $0 }
+            let dependencyCount = fields[11].int ?? 0
+            index += 12
             var prerequisites: [PrerequisiteOutcome] = []
             prerequisites.reserveCapacity(dependencyCount)
             for _ in 0..<dependencyCount where index + 2 < reply.count {
@@ -43,6 +43,7 @@ extension Coordinator {
                 timeout: .milliseconds(fields[7].int ?? 0),
                 leaseDeadline: Int64(fields[8].int ?? 0),
                 workflow: workflow.isEmpty ? nil : workflow,
+                backoff: fields[10].bytes.flatMap { RetryBackoff(json: $0) } ?? .default,
                 prerequisites: prerequisites
             ))
         }

@@ -13,6 +13,8 @@ public struct ClaimedTask: Sendable, Hashable {
     /// Lease deadline, Redis time in milliseconds.
     public let leaseDeadline: Int64
     public let workflow: String?
+    /// How long to wait before the next attempt if this one fails.
+    public let backoff: RetryBackoff
     /// The prerequisites' outcomes and results (jobcontrol's `!retval`).
     public let prerequisites: [PrerequisiteOutcome]
 }

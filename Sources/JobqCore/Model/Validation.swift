@@ -58,45 +58,23 @@ public enum Validation {
     }
 
     /// Throws unless `payload` is one well-formed JSON value within the size and depth limits.
-    ///
-    /// Depth is checked first, without recursion, so a hostile `[[[[…` cannot exhaust the stack
-    /// of the JSON parser that follows.
-    public static func check(payload: [UInt8], limits: Limits) throws(JobqError) {
+    public static func check(payload: [UInt8], limits: Limits, what: String = "payload") throws(JobqError) {
         guard payload.count <= limits.maxPayloadBytes else {
             throw JobqError(
                 .payloadTooLarge,
-                "payload is \(payload.count) bytes; the limit is \(limits.maxPayloadBytes) (store large data elsewhere and pass a reference)"
+                "\(what) is \(payload.count) bytes; the limit is \(limits.maxPayloadBytes) (store large data elsewhere and pass a reference)"
             )
         }
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for byte in payload {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > limits.maxPayloadDepth {
-                    throw JobqError(.invalidPayload, "payload JSON is nested deeper than \(limits.maxPayloadDepth) levels")
-                }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
-        }
         do {
-            _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
+            try JSONValidator(maxDepth: limits.maxPayloadDepth).validate(payload)
         } catch {
-            throw JobqError(.invalidPayload, "payload is not valid JSON: \(describe(error))")
+            switch error {
+            case .tooDeep(let limit):
+                throw JobqError(.invalidPayload, "\(what) JSON is nested deeper than \(limit) levels")
+            case .syntax(let offset, let expected):
+                throw JobqError(.invalidPayload, "\(what) is not valid JSON: expected \(expected) at byte \(offset)")
+            }
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
     }
 
     /// Throws `invalid_option` unless `value` lies in `range`.

@@ -23,6 +23,7 @@ public enum Scripts {
     public static let retry = script("retry", PackageResources.retry_lua)
     public static let reap = script("reap", PackageResources.reap_lua)
     public static let promote = script("promote", PackageResources.promote_lua)
+    public static let progress = script("progress", PackageResources.progress_lua)
 
-    public static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote]
+    public static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress]
 }

@@ -8,7 +8,8 @@
 
 local kind, target, message = ARGV[2], ARGV[3], ARGV[4] or ''
 
--- Returns 'CANCELLED', 'REQUESTED', 'ALREADY' (cancel already requested) or the terminal state.
+-- Returns 'NOW' (cancelled by this call), 'REQUESTED', 'ALREADY' (cancel already requested) or
+-- the state of a task that had already ended.
 local function cancel_one(id)
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'attempts', 'ttl', 'cancel_requested')
@@ -18,7 +19,7 @@ local function cancel_one(id)
     retire(id, f[3])
     redis.call('HINCRBY', K.stats, 'cancelled', 1)
     settle_dependents(id, false)
-    return 'CANCELLED'
+    return 'NOW'
   elseif f[1] == 'RUNNING' then
     if f[4] then return 'ALREADY' end
     redis.call('HSET', key, 'cancel_requested', NOW, 'error', message)
@@ -32,17 +33,26 @@ if kind == 'task' then
   if redis.call('EXISTS', K.task(target)) == 0 then return { NOT_FOUND } end
   local outcome = cancel_one(target)
   flush_wakeups()
-  if outcome == 'CANCELLED' or outcome == 'REQUESTED' then return { OK, outcome } end
+  if outcome == 'NOW' then return { OK, 'CANCELLED' } end
+  if outcome == 'REQUESTED' then return { OK, outcome } end
   if outcome == 'ALREADY' then return { NOOP, 'REQUESTED' } end
   return { WRONG_STATE, outcome or 'UNKNOWN' }
 elseif kind == 'workflow' then
   local ids = redis.call('ZRANGE', K.workflow_tasks(target), 0, -1)
   if #ids == 0 then return { NOT_FOUND } end
   local cancelled, requested = 0, 0
+  local was_cancelled = {}
   for _, id in ipairs(ids) do
-    local outcome = cancel_one(id)
-    if outcome == 'CANCELLED' then cancelled = cancelled + 1 end
-    if outcome == 'REQUESTED' then requested = requested + 1 end
+    was_cancelled[id] = redis.call('HGET', K.task(id), 'state') == 'CANCELLED'
+  end
+  for _, id in ipairs(ids) do
+    if cancel_one(id) == 'REQUESTED' then requested = requested + 1 end
+  end
+  -- Count every task this call ended, the ones cancelled through their prerequisites included.
+  for _, id in ipairs(ids) do
+    if not was_cancelled[id] and redis.call('HGET', K.task(id), 'state') == 'CANCELLED' then
+      cancelled = cancelled + 1
+    end
   end
   flush_wakeups()
   return { OK, cancelled, requested }

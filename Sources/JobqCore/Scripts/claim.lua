@@ -6,7 +6,8 @@
   A record that cannot be run (unknown state, missing fields) is failed with reason
   corrupt_record, never run. Paused queues are skipped.
   Returns {1, n, then per task: id, handler, queue, payload, attempt, max_attempts, token,
-           timeout_ms, lease_deadline, workflow, ndeps, then ndeps triples (id, state, result)} ]]
+           timeout_ms, lease_deadline, workflow, backoff (JSON), ndeps,
+           then ndeps triples (id, state, result)} ]]
 
 local worker, lease_ms, count = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if not lease_ms or lease_ms <= 0 or not count or count < 1 then return { INVALID_ARGUMENT, 'lease/count' } end
@@ -25,7 +26,7 @@ for q = 5, #ARGV do
       budget = budget - 1
       local key = K.task(id)
       local f = redis.call('HMGET', key, 'state', 'handler', 'payload', 'attempts', 'max_attempts',
-        'timeout_ms', 'deps_left', 'wf', 'deps_total', 'ttl')
+        'timeout_ms', 'deps_left', 'wf', 'deps_total', 'ttl', 'backoff')
       local state = f[1]
       if state and (not known[state] or not f[2] or not f[3] or not tonumber(f[5])) then
         -- Corrupt record: fail it so that nothing waits on it forever; never run it.
@@ -51,7 +52,7 @@ for q = 5, #ARGV do
         set_state(id, 'PENDING', 'claim', attempt, '')
         claimed = claimed + 1
         local item = { id, f[2], queue, f[3], attempt, tonumber(f[5]), token, tonumber(f[6]) or 0,
-          deadline, f[8] or '' }
+          deadline, f[8] or '', f[11] or '' }
         local ndeps = 0
         if (tonumber(f[9]) or 0) > 0 then
           local edges = redis.call('HKEYS', K.deps(id))

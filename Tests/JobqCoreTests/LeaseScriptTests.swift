@@ -1,0 +1,155 @@
+import JobqRedis
+import Testing
+
+@testable import JobqCore
+
+@Suite("claim / heartbeat / complete / fail / reap", .enabled(if: redisAvailable))
+struct LeaseScriptTests {
+    @Test func claimTakesALeaseWithAFreshToken() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", payload: #"{"n":1}"#), spec("b")])
+            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w1")
+            #expect(claimed.map(\.id) == ["a"])
+            let task = try #require(claimed.first)
+            #expect(task.payload == Array(#"{"n":1}"#.utf8))
+            #expect(task.attempt == 1 && task.maxAttempts == 3)
+            #expect(task.handler == "noop" && task.queue == "default")
+            #expect(task.leaseDeadline == engine.clock.now + 30_000)
+            #expect(task.backoff == .fixed(delay: .seconds(10)))
+            #expect(try await engine.state("a") == .running)
+            #expect(try await engine.field("a", "worker") == "w1")
+            #expect(try await engine.field("a", "token") == String(task.lease.token))
+            #expect(try await engine.zsetMembers(engine.keys.leases) == ["a"])
+            #expect(try await engine.zsetMembers(engine.keys.state(.running)) == ["a"])
+            #expect(try await engine.zsetMembers(engine.keys.state(.pending)) == ["b"])
+            let next = try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(30), worker: "w2")
+            #expect(next.map(\.id) == ["b"])
+            #expect(next[0].lease.token > task.lease.token)
+            #expect(try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(30), worker: "w2").isEmpty)
+        }
+    }
+
+    @Test func claimSkipsPausedQueuesAndStaleIDs() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", queue: "q1"), spec("b", queue: "q2"), spec("c", queue: "q2")])
+            try await engine.coordinator.pause(queue: "q1")
+            _ = try await engine.coordinator.cancel(task: "b")
+            // An id with no record at all, pushed by hand.
+            _ = try await engine.redis.send("RPUSH", RedisArgument(engine.keys.ready("q2")), "ghost")
+            let claimed = try await engine.coordinator.claim(queues: ["q1", "q2"], count: 10, lease: .seconds(5), worker: "w")
+            #expect(claimed.map(\.id) == ["c"])
+            #expect(try await engine.readyList("q1") == ["a"])
+            #expect(try await engine.readyList("q2").isEmpty)
+            try await engine.coordinator.resume(queue: "q1")
+            #expect(try await engine.coordinator.claim(queues: ["q1"], count: 10, lease: .seconds(5), worker: "w").map(\.id) == ["a"])
+        }
+    }
+
+    @Test func claimReturnsPrerequisiteResults() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a"), spec("b"), spec("c", after: ["a", "b"])])
+            try await engine.drain(batch: 2) { task in Array("\"result of \(task.id)\"".utf8) }
+            #expect(try await engine.field("c", "result") == "\"result of c\"")
+            // Re-run a fresh dependent to inspect what its claim carries.
+            _ = try await engine.coordinator.submit([spec("d", after: ["a", "c"])])
+            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")
+            let prerequisites = try #require(claimed.first).prerequisites.sorted { $0.id < $1.id }
+            #expect(prerequisites.map(\.id) == ["a", "c"])
+            #expect(prerequisites.map(\.state) == [.done, .done])
+            #expect(prerequisites.map { String(decoding: $0.result, as: UTF8.self) } == ["\"result of a\"", "\"result of c\""])
+        }
+    }
+
+    @Test func heartbeatExtendsOnlyTheCurrentLease() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a")])
+            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            engine.clock.advance(by: .seconds(5))
+            let outcomes = try await engine.coordinator.heartbeat(
+                [task.lease, TaskLease(id: "a", token: task.lease.token + 1), TaskLease(id: "nope", token: 1)],
+                lease: .seconds(10), worker: "w")
+            #expect(outcomes == [.extended, .refused(.staleToken), .refused(.notFound)])
+            #expect(try await engine.field("a", "lease") == String(engine.clock.now + 10_000))
+        }
+    }
+
+    @Test func completeIsFencedAndHappensOnce() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a"), spec("b", after: ["a"])])
+            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            let stale = Completion(lease: TaskLease(id: "a", token: task.lease.token - 1), result: Array("1".utf8))
+            #expect(try await engine.coordinator.complete([stale]) == [.refused(.staleToken)])
+            #expect(try await engine.state("a") == .running)
+            #expect(try await engine.readyList().isEmpty)
+            let good = Completion(lease: task.lease, result: Array("42".utf8))
+            #expect(try await engine.coordinator.complete([good]) == [.done])
+            #expect(try await engine.coordinator.complete([good]) == [.refused(.invalidState)])
+            #expect(try await engine.state("a") == .done)
+            #expect(try await engine.field("a", "result") == "42")
+            #expect(try await engine.field("a", "finished") == String(engine.clock.now))
+            #expect(try await engine.field("b", "deps_left") == "0")
+            #expect(try await engine.readyList() == ["b"])
+            #expect(try await engine.zsetMembers(engine.keys.leases).isEmpty)
+            #expect(try await engine.events(of: "a") == ["->PENDING:", "PENDING>RUNNING:", "RUNNING>DONE:"])
+            let ttl = try await engine.redis.send("PTTL", RedisArgument(engine.keys.task("a"))).decodeInt()
+            #expect(ttl > 0 && ttl <= Int(TaskSpec.defaultResultTTL.components.seconds) * 1000)
+        }
+    }
+
+    @Test func failRetriesAfterBackoffThenFails() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 2), spec("b", after: ["a"])])
+            var task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            let first = try await engine.coordinator.fail([Failure(lease: task.lease, mode: .retry(delay: .seconds(10)), reason: "error", message: "boom 1")])
+            #expect(first == [.retrying])
+            #expect(try await engine.state("a") == .pending)
+            #expect(try await engine.field("a", "error") == "boom 1")
+            #expect(try await engine.zsetMembers(engine.keys.delayed) == ["a"])
+            #expect(try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w").isEmpty)
+            engine.clock.advance(by: .seconds(11))
+            #expect(try await engine.coordinator.promote().promoted == 1)
+            task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            #expect(task.attempt == 2)
+            let second = try await engine.coordinator.fail([Failure(lease: task.lease, mode: .retry(delay: .seconds(10)), reason: "error", message: "boom 2")])
+            #expect(second == [.failed])
+            #expect(try await engine.state("a") == .failed)
+            #expect(try await engine.state("b") == .cancelled)
+            #expect(try await engine.field("b", "reason") == "dependency_failed")
+            #expect(try await engine.field("b", "attempts") == "0")
+        }
+    }
+
+    @Test func handBackDoesNotChargeAnAttempt() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 1)])
+            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            #expect(try await engine.coordinator.fail([Failure(lease: task.lease, mode: .handBack, reason: "shutdown", message: "")]) == [.handedBack])
+            #expect(try await engine.field("a", "attempts") == "0")
+            #expect(try await engine.readyList() == ["a"])
+            let again = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
+            #expect(again.first?.attempt == 1)
+        }
+    }
+
+    @Test func expiredLeaseIsReapedAndTheOldTokenRejected() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 2)])
+            let first = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w1")[0]
+            engine.clock.advance(by: .seconds(2))
+            #expect(try await engine.coordinator.reap().isEmpty)
+            engine.clock.advance(by: .seconds(2))
+            let reaped = try await engine.coordinator.reap()
+            #expect(reaped.map(\.id) == ["a"] && reaped.map(\.state) == [.pending])
+            #expect(try await engine.field("a", "reason") == "lease_expired")
+            let second = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w2")[0]
+            #expect(second.attempt == 2)
+            // The first worker wakes up late: its writes change nothing.
+            #expect(try await engine.coordinator.complete([Completion(lease: first.lease, result: [])]) == [.refused(.staleToken)])
+            #expect(try await engine.coordinator.heartbeat([first.lease], lease: .seconds(3), worker: "w1") == [.refused(.staleToken)])
+            #expect(try await engine.state("a") == .running)
+            engine.clock.advance(by: .seconds(4))
+            #expect(try await engine.coordinator.reap().map(\.state) == [.failed])
+            #expect(try await engine.state("a") == .failed)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import JobqCore
+
+@Suite("state table")
+struct TaskTransitionsTests {
+    @Test func terminalStatesOnlyLeaveThroughReopen() {
+        for transition in TaskTransitions.table where transition.from?.isTerminal == true {
+            #expect(transition.event == .reopen, "\(transition)")
+            #expect(transition.to == .pending)
+        }
+    }
+
+    @Test func nothingButSubmitCreatesATask() {
+        let creating = TaskTransitions.table.filter { $0.from == nil }.map(\.event)
+        #expect(Set(creating) == [.submit, .submitDoomed])
+    }
+
+    @Test func onlyAClaimStartsATask() {
+        let starting = TaskTransitions.table.filter { $0.to == .running }
+        #expect(starting.map(\.event) == [.claim])
+        #expect(starting.map(\.from) == [.pending])
+    }
+
+    @Test func doneIsReachedOnlyFromRunningByComplete() {
+        let done = TaskTransitions.table.filter { $0.to == .done }
+        #expect(done.count == 1 && done[0].from == .running && done[0].event == .complete)
+    }
+
+    @Test(arguments: TaskState.allCases)
+    func forbiddenTransitionsAreRefused(state: TaskState) {
+        for event in TaskEvent.allCases {
+            let listed = TaskTransitions.table.first { $0.from == state && $0.event == event }
+            #expect(TaskTransitions.target(from: state, on: event) == listed?.to)
+        }
+        #expect(TaskTransitions.target(from: .done, on: .claim) == nil)
+        #expect(TaskTransitions.target(from: .cancelled, on: .complete) == nil)
+        #expect(!TaskTransitions.allows(from: .failed, on: .reopen, to: .running))
+    }
+
+    @Test func luaRenderingListsEveryTransition() {
+        let lua = TaskTransitions.luaSource
+        for transition in TaskTransitions.table {
+            #expect(lua.contains("[\"\(transition.from?.rawValue ?? "-")>\(transition.event.rawValue)\"]=\"\(transition.to.rawValue)\""))
+        }
+    }
+
+    @Test func everyScriptUsesOnlyEventsTheTableKnows() throws {
+        let events = Set(TaskEvent.allCases.map(\.rawValue))
+        var checked = 0
+        for script in Scripts.all {
+            // set_state(id, from, 'event', ...) and may(from, 'event'): the event argument.
+            for (pattern, position) in [("set_state(", 2), ("may(", 1)] {
+                var rest = Substring(script.source)
+                while let range = rest.range(of: pattern) {
+                    rest = rest[range.upperBound...]
+                    let arguments = rest.prefix { $0 != ")" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard arguments.count > position, arguments[position].hasPrefix("'") else { continue }
+                    let event = arguments[position].trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+                    #expect(events.contains(event), "\(script.name): unknown event \(event)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 20)
+    }
+}
