@@ -1,0 +1,113 @@
+import JobqRedis
+import Testing
+
+@testable import JobqCore
+
+/// Random operation sequences applied to the real scripts and to ``ReferenceModel``; after every
+/// step, every task's state and attempt count must agree.
+@Suite("model-based", .enabled(if: redisAvailable))
+struct ModelBasedTests {
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func scriptsAgreeWithTheReferenceModel(seed: UInt64) async throws {
+        try await withEngine { engine in
+            var random = SeededGenerator(state: seed)
+            var model = ReferenceModel(now: engine.clock.now)
+            var running: [String: TaskLease] = [:]
+            let lease: Int64 = 10_000
+            var ids: [String] = []
+
+            for step in 0..<250 {
+                let roll = Int.random(in: 0..<100, using: &random)
+                var operation = ""
+                switch roll {
+                case 0..<25: // submit with random prerequisites among existing tasks
+                    let id = "t\(ids.count)"
+                    var prerequisites: [(String, DependencyPolicy)] = []
+                    for candidate in ids.shuffled(using: &random).prefix(Int.random(in: 0...3, using: &random)) {
+                        prerequisites.append((candidate, Int.random(in: 0..<4, using: &random) == 0 ? .always : .success))
+                    }
+                    let attempts = Int.random(in: 1...3, using: &random)
+                    operation = "submit \(id) after \(prerequisites.map { "\($0.0)/\($0.1)" })"
+                    _ = try await engine.coordinator.submit([TaskSpec(
+                        id: id, handler: "h", prerequisites: prerequisites.map { Prerequisite($0.0, policy: $0.1) },
+                        maxAttempts: attempts, backoff: .fixed(delay: .zero))])
+                    model.submit(id, maxAttempts: attempts, prerequisites: prerequisites)
+                    ids.append(id)
+                case 25..<45: // claim one
+                    let expected = model.claimable
+                    let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w")
+                    operation = "claim -> \(claimed.map(\.id)) of \(expected.sorted())"
+                    #expect(claimed.isEmpty == expected.isEmpty, "step \(step): \(operation)")
+                    if let task = claimed.first {
+                        #expect(expected.contains(task.id), "step \(step): claimed a task that is not dispatchable")
+                        model.claim(task.id, token: task.lease.token, lease: lease)
+                        running[task.id] = task.lease
+                    }
+                case 45..<62: // complete, sometimes with a stale token
+                    guard let (id, held) = running.randomElement(using: &random) else { continue }
+                    let stale = Int.random(in: 0..<5, using: &random) == 0
+                    let token = stale ? held.token - 1 : held.token
+                    operation = "complete \(id) token \(token)\(stale ? " (stale)" : "")"
+                    let outcome = try await engine.coordinator.complete([Completion(lease: TaskLease(id: id, token: token), result: [])])
+                    let accepted = model.complete(id, token: token)
+                    #expect((outcome == [.done]) == accepted, "step \(step): \(operation) -> \(outcome)")
+                    if accepted || model.tasks[id]?.state != .running { running[id] = nil }
+                case 62..<74: // fail
+                    guard let (id, held) = running.randomElement(using: &random) else { continue }
+                    let delay: Int64 = Int.random(in: 0..<2, using: &random) == 0 ? 0 : 5_000
+                    let final = Int.random(in: 0..<4, using: &random) == 0
+                    operation = "fail \(id) \(final ? "final" : "retry +\(delay)ms")"
+                    let outcome = try await engine.coordinator.fail([Failure(
+                        lease: held, mode: final ? .final : .retry(delay: .milliseconds(delay)), reason: "error", message: "x")])
+                    let accepted = model.fail(id, token: held.token, mode: final ? .final : .retry(delay: delay))
+                    #expect(outcome.first.map { if case .refused = $0 { false } else { true } } == accepted, "step \(step): \(operation)")
+                    running[id] = nil
+                case 74..<84: // cancel any task
+                    guard let id = ids.randomElement(using: &random) else { continue }
+                    operation = "cancel \(id)"
+                    let expected = model.cancel(id)
+                    let actual: ReferenceModel.CancelResult
+                    do {
+                        switch try await engine.coordinator.cancel(task: id) {
+                        case .cancelled: actual = .cancelled
+                        case .requested: actual = .requested
+                        case .alreadyRequested: actual = .alreadyRequested
+                        }
+                    } catch {
+                        #expect((error as? JobqError)?.code == .invalidState)
+                        actual = .refused
+                    }
+                    #expect(actual == expected, "step \(step): \(operation)")
+                case 84..<92: // time passes: leases expire, delays fall due
+                    let by = Int64.random(in: 1_000...12_000, using: &random)
+                    operation = "advance \(by)ms, reap, promote"
+                    engine.clock.advance(by: .milliseconds(by))
+                    model.now = engine.clock.now
+                    _ = try await engine.coordinator.reap()
+                    model.reap()
+                    _ = try await engine.coordinator.promote()
+                    model.promote()
+                    for id in running.keys where model.tasks[id]?.state != .running { running[id] = nil }
+                default: // retry a finished task
+                    guard let id = ids.randomElement(using: &random) else { continue }
+                    operation = "retry \(id)"
+                    let expected = model.retry(id)
+                    do {
+                        let reopened = try await engine.coordinator.retry(task: id)
+                        #expect(Set(reopened) == expected, "step \(step): \(operation)")
+                    } catch {
+                        #expect(expected == nil, "step \(step): \(operation) refused: \(error)")
+                    }
+                }
+                // Compare every task.
+                let infos = try await engine.coordinator.tasks(ids)
+                for (id, info) in zip(ids, infos) {
+                    let expected = model.tasks[id]
+                    #expect(info?.state == expected?.state, "seed \(seed) step \(step) after \(operation): \(id) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")
+                    #expect(info?.attempts == expected?.attempts, "seed \(seed) step \(step) after \(operation): attempts of \(id)")
+                }
+                if infos.map(\.?.state) != ids.map({ model.tasks[$0]?.state }) { return }
+            }
+        }
+    }
+}

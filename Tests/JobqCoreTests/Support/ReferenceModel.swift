@@ -1,0 +1,213 @@
+@testable import JobqCore
+
+/// A small pure-Swift model of the task semantics, written independently of the Lua scripts,
+/// for the model-based test: both receive the same operations and must agree on every task.
+struct ReferenceModel {
+    struct Task {
+        var state: TaskState
+        var attempts = 0
+        var maxAttempts: Int
+        var prerequisites: [(id: String, policy: DependencyPolicy)]
+        var dependents: [(id: String, policy: DependencyPolicy)] = []
+        var unresolved = 0
+        var runAfter: Int64 = 0
+        /// In the ready list (claimable once PENDING with nothing unresolved).
+        var queued = false
+        /// Waiting for `runAfter`.
+        var delayed = false
+        var cancelRequested = false
+        var token = 0
+        var leaseDeadline: Int64 = 0
+        var reason = ""
+    }
+
+    var tasks: [String: Task] = [:]
+    var now: Int64
+
+    var claimable: Set<String> {
+        Set(tasks.filter { $0.value.queued && $0.value.state == .pending && $0.value.unresolved <= 0 }.keys)
+    }
+
+    mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)]) {
+        var task = Task(state: .pending, maxAttempts: maxAttempts, prerequisites: prerequisites.map { (id: $0.0, policy: $0.1) })
+        var doomed = false
+        for (prerequisite, policy) in prerequisites {
+            tasks[prerequisite]?.dependents.append((id, policy))
+            switch tasks[prerequisite]?.state {
+            case .done: break
+            case .failed, .cancelled: if policy == .success { doomed = true }
+            default: task.unresolved += 1
+            }
+        }
+        if doomed {
+            task.state = .cancelled
+            task.reason = "dependency_failed"
+            tasks[id] = task
+        } else {
+            tasks[id] = task
+            if task.unresolved == 0 { dispatch(id) }
+        }
+    }
+
+    mutating func dispatch(_ id: String) {
+        if tasks[id]!.runAfter > now {
+            tasks[id]!.delayed = true
+        } else {
+            tasks[id]!.queued = true
+        }
+    }
+
+    mutating func claim(_ id: String, token: Int, lease: Int64) {
+        tasks[id]!.state = .running
+        tasks[id]!.attempts += 1
+        tasks[id]!.token = token
+        tasks[id]!.leaseDeadline = now + lease
+        tasks[id]!.queued = false
+        tasks[id]!.cancelRequested = false
+    }
+
+    /// Returns whether the write was accepted.
+    mutating func complete(_ id: String, token: Int) -> Bool {
+        guard let task = tasks[id], task.state == .running, task.token == token else { return false }
+        tasks[id]!.state = .done
+        tasks[id]!.reason = ""
+        settle(id, succeeded: true)
+        return true
+    }
+
+    enum FailMode { case retry(delay: Int64), final }
+
+    mutating func fail(_ id: String, token: Int, mode: FailMode) -> Bool {
+        guard let task = tasks[id], task.state == .running, task.token == token else { return false }
+        if task.cancelRequested {
+            end(id, as: .cancelled, reason: "cancelled")
+        } else if case .retry(let delay) = mode, task.attempts < task.maxAttempts {
+            tasks[id]!.state = .pending
+            tasks[id]!.runAfter = delay > 0 ? now + delay : 0
+            dispatch(id)
+        } else {
+            end(id, as: .failed, reason: "error")
+        }
+        return true
+    }
+
+    mutating func end(_ id: String, as state: TaskState, reason: String) {
+        tasks[id]!.state = state
+        tasks[id]!.reason = reason
+        tasks[id]!.queued = false
+        tasks[id]!.delayed = false
+        settle(id, succeeded: state == .done)
+    }
+
+    mutating func settle(_ id: String, succeeded: Bool) {
+        for (dependent, policy) in tasks[id]!.dependents {
+            if succeeded || policy == .always {
+                tasks[dependent]!.unresolved -= 1
+                if tasks[dependent]!.unresolved <= 0, tasks[dependent]!.state == .pending { dispatch(dependent) }
+            } else if tasks[dependent]!.state == .pending {
+                end(dependent, as: .cancelled, reason: "dependency_failed")
+            }
+        }
+    }
+
+    enum CancelResult: Equatable { case cancelled, requested, alreadyRequested, refused }
+
+    mutating func cancel(_ id: String) -> CancelResult {
+        switch tasks[id]?.state {
+        case .pending:
+            end(id, as: .cancelled, reason: "cancelled")
+            return .cancelled
+        case .running:
+            if tasks[id]!.cancelRequested { return .alreadyRequested }
+            tasks[id]!.cancelRequested = true
+            return .requested
+        default:
+            return .refused
+        }
+    }
+
+    mutating func reap() {
+        for id in tasks.keys.sorted() where tasks[id]!.state == .running && tasks[id]!.leaseDeadline <= now {
+            let task = tasks[id]!
+            if task.cancelRequested {
+                end(id, as: .cancelled, reason: "cancelled")
+            } else if task.attempts < task.maxAttempts {
+                tasks[id]!.state = .pending
+                tasks[id]!.runAfter = 0
+                tasks[id]!.queued = true
+            } else {
+                end(id, as: .failed, reason: "lease_expired")
+            }
+        }
+    }
+
+    mutating func promote() {
+        for id in tasks.keys where tasks[id]!.delayed && tasks[id]!.runAfter <= now {
+            tasks[id]!.delayed = false
+            if tasks[id]!.state == .pending, tasks[id]!.unresolved <= 0 {
+                tasks[id]!.runAfter = 0
+                tasks[id]!.queued = true
+            }
+        }
+    }
+
+    /// `nil` when refused; else the re-opened ids.
+    mutating func retry(_ id: String) -> Set<String>? {
+        guard let state = tasks[id]?.state, state == .failed || state == .cancelled else { return nil }
+        guard let unresolved = unresolvedIfRetryable(id) else { return nil }
+        var reopened: Set<String> = []
+        reopen(id, unresolved: unresolved)
+        reopened.insert(id)
+        var queue = [id]
+        while !queue.isEmpty {
+            let current = queue.removeFirst()
+            for (dependent, _) in tasks[current]!.dependents {
+                guard tasks[dependent]!.state == .cancelled, tasks[dependent]!.reason == "dependency_failed",
+                    let left = unresolvedIfRetryable(dependent) else { continue }
+                reopen(dependent, unresolved: left)
+                reopened.insert(dependent)
+                queue.append(dependent)
+            }
+        }
+        return reopened
+    }
+
+    private func unresolvedIfRetryable(_ id: String) -> Int? {
+        var left = 0
+        for (prerequisite, policy) in tasks[id]!.prerequisites {
+            switch tasks[prerequisite]?.state {
+            case .done: break
+            case .failed, .cancelled, nil: if policy == .success { return nil }
+            default: left += 1
+            }
+        }
+        return left
+    }
+
+    private mutating func reopen(_ id: String, unresolved: Int) {
+        for (dependent, policy) in tasks[id]!.dependents
+        where policy == .always && tasks[dependent]!.state == .pending && tasks[dependent]!.unresolved > 0 {
+            tasks[dependent]!.unresolved += 1
+        }
+        tasks[id]!.state = .pending
+        tasks[id]!.attempts = 0
+        tasks[id]!.unresolved = unresolved
+        tasks[id]!.runAfter = 0
+        tasks[id]!.cancelRequested = false
+        tasks[id]!.reason = ""
+        tasks[id]!.delayed = false
+        if unresolved == 0 { tasks[id]!.queued = true }
+    }
+}
+
+/// A seeded generator (SplitMix64), so a failing sequence can be replayed from its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
