@@ -26,9 +26,10 @@ let package = Package(
     ],
     targets: [
         // C: hiredis through pkg-config; a shim header for what Swift cannot import directly.
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM rejects with a
+        // warning on every build; the header is found as <hiredis/hiredis.h> in /usr/include.
         .systemLibrary(
             name: "CHiredis",
-            pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
         // Swift over hiredis: connection lanes, RESP values, pipelining, scripts. No task logic.
@@ -46,7 +47,7 @@ let package = Package(
         .target(
             name: "JobqWorker",
             dependencies: [
-                "Jobq", "JobqCore",
+                "Jobq", "JobqCore", "JobqRedis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,14 +77,14 @@ let package = Package(
         .target(name: "JobqTestSupport", dependencies: ["JobqRedis"]),
         .executableTarget(
             name: "JobqBenchmarks",
-            dependencies: ["JobqRedis", "JobqTestSupport"],
+            dependencies: ["JobqRedis", "JobqCore", "Jobq", "JobqTestSupport"],
             path: "Benchmarks/JobqBenchmarks"
         ),
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqWorkerTests", dependencies: ["JobqWorker", "Jobq", "JobqCore", "JobqTestSupport"]),
-        .testTarget(name: "JobqCLITests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
+        .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,4 @@
 import JobqCore
-import JobqRedis
 
 /// Waiting without polling: block on the event stream (XREAD BLOCK on the client's blocking
 /// lane) and look at the task only when one of its events goes by.
@@ -29,9 +28,8 @@ extension JobqClient {
     ) async throws(JobqError) -> T {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
-        let events = RedisArgument(coordinator.keys.events)
         // Read the stream position first, so no event between the check and the wait is missed.
-        var position = try await lastEventID()
+        var position = try await coordinator.lastEventID()
         if let value = try await done() { return value }
         while true {
             var block: Duration = .seconds(5)
@@ -42,37 +40,13 @@ extension JobqClient {
                 }
                 block = min(block, left)
             }
-            let milliseconds = max(1, Int(block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000))
-            let reply: RedisValue
-            do {
-                reply = try await redis.sendBlocking(
-                    RedisCommand("XREAD", ["COUNT", 1000, "BLOCK", RedisArgument(milliseconds), "STREAMS", events, RedisArgument(position)]),
-                    blockTimeout: block
-                )
-            } catch {
-                throw Coordinator.translate(error, doing: "wait")
+            let (records, next) = try await coordinator.events(after: position, block: block)
+            position = next
+            // Look again when one of ours moved, and after a quiet period (in case events were
+            // trimmed from the capped stream).
+            if records.isEmpty || records.contains(where: { ids.contains($0.task) }), let value = try await done() {
+                return value
             }
-            var relevant = false
-            for entry in reply.array?.first?.array?.dropFirst().first?.array ?? [] {
-                guard let parts = entry.array, parts.count == 2, let entryID = parts[0].string else { continue }
-                position = entryID
-                let fields = parts[1].array ?? []
-                if let taskIndex = fields.firstIndex(where: { $0.string == "task" }), taskIndex + 1 < fields.count,
-                    let task = fields[taskIndex + 1].string, ids.contains(task)
-                {
-                    relevant = true
-                }
-            }
-            if relevant || reply.isNull, let value = try await done() { return value }
-        }
-    }
-
-    private func lastEventID() async throws(JobqError) -> String {
-        do {
-            let reply = try await redis.send(RedisCommand("XREVRANGE", [RedisArgument(coordinator.keys.events), "+", "-", "COUNT", 1]))
-            return reply.array?.first?.array?.first?.string ?? "0-0"
-        } catch {
-            throw Coordinator.translate(error, doing: "wait")
         }
     }
 }

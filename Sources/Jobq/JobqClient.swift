@@ -78,7 +78,7 @@ public struct JobqClient: Sendable {
         if let workflow {
             ids = try await coordinator.taskIDs(inWorkflow: workflow)
         } else if let state {
-            ids = try await coordinator.taskIDs(in: state, limit: max(limit, 1) * (queue == nil ? 1 : 10))
+            ids = try await coordinator.taskIDs(in: state, limit: max(limit, 1) * (queue == nil ? 2 : 10))
         } else {
             ids = []
             for state in TaskState.allCases {

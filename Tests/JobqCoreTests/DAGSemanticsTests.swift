@@ -65,7 +65,7 @@ struct DAGSemanticsTests {
             #expect(states.first == .failed)
             #expect(states.dropFirst().allSatisfy { $0 == .cancelled })
             #expect(try await engine.coordinator.claim(queues: ["default"], count: 100, lease: .seconds(5), worker: "w").isEmpty)
-            #expect(try await engine.field("c49", "attempts") == "0")
+            #expect(try await engine.coordinator.task("c49")?.attempts == 0)
         }
     }
 

@@ -50,8 +50,8 @@ struct TaskTransitionsTests {
         let events = Set(TaskEvent.allCases.map(\.rawValue))
         var checked = 0
         for script in Scripts.all {
-            // set_state(id, from, 'event', ...) and may(from, 'event'): the event argument.
-            for (pattern, position) in [("set_state(", 2), ("may(", 1)] {
+            // set_state/finish(id, from, 'event', ...) and may(from, 'event'): the event argument.
+            for (pattern, position) in [("set_state(", 2), ("finish(", 2), ("may(", 1)] {
                 var rest = Substring(script.source)
                 while let range = rest.range(of: pattern) {
                     rest = rest[range.upperBound...]

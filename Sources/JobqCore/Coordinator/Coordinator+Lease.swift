@@ -17,10 +17,10 @@ extension Coordinator {
         tasks.reserveCapacity(claimed)
         var index = 2
         for _ in 0..<claimed {
-            guard index + 11 < reply.count else { break }
-            let fields = reply[index..<(index + 12)].map { $0 }
-            let dependencyCount = fields[11].int ?? 0
-            index += 12
+            guard index + 12 < reply.count else { break }
+            let fields = reply[index..<(index + 13)].map { $0 }
+            let dependencyCount = fields[12].int ?? 0
+            index += 13
             var prerequisites: [PrerequisiteOutcome] = []
             prerequisites.reserveCapacity(dependencyCount)
             for _ in 0..<dependencyCount where index + 2 < reply.count {
@@ -44,6 +44,7 @@ extension Coordinator {
                 leaseDeadline: Int64(fields[8].int ?? 0),
                 workflow: workflow.isEmpty ? nil : workflow,
                 backoff: fields[10].bytes.flatMap { RetryBackoff(json: $0) } ?? .default,
+                title: fields[11].string ?? "",
                 prerequisites: prerequisites
             ))
         }
@@ -92,9 +93,11 @@ extension Coordinator {
             case .handBack: ("handback", 0)
             case .cancelled: ("cancelled", 0)
             }
+            // The reason is a stable word; anything else is recorded as "error".
+            let reason = (try? Validation.check(name: failure.reason, as: .reason)) != nil ? failure.reason : "error"
             arguments += [
                 RedisArgument(failure.lease.id), RedisArgument(failure.lease.token), RedisArgument(mode),
-                RedisArgument(Int(delay)), RedisArgument(failure.reason), RedisArgument(String(failure.message.prefix(4096))),
+                RedisArgument(Int(delay)), RedisArgument(reason), RedisArgument(String(failure.message.prefix(4096))),
             ]
         }
         let reply = try await run(Scripts.fail, arguments)

@@ -1,7 +1,7 @@
 import JobqRedis
 
 /// The maintenance pass every worker runs: reap expired leases, promote due delayed tasks,
-/// trim the indexes of expired records. The scripts are idempotent, so two workers running them
+/// delete finished tasks whose retention has passed. The scripts are idempotent, so two workers running them
 /// at once do no harm; ``tryMaintenanceLock(owner:for:)`` just keeps them from doing it twice.
 extension Coordinator {
     /// Sends running tasks whose lease has expired down the fail path. Returns (id, new state).
@@ -20,19 +20,20 @@ extension Coordinator {
     /// What a promote pass did.
     public struct PromoteResult: Sendable, Hashable {
         public let promoted: Int
-        public let trimmed: Int
+        /// Finished tasks whose retention had passed, deleted.
+        public let deleted: Int
         /// When the next delayed task falls due (Redis time, ms), if any.
         public let nextDue: Int64?
     }
 
-    /// Makes due delayed tasks dispatchable and trims expired ids out of the indexes.
+    /// Makes due delayed tasks dispatchable and deletes finished tasks whose retention passed.
     public func promote(limit: Int = 1000) async throws(JobqError) -> PromoteResult {
         let reply = try await run(Scripts.promote, [RedisArgument(limit)])
         _ = try Self.code(of: reply, script: "promote")
         let next = reply.count > 3 ? Int64(reply[3].int ?? 0) : 0
         return PromoteResult(
             promoted: reply.count > 1 ? reply[1].int ?? 0 : 0,
-            trimmed: reply.count > 2 ? reply[2].int ?? 0 : 0,
+            deleted: reply.count > 2 ? reply[2].int ?? 0 : 0,
             nextDue: next > 0 ? next : nil
         )
     }

@@ -30,14 +30,40 @@ extension Coordinator {
             let prerequisites = Self.hash(replies[2 * index + 1])
                 .map { Prerequisite($0.key, policy: DependencyPolicy(rawValue: String(decoding: $0.value, as: UTF8.self)) ?? .success) }
                 .sorted { $0.id < $1.id }
-            infos.append(TaskInfo(fields: fields, prerequisites: prerequisites))
+            infos.append(TaskInfo(id: ids[index], fields: fields, prerequisites: prerequisites))
         }
         return infos
     }
 
-    /// Ids by state, oldest first (the state indexes are sorted by the time of entering the state).
-    public func taskIDs(in state: TaskState, offset: Int = 0, limit: Int = 100) async throws(JobqError) -> [String] {
-        try await strings(RedisCommand("ZRANGE", [RedisArgument(keys.state(state)), RedisArgument(offset), RedisArgument(offset + limit - 1)]), doing: "list tasks")
+    /// Ids of tasks in `state`, at most `limit`.
+    ///
+    /// RUNNING comes from the lease index (soonest deadline first); terminal states from their
+    /// retention indexes (oldest first); PENDING from the ready lists, the delayed set and the
+    /// set of tasks waiting for prerequisites (ready lists may hold stale ids: callers that
+    /// need the exact state read the records).
+    public func taskIDs(in state: TaskState, limit: Int = 100) async throws(JobqError) -> [String] {
+        let last = RedisArgument(max(limit, 1) - 1)
+        switch state {
+        case .running:
+            return try await strings(RedisCommand("ZRANGE", [RedisArgument(keys.leases), 0, last]), doing: "list tasks")
+        case .done, .failed, .cancelled:
+            return try await strings(RedisCommand("ZRANGE", [RedisArgument(keys.ended(state)), 0, last]), doing: "list tasks")
+        case .pending:
+            var ids: [String] = []
+            var seen = Set<String>()
+            for queue in try await queues().map(\.name) {
+                for id in try await strings(RedisCommand("LRANGE", [RedisArgument(keys.ready(queue)), RedisArgument(-limit), -1]), doing: "list tasks").reversed()
+                where seen.insert(id).inserted {
+                    ids.append(id)
+                }
+            }
+            for key in [keys.delayed, keys.waiting] {
+                for id in try await strings(RedisCommand("ZRANGE", [RedisArgument(key), 0, last]), doing: "list tasks") where seen.insert(id).inserted {
+                    ids.append(id)
+                }
+            }
+            return Array(ids.prefix(limit))
+        }
     }
 
     /// A workflow's task ids in submission order.

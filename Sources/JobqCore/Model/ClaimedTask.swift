@@ -15,6 +15,7 @@ public struct ClaimedTask: Sendable, Hashable {
     public let workflow: String?
     /// How long to wait before the next attempt if this one fails.
     public let backoff: RetryBackoff
+    public let title: String
     /// The prerequisites' outcomes and results (jobcontrol's `!retval`).
     public let prerequisites: [PrerequisiteOutcome]
 }

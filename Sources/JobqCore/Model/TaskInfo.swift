@@ -38,25 +38,28 @@ public struct TaskInfo: Sendable, Hashable {
 
 extension TaskInfo {
     /// Decodes the flat HGETALL reply of a task hash; `nil` when the hash does not exist.
-    init?(fields: [String: [UInt8]], prerequisites: [Prerequisite]) {
-        guard let id = fields["id"].map({ String(decoding: $0, as: UTF8.self) }) ?? nil else { return nil }
+    init?(id: String, fields: [String: [UInt8]], prerequisites: [Prerequisite]) {
+        guard let specBytes = fields["spec"] else { return nil }
+        // queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title (see prelude.lua)
+        let spec = specBytes.split(separator: 0x09, maxSplits: 8, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        func part(_ index: Int) -> String { index < spec.count ? spec[index] : "" }
         func string(_ name: String) -> String? {
             fields[name].map { String(decoding: $0, as: UTF8.self) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         func number(_ name: String) -> Int64? { string(name).flatMap { Int64($0) ?? Double($0).map { Int64($0) } } }
         self.id = id
-        handler = string("handler") ?? ""
-        queue = string("queue") ?? ""
+        handler = part(1)
+        queue = part(0)
         state = string("state").flatMap(TaskState.init(rawValue:))
         attempts = Int(number("attempts") ?? 0)
-        maxAttempts = Int(number("max_attempts") ?? 0)
+        maxAttempts = Int(part(2)) ?? 0
         payload = fields["payload"] ?? []
         result = fields["result"]
         error = string("error")
         reason = string("reason")
         cause = string("cause")
-        workflow = string("wf")
-        title = string("title") ?? ""
+        workflow = part(5).isEmpty ? nil : part(5)
+        title = part(8)
         self.prerequisites = prerequisites
         unresolvedPrerequisites = Int(number("deps_left") ?? 0)
         skipped = string("skipped") == "1"
@@ -66,9 +69,9 @@ extension TaskInfo {
         started = number("started")
         finished = number("finished")
         runAfter = number("run_after").flatMap { $0 > 0 ? $0 : nil }
-        leaseDeadline = number("lease")
-        timeout = .milliseconds(number("timeout_ms") ?? 0)
-        resultTTL = .milliseconds(number("ttl") ?? 0)
-        backoff = fields["backoff"].flatMap { RetryBackoff(json: $0) }
+        leaseDeadline = number("lease").flatMap { $0 > 0 ? $0 : nil }
+        timeout = .milliseconds(Int64(part(3)) ?? 0)
+        resultTTL = .milliseconds(Int64(part(4)) ?? 0)
+        backoff = RetryBackoff(json: Array(part(7).utf8))
     }
 }

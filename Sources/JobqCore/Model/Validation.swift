@@ -14,6 +14,7 @@ public enum Validation {
         case namespace = "namespace"
         case idempotencyKey = "idempotency key"
         case workerID = "worker id"
+        case reason = "reason"
     }
 
     public static let maxNameLength = 128

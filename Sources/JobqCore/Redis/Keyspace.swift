@@ -31,10 +31,13 @@ public struct Keyspace: Sendable, Hashable {
     public func wake(_ queue: String) -> String { prefix + "wake:" + queue }
     /// Sorted set: PENDING tasks waiting for a time (delay or retry backoff), by due time.
     public var delayed: String { prefix + "delayed" }
-    /// Sorted set: RUNNING tasks by lease deadline.
+    /// Sorted set: RUNNING tasks by lease deadline (the index of running tasks).
     public var leases: String { prefix + "leases" }
-    /// Sorted set per state: task ids by the time they entered it.
-    public func state(_ state: TaskState) -> String { prefix + "s:" + state.rawValue }
+    /// Sorted set: PENDING tasks with unresolved prerequisites, by creation time.
+    public var waiting: String { prefix + "waiting" }
+    /// Sorted set per terminal state (DONE, FAILED, CANCELLED): ids by the time their record
+    /// expires; the maintenance pass deletes them then.
+    public func ended(_ state: TaskState) -> String { prefix + "s:" + state.rawValue }
     /// Hash: workflow metadata (created, total).
     public func workflow(_ id: String) -> String { prefix + "wf:" + id }
     /// Sorted set: a workflow's task ids in submission order.
@@ -49,8 +52,6 @@ public struct Keyspace: Sendable, Hashable {
     public var paused: String { prefix + "paused" }
     /// Set: every queue name ever used.
     public var queues: String { prefix + "queues" }
-    /// Sorted set: "id|workflow" of terminal tasks by expiry time, for trimming the indexes.
-    public var expiring: String { prefix + "expiring" }
     /// Hash: counters (submitted, claimed, done, failed, cancelled, retried, reopened).
     public var stats: String { prefix + "stats" }
     /// String (SET NX PX): which worker runs the maintenance pass right now.

@@ -12,12 +12,9 @@ local kind, target, message = ARGV[2], ARGV[3], ARGV[4] or ''
 -- the state of a task that had already ended.
 local function cancel_one(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'attempts', 'ttl', 'cancel_requested')
+  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
-    redis.call('HSET', key, 'reason', 'cancelled', 'error', message)
-    set_state(id, 'PENDING', 'cancel', f[2], 'cancelled')
-    retire(id, f[3])
-    redis.call('HINCRBY', K.stats, 'cancelled', 1)
+    finish(id, 'PENDING', 'cancel', f[2], 'cancelled', (spec_of(f[3]) or {}).ttl, { 'reason', 'cancelled', 'error', message })
     settle_dependents(id, false)
     return 'NOW'
   elseif f[1] == 'RUNNING' then
@@ -32,7 +29,7 @@ end
 if kind == 'task' then
   if redis.call('EXISTS', K.task(target)) == 0 then return { NOT_FOUND } end
   local outcome = cancel_one(target)
-  flush_wakeups()
+  flush()
   if outcome == 'NOW' then return { OK, 'CANCELLED' } end
   if outcome == 'REQUESTED' then return { OK, outcome } end
   if outcome == 'ALREADY' then return { NOOP, 'REQUESTED' } end
@@ -54,7 +51,7 @@ elseif kind == 'workflow' then
       cancelled = cancelled + 1
     end
   end
-  flush_wakeups()
+  flush()
   return { OK, cancelled, requested }
 end
 return { INVALID_ARGUMENT, 'kind' }

@@ -4,11 +4,9 @@
   Returns {1, then per task a code: 1 DONE | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN} ]]
 
 local reply = { OK }
-local done = 0
 for i = 2, #ARGV - 3, 4 do
   local id, token, result, skipped = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'token', 'attempts', 'ttl')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -17,16 +15,14 @@ for i = 2, #ARGV - 3, 4 do
   elseif f[2] ~= token then
     code = STALE_TOKEN
   else
-    redis.call('HSET', key, 'result', result, 'skipped', skipped, 'reason', skipped == '1' and 'skipped' or '')
-    redis.call('HDEL', key, 'error')
-    set_state(id, 'RUNNING', 'complete', f[3], skipped == '1' and 'skipped' or '')
-    retire(id, f[4])
+    if f[5] then redis.call('HDEL', K.task(id), 'error') end
+    local reason = skipped == '1' and 'skipped' or ''
+    finish(id, 'RUNNING', 'complete', f[3], reason, (spec_of(f[4]) or {}).ttl,
+      { 'result', result, 'skipped', skipped, 'reason', reason })
     settle_dependents(id, true)
-    done = done + 1
     code = OK
   end
   reply[#reply + 1] = code
 end
-if done > 0 then redis.call('HINCRBY', K.stats, 'done', done) end
-flush_wakeups()
+flush()
 return reply

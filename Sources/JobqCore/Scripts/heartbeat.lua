@@ -21,9 +21,10 @@ for i = 4, #ARGV - 1, 2 do
     code = STALE_TOKEN
   else
     redis.call('HSET', key, 'lease', deadline)
-    redis.call('ZADD', K.leases, deadline, id)
+    zset_later(K.leases, id, deadline)
     code = f[3] and 2 or OK
   end
   reply[#reply + 1] = code
 end
+flush()
 return reply

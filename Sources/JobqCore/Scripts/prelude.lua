@@ -3,7 +3,11 @@
   KEYS[1]  the namespace prefix "jobq:{ns}:" (never written; it pins the cluster hash slot)
   ARGV[1]  "now" in milliseconds, or "0" to use the Redis server clock (TIME). Tests pass a fixed
            time; production passes "0" so that worker clock skew never matters.
-  Key names here mirror Sources/JobqCore/Redis/Keyspace.swift; docs/keyspace.md lists them all. ]]
+  Key names here mirror Sources/JobqCore/Redis/Keyspace.swift; docs/keyspace.md lists them all.
+
+  Cost matters (every redis.call is ~1 µs of Redis CPU): writes to shared indexes (ready lists,
+  sorted sets, counters) are collected while a script runs and applied once at the end by
+  flush(), so a batch of n tasks pays one call per index, not n. ]]
 
 local P = KEYS[1]
 local NOW = tonumber(ARGV[1]) or 0
@@ -14,15 +18,16 @@ end
 
 local EVENTS_MAXLEN = 100000
 local WAKE_TOKENS_MAX = 16
+local CHUNK = 1000 -- arguments per variadic call, well under Lua's unpack limit
 
 local K = {
   delayed = P .. 'delayed',
   leases = P .. 'leases',
+  waiting = P .. 'waiting',
   events = P .. 'events',
   token = P .. 'token',
   paused = P .. 'paused',
   queues = P .. 'queues',
-  expiring = P .. 'expiring',
   stats = P .. 'stats',
 }
 function K.task(id) return P .. 't:' .. id end
@@ -32,7 +37,7 @@ function K.log(id) return P .. 't:' .. id .. ':log' end
 function K.progress(id) return P .. 't:' .. id .. ':progress' end
 function K.ready(queue) return P .. 'q:' .. queue end
 function K.wake(queue) return P .. 'wake:' .. queue end
-function K.state(state) return P .. 's:' .. state end
+function K.ended(state) return P .. 's:' .. state end
 function K.workflow(wf) return P .. 'wf:' .. wf end
 function K.workflow_tasks(wf) return P .. 'wf:' .. wf .. ':tasks' end
 function K.idempotency(key) return P .. 'idem:' .. key end
@@ -47,79 +52,137 @@ local function is_terminal(state)
   return state == 'DONE' or state == 'FAILED' or state == 'CANCELLED'
 end
 
+-- The immutable part of a task record (queue, handler, max_attempts, timeout_ms, ttl, wf,
+-- deps_total, backoff, title) is packed into one hash field, `spec`, tab-separated (no name
+-- contains a tab; the title comes last and may be empty): fewer fields make every HSET and
+-- HMGET on the record cheaper.
+local SPEC_PATTERN = '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$'
+local function spec_of(raw)
+  if not raw then return nil end
+  local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
+  if not queue then return nil end
+  return { queue = queue, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
+    ttl = tonumber(ttl), wf = wf, deps_total = tonumber(deps_total), backoff = backoff, title = title }
+end
+
 -- The state `event` leads to from `from` (nil: forbidden). `from == nil`: the task is new.
 local function may(from, event)
   return TRANSITIONS[(from or '-') .. '>' .. event]
 end
 
--- Append one audit event. Every transition calls this through set_state.
+-- Transitions ------------------------------------------------------------------------------
+
+-- The audit log: one stream entry per script call, one line per transition
+-- ("id from to attempt reason"; ids, states and reasons never contain spaces), so a batch of n
+-- transitions costs one XADD, not n.
+local event_lines = {}
 local function emit(id, from, to, attempt, reason)
-  redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
-    'task', id, 'from', from or '-', 'to', to, 'attempt', attempt or 0, 'reason', reason or '', 'ts', NOW)
+  event_lines[#event_lines + 1] = id .. ' ' .. (from or '-') .. ' ' .. to .. ' ' .. (attempt or 0) .. ' '
+    .. (string.gsub(reason or '', '%s', '_'))
 end
 
--- The single writer of `state`: moves the task between state indexes and records the event.
--- Scripts check `may` before writing anything; this check is the last line of defence.
-local function set_state(id, from, event, attempt, reason)
+-- Deferred index writes --------------------------------------------------------------------
+local zsets, zset_keys = {}, {}      -- key -> { member -> score | false (remove) }
+local pushes, push_queues = {}, {}   -- queue -> ids to LPUSH, in order
+local counters = {}                  -- stats field -> increment
+
+local function zset_later(key, member, score)
+  local members = zsets[key]
+  if not members then
+    members = {}
+    zsets[key] = members
+    zset_keys[#zset_keys + 1] = key
+  end
+  members[member] = score
+end
+
+local function count(field, n)
+  counters[field] = (counters[field] or 0) + (n or 1)
+end
+
+local function variadic(command, key, items)
+  for i = 1, #items, CHUNK do
+    redis.call(command, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+  end
+end
+
+-- Applies every deferred write: sorted sets (last write per member wins), ready lists,
+-- wake-up tokens for queues that got work, counters. Every script calls it before returning.
+local function flush()
+  for _, key in ipairs(zset_keys) do
+    local adds, removes = {}, {}
+    for member, score in pairs(zsets[key]) do
+      if score then
+        adds[#adds + 1] = score
+        adds[#adds + 1] = member
+      else
+        removes[#removes + 1] = member
+      end
+    end
+    if #removes > 0 then variadic('ZREM', key, removes) end
+    if #adds > 0 then variadic('ZADD', key, adds) end
+  end
+  for _, queue in ipairs(push_queues) do
+    variadic('LPUSH', K.ready(queue), pushes[queue])
+    local wake = K.wake(queue)
+    local tokens = {}
+    for i = 1, math.min(#pushes[queue], WAKE_TOKENS_MAX) do tokens[i] = '1' end
+    redis.call('LPUSH', wake, unpack(tokens))
+    redis.call('LTRIM', wake, 0, WAKE_TOKENS_MAX - 1)
+  end
+  for field, n in pairs(counters) do redis.call('HINCRBY', K.stats, field, n) end
+  if #event_lines > 0 then
+    redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', table.concat(event_lines, '\n'))
+  end
+end
+
+-- The single writer of `state`: one HSET with the new state and `fields` (a flat list of
+-- more field/value pairs), the indexes the old state leaves, and the event. Scripts check
+-- `may` before writing anything; the check here is the last line of defence.
+local function set_state(id, from, event, attempt, reason, fields)
   local to = may(from, event)
   if not to then
     error('jobq: transition ' .. tostring(from) .. ' --' .. event .. '--> refused by the state table')
   end
-  redis.call('HSET', K.task(id), 'state', to)
-  if from then redis.call('ZREM', K.state(from), id) end
-  redis.call('ZADD', K.state(to), NOW, id)
+  local args = fields or {}
+  args[#args + 1] = 'state'
+  args[#args + 1] = to
+  redis.call('HSET', K.task(id), unpack(args))
+  if from == 'RUNNING' then zset_later(K.leases, id, false) end
+  if from == 'PENDING' and to ~= 'RUNNING' then
+    zset_later(K.delayed, id, false)
+    zset_later(K.waiting, id, false)
+  end
+  if is_terminal(from) then zset_later(K.ended(from), id, false) end
   emit(id, from, to, attempt, reason)
   return to
 end
 
--- Queues with new work, to be woken once at the end of the script.
-local woken = {}
-local woken_count = {}
+-- Ends a task (DONE, FAILED, CANCELLED): the terminal index is scored by the time the record
+-- expires, so the maintenance pass (promote.lua) can delete it then (retention).
+local function finish(id, from, event, attempt, reason, ttl, fields)
+  fields = fields or {}
+  fields[#fields + 1] = 'finished'
+  fields[#fields + 1] = NOW
+  local to = set_state(id, from, event, attempt, reason, fields)
+  zset_later(K.ended(to), id, NOW + (tonumber(ttl) or 0))
+  count(string.lower(to))
+  return to
+end
 
 -- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after).
 local function dispatch(id, queue, run_after)
+  zset_later(K.waiting, id, false)
   if run_after and run_after > NOW then
-    redis.call('ZADD', K.delayed, run_after, id)
+    zset_later(K.delayed, id, run_after)
   else
-    redis.call('LPUSH', K.ready(queue), id)
-    if not woken_count[queue] then
-      woken_count[queue] = 0
-      woken[#woken + 1] = queue
+    local list = pushes[queue]
+    if not list then
+      list = {}
+      pushes[queue] = list
+      push_queues[#push_queues + 1] = queue
     end
-    woken_count[queue] = woken_count[queue] + 1
-  end
-end
-
--- Push wake-up tokens (capped) for every queue that got work, so blocked claimers return.
-local function flush_wakeups()
-  for _, queue in ipairs(woken) do
-    local n = math.min(woken_count[queue], WAKE_TOKENS_MAX)
-    for _ = 1, n do redis.call('LPUSH', K.wake(queue), '1') end
-    redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
-  end
-end
-
--- Members of the expiring index carry the workflow too ("id|wf"; '|' is outside the id grammar),
--- so that trimming can clean the workflow index after the record itself is gone.
-local function expiring_member(id)
-  return id .. '|' .. (redis.call('HGET', K.task(id), 'wf') or '')
-end
-
--- Terminal bookkeeping: finish time, lease gone, retention clock started.
-local function retire(id, ttl)
-  local key = K.task(id)
-  redis.call('HSET', key, 'finished', NOW)
-  redis.call('HDEL', key, 'lease', 'worker')
-  redis.call('ZREM', K.leases, id)
-  redis.call('ZREM', K.delayed, id)
-  ttl = tonumber(ttl) or 0
-  if ttl > 0 then
-    redis.call('PEXPIRE', key, ttl)
-    redis.call('PEXPIRE', K.deps(id), ttl)
-    redis.call('PEXPIRE', K.next(id), ttl)
-    redis.call('PEXPIRE', K.log(id), ttl)
-    redis.call('PEXPIRE', K.progress(id), ttl)
-    redis.call('ZADD', K.expiring, NOW + ttl, expiring_member(id))
+    list[#list + 1] = id
   end
 end
 
@@ -128,8 +191,9 @@ local function release(id)
   local key = K.task(id)
   local left = redis.call('HINCRBY', key, 'deps_left', -1)
   if left <= 0 then
-    local f = redis.call('HMGET', key, 'state', 'queue', 'run_after')
-    if f[1] == 'PENDING' then dispatch(id, f[2], tonumber(f[3]) or 0) end
+    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after')
+    local spec = spec_of(f[2])
+    if f[1] == 'PENDING' and spec then dispatch(id, spec.queue, tonumber(f[3]) or 0) end
   end
 end
 
@@ -148,13 +212,11 @@ local function settle_dependents(root, succeeded)
       if ok or policy == 'always' then
         release(dependent)
       else
-        local key = K.task(dependent)
-        local f = redis.call('HMGET', key, 'state', 'attempts', 'ttl')
+        local f = redis.call('HMGET', K.task(dependent), 'state', 'attempts', 'spec')
         if f[1] == 'PENDING' then
-          redis.call('HSET', key, 'reason', 'dependency_failed', 'error', 'prerequisite ' .. id .. ' did not succeed', 'cause', id)
-          set_state(dependent, 'PENDING', 'dependency_failed', f[2], 'dependency_failed')
-          retire(dependent, f[3])
-          redis.call('HINCRBY', K.stats, 'cancelled', 1)
+          local spec = spec_of(f[3]) or {}
+          finish(dependent, 'PENDING', 'dependency_failed', f[2], 'dependency_failed', spec.ttl,
+            { 'reason', 'dependency_failed', 'error', 'prerequisite ' .. id .. ' did not succeed', 'cause', id })
           stack[#stack + 1] = dependent
           good[#good + 1] = false
         end

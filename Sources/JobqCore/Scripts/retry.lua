@@ -25,13 +25,9 @@ end
 
 local function reopen(id, left)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'queue')
-  redis.call('ZREM', K.expiring, expiring_member(id))
-  for _, k in ipairs({ key, K.deps(id), K.next(id), K.log(id), K.progress(id) }) do
-    redis.call('PERSIST', k)
-  end
+  local f = redis.call('HMGET', key, 'state', 'spec')
+  local spec = spec_of(f[2]) or {}
   redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease', 'worker')
-  redis.call('HSET', key, 'attempts', 0, 'deps_left', left, 'run_after', 0)
   -- `always` dependents still waiting were released when this task ended; it is unresolved
   -- again, so count it back on (its next ending releases them once more).
   local edges = redis.call('HGETALL', K.next(id))
@@ -43,9 +39,9 @@ local function reopen(id, left)
       end
     end
   end
-  set_state(id, f[1], 'reopen', 0, 'retry')
-  redis.call('HINCRBY', K.stats, 'reopened', 1)
-  if left == 0 then dispatch(id, f[2], 0) end
+  set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
+  count('reopened')
+  if left == 0 then dispatch(id, spec.queue or 'default', 0) else zset_later(K.waiting, id, NOW) end
 end
 
 local state = redis.call('HGET', K.task(root), 'state')
@@ -74,5 +70,5 @@ while head <= #queue do
     end
   end
 end
-flush_wakeups()
+flush()
 return reply

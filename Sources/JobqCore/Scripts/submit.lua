@@ -49,6 +49,13 @@ for t = 1, n do
     task.deps[d], task.policies[d] = ARGV[i], policy
     i = i + 2
   end
+  for _, name in ipairs({ task.id, task.handler, task.queue }) do
+    if not string.find(name, '^[%w%._%-]+$') or #name > 128 then return { INVALID_ARGUMENT, 'name ' .. name } end
+  end
+  if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
+    or string.find(task.backoff, '\t') then
+    return { INVALID_ARGUMENT, 'options of ' .. task.id }
+  end
   if by_id[task.id] or redis.call('EXISTS', K.task(task.id)) == 1 then return { DUPLICATE_ID, task.id } end
   tasks[t], by_id[task.id] = task, task
 end
@@ -97,12 +104,14 @@ end
 -- Write, prerequisites before dependents.
 local state_of = {}
 local ids = {}
+local queues_seen = {}
 if workflow ~= '' then
   redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
 end
 local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
 for _, task in ipairs(order) do
   local left, doomed_by = 0, nil
+  local edges = {}
   for d, dep in ipairs(task.deps) do
     local policy = task.policies[d]
     local state = state_of[dep] or outside[dep]
@@ -112,30 +121,38 @@ for _, task in ipairs(order) do
       left = left + 1
     end
     redis.call('HSET', K.next(dep), task.id, policy)
-    redis.call('HSET', K.deps(task.id), dep, policy)
+    edges[#edges + 1] = dep
+    edges[#edges + 1] = policy
   end
+  if #edges > 0 then variadic('HSET', K.deps(task.id), edges) end
   local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
-  local key = K.task(task.id)
-  redis.call('HSET', key, 'id', task.id, 'handler', task.handler, 'queue', task.queue,
-    'payload', task.payload, 'attempts', 0, 'max_attempts', task.max_attempts,
-    'timeout_ms', task.timeout_ms, 'backoff', task.backoff, 'run_after', run_after,
-    'ttl', task.ttl, 'title', task.title, 'wf', workflow, 'deps_total', #task.deps,
-    'deps_left', left, 'created', NOW)
-  redis.call('SADD', K.queues, task.queue)
-  if workflow ~= '' then
-    redis.call('ZADD', K.workflow_tasks(workflow), wf_base + task.index, task.id)
+  local spec = table.concat({ task.queue, task.handler, task.max_attempts, task.timeout_ms, task.ttl,
+    workflow, #task.deps, task.backoff, task.title }, '\t')
+  local fields = { 'spec', spec, 'payload', task.payload, 'deps_left', left, 'created', NOW }
+  if run_after > 0 then
+    fields[#fields + 1] = 'run_after'
+    fields[#fields + 1] = run_after
   end
+  if not queues_seen[task.queue] then
+    queues_seen[task.queue] = true
+    redis.call('SADD', K.queues, task.queue)
+  end
+  if workflow ~= '' then zset_later(K.workflow_tasks(workflow), task.id, wf_base + task.index) end
   if doomed_by then
-    redis.call('HSET', key, 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by)
-    state_of[task.id] = set_state(task.id, nil, 'submit_doomed', 0, 'dependency_failed')
-    retire(task.id, task.ttl)
-    redis.call('HINCRBY', K.stats, 'cancelled', 1)
+    for _, v in ipairs({ 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by }) do
+      fields[#fields + 1] = v
+    end
+    state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, 'dependency_failed', task.ttl, fields)
   else
-    state_of[task.id] = set_state(task.id, nil, 'submit', 0, '')
-    if left == 0 then dispatch(task.id, task.queue, run_after) end
+    state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
+    if left == 0 then
+      dispatch(task.id, task.queue, run_after)
+    else
+      zset_later(K.waiting, task.id, NOW)
+    end
   end
 end
-redis.call('HINCRBY', K.stats, 'submitted', n)
+count('submitted', n)
 
 local reply = { OK, 1 }
 for _, task in ipairs(tasks) do
@@ -148,5 +165,5 @@ if idem_key ~= '' then
   redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '))
   if idem_ttl > 0 then redis.call('PEXPIRE', key, idem_ttl) end
 end
-flush_wakeups()
+flush()
 return reply

@@ -44,17 +44,11 @@ struct EngineFixture {
         try await redis.send("ZRANGE", RedisArgument(key), 0, -1).decodeArray().map { try $0.decodeString() }
     }
 
-    /// The events recorded for `id`, as "FROM>TO:reason".
+    /// The events recorded for `id`, as "FROM>TO:reason" ("-" for a new task's FROM).
     func events(of id: String) async throws -> [String] {
-        let entries = try await redis.send("XRANGE", RedisArgument(keys.events), "-", "+").decodeArray()
-        var out: [String] = []
-        for entry in entries {
-            let fields = try entry.decodeArray()[1].decodeArray().map { try $0.decodeString() }
-            var map: [String: String] = [:]
-            for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }
-            if map["task"] == id { out.append("\(map["from"] ?? "")>\(map["to"] ?? ""):\(map["reason"] ?? "")") }
-        }
-        return out
+        try await coordinator.events(after: "0-0", block: nil, count: 100_000).records
+            .filter { $0.task == id }
+            .map { "\($0.from?.rawValue ?? "-")>\($0.to?.rawValue ?? ""):\($0.reason)" }
     }
 
     /// Claims and completes everything runnable until nothing is left; returns ids in run order.

@@ -1,0 +1,32 @@
+/// One transition from the audit stream (`jobq:{ns}:events`).
+///
+/// The scripts write one stream entry per script call, with one line per transition
+/// (`"id from to attempt reason"`), so a batch of n transitions costs one XADD; ``decode(entry:)``
+/// turns an entry back into records. A running task's cancellation request appears as
+/// `RUNNING → RUNNING` with reason `cancel_requested`.
+public struct TaskEventRecord: Sendable, Hashable {
+    /// The stream entry id (`ms-seq`), the position to resume reading after.
+    public var entryID: String
+    public var task: String
+    /// `nil` for the creation of a task.
+    public var from: TaskState?
+    public var to: TaskState?
+    public var attempt: Int
+    public var reason: String
+    /// The script's "now" in milliseconds (Redis time in production).
+    public var time: Int64
+
+    /// The records of one stream entry, given as its flat field list.
+    public static func decode(entryID: String, fields: [String: String]) -> [TaskEventRecord] {
+        let time = Int64(fields["ts"] ?? "") ?? 0
+        return (fields["e"] ?? "").split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
+            guard parts.count >= 4 else { return nil }
+            return TaskEventRecord(
+                entryID: entryID, task: String(parts[0]), from: TaskState(rawValue: String(parts[1])),
+                to: TaskState(rawValue: String(parts[2])), attempt: Int(parts[3]) ?? 0,
+                reason: parts.count > 4 ? String(parts[4]) : "", time: time
+            )
+        }
+    }
+}
