@@ -1,0 +1,25 @@
+// JobqBenchmarks: `swift run -c release JobqBenchmarks <benchmark> [options]`.
+//
+// Each benchmark lives in its own file and registers itself in `benchmarks` below.
+
+
+import Foundation
+let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
+    ("redis", "the Redis client against redis-benchmark (unpipelined PING, pipelined LPUSH, EVALSHA)", RedisClientBenchmark.run),
+    ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = benchmarks.first(where: { $0.name == name }) else {
+    print("usage: JobqBenchmarks <benchmark> [options]\n\nbenchmarks:")
+    for benchmark in benchmarks {
+        print("  \(benchmark.name.padding(12)) \(benchmark.summary)")
+    }
+    exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)
+}
+do {
+    try await benchmark.run(Array(arguments.dropFirst()))
+} catch {
+    print("\(name): \(error)")
+    exit(1)
+}
