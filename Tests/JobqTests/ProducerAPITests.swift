@@ -1,0 +1,149 @@
+import Jobq
+import JobqCore
+import JobqRedis
+import JobqTestSupport
+import Testing
+
+/// The producer API end to end against a real redis-server; a tiny in-test "worker" moves
+/// tasks through the coordinator.
+@Suite("producer API", .enabled(if: RedisServerFixture.shouldRun))
+struct ProducerAPITests {
+    struct Resize: Codable, Sendable, Equatable {
+        var width: Int
+        var height: Int
+    }
+
+    func withClient(_ body: (JobqClient) async throws -> Void) async throws {
+        let server = try await RedisServerFixture.shared()
+        let redis = server.makeClient()
+        let namespace = "api-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let client = JobqClient(coordinator: try Coordinator(redis: redis, namespace: namespace))
+        do {
+            try await body(client)
+        } catch {
+            await redis.close()
+            throw error
+        }
+        await redis.close()
+    }
+
+    /// Claims and completes one task with `result`.
+    func runOne(_ client: JobqClient, result: some Encodable & Sendable) async throws -> ClaimedTask? {
+        guard let task = try await client.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "test").first else {
+            return nil
+        }
+        _ = try await client.coordinator.complete([Completion(lease: task.lease, result: try PayloadCoding.encode(result))])
+        return task
+    }
+
+    @Test func submitStatusAndTypedResult() async throws {
+        try await withClient { client in
+            let task = try await client.submit("resize", payload: Resize(width: 10, height: 20))
+            #expect(task.state == .pending)
+            let claimed = try #require(try await runOne(client, result: Resize(width: 5, height: 10)))
+            #expect(try PayloadCoding.decode(Resize.self, from: claimed.payload) == Resize(width: 10, height: 20))
+            let info = try await client.status(task.id)
+            #expect(info.state == .done && info.handler == "resize" && info.attempts == 1)
+            #expect(try await client.result(of: task.id, as: Resize.self) == Resize(width: 5, height: 10))
+        }
+    }
+
+    @Test func resultOfAnUnfinishedTaskIsAnInvalidStateError() async throws {
+        try await withClient { client in
+            let task = try await client.submit("noop")
+            let error = await #expect(throws: JobqError.self) { _ = try await client.result(of: task.id, as: Int.self) }
+            #expect(error?.code == .invalidState)
+            let missing = await #expect(throws: JobqError.self) { _ = try await client.status("nope") }
+            #expect(missing?.code == .notFound)
+        }
+    }
+
+    @Test func waitReturnsWhenTheTaskEndsWithoutPolling() async throws {
+        try await withClient { client in
+            let task = try await client.submit("noop")
+            async let waited = client.wait(for: task.id, timeout: .seconds(20))
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await runOne(client, result: 42)
+            let info = try await waited
+            #expect(info.state == .done)
+            let timeout = await #expect(throws: JobqError.self) {
+                _ = try await client.wait(for: try await client.submit("noop").id, timeout: .milliseconds(200))
+            }
+            #expect(timeout?.code == .timeout)
+        }
+    }
+
+    @Test func workflowBuilderSubmitsAtomicallyAndSummarises() async throws {
+        try await withClient { client in
+            var flow = Workflow(id: "build")
+            let fetch = try flow.add("fetch", handler: "http.get", payload: ["url": "https://example.com"])
+            let parseA = try flow.add("parse-a", handler: "parse", requires: [fetch])
+            let parseB = try flow.add("parse-b", handler: "parse", requires: [fetch])
+            let merge = try flow.add("merge", handler: "merge", requires: [parseA, parseB])
+            try flow.add("notify", handler: "mail", requires: [merge], policy: .always)
+            #expect(try flow.topologicalOrder() == ["fetch", "parse-a", "parse-b", "merge", "notify"])
+            let dot = flow.dot()
+            #expect(dot.contains("\"fetch\" -> \"parse-a\"") && dot.contains("\"merge\" -> \"notify\""))
+
+            let submitted = try await client.submit(flow)
+            #expect(submitted.created && submitted.tasks.count == 5 && submitted.workflow == "build")
+            #expect(try await client.summary(workflow: "build").description == "5P")
+            async let finished = client.wait(forWorkflow: "build", timeout: .seconds(30))
+            var order: [String] = []
+            while let task = try await runOne(client, result: "ok") { order.append(task.id) }
+            #expect(order.first == "fetch" && order.last == "notify" && order.count == 5)
+            let summary = try await finished
+            #expect(summary.succeeded && summary.description == "5D")
+        }
+    }
+
+    @Test func workflowBuilderRejectsCyclesAndDuplicatesBeforeRedis() async throws {
+        var flow = Workflow(id: "bad")
+        let a = try flow.add("a", handler: "h")
+        let b = try flow.add("b", handler: "h", requires: [a])
+        try flow.require(a, after: b)
+        #expect((#expect(throws: JobqError.self) { try flow.topologicalOrder() })?.code == .cycle)
+        #expect((#expect(throws: JobqError.self) { try flow.add("a", handler: "h") })?.code == .duplicateID)
+        #expect((#expect(throws: JobqError.self) { try flow.add("bad id", handler: "h") })?.code == .invalidName)
+        let cyclic = flow
+        try await withClient { (client: JobqClient) async throws -> Void in
+            let error = await #expect(throws: JobqError.self) { try await client.submit(cyclic) }
+            #expect(error?.code == .cycle)
+            let listed = try await client.list()
+            #expect(listed.isEmpty)
+        }
+    }
+
+    @Test func sequenceChainsTasks() throws {
+        var flow = Workflow()
+        let refs = try (0..<4).map { try flow.add("s\($0)", handler: "h") }
+        try flow.sequence(refs)
+        #expect(try flow.topologicalOrder() == ["s0", "s1", "s2", "s3"])
+        #expect(flow.tasks[3].prerequisites.map(\.id) == ["s2"])
+    }
+
+    @Test func cancelRetryAndList() async throws {
+        try await withClient { client in
+            let a = try await client.submit("noop", queue: "q1", maxAttempts: 1)
+            let b = try await client.submit("noop", queue: "q1", after: [a.id])
+            #expect(try await client.cancel(a.id) == .cancelled)
+            #expect(try await client.status(b.id).state == .cancelled)
+            #expect(Set(try await client.list(state: .cancelled).map(\.id)) == [a.id, b.id])
+            #expect(try await client.retry(a.id) == [a.id, b.id])
+            #expect(try await client.list(state: .pending, queue: "q1").map(\.id).contains(a.id))
+            #expect(try await client.list(queue: "other").isEmpty)
+        }
+    }
+
+    @Test func idempotentSubmitReturnsTheSameTask() async throws {
+        try await withClient { client in
+            let first = try await client.submit("charge", payload: ["order": 7], idempotencyKey: "order-7")
+            let again = try await client.submit("charge", payload: ["order": 7], idempotencyKey: "order-7")
+            #expect(first.id == again.id)
+            let conflict = await #expect(throws: JobqError.self) {
+                try await client.submit("charge", payload: ["order": 8], idempotencyKey: "order-7")
+            }
+            #expect(conflict?.code == .idempotencyConflict)
+        }
+    }
+}
