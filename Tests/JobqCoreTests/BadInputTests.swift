@@ -1,0 +1,137 @@
+import JobqRedis
+import Testing
+
+@testable import JobqCore
+
+/// Every kind of bad input gets a stable error code and writes nothing to Redis.
+@Suite("bad input", .enabled(if: redisAvailable))
+struct BadInputTests {
+    struct Row: CustomTestStringConvertible, Sendable {
+        let name: String
+        let tasks: [TaskSpec]
+        let code: JobqError.Code
+        var workflow: String? = nil
+        var idempotencyKey: String? = nil
+        var testDescription: String { name }
+    }
+
+    static func task(_ id: String? = "t", handler: String = "h", queue: String = "default", payload: String = "{}",
+                     after: [String] = [], attempts: Int = 3, timeout: Duration = .seconds(30)) -> TaskSpec {
+        TaskSpec(id: id, handler: handler, queue: queue, payload: Array(payload.utf8),
+                 prerequisites: after.map { Prerequisite($0) }, maxAttempts: attempts, timeout: timeout)
+    }
+
+    static let rows: [Row] = {
+        var rows: [Row] = [
+            Row(name: "payload: not JSON", tasks: [task(payload: "hello")], code: .invalidPayload),
+            Row(name: "payload: truncated", tasks: [task(payload: #"{"a": [1, 2"#)], code: .invalidPayload),
+            Row(name: "payload: trailing comma", tasks: [task(payload: "[1,]")], code: .invalidPayload),
+            Row(name: "payload: two values", tasks: [task(payload: "{} {}")], code: .invalidPayload),
+            Row(name: "payload: empty", tasks: [task(payload: "")], code: .invalidPayload),
+            Row(name: "payload: single quotes", tasks: [task(payload: "{'a':1}")], code: .invalidPayload),
+            Row(name: "payload: over the limit", tasks: [task(payload: "\"" + String(repeating: "x", count: 1 << 20) + "\"")], code: .payloadTooLarge),
+            Row(name: "payload: nested 10,000 deep", tasks: [task(payload: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))], code: .invalidPayload),
+            Row(name: "cycle: self-loop", tasks: [task("a", after: ["a"])], code: .cycle),
+            Row(name: "cycle: two tasks", tasks: [task("a", after: ["b"]), task("b", after: ["a"])], code: .cycle),
+            Row(name: "cycle: 1,000 tasks", tasks: (0..<1000).map { task("n\($0)", after: ["n\(($0 + 1) % 1000)"]) }, code: .cycle),
+            Row(name: "prerequisite: unknown", tasks: [task("a", after: ["ghost"])], code: .unknownDependency),
+            Row(name: "prerequisite: duplicate", tasks: [task("a"), task("b", after: ["a", "a"])], code: .duplicatePrerequisite),
+            Row(name: "prerequisite: too many", tasks: [task("b", after: (0..<10_001).map { "p\($0)" })], code: .tooManyPrerequisites),
+            Row(name: "id: duplicate in one submission", tasks: [task("a"), task("a")], code: .duplicateID),
+            Row(name: "max attempts: zero", tasks: [task(attempts: 0)], code: .invalidOption),
+            Row(name: "max attempts: negative", tasks: [task(attempts: -3)], code: .invalidOption),
+            Row(name: "max attempts: huge", tasks: [task(attempts: Int.max)], code: .invalidOption),
+            Row(name: "timeout: zero", tasks: [task(timeout: .zero)], code: .invalidOption),
+            Row(name: "timeout: negative", tasks: [task(timeout: .seconds(-1))], code: .invalidOption),
+            Row(name: "timeout: huge", tasks: [task(timeout: .seconds(Int64.max))], code: .invalidOption),
+            Row(name: "workflow id: colon", tasks: [task()], code: .invalidName, workflow: "wf:1"),
+            Row(name: "idempotency key: space", tasks: [task()], code: .invalidName, idempotencyKey: "a key"),
+        ]
+        let badNames = [("space", "a b"), ("colon", "a:b"), ("brace", "{a}"), ("newline", "a\nb"), ("control", "a\u{7}b"),
+                        ("non-ASCII", "tâche"), ("empty", ""), ("over-long", String(repeating: "x", count: 129)),
+                        ("NUL", "a\u{0}b"), ("slash", "../etc")]
+        for (what, name) in badNames {
+            rows.append(Row(name: "id: \(what)", tasks: [task(name)], code: .invalidName))
+            rows.append(Row(name: "queue: \(what)", tasks: [task(queue: name)], code: .invalidName))
+            rows.append(Row(name: "handler: \(what)", tasks: [task(handler: name)], code: .invalidName))
+            rows.append(Row(name: "prerequisite id: \(what)", tasks: [task("a", after: [name])], code: .invalidName))
+        }
+        return rows
+    }()
+
+    @Test(arguments: rows)
+    func rejectedWithAStableCodeAndNothingWritten(row: Row) async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("existing")])
+            let before = try await engine.keySnapshot()
+            let error = await #expect(throws: JobqError.self) {
+                _ = try await engine.coordinator.submit(row.tasks, workflow: row.workflow, idempotencyKey: row.idempotencyKey)
+            }
+            #expect(error?.code == row.code, "\(row.name): \(String(describing: error))")
+            #expect(error?.message.isEmpty == false)
+            #expect(try await engine.keySnapshot() == before, "\(row.name) wrote to Redis")
+        }
+    }
+
+    @Test func duplicateOfAnExistingIDIsRejected() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a")])
+            let before = try await engine.keySnapshot()
+            let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.submit([spec("b"), spec("a")]) }
+            #expect(error?.code == .duplicateID)
+            #expect(try await engine.keySnapshot() == before)
+        }
+    }
+
+    /// Text that looks like shell, Lua or RESP is data: stored and handed out byte for byte.
+    @Test(arguments: [
+        #""$(rm -rf /); `reboot`; echo $HOME | sh""#,
+        #""redis.call('FLUSHALL') end; return 1 --""#,
+        #""*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n""#,
+        #"{"lua":"]]--[[","nul":"\u0000","crlf":"\r\n","tab":"\t","quote":"\"","emoji":"😀"}"#,
+    ])
+    func hostilePayloadIsStoredVerbatim(payload: String) async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", payload: payload)])
+            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")
+            #expect(claimed.first?.payload == Array(payload.utf8))
+            _ = try await engine.coordinator.complete([Completion(lease: claimed[0].lease, result: Array(payload.utf8))])
+            #expect(try await engine.coordinator.task("a")?.result == Array(payload.utf8))
+            #expect(try await engine.redis.send("DBSIZE").decodeInt() > 0)
+        }
+    }
+
+    @Test func cancelOfUnknownTerminalOrCancelledTasks() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a"), spec("b")])
+            _ = try await engine.coordinator.cancel(task: "a")
+            try await engine.drain()
+            let before = try await engine.keySnapshot()
+            for (id, code) in [("ghost", JobqError.Code.notFound), ("a", .invalidState), ("b", .invalidState), ("bad id", .invalidName)] {
+                let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.cancel(task: id) }
+                #expect(error?.code == code, "cancel \(id)")
+            }
+            #expect(try await engine.keySnapshot() == before)
+        }
+    }
+
+    /// Records damaged by hand are failed with reason corrupt_record, never run, and the rest
+    /// of the queue keeps flowing.
+    @Test func corruptRecordsAreFailedAndEverythingElseFlows() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("good1"), spec("badstate"), spec("badspec"), spec("child", after: ["badspec"]), spec("good2")])
+            try await engine.redis.send("HSET", RedisArgument(engine.keys.task("badstate")), "state", "EXPLODED").throwIfError()
+            try await engine.redis.send("HSET", RedisArgument(engine.keys.task("badspec")), "spec", "garbage").throwIfError()
+            try await engine.redis.send("LPUSH", RedisArgument(engine.keys.ready("default")), "orphan").throwIfError()
+            let ran = try await engine.drain(batch: 2)
+            #expect(Set(ran) == ["good1", "good2"])
+            #expect(try await engine.state("badstate") == .failed)
+            #expect(try await engine.field("badstate", "reason") == "corrupt_record")
+            #expect(try await engine.state("badspec") == .failed)
+            #expect(try await engine.field("badspec", "reason") == "corrupt_record")
+            #expect(try await engine.state("child") == .cancelled)
+            #expect(try await engine.readyList().isEmpty)
+            #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.task("orphan"))).decodeInt() == 0)
+        }
+    }
+}
