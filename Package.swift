@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker", "JobqCore",
+                "JobqWorker", "Jobq", "JobqCore", "JobqRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -83,7 +83,13 @@ let package = Package(
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
-        .testTarget(name: "JobqWorkerTests", dependencies: ["JobqWorker", "Jobq", "JobqCore", "JobqTestSupport"]),
+        .testTarget(
+            name: "JobqWorkerTests",
+            dependencies: [
+                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Jobq
+import JobqCore
+
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract: "Stop workers from starting tasks of a queue (running ones finish).",
+        discussion: """
+            Submissions are still accepted; the tasks wait until `jobq resume QUEUE`.
+
+              jobq pause reports
+              jobq queues          # shows which queues are paused
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The queue.", valueName: "queue"))
+    var queue: String
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run(connection, json: output.json) { client in
+            try await client.coordinator.pause(queue: queue)
+            if output.json {
+                Console.out(JSONValue.object([("queue", .string(queue)), ("paused", .bool(true))]).rendered())
+            } else {
+                Console.out("queue \(queue): paused (resume with: jobq resume \(queue))")
+            }
+            return .ok
+        }
+    }
+}

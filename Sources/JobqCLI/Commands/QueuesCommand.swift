@@ -1,0 +1,43 @@
+import ArgumentParser
+import Jobq
+import JobqCore
+
+struct QueuesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queues",
+        abstract: "List queues: tasks ready to run, and whether each is paused.",
+        discussion: """
+            READY counts the ids waiting in the queue's list (an id cancelled while queued is \
+            counted until a worker skips it). Tasks that wait for prerequisites or for a time \
+            are not in the list yet.
+
+              jobq queues
+              jobq pause reports && jobq queues --json
+            """
+    )
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run(connection, json: output.json) { client in
+            let queues = try await client.coordinator.queues()
+            if output.json {
+                Console.out(JSONValue.object([
+                    ("queues", .array(queues.map { .object([("name", .string($0.name)), ("ready", .int($0.ready)), ("paused", .bool($0.paused))]) })),
+                ]).rendered(pretty: Terminal.current.isTTY))
+                return .ok
+            }
+            guard !queues.isEmpty else {
+                Console.out("no queues yet (a queue appears when a task is first submitted to it)")
+                return .ok
+            }
+            var table = Table([.init(header: "QUEUE", max: 40), .init(header: "READY", max: 10, alignRight: true), .init(header: "STATUS", max: 10)])
+            for queue in queues {
+                table.add([.init(queue.name), .init(String(queue.ready)), queue.paused ? .init("paused", .yellow) : .init("active", .green)])
+            }
+            table.render().forEach { Console.out($0) }
+            return .ok
+        }
+    }
+}

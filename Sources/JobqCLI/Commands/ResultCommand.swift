@@ -1,0 +1,52 @@
+import ArgumentParser
+import Jobq
+import JobqCore
+
+struct ResultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "result",
+        abstract: "Print the JSON result of a DONE task.",
+        discussion: """
+            Prints the result exactly as the handler returned it (JSON; `null` when it returned \
+            nothing or was skipped). Exit status 65 when the task is not DONE (the message says \
+            its state and error), 66 when there is no such task.
+
+              jobq result 01J0ABCD… | jq .count
+              jobq result 01J0ABCD… --pretty
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The task id.", valueName: "id"))
+    var id: String
+
+    @Flag(name: .long, help: "Indent the JSON.")
+    var pretty = false
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run(connection, json: output.json) { client in
+            let info = try await client.status(id)
+            guard info.state == .done else {
+                let state = info.state?.rawValue ?? "unknown"
+                let why = info.error.map { ": \($0)" } ?? ""
+                let hint = switch info.state {
+                case .pending, .running: "; wait for it with: jobq wait \(id)"
+                case .failed, .cancelled: "; see jobq status \(id), re-run it with: jobq retry \(id)"
+                default: ""
+                }
+                throw JobqError(.invalidState, "task \(id) is \(state), not DONE, so it has no result\(why)\(hint)", subject: id)
+            }
+            let value = JSONValue.stored(info.result)
+            if pretty {
+                Console.out(value.rendered(pretty: true))
+            } else if let bytes = info.result, !bytes.isEmpty {
+                Console.out(bytes: bytes)
+            } else {
+                Console.out("null")
+            }
+            return .ok
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Jobq
+import JobqCore
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show how many tasks are in each state, and the namespace's counters.",
+        discussion: """
+            "Tasks now" counts the records Redis holds per state (finished ones until their \
+            retention expires). "Counters" add up since the namespace was first used: submitted, \
+            claimed, done, failed, cancelled, retried (a run failed and was scheduled again), \
+            reopened (by jobq retry).
+
+              jobq stats
+              jobq stats --json | jq .tasks.pending
+            """
+    )
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run(connection, json: output.json) { client in
+            let overview = try await client.coordinator.overview()
+            let counters = try await client.coordinator.stats()
+            let queues = try await client.coordinator.queues()
+            let counterNames = ["submitted", "claimed", "done", "failed", "cancelled", "retried", "reopened"]
+            let names = counterNames + counters.keys.filter { !counterNames.contains($0) }.sorted()
+            if output.json {
+                Console.out(JSONValue.object([
+                    ("namespace", .string(client.coordinator.keys.namespace)),
+                    ("tasks", .object(TaskState.allCases.map { ($0.rawValue.lowercased(), .int(count(overview, $0))) })),
+                    ("pending_detail", .object([
+                        ("ready", .int(overview.ready)), ("delayed", .int(overview.delayed)), ("waiting", .int(overview.waiting)),
+                    ])),
+                    ("queues", .int(queues.count)),
+                    ("paused_queues", .int(queues.filter(\.paused).count)),
+                    ("workers", .int(overview.workers)),
+                    ("counters", .object(names.map { ($0, .int(counters[$0] ?? 0)) })),
+                ]).rendered(pretty: Terminal.current.isTTY))
+                return .ok
+            }
+            let terminal = Terminal.current
+            Console.out(terminal.paint("namespace \(client.coordinator.keys.namespace)", .bold))
+            Console.out("")
+            Console.out(terminal.paint("Tasks now", .bold))
+            for state in TaskState.allCases {
+                var line = "  " + padded(terminal.paint(state.rawValue, Terminal.color(of: state)), to: 11) + String(count(overview, state))
+                if state == .pending {
+                    line += "  (\(overview.ready) queued, \(overview.delayed) waiting for a time, \(overview.waiting) for prerequisites)"
+                }
+                Console.out(line)
+            }
+            Console.out("")
+            Console.out(terminal.paint("Counters", .bold) + " (since the namespace was created)")
+            for name in names {
+                Console.out("  " + padded(name, to: 11) + String(counters[name] ?? 0))
+            }
+            Console.out("")
+            let paused = queues.filter(\.paused).count
+            Console.out("\(queues.count) queue(s)" + (paused > 0 ? ", \(paused) paused" : "") + "; \(overview.workers) worker(s) alive")
+            return .ok
+        }
+    }
+
+    private func count(_ overview: Coordinator.Overview, _ state: TaskState) -> Int {
+        switch state {
+        case .pending: overview.pending
+        case .running: overview.running
+        case .done, .failed, .cancelled: overview.finished[state] ?? 0
+        }
+    }
+}

@@ -1,0 +1,347 @@
+import ArgumentParser
+import Foundation
+import Jobq
+import JobqCore
+
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit one task, or a workflow file (YAML or JSON).",
+        discussion: """
+            One task: give the handler name (what a worker registered the code under) and, \
+            optionally, a JSON payload. The new task's id is printed on stdout.
+
+              jobq submit jobq.echo --payload '{"hello":"world"}'
+              jobq submit report.build --payload @params.json --queue reports --timeout 10m
+              echo '{"n":3}' | jobq submit jobq.echo --payload -
+              jobq submit mail.send --after 01J0ABC… --after cleanup:always --retries 5
+              id=$(jobq submit jobq.sleep --payload '{"ms":500}') && jobq wait "$id"
+
+            A workflow file: all of its tasks are submitted atomically (all or none) and the \
+            workflow id is printed. The file is checked first (syntax, keys, ids, cycles, \
+            !retval references, payload sizes); an error names file:line:column and the task, \
+            and nothing is written.
+
+              jobq submit -f flow.yaml
+              jobq submit -f flow.json --workflow nightly-2024-05-01
+              jobq submit -f flow.yaml --dry-run        # check and show the plan only
+
+            --after takes a task id, or ID:always to run once ID has ended whatever its \
+            outcome (default: only if it succeeded; if it fails, this task is cancelled). \
+            --retries N allows N re-runs after a failure (N+1 runs in all); --max-attempts N \
+            sets the total instead. --key makes the submission idempotent: repeating it with \
+            the same key and content returns the first submission's ids.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The handler to run (letters, digits, '.', '_', '-').", valueName: "handler"))
+    var handler: String?
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Submit a workflow file (YAML or JSON; '-' reads stdin) instead of one task.", valueName: "file"))
+    var file: String?
+
+    @Option(name: .long, help: ArgumentHelp("JSON payload: literal JSON, @path to read a file, or - for stdin. (default: null)", valueName: "json|@file|-"))
+    var payload: String?
+
+    @Option(name: .long, help: ArgumentHelp("Queue to put the task on (default: default). With -f: the default queue of the file's tasks.", valueName: "queue"))
+    var queue: String?
+
+    @Option(name: .long, help: ArgumentHelp("Run only after this task (repeatable). ID:always runs after it ends whatever the outcome.", valueName: "id[:always]"))
+    var after: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Re-runs allowed after a failure (default: \(TaskSpec.defaultMaxAttempts - 1), i.e. \(TaskSpec.defaultMaxAttempts) runs in all).", valueName: "n"))
+    var retries: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Total runs allowed, the first included (alternative to --retries).", valueName: "n"))
+    var maxAttempts: Int?
+
+    @Option(name: .long, help: ArgumentHelp("How long one run may take before it is stopped and counted as failed (default: 15m). Durations: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m.", valueName: "duration"))
+    var timeout: DurationArgument?
+
+    @Option(name: .long, help: ArgumentHelp("Do not run before this much time has passed (default: 0).", valueName: "duration"))
+    var delay: DurationArgument?
+
+    @Option(name: .long, help: ArgumentHelp("Wait between runs: \(BackoffText.grammar). (default: exponential 1s 5m)", valueName: "backoff"))
+    var backoff: String?
+
+    @Option(name: .long, help: ArgumentHelp("How long the finished task and its result are kept (default: 24h).", valueName: "duration"))
+    var keep: DurationArgument?
+
+    @Option(name: .long, help: ArgumentHelp("Idempotency key: a repeat with the same key and content returns the first ids.", valueName: "key"))
+    var key: String?
+
+    @Option(name: .long, help: ArgumentHelp("The task id (default: a generated, time-ordered id).", valueName: "id"))
+    var id: String?
+
+    @Option(name: .long, help: ArgumentHelp("A human label shown by status, watch and graph.", valueName: "text"))
+    var title: String?
+
+    @Option(name: .long, help: ArgumentHelp("Workflow id: groups the task(s) for status, watch and cancel. With -f it overrides the file's `workflow:`.", valueName: "id"))
+    var workflow: String?
+
+    @Flag(name: .long, help: "Check everything and print the plan, but submit nothing (no Redis needed for files without outside prerequisites).")
+    var dryRun = false
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func validate() throws {
+        if file == nil && handler == nil {
+            throw ValidationError("give a handler to submit one task (jobq submit HANDLER) or a workflow file (jobq submit -f FILE)")
+        }
+        if file != nil {
+            let single: [(String, Bool)] = [
+                ("a handler argument", handler != nil), ("--payload", payload != nil), ("--after", !after.isEmpty),
+                ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
+                ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
+            ]
+            if let (name, _) = single.first(where: \.1) {
+                throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
+            }
+        }
+        if retries != nil && maxAttempts != nil {
+            throw ValidationError("give either --retries (re-runs after a failure) or --max-attempts (total runs), not both")
+        }
+    }
+
+    func run() async throws {
+        if let file {
+            try await submitFile(file)
+        } else {
+            try await submitOne()
+        }
+    }
+
+    // MARK: One task
+
+    private func submitOne() async throws {
+        let json = output.json
+        let spec: TaskSpec
+        do {
+            spec = try makeSpec()
+        } catch {
+            throw CommandRunner.report(error, json: json).exitCode
+        }
+        if dryRun {
+            try await CommandRunner.runOffline(json: json) {
+                printPlan(workflow: workflow, specs: [spec])
+                return .ok
+            }
+            return
+        }
+        try await CommandRunner.run(connection, json: json) { client in
+            let result = try await client.coordinator.submit([spec], workflow: workflow, idempotencyKey: key)
+            guard let task = result.tasks.first else { throw JobqError(.internalError, "submit returned no task") }
+            if json {
+                Console.out(JSONValue.object([
+                    ("id", .string(task.id)),
+                    ("state", .optional(task.state?.rawValue)),
+                    ("created", .bool(result.created)),
+                    ("workflow", .optional(workflow)),
+                ]).rendered())
+            } else {
+                Console.out(task.id)
+                if Terminal.stderrIsTTY {
+                    let note = result.created ? "" : " (already submitted with this --key)"
+                    let doomed = task.state == .cancelled ? " — CANCELLED at once: a prerequisite had already failed" : ""
+                    Console.err("submitted \(handler ?? "") as \(task.id)\(note)\(doomed); follow it with: jobq watch \(task.id)")
+                }
+            }
+            return .ok
+        }
+    }
+
+    private func makeSpec() throws -> TaskSpec {
+        let handler = handler ?? ""
+        try Validation.check(name: handler, as: .handler)
+        var prerequisites: [Prerequisite] = []
+        for entry in after.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            var policy = DependencyPolicy.success
+            if parts.count == 2 {
+                guard let parsed = DependencyPolicy(rawValue: parts[1]) else {
+                    throw JobqError(.invalidOption, "--after \(entry): unknown policy \"\(parts[1])\"; use ID (run if it succeeded) or ID:always (run once it has ended)")
+                }
+                policy = parsed
+            }
+            prerequisites.append(Prerequisite(parts.first ?? "", policy: policy))
+        }
+        var payloadValue = JSONValue.null
+        if let payload {
+            payloadValue = try readPayload(payload)
+        }
+        let retvals = Self.retvalReferences(in: payloadValue)
+        for reference in retvals where !prerequisites.contains(where: { $0.id == reference }) {
+            throw JobqError(.invalidReference, "the payload uses the result of \(reference) ({\"$retval\": \"\(reference)\"}), which is not a prerequisite; add --after \(reference)", subject: reference)
+        }
+        var spec = TaskSpec(id: id, handler: handler, queue: queue ?? TaskSpec.defaultQueue, payload: payloadValue.bytes, prerequisites: prerequisites)
+        if let retries {
+            guard retries >= 0 else { throw JobqError(.invalidOption, "--retries must be 0 or more; got \(retries)") }
+            spec.maxAttempts = retries &+ 1
+        }
+        if let maxAttempts { spec.maxAttempts = maxAttempts }
+        if let timeout { spec.timeout = timeout.duration }
+        if let delay { spec.delay = delay.duration }
+        if let keep { spec.resultTTL = keep.duration }
+        if let title { spec.title = title }
+        if let backoff {
+            guard let parsed = BackoffText.parse(backoff) else {
+                throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
+            }
+            spec.backoff = parsed
+        }
+        if let workflow { try Validation.check(name: workflow, as: .workflow) }
+        if let key { try Validation.check(name: key, as: .idempotencyKey) }
+        try spec.validate(limits: Limits())
+        return spec
+    }
+
+    /// The payload argument: JSON text, `@file` or `-`; checked as JSON with a line and column.
+    private func readPayload(_ argument: String) throws -> JSONValue {
+        let bytes: [UInt8]
+        let source: String
+        if argument == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+            source = "the payload from stdin"
+        } else if argument.hasPrefix("@") {
+            let path = String(argument.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw JobqError(.fileNotFound, "--payload @\(path): cannot read the file; check the path", subject: path)
+            }
+            bytes = Array(data)
+            source = "the payload file \(path)"
+        } else {
+            bytes = Array(argument.utf8)
+            source = "--payload"
+        }
+        let limits = Limits()
+        guard bytes.count <= limits.maxPayloadBytes + 4096 else {
+            throw JobqError(.payloadTooLarge, "\(source) is \(bytes.count) bytes; the limit is \(limits.maxPayloadBytes) (store large data elsewhere and pass a reference)")
+        }
+        do {
+            return try JSONValue.parse(bytes)
+        } catch {
+            let quoteHint = argument.hasPrefix("{") || argument.hasPrefix("[") || argument.hasPrefix("\"") ? "" : " (a string must be quoted: --payload '\"text\"')"
+            throw JobqError(.invalidPayload, "\(source) is not valid JSON: \(error)\(quoteHint)")
+        }
+    }
+
+    static func retvalReferences(in value: JSONValue) -> [String] {
+        var found: [String] = []
+        var stack = [value]
+        while let current = stack.popLast() {
+            switch current {
+            case .object(let pairs):
+                if pairs.count == 1, pairs[0].0 == RetvalReference.key, case .string(let id) = pairs[0].1 {
+                    found.append(id)
+                } else {
+                    stack += pairs.map(\.1)
+                }
+            case .array(let items): stack += items
+            default: break
+            }
+        }
+        return found
+    }
+
+    // MARK: Workflow file
+
+    private func submitFile(_ path: String) async throws {
+        let json = output.json
+        let file: WorkflowFile
+        do {
+            if let workflow { try Validation.check(name: workflow, as: .workflow) }
+            if let queue { try Validation.check(name: queue, as: .queue) }
+            if let key { try Validation.check(name: key, as: .idempotencyKey) }
+            file = try WorkflowFile.load(path: path, overrides: .init(workflow: workflow, queue: queue))
+        } catch {
+            throw CommandRunner.report(error, json: json).exitCode
+        }
+        let workflowID = file.workflow ?? "wf-" + TaskID.generate()
+        let specs = file.entries.map(\.spec)
+        if dryRun && file.externalPrerequisites.isEmpty {
+            try await CommandRunner.runOffline(json: json) {
+                printPlan(workflow: workflowID, specs: specs)
+                return .ok
+            }
+            return
+        }
+        try await CommandRunner.run(connection, json: json) { client in
+            // Outside prerequisites must exist: check now, to point at the line that names them.
+            let outside = file.externalPrerequisites
+            if !outside.isEmpty {
+                let states = try await client.coordinator.taskStates(outside.map(\.prerequisite))
+                if let (missing, _) = zip(outside, states).first(where: { $0.1 == nil }) {
+                    let suggestion = Suggestion.closest(to: missing.prerequisite, among: file.entries.map(\.id)).map { "; did you mean \"\($0)\"?" } ?? ""
+                    throw JobqError(
+                        .unknownDependency,
+                        "\(file.name):\(missing.line):\(missing.column): task \"\(missing.task)\" comes after \"\(missing.prerequisite)\", which is neither a task of this file nor an existing task\(suggestion)",
+                        subject: missing.task
+                    )
+                }
+            }
+            if dryRun {
+                printPlan(workflow: workflowID, specs: specs)
+                return .ok
+            }
+            let result: SubmitResult
+            do {
+                result = try await client.coordinator.submit(specs, workflow: workflowID, idempotencyKey: key)
+            } catch let error as JobqError {
+                // Point at the task the engine refused, when it names one of ours.
+                if let subject = error.subject, let entry = file.entries.first(where: { $0.id == subject }) {
+                    throw JobqError(error.code, "\(file.name):\(entry.line): task \"\(subject)\": \(error.message)", subject: subject)
+                }
+                throw error
+            }
+            if json {
+                Console.out(JSONValue.object([
+                    ("workflow", .string(workflowID)),
+                    ("created", .bool(result.created)),
+                    ("tasks", .array(result.tasks.map { .object([("id", .string($0.id)), ("state", .optional($0.state?.rawValue))]) })),
+                ]).rendered())
+            } else {
+                Console.out(workflowID)
+                if Terminal.stderrIsTTY {
+                    let note = result.created ? "" : " (already submitted with this --key)"
+                    Console.err("submitted workflow \(workflowID): \(result.tasks.count) task(s)\(note); follow it with: jobq watch \(workflowID)")
+                }
+            }
+            return .ok
+        }
+    }
+
+    /// `--dry-run`: the tasks in submission order with what they wait for.
+    private func printPlan(workflow: String?, specs: [TaskSpec]) {
+        if output.json {
+            Console.out(JSONValue.object([
+                ("workflow", .optional(workflow)),
+                ("dry_run", .bool(true)),
+                ("tasks", .array(specs.map { spec in
+                    .object([
+                        ("id", .optional(spec.id)),
+                        ("handler", .string(spec.handler)),
+                        ("queue", .string(spec.queue)),
+                        ("title", .string(spec.title)),
+                        ("after", .array(spec.prerequisites.map { .object([("id", .string($0.id)), ("policy", .string($0.policy.rawValue))]) })),
+                        ("max_attempts", .int(spec.maxAttempts)),
+                        ("timeout_ms", .int(spec.timeout.inMilliseconds)),
+                        ("delay_ms", .int(spec.delay.inMilliseconds)),
+                        ("payload", .stored(spec.payload)),
+                    ])
+                })),
+            ]).rendered())
+            return
+        }
+        var table = Table([
+            .init(header: "TASK", max: 24), .init(header: "HANDLER", max: 20), .init(header: "QUEUE", max: 12),
+            .init(header: "RUNS", max: 4, alignRight: true), .init(header: "AFTER", max: 40, flexible: true),
+        ])
+        for spec in specs {
+            let after = spec.prerequisites.map { $0.policy == .always ? $0.id + ":always" : $0.id }.joined(separator: ", ")
+            table.add([.init(spec.id ?? "(generated)"), .init(spec.handler), .init(spec.queue), .init(String(spec.maxAttempts)), .init(after.isEmpty ? "-" : after)])
+        }
+        Console.out("dry run: \(specs.count) task(s)" + (workflow.map { " in workflow \($0)" } ?? "") + "; nothing was submitted")
+        table.render().forEach { Console.out($0) }
+    }
+}

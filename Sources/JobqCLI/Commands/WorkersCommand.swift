@@ -1,0 +1,63 @@
+import ArgumentParser
+import Jobq
+import JobqCore
+
+struct WorkersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workers",
+        abstract: "List the workers seen alive and the tasks they are running.",
+        discussion: """
+            Each jobq-worker registers itself and refreshes the registration with its \
+            heartbeats; one that stops doing so (killed, partitioned) disappears from this list \
+            after its registration expires, and its tasks' leases expire and are retried.
+
+              jobq workers
+              jobq workers --json | jq '.workers[].running'
+            """
+    )
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run(connection, json: output.json) { client in
+            let workers = try await client.coordinator.workers()
+            let now = try await client.coordinator.serverTime()
+            if output.json {
+                Console.out(JSONValue.object([
+                    ("workers", .array(workers.map { worker in
+                        .object([
+                            ("id", .string(worker.id)),
+                            ("host", .string(worker.host)),
+                            ("pid", .int(worker.pid)),
+                            ("queues", .array(worker.queues.map { .string($0) })),
+                            ("concurrency", .int(worker.concurrency)),
+                            ("running", .array(worker.running.map { .string($0) })),
+                            ("last_seen", TaskJSON.time(worker.lastSeen)),
+                            ("last_seen_ms_ago", .int(max(0, now - worker.lastSeen))),
+                        ])
+                    })),
+                ]).rendered(pretty: Terminal.current.isTTY))
+                return .ok
+            }
+            guard !workers.isEmpty else {
+                Console.out("no workers alive in namespace \(client.coordinator.keys.namespace) (start one with: jobq-worker)")
+                return .ok
+            }
+            var table = Table([
+                .init(header: "WORKER", max: 30), .init(header: "HOST", max: 16), .init(header: "PID", max: 7, alignRight: true),
+                .init(header: "QUEUES", max: 16), .init(header: "BUSY", max: 7, alignRight: true), .init(header: "SEEN", max: 6, alignRight: true),
+                .init(header: "RUNNING", max: 40, flexible: true),
+            ])
+            for worker in workers {
+                table.add([
+                    .init(worker.id), .init(worker.host), .init(String(worker.pid)), .init(worker.queues.joined(separator: ",")),
+                    .init("\(worker.running.count)/\(worker.concurrency)"), .init(DurationText.format(milliseconds: max(0, now - worker.lastSeen))),
+                    .init(worker.running.isEmpty ? "-" : worker.running.joined(separator: " ")),
+                ])
+            }
+            table.render().forEach { Console.out($0) }
+            return .ok
+        }
+    }
+}

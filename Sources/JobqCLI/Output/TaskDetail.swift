@@ -1,0 +1,61 @@
+import JobqCore
+
+/// The human form of `status ID`.
+enum TaskDetail {
+    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry]) {
+        let terminal = Terminal.current
+        let width = terminal.isTTY ? terminal.width : 80
+        func line(_ label: String, _ value: String) {
+            Console.out(ProgressBar.clip(terminal.paint(padded(label, to: 10), .bold) + " " + value, to: width))
+        }
+        line("task", info.id + (info.title.isEmpty ? "" : "  \"\(info.title)\""))
+        var state = terminal.paint(state: info.state)
+        if let reason = info.reason, !reason.isEmpty { state += "  (reason: \(reason))" }
+        if info.cancelRequested && info.state == .running { state += "  cancel requested" }
+        if info.skipped { state += "  skipped" }
+        line("state", state)
+        line("handler", info.handler + "   queue: " + info.queue + (info.workflow.map { "   workflow: \($0)" } ?? ""))
+        line("attempts", "\(info.attempts) of \(info.maxAttempts)" + (info.worker.map { "   worker: \($0)" } ?? ""))
+        if !info.prerequisites.isEmpty {
+            let items = info.prerequisites.map { prerequisite -> String in
+                let state = (prerequisiteStates[prerequisite.id] ?? nil)?.rawValue ?? "gone"
+                return prerequisite.id + (prerequisite.policy == .always ? ":always" : "") + " (\(state))"
+            }
+            line("after", items.joined(separator: ", "))
+            if info.state == .pending && info.unresolvedPrerequisites > 0 {
+                line("", "waiting for \(info.unresolvedPrerequisites) of them")
+            }
+        }
+        if let created = info.created {
+            var times = DurationText.local(milliseconds: created)
+            if let started = info.started { times += "   started +" + DurationText.format(milliseconds: started - created) }
+            if let finished = info.finished {
+                times += "   finished +" + DurationText.format(milliseconds: finished - created)
+                if let started = info.started, finished >= started { times += " (took \(DurationText.format(milliseconds: finished - started)))" }
+            }
+            line("created", times)
+        }
+        if info.state == .pending, let runAfter = info.runAfter {
+            let left = runAfter - DurationText.nowMilliseconds
+            line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" : "when a worker is free")
+        }
+        if let error = info.error, !error.isEmpty {
+            line("error", terminal.paint(error.split(separator: "\n").first.map(String.init) ?? error, info.state == .failed ? .red : nil))
+        }
+        if let cause = info.cause { line("cause", "prerequisite \(cause) did not succeed (jobq status \(cause))") }
+        if !progress.isEmpty {
+            let tree = ProgressTree(progress)
+            var bar = ProgressBar.render(fraction: tree.fraction, width: 22, terminal: terminal) + " " + ProgressBar.percent(tree.fraction)
+            if let figures = tree.root.figures { bar += "  \(figures.current)/\(figures.total)" }
+            if !tree.root.status.isEmpty { bar += "  " + tree.root.status }
+            line("progress", bar)
+            tree.groupLines(indent: String(repeating: " ", count: 11), width: width, terminal: terminal).forEach { Console.out($0) }
+        }
+        line("payload", truncated(JSONValue.stored(info.payload).rendered(), to: width - 11))
+        if info.state == .done {
+            let result = JSONValue.stored(info.result).rendered()
+            line("result", truncated(result, to: width - 11))
+            if result.count > width - 11 { line("", terminal.paint("full result: jobq result \(info.id)", .dim)) }
+        }
+    }
+}

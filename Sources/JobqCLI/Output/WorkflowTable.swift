@@ -1,0 +1,23 @@
+import JobqCore
+
+/// The human form of `status WORKFLOW` (and the end of `wait`/`watch` on a workflow).
+enum WorkflowTable {
+    static func print(_ snapshot: Snapshot) {
+        let terminal = Terminal.current
+        let summary = snapshot.summary
+        var headline = terminal.paint(snapshot.target.name, .bold) + "  " + summary.description + " = \(summary.total)"
+        if summary.isFinished { headline += summary.succeeded ? "  " + terminal.paint("succeeded", .green) : "  " + terminal.paint("did not succeed", .red) }
+        Console.out(headline)
+        var table = Table([
+            .init(header: "TASK", max: 26), .init(header: "STATE", max: 9), .init(header: "RUNS", max: 5, alignRight: true),
+            .init(header: "DETAIL", max: 60, flexible: true),
+        ])
+        for task in snapshot.tasks {
+            table.add([
+                .init(task.id), .init(task.state?.rawValue ?? "UNKNOWN", Terminal.color(of: task.state)),
+                .init("\(task.attempts)/\(task.maxAttempts)"), .init(snapshot.detail(of: task)),
+            ])
+        }
+        table.render().forEach { Console.out($0) }
+    }
+}

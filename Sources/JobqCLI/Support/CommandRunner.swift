@@ -1,0 +1,74 @@
+import ArgumentParser
+import Jobq
+import JobqCore
+
+/// Runs a command body: reports errors on stderr (text, or JSON with `--json`) with their stable
+/// code, closes the Redis client, and turns the outcome into the documented exit status.
+enum CommandRunner {
+    /// Runs `body` with a client; the body returns the exit status (usually `.ok`).
+    static func run(
+        _ connection: ConnectionOptions, json: Bool,
+        _ body: (JobqClient) async throws -> ExitStatus
+    ) async throws {
+        let status: ExitStatus
+        do {
+            let client = try connection.client()
+            do {
+                status = try await body(client)
+                await client.redis.close()
+            } catch {
+                await client.redis.close()
+                throw error
+            }
+        } catch {
+            status = report(error, json: json)
+        }
+        if status != .ok { throw status.exitCode }
+    }
+
+    /// Runs `body` without Redis.
+    static func runOffline(json: Bool, _ body: () async throws -> ExitStatus) async throws {
+        let status: ExitStatus
+        do {
+            status = try await body()
+        } catch let exit as ExitCode {
+            throw exit  // a child's exit status (jobq dev -- COMMAND), passed on as is
+        } catch {
+            status = report(error, json: json)
+        }
+        if status != .ok { throw status.exitCode }
+    }
+
+    /// Prints `error` to stderr and returns its exit status.
+    static func report(_ error: any Error, json: Bool) -> ExitStatus {
+        if let exit = error as? ExitCode { return ExitStatus(rawValue: exit.rawValue) ?? .internalError }
+        let jobqError = hinted(error as? JobqError ?? Coordinator.translate(error, doing: "jobq"))
+        let status = ExitStatus(for: jobqError.code)
+        if json {
+            var fields: [(String, JSONValue)] = [
+                ("code", .string(jobqError.code.rawValue)),
+                ("message", .string(jobqError.message)),
+            ]
+            if let subject = jobqError.subject { fields.append(("subject", .string(subject))) }
+            fields.append(("exit_code", .int(status.rawValue)))
+            Console.err(JSONValue.object([("error", .object(fields))]).rendered())
+        } else {
+            let painted = Terminal.stderrIsTTY && Environment.value("NO_COLOR") == nil
+                ? "\u{1B}[31merror:\u{1B}[0m" : "error:"
+            Console.err("jobq: \(painted) \(jobqError.message) [\(jobqError.code.rawValue)]")
+        }
+        return status
+    }
+
+    /// Adds what to do to errors whose engine message cannot know the CLI's options.
+    static func hinted(_ error: JobqError) -> JobqError {
+        let message = error.message
+        if message.contains("NOAUTH") || message.contains("WRONGPASS") || message.contains("requires a password") {
+            return JobqError(error.code, message + " — this Redis wants a password: give it with --password-file FILE or JOBQ_REDIS_PASSWORD", subject: error.subject)
+        }
+        if message.contains("NOPERM") {
+            return JobqError(error.code, message + " — the Redis user lacks a permission jobq needs (see docs/cli.md, Redis ACLs)", subject: error.subject)
+        }
+        return error
+    }
+}

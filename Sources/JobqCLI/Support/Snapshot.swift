@@ -1,0 +1,204 @@
+import Jobq
+import JobqCore
+
+/// What a command is pointed at: one task, or a workflow.
+enum Target: Sendable, Hashable {
+    case task(String)
+    case workflow(String)
+
+    var name: String {
+        switch self {
+        case .task(let id), .workflow(let id): id
+        }
+    }
+
+    /// A name that may be a task id or a workflow id: the task wins when both exist.
+    static func resolve(_ name: String, client: JobqClient, workflowOnly: Bool = false) async throws(JobqError) -> Target {
+        if !workflowOnly {
+            try Validation.check(name: name, as: .taskID)
+            if try await client.coordinator.task(name) != nil { return .task(name) }
+        }
+        try Validation.check(name: name, as: .workflow)
+        if try await client.coordinator.summary(workflow: name) != nil { return .workflow(name) }
+        throw JobqError(
+            .notFound,
+            workflowOnly
+                ? "no workflow \(name) (never submitted, or its tasks' retention expired); list workflows' tasks with: jobq list"
+                : "no task or workflow \(name) (never submitted, or its retention expired); see what exists with: jobq list",
+            subject: name
+        )
+    }
+}
+
+/// The tasks of a target at one moment, with the progress of the running ones.
+struct Snapshot: Sendable {
+    let target: Target
+    let tasks: [TaskInfo]
+    let progress: [String: [ProgressEntry]]
+    /// States by id, for the tasks of the snapshot (to say what a pending task waits for).
+    let states: [String: TaskState]
+
+    var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
+
+    var isFinished: Bool { !tasks.isEmpty && tasks.allSatisfy { $0.state?.isTerminal == true } }
+    var anyRunning: Bool { tasks.contains { $0.state == .running } }
+
+    /// The exit status once finished: `.ok` when every task is DONE.
+    var outcome: ExitStatus { tasks.allSatisfy { $0.state == .done } ? .ok : .taskFailed }
+
+    var ids: Set<String> { Set(tasks.map(\.id)) }
+
+    static func load(_ target: Target, client: JobqClient) async throws(JobqError) -> Snapshot {
+        let coordinator = client.coordinator
+        let ids: [String]
+        switch target {
+        case .task(let id): ids = [id]
+        case .workflow(let workflow): ids = try await coordinator.taskIDs(inWorkflow: workflow)
+        }
+        let tasks = try await coordinator.tasks(ids).compactMap { $0 }
+        guard !tasks.isEmpty else {
+            throw JobqError(.notFound, "no task or workflow \(target.name) (its retention may have expired)", subject: target.name)
+        }
+        // Progress of the running tasks, read concurrently (the client pipelines the reads).
+        var progress: [String: [ProgressEntry]] = [:]
+        let running = tasks.filter { $0.state == .running }.map(\.id)
+        do {
+            progress = try await withThrowingTaskGroup(of: (String, [ProgressEntry]).self) { group in
+                for id in running {
+                    group.addTask { (id, try await coordinator.progress(of: id)) }
+                }
+                var collected: [String: [ProgressEntry]] = [:]
+                for try await (id, entries) in group { collected[id] = entries }
+                return collected
+            }
+        } catch {
+            throw Coordinator.translate(error, doing: "read progress")
+        }
+        var states: [String: TaskState] = [:]
+        for task in tasks { if let state = task.state { states[task.id] = state } }
+        let outside = Set(tasks.flatMap { $0.prerequisites.map(\.id) }).subtracting(states.keys).sorted()
+        if !outside.isEmpty {
+            for (id, state) in zip(outside, try await coordinator.taskStates(outside)) {
+                if let state { states[id] = state }
+            }
+        }
+        return Snapshot(target: target, tasks: tasks, progress: progress, states: states)
+    }
+
+    // MARK: Text
+
+    /// One short phrase about where a task is: what it waits for, its error, how long it took.
+    func detail(of task: TaskInfo, now: Int64 = DurationText.nowMilliseconds) -> String {
+        switch task.state {
+        case .pending:
+            let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
+            if task.unresolvedPrerequisites > 0 {
+                let waiting = task.prerequisites.filter { prerequisite in
+                    guard let state = states[prerequisite.id] else { return true }
+                    return prerequisite.policy == .always ? !state.isTerminal : state != .done
+                }.map(\.id)
+                return "waiting for " + (waiting.isEmpty ? "\(task.unresolvedPrerequisites) prerequisite(s)" : waiting.joined(separator: ", "))
+            }
+            if let runAfter = task.runAfter, runAfter > now {
+                let due = DurationText.format(milliseconds: runAfter - now)
+                return (task.attempts > 0 ? "retry in " : "due in ") + due + attempt
+            }
+            return "queued" + attempt
+        case .running:
+            var parts: [String] = []
+            if let status = progress[task.id]?.first(where: { $0.group.isEmpty })?.status, !status.isEmpty { parts.append(status) }
+            parts.append("attempt \(task.attempts)/\(task.maxAttempts)")
+            if let worker = task.worker { parts.append("on \(worker)") }
+            if task.cancelRequested { parts.append("cancel requested") }
+            return parts.joined(separator: ", ")
+        case .done:
+            let took = took(task).map { "took " + $0 } ?? "done"
+            return task.skipped ? "skipped" : took
+        case .failed:
+            return firstLine(task.error ?? task.reason ?? "failed")
+        case .cancelled:
+            if task.reason == "dependency_failed", let cause = task.cause { return "prerequisite \(cause) did not succeed" }
+            return firstLine(task.error ?? "cancelled")
+        case nil:
+            return "unreadable record"
+        }
+    }
+
+    func took(_ task: TaskInfo) -> String? {
+        guard let started = task.started, let finished = task.finished, finished >= started else { return nil }
+        return DurationText.format(milliseconds: finished - started)
+    }
+
+    private func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+
+    /// The `--json` form: the workflow shape for both targets (a task is a workflow of one,
+    /// named under `task` instead of `workflow`).
+    func json() -> JSONValue {
+        let tasks = tasks.map { task -> JSONValue in
+            guard case .object(var fields) = TaskJSON.summary(task) else { return .null }
+            fields.append(("detail", .string(detail(of: task))))
+            fields.append(("progress", .array((progress[task.id] ?? []).map(TaskJSON.progress))))
+            return .object(fields)
+        }
+        if case .task = target { return TaskJSON.workflow(summary, tasks: tasks, key: "task") }
+        return TaskJSON.workflow(summary, tasks: tasks)
+    }
+
+    /// Icons per state for the live tree.
+    static func icon(_ state: TaskState?, tty: Bool) -> String {
+        switch state {
+        case .pending: tty ? "·" : "."
+        case .running: tty ? "▶" : ">"
+        case .done: tty ? "✔" : "+"
+        case .failed: tty ? "✘" : "x"
+        case .cancelled: tty ? "⊘" : "-"
+        case nil: "?"
+        }
+    }
+
+    /// The live view: a summary line, then one row per task with its bar and its sub-groups.
+    ///
+    /// At most `maxRows` lines: when the workflow is larger, finished tasks are folded into a
+    /// "… N more" line first, so running and failed tasks stay visible.
+    func treeLines(terminal: Terminal, elapsed: Duration?, maxRows: Int?) -> [String] {
+        let width = terminal.isTTY ? terminal.width : 100
+        var header = terminal.paint(target.name, .bold) + "  " + summary.description + " = \(summary.total)"
+        if let elapsed { header += "  (" + DurationText.format(elapsed) + ")" }
+        var rows: [(task: TaskInfo, lines: [String])] = []
+        let idWidth = min(26, max(8, tasks.map(\.id.count).max() ?? 8))
+        for task in tasks {
+            let tree = ProgressTree(progress[task.id] ?? [])
+            let fraction: Double? = task.state == .done ? 1 : tree.fraction
+            var line = terminal.paint(Self.icon(task.state, tty: terminal.isTTY), Terminal.color(of: task.state)) + " "
+            line += padded(truncated(task.id, to: idWidth), to: idWidth) + " "
+            line += padded(terminal.paint(state: task.state), to: 9) + " "
+            let showBar = task.state == .running || task.state == .done || fraction != nil
+            line += showBar ? ProgressBar.render(fraction: fraction, width: 14, terminal: terminal) + " " + ProgressBar.percent(fraction) + "  "
+                : String(repeating: " ", count: 21)
+            line += terminal.paint(detail(of: task), task.state == .failed ? .red : .dim)
+            var lines = [ProgressBar.clip(line, to: width)]
+            if task.state == .running {
+                lines += tree.groupLines(indent: "    ", width: width, terminal: terminal)
+            }
+            rows.append((task, lines))
+        }
+        var body = rows.flatMap(\.lines)
+        if let maxRows, body.count > maxRows - 1 {
+            // Keep unfinished and failed tasks; fold the DONE and CANCELLED ones.
+            var kept: [String] = []
+            var folded = 0
+            for row in rows {
+                let quiet = row.task.state == .done || row.task.state == .cancelled || row.task.state == .pending
+                if quiet || kept.count + row.lines.count > maxRows - 2 {
+                    folded += 1
+                } else {
+                    kept += row.lines
+                }
+            }
+            body = kept + [terminal.paint("… \(folded) more task(s) not shown (jobq status \(target.name) lists all)", .dim)]
+        }
+        return [ProgressBar.clip(header, to: width)] + body
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import JobqCore
+import Yams
+
+/// A value of a workflow file with the place it was written, from YAML or JSON alike.
+///
+/// Both syntaxes become this one tree, so the format is checked once and every error can say
+/// `file:line:column`.
+struct DocumentNode: Sendable {
+    indirect enum Value: Sendable {
+        /// null, bool, number or string.
+        case scalar(JSONValue)
+        case sequence([DocumentNode])
+        /// Keys in order, each with its own node (for the key's position).
+        case mapping([(key: String, keyNode: DocumentNode, value: DocumentNode)])
+        /// `!retval task` (YAML) or `{"$retval": "task"}` (both): the result of another task.
+        case retval(String)
+    }
+
+    var value: Value
+    var line: Int
+    var column: Int
+
+    /// What the node is, for messages ("a string", "a list", …).
+    var kind: String {
+        switch value {
+        case .scalar(let scalar):
+            switch scalar {
+            case .null: "null"
+            case .bool: "a boolean"
+            case .number: "a number"
+            case .string: "a string"
+            default: "a value"
+            }
+        case .sequence: "a list"
+        case .mapping: "a mapping"
+        case .retval: "a !retval reference"
+        }
+    }
+
+    /// The payload as JSON: retval references become `{"$retval": "id"}`, their wire form.
+    func json() -> JSONValue {
+        switch value {
+        case .scalar(let scalar): scalar
+        case .sequence(let items): .array(items.map { $0.json() })
+        case .mapping(let pairs): .object(pairs.map { ($0.key, $0.value.json()) })
+        case .retval(let id): .object([(RetvalReference.key, .string(id))])
+        }
+    }
+
+    /// Every retval reference inside this node, with its node (for the line).
+    func retvals() -> [(id: String, node: DocumentNode)] {
+        var found: [(id: String, node: DocumentNode)] = []
+        var stack = [self]
+        while let node = stack.popLast() {
+            switch node.value {
+            case .scalar: break
+            case .retval(let id): found.append((id, node))
+            case .sequence(let items): stack += items.reversed()
+            case .mapping(let pairs): stack += pairs.map(\.value).reversed()
+            }
+        }
+        return found
+    }
+}
+
+/// The wire form of a reference to another task's result, kept as is in the stored payload.
+///
+/// `{"$retval": "fetch"}` anywhere in a payload stands for the JSON result of task `fetch`, which
+/// must be a (transitive) prerequisite. The worker replaces it just before running the handler
+/// (see docs/workflow-files.md); the object must have exactly this one key.
+enum RetvalReference {
+    static let key = "$retval"
+    static let yamlTag = "!retval"
+}
+
+/// Why a workflow file cannot be read, with its place.
+struct DocumentError: Error, Sendable {
+    var message: String
+    var line: Int?
+    var column: Int?
+    var code: JobqError.Code = .invalidWorkflowFile
+}
+
+/// Reads YAML or JSON text into ``DocumentNode``s.
+enum DocumentReader {
+    /// Most nodes a file may expand to (YAML aliases can multiply a small file).
+    static let defaultMaxNodes = 1_000_000
+
+    /// JSON when the file name ends in `.json` or the text starts with `{` or `[`; else YAML.
+    static func read(_ bytes: [UInt8], fileName: String, maxNodes: Int = defaultMaxNodes) throws(DocumentError) -> DocumentNode {
+        let first = bytes.first { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
+        if fileName.lowercased().hasSuffix(".json") || first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            return try readJSON(bytes)
+        }
+        return try readYAML(bytes, maxNodes: maxNodes)
+    }
+
+    // MARK: JSON
+
+    static func readJSON(_ bytes: [UInt8]) throws(DocumentError) -> DocumentNode {
+        let parsed: (value: JSONValue, positions: [Int])
+        do {
+            parsed = try JSONValue.parseLocated(bytes)
+        } catch {
+            throw DocumentError(message: "not valid JSON: \(error.message)", line: error.line, column: error.column)
+        }
+        var cursor = 0
+        return convert(parsed.value, positions: parsed.positions, cursor: &cursor, bytes: bytes)
+    }
+
+    /// Pairs each value with its start offset; `positions` is in the same pre-order as the walk.
+    private static func convert(_ value: JSONValue, positions: [Int], cursor: inout Int, bytes: [UInt8]) -> DocumentNode {
+        let offset = cursor < positions.count ? positions[cursor] : 0
+        cursor += 1
+        let (line, column) = JSONValue.lineAndColumn(of: offset, in: bytes)
+        switch value {
+        case .array(let items):
+            let nodes = items.map { convert($0, positions: positions, cursor: &cursor, bytes: bytes) }
+            return DocumentNode(value: .sequence(nodes), line: line, column: column)
+        case .object(let pairs):
+            let converted = pairs.map { pair -> (key: String, keyNode: DocumentNode, value: DocumentNode) in
+                let node = convert(pair.1, positions: positions, cursor: &cursor, bytes: bytes)
+                let keyNode = DocumentNode(value: .scalar(.string(pair.0)), line: node.line, column: node.column)
+                return (pair.0, keyNode, node)
+            }
+            if converted.count == 1, converted[0].key == RetvalReference.key, case .scalar(.string(let id)) = converted[0].value.value {
+                return DocumentNode(value: .retval(id), line: line, column: column)
+            }
+            return DocumentNode(value: .mapping(converted), line: line, column: column)
+        default:
+            return DocumentNode(value: .scalar(value), line: line, column: column)
+        }
+    }
+
+    // MARK: YAML
+
+    static func readYAML(_ bytes: [UInt8], maxNodes: Int = defaultMaxNodes) throws(DocumentError) -> DocumentNode {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DocumentError(message: "the file is not UTF-8 text", line: nil, column: nil)
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw describe(error)
+        } catch {
+            throw DocumentError(message: "not valid YAML: \(error)", line: nil, column: nil)
+        }
+        guard let root else { throw DocumentError(message: "the file is empty; it needs a `tasks:` list", line: 1, column: 1) }
+        var budget = maxNodes
+        return try convert(root, budget: &budget, limit: maxNodes)
+    }
+
+    private static func describe(_ error: YamlError) -> DocumentError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let where_ = context.map { " \($0.text)" } ?? ""
+            return DocumentError(message: "not valid YAML: \(problem)\(where_)", line: mark.line, column: mark.column)
+        case .reader(let problem, _, _, _):
+            return DocumentError(message: "cannot read the YAML text: \(problem)", line: nil, column: nil)
+        default:
+            return DocumentError(message: "not valid YAML: \(error)", line: nil, column: nil)
+        }
+    }
+
+    private static func convert(_ node: Node, budget: inout Int, limit: Int) throws(DocumentError) -> DocumentNode {
+        budget -= 1
+        let line = node.mark?.line ?? 0
+        let column = node.mark?.column ?? 0
+        guard budget > 0 else {
+            throw DocumentError(message: "the file expands to more than \(limit) values (YAML aliases?); simplify it", line: line, column: column)
+        }
+        let tag = node.tag.description
+        switch node {
+        case .scalar(let scalar):
+            if tag == RetvalReference.yamlTag {
+                let id = scalar.string.trimmingCharacters(in: .whitespaces)
+                guard !id.isEmpty else {
+                    throw DocumentError(message: "!retval needs the id of the task whose result to pass, e.g. `!retval fetch`", line: line, column: column)
+                }
+                return DocumentNode(value: .retval(id), line: line, column: column)
+            }
+            return DocumentNode(value: .scalar(try scalarValue(node, scalar: scalar, tag: tag, line: line, column: column)), line: line, column: column)
+        case .sequence(let sequence):
+            try checkCollectionTag(tag, line: line, column: column)
+            var items: [DocumentNode] = []
+            for item in sequence { items.append(try convert(item, budget: &budget, limit: limit)) }
+            return DocumentNode(value: .sequence(items), line: line, column: column)
+        case .mapping(let mapping):
+            try checkCollectionTag(tag, line: line, column: column)
+            var pairs: [(key: String, keyNode: DocumentNode, value: DocumentNode)] = []
+            var seen: [String: Int] = [:]
+            for (keyNode, valueNode) in mapping {
+                let keyLine = keyNode.mark?.line ?? line
+                let keyColumn = keyNode.mark?.column ?? column
+                guard case .scalar(let keyScalar) = keyNode else {
+                    throw DocumentError(message: "mapping keys must be plain names, not lists or mappings", line: keyLine, column: keyColumn)
+                }
+                let key = keyScalar.string
+                if let first = seen[key] {
+                    throw DocumentError(message: "duplicate key \"\(key)\" (first at line \(first))", line: keyLine, column: keyColumn)
+                }
+                seen[key] = keyLine
+                let value = try convert(valueNode, budget: &budget, limit: limit)
+                pairs.append((key, DocumentNode(value: .scalar(.string(key)), line: keyLine, column: keyColumn), value))
+            }
+            if pairs.count == 1, pairs[0].key == RetvalReference.key, case .scalar(.string(let id)) = pairs[0].value.value {
+                return DocumentNode(value: .retval(id), line: line, column: column)
+            }
+            return DocumentNode(value: .mapping(pairs), line: line, column: column)
+        }
+    }
+
+    private static func checkCollectionTag(_ tag: String, line: Int, column: Int) throws(DocumentError) {
+        if tag.hasPrefix("!") && tag != "!" {
+            throw DocumentError(message: "unknown tag \(tag) (jobq knows only `!retval task_id`)", line: line, column: column)
+        }
+    }
+
+    private static func scalarValue(_ node: Node, scalar: Node.Scalar, tag: String, line: Int, column: Int) throws(DocumentError) -> JSONValue {
+        if tag.hasPrefix("!") && tag != "!" {
+            throw DocumentError(message: "unknown tag \(tag) (jobq knows only `!retval task_id`)", line: line, column: column)
+        }
+        switch tag {
+        case Tag.Name.null.rawValue:
+            return .null
+        case Tag.Name.bool.rawValue:
+            return .bool(node.bool ?? false)
+        case Tag.Name.int.rawValue:
+            guard let value = node.int else {
+                throw DocumentError(message: "integer \(scalar.string) is out of range; quote it to pass it as a string", line: line, column: column)
+            }
+            return .int(value)
+        case Tag.Name.float.rawValue:
+            guard let value = node.float, value.isFinite else {
+                throw DocumentError(message: "\(scalar.string) is not a finite number, which JSON cannot hold; quote it to pass it as a string", line: line, column: column)
+            }
+            return .number(Self.jsonNumber(value))
+        default:
+            return .string(scalar.string)
+        }
+    }
+
+    /// A finite double as JSON number text.
+    static func jsonNumber(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) + ".0" }
+        return "\(value)"
+    }
+}

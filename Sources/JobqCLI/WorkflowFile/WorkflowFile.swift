@@ -1,0 +1,114 @@
+import Foundation
+import JobqCore
+
+/// A workflow file (YAML or JSON, jobcontrol-style), checked and turned into task specs.
+///
+/// ```yaml
+/// workflow: nightly
+/// defaults: {queue: default, retries: 2, timeout: 5m}
+/// tasks:
+///   - id: fetch
+///     handler: http.get
+///     payload: {url: "https://example.com"}
+///   - id: parse
+///     handler: html.parse
+///     after: [fetch]
+///     payload: {page: !retval fetch}
+/// ```
+/// Everything that can be checked without Redis is checked here, and each error names the file,
+/// line, column and task. docs/workflow-files.md is the reference.
+struct WorkflowFile: Sendable {
+    struct Entry: Sendable {
+        var spec: TaskSpec
+        var line: Int
+        /// Where each prerequisite is named.
+        var prerequisiteLines: [String: (line: Int, column: Int)]
+        var id: String { spec.id ?? "" }
+    }
+
+    /// Where the file came from, for messages (`flow.yaml`, `<stdin>`).
+    var name: String
+    var workflow: String?
+    var entries: [Entry]
+
+    /// Prerequisites named in the file that are not tasks of the file: they must already exist.
+    var externalPrerequisites: [(task: String, prerequisite: String, line: Int, column: Int)] {
+        let ids = Set(entries.map(\.id))
+        return entries.flatMap { entry in
+            entry.spec.prerequisites.filter { !ids.contains($0.id) }.map { prerequisite in
+                let place = entry.prerequisiteLines[prerequisite.id] ?? (entry.line, 1)
+                return (entry.id, prerequisite.id, place.line, place.column)
+            }
+        }
+    }
+
+    /// The graph among the file's tasks.
+    var graph: DependencyGraph {
+        var graph = DependencyGraph()
+        let ids = Set(entries.map(\.id))
+        for entry in entries { graph.addNode(entry.id) }
+        for entry in entries {
+            for prerequisite in entry.spec.prerequisites where ids.contains(prerequisite.id) {
+                graph.addEdge(prerequisite: prerequisite.id, dependent: entry.id)
+            }
+        }
+        return graph
+    }
+
+    /// What the command line says on top of the file.
+    struct Overrides: Sendable {
+        var workflow: String?
+        var queue: String?
+    }
+
+    static let maxFileBytes = 64 << 20
+
+    /// Reads `path` (`-` for stdin) and checks it.
+    static func load(path: String, overrides: Overrides = Overrides(), limits: Limits = Limits()) throws(JobqError) -> WorkflowFile {
+        let name = path == "-" ? "<stdin>" : path
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw JobqError(.fileNotFound, "\(path): no such file; give the path of a YAML or JSON workflow file (see docs/workflow-files.md)", subject: path)
+            }
+            guard !isDirectory.boolValue, let contents = FileManager.default.contents(atPath: path) else {
+                throw JobqError(.fileNotFound, "\(path): cannot read it (a directory, or no permission)", subject: path)
+            }
+            data = contents
+        }
+        guard data.count <= maxFileBytes else {
+            throw JobqError(.invalidWorkflowFile, "\(name): \(data.count) bytes; workflow files may be at most \(maxFileBytes >> 20) MiB")
+        }
+        return try parse(Array(data), name: name, overrides: overrides, limits: limits)
+    }
+
+    /// Parses and checks the text of a workflow file.
+    static func parse(
+        _ bytes: [UInt8], name: String, overrides: Overrides = Overrides(), limits: Limits = Limits(), maxNodes: Int = DocumentReader.defaultMaxNodes
+    ) throws(JobqError) -> WorkflowFile {
+        let root: DocumentNode
+        do {
+            root = try DocumentReader.read(bytes, fileName: name, maxNodes: maxNodes)
+        } catch {
+            throw located(name, error)
+        }
+        var decoder = WorkflowFileDecoder(name: name, limits: limits, overrides: overrides)
+        do {
+            return try decoder.decode(root)
+        } catch {
+            throw located(name, error)
+        }
+    }
+
+    static func located(_ name: String, _ error: DocumentError) -> JobqError {
+        var place = name
+        if let line = error.line, line > 0 {
+            place += ":\(line)"
+            if let column = error.column, column > 0 { place += ":\(column)" }
+        }
+        return JobqError(error.code, "\(place): \(error.message)", subject: name)
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import JobqCore
+
+/// Turns the document tree into entries; every error carries a line.
+struct WorkflowFileDecoder {
+    let name: String
+    let limits: Limits
+    let overrides: WorkflowFile.Overrides
+
+    static let topKeys = ["workflow", "defaults", "tasks"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
+    /// Accepted spellings from jobcontrol and friends.
+    static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
+
+    /// Task settings that can come from `defaults:` or the task itself.
+    struct Settings {
+        var queue = TaskSpec.defaultQueue
+        var maxAttempts = TaskSpec.defaultMaxAttempts
+        var timeout = TaskSpec.defaultTimeout
+        var delay: Duration = .zero
+        var backoff: RetryBackoff = .default
+        var keep = TaskSpec.defaultResultTTL
+    }
+
+    mutating func decode(_ root: DocumentNode) throws(DocumentError) -> WorkflowFile {
+        let top = try mapping(root, what: "the file", allowed: Self.topKeys)
+        var workflow = overrides.workflow
+        if workflow == nil, let node = top["workflow"] {
+            let id = try name(node, what: "workflow")
+            try check(id, as: .workflow, at: node)
+            workflow = id
+        }
+        var settings = Settings()
+        if let queue = overrides.queue { settings.queue = queue }
+        if let node = top["defaults"] {
+            let defaults = try mapping(node, what: "defaults", allowed: Self.defaultKeys)
+            try apply(defaults, to: &settings, task: nil)
+        }
+        guard let tasksNode = top["tasks"] else {
+            throw DocumentError(message: "missing `tasks:`, the list of tasks (each with at least `id` and `handler`)", line: root.line, column: root.column)
+        }
+        guard case .sequence(let items) = tasksNode.value else {
+            throw DocumentError(message: "`tasks` must be a list of tasks, not \(tasksNode.kind)", line: tasksNode.line, column: tasksNode.column)
+        }
+        guard !items.isEmpty else {
+            throw DocumentError(message: "`tasks` is empty; add at least one task", line: tasksNode.line, column: tasksNode.column)
+        }
+        guard items.count <= limits.maxTasksPerSubmission else {
+            throw DocumentError(message: "\(items.count) tasks; at most \(limits.maxTasksPerSubmission) in one workflow — split the file", line: tasksNode.line, column: tasksNode.column, code: .tooManyTasks)
+        }
+
+        var entries: [WorkflowFile.Entry] = []
+        var retvals: [(task: String, id: String, node: DocumentNode)] = []
+        var firstLine: [String: Int] = [:]
+        for item in items {
+            let (entry, references) = try decodeTask(item, settings: settings)
+            if let first = firstLine[entry.id] {
+                throw DocumentError(message: "task \"\(entry.id)\" is defined twice (first at line \(first)); task ids must be unique", line: item.line, column: item.column, code: .duplicateID)
+            }
+            firstLine[entry.id] = item.line
+            entries.append(entry)
+            retvals += references.map { (entry.id, $0.id, $0.node) }
+        }
+
+        let file = WorkflowFile(name: name, workflow: workflow, entries: entries)
+        let graph = file.graph
+        if let cycle = graph.findCycle() {
+            let path = cycle.map { id in firstLine[id].map { "\(id) (line \($0))" } ?? id }
+            let line = cycle.first.flatMap { firstLine[$0] }
+            throw DocumentError(message: "the dependencies form a cycle: \(path.joined(separator: " -> ")); remove one of these `after` entries", line: line, column: nil, code: .cycle)
+        }
+        try checkRetvals(retvals, file: file, graph: graph, lines: firstLine)
+        return file
+    }
+
+    // MARK: Tasks
+
+    private func decodeTask(_ node: DocumentNode, settings base: Settings) throws(DocumentError) -> (WorkflowFile.Entry, [(id: String, node: DocumentNode)]) {
+        let fields = try mapping(node, what: "a task", allowed: Self.taskKeys)
+        guard let idNode = fields["id"] else {
+            throw DocumentError(message: "task without an `id`; every task of a file needs one, so that others can name it in `after`", line: node.line, column: node.column)
+        }
+        let id = try name(idNode, what: "id")
+        try check(id, as: .taskID, at: idNode)
+        func fail(_ message: String, _ at: DocumentNode, _ code: JobqError.Code = .invalidWorkflowFile) -> DocumentError {
+            DocumentError(message: "task \"\(id)\": \(message)", line: at.line, column: at.column, code: code)
+        }
+        guard let handlerNode = fields["handler"] else {
+            throw fail("missing `handler`, the name a worker registered the code under (e.g. jobq.echo)", node)
+        }
+        let handler = try name(handlerNode, what: "handler")
+        try check(handler, as: .handler, at: handlerNode, task: id)
+
+        var settings = base
+        try apply(fields, to: &settings, task: id)
+
+        var title = ""
+        if let titleNode = fields["title"] { title = try string(titleNode, what: "title", task: id) }
+
+        var payload = JSONValue.null
+        var references: [(id: String, node: DocumentNode)] = []
+        if let payloadNode = fields["payload"] {
+            payload = payloadNode.json()
+            references = payloadNode.retvals()
+        }
+
+        var prerequisites: [Prerequisite] = []
+        var prerequisiteLines: [String: (line: Int, column: Int)] = [:]
+        if let afterNode = fields["after"] {
+            let items: [DocumentNode]
+            switch afterNode.value {
+            case .sequence(let list): items = list
+            case .scalar(.string), .mapping: items = [afterNode]
+            default: throw fail("`after` must be a list of task ids (or {id: x, policy: always}), not \(afterNode.kind)", afterNode)
+            }
+            for item in items {
+                let prerequisite: Prerequisite
+                switch item.value {
+                case .mapping:
+                    let edge = try mapping(item, what: "an `after` entry", allowed: ["id", "policy"], task: id)
+                    guard let edgeID = edge["id"] else { throw fail("an `after` entry needs `id`", item) }
+                    let prerequisiteID = try name(edgeID, what: "after.id", task: id)
+                    var policy = DependencyPolicy.success
+                    if let policyNode = edge["policy"] {
+                        let text = try string(policyNode, what: "policy", task: id)
+                        guard let parsed = DependencyPolicy(rawValue: text) else {
+                            throw fail("unknown policy \"\(text)\"; use `success` (the default: run only if it succeeded) or `always` (run once it has ended, whatever the outcome)", policyNode)
+                        }
+                        policy = parsed
+                    }
+                    prerequisite = Prerequisite(prerequisiteID, policy: policy)
+                default:
+                    prerequisite = Prerequisite(try name(item, what: "after", task: id))
+                }
+                try check(prerequisite.id, as: .taskID, at: item, task: id)
+                guard prerequisite.id != id else { throw fail("it cannot come `after` itself", item, .cycle) }
+                guard prerequisiteLines[prerequisite.id] == nil else {
+                    throw fail("\"\(prerequisite.id)\" is listed twice in `after`", item, .duplicatePrerequisite)
+                }
+                prerequisiteLines[prerequisite.id] = (item.line, item.column)
+                prerequisites.append(prerequisite)
+            }
+        }
+
+        let spec = TaskSpec(
+            id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
+            maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
+            resultTTL: settings.keep, title: title
+        )
+        do {
+            try spec.validate(limits: limits)
+        } catch {
+            let at = error.code == .invalidPayload || error.code == .payloadTooLarge ? (fields["payload"] ?? node) : node
+            throw fail(error.message, at, error.code)
+        }
+        return (WorkflowFile.Entry(spec: spec, line: node.line, prerequisiteLines: prerequisiteLines), references)
+    }
+
+    private func apply(_ fields: [String: DocumentNode], to settings: inout Settings, task: String?) throws(DocumentError) {
+        if let node = fields["queue"] {
+            let queue = try name(node, what: "queue", task: task)
+            try check(queue, as: .queue, at: node, task: task)
+            settings.queue = queue
+        }
+        if let retries = fields["retries"], let attempts = fields["max_attempts"] {
+            _ = attempts
+            throw error("give either `retries` (re-runs after a failure) or `max_attempts` (total runs), not both", at: retries, task: task)
+        }
+        if let node = fields["retries"] {
+            let retries = try integer(node, what: "retries", task: task)
+            guard retries >= 0, retries < limits.attempts.upperBound else {
+                throw error("`retries` must be from 0 to \(limits.attempts.upperBound - 1); got \(retries)", at: node, task: task, code: .invalidOption)
+            }
+            settings.maxAttempts = retries + 1
+        }
+        if let node = fields["max_attempts"] {
+            settings.maxAttempts = try integer(node, what: "max_attempts", task: task)
+        }
+        if let node = fields["timeout"] { settings.timeout = try duration(node, what: "timeout", task: task) }
+        if let node = fields["delay"] { settings.delay = try duration(node, what: "delay", task: task) }
+        if let node = fields["keep"] { settings.keep = try duration(node, what: "keep", task: task) }
+        if let node = fields["backoff"] {
+            let text = try string(node, what: "backoff", task: task)
+            guard let backoff = BackoffText.parse(text) else {
+                throw error("`backoff` \"\(text)\" is not \(BackoffText.grammar)", at: node, task: task, code: .invalidOption)
+            }
+            settings.backoff = backoff
+        }
+    }
+
+    // MARK: References
+
+    /// Each `!retval x` must name a task whose result exists before this one runs: a task of the
+    /// file this one (transitively) comes after, or a task outside the file that it, or one of
+    /// those, names in `after`.
+    private func checkRetvals(_ references: [(task: String, id: String, node: DocumentNode)], file: WorkflowFile, graph: DependencyGraph, lines: [String: Int]) throws(DocumentError) {
+        guard !references.isEmpty else { return }
+        let byID = Dictionary(file.entries.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var ancestorsCache: [String: Set<String>] = [:]
+        func ancestors(of id: String) -> Set<String> {
+            if let cached = ancestorsCache[id] { return cached }
+            var seen = Set<String>()
+            var stack = [id]
+            while let current = stack.popLast() {
+                for prerequisite in byID[current]?.spec.prerequisites ?? [] where seen.insert(prerequisite.id).inserted {
+                    stack.append(prerequisite.id)
+                }
+            }
+            ancestorsCache[id] = seen
+            return seen
+        }
+        for reference in references {
+            try check(reference.id, as: .taskID, at: reference.node, task: reference.task)
+            guard !ancestors(of: reference.task).contains(reference.id) else { continue }
+            let hint: String
+            if reference.id == reference.task {
+                hint = "a task cannot use its own result"
+            } else if byID[reference.id] != nil {
+                hint = "add \"\(reference.id)\" to its `after` list (directly or through another task) so that its result exists when this task runs"
+            } else {
+                hint = "no task \"\(reference.id)\" in this file\(suggestion(reference.id, among: Array(byID.keys))); a task outside the file must be listed in `after`"
+            }
+            throw DocumentError(
+                message: "task \"\(reference.task)\": !retval \(reference.id) does not name a prerequisite; \(hint)",
+                line: reference.node.line, column: reference.node.column, code: .invalidReference
+            )
+        }
+    }
+
+    // MARK: Typed reads
+
+    private func error(_ message: String, at node: DocumentNode, task: String?, code: JobqError.Code = .invalidWorkflowFile) -> DocumentError {
+        DocumentError(message: (task.map { "task \"\($0)\": " } ?? "") + message, line: node.line, column: node.column, code: code)
+    }
+
+    /// The node as a mapping keyed by name; unknown keys are errors with a suggestion.
+    private func mapping(_ node: DocumentNode, what: String, allowed: [String], task: String? = nil) throws(DocumentError) -> [String: DocumentNode] {
+        guard case .mapping(let pairs) = node.value else {
+            throw error("\(what) must be a mapping (key: value lines), not \(node.kind)", at: node, task: task)
+        }
+        var fields: [String: DocumentNode] = [:]
+        for pair in pairs {
+            let key = Self.aliases[pair.key].flatMap { allowed.contains($0) ? $0 : nil } ?? pair.key
+            guard allowed.contains(key) else {
+                throw error("unknown key \"\(pair.key)\" in \(what)\(suggestion(pair.key, among: allowed)) (known: \(allowed.joined(separator: ", ")))", at: pair.keyNode, task: task)
+            }
+            guard fields[key] == nil else {
+                throw error("\"\(pair.key)\" given twice in \(what) (\(key) and an alias of it)", at: pair.keyNode, task: task)
+            }
+            fields[key] = pair.value
+        }
+        return fields
+    }
+
+    private func string(_ node: DocumentNode, what: String, task: String? = nil) throws(DocumentError) -> String {
+        guard case .scalar(.string(let text)) = node.value else {
+            throw error("`\(what)` must be a string, not \(node.kind)", at: node, task: task)
+        }
+        return text
+    }
+
+    /// A name: a string, or a number written without quotes (`id: 1`).
+    private func name(_ node: DocumentNode, what: String, task: String? = nil) throws(DocumentError) -> String {
+        switch node.value {
+        case .scalar(.string(let text)), .scalar(.number(let text)): return text
+        default: throw error("`\(what)` must be a name (letters, digits, '.', '_', '-'), not \(node.kind)", at: node, task: task)
+        }
+    }
+
+    private func integer(_ node: DocumentNode, what: String, task: String?) throws(DocumentError) -> Int {
+        guard case .scalar(.number(let text)) = node.value, let value = Int(text) else {
+            throw error("`\(what)` must be a whole number, not \(node.kind)", at: node, task: task)
+        }
+        return value
+    }
+
+    private func duration(_ node: DocumentNode, what: String, task: String?) throws(DocumentError) -> Duration {
+        let text: String
+        switch node.value {
+        case .scalar(.string(let value)), .scalar(.number(let value)): text = value
+        default: throw error("`\(what)` must be a duration (\(DurationText.grammar)), not \(node.kind)", at: node, task: task)
+        }
+        guard let duration = DurationText.parse(text) else {
+            throw error("`\(what)` \"\(text)\" is not a duration: use \(DurationText.grammar)", at: node, task: task, code: .invalidOption)
+        }
+        return duration
+    }
+
+    private func check(_ value: String, as kind: Validation.NameKind, at node: DocumentNode, task: String? = nil) throws(DocumentError) {
+        do {
+            try Validation.check(name: value, as: kind)
+        } catch {
+            throw self.error(error.message, at: node, task: task, code: error.code)
+        }
+    }
+
+    private func suggestion(_ word: String, among candidates: [String]) -> String {
+        Suggestion.closest(to: word, among: candidates).map { "; did you mean \"\($0)\"?" } ?? ""
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import JobqCore
+import Testing
+
+@Suite("Control commands: cancel, retry, pause, resume, purge", .enabled(if: redisAvailable))
+struct ControlCommandTests {
+    func chain(_ cli: CLIHarness, workflow: String = "chain") async throws {
+        let path = try CLIHarness.temporaryFile("flow.yaml", """
+            workflow: \(workflow)
+            tasks:
+              - {id: a, handler: h}
+              - {id: b, handler: h, after: [a]}
+              - {id: c, handler: h, after: [b]}
+              - {id: tidy, handler: h, after: [{id: c, policy: always}]}
+            """)
+        let result = try await cli.run(["submit", "-f", path])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func cancelAPendingTaskCancelsItsDependents() async throws {
+        let cli = try await CLIHarness.make()
+        try await chain(cli)
+        let human = try await cli.run(["cancel", "b"])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.trimmedOutput == "b: cancelled")
+        #expect(try await cli.state("b") == .cancelled)
+        #expect(try await cli.state("c") == .cancelled)
+        #expect(try await cli.state("a") == .pending)
+        #expect(try await cli.state("tidy") == .pending)
+
+        let again = try await cli.run(["cancel", "b", "--json"])
+        #expect(again.status == 65)
+        #expect(try again.jsonError()["code"] as? String == "invalid_state")
+        let missing = try await cli.run(["cancel", "nope"])
+        #expect(missing.status == 66)
+    }
+
+    @Test func cancelARunningTaskRequestsIt() async throws {
+        let cli = try await CLIHarness.make()
+        _ = try await cli.run(["submit", "h", "--id", "r"])
+        _ = try await cli.claim("r")
+        let json = try await cli.run(["cancel", "r", "--json", "--message", "not needed"]).json()
+        #expect(json["outcome"] as? String == "requested")
+        let info = try #require(try await cli.coordinator.task("r"))
+        #expect(info.cancelRequested)
+        let repeated = try await cli.run(["cancel", "r", "--json"]).json()
+        #expect(repeated["outcome"] as? String == "already_requested")
+    }
+
+    @Test func cancelAWorkflow() async throws {
+        let cli = try await CLIHarness.make()
+        try await chain(cli)
+        let json = try await cli.run(["cancel", "--workflow", "chain", "--json"]).json()
+        #expect(json["workflow"] as? String == "chain")
+        #expect(json["cancelled"] as? Int == 4)
+        #expect(json["requested"] as? Int == 0)
+        let status = try await cli.run(["status", "chain", "--json"]).json()
+        #expect(status["summary"] as? String == "4C")
+        let usage = try await cli.run(["cancel"])
+        #expect(usage.status == 64)
+    }
+
+    @Test func retryReopensTheTaskAndItsDependents() async throws {
+        let cli = try await CLIHarness.make()
+        try await chain(cli)
+        try await cli.failFinal("a")
+        #expect(try await cli.state("c") == .cancelled)
+        let json = try await cli.run(["retry", "a", "--json"]).json()
+        #expect(json["id"] as? String == "a")
+        #expect(Set(json["reopened"] as? [String] ?? []) == ["a", "b", "c"])
+        #expect(try await cli.state("a") == .pending)
+        #expect(try await cli.state("c") == .pending)
+
+        let notFailed = try await cli.run(["retry", "a"])
+        #expect(notFailed.status == 65)
+        #expect(notFailed.stderr.contains("[invalid_state]"))
+    }
+
+    @Test func retryHumanOutput() async throws {
+        let cli = try await CLIHarness.make()
+        _ = try await cli.run(["submit", "h", "--id", "lonely", "--max-attempts", "1"])
+        try await cli.failFinal("lonely")
+        let human = try await cli.run(["retry", "lonely"])
+        #expect(human.status == 0)
+        #expect(human.trimmedOutput == "lonely: re-opened")
+    }
+
+    @Test func pauseAndResume() async throws {
+        let cli = try await CLIHarness.make()
+        let paused = try await cli.run(["pause", "mail", "--json"]).json()
+        #expect(paused["paused"] as? Bool == true)
+        _ = try await cli.run(["submit", "h", "--queue", "mail", "--id", "m1"])
+        #expect(try await cli.coordinator.queues().first { $0.name == "mail" }?.paused == true)
+        let none = try await cli.coordinator.claim(queues: ["mail"], count: 1, lease: .seconds(10), worker: "w")
+        #expect(none.isEmpty, "claimed from a paused queue")
+        let resumed = try await cli.run(["resume", "mail"])
+        #expect(resumed.trimmedOutput == "queue mail: resumed")
+        _ = try await cli.claim("m1", queue: "mail")
+        let bad = try await cli.run(["pause", "bad queue"])
+        #expect(bad.status == 64)
+    }
+
+    @Test func purgeFinishedDeletesOnlyFinishedRecords() async throws {
+        let cli = try await CLIHarness.make()
+        for id in ["done1", "done2", "failed1", "pending1", "running1"] {
+            _ = try await cli.run(["submit", "h", "--id", id, "--max-attempts", "1"])
+        }
+        try await cli.complete("done1")
+        try await cli.complete("done2")
+        try await cli.failFinal("failed1")
+        _ = try await cli.claim("running1")
+
+        let dry = try await cli.run(["purge", "--finished", "--dry-run", "--json"]).json()
+        #expect(dry["would_purge"] as? Int == 3)
+        #expect(try await cli.coordinator.task("done1") != nil)
+
+        let onlyFailed = try await cli.run(["purge", "--finished", "--state", "failed", "--json"]).json()
+        #expect(onlyFailed["purged"] as? Int == 1)
+        #expect(try await cli.coordinator.task("failed1") == nil)
+        #expect(try await cli.coordinator.task("done1") != nil)
+
+        let recent = try await cli.run(["purge", "--finished", "--older-than", "1h", "--json"]).json()
+        #expect(recent["purged"] as? Int == 0)
+
+        let human = try await cli.run(["purge", "--finished"])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.trimmedOutput == "purged 2 finished task record(s)")
+        #expect(try await cli.coordinator.task("done1") == nil)
+        #expect(try await cli.coordinator.task("done2") == nil)
+        #expect(try await cli.state("pending1") == .pending)
+        #expect(try await cli.state("running1") == .running)
+        let list = try await cli.run(["list", "--json"]).json()
+        #expect(Set((list["tasks"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }) == ["pending1", "running1"])
+        // No leftovers of the purged records.
+        let keys = try await cli.keysInNamespace()
+        #expect(!keys.contains { $0.contains(":t:done1") || $0.contains(":t:failed1") })
+    }
+
+    @Test func purgeQueueCancelsItsPendingTasks() async throws {
+        let cli = try await CLIHarness.make()
+        _ = try await cli.run(["submit", "h", "--id", "q1", "--queue", "junk"])
+        _ = try await cli.run(["submit", "h", "--id", "q2", "--queue", "junk", "--delay", "1h"])
+        _ = try await cli.run(["submit", "h", "--id", "q3", "--queue", "junk", "--after", "q1"])
+        _ = try await cli.run(["submit", "h", "--id", "keep", "--queue", "other"])
+        let dry = try await cli.run(["purge", "--queue", "junk", "--dry-run", "--json"]).json()
+        #expect(dry["would_cancel"] as? Int == 3)
+        #expect(try await cli.state("q1") == .pending)
+        let json = try await cli.run(["purge", "--queue", "junk", "--json"]).json()
+        #expect((json["cancelled"] as? Int ?? 0) >= 2)  // q3 may go down with q1 first
+        for id in ["q1", "q2", "q3"] { #expect(try await cli.state(id) == .cancelled) }
+        #expect(try await cli.state("keep") == .pending)
+    }
+
+    @Test func purgeNeedsExactlyOneMode() async throws {
+        let cli = try await CLIHarness.make()
+        #expect(try await cli.run(["purge"]).status == 64)
+        #expect(try await cli.run(["purge", "--finished", "--queue", "x"]).status == 64)
+        #expect(try await cli.run(["purge", "--finished", "--state", "pending"]).status == 64)
+    }
+}
