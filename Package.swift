@@ -74,7 +74,8 @@ let package = Package(
             ]
         ),
         // Test support: a real redis-server per test run.
-        .target(name: "JobqTestSupport", dependencies: ["JobqRedis"]),
+        .target(name: "CJobqSpawn"),
+        .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "CJobqSpawn"]),
         .executableTarget(
             name: "JobqBenchmarks",
             dependencies: ["JobqRedis", "JobqCore", "Jobq", "JobqTestSupport"],

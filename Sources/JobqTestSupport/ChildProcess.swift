@@ -1,3 +1,4 @@
+import CJobqSpawn
 import Foundation
 import Synchronization
 
@@ -29,6 +30,8 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Inherit nothing else: a long-lived server must not hold other tests' pipes open.
+        jobq_spawn_file_actions_addclosefrom(&actions, 3)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }

@@ -96,7 +96,7 @@ public final class RedisServerFixture: Sendable {
 
     /// A fresh key prefix, e.g. `t:9f3a61c2e07b:`, so tests on a shared server never collide.
     public static func uniqueNamespace() -> String {
-        "t:" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ":"
+        "test-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + "-"
     }
 
     /// A client for this server; `configure` may change the configuration (password, timeouts…).

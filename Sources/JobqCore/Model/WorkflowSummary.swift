@@ -9,9 +9,10 @@ public struct WorkflowSummary: Sendable, Hashable, CustomStringConvertible {
     /// Every task is DONE.
     public var succeeded: Bool { isFinished && (counts[.done] ?? 0) == total }
 
-    /// "3D + 1R + 2P" in a fixed order, omitting zeros ("0" when empty).
+    /// "3D + 1R + 2P" in a fixed order (done, running, pending, failed, cancelled, as in
+    /// asynciojobs), omitting zeros ("0" when empty).
     public var description: String {
-        let parts = TaskState.allCases.compactMap { state -> String? in
+        let parts = [TaskState.done, .running, .pending, .failed, .cancelled].compactMap { state -> String? in
             let n = counts[state] ?? 0
             return n > 0 ? "\(n)\(state.letter)" : nil
         }
