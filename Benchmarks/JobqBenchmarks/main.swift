@@ -7,6 +7,7 @@ import Foundation
 let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
     ("redis", "the Redis client against redis-benchmark (unpipelined PING, pipelined LPUSH, EVALSHA)", RedisClientBenchmark.run),
     ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
+    ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

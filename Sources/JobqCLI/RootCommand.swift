@@ -54,6 +54,7 @@ struct RootCommand: AsyncParsableCommand {
             PauseCommand.self,
             ResumeCommand.self,
             PurgeCommand.self,
+            DoctorCommand.self,
             DevCommand.self,
         ]
     )

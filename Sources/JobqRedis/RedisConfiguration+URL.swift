@@ -2,8 +2,11 @@ extension RedisConfiguration {
     /// Parses a redis URL.
     ///
     /// Accepted forms:
-    /// - `redis://[[user]:password@]host[:port][/db]` (port defaults to 6379, IPv6 hosts in brackets)
-    /// - `unix://[[user]:password@]/path/to/redis.sock[?db=N][&password=…][&user=…]`
+    /// - `redis://[user[:password]@]host[:port][/db]` (port defaults to 6379, IPv6 hosts in brackets)
+    /// - `unix://[user[:password]@]/path/to/redis.sock[?db=N][&password=…][&user=…]`
+    ///
+    /// A user without a password (`redis://jobq-a@host`) is an ACL user whose password comes from
+    /// elsewhere (a password file, the environment): set ``password`` before connecting.
     ///
     /// User, password and socket path are percent-decoded. Query parameters `db`, `password` and
     /// `user` (or `username`) are accepted on both forms.
@@ -51,7 +54,8 @@ extension RedisConfiguration {
                 username = u.isEmpty ? nil : u
                 password = p
             } else {
-                throw invalid("a user without a password; write redis://:password@host or redis://user:password@host")
+                guard let u = RedisConfiguration.percentDecode(userInfo) else { throw invalid("bad percent-encoding in user") }
+                username = u.isEmpty ? nil : u
             }
         }
 
@@ -119,10 +123,6 @@ extension RedisConfiguration {
                 throw invalid("unknown query parameter \"\(key)\" (known: db, password, user)")
             }
         }
-        if username != nil && password == nil {
-            throw invalid("a user without a password")
-        }
-
         self.init(endpoint: endpoint, username: username, password: password, database: database)
     }
 

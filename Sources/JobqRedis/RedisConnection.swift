@@ -60,6 +60,12 @@ final class RedisConnection {
     /// AUTH and SELECT, pipelined in one round trip.
     private func handshake(_ configuration: RedisConfiguration) throws(RedisError) {
         var commands: [RedisCommand] = []
+        if let username = configuration.username, configuration.password == nil {
+            throw RedisError(
+                code: .authenticationFailed,
+                message: "redis user \"\(username)\" has no password: give it with a password file or the environment (JOBQ_REDIS_PASSWORD), never on the command line"
+            )
+        }
         if let password = configuration.password {
             if let username = configuration.username {
                 commands.append(RedisCommand("AUTH", [RedisArgument(username), RedisArgument(password)]))

@@ -41,6 +41,14 @@ import Testing
         #expect(c.endpoint.description == "unix:///var/run/redis/redis.sock")
     }
 
+    @Test func userWithoutPasswordTakesThePasswordFromElsewhere() throws {
+        let c = try RedisConfiguration(url: "redis://jobq-a@host:6380")
+        #expect(c.username == "jobq-a")
+        #expect(c.password == nil)
+        let u = try RedisConfiguration(url: "unix://jobq-b@/run/redis.sock")
+        #expect(u.username == "jobq-b" && u.password == nil && u.endpoint == .unix(path: "/run/redis.sock"))
+    }
+
     @Test func unixSocketWithUserInfo() throws {
         let c = try RedisConfiguration(url: "unix://bob:pw@/tmp/r.sock")
         #expect(c.endpoint == .unix(path: "/tmp/r.sock"))
@@ -65,7 +73,6 @@ import Testing
         "redis://host:abc",
         "redis://host/notanumber",
         "redis://host/-1",
-        "redis://user@host",  // user without password
         "redis://:pw%zz@host",  // bad escape
         "redis://[::1",  // unterminated IPv6
         "unix://relative/path.sock",

@@ -30,7 +30,8 @@ struct SubmitCommand: AsyncParsableCommand {
             outcome (default: only if it succeeded; if it fails, this task is cancelled). \
             --retries N allows N re-runs after a failure (N+1 runs in all); --max-attempts N \
             sets the total instead. --key makes the submission idempotent: repeating it with \
-            the same key and content returns the first submission's ids.
+            the same key and content returns the first submission's ids. --strict refuses \
+            (exit 69) to submit to a Redis that evicts keys or persists nothing (see jobq doctor).
             """
     )
 
@@ -82,6 +83,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check everything and print the plan, but submit nothing (no Redis needed for files without outside prerequisites).")
     var dryRun = false
 
+    @Flag(name: .long, help: "Refuse to submit (exit 69) when Redis evicts keys (maxmemory-policy other than noeviction) or persists nothing.")
+    var strict = false
+
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
@@ -130,6 +134,7 @@ struct SubmitCommand: AsyncParsableCommand {
             return
         }
         try await CommandRunner.run(connection, json: json) { client in
+            if strict { try await client.coordinator.checkServer().requireSafe() }
             let result = try await client.coordinator.submit([spec], workflow: workflow, idempotencyKey: key)
             guard let task = result.tasks.first else { throw JobqError(.internalError, "submit returned no task") }
             if json {
@@ -284,6 +289,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 printPlan(workflow: workflowID, specs: specs)
                 return .ok
             }
+            if strict { try await client.coordinator.checkServer().requireSafe() }
             let result: SubmitResult
             do {
                 result = try await client.coordinator.submit(specs, workflow: workflowID, idempotencyKey: key)

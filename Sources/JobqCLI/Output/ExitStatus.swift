@@ -7,7 +7,8 @@ import JobqCore
 enum ExitStatus: Int32, CaseIterable, Sendable {
     /// Success; for `wait` and `watch`: everything waited for ended DONE.
     case ok = 0
-    /// `wait`/`watch`: a waited-for task or workflow ended FAILED or CANCELLED.
+    /// `wait`/`watch`: a waited-for task or workflow ended FAILED or CANCELLED; `doctor`: problems
+    /// were found and not repaired.
     case taskFailed = 1
     /// EX_USAGE: bad command line or bad input (invalid id, JSON, workflow file, cycle, …).
     case usage = 64
@@ -33,7 +34,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
     var meaning: String {
         switch self {
         case .ok: "success (wait/watch: every task ended DONE)"
-        case .taskFailed: "wait/watch: a task or workflow ended FAILED or CANCELLED"
+        case .taskFailed: "wait/watch: a task failed or was cancelled; doctor: problems"
         case .usage: "bad input: arguments, id, JSON, workflow file, cycle, size"
         case .invalidState: "the task's state forbids it (retry a DONE task, result of a failed one)"
         case .notFound: "no such task, workflow or file"
@@ -51,7 +52,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .notFound, .fileNotFound: self = .notFound
         case .invalidState, .staleToken, .prerequisiteFailed: self = .invalidState
         case .timeout: self = .timeout
-        case .redisUnavailable, .redisError, .graphvizMissing: self = .unavailable
+        case .redisUnavailable, .redisError, .graphvizMissing, .unsafeRedis: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError
         case .cannotWrite: self = .cannotCreate
         case .interrupted: self = .interrupted

@@ -67,7 +67,7 @@ enum CommandRunner {
             return JobqError(error.code, message + " — this Redis wants a password: give it with --password-file FILE or JOBQ_REDIS_PASSWORD", subject: error.subject)
         }
         if message.contains("NOPERM") {
-            return JobqError(error.code, message + " — the Redis user lacks a permission jobq needs (see docs/cli.md, Redis ACLs)", subject: error.subject)
+            return JobqError(error.code, message + " — the Redis user lacks a permission jobq needs (docs/security.md lists the ACL jobq needs)", subject: error.subject)
         }
         return error
     }

@@ -20,6 +20,7 @@ extension Coordinator {
         let replies: [RedisValue]
         do {
             replies = try await redis.pipeline(commands)
+            for reply in replies { try reply.throwIfError() }  // e.g. NOPERM: never read as "no such task"
         } catch {
             throw Self.translate(error, doing: "read tasks")
         }
@@ -86,7 +87,9 @@ extension Coordinator {
     public func taskStates(_ ids: [String]) async throws(JobqError) -> [TaskState?] {
         let commands = ids.map { RedisCommand("HGET", [RedisArgument(keys.task($0)), "state"]) }
         do {
-            return try await redis.pipeline(commands).map { $0.string.flatMap(TaskState.init(rawValue:)) }
+            let replies = try await redis.pipeline(commands)
+            for reply in replies { try reply.throwIfError() }
+            return replies.map { $0.string.flatMap(TaskState.init(rawValue:)) }
         } catch {
             throw Self.translate(error, doing: "read states")
         }

@@ -42,6 +42,9 @@ public struct Coordinator: Sendable {
     /// The one place a Redis failure becomes a ``JobqError``.
     public static func translate(_ error: any Error, doing what: String) -> JobqError {
         if let error = error as? JobqError { return error }
+        if error is CancellationError {
+            return JobqError(.cancelled, "\(what): cancelled")
+        }
         guard let error = error as? RedisError else {
             return JobqError(.internalError, "\(what): \(error)")
         }

@@ -27,7 +27,11 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let prerequisiteFailed = Code(rawValue: "prerequisite_failed")
         // Everything else.
         public static let corruptRecord = Code(rawValue: "corrupt_record")
+        /// `--strict`: the Redis server evicts keys or does not persist them.
+        public static let unsafeRedis = Code(rawValue: "unsafe_redis")
         public static let timeout = Code(rawValue: "timeout")
+        /// The calling Swift task was cancelled (for example a worker shutting down).
+        public static let cancelled = Code(rawValue: "cancelled")
         public static let redisUnavailable = Code(rawValue: "redis_unavailable")
         public static let redisError = Code(rawValue: "redis_error")
         public static let internalError = Code(rawValue: "internal_error")

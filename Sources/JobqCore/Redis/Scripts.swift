@@ -24,6 +24,9 @@ public enum Scripts {
     public static let reap = script("reap", PackageResources.reap_lua)
     public static let promote = script("promote", PackageResources.promote_lua)
     public static let progress = script("progress", PackageResources.progress_lua)
+    /// Not a transition of its own: checks and repairs inconsistent records and indexes
+    /// (`jobq doctor`), through the same helpers the transitions use.
+    public static let doctor = script("doctor", PackageResources.doctor_lua)
 
-    public static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress]
+    public static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor]
 }

@@ -14,7 +14,6 @@ if not lease_ms or lease_ms <= 0 or not count_wanted or count_wanted < 1 then
   return { INVALID_ARGUMENT, 'lease/count' }
 end
 
-local known = { PENDING = true, RUNNING = true, DONE = true, FAILED = true, CANCELLED = true }
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 local chosen = {}                     -- { id, queue, fields }
 
@@ -29,24 +28,11 @@ for q = 5, #ARGV do
       if not popped then break end
       budget = budget - #popped
       for _, id in ipairs(popped) do
-        local key = K.task(id)
-        local f = redis.call('HMGET', key, 'state', 'spec', 'payload', 'attempts', 'deps_left')
+        local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left')
         local state = f[1]
         local spec = spec_of(f[2])
-        if state and (not known[state] or not spec or not f[3] or not spec.max_attempts) then
-          -- Corrupt record: fail it so that nothing waits on it forever; never run it.
-          local fields = { 'reason', 'corrupt_record', 'error', 'unusable task record (state ' .. tostring(state) .. ')' }
-          if known[state] and may(state, 'corrupt') then
-            finish(id, state, 'corrupt', tonumber(f[4]) or 0, 'corrupt_record', spec and spec.ttl, fields)
-          else
-            -- The state itself is garbage, so the table cannot apply: overwrite it.
-            fields[#fields + 1] = 'state'
-            fields[#fields + 1] = 'FAILED'
-            redis.call('HSET', key, unpack(fields))
-            zset_later(K.ended('FAILED'), id, NOW + (spec and spec.ttl or 0))
-            emit(id, state, 'FAILED', 0, 'corrupt_record')
-          end
-          settle_dependents(id, false)
+        if state and unusable(state, spec, f[3]) then
+          fail_corrupt(id, state, spec, tonumber(f[4]) or 0)
         elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and may(state, 'claim') then
           chosen[#chosen + 1] = { id, queue, f, spec }
         end

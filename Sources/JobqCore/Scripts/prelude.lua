@@ -224,3 +224,32 @@ local function settle_dependents(root, succeeded)
     end
   end
 end
+
+-- Corrupt records -------------------------------------------------------------------------
+
+local KNOWN_STATES = { PENDING = true, RUNNING = true, DONE = true, FAILED = true, CANCELLED = true }
+
+-- Whether a record cannot be run: an unknown (or missing) state, or a spec, payload or attempt
+-- budget that is missing or garbled. `spec` is what spec_of returned.
+local function unusable(state, spec, payload)
+  return not KNOWN_STATES[state] or not spec or not payload or not spec.max_attempts
+end
+
+-- Fails an unusable record with reason corrupt_record and settles its dependents, so that
+-- nothing waits on it forever; it is never run (claim.lua, doctor.lua).
+local function fail_corrupt(id, state, spec, attempts)
+  local fields = { 'reason', 'corrupt_record', 'error', 'unusable task record (state ' .. tostring(state) .. ')' }
+  if KNOWN_STATES[state] and may(state, 'corrupt') then
+    finish(id, state, 'corrupt', attempts or 0, 'corrupt_record', spec and spec.ttl, fields)
+  else
+    -- The state itself is garbage, so the table cannot apply: overwrite it.
+    fields[#fields + 1] = 'state'
+    fields[#fields + 1] = 'FAILED'
+    fields[#fields + 1] = 'finished'
+    fields[#fields + 1] = NOW
+    redis.call('HSET', K.task(id), unpack(fields))
+    zset_later(K.ended('FAILED'), id, NOW + (spec and spec.ttl or 0))
+    emit(id, state, 'FAILED', 0, 'corrupt_record')
+  end
+  settle_dependents(id, false)
+end

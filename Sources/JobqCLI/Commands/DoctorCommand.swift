@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Jobq
+import JobqCore
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Find (and with --repair, fix) task records and indexes that disagree; check Redis's eviction and persistence.",
+        discussion: """
+            jobq keeps every index in step with the task records inside its scripts, so a \
+            healthy namespace has nothing to report. Records damaged by hand, by eviction, by a \
+            partial restore or by a bug can leave a task that nothing will ever run or reap. \
+            doctor finds: corrupt records; RUNNING tasks the reaper cannot see; PENDING tasks \
+            whose prerequisite counter is wrong, that are in no queue (stranded), or whose \
+            prerequisite failed; index and queue entries of tasks that are gone or moved on.
+
+            Without --repair it only reports (a dry run). --repair fixes each problem with an \
+            atomic script that checks it again first, so it is safe while workers run. Ready-list \
+            ids of tasks cancelled while queued are normal (the next claim drops them); they are \
+            listed and cleaned, but do not make the exit status 1.
+
+            It also reads Redis's maxmemory-policy and persistence settings: an evicting policy \
+            deletes task records silently; no persistence loses everything on a restart. With \
+            --strict those warnings count as problems.
+
+            Exit status: 0 consistent (or everything repaired), 1 problems left (or, with \
+            --strict, an unsafe Redis), 69 Redis unreachable.
+
+              jobq doctor
+              jobq doctor --repair
+              jobq doctor --json --strict
+            """
+    )
+
+    @Flag(name: .long, help: "Fix what was found (default: report only).")
+    var repair = false
+
+    @Flag(name: .long, help: "Treat an evicting or non-persistent Redis as a problem (exit 1).")
+    var strict = false
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run(connection, json: output.json) { client in
+            let coordinator = client.coordinator
+            let server = try await coordinator.checkServer()
+            var report = try await coordinator.diagnose()
+            if repair && !report.isConsistent { report = try await coordinator.repair(report) }
+            let failed = !report.unresolved.isEmpty || (strict && !server.isSafe)
+            if output.json {
+                printJSON(report, server: server, namespace: coordinator.keys.namespace)
+            } else {
+                printText(report, server: server, namespace: coordinator.keys.namespace)
+            }
+            return failed ? .taskFailed : .ok
+        }
+    }
+
+    private func printJSON(_ report: DoctorReport, server: ServerCheck, namespace: String) {
+        func findings(_ list: [ServerCheck.Finding]) -> JSONValue {
+            .array(list.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })
+        }
+        Console.out(JSONValue.object([
+            ("namespace", .string(namespace)),
+            ("tasks_scanned", .int(report.tasksScanned)),
+            ("consistent", .bool(report.isConsistent)),
+            ("repair", .bool(repair)),
+            ("problems", .array(report.problems.map { problem in
+                .object([
+                    ("kind", .string(problem.kind.rawValue)),
+                    ("task", .string(problem.task)),
+                    ("location", .optional(problem.location)),
+                    ("fix", .string(problem.fix)),
+                    ("harmless", .bool(problem.kind.isHarmless)),
+                    ("outcome", .optional(problem.outcome)),
+                ])
+            })),
+            ("unresolved", .int(report.unresolved.count)),
+            ("server", .object([
+                ("maxmemory_policy", .optional(server.evictionPolicy)),
+                ("aof_enabled", server.appendOnly.map { .bool($0) } ?? .null),
+                ("save", .optional(server.saveRules)),
+                ("safe", .bool(server.isSafe)),
+                ("warnings", findings(server.warnings)),
+                ("notes", findings(server.notes)),
+            ])),
+        ]).rendered(pretty: Terminal.current.isTTY))
+    }
+
+    private func printText(_ report: DoctorReport, server: ServerCheck, namespace: String) {
+        let terminal = Terminal.current
+        Console.out(terminal.paint("namespace \(namespace)", .bold) + ": \(report.tasksScanned) task record(s) scanned")
+        for warning in server.warnings { Console.out(terminal.paint("warning:", .red) + " " + warning.message) }
+        for note in server.notes { Console.out("note: " + note.message) }
+        if report.isConsistent {
+            Console.out("consistent: nothing to repair")
+            return
+        }
+        Console.out("\(report.problems.count) problem(s)" + (repair ? ":" : " (dry run: nothing changed):"))
+        let rows = report.problems.map { problem in
+            [
+                problem.kind.rawValue + (problem.kind.isHarmless ? " (harmless)" : ""), problem.task, problem.location ?? "",
+                problem.outcome.map { $0 == "ok" ? "already consistent (changed meanwhile)" : "repaired: " + $0 } ?? "would " + problem.fix,
+            ]
+        }
+        let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            Console.out("  " + (0..<3).map { row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + row[3])
+        }
+        if !repair { Console.out("run `jobq doctor --repair` to fix them (each fix re-checks the task first; safe while workers run)") }
+    }
+}

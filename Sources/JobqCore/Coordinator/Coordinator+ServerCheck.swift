@@ -1,0 +1,49 @@
+import JobqRedis
+
+/// Is this Redis safe for a task queue? Eviction and persistence, read from the server.
+extension Coordinator {
+    /// Reads the eviction policy (`INFO memory`), AOF (`INFO persistence`) and RDB save rules
+    /// (`CONFIG GET save`, when the user may; least-privilege users may not, see
+    /// docs/security.md) and says what is unsafe.
+    ///
+    /// Workers call it at start: log every warning; with `--strict`, refuse to start
+    /// (``ServerCheck/requireSafe()``).
+    /// - Throws: `redis_unavailable` when Redis cannot be reached; a refused INFO or CONFIG is
+    ///   reported as unknown, not thrown.
+    public func checkServer() async throws(JobqError) -> ServerCheck {
+        let memory = try await info("memory")
+        let persistence = try await info("persistence")
+        var check = ServerCheck(
+            evictionPolicy: memory?["maxmemory_policy"],
+            appendOnly: persistence?["aof_enabled"].map { $0 == "1" },
+            saveRules: nil
+        )
+        do {
+            let reply = try await redis.send(RedisCommand("CONFIG", ["GET", "save"]))
+            if let items = reply.array, items.count >= 2 { check.saveRules = items[1].string }
+        } catch let error as RedisError where error.code == .server {
+            check.saveRules = nil  // NOPERM for a least-privilege user: unknown
+        } catch {
+            throw Self.translate(error, doing: "check server")
+        }
+        return check
+    }
+
+    /// `INFO section` as a dictionary; `nil` when the server refused it (NOPERM).
+    private func info(_ section: String) async throws(JobqError) -> [String: String]? {
+        let reply: RedisValue
+        do {
+            reply = try await redis.send(RedisCommand("INFO", [RedisArgument(section)]))
+        } catch let error as RedisError where error.code == .server {
+            return nil
+        } catch {
+            throw Self.translate(error, doing: "check server")
+        }
+        var fields: [String: String] = [:]
+        for line in (reply.string ?? "").split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        return fields
+    }
+}

@@ -1,0 +1,64 @@
+/// What ``Coordinator/checkServer()`` read, and the warnings that follow from it.
+public struct ServerCheck: Sendable, Hashable {
+    /// `maxmemory-policy`; `nil` when INFO was refused.
+    public var evictionPolicy: String?
+    /// Whether AOF is on; `nil` when INFO was refused.
+    public var appendOnly: Bool?
+    /// The RDB `save` rules (`""`: no snapshots); `nil` when CONFIG GET was refused.
+    public var saveRules: String?
+
+    public init(evictionPolicy: String?, appendOnly: Bool?, saveRules: String?) {
+        self.evictionPolicy = evictionPolicy
+        self.appendOnly = appendOnly
+        self.saveRules = saveRules
+    }
+
+    /// One finding: a stable code and a message that says what to do.
+    public struct Finding: Sendable, Hashable {
+        /// `eviction` | `no_persistence` (warnings); `eviction_unknown` | `persistence_unknown` (notes).
+        public let code: String
+        public let message: String
+    }
+
+    /// What makes this server unsafe for jobq: an evicting policy, no persistence at all.
+    public var warnings: [Finding] {
+        var found: [Finding] = []
+        if let evictionPolicy, evictionPolicy != "noeviction" {
+            found.append(Finding(
+                code: "eviction",
+                message: "Redis maxmemory-policy is \(evictionPolicy): when memory fills up Redis deletes keys, task records and indexes included, silently — set maxmemory-policy noeviction (jobq then gets OOM errors instead, and says so)"
+            ))
+        }
+        if appendOnly == false, let saveRules, saveRules.allSatisfy({ $0 == " " || $0 == "\"" }) {
+            found.append(Finding(
+                code: "no_persistence",
+                message: "Redis has no persistence (appendonly no, no save rules): a Redis restart loses every task — set appendonly yes (appendfsync everysec), see docs/guarantees.md"
+            ))
+        }
+        return found
+    }
+
+    /// What could not be checked (the user may not read INFO or CONFIG).
+    public var notes: [Finding] {
+        var found: [Finding] = []
+        if evictionPolicy == nil {
+            found.append(Finding(code: "eviction_unknown", message: "could not read maxmemory-policy (INFO refused); make sure it is noeviction"))
+        }
+        if appendOnly == nil || (appendOnly == false && saveRules == nil) {
+            found.append(Finding(
+                code: "persistence_unknown",
+                message: "AOF is off and the RDB save rules could not be read (CONFIG GET refused: normal for a least-privilege user); make sure Redis persists its data"
+            ))
+        }
+        return found
+    }
+
+    /// Whether nothing unsafe was found.
+    public var isSafe: Bool { warnings.isEmpty }
+
+    /// Throws `unsafe_redis` listing the warnings, if there are any (`--strict`).
+    public func requireSafe() throws(JobqError) {
+        guard !warnings.isEmpty else { return }
+        throw JobqError(.unsafeRedis, "refusing to run on this Redis (--strict): " + warnings.map(\.message).joined(separator: "; "))
+    }
+}

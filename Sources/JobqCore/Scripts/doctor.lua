@@ -1,0 +1,145 @@
+--[[ doctor: checks, and with mode 'repair' fixes, one kind of inconsistency for a batch of items
+  (`jobq doctor`). The Swift side finds candidates with plain reads; every item is checked again
+  here, atomically, so a transition that happened since the scan is never clobbered (the item
+  then answers 'ok'). Mode 'check' writes nothing and answers what 'repair' would do.
+  ARGV[2] mode: 'check' | 'repair'
+  ARGV[3] action, then its items:
+    'corrupt' id*        a record that cannot be run (unknown or missing state; a PENDING or
+                         RUNNING record whose spec, payload or attempt budget is missing or
+                         garbled) -> FAILED, reason corrupt_record, dependents settled (as claim)
+    'lease' id*          a RUNNING task missing from `leases`, or without a lease -> indexed at its
+                         lease deadline (now when it has none), so the reaper handles it
+    'ready' (queue id)*  an id in q:<queue> with no record, or whose task is not PENDING -> LREM
+    'index' (name id)*   an entry of `leases` (name 'leases'), `waiting`, `delayed` or
+                         s:<STATE> (name 'DONE' | 'FAILED' | 'CANCELLED') whose task is gone or
+                         in another state -> ZREM
+    'pending' id*        a PENDING task: deps_left recomputed from its prerequisites' states
+                         under the edge policies, as submit does (a prerequisite whose record is
+                         gone counts as resolved: jobq deletes only ended tasks, after they
+                         settled their dependents). A `success` prerequisite that ended FAILED or
+                         CANCELLED cancels it (dependency_failed) and its dependents. With nothing
+                         left it is dispatched unless it already is (its ready list, `delayed`);
+                         with something left it is (re)indexed in `waiting`.
+  Returns {1, then per item what was (or would be) done, or 'ok' when nothing needs doing}
+        | {-9 INVALID_ARGUMENT, what} ]]
+
+local mode, action = ARGV[2], ARGV[3]
+if mode ~= 'check' and mode ~= 'repair' then return { INVALID_ARGUMENT, 'mode ' .. tostring(mode) } end
+local apply = mode == 'repair'
+local NAME = '^[%w%._%-]+$'
+
+-- Whether `id` was dispatched earlier in this call (by settling a prerequisite): the writes
+-- are deferred, so the ready lists and `delayed` do not show it yet.
+local function dispatched_here(id, queue)
+  local delayed = zsets[K.delayed]
+  if delayed and delayed[id] then return true end
+  for _, pushed in ipairs(pushes[queue] or {}) do
+    if pushed == id then return true end
+  end
+  return false
+end
+
+local function corrupt(id)
+  if redis.call('EXISTS', K.task(id)) == 0 then return 'ok' end
+  local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts')
+  local spec = spec_of(f[2])
+  if is_terminal(f[1]) or not unusable(f[1], spec, f[3]) then return 'ok' end
+  if apply then fail_corrupt(id, f[1], spec, tonumber(f[4]) or 0) end
+  return 'fail as corrupt_record (state ' .. tostring(f[1] or 'missing') .. ')'
+end
+
+local function lease(id)
+  local f = redis.call('HMGET', K.task(id), 'state', 'lease')
+  if f[1] ~= 'RUNNING' then return 'ok' end
+  local deadline = tonumber(f[2]) or 0
+  if deadline > 0 and redis.call('ZSCORE', K.leases, id) then return 'ok' end
+  local what = 'index in leases at ' .. (deadline > 0 and deadline or 'now')
+  if deadline <= 0 then
+    deadline = NOW
+    if apply then redis.call('HSET', K.task(id), 'lease', deadline) end
+  end
+  if apply then zset_later(K.leases, id, deadline) end
+  return what
+end
+
+local function ready(queue, id)
+  if not string.find(queue, NAME) then return 'ok' end
+  local state = redis.call('HGET', K.task(id), 'state')
+  if state == 'PENDING' then return 'ok' end
+  if apply then redis.call('LREM', K.ready(queue), 0, id) end
+  return 'remove from q:' .. queue .. ' (task ' .. (state or 'gone') .. ')'
+end
+
+local INDEXES = {
+  leases = { K.leases, 'RUNNING' }, waiting = { K.waiting, 'PENDING' }, delayed = { K.delayed, 'PENDING' },
+  DONE = { K.ended('DONE'), 'DONE' }, FAILED = { K.ended('FAILED'), 'FAILED' }, CANCELLED = { K.ended('CANCELLED'), 'CANCELLED' },
+}
+
+local function index(name, id)
+  local entry = INDEXES[name]
+  if not entry then return 'ok' end
+  local state = redis.call('HGET', K.task(id), 'state')
+  if state == entry[2] or not redis.call('ZSCORE', entry[1], id) then return 'ok' end
+  if apply then zset_later(entry[1], id, false) end
+  return 'remove from ' .. (entry[1]:sub(#P + 1)) .. ' (task ' .. (state or 'gone') .. ')'
+end
+
+local function pending(id)
+  local key = K.task(id)
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created')
+  local spec = spec_of(f[2])
+  if f[1] ~= 'PENDING' or not spec then return 'ok' end
+  local left, doomed_by = 0, nil
+  local edges = redis.call('HGETALL', K.deps(id))
+  for i = 1, #edges, 2 do
+    local state = redis.call('HGET', K.task(edges[i]), 'state')
+    if state == 'FAILED' or state == 'CANCELLED' then
+      if edges[i + 1] ~= 'always' then doomed_by = doomed_by or edges[i] end
+    elseif state and state ~= 'DONE' then
+      left = left + 1
+    end
+  end
+  if doomed_by then
+    if apply then
+      finish(id, 'PENDING', 'dependency_failed', tonumber(f[5]) or 0, 'dependency_failed', spec.ttl,
+        { 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by })
+      settle_dependents(id, false)
+    end
+    return 'cancel: prerequisite ' .. doomed_by .. ' did not succeed'
+  end
+  local done = {}
+  if tonumber(f[3]) ~= left then
+    if apply then redis.call('HSET', key, 'deps_left', left) end
+    done[#done + 1] = 'set deps_left ' .. tostring(f[3]) .. ' -> ' .. left
+  end
+  local waiting = redis.call('ZSCORE', K.waiting, id)
+  if left == 0 then
+    if redis.call('ZSCORE', K.delayed, id) or redis.call('LPOS', K.ready(spec.queue), id) or dispatched_here(id, spec.queue) then
+      if waiting then
+        if apply then zset_later(K.waiting, id, false) end
+        done[#done + 1] = 'remove from waiting'
+      end
+    else
+      if apply then dispatch(id, spec.queue, tonumber(f[4]) or 0) end
+      done[#done + 1] = 'dispatch to q:' .. spec.queue
+    end
+  elseif not waiting then
+    if apply then zset_later(K.waiting, id, tonumber(f[6]) or NOW) end
+    done[#done + 1] = 'index in waiting'
+  end
+  if #done == 0 then return 'ok' end
+  return table.concat(done, '; ')
+end
+
+local reply = { OK }
+if action == 'corrupt' or action == 'lease' or action == 'pending' then
+  local handler = action == 'corrupt' and corrupt or action == 'lease' and lease or pending
+  for i = 4, #ARGV do reply[#reply + 1] = handler(ARGV[i]) end
+elseif action == 'ready' or action == 'index' then
+  local handler = action == 'ready' and ready or index
+  for i = 4, #ARGV - 1, 2 do reply[#reply + 1] = handler(ARGV[i], ARGV[i + 1]) end
+else
+  return { INVALID_ARGUMENT, 'action ' .. tostring(action) }
+end
+flush()
+return reply

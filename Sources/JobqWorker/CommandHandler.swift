@@ -1,0 +1,272 @@
+import Foundation
+import Jobq
+import JobqCore
+import Synchronization
+
+/// A handler that runs an external program: jobq's way to run handlers written in any language.
+///
+/// The child gets the task's payload on stdin and as environment variables; its stdout (JSON, or
+/// text stored as a JSON string) becomes the result, its stderr lines the task's log, and its exit
+/// status the outcome: 0 DONE, ``skipExitCode`` DONE-skipped, one of ``finalExitCodes`` FAILED
+/// without retry, anything else a failed attempt (retried per the task's backoff).
+///
+/// Environment of the child (besides ``environment``):
+///
+/// | variable | value |
+/// |---|---|
+/// | `JOBQ_TASK_ID`, `JOBQ_HANDLER`, `JOBQ_QUEUE`, `JOBQ_WORKFLOW` | the task's id, handler, queue, workflow (empty if none) |
+/// | `JOBQ_ATTEMPT`, `JOBQ_MAX_ATTEMPTS` | this run's number (1-based) and the attempt budget |
+/// | `JOBQ_WORKER_ID` | the worker running it |
+/// | `JOBQ_DEADLINE_MS` | milliseconds left before the task times out |
+/// | `JOBQ_PAYLOAD` | the payload JSON, when at most 32 KiB (always on stdin) |
+/// | `JOBQ_DEPS_JSON` / `JOBQ_DEPS_FILE` | prerequisites' results as `{"id": result, …}`, inline when at most 32 KiB, else in a file |
+///
+/// A stderr line `JOBQ_PROGRESS 42` reports 42 %; `JOBQ_PROGRESS {"group":["download"],"current":3,"total":10,"status":"…"}`
+/// reports one progress group. Such lines are not logged.
+public struct CommandHandlerConfiguration: Sendable, Hashable {
+    /// The program and its arguments (no shell). `{task_id}`, `{attempt}`, `{max_attempts}`,
+    /// `{queue}`, `{handler}` and `{workflow}` in an argument are replaced by the task's values.
+    public var command: [String]
+    /// Extra environment variables.
+    public var environment: [String: String] = [:]
+    /// Pass the worker's own environment (minus `JOBQ_REDIS_*`) instead of a minimal one
+    /// (`PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ`, `TMPDIR`).
+    public var inheritEnvironment = false
+    public var workingDirectory: String?
+    /// A time limit for the command, on top of the task's own timeout (the shorter wins).
+    public var timeout: Duration?
+    /// The exit status meaning "nothing to do" (DONE with the skipped flag).
+    public var skipExitCode: Int32?
+    /// Exit statuses meaning "retrying cannot help" (FAILED at once).
+    public var finalExitCodes: Set<Int32> = []
+    /// From SIGTERM to SIGKILL when the command must stop.
+    public var killGrace: Duration = .seconds(5)
+    /// Most stdout bytes accepted as the result; `nil` means the installation's payload limit.
+    public var maxOutputBytes: Int?
+
+    public init(command: [String]) {
+        self.command = command
+    }
+
+    /// Throws `invalid_option` describing the first problem.
+    public func validate(name: String) throws(JobqError) {
+        guard let program = command.first, !program.isEmpty else {
+            throw JobqError(.invalidOption, "command handler \(name): `command` must list the program and its arguments, e.g. [\"/usr/bin/convert\", \"-\", \"out.png\"]")
+        }
+        if let workingDirectory, !workingDirectory.hasPrefix("/") {
+            throw JobqError(.invalidOption, "command handler \(name): working_dir must be an absolute path; got \(workingDirectory)")
+        }
+        if let timeout, timeout <= .zero {
+            throw JobqError(.invalidOption, "command handler \(name): timeout must be positive")
+        }
+        guard killGrace >= .zero, killGrace <= .seconds(3600) else {
+            throw JobqError(.invalidOption, "command handler \(name): kill_grace must be between 0s and 1h")
+        }
+        if let skipExitCode, !(1...255).contains(skipExitCode) {
+            throw JobqError(.invalidOption, "command handler \(name): skip_exit_code must be between 1 and 255")
+        }
+        if let bad = finalExitCodes.first(where: { !(1...255).contains($0) || $0 == skipExitCode }) {
+            throw JobqError(.invalidOption, "command handler \(name): final exit code \(bad) must be between 1 and 255 and differ from skip_exit_code")
+        }
+        for key in environment.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
+            throw JobqError(.invalidOption, "command handler \(name): invalid environment variable name \"\(key)\"")
+        }
+    }
+}
+
+extension HandlerRegistry {
+    /// Registers a command handler under `name`.
+    public mutating func register(_ name: String, command configuration: CommandHandlerConfiguration) {
+        register(name, raw: CommandRunner(configuration: configuration).handle)
+    }
+}
+
+/// Runs one command for one task.
+struct CommandRunner: Sendable {
+    let configuration: CommandHandlerConfiguration
+    /// Values this small go into environment variables; larger ones only on stdin / in a file.
+    static let inlineLimit = 32 * 1024
+
+    func handle(_ payload: [UInt8], _ context: HandlerContext) async throws -> [UInt8] {
+        var environment = baseEnvironment()
+        environment.merge(configuration.environment) { _, new in new }
+        environment["JOBQ_TASK_ID"] = context.taskID
+        environment["JOBQ_HANDLER"] = context.handlerName
+        environment["JOBQ_QUEUE"] = context.queue
+        environment["JOBQ_WORKFLOW"] = context.workflow ?? ""
+        environment["JOBQ_ATTEMPT"] = String(context.attempt)
+        environment["JOBQ_MAX_ATTEMPTS"] = String(context.maxAttempts)
+        environment["JOBQ_WORKER_ID"] = context.workerID
+        let left = context.deadline - ContinuousClock.now
+        environment["JOBQ_DEADLINE_MS"] = String(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+        if payload.count <= Self.inlineLimit, !payload.contains(0) {
+            environment["JOBQ_PAYLOAD"] = String(decoding: payload, as: UTF8.self)
+        }
+        var depsFile: String?
+        defer { if let depsFile { unlink(depsFile) } }
+        let deps = Self.dependenciesJSON(context.prerequisites)
+        if deps.count <= Self.inlineLimit {
+            environment["JOBQ_DEPS_JSON"] = String(decoding: deps, as: UTF8.self)
+        } else {
+            depsFile = try Self.writeTemporaryFile(deps, prefix: "jobq-deps-\(context.taskID)")
+            environment["JOBQ_DEPS_FILE"] = depsFile
+        }
+
+        let arguments = configuration.command.map { expand($0, context) }
+        let limit = configuration.maxOutputBytes ?? (1 << 20)
+        let invocation = CommandProcess.Invocation(
+            executable: arguments[0], arguments: Array(arguments.dropFirst()), environment: environment,
+            workingDirectory: configuration.workingDirectory, stdin: payload, stdoutLimit: limit,
+            killGrace: configuration.killGrace, timeout: configuration.timeout
+        )
+        let tail = StderrTail()
+        let result: CommandProcess.Result
+        do {
+            result = try await CommandProcess.run(invocation) { line in
+                if line.hasPrefix("JOBQ_PROGRESS ") {
+                    Self.reportProgress(String(line.dropFirst("JOBQ_PROGRESS ".count)), context)
+                    return
+                }
+                tail.add(line)
+                context.log(line)
+            }
+        } catch let error as CommandProcess.SpawnError {
+            throw HandlerError.permanent(error.description, reason: "command_failed_to_start")
+        }
+        if result.cancelled { throw CancellationError() }
+        let program = arguments[0]
+        if result.timedOut {
+            throw HandlerError.retry("command \(program) exceeded its timeout of \(WorkerConfiguration.format(configuration.timeout ?? .zero)) and was stopped\(tail.suffix)", reason: "timeout")
+        }
+        switch result.termination {
+        case .signaled(let signal):
+            throw HandlerError.retry("command \(program) was killed by signal \(signal) (\(Self.signalName(signal)))\(tail.suffix)", reason: "signal")
+        case .exited(0):
+            guard !result.stdoutTruncated else {
+                throw HandlerError.permanent("command \(program) wrote more than \(limit) bytes to stdout; the result limit is \(limit) — store large output elsewhere and print a reference", reason: "result_too_large")
+            }
+            return Self.resultJSON(result.stdout)
+        case .exited(let code) where code == configuration.skipExitCode:
+            throw HandlerError(kind: .skip, reason: "skipped", message: "command exited with the skip code \(code)", result: Self.resultJSON(result.stdout))
+        case .exited(let code) where configuration.finalExitCodes.contains(code):
+            throw HandlerError.permanent("command \(program) exited with status \(code) (configured as final: no retry)\(tail.suffix)", reason: "exit_status")
+        case .exited(let code):
+            throw HandlerError.retry("command \(program) exited with status \(code)\(tail.suffix)", reason: "exit_status")
+        }
+    }
+
+    private func baseEnvironment() -> [String: String] {
+        let own = ProcessInfo.processInfo.environment
+        if configuration.inheritEnvironment {
+            return own.filter { !$0.key.hasPrefix("JOBQ_REDIS_") }
+        }
+        var environment: [String: String] = ["PATH": own["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
+        for key in ["HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"] { environment[key] = own[key] }
+        return environment
+    }
+
+    private func expand(_ argument: String, _ context: HandlerContext) -> String {
+        guard argument.contains("{") else { return argument }
+        return argument
+            .replacingOccurrences(of: "{task_id}", with: context.taskID)
+            .replacingOccurrences(of: "{attempt}", with: String(context.attempt))
+            .replacingOccurrences(of: "{max_attempts}", with: String(context.maxAttempts))
+            .replacingOccurrences(of: "{queue}", with: context.queue)
+            .replacingOccurrences(of: "{handler}", with: context.handlerName)
+            .replacingOccurrences(of: "{workflow}", with: context.workflow ?? "")
+    }
+
+    /// `{"id": result-or-null, …}` built from the raw results (already JSON).
+    static func dependenciesJSON(_ prerequisites: [PrerequisiteOutcome]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, prerequisite) in prerequisites.sorted(by: { $0.id < $1.id }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array("\"\(prerequisite.id)\":".utf8)  // ids are within the name grammar: no escaping needed
+            out += prerequisite.result.isEmpty ? Array("null".utf8) : prerequisite.result
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Stdout as the result: JSON as it is, anything else as a JSON string, nothing as `null`.
+    static func resultJSON(_ stdout: [UInt8]) -> [UInt8] {
+        var end = stdout.endIndex
+        while end > stdout.startIndex, [0x0A, 0x0D, 0x20, 0x09].contains(stdout[end - 1]) { end -= 1 }
+        let trimmed = Array(stdout[..<end])
+        if trimmed.isEmpty { return Array("null".utf8) }
+        if (try? JSONSerialization.jsonObject(with: Data(trimmed), options: [.fragmentsAllowed])) != nil {
+            return trimmed
+        }
+        let text = String(decoding: trimmed, as: UTF8.self)
+        return (try? PayloadCoding.encode(text)) ?? Array("null".utf8)
+    }
+
+    static func reportProgress(_ text: String, _ context: HandlerContext) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let percent = Double(trimmed.hasSuffix("%") ? String(trimmed.dropLast()) : trimmed) {
+            context.progress(percent: percent)
+        } else if let entry = try? PayloadCoding.decode(ProgressLine.self, from: Array(trimmed.utf8)) {
+            context.progress(entry.group ?? [], current: entry.current, total: entry.total, status: entry.status ?? "")
+        } else {
+            context.log("JOBQ_PROGRESS " + text)
+        }
+    }
+
+    private struct ProgressLine: Decodable {
+        var group: [String]?
+        var current: Int
+        var total: Int
+        var status: String?
+    }
+
+    static func writeTemporaryFile(_ bytes: [UInt8], prefix: String) throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/" + prefix + "-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else {
+            throw HandlerError.retry("cannot create a temporary file for the prerequisites' results: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            guard count > 0 else {
+                throw HandlerError.retry("cannot write the prerequisites' results to a temporary file: \(String(cString: strerror(errno)))")
+            }
+            offset += count
+        }
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGKILL: "SIGKILL"
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGSEGV: "SIGSEGV"
+        case SIGABRT: "SIGABRT"
+        case SIGBUS: "SIGBUS"
+        case SIGILL: "SIGILL"
+        case SIGFPE: "SIGFPE"
+        case SIGPIPE: "SIGPIPE"
+        default: "signal \(signal)"
+        }
+    }
+}
+
+/// The last few stderr lines, for failure messages.
+final class StderrTail: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func add(_ line: String) {
+        lines.withLock { lines in
+            lines.append(String(line.prefix(300)))
+            if lines.count > 5 { lines.removeFirst(lines.count - 5) }
+        }
+    }
+
+    /// `"; stderr: …"`, or empty.
+    var suffix: String {
+        let lines = lines.withLock { $0 }
+        return lines.isEmpty ? "" : "; stderr: " + lines.joined(separator: " | ")
+    }
+}

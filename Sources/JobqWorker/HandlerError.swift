@@ -1,0 +1,67 @@
+import Jobq
+import JobqCore
+
+/// What a handler throws to say how its task should end, when "it failed, retry it" is not it.
+///
+/// Any other error a handler throws fails the attempt with reason `error` and retries it per the
+/// task's backoff. A struct with an extensible ``Kind`` (like ``JobqError``), so new kinds never
+/// break a caller's `switch`.
+///
+/// ```swift
+/// guard needsWork else { throw HandlerError.skip("already resized") }
+/// guard input.width > 0 else { throw HandlerError.permanent("width must be positive", reason: "invalid_input") }
+/// ```
+public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// Nothing to do: the task ends DONE with `skipped` set; dependents run as after success.
+        public static let skip = Kind(rawValue: "skip")
+        /// Retrying cannot help: the task ends FAILED now, whatever attempts remain.
+        public static let permanent = Kind(rawValue: "permanent")
+        /// Retry (if attempts remain), optionally after a delay of the handler's choosing.
+        public static let retry = Kind(rawValue: "retry")
+    }
+
+    public let kind: Kind
+    /// A short stable word stored as the task's `reason` (`skipped`, `permanent_failure`, …).
+    public let reason: String
+    /// A human-readable explanation, stored as the task's error (skips: logged).
+    public let message: String
+    /// For ``Kind/retry``: overrides the task's backoff for this retry.
+    public let retryAfter: Duration?
+    /// For ``Kind/skip``: the result (JSON) stored with the DONE task; `null` when absent.
+    public let result: [UInt8]?
+
+    init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil) {
+        self.kind = kind
+        self.reason = reason
+        self.message = message
+        self.retryAfter = retryAfter
+        self.result = result
+    }
+
+    /// Ends the task DONE with the skipped flag (upsies' and jobcontrol's SKIPPED).
+    public static func skip(_ message: String = "skipped by the handler") -> HandlerError {
+        HandlerError(kind: .skip, reason: "skipped", message: message)
+    }
+
+    /// Ends the task DONE with the skipped flag and `result` (encoded as JSON) as its result.
+    public static func skip(_ message: String = "skipped by the handler", result: some Encodable) -> HandlerError {
+        HandlerError(kind: .skip, reason: "skipped", message: message, result: try? PayloadCoding.encode(result))
+    }
+
+    /// Ends the task FAILED now, without retrying; its `success` dependents are cancelled.
+    public static func permanent(_ message: String, reason: String = "permanent_failure") -> HandlerError {
+        HandlerError(kind: .permanent, reason: reason, message: message)
+    }
+
+    /// Fails this attempt; the task runs again after `after` (default: its backoff) if attempts remain.
+    public static func retry(_ message: String, after: Duration? = nil, reason: String = "error") -> HandlerError {
+        HandlerError(kind: .retry, reason: reason, message: message, retryAfter: after)
+    }
+
+    public var description: String { "\(kind): \(message)" }
+}

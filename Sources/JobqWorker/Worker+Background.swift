@@ -1,0 +1,113 @@
+import JobqCore
+import Logging
+
+/// Reports sent in the background: queued per task, sent every `reportInterval`.
+struct PendingReports {
+    var reporters: [TaskReporter] = []
+}
+
+/// The periodic loops: heartbeats, maintenance, progress/log flushing.
+extension Worker {
+    // MARK: Heartbeats
+
+    /// Every `heartbeat`: extend every held lease in one call, learn cancellations, refresh the
+    /// worker's registration.
+    func heartbeatLoop() async {
+        var streak = ErrorStreak(operation: "heartbeat")
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.heartbeat)
+            if Task.isCancelled { return }
+            let runs = state.withLock { Array($0.held.values) }
+            if !runs.isEmpty {
+                do {
+                    let results = try await coordinator.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
+                    streak.succeeded(logger)
+                    for (run, result) in zip(runs, results) {
+                        switch result {
+                        case .cancelRequested:
+                            stop(run, .cancelled)
+                        case .refused(let code):
+                            // Already settled: its outcome is being recorded (or was); not a loss.
+                            guard !run.isSettled else { continue }
+                            logger.warning("lost the lease of a running task", metadata: Self.metadata(run).merging(["refusal": .string(code.rawValue)]) { $1 })
+                            stop(run, .leaseLost)
+                        default:
+                            break
+                        }
+                    }
+                } catch {
+                    metrics.redisError("heartbeat")
+                    // No backoff sleep here: the next heartbeat is the retry.
+                    if streak.count == 0 {
+                        logger.warning("heartbeat failed; leases are extended again at the next one", metadata: ["error": .string(error.description)])
+                    }
+                    streak.count += 1
+                }
+            }
+            await registerSelf()
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// Every `maintenanceInterval`: if this worker wins the lock, reap expired leases and promote
+    /// due delayed tasks. Also keeps the Redis clock offset fresh.
+    func maintenanceLoop() async {
+        var passes = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.maintenanceInterval)
+            if Task.isCancelled { return }
+            passes += 1
+            if passes % 60 == 0 { await refreshClockOffset() }
+            do {
+                guard try await coordinator.tryMaintenanceLock(owner: id, for: configuration.maintenanceInterval) else { continue }
+                let reaped = try await coordinator.reap()
+                if !reaped.isEmpty {
+                    metrics.reaped.increment(by: reaped.count)
+                    logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
+                        "tasks": .string(reaped.map { "\($0.id)→\($0.state?.rawValue ?? "?")" }.joined(separator: ",")),
+                    ])
+                }
+                let promoted = try await coordinator.promote()
+                state.withLock { $0.nextDue = promoted.nextDue }
+            } catch {
+                metrics.redisError("maintenance")
+                logger.debug("maintenance pass failed", metadata: ["error": .string(error.description)])
+            }
+        }
+    }
+
+    // MARK: Progress and logs
+
+    func scheduleReport(_ reporter: TaskReporter) {
+        reports.withLock { $0.reporters.append(reporter) }
+        reportsQueued.notify()
+    }
+
+    /// Sends buffered progress and log lines at most every `reportInterval`.
+    func reportLoop() async {
+        while true {
+            await reportsQueued.wait()
+            if state.withLock({ $0.phase >= .finishing }) { return }
+            try? await Task.sleep(for: configuration.reportInterval)
+            let due = reports.withLock { pending -> [TaskReporter] in
+                defer { pending.reporters = [] }
+                return pending.reporters
+            }
+            guard !due.isEmpty else { continue }
+            let coordinator = coordinator
+            let logger = logger
+            await withTaskGroup(of: Void.self) { group in
+                for reporter in due {
+                    group.addTask {
+                        do throws(JobqError) {
+                            try await reporter.flush(coordinator)
+                        } catch {
+                            logger.debug("could not send progress or log lines", metadata: ["task": .string(reporter.lease.id), "error": .string(error.description)])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import JobqCore
+import JobqRedis
+import Logging
+
+/// The claim loop: take as many tasks as there are free slots in one call; when there are none,
+/// block on the queues' wake-up keys until a producer (or a released dependent, or a promoted
+/// retry) pushes one.
+extension Worker {
+    func claimLoop() async {
+        var failures = ErrorStreak(operation: "claim")
+        var drainArmed = false
+        let batchLimit = min(configuration.effectiveClaimBatch, 500)
+        while let free = await waitForCapacity() {
+            let claimed: [ClaimedTask]
+            do {
+                claimed = try await coordinator.claim(
+                    queues: configuration.queues, count: min(free, batchLimit), lease: configuration.lease, worker: id
+                )
+                failures.succeeded(logger)
+            } catch {
+                if isStopping { break }
+                metrics.redisError("claim")
+                await failures.failed(error, logger)
+                continue
+            }
+            if !claimed.isEmpty {
+                metrics.claimBatch.record(claimed.count)
+                drainArmed = false
+                start(claimed)
+                continue
+            }
+            if isStopping { break }
+            if configuration.exitWhenDrained {
+                // Claim once more after seeing nothing left anywhere: a task released in between
+                // is then found; only a second empty claim ends the run.
+                if drainArmed {
+                    logger.info("queues drained: nothing ready, running or due soon")
+                    requestStop(.drained)
+                    break
+                }
+                if await nothingLeftToDo() {
+                    drainArmed = true
+                    continue
+                }
+            }
+            await waitForWork()
+        }
+    }
+
+
+    /// Waits until at least one slot is free; `nil` once the worker stops claiming.
+    private func waitForCapacity() async -> Int? {
+        while true {
+            let free: Int? = state.withLock { state in
+                guard state.phase == .running, state.stop == nil else { return nil }
+                return configuration.concurrency - state.busy
+            }
+            guard let free else { return nil }
+            if free > 0 { return free }
+            await capacityChanged.wait()
+            if Task.isCancelled { return nil }
+        }
+    }
+
+    /// Starts a handler for each claimed task; when stopping, hands them back instead.
+    private func start(_ claimed: [ClaimedTask]) {
+        let now = ContinuousClock.now
+        let maxLines = configuration.maxBufferedLogLines
+        let runs = claimed.map { task in
+            RunningTask(claimed: task, started: now, reporter: TaskReporter(lease: task.lease, maxLines: maxLines) { [weak self] reporter in
+                self?.scheduleReport(reporter)
+            })
+        }
+        // Tasks whose claim was in flight when a graceful stop began still run (within the
+        // grace period): they are RUNNING in Redis already. An immediate stop hands them back.
+        let accepted = state.withLock { state -> Bool in
+            for run in runs { state.held[run.lease] = run }
+            guard state.phase <= .draining, state.stop != .immediate else { return false }
+            state.busy += runs.count
+            return true
+        }
+        guard accepted else {
+            for run in runs {
+                enqueue(.failure(Failure(lease: run.lease, mode: .handBack, reason: "shutdown", message: "handed back unstarted: worker \(id) is shutting down")), for: run)
+            }
+            return
+        }
+        metrics.slotsBusy.record(state.withLock { $0.busy })
+        for run in runs {
+            deadlines.track(run)
+            let handle = Task { await self.execute(run) }
+            run.attach(handle)
+        }
+    }
+
+    /// Blocks until a wake-up arrives, the idle wait passes, or the next delayed task falls due
+    /// (then promotes it). Returns early when the worker stops.
+    private func waitForWork() async {
+        var timeout = configuration.idleWait
+        if configuration.exitWhenDrained { timeout = min(timeout, .milliseconds(250)) }
+        var dueSoon = false
+        if let due = state.withLock({ $0.nextDue }) {
+            let left = timeUntil(redisMilliseconds: due)
+            if left <= timeout {
+                timeout = max(left, .milliseconds(5))
+                dueSoon = true
+            }
+        }
+        do {
+            let woken = try await coordinator.waitForWork(queues: configuration.queues, timeout: timeout)
+            if !woken && dueSoon && !Task.isCancelled {
+                await promoteDue()
+            }
+        } catch {
+            if Task.isCancelled || isStopping { return }
+            metrics.redisError("wait")
+            logger.warning("waiting for work failed; retrying", metadata: ["error": .string(error.description)])
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
+    func promoteDue() async {
+        do {
+            let result = try await coordinator.promote()
+            state.withLock { $0.nextDue = result.nextDue }
+            if result.promoted > 0 {
+                logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
+            }
+        } catch {
+            metrics.redisError("promote")
+            logger.debug("promote failed", metadata: ["error": .string(error.description)])
+        }
+    }
+
+    /// Drain mode: nothing held here, nothing RUNNING in the namespace, nothing due soon.
+    private func nothingLeftToDo() async -> Bool {
+        guard state.withLock({ $0.held.isEmpty && $0.busy == 0 }) else { return false }
+        do {
+            let running = try await coordinator.redis.send("ZCARD", RedisArgument(coordinator.keys.leases)).int ?? 0
+            guard running == 0 else { return false }
+            let promoted = try await coordinator.promote()
+            state.withLock { $0.nextDue = promoted.nextDue }
+            guard promoted.promoted == 0 else { return false }
+            if let due = promoted.nextDue, timeUntil(redisMilliseconds: due) <= configuration.drainHorizon { return false }
+            return true
+        } catch {
+            metrics.redisError("drain_check")
+            logger.debug("drain check failed", metadata: ["error": .string("\(error)")])
+            return false
+        }
+    }
+}
+
+/// Consecutive failures of one Redis operation: logged once at warning level (then quietly),
+/// with exponential backoff from 100 ms to 5 s, and a notice when it works again.
+struct ErrorStreak {
+    let operation: String
+    var count = 0
+
+    mutating func failed(_ error: JobqError, _ logger: Logger) async {
+        count += 1
+        if count == 1 {
+            logger.warning("\(operation) failed; retrying with backoff (the Redis client reconnects by itself)", metadata: ["error": .string(error.description)])
+        } else {
+            logger.debug("\(operation) failed again", metadata: ["error": .string(error.description), "failures": .stringConvertible(count)])
+        }
+        let exponent = min(count - 1, 6)
+        let delay = min(Duration.milliseconds(100) * (1 << exponent), .seconds(5))
+        try? await Task.sleep(for: delay)
+    }
+
+    mutating func succeeded(_ logger: Logger) {
+        if count > 0 {
+            logger.notice("\(operation) works again", metadata: ["failures": .stringConvertible(count)])
+            count = 0
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import JobqCore
+import JobqRedis
+import JobqTestSupport
+import Testing
+
+@Suite("jobq doctor and --strict", .enabled(if: redisAvailable))
+struct DoctorCommandTests {
+    @Test func reportsThenRepairsAStrandedTask() async throws {
+        let cli = try await CLIHarness.make()
+        let clean = try await cli.run(["doctor"])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(clean.stdout.contains("consistent"))
+
+        let spec = TaskSpec(id: "lost", handler: "noop")
+        _ = try await cli.coordinator.submit([spec])
+        _ = try await cli.coordinator.redis.send("LREM", RedisArgument(cli.keys.ready("default")), 0, "lost")
+
+        let dry = try await cli.run(["doctor", "--json"])
+        #expect(dry.status == 1, "\(dry.stderr)")
+        let report = try dry.json()
+        let problems = try #require(report["problems"] as? [[String: Any]])
+        #expect(problems.count == 1)
+        #expect(problems.first?["kind"] as? String == "stranded")
+        #expect(problems.first?["task"] as? String == "lost")
+        #expect(problems.first?["fix"] as? String == "dispatch to q:default")
+        #expect(report["repair"] as? Bool == false)
+        #expect(try await cli.coordinator.taskIDs(in: .pending).isEmpty)  // the dry run changed nothing
+
+        let repaired = try await cli.run(["doctor", "--repair"])
+        #expect(repaired.status == 0, "\(repaired.stdout) \(repaired.stderr)")
+        #expect(repaired.stdout.contains("repaired: dispatch to q:default"))
+        #expect(try await cli.coordinator.taskIDs(in: .pending) == ["lost"])
+        let again = try await cli.run(["doctor"])
+        #expect(again.status == 0)
+        let claimed = try await cli.coordinator.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
+        #expect(claimed.map(\.id) == ["lost"])
+    }
+
+    @Test func strictRefusesAServerWithoutPersistence() async throws {
+        // The shared test server runs with `save ""` and `appendonly no`.
+        let cli = try await CLIHarness.make()
+        let submit = try await cli.run(["submit", "jobq.echo", "--strict", "--json"])
+        #expect(submit.status == 69, "\(submit.stdout) \(submit.stderr)")
+        let error = try submit.jsonError()
+        #expect(error["code"] as? String == "unsafe_redis")
+        #expect((error["message"] as? String)?.contains("appendonly yes") == true)
+        #expect(try await cli.keysInNamespace().isEmpty)
+
+        let doctor = try await cli.run(["doctor", "--strict", "--json"])
+        #expect(doctor.status == 1)
+        let server = try #require(try doctor.json()["server"] as? [String: Any])
+        #expect(server["safe"] as? Bool == false)
+        #expect((server["warnings"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == ["no_persistence"])
+        #expect(try await cli.run(["doctor"]).status == 0)  // without --strict: a warning only
+    }
+
+    @Test func strictAcceptsAPersistentNonEvictingServer() async throws {
+        try await withRedisServer(extraConfig: ["appendonly yes", "maxmemory-policy noeviction"]) { server in
+            let submit = try await CLIHarness.execute(["submit", "jobq.echo", "--strict", "--redis", server.url, "--namespace", "strict"])
+            #expect(submit.status == 0, "\(submit.stderr)")
+            let evicting = try await withRedisServer(extraConfig: ["appendonly yes", "maxmemory-policy allkeys-lru"]) { other in
+                try await CLIHarness.execute(["submit", "jobq.echo", "--strict", "--redis", other.url, "--namespace", "strict"])
+            }
+            #expect(evicting.status == 69)
+            #expect(evicting.stderr.contains("maxmemory-policy is allkeys-lru"))
+        }
+    }
+
+    @Test func aRestrictedUserNamedInTheURLWithItsPasswordInAFile() async throws {
+        try await withRedisServer(extraConfig: try DocumentedACL.serverConfig(namespaces: ["a"])) { server in
+            let passwordFile = try CLIHarness.temporaryFile("password", "secret-a\n")
+            let url = "unix://jobq-a@" + server.socketPath
+            let submit = try await CLIHarness.execute(["submit", "jobq.echo", "--id", "t1", "--redis", url, "--namespace", "a", "--password-file", passwordFile])
+            #expect(submit.status == 0, "\(submit.stderr)")
+            let doctor = try await CLIHarness.execute(["doctor", "--redis", url, "--namespace", "a"], environment: ["JOBQ_REDIS_PASSWORD": "secret-a"])
+            #expect(doctor.status == 0, "\(doctor.stdout) \(doctor.stderr)")
+            #expect(doctor.stdout.contains("note: AOF is off"))
+            let other = try await CLIHarness.execute(["status", "t1", "--redis", url, "--namespace", "b", "--password-file", passwordFile])
+            #expect(other.status == 69)
+            #expect(other.stderr.contains("NOPERM"))
+            let noPassword = try await CLIHarness.execute(["stats", "--redis", url, "--namespace", "a"])
+            #expect(noPassword.status == 69)
+            #expect(noPassword.stderr.contains("has no password"))
+        }
+    }
+}
