@@ -50,6 +50,7 @@ struct RootCommand: AsyncParsableCommand {
             GraphCommand.self,
             StatsCommand.self,
             QueuesCommand.self,
+            CoordinatorCommand.self,
             WorkersCommand.self,
             PauseCommand.self,
             ResumeCommand.self,

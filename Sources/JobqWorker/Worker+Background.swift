@@ -60,16 +60,15 @@ extension Worker {
             passes += 1
             if passes % 60 == 0 { await refreshClockOffset() }
             do {
-                guard try await coordinator.tryMaintenanceLock(owner: id, for: configuration.maintenanceInterval) else { continue }
-                let reaped = try await coordinator.reap()
+                guard let pass = try await coordinator.maintenancePass(owner: id, interval: configuration.maintenanceInterval) else { continue }
+                let reaped = pass.reaped
                 if !reaped.isEmpty {
                     metrics.reaped.increment(by: reaped.count)
                     logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
                         "tasks": .string(reaped.map { "\($0.id)→\($0.state?.rawValue ?? "?")" }.joined(separator: ",")),
                     ])
                 }
-                let promoted = try await coordinator.promote()
-                state.withLock { $0.nextDue = promoted.nextDue }
+                state.withLock { $0.nextDue = pass.promote.nextDue }
             } catch {
                 metrics.redisError("maintenance")
                 logger.debug("maintenance pass failed", metadata: ["error": .string(error.description)])

@@ -119,9 +119,9 @@ struct ReconnectTests {
             } catch let error as RedisError {
                 #expect(error.code == .timeout)
             }
-            let elapsed = ContinuousClock.now - started
-            // Gave up near the timeout, not when the reply came (2 s); generous for a loaded machine.
-            #expect(elapsed >= .milliseconds(150) && elapsed < .milliseconds(1800))
+            // `.timeout` itself shows the client gave up before the reply (a late reply would have
+            // been a value); only the lower bound is timing-safe on a loaded machine.
+            #expect(ContinuousClock.now - started >= .milliseconds(150))
             try await Task.sleep(for: .seconds(2))  // let the server finish sleeping
             #expect(try await client.send("ECHO", "fresh") == .bulk(Array("fresh".utf8)))
             #expect(try await client.send("PING") == .status("PONG"))

@@ -38,6 +38,25 @@ extension Coordinator {
         )
     }
 
+    /// What one maintenance pass did.
+    public struct MaintenanceResult: Sendable {
+        /// Running tasks whose lease had expired, with their new state.
+        public let reaped: [(id: String, state: TaskState?)]
+        public let promote: PromoteResult
+    }
+
+    /// One maintenance pass, if `owner` wins the lock for this `interval`: reap expired leases,
+    /// then promote due delayed tasks and delete finished tasks past their retention. Returns
+    /// `nil` when another process holds the lock (it is doing this work).
+    ///
+    /// Workers call it every interval; `jobq coordinator` runs it on its own.
+    public func maintenancePass(owner: String, interval: Duration) async throws(JobqError) -> MaintenanceResult? {
+        guard try await tryMaintenanceLock(owner: owner, for: interval) else { return nil }
+        let reaped = try await reap()
+        let promoted = try await promote()
+        return MaintenanceResult(reaped: reaped, promote: promoted)
+    }
+
     /// Takes the maintenance lock for `duration` if nobody holds it (SET NX PX).
     public func tryMaintenanceLock(owner: String, for duration: Duration) async throws(JobqError) -> Bool {
         do {

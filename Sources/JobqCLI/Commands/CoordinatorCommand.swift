@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Jobq
+import JobqCore
+
+/// `jobq coordinator`: the maintenance pass, on its own.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the maintenance pass: reap expired leases, promote due tasks, apply retention.",
+        discussion: """
+            Every jobq-worker already runs this pass (one of them per interval, by a lock), so
+            you need this command only when no worker is running — e.g. to let delayed tasks
+            fall due, expired leases be reaped and finished tasks be deleted while the fleet is
+            scaled to zero — or to run one pass by hand. Any number may run; the lock keeps the
+            work single. The state changes are the same atomic scripts the workers use.
+
+              jobq coordinator                 # every second until Ctrl-C
+              jobq coordinator --once --json   # one pass, report what it did
+            """
+    )
+
+    @Flag(help: "Run one pass (if no one else holds the lock) and exit.")
+    var once = false
+
+    @Option(help: ArgumentHelp("Time between passes (default 1s).", valueName: "duration"))
+    var interval: DurationArgument?
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        let every = interval?.duration ?? .seconds(1)
+        let owner = "coordinator-\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        try await CommandRunner.run(connection, json: output.json) { client in
+            repeat {
+                let pass = try await client.coordinator.maintenancePass(owner: owner, interval: every)
+                report(pass)
+                if !once { try? await Task.sleep(for: every) }
+            } while !once && !Task.isCancelled
+            return .ok
+        }
+    }
+
+    private func report(_ pass: Coordinator.MaintenanceResult?) {
+        guard let pass else {
+            if once {
+                if output.json {
+                    Console.out(JSONValue.object([("ran", .bool(false))]).rendered())
+                } else {
+                    Console.out("another process holds the maintenance lock; nothing done")
+                }
+            }
+            return
+        }
+        let reaped = pass.reaped.count, promoted = pass.promote.promoted, deleted = pass.promote.deleted
+        if output.json {
+            Console.out(JSONValue.object([
+                ("ran", .bool(true)), ("reaped", .int(reaped)), ("promoted", .int(promoted)), ("deleted", .int(deleted)),
+            ]).rendered())
+        } else if once || reaped + promoted + deleted > 0 {
+            Console.out("reaped \(reaped), promoted \(promoted), deleted \(deleted)")
+        }
+    }
+}
