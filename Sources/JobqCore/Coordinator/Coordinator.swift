@@ -32,10 +32,9 @@ public struct Coordinator: Sendable {
         } catch {
             throw Self.translate(error, doing: script.name)
         }
-        guard let reply = value.array, let first = reply.first?.int else {
+        guard let reply = value.array, reply.first?.int != nil else {
             throw JobqError(.internalError, "script \(script.name) returned \(value), not a status array")
         }
-        _ = first
         return reply
     }
 
