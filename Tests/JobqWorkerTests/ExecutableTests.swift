@@ -265,3 +265,21 @@ struct ExampleConfigTests {
         }
     }
 }
+
+@Suite("jobq-worker --strict", .enabled(if: redisAvailable))
+struct StrictStartTests {
+    /// The test servers run without persistence: a warning normally, a refusal with --strict.
+    @Test func strictRefusesARedisThatCanLoseTasks() async throws {
+        let server = try await RedisServerFixture.shared()
+        let process = try WorkerProcess.start(["--redis", server.url, "--namespace", "strict-test", "--enable-test-handlers", "--strict"])
+        #expect(try await process.exitStatus() == 69)
+        #expect(process.text.contains("persistence"), "\(process.text)")
+    }
+
+    @Test func strictAcceptsAppendOnlyWithNoEviction() async throws {
+        try await withRedisServer(extraConfig: ["appendonly yes", "maxmemory-policy noeviction"]) { server in
+            let process = try WorkerProcess.start(["--redis", server.url, "--namespace", "strict-ok", "--enable-test-handlers", "--strict", "--once"])
+            #expect(try await process.exitStatus() == 0, "\(process.text)")
+        }
+    }
+}
