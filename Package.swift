@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Fault tests: real jobq-worker processes killed, stopped and starved of Redis.
+        .testTarget(name: "JobqFaultTests", dependencies: ["Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -52,7 +52,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .notFound, .fileNotFound: self = .notFound
         case .invalidState, .staleToken, .prerequisiteFailed: self = .invalidState
         case .timeout: self = .timeout
-        case .redisUnavailable, .redisError, .graphvizMissing, .unsafeRedis: self = .unavailable
+        case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError
         case .cannotWrite: self = .cannotCreate
         case .interrupted: self = .interrupted

@@ -51,7 +51,7 @@ public struct Coordinator: Sendable {
         case .server:
             let prefix = error.serverError?.prefix ?? "ERR"
             if prefix == "OOM" {
-                return JobqError(.redisError, "\(what): Redis is out of memory (maxmemory reached); nothing was written — free memory or raise maxmemory, then retry")
+                return JobqError(.redisOutOfMemory, "\(what): Redis is out of memory (maxmemory reached); nothing was written — free memory or raise maxmemory, then retry")
             }
             return JobqError(.redisError, "\(what): Redis refused the command: \(error.serverError?.message ?? error.message)")
         case .outcomeUnknown:

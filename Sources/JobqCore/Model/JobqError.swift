@@ -34,6 +34,9 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cancelled = Code(rawValue: "cancelled")
         public static let redisUnavailable = Code(rawValue: "redis_unavailable")
         public static let redisError = Code(rawValue: "redis_error")
+        /// Redis refused a write at `maxmemory` (noeviction): nothing was written; retry once
+        /// memory is freed.
+        public static let redisOutOfMemory = Code(rawValue: "redis_oom")
         public static let internalError = Code(rawValue: "internal_error")
     }
 
