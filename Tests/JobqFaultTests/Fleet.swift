@@ -37,46 +37,15 @@ final class WorkerProcess: Sendable {
 
     /// `.build/<triple>/debug/jobq-worker`, next to the test bundle (as in JobqWorkerTests).
     static func executable() throws -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: me).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("jobq-worker").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
+        guard let path = builtExecutable("jobq-worker") else {
+            throw FaultTestError("jobq-worker not found next to the test bundle; build it first: swift build --build-tests")
         }
-        throw FaultTestError("jobq-worker not found next to \(me); build it first: swift build --build-tests")
+        return path
     }
 
     static func start(_ arguments: [String], name: String, logPath: String, environment: [String: String]) throws -> WorkerProcess {
         let executable = try executable()
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBQ_") }
-        env.merge(environment) { _, new in new }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw FaultTestError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        let pid = try spawnProcess(executable, arguments, environment: cleanJobqEnvironment(environment), output: .file(logPath))
         let process = WorkerProcess(pid: pid, name: name, logPath: logPath)
         Thread { process.reap() }.start()
         return process

@@ -1,4 +1,5 @@
 import Foundation
+import JobqTestSupport
 import Synchronization
 import Testing
 
@@ -26,15 +27,11 @@ final class WorkerProcess: Sendable {
 
     /// `.build/<triple>/debug/jobq-worker`, next to the test bundle.
     static func executable() throws -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: me).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("jobq-worker").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
+        guard let path = builtExecutable("jobq-worker") else {
+            Issue.record("jobq-worker not found next to the test bundle; build it first: swift build --product jobq-worker")
+            throw HarnessError.timeout
         }
-        Issue.record("jobq-worker not found next to \(me); build it first: swift build --product jobq-worker")
-        throw HarnessError.timeout
+        return path
     }
 
     /// Starts `jobq-worker arguments…` with a clean signal mask, no JOBQ_* from the test's
@@ -45,39 +42,16 @@ final class WorkerProcess: Sendable {
         guard pipe(&fds) == 0 else { throw HarnessError.timeout }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBQ_") }
-        env.merge(environment) { _, new in new }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        close(fds[1])
-        guard rc == 0 else {
+        let pid: pid_t
+        do {
+            pid = try spawnProcess(executable, arguments, environment: cleanJobqEnvironment(environment), output: .descriptor(fds[1]))
+        } catch {
             close(fds[0])
-            Issue.record("cannot start \(executable): \(String(cString: strerror(rc)))")
+            close(fds[1])
+            Issue.record("\(error)")
             throw HarnessError.timeout
         }
+        close(fds[1])
         let process = WorkerProcess(pid: pid)
         let readEnd = fds[0]
         Thread { process.readOutput(readEnd) }.start()
