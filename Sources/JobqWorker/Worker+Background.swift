@@ -18,33 +18,55 @@ extension Worker {
             try? await Task.sleep(for: configuration.heartbeat)
             if Task.isCancelled { return }
             let runs = state.withLock { Array($0.held.values) }
-            if !runs.isEmpty {
-                do {
-                    let results = try await coordinator.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
-                    streak.succeeded(logger)
-                    for (run, result) in zip(runs, results) {
-                        switch result {
-                        case .cancelRequested:
-                            stop(run, .cancelled)
-                        case .refused(let code):
-                            // Already settled: its outcome is being recorded (or was); not a loss.
-                            guard !run.isSettled else { continue }
-                            logger.warning("lost the lease of a running task", metadata: Self.metadata(run).merging(["refusal": .string(code.rawValue)]) { $1 })
-                            stop(run, .leaseLost)
-                        default:
-                            break
-                        }
-                    }
-                } catch {
-                    metrics.redisError("heartbeat")
-                    // No backoff sleep here: the next heartbeat is the retry.
-                    if streak.count == 0 {
-                        logger.warning("heartbeat failed; leases are extended again at the next one", metadata: ["error": .string(error.description)])
-                    }
-                    streak.count += 1
+            await heartbeat(runs, streak: &streak)
+            await registerSelf()
+        }
+    }
+
+    /// Extends the leases of `runs` and acts on the answers: stops cancelled and lost tasks.
+    func heartbeat(_ runs: [RunningTask], streak: inout ErrorStreak) async {
+        guard !runs.isEmpty else { return }
+        do {
+            let results = try await coordinator.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
+            streak.succeeded(logger)
+            for (run, result) in zip(runs, results) {
+                switch result {
+                case .cancelRequested:
+                    stop(run, .cancelled)
+                case .refused(let code):
+                    // Already settled: its outcome is being recorded (or was); not a loss.
+                    guard !run.isSettled else { continue }
+                    logger.warning("lost the lease of a running task", metadata: Self.metadata(run).merging(["refusal": .string(code.rawValue)]) { $1 })
+                    stop(run, .leaseLost)
+                default:
+                    break
                 }
             }
-            await registerSelf()
+        } catch {
+            metrics.redisError("heartbeat")
+            // No backoff sleep here: the next heartbeat is the retry.
+            if streak.count == 0 {
+                logger.warning("heartbeat failed; leases are extended again at the next one", metadata: ["error": .string(error.description)])
+            }
+            streak.count += 1
+        }
+    }
+
+    /// Waits on the worker's control list: when a task it runs is cancelled, heartbeat that task
+    /// at once, so the handler is stopped now rather than at the next heartbeat.
+    func controlLoop() async {
+        var streak = ErrorStreak(operation: "control")
+        while !Task.isCancelled {
+            do {
+                let ids = Set(try await coordinator.waitForControl(worker: id, timeout: .seconds(5)))
+                if ids.isEmpty { continue }
+                let runs = state.withLock { $0.held.values.filter { ids.contains($0.lease.id) } }
+                await heartbeat(Array(runs), streak: &streak)
+            } catch {
+                if Task.isCancelled { return }
+                // Redis away: the heartbeat loop reports it; retry after a pause.
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
     }
 

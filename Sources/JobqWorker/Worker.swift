@@ -179,6 +179,7 @@ public final class Worker: Service, Sendable {
         await registerSelf()
 
         let heartbeat = Task { await self.heartbeatLoop() }
+        let control = Task { await self.controlLoop() }
         let maintenance = Task { await self.maintenanceLoop() }
         let outcomeWriter = Task { await self.outcomeLoop() }
         let reportWriter = Task { await self.reportLoop() }
@@ -234,7 +235,7 @@ public final class Worker: Service, Sendable {
         state.withLock { $0.phase = .finishing }
         outcomesQueued.notify()
         reportsQueued.notify()
-        for loop in [heartbeat, maintenance, outcomeWriter, reportWriter, watcher] { loop.cancel() }
+        for loop in [heartbeat, control, maintenance, outcomeWriter, reportWriter, watcher] { loop.cancel() }
         deadlines.stop()
         for loop in [heartbeat, maintenance, outcomeWriter, reportWriter, watcher] { await loop.value }
         do {

@@ -107,6 +107,29 @@ struct WorkerTests {
         }
     }
 
+    /// The cancel script tells the worker through its control list: the handler stops long
+    /// before the next heartbeat (20 s here) would have told it.
+    @Test func cancellationReachesTheHandlerBeforeTheNextHeartbeat() async throws {
+        try await withHarness { harness in
+            let started = Gate()
+            var registry = HandlerRegistry()
+            registry.register("wait") { (_: JSONNull, context: HandlerContext) async throws -> Int in
+                started.open()
+                try await Task.sleep(for: .seconds(60))
+                return 0
+            }
+            try harness.startWorker(registry) { configuration in
+                configuration.lease = .seconds(90)
+                configuration.heartbeat = .seconds(20)
+            }
+            let submitted = try await harness.client.submit("wait")
+            try await started.wait()
+            #expect(try await harness.client.cancel(submitted.id) == .requested)
+            let info = try await harness.client.wait(for: submitted.id, timeout: .seconds(10))
+            #expect(info.state == .cancelled)
+        }
+    }
+
     @Test func aTimedOutHandlerIsCancelledAndTheTaskRetried() async throws {
         try await withHarness { harness in
             let cancelledAttempts = Box<[Int]>([])

@@ -69,6 +69,23 @@ extension Coordinator {
         }
     }
 
+    /// Blocks (on a blocking lane) until a cancellation is requested for a task `worker` runs,
+    /// or `timeout` passes. Returns the ids (empty on timeout). The heartbeat reply stays the
+    /// truth; this only tells the worker to look now.
+    public func waitForControl(worker: String, timeout: Duration) async throws(JobqError) -> [String] {
+        let key = RedisArgument(keys.control(worker))
+        do {
+            let reply = try await redis.sendBlocking(
+                RedisCommand("BLPOP", [key, RedisArgument(max(Double(timeout.jobqMilliseconds) / 1000, 0.01))]),
+                blockTimeout: timeout
+            )
+            // One id per call: the next call returns at once while more are queued.
+            return reply.array?.last?.string.map { [$0] } ?? []
+        } catch {
+            throw Self.translate(error, doing: "wait for control")
+        }
+    }
+
     /// Blocks (on the client's blocking lane, never the cooperative pool) until work may be
     /// waiting on one of `queues`, or `timeout` passes. Returns whether a wake-up arrived.
     public func waitForWork(queues: [String], timeout: Duration) async throws(JobqError) -> Bool {

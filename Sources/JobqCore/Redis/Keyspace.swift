@@ -58,6 +58,9 @@ public struct Keyspace: Sendable, Hashable {
     public var maintenanceLock: String { prefix + "maintenance" }
     /// Sorted set: worker ids by last heartbeat time.
     public var workers: String { prefix + "workers" }
+    /// List: ids of tasks this worker runs whose cancellation was just requested (BLPOP'ed by
+    /// the worker, so cancellation reaches a handler at once rather than at the next heartbeat).
+    public func control(_ workerID: String) -> String { prefix + "ctl:" + workerID }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { prefix + "worker:" + id }
 }

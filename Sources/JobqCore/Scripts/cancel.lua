@@ -1,6 +1,7 @@
 --[[ cancel: a pending task becomes CANCELLED at once (and its `success` dependents with it);
-  a running task is marked, its worker learns it from its next heartbeat reply and stops the
-  handler, and the task ends CANCELLED when the worker reports back or its lease runs out.
+  a running task is marked and its worker is told at once (its control list, which the worker
+  BLPOPs; the mark itself is the truth, confirmed by the next heartbeat reply), the worker stops
+  the handler, and the task ends CANCELLED when the worker reports back or its lease runs out.
   ARGV[2] 'task' | 'workflow'   ARGV[3] task or workflow id   ARGV[4] message
   Returns for a task: {1, 'CANCELLED'} | {1, 'REQUESTED'} | {0, 'REQUESTED'} (already requested)
                       | {-1 NOT_FOUND} | {-2 WRONG_STATE, state}
@@ -12,7 +13,7 @@ local kind, target, message = ARGV[2], ARGV[3], ARGV[4] or ''
 -- the state of a task that had already ended.
 local function cancel_one(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested')
+  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
     finish(id, 'PENDING', 'cancel', f[2], 'cancelled', (spec_of(f[3]) or {}).ttl, { 'reason', 'cancelled', 'error', message })
     settle_dependents(id, false)
@@ -21,6 +22,13 @@ local function cancel_one(id)
     if f[4] then return 'ALREADY' end
     redis.call('HSET', key, 'cancel_requested', NOW, 'error', message)
     emit(id, 'RUNNING', 'RUNNING', f[2], 'cancel_requested')
+    if f[5] and f[5] ~= '' then
+      -- Wake the worker now instead of at its next heartbeat; capped, and gone with a dead worker.
+      local control = K.control(f[5])
+      redis.call('LPUSH', control, id)
+      redis.call('LTRIM', control, 0, 99)
+      redis.call('PEXPIRE', control, 60000)
+    end
     return 'REQUESTED'
   end
   return f[1]

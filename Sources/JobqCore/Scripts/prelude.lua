@@ -41,6 +41,7 @@ function K.ended(state) return P .. 's:' .. state end
 function K.workflow(wf) return P .. 'wf:' .. wf end
 function K.workflow_tasks(wf) return P .. 'wf:' .. wf .. ':tasks' end
 function K.idempotency(key) return P .. 'idem:' .. key end
+function K.control(worker) return P .. 'ctl:' .. worker end
 
 -- Return codes; Sources/JobqCore/Redis/ScriptCode.swift names them.
 local OK, NOOP = 1, 0
