@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "JobqWorker",
             dependencies: [
-                "Jobq", "JobqCore", "JobqRedis",
+                "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "JobqCLI",
             dependencies: [
-                "Jobq", "JobqCore",
+                "Jobq", "JobqCore", "JobqSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker", "Jobq", "JobqCore", "JobqRedis",
+                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -73,9 +73,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Test support: a real redis-server per test run.
+        // Child processes (command handlers, jobq dev, test servers) started with posix_spawn.
         .target(name: "CJobqSpawn"),
-        .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "CJobqSpawn"]),
+        .target(name: "JobqSpawn", dependencies: ["CJobqSpawn"]),
+        // Test support: a real redis-server per test run.
+        .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "JobqSpawn"]),
         .executableTarget(
             name: "JobqBenchmarks",
             dependencies: ["JobqRedis", "JobqCore", "Jobq", "JobqTestSupport"],
@@ -87,12 +89,12 @@ let package = Package(
         .testTarget(
             name: "JobqWorkerTests",
             dependencies: [
-                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport",
+                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fault tests: real jobq-worker processes killed, stopped and starved of Redis.
-        .testTarget(name: "JobqFaultTests", dependencies: ["Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
+        .testTarget(name: "JobqFaultTests", dependencies: ["Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport"]),
         .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,8 +1,9 @@
 import Foundation
+import JobqSpawn
 import Synchronization
 
-/// A child process started with ``spawnProcess(_:_:environment:output:)`` (a clean signal mask:
-/// a redis-server started through Foundation's `Process` would ignore `stop()`).
+/// A redis-server (or other helper) started with JobqSpawn's `spawnProcess`: a clean signal
+/// mask, since one started through Foundation's `Process` would ignore `stop()`.
 final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
@@ -11,7 +12,11 @@ final class ChildProcess: Sendable {
 
     /// Starts `executable` with `arguments`; stdin, stdout and stderr go to /dev/null.
     static func spawn(_ executable: String, _ arguments: [String]) throws -> ChildProcess {
-        ChildProcess(pid: try spawnProcess(executable, arguments))
+        do {
+            return ChildProcess(pid: try spawnProcess(executable, arguments))
+        } catch {
+            throw FixtureError(error.description)
+        }
     }
 
     /// Whether the child is still running (reaps it once it has exited).

@@ -1,4 +1,5 @@
 import Foundation
+import JobqSpawn
 import Synchronization
 
 #if canImport(Glibc)
@@ -159,9 +160,6 @@ enum CommandProcess {
         guard let path = resolve(invocation.executable, in: invocation.environment["PATH"]) else {
             throw SpawnError(description: "command \(invocation.executable) not found (searched PATH=\(invocation.environment["PATH"] ?? "")); use an absolute path or fix PATH")
         }
-        if invocation.workingDirectory != nil && addChdir == nil {
-            throw SpawnError(description: "working_dir needs posix_spawn_file_actions_addchdir_np (glibc 2.29 or later)")
-        }
         // Pipes are made close-on-exec under the same lock every spawn takes, so no concurrent
         // spawn of ours can inherit another command's pipe (which would hold its EOF back).
         spawnLock.lock()
@@ -176,57 +174,25 @@ enum CommandProcess {
         }
         for fd in input + output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        if let directory = invocation.workingDirectory, let addChdir {
-            _ = addChdir(&actions, directory)
+        // A process group of its own, so cancel and timeout can signal the command and
+        // everything it started.
+        let options = SpawnOptions(
+            environment: invocation.environment, stdin: .descriptor(input[0]), stdout: .descriptor(output[1]),
+            stderr: .descriptor(errors[1]), workingDirectory: invocation.workingDirectory, newProcessGroup: true
+        )
+        let pid: pid_t
+        do {
+            pid = try spawnProcess(path, invocation.arguments, options)
+        } catch {
+            for fd in input + output + errors { close(fd) }
+            throw SpawnError(description: error.description)
         }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        let argv = ([invocation.executable] + invocation.arguments).map { strdup($0) } + [nil]
-        let envp = invocation.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         close(input[0])
         close(output[1])
         close(errors[1])
-        guard rc == 0 else {
-            close(input[1])
-            close(output[0])
-            close(errors[0])
-            let where_ = invocation.workingDirectory.map { " in \($0)" } ?? ""
-            throw SpawnError(description: "cannot start \(path)\(where_): \(String(cString: strerror(rc)))")
-        }
         _ = fcntl(input[1], F_SETFL, fcntl(input[1], F_GETFL) | O_NONBLOCK)
         return Spawned(pid: pid, stdin: input[1], stdout: output[0], stderr: errors[0])
     }
-
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-
-    /// glibc's `posix_spawn_file_actions_addchdir_np` (not exported to Swift without _GNU_SOURCE).
-    private static let addChdir: AddChdir? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
-        return unsafeBitCast(symbol, to: AddChdir.self)
-    }()
 
     private static let spawnLock = NSLock()
 

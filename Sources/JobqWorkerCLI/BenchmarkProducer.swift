@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobqSpawn
 import Jobq
 import JobqCore
 import JobqRedis
@@ -145,29 +146,12 @@ struct BenchmarkProducer: AsyncParsableCommand {
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.3f", secondsValue(duration)) }
 
-    /// posix_spawn with a clean signal mask and default dispositions.
+    /// Starts a worker process, its output appended to `log`.
     static func spawn(_ executable: String, _ arguments: [String], log: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw ValidationError("cannot start \(executable): \(String(cString: strerror(rc)))") }
-        return pid
+        do {
+            return try spawnProcess(executable, arguments, SpawnOptions(stdout: .file(log)))
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Jobq
 import JobqCore
 import JobqRedis
+import JobqSpawn
 import JobqTestSupport
 import Synchronization
 import Testing
@@ -45,7 +46,7 @@ final class WorkerProcess: Sendable {
 
     static func start(_ arguments: [String], name: String, logPath: String, environment: [String: String]) throws -> WorkerProcess {
         let executable = try executable()
-        let pid = try spawnProcess(executable, arguments, environment: cleanJobqEnvironment(environment), output: .file(logPath))
+        let pid = try spawnProcess(executable, arguments, SpawnOptions(environment: cleanJobqEnvironment(environment), stdout: .file(logPath)))
         let process = WorkerProcess(pid: pid, name: name, logPath: logPath)
         Thread { process.reap() }.start()
         return process

@@ -1,4 +1,5 @@
 import Foundation
+import JobqSpawn
 
 #if canImport(Glibc)
 import Glibc
@@ -6,47 +7,26 @@ import Glibc
 import Darwin
 #endif
 
-/// A child process started with `posix_spawn`, with a clean signal mask and default signal
-/// handlers, so it reacts to SIGINT/SIGTERM whatever this process blocks or ignores.
+/// A child process started with JobqSpawn's `spawnProcess` (a clean signal mask and default
+/// handlers, so it reacts to SIGINT/SIGTERM whatever this process blocks or ignores).
 final class Subprocess: Sendable {
     let pid: pid_t
 
     private init(pid: pid_t) { self.pid = pid }
 
     /// Starts `executable` (a path) with `arguments`. `environment` adds to (or replaces
-    /// entries of) this process's environment. `output` redirects stdout and stderr to a file.
+    /// entries of) this process's environment. `outputPath` redirects stdout and stderr to a
+    /// file; otherwise the child shares this process's terminal.
     static func spawn(_ executable: String, _ arguments: [String], environment: [String: String] = [:], outputPath: String? = nil) throws -> Subprocess {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let outputPath {
-            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        }
-
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
-        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for entry in envp { free(entry) } }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for arg in argv { free(arg) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard rc == 0 else {
-            throw SubprocessError(message: "cannot start \(executable): \(String(cString: strerror(rc)))")
+        let output: SpawnIO = outputPath.map { .file($0) } ?? .inherit
+        do {
+            let options = SpawnOptions(environment: merged, stdin: outputPath == nil ? .inherit : .null, stdout: output)
+            return Subprocess(pid: try spawnProcess(executable, arguments, options))
+        } catch {
+            throw SubprocessError(message: error.description)
         }
-        return Subprocess(pid: pid)
     }
 
     /// The first executable called `name` on PATH (or `name` itself when it contains a `/`).
@@ -72,8 +52,7 @@ final class Subprocess: Sendable {
             Thread.detachNewThread {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                continuation.resume(returning: code)
+                continuation.resume(returning: exitCode(fromWaitStatus: status))
             }
         }
     }

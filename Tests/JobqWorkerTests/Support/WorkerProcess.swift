@@ -1,4 +1,5 @@
 import Foundation
+import JobqSpawn
 import JobqTestSupport
 import Synchronization
 import Testing
@@ -44,7 +45,7 @@ final class WorkerProcess: Sendable {
 
         let pid: pid_t
         do {
-            pid = try spawnProcess(executable, arguments, environment: cleanJobqEnvironment(environment), output: .descriptor(fds[1]))
+            pid = try spawnProcess(executable, arguments, SpawnOptions(environment: cleanJobqEnvironment(environment), stdout: .descriptor(fds[1])))
         } catch {
             close(fds[0])
             close(fds[1])
