@@ -13,8 +13,9 @@ public struct HandlerContext: Sendable {
     let run: RunningTask
     private let upstreamLogger: Logger
 
-    init(run: RunningTask, logger: Logger, workerID: String) {
+    init(run: RunningTask, payload: [UInt8], logger: Logger, workerID: String) {
         self.run = run
+        self.payload = payload
         self.upstreamLogger = logger
         self.workerID = workerID
     }
@@ -39,8 +40,9 @@ public struct HandlerContext: Sendable {
     public var deadline: ContinuousClock.Instant { run.deadline }
     /// The worker running the task.
     public let workerID: String
-    /// The raw payload (JSON).
-    public var payload: [UInt8] { claimed.payload }
+    /// The payload (JSON) the handler receives: as submitted, with `{"$retval": "id"}`
+    /// references replaced by those prerequisites' results.
+    public let payload: [UInt8]
 
     // MARK: Prerequisites (jobcontrol's `!retval`)
 

@@ -60,7 +60,7 @@ extension Worker {
                 reason: "error", message: "cannot read the prerequisites' results: \(error.message)"
             ))
         }
-        let context = HandlerContext(run: run, logger: logger, workerID: id)
+        let context = HandlerContext(run: run, payload: payload, logger: logger, workerID: id)
         do {
             let result = try await handler.body(payload, context)
             let limit = coordinator.limits.maxPayloadBytes

@@ -32,6 +32,31 @@ struct WorkerTests {
         }
     }
 
+    /// Workflow files pass results as {"$retval": "id"}: the handler gets the result in place,
+    /// also through a transitive prerequisite.
+    @Test func retvalReferencesAreReplacedByResults() async throws {
+        try await withHarness { harness in
+            let seenPayloads = Box<[String]>([])
+            var registry = HandlerRegistry()
+            registry.register("number") { (input: Int, _: HandlerContext) async throws -> Int in input }
+            registry.register("add") { (input: AddInput, context: HandlerContext) async throws -> SumOutput in
+                seenPayloads.set(seenPayloads.current + [String(decoding: context.payload, as: UTF8.self)])
+                return SumOutput(sum: input.a + input.b)
+            }
+            try harness.startWorker(registry)
+            _ = try await harness.client.coordinator.submit([
+                TaskSpec(id: "x", handler: "number", payload: Array("40".utf8)),
+                TaskSpec(id: "y", handler: "number", payload: Array("2".utf8), prerequisites: [Prerequisite("x")]),
+                TaskSpec(id: "sum", handler: "add", payload: Array(#"{"a":{"$retval":"x"},"b":{"$retval":"y"}}"#.utf8),
+                         prerequisites: [Prerequisite("y")]),
+            ], workflow: "retval")
+            let info = try await harness.finished("sum")
+            #expect(info.state == .done, "\(info.error ?? "")")
+            #expect(try await harness.client.result(of: "sum", as: SumOutput.self) == SumOutput(sum: 42))
+            #expect(seenPayloads.current == [#"{"a":40,"b":2}"#])
+        }
+    }
+
     @Test func contextDescribesTheTaskAndItsPrerequisitesResults() async throws {
         try await withHarness { harness in
             let seen = Box<[String]>([])
