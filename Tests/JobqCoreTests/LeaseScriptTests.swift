@@ -153,3 +153,25 @@ struct LeaseScriptTests {
         }
     }
 }
+
+@Suite("claim: stale duplicates", .enabled(if: redisAvailable))
+struct ClaimStaleDuplicateTests {
+    /// Cancel while queued leaves the id in the ready list; retry queues it again. If the run
+    /// then fails with a retry delay, the leftover duplicate must not start it before the delay.
+    @Test func aLeftoverDuplicateDoesNotBypassTheRetryDelay() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a")])
+            _ = try await engine.coordinator.cancel(task: "a")
+            _ = try await engine.coordinator.retry(task: "a")
+            #expect(try await engine.readyList() == ["a", "a"])
+            let first = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
+            #expect(first.map(\.id) == ["a"])
+            _ = try await engine.coordinator.fail([Failure(lease: first[0].lease, mode: .retry(delay: .seconds(30)), reason: "error", message: "x")])
+            #expect(try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w").isEmpty)
+            engine.clock.advance(by: .seconds(31))
+            #expect(try await engine.coordinator.promote().promoted == 1)
+            let second = try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w")
+            #expect(second.map(\.id) == ["a"] && second[0].attempt == 2)
+        }
+    }
+}

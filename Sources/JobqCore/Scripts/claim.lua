@@ -28,15 +28,18 @@ for q = 5, #ARGV do
       if not popped then break end
       budget = budget - #popped
       for _, id in ipairs(popped) do
-        local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left')
+        local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after')
         local state = f[1]
         local spec = spec_of(f[2])
         if state and unusable(state, spec, f[3]) then
           fail_corrupt(id, state, spec, tonumber(f[4]) or 0)
-        elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and may(state, 'claim') then
+        elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
+          and may(state, 'claim') then
           chosen[#chosen + 1] = { id, queue, f, spec }
         end
-        -- anything else (no record, not PENDING) is a stale id: dropped
+        -- anything else is a stale id, dropped: no record, not PENDING, or a duplicate left in the
+        -- list by an earlier cancel of a task now waiting for its retry or delay (promote
+        -- queues it when due)
       end
       if #popped < want then break end
     end
