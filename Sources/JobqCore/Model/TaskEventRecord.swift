@@ -1,8 +1,8 @@
 /// One transition from the audit stream (`jobq:{ns}:events`).
 ///
-/// The scripts write one stream entry per script call, with one line per transition
-/// (`"id from to attempt reason"`), so a batch of n transitions costs one XADD; ``decode(entry:)``
-/// turns an entry back into records. A running task's cancellation request appears as
+/// The scripts write stream entries of up to 50 transitions of one script call, one line each
+/// (`"id from to attempt reason"`), so a batch of n transitions costs n/50 XADDs, not n;
+/// ``decode(entryID:fields:)`` turns an entry back into records. A running task's cancellation request appears as
 /// `RUNNING → RUNNING` with reason `cancel_requested`.
 public struct TaskEventRecord: Sendable, Hashable {
     /// The stream entry id (`ms-seq`), the position to resume reading after.

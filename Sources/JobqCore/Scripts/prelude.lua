@@ -16,7 +16,10 @@ if NOW <= 0 then
   NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local EVENTS_MAXLEN = 100000
+-- The audit stream keeps about EVENTS_MAXLEN entries of at most EVENT_LINES_PER_ENTRY
+-- transitions each: bounded memory (a few tens of MB at most) whatever the batch sizes.
+local EVENTS_MAXLEN = 20000
+local EVENT_LINES_PER_ENTRY = 50
 local WAKE_TOKENS_MAX = 16
 local CHUNK = 1000 -- arguments per variadic call, well under Lua's unpack limit
 
@@ -73,9 +76,9 @@ end
 
 -- Transitions ------------------------------------------------------------------------------
 
--- The audit log: one stream entry per script call, one line per transition
--- ("id from to attempt reason"; ids, states and reasons never contain spaces), so a batch of n
--- transitions costs one XADD, not n.
+-- The audit log: one line per transition ("id from to attempt reason"; ids, states and
+-- reasons never contain spaces), written by flush() as stream entries of up to
+-- EVENT_LINES_PER_ENTRY lines, so a batch of n transitions costs n/50 XADDs, not n.
 local event_lines = {}
 local function emit(id, from, to, attempt, reason)
   event_lines[#event_lines + 1] = id .. ' ' .. (from or '-') .. ' ' .. to .. ' ' .. (attempt or 0) .. ' '
@@ -132,8 +135,9 @@ local function flush()
     redis.call('LTRIM', wake, 0, WAKE_TOKENS_MAX - 1)
   end
   for field, n in pairs(counters) do redis.call('HINCRBY', K.stats, field, n) end
-  if #event_lines > 0 then
-    redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', table.concat(event_lines, '\n'))
+  for i = 1, #event_lines, EVENT_LINES_PER_ENTRY do
+    local last = math.min(i + EVENT_LINES_PER_ENTRY - 1, #event_lines)
+    redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', table.concat(event_lines, '\n', i, last))
   end
 end
 
