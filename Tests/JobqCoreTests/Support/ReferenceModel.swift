@@ -11,9 +11,7 @@ struct ReferenceModel {
         var dependents: [(id: String, policy: DependencyPolicy)] = []
         var unresolved = 0
         var runAfter: Int64 = 0
-        /// In the ready list (claimable once PENDING with nothing unresolved).
-        var queued = false
-        /// Waiting for `runAfter`.
+        /// Waiting for `runAfter` (in the delayed set).
         var delayed = false
         var cancelRequested = false
         var token = 0
@@ -23,9 +21,25 @@ struct ReferenceModel {
 
     var tasks: [String: Task] = [:]
     var now: Int64
+    /// The ready list, oldest first, stale entries included (the scripts drop them lazily).
+    var ready: [String] = []
 
-    var claimable: Set<String> {
-        Set(tasks.filter { $0.value.queued && $0.value.state == .pending && $0.value.unresolved <= 0 }.keys)
+    /// Whether `id` may start now.
+    func isClaimable(_ id: String) -> Bool {
+        guard let task = tasks[id] else { return false }
+        return task.state == .pending && task.unresolved <= 0 && task.runAfter <= now
+    }
+
+    /// What claim (count 1) takes: pops the ready list oldest first, dropping stale entries,
+    /// within the script's budget of 36 pops.
+    mutating func nextClaim() -> String? {
+        var budget = 36
+        while budget > 0, !ready.isEmpty {
+            let id = ready.removeFirst()
+            budget -= 1
+            if isClaimable(id) { return id }
+        }
+        return nil
     }
 
     mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)]) {
@@ -53,7 +67,7 @@ struct ReferenceModel {
         if tasks[id]!.runAfter > now {
             tasks[id]!.delayed = true
         } else {
-            tasks[id]!.queued = true
+            ready.append(id)
         }
     }
 
@@ -62,7 +76,6 @@ struct ReferenceModel {
         tasks[id]!.attempts += 1
         tasks[id]!.token = token
         tasks[id]!.leaseDeadline = now + lease
-        tasks[id]!.queued = false
         tasks[id]!.cancelRequested = false
     }
 
@@ -94,18 +107,30 @@ struct ReferenceModel {
     mutating func end(_ id: String, as state: TaskState, reason: String) {
         tasks[id]!.state = state
         tasks[id]!.reason = reason
-        tasks[id]!.queued = false
         tasks[id]!.delayed = false
         settle(id, succeeded: state == .done)
     }
 
-    mutating func settle(_ id: String, succeeded: Bool) {
-        for (dependent, policy) in tasks[id]!.dependents {
-            if succeeded || policy == .always {
-                tasks[dependent]!.unresolved -= 1
-                if tasks[dependent]!.unresolved <= 0, tasks[dependent]!.state == .pending { dispatch(dependent) }
-            } else if tasks[dependent]!.state == .pending {
-                end(dependent, as: .cancelled, reason: "dependency_failed")
+    /// Marks a task ended without settling its dependents (the caller does).
+    private mutating func endOnly(_ id: String, as state: TaskState, reason: String) {
+        tasks[id]!.state = state
+        tasks[id]!.reason = reason
+        tasks[id]!.delayed = false
+    }
+
+    /// Releases or cancels dependents, with the same explicit stack (and so the same order of
+    /// dispatches) as the scripts' settle_dependents.
+    mutating func settle(_ root: String, succeeded: Bool) {
+        var stack: [(String, Bool)] = [(root, succeeded)]
+        while let (id, ok) = stack.popLast() {
+            for (dependent, policy) in tasks[id]!.dependents {
+                if ok || policy == .always {
+                    tasks[dependent]!.unresolved -= 1
+                    if tasks[dependent]!.unresolved <= 0, tasks[dependent]!.state == .pending { dispatch(dependent) }
+                } else if tasks[dependent]!.state == .pending {
+                    endOnly(dependent, as: .cancelled, reason: "dependency_failed")
+                    stack.append((dependent, false))
+                }
             }
         }
     }
@@ -126,27 +151,33 @@ struct ReferenceModel {
         }
     }
 
+    /// In the leases index's order: by deadline, then id.
     mutating func reap() {
-        for id in tasks.keys.sorted() where tasks[id]!.state == .running && tasks[id]!.leaseDeadline <= now {
+        let due = tasks.filter { $0.value.state == .running && $0.value.leaseDeadline <= now }
+            .sorted { ($0.value.leaseDeadline, $0.key) < ($1.value.leaseDeadline, $1.key) }.map(\.key)
+        for id in due {
             let task = tasks[id]!
             if task.cancelRequested {
                 end(id, as: .cancelled, reason: "cancelled")
             } else if task.attempts < task.maxAttempts {
                 tasks[id]!.state = .pending
                 tasks[id]!.runAfter = 0
-                tasks[id]!.queued = true
+                ready.append(id)
             } else {
                 end(id, as: .failed, reason: "lease_expired")
             }
         }
     }
 
+    /// In the delayed index's order: by due time, then id.
     mutating func promote() {
-        for id in tasks.keys where tasks[id]!.delayed && tasks[id]!.runAfter <= now {
+        let due = tasks.filter { $0.value.delayed && $0.value.runAfter <= now }
+            .sorted { ($0.value.runAfter, $0.key) < ($1.value.runAfter, $1.key) }.map(\.key)
+        for id in due {
             tasks[id]!.delayed = false
             if tasks[id]!.state == .pending, tasks[id]!.unresolved <= 0 {
                 tasks[id]!.runAfter = 0
-                tasks[id]!.queued = true
+                ready.append(id)
             }
         }
     }
@@ -196,7 +227,7 @@ struct ReferenceModel {
         tasks[id]!.cancelRequested = false
         tasks[id]!.reason = ""
         tasks[id]!.delayed = false
-        if unresolved == 0 { tasks[id]!.queued = true }
+        if unresolved == 0 { ready.append(id) }
     }
 }
 
