@@ -276,13 +276,8 @@ public final class Worker: Service, Sendable {
     func refreshClockOffset() async {
         do {
             let before = Self.localMilliseconds()
-            let reply = try await coordinator.redis.send("TIME")
+            let redisNow = try await coordinator.serverTime()
             let after = Self.localMilliseconds()
-            let parts = reply.array ?? []
-            guard parts.count == 2, let seconds = parts[0].string.flatMap({ Int64($0) }),
-                let micros = parts[1].string.flatMap({ Int64($0) })
-            else { return }
-            let redisNow = seconds * 1000 + micros / 1000
             let offset = redisNow - (before + after) / 2
             state.withLock { $0.clockOffset = offset }
             if abs(offset) > 1000 {

@@ -61,10 +61,9 @@ extension Coordinator {
     /// Publishes `worker`'s self-description; it disappears `ttl` after the last call.
     public func register(worker: WorkerInfo, ttl: Duration) async throws(JobqError) {
         let key = RedisArgument(keys.worker(worker.id))
+        let now = Int(try await serverTime())
         do {
-            let time = try await redis.send(RedisCommand("TIME")).array ?? []
-            let now = (Int(time.first?.string ?? "0") ?? 0) * 1000 + (Int(time.last?.string ?? "0") ?? 0) / 1000
-            _ = try await redis.pipeline([
+            let replies = try await redis.pipeline([
                 RedisCommand("HSET", [
                     key, "host", RedisArgument(worker.host), "pid", RedisArgument(worker.pid),
                     "queues", RedisArgument(worker.queues.joined(separator: ",")),
@@ -74,6 +73,7 @@ extension Coordinator {
                 RedisCommand("ZADD", [RedisArgument(keys.workers), RedisArgument(now), RedisArgument(worker.id)]),
                 RedisCommand("ZREMRANGEBYSCORE", [RedisArgument(keys.workers), "-inf", RedisArgument(now - Int(ttl.jobqMilliseconds))]),
             ])
+            for reply in replies { try reply.throwIfError() }
         } catch {
             throw Self.translate(error, doing: "register worker")
         }
