@@ -8,7 +8,11 @@ import JobqCore
 enum TaskJSON {
     /// The short form used by `list` and in workflow tables.
     static func summary(_ info: TaskInfo) -> JSONValue {
-        .object([
+        .object(summaryFields(info))
+    }
+
+    private static func summaryFields(_ info: TaskInfo) -> [(String, JSONValue)] {
+        [
             ("id", .string(info.id)),
             ("title", .string(info.title)),
             ("handler", .string(info.handler)),
@@ -22,7 +26,7 @@ enum TaskJSON {
             ("created_at", time(info.created)),
             ("started_at", time(info.started)),
             ("finished_at", time(info.finished)),
-        ])
+        ]
     }
 
     /// Everything `status ID --json` shows.
@@ -34,26 +38,13 @@ enum TaskJSON {
                 ("state", .optional((prerequisiteStates[prerequisite.id] ?? nil)?.rawValue)),
             ])
         }
-        return .object([
-            ("id", .string(info.id)),
-            ("title", .string(info.title)),
-            ("handler", .string(info.handler)),
-            ("queue", .string(info.queue)),
-            ("workflow", .optional(info.workflow)),
-            ("state", .optional(info.state?.rawValue)),
-            ("reason", .optional(info.reason)),
-            ("error", .optional(info.error)),
+        return .object(summaryFields(info) + [
             ("cause", .optional(info.cause)),
             ("skipped", .bool(info.skipped)),
             ("cancel_requested", .bool(info.cancelRequested)),
-            ("attempts", .int(info.attempts)),
-            ("max_attempts", .int(info.maxAttempts)),
             ("prerequisites", .array(prerequisites)),
             ("unresolved_prerequisites", .int(info.unresolvedPrerequisites)),
             ("worker", .optional(info.worker)),
-            ("created_at", time(info.created)),
-            ("started_at", time(info.started)),
-            ("finished_at", time(info.finished)),
             ("run_after", time(info.runAfter)),
             ("lease_deadline", time(info.leaseDeadline)),
             ("timeout_ms", .int(info.timeout.inMilliseconds)),
