@@ -135,3 +135,57 @@ struct BadInputTests {
         }
     }
 }
+
+/// The scripts check what Swift already checked, for clients that bypass the Swift layer.
+@Suite("bad input reaching the scripts directly", .enabled(if: redisAvailable))
+struct ScriptArgumentTests {
+    static func submitArguments(id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil) -> [RedisArgument] {
+        var arguments: [RedisArgument] = ["", "", "", 0, 1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, ""]
+        if let dependency {
+            arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
+        } else {
+            arguments += [0]
+        }
+        return arguments
+    }
+
+    @Test(arguments: [
+        ("id with a colon", submitArguments(id: "a:b")),
+        ("queue with a brace", submitArguments(id: "a", queue: "q}")),
+        ("handler with a space", submitArguments(id: "a", handler: "h h")),
+        ("unknown edge policy", submitArguments(id: "b", policy: "sometimes", dependency: "a")),
+    ])
+    func submitScriptRefusesWhatSwiftWouldHave(what: String, arguments: [RedisArgument]) async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a")])
+            let before = try await engine.keySnapshot()
+            let reply = try await engine.coordinator.run(Scripts.submit, arguments)
+            #expect(reply.first?.int == ScriptCode.invalidArgument.rawValue, "\(what)")
+            #expect(try await engine.keySnapshot() == before, "\(what) wrote to Redis")
+        }
+    }
+
+    @Test func claimRefusesANonPositiveCount() async throws {
+        try await withEngine { engine in
+            let error = await #expect(throws: JobqError.self) {
+                _ = try await engine.coordinator.claim(queues: ["default"], count: 0, lease: .seconds(5), worker: "w")
+            }
+            #expect(error?.code == .invalidOption)
+            let reply = try await engine.coordinator.run(Scripts.claim, ["w", 0, 1, "default"])
+            #expect(reply.first?.int == ScriptCode.invalidArgument.rawValue)
+        }
+    }
+
+    /// A failure's reason is a stable word; anything else is recorded as "error" (the message
+    /// keeps the text), so it can never break the event lines or the status tables.
+    @Test func failReasonOutsideTheGrammarIsRecordedAsError() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 1)])
+            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")[0]
+            _ = try await engine.coordinator.fail([Failure(lease: task.lease, mode: .final, reason: "disk full\nretry later", message: "ENOSPC")])
+            #expect(try await engine.field("a", "reason") == "error")
+            #expect(try await engine.field("a", "error") == "ENOSPC")
+            #expect(try await engine.events(of: "a").last == "RUNNING>FAILED:error")
+        }
+    }
+}
