@@ -71,12 +71,12 @@ enum EngineBenchmark {
         var claimed: [ClaimedTask] = []
         try await phase("submit") {
             for _ in 0..<(tasks / batch) {
-                _ = try await coordinator.submit((0..<batch).map { _ in TaskSpec(handler: "noop", payload: Array("{}".utf8)) })
+                _ = try await coordinator.tasks.submit((0..<batch).map { _ in TaskSpec(handler: "noop", payload: Array("{}".utf8)) })
             }
         }
         try await phase("claim") {
             while true {
-                let got = try await coordinator.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
+                let got = try await coordinator.leases.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
                 if got.isEmpty { break }
                 claimed += got
             }
@@ -85,7 +85,7 @@ enum EngineBenchmark {
             var index = 0
             while index < claimed.count {
                 let slice = claimed[index..<min(index + batch, claimed.count)]
-                _ = try await coordinator.complete(slice.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
+                _ = try await coordinator.leases.complete(slice.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
                 index += batch
             }
         }
@@ -97,7 +97,7 @@ enum EngineBenchmark {
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
-            _ = try await coordinator.submit((0..<n).map { _ in TaskSpec(handler: "noop", payload: payload) })
+            _ = try await coordinator.tasks.submit((0..<n).map { _ in TaskSpec(handler: "noop", payload: payload) })
             submitted += n
         }
         try await drain(coordinator, batch: batch)
@@ -106,23 +106,23 @@ enum EngineBenchmark {
     private static func fanIn(_ coordinator: Coordinator, parents: Int) async throws {
         var specs = (0..<parents).map { TaskSpec(id: "p\($0)", handler: "noop") }
         specs.append(TaskSpec(id: "child", handler: "noop", prerequisites: specs.map { Prerequisite($0.id!) }))
-        _ = try await coordinator.submit(specs)
+        _ = try await coordinator.tasks.submit(specs)
         try await drain(coordinator, batch: 500)
     }
 
     private static func fanOut(_ coordinator: Coordinator, children: Int) async throws {
         var specs = [TaskSpec(id: "root", handler: "noop")]
         specs += (0..<children).map { TaskSpec(id: "c\($0)", handler: "noop", prerequisites: [Prerequisite("root")]) }
-        _ = try await coordinator.submit(specs)
+        _ = try await coordinator.tasks.submit(specs)
         try await drain(coordinator, batch: 500)
     }
 
     /// Claims and completes until nothing is left, `batch` at a time.
     private static func drain(_ coordinator: Coordinator, batch: Int) async throws {
         while true {
-            let claimed = try await coordinator.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
+            let claimed = try await coordinator.leases.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
             if claimed.isEmpty { return }
-            _ = try await coordinator.complete(claimed.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
+            _ = try await coordinator.leases.complete(claimed.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
         }
     }
 

@@ -14,7 +14,7 @@ extension JobqClient {
 
     /// Returns the workflow's summary once every task has ended. Throws `timeout`.
     public func wait(forWorkflow workflow: String, timeout: Duration? = nil) async throws(JobqError) -> WorkflowSummary {
-        let ids = Set(try await coordinator.taskIDs(inWorkflow: workflow))
+        let ids = Set(try await taskIDs(inWorkflow: workflow))
         guard !ids.isEmpty else { throw JobqError(.notFound, "no workflow \(workflow)", subject: workflow) }
         return try await waitUntil(ids, timeout: timeout) { () throws(JobqError) -> WorkflowSummary? in
             let summary = try await summary(workflow: workflow)
@@ -29,7 +29,7 @@ extension JobqClient {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
         // Read the stream position first, so no event between the check and the wait is missed.
-        var position = try await coordinator.lastEventID()
+        var position = try await lastEventID()
         if let value = try await done() { return value }
         while true {
             var block: Duration = .seconds(5)
@@ -40,7 +40,7 @@ extension JobqClient {
                 }
                 block = min(block, left)
             }
-            let (records, next) = try await coordinator.events(after: position, block: block)
+            let (records, next) = try await events(after: position, block: block)
             position = next
             // Look again when one of ours moved, and after a quiet period (in case events were
             // trimmed from the capped stream).

@@ -1,26 +1,51 @@
 import JobqCore
 import JobqRedis
 
-/// The producer API: submit tasks and workflows, inspect, wait, cancel, retry.
+/// The producer and operator API: submit tasks and workflows, inspect, wait, cancel, retry, and
+/// look after queues — the one public type a program that is not a worker needs.
 ///
 /// `Sendable` and cheap to copy; share one per process. Every state change goes through one
-/// atomic Lua script (see ``Coordinator``).
+/// atomic Lua script; reads are plain pipelined commands.
 public struct JobqClient: Sendable {
-    public let coordinator: Coordinator
-    public var redis: RedisClient { coordinator.redis }
+    /// The engine's roles (task store, lease store, maintenance, inspector): not API.
+    package let engine: Coordinator
 
     /// The URL used when neither `--redis` nor `JOBQ_REDIS_URL` says otherwise.
     public static let defaultURL = "redis://127.0.0.1:6379"
 
-    public init(coordinator: Coordinator) {
-        self.coordinator = coordinator
+    package init(engine: Coordinator) {
+        self.engine = engine
     }
 
-    /// Connects (lazily) to `url` and uses `namespace`.
-    public init(url: String = JobqClient.defaultURL, namespace: String = "default", limits: Limits = Limits()) throws {
-        let redis = RedisClient(configuration: try RedisConfiguration(url: url))
-        self.coordinator = try Coordinator(redis: redis, namespace: namespace, limits: limits)
+    /// Connects (lazily) to `url` (`redis://[user:password@]host[:port][/db]` or
+    /// `unix:///path/redis.sock`) and uses `namespace`.
+    public init(url: String = JobqClient.defaultURL, namespace: String = "default", limits: Limits = Limits()) throws(JobqError) {
+        let configuration: RedisConfiguration
+        do {
+            configuration = try RedisConfiguration(url: url)
+        } catch {
+            throw JobqError(.invalidOption, "Redis URL \(url): \(error)")
+        }
+        try self.init(configuration: configuration, namespace: namespace, limits: limits)
     }
+
+    /// Connects (lazily) with a full Redis configuration (password, timeouts, …).
+    public init(configuration: RedisConfiguration, namespace: String = "default", limits: Limits = Limits()) throws(JobqError) {
+        engine = try Coordinator(redis: RedisClient(configuration: configuration), namespace: namespace, limits: limits)
+    }
+
+    /// Closes the connections to Redis; commands sent afterwards reconnect.
+    public func close() async {
+        await engine.redis.close()
+    }
+
+    /// The namespace this client works in.
+    public var namespace: String { engine.keys.namespace }
+
+    /// Code written against 0.1 reached the engine as `client.coordinator.submit(…)`; the client
+    /// itself now has every producer method, so this is the client.
+    @available(*, deprecated, message: "call the method on JobqClient itself")
+    public var coordinator: JobqClient { self }
 
     // MARK: Submitting
 
@@ -41,26 +66,54 @@ public struct JobqClient: Sendable {
     /// Submits one fully specified task.
     @discardableResult
     public func submit(_ spec: TaskSpec, idempotencyKey: String? = nil) async throws(JobqError) -> SubmittedTask {
-        let result = try await coordinator.submit([spec], idempotencyKey: idempotencyKey)
+        let result = try await submit([spec], idempotencyKey: idempotencyKey)
         guard let task = result.tasks.first else { throw JobqError(.internalError, "submit returned no task") }
         return task
+    }
+
+    /// Submits tasks atomically (all or none), in one script call; prerequisites may name tasks
+    /// of this batch or existing ones.
+    ///
+    /// - Parameters:
+    ///   - workflow: groups the tasks for status, watch and cancel.
+    ///   - idempotencyKey: a repeated submission with the same key and content returns the first
+    ///     one's ids with `created == false`; the same key with other content is a conflict.
+    /// - Throws: ``JobqError`` with a stable code; nothing is written.
+    @discardableResult
+    public func submit(_ tasks: [TaskSpec], workflow: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
+        try await engine.tasks.submit(tasks, workflow: workflow, idempotencyKey: idempotencyKey)
     }
 
     /// Submits a whole workflow atomically: every task or none.
     @discardableResult
     public func submit(_ workflow: Workflow, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
         _ = try workflow.topologicalOrder()
-        return try await coordinator.submit(workflow.tasks, workflow: workflow.id, idempotencyKey: idempotencyKey)
+        return try await submit(workflow.tasks, workflow: workflow.id, idempotencyKey: idempotencyKey)
     }
 
-    // MARK: Inspecting
+    // MARK: Inspecting tasks
 
     /// The task's record. Throws `not_found`.
     public func status(_ id: String) async throws(JobqError) -> TaskInfo {
-        guard let info = try await coordinator.task(id) else {
+        guard let info = try await task(id) else {
             throw JobqError(.notFound, "no task \(id) (never submitted, or its retention expired)", subject: id)
         }
         return info
+    }
+
+    /// The task's record, or `nil` when there is none (never existed, or retention expired).
+    public func task(_ id: String) async throws(JobqError) -> TaskInfo? {
+        try await engine.tasks.task(id)
+    }
+
+    /// Task records for `ids`, in order (`nil` for missing ones), in one round trip.
+    public func tasks(_ ids: [String]) async throws(JobqError) -> [TaskInfo?] {
+        try await engine.tasks.tasks(ids)
+    }
+
+    /// Just the states of `ids` (`nil` for missing ones), in one round trip.
+    public func states(of ids: [String]) async throws(JobqError) -> [TaskState?] {
+        try await engine.tasks.taskStates(ids)
     }
 
     /// The result of a DONE task, decoded. Throws `invalid_state` if it has not succeeded.
@@ -74,48 +127,82 @@ public struct JobqClient: Sendable {
 
     /// Tasks filtered by state, queue and workflow (newest state changes last).
     public func list(state: TaskState? = nil, queue: String? = nil, workflow: String? = nil, limit: Int = 100) async throws(JobqError) -> [TaskInfo] {
+        let store = engine.tasks
         var ids: [String]
         if let workflow {
-            ids = try await coordinator.taskIDs(inWorkflow: workflow)
+            ids = try await store.taskIDs(inWorkflow: workflow)
         } else if let state {
-            ids = try await coordinator.taskIDs(in: state, limit: max(limit, 1) * (queue == nil ? 2 : 10))
+            ids = try await store.taskIDs(in: state, limit: max(limit, 1) * (queue == nil ? 2 : 10))
         } else {
             ids = []
             for state in TaskState.allCases {
-                ids += try await coordinator.taskIDs(in: state, limit: max(limit, 1))
+                ids += try await store.taskIDs(in: state, limit: max(limit, 1))
             }
         }
-        var infos = try await coordinator.tasks(ids).compactMap { $0 }
+        var infos = try await store.tasks(ids).compactMap { $0 }
         if let state { infos = infos.filter { $0.state == state } }
         if let queue { infos = infos.filter { $0.queue == queue } }
         return Array(infos.prefix(limit))
     }
 
+    /// Ids of tasks in `state`, at most `limit` (PENDING ones may include stale queue entries:
+    /// read the records for the exact state).
+    public func taskIDs(in state: TaskState, limit: Int = 100) async throws(JobqError) -> [String] {
+        try await engine.tasks.taskIDs(in: state, limit: limit)
+    }
+
+    /// A workflow's task ids in submission order (empty for an unknown workflow).
+    public func taskIDs(inWorkflow workflow: String) async throws(JobqError) -> [String] {
+        try await engine.tasks.taskIDs(inWorkflow: workflow)
+    }
+
+    /// Every id of finished tasks still kept in a terminal state.
+    public func finishedTaskIDs(in state: TaskState) async throws(JobqError) -> [String] {
+        try await engine.inspector.finishedTaskIDs(in: state)
+    }
+
     /// Counts per state of a workflow ("2D + 3R + 4P"). Throws `not_found`.
     public func summary(workflow: String) async throws(JobqError) -> WorkflowSummary {
-        guard let summary = try await coordinator.summary(workflow: workflow) else {
+        guard let summary = try await engine.tasks.summary(workflow: workflow) else {
             throw JobqError(.notFound, "no workflow \(workflow)", subject: workflow)
         }
         return summary
     }
 
-    // MARK: Acting
+    /// Whether a workflow with this id has tasks.
+    public func workflowExists(_ workflow: String) async throws(JobqError) -> Bool {
+        try await engine.tasks.summary(workflow: workflow) != nil
+    }
 
-    /// Cancels a task: at once when pending, through its worker when running.
+    /// A running task's progress entries, sorted by group path.
+    public func progress(of id: String) async throws(JobqError) -> [ProgressEntry] {
+        try await engine.tasks.progress(of: id)
+    }
+
+    /// A task's log lines from line `start` on (0-based; the newest 1,000 are kept).
+    public func logs(of id: String, from start: Int = 0) async throws(JobqError) -> [String] {
+        try await engine.tasks.logs(of: id, from: start)
+    }
+
+    // MARK: Acting on tasks
+
+    /// Cancels a task: at once when pending, through its worker when running. `message` is
+    /// recorded as the task's error.
     @discardableResult
-    public func cancel(_ id: String) async throws(JobqError) -> Coordinator.CancelOutcome {
-        try await coordinator.cancel(task: id)
+    public func cancel(_ id: String, message: String = "cancelled by request") async throws(JobqError) -> CancelOutcome {
+        try await engine.tasks.cancel(task: id, message: message)
     }
 
     /// Cancels every unfinished task of a workflow.
     @discardableResult
-    public func cancel(workflow: String) async throws(JobqError) -> (cancelled: Int, requested: Int) {
-        try await coordinator.cancel(workflow: workflow)
+    public func cancel(workflow: String, message: String = "workflow cancelled by request") async throws(JobqError) -> WorkflowCancellation {
+        try await engine.tasks.cancel(workflow: workflow, message: message)
     }
 
-    /// Re-opens a FAILED or CANCELLED task and the dependents it took down.
+    /// Re-opens a FAILED or CANCELLED task and the dependents it took down. Returns the ids
+    /// re-opened, `id` first.
     @discardableResult
     public func retry(_ id: String) async throws(JobqError) -> [String] {
-        try await coordinator.retry(task: id)
+        try await engine.tasks.retry(task: id)
     }
 }

@@ -108,6 +108,6 @@ final class TaskReporter: Sendable {
             for waiter in waiters { waiter.resume() }
         }
         guard !progress.isEmpty || !lines.isEmpty else { return }
-        try await coordinator.report(lease, progress: progress, log: lines)
+        try await coordinator.leases.report(lease, progress: progress, log: lines)
     }
 }

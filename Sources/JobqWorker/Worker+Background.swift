@@ -27,7 +27,7 @@ extension Worker {
     func heartbeat(_ runs: [RunningTask], streak: inout ErrorStreak) async {
         guard !runs.isEmpty else { return }
         do {
-            let results = try await coordinator.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
+            let results = try await coordinator.leases.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
             streak.succeeded(logger)
             for (run, result) in zip(runs, results) {
                 switch result {
@@ -58,7 +58,7 @@ extension Worker {
         var streak = ErrorStreak(operation: "control")
         while !Task.isCancelled {
             do {
-                let ids = Set(try await coordinator.waitForControl(worker: id, timeout: .seconds(5)))
+                let ids = Set(try await coordinator.leases.waitForControl(worker: id, timeout: .seconds(5)))
                 if ids.isEmpty { continue }
                 let runs = state.withLock { $0.held.values.filter { ids.contains($0.lease.id) } }
                 await heartbeat(Array(runs), streak: &streak)
@@ -82,12 +82,12 @@ extension Worker {
             passes += 1
             if passes % 60 == 0 { await refreshClockOffset() }
             do {
-                guard let pass = try await coordinator.maintenancePass(owner: id, interval: configuration.maintenanceInterval) else { continue }
+                guard let pass = try await coordinator.maintenance.pass(owner: id, interval: configuration.maintenanceInterval) else { continue }
                 let reaped = pass.reaped
                 if !reaped.isEmpty {
                     metrics.reaped.increment(by: reaped.count)
                     logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
-                        "tasks": .string(reaped.map { "\($0.id)→\($0.state?.rawValue ?? "?")" }.joined(separator: ",")),
+                        "tasks": .string(reaped.map { "\($0.id)→\($0.state.rawValue)" }.joined(separator: ",")),
                     ])
                 }
                 state.withLock { $0.nextDue = pass.promote.nextDue }

@@ -13,7 +13,7 @@ extension Worker {
         while let free = await waitForCapacity() {
             let claimed: [ClaimedTask]
             do {
-                claimed = try await coordinator.claim(
+                claimed = try await coordinator.leases.claim(
                     queues: configuration.queues, count: min(free, batchLimit), lease: configuration.lease, worker: id
                 )
                 failures.succeeded(logger)
@@ -107,7 +107,7 @@ extension Worker {
             }
         }
         do {
-            let woken = try await coordinator.waitForWork(queues: configuration.queues, timeout: timeout)
+            let woken = try await coordinator.leases.waitForWork(queues: configuration.queues, timeout: timeout)
             if !woken && dueSoon && !Task.isCancelled {
                 await promoteDue()
             }
@@ -122,7 +122,7 @@ extension Worker {
     /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
     func promoteDue() async {
         do {
-            let result = try await coordinator.promote()
+            let result = try await coordinator.maintenance.promote()
             state.withLock { $0.nextDue = result.nextDue }
             if result.promoted > 0 {
                 logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
@@ -139,7 +139,7 @@ extension Worker {
         do {
             let running = try await coordinator.redis.send("ZCARD", RedisArgument(coordinator.keys.leases)).int ?? 0
             guard running == 0 else { return false }
-            let promoted = try await coordinator.promote()
+            let promoted = try await coordinator.maintenance.promote()
             state.withLock { $0.nextDue = promoted.nextDue }
             guard promoted.promoted == 0 else { return false }
             if let due = promoted.nextDue, timeUntil(redisMilliseconds: due) <= configuration.drainHorizon { return false }

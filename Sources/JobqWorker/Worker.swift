@@ -27,7 +27,7 @@ import Synchronization
 /// hands the rest back without charging an attempt, and unregisters the worker.
 public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
-    public let coordinator: Coordinator
+    package let coordinator: Coordinator
     let registry: HandlerRegistry
     let logger: Logger
     let metrics = WorkerMetrics()
@@ -75,7 +75,7 @@ public final class Worker: Service, Sendable {
 
     /// - Throws: `invalid_option` / `invalid_name` for a configuration that cannot work or a
     ///   handler name outside the grammar.
-    public init(
+    package init(
         coordinator: Coordinator, registry: HandlerRegistry, configuration: WorkerConfiguration,
         logger: Logger = Logger(label: "jobq.worker")
     ) throws(JobqError) {
@@ -95,7 +95,7 @@ public final class Worker: Service, Sendable {
         client: JobqClient, registry: HandlerRegistry, configuration: WorkerConfiguration,
         logger: Logger = Logger(label: "jobq.worker")
     ) throws(JobqError) {
-        try self.init(coordinator: client.coordinator, registry: registry, configuration: configuration, logger: logger)
+        try self.init(coordinator: client.engine, registry: registry, configuration: configuration, logger: logger)
     }
 
     /// The id this worker claims and registers under.
@@ -239,7 +239,7 @@ public final class Worker: Service, Sendable {
         deadlines.stop()
         for loop in [heartbeat, maintenance, outcomeWriter, reportWriter, watcher] { await loop.value }
         do {
-            try await coordinator.unregister(worker: id)
+            try await coordinator.leases.unregister(worker: id)
         } catch {
             logger.warning("could not unregister the worker (its registration expires by itself)", metadata: ["error": .string(error.description)])
         }
@@ -276,7 +276,7 @@ public final class Worker: Service, Sendable {
     func refreshClockOffset() async {
         do {
             let before = Self.localMilliseconds()
-            let redisNow = try await coordinator.serverTime()
+            let redisNow = try await coordinator.inspector.serverTime()
             let after = Self.localMilliseconds()
             let offset = redisNow - (before + after) / 2
             state.withLock { $0.clockOffset = offset }
@@ -299,12 +299,12 @@ public final class Worker: Service, Sendable {
 
     func registerSelf() async {
         let running = runningTaskIDs
-        let info = Coordinator.WorkerInfo(
+        let info = WorkerInfo(
             id: id, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
             queues: configuration.queues, concurrency: configuration.concurrency, running: running
         )
         do {
-            try await coordinator.register(worker: info, ttl: max(configuration.lease, configuration.heartbeat * 3))
+            try await coordinator.leases.register(worker: info, ttl: max(configuration.lease, configuration.heartbeat * 3))
         } catch {
             metrics.redisError("register")
             logger.debug("could not refresh the worker registration", metadata: ["error": .string(error.description)])

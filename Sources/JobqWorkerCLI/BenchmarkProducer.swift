@@ -62,7 +62,7 @@ struct BenchmarkProducer: AsyncParsableCommand {
             while submitted < count {
                 let n = min(batch, count - submitted)
                 let specs = (0..<n).map { _ in TaskSpec(handler: "jobq.noop", maxAttempts: 1, resultTTL: .seconds(600)) }
-                _ = try await client.coordinator.submit(specs)
+                _ = try await client.submit(specs)
                 submitted += n
             }
             let submitTime = ContinuousClock.now - start
@@ -70,15 +70,15 @@ struct BenchmarkProducer: AsyncParsableCommand {
             let total = ContinuousClock.now - start
             print("\(label) tasks=\(count) submit_batch=\(batch) submit_s=\(Self.seconds(submitTime)) total_s=\(Self.seconds(total)) tasks_per_s=\(Int(Double(count) / Self.secondsValue(total)))")
         case .drain:
-            try await client.coordinator.pause(queue: TaskSpec.defaultQueue)
+            try await client.pause(queue: TaskSpec.defaultQueue)
             var submitted = 0
             while submitted < count {
                 let n = min(batch, count - submitted)
-                _ = try await client.coordinator.submit((0..<n).map { _ in TaskSpec(handler: "jobq.noop", maxAttempts: 1, resultTTL: .seconds(600)) })
+                _ = try await client.submit((0..<n).map { _ in TaskSpec(handler: "jobq.noop", maxAttempts: 1, resultTTL: .seconds(600)) })
                 submitted += n
             }
             let start = ContinuousClock.now
-            try await client.coordinator.resume(queue: TaskSpec.defaultQueue)
+            try await client.resume(queue: TaskSpec.defaultQueue)
             try await waitForDone(client, count)
             let total = ContinuousClock.now - start
             print("\(label) tasks=\(count) drain_s=\(Self.seconds(total)) tasks_per_s=\(Int(Double(count) / Self.secondsValue(total)))")
@@ -95,7 +95,7 @@ struct BenchmarkProducer: AsyncParsableCommand {
             }
             let start = ContinuousClock.now
             for slice in stride(from: 0, to: specs.count, by: 10_000) {
-                _ = try await client.coordinator.submit(Array(specs[slice..<min(slice + 10_000, specs.count)]))
+                _ = try await client.submit(Array(specs[slice..<min(slice + 10_000, specs.count)]))
             }
             try await waitForDone(client, specs.count)
             let total = ContinuousClock.now - start
@@ -104,17 +104,17 @@ struct BenchmarkProducer: AsyncParsableCommand {
             var specs = (0..<count).map { TaskSpec(id: "p\($0)", handler: "jobq.echo", payload: Array("{\"n\":\($0)}".utf8), maxAttempts: 1, resultTTL: .seconds(600)) }
             specs.append(TaskSpec(id: "sink", handler: "jobq.noop", prerequisites: (0..<count).map { Prerequisite("p\($0)") }, maxAttempts: 1, resultTTL: .seconds(600)))
             let start = ContinuousClock.now
-            _ = try await client.coordinator.submit(specs)
+            _ = try await client.submit(specs)
             let sink = try await client.wait(for: "sink", timeout: .seconds(120))
             let total = ContinuousClock.now - start
-            let finished = try await client.coordinator.tasks((0..<count).map { "p\($0)" }).compactMap { $0?.finished }.max() ?? 0
+            let finished = try await client.tasks((0..<count).map { "p\($0)" }).compactMap { $0?.finished }.max() ?? 0
             let release = (sink.finished ?? 0) - finished
             print("\(label) prerequisites=\(count) state=\(sink.state?.rawValue ?? "?") total_s=\(Self.seconds(total)) last_prerequisite_to_sink_done_ms=\(release)")
         case .latency:
             var samples: [Duration] = []
             for _ in 0..<count {
                 let start = ContinuousClock.now
-                let task = try await client.coordinator.submit([TaskSpec(handler: "jobq.noop", maxAttempts: 1, resultTTL: .seconds(600))])
+                let task = try await client.submit([TaskSpec(handler: "jobq.noop", maxAttempts: 1, resultTTL: .seconds(600))])
                 _ = try await client.wait(for: task.tasks[0].id, timeout: .seconds(30))
                 samples.append(ContinuousClock.now - start)
                 try await Task.sleep(for: .milliseconds(2))  // an idle system between samples
@@ -126,14 +126,14 @@ struct BenchmarkProducer: AsyncParsableCommand {
             }
             print("\(label) samples=\(count) submit_to_done_ms p50=\(percentile(0.5)) p90=\(percentile(0.9)) p99=\(percentile(0.99)) max=\(percentile(1.0))")
         }
-        let stats = try await client.coordinator.stats()
+        let stats = try await client.stats()
         print("  stats: done=\(stats["done"] ?? 0) failed=\(stats["failed"] ?? 0) retried=\(stats["retried"] ?? 0) claimed=\(stats["claimed"] ?? 0)")
     }
 
     private func waitForDone(_ client: JobqClient, _ expected: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < deadline {
-            let stats = try await client.coordinator.stats()
+            let stats = try await client.stats()
             if (stats["done"] ?? 0) + (stats["failed"] ?? 0) + (stats["cancelled"] ?? 0) >= expected { return }
             try await Task.sleep(for: .milliseconds(1))
         }

@@ -354,7 +354,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
 
         // Settings that can lose tasks: warn, or with --strict refuse to start.
         do {
-            let check = try await coordinator.checkServer()
+            let check = try await coordinator.inspector.checkServer()
             for warning in check.warnings { logger.warning("\(warning.message)", metadata: ["check": .string("\(warning.code)")]) }
             for note in check.notes { logger.notice("\(note.message)", metadata: ["check": .string("\(note.code)")]) }
             if strict { try check.requireSafe() }

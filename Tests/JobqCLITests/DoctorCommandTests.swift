@@ -13,7 +13,7 @@ struct DoctorCommandTests {
         #expect(clean.stdout.contains("consistent"))
 
         let spec = TaskSpec(id: "lost", handler: "noop")
-        _ = try await cli.coordinator.submit([spec])
+        _ = try await cli.coordinator.tasks.submit([spec])
         _ = try await cli.coordinator.redis.send("LREM", RedisArgument(cli.keys.ready("default")), 0, "lost")
 
         let dry = try await cli.run(["doctor", "--json"])
@@ -25,15 +25,15 @@ struct DoctorCommandTests {
         #expect(problems.first?["task"] as? String == "lost")
         #expect(problems.first?["fix"] as? String == "dispatch to q:default")
         #expect(report["repair"] as? Bool == false)
-        #expect(try await cli.coordinator.taskIDs(in: .pending).isEmpty)  // the dry run changed nothing
+        #expect(try await cli.coordinator.tasks.taskIDs(in: .pending).isEmpty)  // the dry run changed nothing
 
         let repaired = try await cli.run(["doctor", "--repair"])
         #expect(repaired.status == 0, "\(repaired.stdout) \(repaired.stderr)")
         #expect(repaired.stdout.contains("repaired: dispatch to q:default"))
-        #expect(try await cli.coordinator.taskIDs(in: .pending) == ["lost"])
+        #expect(try await cli.coordinator.tasks.taskIDs(in: .pending) == ["lost"])
         let again = try await cli.run(["doctor"])
         #expect(again.status == 0)
-        let claimed = try await cli.coordinator.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
+        let claimed = try await cli.coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
         #expect(claimed.map(\.id) == ["lost"])
     }
 

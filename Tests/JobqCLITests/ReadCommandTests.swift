@@ -145,7 +145,7 @@ struct ReadCommandTests {
         let cli = try await CLIHarness.make()
         _ = try await cli.run(["submit", "jobq.echo", "--id", "t"])
         let lease = try await cli.claim("t")
-        _ = try await cli.coordinator.report(lease, progress: [ProgressEntry(current: 1, total: 4, status: "step 1")], log: ["first line", "second line"])
+        _ = try await cli.coordinator.leases.report(lease, progress: [ProgressEntry(current: 1, total: 4, status: "step 1")], log: ["first line", "second line"])
         let human = try await cli.run(["logs", "t"])
         #expect(human.status == 0)
         #expect(human.stdout == "first line\nsecond line\n")
@@ -165,9 +165,9 @@ struct ReadCommandTests {
         // Follow: ends once the task has finished, after printing what came meanwhile.
         let follower = try await cli.start(["logs", "t", "-f", "--interval", "100ms"])
         try await Task.sleep(for: .milliseconds(300))
-        _ = try await cli.coordinator.report(lease, log: ["third line"])
+        _ = try await cli.coordinator.leases.report(lease, log: ["third line"])
         try await Task.sleep(for: .milliseconds(300))
-        _ = try await cli.coordinator.complete([Completion(lease: lease, result: Array("1".utf8))])
+        _ = try await cli.coordinator.leases.complete([Completion(lease: lease, result: Array("1".utf8))])
         let output = try await waitForExit(follower, timeout: .seconds(20))
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout == "first line\nsecond line\nthird line\n")
@@ -201,8 +201,8 @@ struct ReadCommandTests {
 
         let noWorkers = try await cli.run(["workers"])
         #expect(noWorkers.stdout.contains("no workers alive"))
-        try await cli.coordinator.register(
-            worker: Coordinator.WorkerInfo(id: "w-1", host: "box", pid: 4242, queues: ["default", "reports"], concurrency: 4, running: ["c"]),
+        try await cli.coordinator.leases.register(
+            worker: WorkerInfo(id: "w-1", host: "box", pid: 4242, queues: ["default", "reports"], concurrency: 4, running: ["c"]),
             ttl: .seconds(30)
         )
         let workers = try await cli.run(["workers", "--json"]).json()

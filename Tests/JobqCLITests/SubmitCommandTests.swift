@@ -9,7 +9,7 @@ struct SubmitCommandTests {
         let result = try await cli.run(["submit", "jobq.echo", "--payload", #"{"b":1,"a":[1.50,true,null]}"#, "--queue", "q1", "--title", "Echo", "--retries", "4", "--timeout", "30s", "--id", "echo-1"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.trimmedOutput == "echo-1")
-        let info = try #require(try await cli.coordinator.task("echo-1"))
+        let info = try #require(try await cli.coordinator.tasks.task("echo-1"))
         #expect(info.handler == "jobq.echo")
         #expect(info.queue == "q1")
         #expect(info.title == "Echo")
@@ -38,10 +38,10 @@ struct SubmitCommandTests {
         let path = try CLIHarness.temporaryFile("payload.json", "{\n  \"from\": \"file\"\n}\n")
         let fromFile = try await cli.run(["submit", "jobq.echo", "--payload", "@" + path, "--id", "f"])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
-        #expect(try await cli.coordinator.task("f")?.payload == Array(#"{"from":"file"}"#.utf8))
+        #expect(try await cli.coordinator.tasks.task("f")?.payload == Array(#"{"from":"file"}"#.utf8))
         let fromStdin = try await cli.run(["submit", "jobq.echo", "--payload", "-", "--id", "s"], stdin: #"[1, 2, "three"]"#)
         #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
-        #expect(try await cli.coordinator.task("s")?.payload == Array(#"[1,2,"three"]"#.utf8))
+        #expect(try await cli.coordinator.tasks.task("s")?.payload == Array(#"[1,2,"three"]"#.utf8))
     }
 
     @Test func afterAndPolicies() async throws {
@@ -50,7 +50,7 @@ struct SubmitCommandTests {
         _ = try await cli.run(["submit", "jobq.noop", "--id", "b"])
         let result = try await cli.run(["submit", "jobq.echo", "--id", "c", "--after", "a", "--after", "b:always", "--payload", #"{"in":{"$retval":"a"}}"#])
         #expect(result.status == 0, "\(result.stderr)")
-        let info = try #require(try await cli.coordinator.task("c"))
+        let info = try #require(try await cli.coordinator.tasks.task("c"))
         #expect(info.prerequisites == [Prerequisite("a"), Prerequisite("b", policy: .always)])
         #expect(info.unresolvedPrerequisites == 2)
     }

@@ -73,9 +73,9 @@ struct WaitWatchTests {
         #expect(start.contains("first: PENDING"), "\(start)")
         #expect(start.contains("second: PENDING"), "\(start)")
         let lease = try await cli.claim("first")
-        _ = try await cli.coordinator.report(lease, progress: [ProgressEntry(current: 1, total: 2, status: "halfway")])
+        _ = try await cli.coordinator.leases.report(lease, progress: [ProgressEntry(current: 1, total: 2, status: "halfway")])
         try await Task.sleep(for: .milliseconds(200))
-        _ = try await cli.coordinator.complete([Completion(lease: lease, result: Array("1".utf8))])
+        _ = try await cli.coordinator.leases.complete([Completion(lease: lease, result: Array("1".utf8))])
         try await cli.complete("second")
         let rest = try await waitForExit(watcher, timeout: .seconds(30))
         let output = rest.stdout

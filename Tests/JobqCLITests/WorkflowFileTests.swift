@@ -185,14 +185,14 @@ struct JSONValueTests {
 struct RetvalSubstitutionTests {
     @Test func findsAndReplacesReferencesOutsideStrings() {
         let payload = Array(#"{"a":{"$retval":"x"},"s":"{\"$retval\":\"x\"}","b":[{ "$retval" : "y" }],"c":{"$retval":"x","more":1}}"#.utf8)
-        let references = Coordinator.retvalReferences(in: payload)
+        let references = RetvalReferences.find(in: payload)
         #expect(references.map(\.id) == ["x", "y"])
-        let replaced = Coordinator.substituteRetvals(in: payload, results: ["x": Array(#"{"n":1}"#.utf8)])
+        let replaced = RetvalReferences.substitute(in: payload, results: ["x": Array(#"{"n":1}"#.utf8)])
         #expect(String(decoding: replaced, as: UTF8.self) == #"{"a":{"n":1},"s":"{\"$retval\":\"x\"}","b":[null],"c":{"$retval":"x","more":1}}"#)
     }
 
     @Test func payloadWithoutReferencesIsUntouched() {
         let payload = Array(#"{"plain":true}"#.utf8)
-        #expect(Coordinator.substituteRetvals(in: payload, results: [:]) == payload)
+        #expect(RetvalReferences.substitute(in: payload, results: [:]) == payload)
     }
 }

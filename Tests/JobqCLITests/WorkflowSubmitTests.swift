@@ -35,19 +35,19 @@ struct WorkflowSubmitTests {
         let result = try await cli.run(["submit", "-f", path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.trimmedOutput == "wf1")
-        #expect(try await cli.coordinator.taskIDs(inWorkflow: "wf1") == ["fetch", "a", "b", "join"])
-        let a = try #require(try await cli.coordinator.task("a"))
+        #expect(try await cli.coordinator.tasks.taskIDs(inWorkflow: "wf1") == ["fetch", "a", "b", "join"])
+        let a = try #require(try await cli.coordinator.tasks.task("a"))
         #expect(a.queue == "batch")
         #expect(a.maxAttempts == 2)
         #expect(a.workflow == "wf1")
         // The !retval tag is stored in its wire form.
         #expect(String(decoding: a.payload, as: UTF8.self) == #"{"seconds":0.1,"input":{"$retval":"fetch"}}"#)
-        let b = try #require(try await cli.coordinator.task("b"))
+        let b = try #require(try await cli.coordinator.tasks.task("b"))
         #expect(b.maxAttempts == 4)
         #expect(b.timeout == .seconds(120))
-        let join = try #require(try await cli.coordinator.task("join"))
+        let join = try #require(try await cli.coordinator.tasks.task("join"))
         #expect(join.prerequisites == [Prerequisite("a"), Prerequisite("b", policy: .always)])
-        #expect(try await cli.coordinator.task("fetch")?.title == "Fetch")
+        #expect(try await cli.coordinator.tasks.task("fetch")?.title == "Fetch")
     }
 
     @Test func jsonWorkflowWithRetvalAndWorkflowOverride() async throws {
@@ -70,7 +70,7 @@ struct WorkflowSubmitTests {
         let tasks = try #require(output["tasks"] as? [[String: Any]])
         #expect(tasks.map { $0["id"] as? String } == ["x", "y"])
         #expect(tasks.map { $0["state"] as? String } == ["PENDING", "PENDING"])
-        #expect(try await cli.coordinator.task("y")?.payload == Array(#"{"got":{"$retval":"x"}}"#.utf8))
+        #expect(try await cli.coordinator.tasks.task("y")?.payload == Array(#"{"got":{"$retval":"x"}}"#.utf8))
     }
 
     @Test func workflowFromStdin() async throws {
@@ -93,7 +93,7 @@ struct WorkflowSubmitTests {
         let real = try await cli.run(["submit", "-f", path])
         #expect(real.status == 0, "\(real.stderr)")
         #expect(real.trimmedOutput == "demo")
-        let report = try #require(try await cli.coordinator.task("report"))
+        let report = try #require(try await cli.coordinator.tasks.task("report"))
         #expect(String(decoding: report.payload, as: UTF8.self).contains(#"{"$retval":"summarize"}"#))
     }
 
@@ -170,7 +170,7 @@ struct WorkflowSubmitTests {
         let path = try CLIHarness.temporaryFile("flow.yaml", "tasks:\n  - id: later\n    handler: h\n    after: [earlier]\n    payload: !retval earlier\n")
         let result = try await cli.run(["submit", "-f", path])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try await cli.coordinator.task("later")?.prerequisites == [Prerequisite("earlier")])
+        #expect(try await cli.coordinator.tasks.task("later")?.prerequisites == [Prerequisite("earlier")])
     }
 
     @Test func taskIDThatAlreadyExistsPointsAtTheTask() async throws {

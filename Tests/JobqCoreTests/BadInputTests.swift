@@ -62,10 +62,10 @@ struct BadInputTests {
     @Test(arguments: rows)
     func rejectedWithAStableCodeAndNothingWritten(row: Row) async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("existing")])
+            _ = try await engine.coordinator.tasks.submit([spec("existing")])
             let before = try await engine.keySnapshot()
             let error = await #expect(throws: JobqError.self) {
-                _ = try await engine.coordinator.submit(row.tasks, workflow: row.workflow, idempotencyKey: row.idempotencyKey)
+                _ = try await engine.coordinator.tasks.submit(row.tasks, workflow: row.workflow, idempotencyKey: row.idempotencyKey)
             }
             #expect(error?.code == row.code, "\(row.name): \(String(describing: error))")
             #expect(error?.message.isEmpty == false)
@@ -75,9 +75,9 @@ struct BadInputTests {
 
     @Test func duplicateOfAnExistingIDIsRejected() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a")])
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
             let before = try await engine.keySnapshot()
-            let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.submit([spec("b"), spec("a")]) }
+            let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.submit([spec("b"), spec("a")]) }
             #expect(error?.code == .duplicateID)
             #expect(try await engine.keySnapshot() == before)
         }
@@ -92,23 +92,23 @@ struct BadInputTests {
     ])
     func hostilePayloadIsStoredVerbatim(payload: String) async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", payload: payload)])
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")
+            _ = try await engine.coordinator.tasks.submit([spec("a", payload: payload)])
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")
             #expect(claimed.first?.payload == Array(payload.utf8))
-            _ = try await engine.coordinator.complete([Completion(lease: claimed[0].lease, result: Array(payload.utf8))])
-            #expect(try await engine.coordinator.task("a")?.result == Array(payload.utf8))
+            _ = try await engine.coordinator.leases.complete([Completion(lease: claimed[0].lease, result: Array(payload.utf8))])
+            #expect(try await engine.coordinator.tasks.task("a")?.result == Array(payload.utf8))
             #expect(try await engine.redis.send("DBSIZE").decodeInt() > 0)
         }
     }
 
     @Test func cancelOfUnknownTerminalOrCancelledTasks() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a"), spec("b")])
-            _ = try await engine.coordinator.cancel(task: "a")
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b")])
+            _ = try await engine.coordinator.tasks.cancel(task: "a")
             try await engine.drain()
             let before = try await engine.keySnapshot()
             for (id, code) in [("ghost", JobqError.Code.notFound), ("a", .invalidState), ("b", .invalidState), ("bad id", .invalidName)] {
-                let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.cancel(task: id) }
+                let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.cancel(task: id) }
                 #expect(error?.code == code, "cancel \(id)")
             }
             #expect(try await engine.keySnapshot() == before)
@@ -119,7 +119,7 @@ struct BadInputTests {
     /// of the queue keeps flowing.
     @Test func corruptRecordsAreFailedAndEverythingElseFlows() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("good1"), spec("badstate"), spec("badspec"), spec("child", after: ["badspec"]), spec("good2")])
+            _ = try await engine.coordinator.tasks.submit([spec("good1"), spec("badstate"), spec("badspec"), spec("child", after: ["badspec"]), spec("good2")])
             try await engine.redis.send("HSET", RedisArgument(engine.keys.task("badstate")), "state", "EXPLODED").throwIfError()
             try await engine.redis.send("HSET", RedisArgument(engine.keys.task("badspec")), "spec", "garbage").throwIfError()
             try await engine.redis.send("LPUSH", RedisArgument(engine.keys.ready("default")), "orphan").throwIfError()
@@ -157,9 +157,9 @@ struct ScriptArgumentTests {
     ])
     func submitScriptRefusesWhatSwiftWouldHave(what: String, arguments: [RedisArgument]) async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a")])
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
             let before = try await engine.keySnapshot()
-            let reply = try await engine.coordinator.run(Scripts.submit, arguments)
+            let reply = try await engine.coordinator.runner.evaluate(Scripts.submit, arguments).array ?? []
             #expect(reply.first?.int == ScriptCode.invalidArgument.rawValue, "\(what)")
             #expect(try await engine.keySnapshot() == before, "\(what) wrote to Redis")
         }
@@ -168,10 +168,10 @@ struct ScriptArgumentTests {
     @Test func claimRefusesANonPositiveCount() async throws {
         try await withEngine { engine in
             let error = await #expect(throws: JobqError.self) {
-                _ = try await engine.coordinator.claim(queues: ["default"], count: 0, lease: .seconds(5), worker: "w")
+                _ = try await engine.coordinator.leases.claim(queues: ["default"], count: 0, lease: .seconds(5), worker: "w")
             }
             #expect(error?.code == .invalidOption)
-            let reply = try await engine.coordinator.run(Scripts.claim, ["w", 0, 1, "default"])
+            let reply = try await engine.coordinator.runner.evaluate(Scripts.claim, ["w", 0, 1, "default"]).array ?? []
             #expect(reply.first?.int == ScriptCode.invalidArgument.rawValue)
         }
     }
@@ -180,9 +180,9 @@ struct ScriptArgumentTests {
     /// keeps the text), so it can never break the event lines or the status tables.
     @Test func failReasonOutsideTheGrammarIsRecordedAsError() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 1)])
-            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")[0]
-            _ = try await engine.coordinator.fail([Failure(lease: task.lease, mode: .final, reason: "disk full\nretry later", message: "ENOSPC")])
+            _ = try await engine.coordinator.tasks.submit([spec("a", maxAttempts: 1)])
+            let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")[0]
+            _ = try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .final, reason: "disk full\nretry later", message: "ENOSPC")])
             #expect(try await engine.field("a", "reason") == "error")
             #expect(try await engine.field("a", "error") == "ENOSPC")
             #expect(try await engine.events(of: "a").last == "RUNNING>FAILED:error")

@@ -7,43 +7,43 @@ import Testing
 struct ControlScriptTests {
     @Test func cancelPendingCascadesToSuccessDependentsOnly() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([
+            _ = try await engine.coordinator.tasks.submit([
                 spec("a"), spec("b", after: ["a"]), spec("c", after: ["b"]), spec("cleanup", after: ["b"], policy: .always),
             ])
-            #expect(try await engine.coordinator.cancel(task: "a") == .cancelled)
+            #expect(try await engine.coordinator.tasks.cancel(task: "a") == .cancelled)
             #expect(try await engine.state("a") == .cancelled)
             #expect(try await engine.state("b") == .cancelled)
             #expect(try await engine.state("c") == .cancelled)
             #expect(try await engine.field("c", "cause") == "b")
             #expect(try await engine.state("cleanup") == .pending)
             // The cancelled id stays in the ready list until a claim drops it; cleanup is ready.
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 10, lease: .seconds(5), worker: "w")
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(5), worker: "w")
             #expect(claimed.map(\.id) == ["cleanup"])
         }
     }
 
     @Test func cancelRefusals() async throws {
         try await withEngine { engine in
-            let missing = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.cancel(task: "ghost") }
+            let missing = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.cancel(task: "ghost") }
             #expect(missing?.code == .notFound)
-            _ = try await engine.coordinator.submit([spec("a")])
-            #expect(try await engine.coordinator.cancel(task: "a") == .cancelled)
-            let again = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.cancel(task: "a") }
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
+            #expect(try await engine.coordinator.tasks.cancel(task: "a") == .cancelled)
+            let again = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.cancel(task: "a") }
             #expect(again?.code == .invalidState)
-            let invalid = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.cancel(task: "bad id") }
+            let invalid = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.cancel(task: "bad id") }
             #expect(invalid?.code == .invalidName)
         }
     }
 
     @Test func cancelRunningGoesThroughTheWorker() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a"), spec("b", after: ["a"])])
-            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
-            #expect(try await engine.coordinator.cancel(task: "a") == .requested)
-            #expect(try await engine.coordinator.cancel(task: "a") == .alreadyRequested)
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b", after: ["a"])])
+            let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            #expect(try await engine.coordinator.tasks.cancel(task: "a") == .requested)
+            #expect(try await engine.coordinator.tasks.cancel(task: "a") == .alreadyRequested)
             #expect(try await engine.state("a") == .running)
-            #expect(try await engine.coordinator.heartbeat([task.lease], lease: .seconds(10), worker: "w") == [.cancelRequested])
-            #expect(try await engine.coordinator.fail([Failure(lease: task.lease, mode: .cancelled, reason: "cancelled", message: "stopped")]) == [.cancelled])
+            #expect(try await engine.coordinator.leases.heartbeat([task.lease], lease: .seconds(10), worker: "w") == [.cancelRequested])
+            #expect(try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .cancelled, reason: "cancelled", message: "stopped")]) == [.cancelled])
             #expect(try await engine.state("a") == .cancelled)
             #expect(try await engine.state("b") == .cancelled)
         }
@@ -51,22 +51,22 @@ struct ControlScriptTests {
 
     @Test func cancelRequestedTaskWhoseWorkerDiedEndsCancelled() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a")])
-            _ = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w")
-            _ = try await engine.coordinator.cancel(task: "a")
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
+            _ = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w")
+            _ = try await engine.coordinator.tasks.cancel(task: "a")
             engine.clock.advance(by: .seconds(4))
-            #expect(try await engine.coordinator.reap().map(\.state) == [.cancelled])
+            #expect(try await engine.coordinator.maintenance.reap().map(\.state) == [.cancelled])
         }
     }
 
     @Test func cancelWorkflow() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a"), spec("b"), spec("c", after: ["a", "b"])], workflow: "wf1")
-            _ = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w")
-            let outcome = try await engine.coordinator.cancel(workflow: "wf1")
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b"), spec("c", after: ["a", "b"])], workflow: "wf1")
+            _ = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w")
+            let outcome = try await engine.coordinator.tasks.cancel(workflow: "wf1")
             #expect(outcome.cancelled == 2 && outcome.requested == 1)
-            #expect(try await engine.coordinator.summary(workflow: "wf1")?.description == "1R + 2C")
-            let missing = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.cancel(workflow: "nope") }
+            #expect(try await engine.coordinator.tasks.summary(workflow: "wf1")?.description == "1R + 2C")
+            let missing = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.cancel(workflow: "nope") }
             #expect(missing?.code == .notFound)
         }
     }
@@ -75,12 +75,12 @@ struct ControlScriptTests {
         try await withEngine { engine in
             for round in 0..<20 {
                 let id = "race\(round)"
-                _ = try await engine.coordinator.submit([spec(id, maxAttempts: 1)])
-                let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
-                async let cancel = { () async -> Result<Coordinator.CancelOutcome, JobqError> in
-                    do throws(JobqError) { return .success(try await engine.coordinator.cancel(task: id)) } catch { return .failure(error) }
+                _ = try await engine.coordinator.tasks.submit([spec(id, maxAttempts: 1)])
+                let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+                async let cancel = { () async -> Result<CancelOutcome, JobqError> in
+                    do throws(JobqError) { return .success(try await engine.coordinator.tasks.cancel(task: id)) } catch { return .failure(error) }
                 }()
-                async let complete = engine.coordinator.complete([Completion(lease: task.lease, result: [])])
+                async let complete = engine.coordinator.leases.complete([Completion(lease: task.lease, result: [])])
                 let (cancelOutcome, completeOutcome) = try await (cancel, complete)
                 // Whichever lands first, the completion of the current lease wins; a cancel that
                 // comes after it is refused because the task has ended.
@@ -99,14 +99,14 @@ struct ControlScriptTests {
     @Test func retryReopensTheTaskAndTheDependentsItTookDown() async throws {
         try await withEngine { engine in
             // diamond a -> (b, c) -> d, plus e that also needs x (still failed afterwards)
-            _ = try await engine.coordinator.submit([
+            _ = try await engine.coordinator.tasks.submit([
                 spec("a", maxAttempts: 1), spec("x", maxAttempts: 1), spec("b", after: ["a"]), spec("c", after: ["a"]),
                 spec("d", after: ["b", "c"]), spec("e", after: ["b", "x"]),
             ])
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 2, lease: .seconds(10), worker: "w")
-            _ = try await engine.coordinator.fail(claimed.map { Failure(lease: $0.lease, mode: .final, reason: "error", message: "boom") })
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 2, lease: .seconds(10), worker: "w")
+            _ = try await engine.coordinator.leases.fail(claimed.map { Failure(lease: $0.lease, mode: .final, reason: "error", message: "boom") })
             for id in ["b", "c", "d", "e"] { #expect(try await engine.state(id) == .cancelled) }
-            let reopened = try await engine.coordinator.retry(task: "a")
+            let reopened = try await engine.coordinator.tasks.retry(task: "a")
             #expect(reopened.first == "a")
             #expect(Set(reopened) == ["a", "b", "c", "d"])
             #expect(try await engine.state("e") == .cancelled)
@@ -115,23 +115,23 @@ struct ControlScriptTests {
             #expect(try await engine.zsetMembers(engine.keys.ended(.failed)) == ["x"])
             let order = try await engine.drain()
             #expect(order.first == "a" && order.last == "d" && Set(order) == ["a", "b", "c", "d"])
-            let refused = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.retry(task: "e") }
+            let refused = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.retry(task: "e") }
             #expect(refused?.code == .prerequisiteFailed)
-            let done = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.retry(task: "a") }
+            let done = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.retry(task: "a") }
             #expect(done?.code == .invalidState)
         }
     }
 
     @Test func retryRestoresAlwaysEdgesWithoutDoubleRelease() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 1), spec("gate"), spec("z", after: ["a"], policy: .always)])
+            _ = try await engine.coordinator.tasks.submit([spec("a", maxAttempts: 1), spec("gate"), spec("z", after: ["a"], policy: .always)])
             try await engine.redis.send("HSET", RedisArgument(engine.keys.dependents("gate")), "z", "success").throwIfError()
             try await engine.redis.send("HSET", RedisArgument(engine.keys.task("z")), "deps_left", 2).throwIfError()
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
             #expect(claimed.map(\.id) == ["a"])
-            _ = try await engine.coordinator.fail([Failure(lease: claimed[0].lease, mode: .final, reason: "error", message: "x")])
+            _ = try await engine.coordinator.leases.fail([Failure(lease: claimed[0].lease, mode: .final, reason: "error", message: "x")])
             #expect(try await engine.field("z", "deps_left") == "1")
-            _ = try await engine.coordinator.retry(task: "a")
+            _ = try await engine.coordinator.tasks.retry(task: "a")
             #expect(try await engine.field("z", "deps_left") == "2")
             try await engine.drain()
             #expect(try await engine.state("z") == .done)

@@ -7,8 +7,8 @@ import Testing
 struct LeaseScriptTests {
     @Test func claimTakesALeaseWithAFreshToken() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", payload: #"{"n":1}"#), spec("b")])
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w1")
+            _ = try await engine.coordinator.tasks.submit([spec("a", payload: #"{"n":1}"#), spec("b")])
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w1")
             #expect(claimed.map(\.id) == ["a"])
             let task = try #require(claimed.first)
             #expect(task.payload == Array(#"{"n":1}"#.utf8))
@@ -20,39 +20,39 @@ struct LeaseScriptTests {
             #expect(try await engine.field("a", "worker") == "w1")
             #expect(try await engine.field("a", "token") == String(task.lease.token))
             #expect(try await engine.zsetMembers(engine.keys.leases) == ["a"])
-            #expect(try await engine.coordinator.taskIDs(in: .running) == ["a"])
-            #expect(try await engine.coordinator.taskIDs(in: .pending) == ["b"])
-            let next = try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(30), worker: "w2")
+            #expect(try await engine.coordinator.tasks.taskIDs(in: .running) == ["a"])
+            #expect(try await engine.coordinator.tasks.taskIDs(in: .pending) == ["b"])
+            let next = try await engine.coordinator.leases.claim(queues: ["default"], count: 5, lease: .seconds(30), worker: "w2")
             #expect(next.map(\.id) == ["b"])
             #expect(next[0].lease.token > task.lease.token)
-            #expect(try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(30), worker: "w2").isEmpty)
+            #expect(try await engine.coordinator.leases.claim(queues: ["default"], count: 5, lease: .seconds(30), worker: "w2").isEmpty)
         }
     }
 
     @Test func claimSkipsPausedQueuesAndStaleIDs() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", queue: "q1"), spec("b", queue: "q2"), spec("c", queue: "q2")])
-            try await engine.coordinator.pause(queue: "q1")
-            _ = try await engine.coordinator.cancel(task: "b")
+            _ = try await engine.coordinator.tasks.submit([spec("a", queue: "q1"), spec("b", queue: "q2"), spec("c", queue: "q2")])
+            try await engine.coordinator.maintenance.pause(queue: "q1")
+            _ = try await engine.coordinator.tasks.cancel(task: "b")
             // An id with no record at all, pushed by hand.
             _ = try await engine.redis.send("RPUSH", RedisArgument(engine.keys.ready("q2")), "ghost")
-            let claimed = try await engine.coordinator.claim(queues: ["q1", "q2"], count: 10, lease: .seconds(5), worker: "w")
+            let claimed = try await engine.coordinator.leases.claim(queues: ["q1", "q2"], count: 10, lease: .seconds(5), worker: "w")
             #expect(claimed.map(\.id) == ["c"])
             #expect(try await engine.readyList("q1") == ["a"])
             #expect(try await engine.readyList("q2").isEmpty)
-            try await engine.coordinator.resume(queue: "q1")
-            #expect(try await engine.coordinator.claim(queues: ["q1"], count: 10, lease: .seconds(5), worker: "w").map(\.id) == ["a"])
+            try await engine.coordinator.maintenance.resume(queue: "q1")
+            #expect(try await engine.coordinator.leases.claim(queues: ["q1"], count: 10, lease: .seconds(5), worker: "w").map(\.id) == ["a"])
         }
     }
 
     @Test func claimReturnsPrerequisiteResults() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a"), spec("b"), spec("c", after: ["a", "b"])])
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b"), spec("c", after: ["a", "b"])])
             try await engine.drain(batch: 2) { task in Array("\"result of \(task.id)\"".utf8) }
             #expect(try await engine.field("c", "result") == "\"result of c\"")
             // Re-run a fresh dependent to inspect what its claim carries.
-            _ = try await engine.coordinator.submit([spec("d", after: ["a", "c"])])
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")
+            _ = try await engine.coordinator.tasks.submit([spec("d", after: ["a", "c"])])
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(5), worker: "w")
             let prerequisites = try #require(claimed.first).prerequisites.sorted { $0.id < $1.id }
             #expect(prerequisites.map(\.id) == ["a", "c"])
             #expect(prerequisites.map(\.state) == [.done, .done])
@@ -62,10 +62,10 @@ struct LeaseScriptTests {
 
     @Test func heartbeatExtendsOnlyTheCurrentLease() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a")])
-            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
+            let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
             engine.clock.advance(by: .seconds(5))
-            let outcomes = try await engine.coordinator.heartbeat(
+            let outcomes = try await engine.coordinator.leases.heartbeat(
                 [task.lease, TaskLease(id: "a", token: task.lease.token + 1), TaskLease(id: "nope", token: 1)],
                 lease: .seconds(10), worker: "w")
             #expect(outcomes == [.extended, .refused(.staleToken), .refused(.notFound)])
@@ -75,15 +75,15 @@ struct LeaseScriptTests {
 
     @Test func completeIsFencedAndHappensOnce() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a"), spec("b", after: ["a"])])
-            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b", after: ["a"])])
+            let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
             let stale = Completion(lease: TaskLease(id: "a", token: task.lease.token - 1), result: Array("1".utf8))
-            #expect(try await engine.coordinator.complete([stale]) == [.refused(.staleToken)])
+            #expect(try await engine.coordinator.leases.complete([stale]) == [.refused(.staleToken)])
             #expect(try await engine.state("a") == .running)
             #expect(try await engine.readyList().isEmpty)
             let good = Completion(lease: task.lease, result: Array("42".utf8))
-            #expect(try await engine.coordinator.complete([good]) == [.done])
-            #expect(try await engine.coordinator.complete([good]) == [.refused(.invalidState)])
+            #expect(try await engine.coordinator.leases.complete([good]) == [.done])
+            #expect(try await engine.coordinator.leases.complete([good]) == [.refused(.invalidState)])
             #expect(try await engine.state("a") == .done)
             #expect(try await engine.field("a", "result") == "42")
             #expect(try await engine.field("a", "finished") == String(engine.clock.now))
@@ -98,57 +98,57 @@ struct LeaseScriptTests {
 
     @Test func failRetriesAfterBackoffThenFails() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 2), spec("b", after: ["a"])])
-            var task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
-            let first = try await engine.coordinator.fail([Failure(lease: task.lease, mode: .retry(delay: .seconds(10)), reason: "error", message: "boom 1")])
+            _ = try await engine.coordinator.tasks.submit([spec("a", maxAttempts: 2), spec("b", after: ["a"])])
+            var task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            let first = try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .retry(delay: .seconds(10)), reason: "error", message: "boom 1")])
             #expect(first == [.retrying])
             #expect(try await engine.state("a") == .pending)
             #expect(try await engine.field("a", "error") == "boom 1")
             #expect(try await engine.zsetMembers(engine.keys.delayed) == ["a"])
-            #expect(try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w").isEmpty)
+            #expect(try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w").isEmpty)
             engine.clock.advance(by: .seconds(11))
-            #expect(try await engine.coordinator.promote().promoted == 1)
-            task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            #expect(try await engine.coordinator.maintenance.promote().promoted == 1)
+            task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
             #expect(task.attempt == 2)
-            let second = try await engine.coordinator.fail([Failure(lease: task.lease, mode: .retry(delay: .seconds(10)), reason: "error", message: "boom 2")])
+            let second = try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .retry(delay: .seconds(10)), reason: "error", message: "boom 2")])
             #expect(second == [.failed])
             #expect(try await engine.state("a") == .failed)
             #expect(try await engine.state("b") == .cancelled)
             #expect(try await engine.field("b", "reason") == "dependency_failed")
-            #expect(try await engine.coordinator.task("b")?.attempts == 0)
+            #expect(try await engine.coordinator.tasks.task("b")?.attempts == 0)
         }
     }
 
     @Test func handBackDoesNotChargeAnAttempt() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 1)])
-            let task = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
-            #expect(try await engine.coordinator.fail([Failure(lease: task.lease, mode: .handBack, reason: "shutdown", message: "")]) == [.handedBack])
+            _ = try await engine.coordinator.tasks.submit([spec("a", maxAttempts: 1)])
+            let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
+            #expect(try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .handBack, reason: "shutdown", message: "")]) == [.handedBack])
             #expect(try await engine.field("a", "attempts") == "0")
             #expect(try await engine.readyList() == ["a"])
-            let again = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
+            let again = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
             #expect(again.first?.attempt == 1)
         }
     }
 
     @Test func expiredLeaseIsReapedAndTheOldTokenRejected() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 2)])
-            let first = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w1")[0]
+            _ = try await engine.coordinator.tasks.submit([spec("a", maxAttempts: 2)])
+            let first = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w1")[0]
             engine.clock.advance(by: .seconds(2))
-            #expect(try await engine.coordinator.reap().isEmpty)
+            #expect(try await engine.coordinator.maintenance.reap().isEmpty)
             engine.clock.advance(by: .seconds(2))
-            let reaped = try await engine.coordinator.reap()
+            let reaped = try await engine.coordinator.maintenance.reap()
             #expect(reaped.map(\.id) == ["a"] && reaped.map(\.state) == [.pending])
             #expect(try await engine.field("a", "reason") == "lease_expired")
-            let second = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w2")[0]
+            let second = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w2")[0]
             #expect(second.attempt == 2)
             // The first worker wakes up late: its writes change nothing.
-            #expect(try await engine.coordinator.complete([Completion(lease: first.lease, result: [])]) == [.refused(.staleToken)])
-            #expect(try await engine.coordinator.heartbeat([first.lease], lease: .seconds(3), worker: "w1") == [.refused(.staleToken)])
+            #expect(try await engine.coordinator.leases.complete([Completion(lease: first.lease, result: [])]) == [.refused(.staleToken)])
+            #expect(try await engine.coordinator.leases.heartbeat([first.lease], lease: .seconds(3), worker: "w1") == [.refused(.staleToken)])
             #expect(try await engine.state("a") == .running)
             engine.clock.advance(by: .seconds(4))
-            #expect(try await engine.coordinator.reap().map(\.state) == [.failed])
+            #expect(try await engine.coordinator.maintenance.reap().map(\.state) == [.failed])
             #expect(try await engine.state("a") == .failed)
         }
     }
@@ -160,17 +160,17 @@ struct ClaimStaleDuplicateTests {
     /// then fails with a retry delay, the leftover duplicate must not start it before the delay.
     @Test func aLeftoverDuplicateDoesNotBypassTheRetryDelay() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a")])
-            _ = try await engine.coordinator.cancel(task: "a")
-            _ = try await engine.coordinator.retry(task: "a")
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
+            _ = try await engine.coordinator.tasks.cancel(task: "a")
+            _ = try await engine.coordinator.tasks.retry(task: "a")
             #expect(try await engine.readyList() == ["a", "a"])
-            let first = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
+            let first = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
             #expect(first.map(\.id) == ["a"])
-            _ = try await engine.coordinator.fail([Failure(lease: first[0].lease, mode: .retry(delay: .seconds(30)), reason: "error", message: "x")])
-            #expect(try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w").isEmpty)
+            _ = try await engine.coordinator.leases.fail([Failure(lease: first[0].lease, mode: .retry(delay: .seconds(30)), reason: "error", message: "x")])
+            #expect(try await engine.coordinator.leases.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w").isEmpty)
             engine.clock.advance(by: .seconds(31))
-            #expect(try await engine.coordinator.promote().promoted == 1)
-            let second = try await engine.coordinator.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w")
+            #expect(try await engine.coordinator.maintenance.promote().promoted == 1)
+            let second = try await engine.coordinator.leases.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w")
             #expect(second.map(\.id) == ["a"] && second[0].attempt == 2)
         }
     }

@@ -28,14 +28,14 @@ struct ModelBasedTests {
                     }
                     let attempts = Int.random(in: 1...3, using: &random)
                     operation = "submit \(id) after \(prerequisites.map { "\($0.0)/\($0.1)" })"
-                    _ = try await engine.coordinator.submit([TaskSpec(
+                    _ = try await engine.coordinator.tasks.submit([TaskSpec(
                         id: id, handler: "h", prerequisites: prerequisites.map { Prerequisite($0.0, policy: $0.1) },
                         maxAttempts: attempts, backoff: .fixed(delay: .zero))])
                     model.submit(id, maxAttempts: attempts, prerequisites: prerequisites)
                     ids.append(id)
                 case 25..<45: // claim one: exactly the task the model's ready list yields
                     let expected = model.nextClaim()
-                    let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w")
+                    let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w")
                     operation = "claim -> \(claimed.map(\.id)), model \(expected ?? "none")"
                     #expect(claimed.first?.id == expected, "step \(step): \(operation)")
                     if let task = claimed.first {
@@ -47,7 +47,7 @@ struct ModelBasedTests {
                     let stale = Int.random(in: 0..<5, using: &random) == 0
                     let token = stale ? held.token - 1 : held.token
                     operation = "complete \(id) token \(token)\(stale ? " (stale)" : "")"
-                    let outcome = try await engine.coordinator.complete([Completion(lease: TaskLease(id: id, token: token), result: [])])
+                    let outcome = try await engine.coordinator.leases.complete([Completion(lease: TaskLease(id: id, token: token), result: [])])
                     let accepted = model.complete(id, token: token)
                     #expect((outcome == [.done]) == accepted, "step \(step): \(operation) -> \(outcome)")
                     if accepted || model.tasks[id]?.state != .running { running[id] = nil }
@@ -56,7 +56,7 @@ struct ModelBasedTests {
                     let delay: Int64 = Int.random(in: 0..<2, using: &random) == 0 ? 0 : 5_000
                     let final = Int.random(in: 0..<4, using: &random) == 0
                     operation = "fail \(id) \(final ? "final" : "retry +\(delay)ms")"
-                    let outcome = try await engine.coordinator.fail([Failure(
+                    let outcome = try await engine.coordinator.leases.fail([Failure(
                         lease: held, mode: final ? .final : .retry(delay: .milliseconds(delay)), reason: "error", message: "x")])
                     let accepted = model.fail(id, token: held.token, mode: final ? .final : .retry(delay: delay))
                     #expect(outcome.first.map { if case .refused = $0 { false } else { true } } == accepted, "step \(step): \(operation)")
@@ -67,7 +67,7 @@ struct ModelBasedTests {
                     let expected = model.cancel(id)
                     let actual: ReferenceModel.CancelResult
                     do {
-                        switch try await engine.coordinator.cancel(task: id) {
+                        switch try await engine.coordinator.tasks.cancel(task: id) {
                         case .cancelled: actual = .cancelled
                         case .requested: actual = .requested
                         case .alreadyRequested: actual = .alreadyRequested
@@ -82,9 +82,9 @@ struct ModelBasedTests {
                     operation = "advance \(by)ms, reap, promote"
                     engine.clock.advance(by: .milliseconds(by))
                     model.now = engine.clock.now
-                    _ = try await engine.coordinator.reap()
+                    _ = try await engine.coordinator.maintenance.reap()
                     model.reap()
-                    _ = try await engine.coordinator.promote()
+                    _ = try await engine.coordinator.maintenance.promote()
                     model.promote()
                     for id in running.keys where model.tasks[id]?.state != .running { running[id] = nil }
                 default: // retry a finished task
@@ -92,14 +92,14 @@ struct ModelBasedTests {
                     operation = "retry \(id)"
                     let expected = model.retry(id)
                     do {
-                        let reopened = try await engine.coordinator.retry(task: id)
+                        let reopened = try await engine.coordinator.tasks.retry(task: id)
                         #expect(Set(reopened) == expected, "step \(step): \(operation)")
                     } catch {
                         #expect(expected == nil, "step \(step): \(operation) refused: \(error)")
                     }
                 }
                 // Compare every task.
-                let infos = try await engine.coordinator.tasks(ids)
+                let infos = try await engine.coordinator.tasks.tasks(ids)
                 for (id, info) in zip(ids, infos) {
                     let expected = model.tasks[id]
                     #expect(info?.state == expected?.state, "seed \(seed) step \(step) after \(operation): \(id) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")

@@ -13,18 +13,18 @@ struct RetentionTests {
                 task.resultTTL = .seconds(1)
                 return task
             }
-            _ = try await engine.coordinator.submit(specs, workflow: "wf")
-            _ = try await engine.coordinator.submit([spec("w1"), spec("w2", after: ["w1"])], workflow: "wf2")
-            _ = try await engine.coordinator.cancel(workflow: "wf2")
+            _ = try await engine.coordinator.tasks.submit(specs, workflow: "wf")
+            _ = try await engine.coordinator.tasks.submit([spec("w1"), spec("w2", after: ["w1"])], workflow: "wf2")
+            _ = try await engine.coordinator.tasks.cancel(workflow: "wf2")
             try await engine.drain(batch: 50)
-            #expect(try await engine.coordinator.promote().deleted == 0)
+            #expect(try await engine.coordinator.maintenance.promote().deleted == 0)
             engine.clock.advance(by: .seconds(2))
-            #expect(try await engine.coordinator.promote().deleted == 200)
-            #expect(try await engine.coordinator.task("t0") == nil)
-            #expect(try await engine.coordinator.summary(workflow: "wf") == nil)
+            #expect(try await engine.coordinator.maintenance.promote().deleted == 200)
+            #expect(try await engine.coordinator.tasks.task("t0") == nil)
+            #expect(try await engine.coordinator.tasks.summary(workflow: "wf") == nil)
             // Default retention (24 h) for the cancelled workflow.
             engine.clock.advance(by: .seconds(24 * 3600))
-            #expect(try await engine.coordinator.promote().deleted == 2)
+            #expect(try await engine.coordinator.maintenance.promote().deleted == 2)
             let left = try await engine.keySnapshot()
             let allowed: Set<String> = [engine.keys.stats, engine.keys.events, engine.keys.token, engine.keys.queues, engine.keys.wake("default")]
             #expect(Set(left.keys).subtracting(allowed).isEmpty, "left behind: \(left.keys.sorted())")

@@ -7,7 +7,7 @@ import Testing
 struct SubmitScriptTests {
     @Test func singleTaskIsQueuedAndIndexed() async throws {
         try await withEngine { engine in
-            let result = try await engine.coordinator.submit([spec("a", payload: #"{"x":1}"#)])
+            let result = try await engine.coordinator.tasks.submit([spec("a", payload: #"{"x":1}"#)])
             #expect(result.created)
             #expect(result.tasks == [SubmittedTask(id: "a", state: .pending)])
             #expect(try await engine.readyList() == ["a"])
@@ -24,7 +24,7 @@ struct SubmitScriptTests {
 
     @Test func dependentWaitsUntilPrerequisiteIsDone() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a"), spec("b", after: ["a"])])
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b", after: ["a"])])
             #expect(try await engine.readyList() == ["a"])
             #expect(try await engine.field("b", "deps_left") == "1")
             #expect(try await engine.zsetMembers(engine.keys.waiting) == ["b"])
@@ -37,10 +37,10 @@ struct SubmitScriptTests {
 
     @Test func duplicateIDIsRejectedAndNothingWritten() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a")])
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
             let before = try await engine.keySnapshot()
             let error = await #expect(throws: JobqError.self) {
-                _ = try await engine.coordinator.submit([spec("b"), spec("a")])
+                _ = try await engine.coordinator.tasks.submit([spec("b"), spec("a")])
             }
             #expect(error?.code == .duplicateID)
             #expect(error?.subject == "a")
@@ -52,7 +52,7 @@ struct SubmitScriptTests {
         try await withEngine { engine in
             let before = try await engine.keySnapshot()
             let error = await #expect(throws: JobqError.self) {
-                _ = try await engine.coordinator.submit([spec("a"), spec("b", after: ["a", "ghost"])])
+                _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b", after: ["a", "ghost"])])
             }
             #expect(error?.code == .unknownDependency)
             #expect(error?.message.contains("ghost") == true)
@@ -65,7 +65,7 @@ struct SubmitScriptTests {
         try await withEngine { engine in
             let ids = (0..<length).map { "n\($0)" }
             let specs = ids.enumerated().map { index, id in spec(id, after: [ids[(index + 1) % length]]) }
-            let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.submit(specs) }
+            let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.submit(specs) }
             #expect(error?.code == .cycle)
             // The script checks too, for clients that skip the Swift check.
             var arguments: [RedisArgument] = ["", "", "", 0, RedisArgument(length)]
@@ -73,7 +73,7 @@ struct SubmitScriptTests {
                 arguments += [RedisArgument(id), "noop", "default", "{}", 1, 1000, "{}", 0, 1000, "", 1,
                               RedisArgument(ids[(index + 1) % length]), "success"]
             }
-            let reply = try await engine.coordinator.run(Scripts.submit, arguments)
+            let reply = try await engine.coordinator.runner.evaluate(Scripts.submit, arguments).array ?? []
             #expect(reply.first?.int == ScriptCode.cycle.rawValue)
             #expect(reply.count == length + 1)
             #expect(try await engine.keySnapshot().isEmpty)
@@ -82,10 +82,10 @@ struct SubmitScriptTests {
 
     @Test func lateDependentOfAFailedTaskIsCreatedCancelled() async throws {
         try await withEngine { engine in
-            _ = try await engine.coordinator.submit([spec("a", maxAttempts: 1)])
-            let claimed = try await engine.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
-            _ = try await engine.coordinator.fail([Failure(lease: claimed[0].lease, mode: .retry(delay: .zero), reason: "error", message: "boom")])
-            let result = try await engine.coordinator.submit([spec("b", after: ["a"]), spec("c", after: ["b"]), spec("d", after: ["a"], policy: .always)])
+            _ = try await engine.coordinator.tasks.submit([spec("a", maxAttempts: 1)])
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
+            _ = try await engine.coordinator.leases.fail([Failure(lease: claimed[0].lease, mode: .retry(delay: .zero), reason: "error", message: "boom")])
+            let result = try await engine.coordinator.tasks.submit([spec("b", after: ["a"]), spec("c", after: ["b"]), spec("d", after: ["a"], policy: .always)])
             #expect(result.tasks.map(\.state) == [.cancelled, .cancelled, .pending])
             #expect(try await engine.field("b", "reason") == "dependency_failed")
             #expect(try await engine.field("c", "cause") == "b")
@@ -95,13 +95,13 @@ struct SubmitScriptTests {
 
     @Test func idempotencyKeyReturnsTheFirstSubmission() async throws {
         try await withEngine { engine in
-            let first = try await engine.coordinator.submit([TaskSpec(handler: "noop", payload: Array("1".utf8))], idempotencyKey: "k1")
-            let second = try await engine.coordinator.submit([TaskSpec(handler: "noop", payload: Array("1".utf8))], idempotencyKey: "k1")
+            let first = try await engine.coordinator.tasks.submit([TaskSpec(handler: "noop", payload: Array("1".utf8))], idempotencyKey: "k1")
+            let second = try await engine.coordinator.tasks.submit([TaskSpec(handler: "noop", payload: Array("1".utf8))], idempotencyKey: "k1")
             #expect(first.created && !second.created)
             #expect(first.tasks.map(\.id) == second.tasks.map(\.id))
             #expect(try await engine.readyList().count == 1)
             let error = await #expect(throws: JobqError.self) {
-                _ = try await engine.coordinator.submit([TaskSpec(handler: "noop", payload: Array("2".utf8))], idempotencyKey: "k1")
+                _ = try await engine.coordinator.tasks.submit([TaskSpec(handler: "noop", payload: Array("2".utf8))], idempotencyKey: "k1")
             }
             #expect(error?.code == .idempotencyConflict)
         }
@@ -111,11 +111,11 @@ struct SubmitScriptTests {
         try await withEngine { engine in
             var delayed = spec("a")
             delayed.delay = .seconds(60)
-            _ = try await engine.coordinator.submit([delayed])
+            _ = try await engine.coordinator.tasks.submit([delayed])
             #expect(try await engine.readyList().isEmpty)
-            #expect(try await engine.coordinator.promote().promoted == 0)
+            #expect(try await engine.coordinator.maintenance.promote().promoted == 0)
             engine.clock.advance(by: .seconds(61))
-            let promoted = try await engine.coordinator.promote()
+            let promoted = try await engine.coordinator.maintenance.promote()
             #expect(promoted.promoted == 1)
             #expect(try await engine.readyList() == ["a"])
         }

@@ -17,7 +17,7 @@ struct FaultScenarioTests {
         var acknowledged: [SubmittedTask] = []
         for batch in 0..<batches {
             let items = Workload.batch(batch, size: size)
-            let result = try await fleet.coordinator.submit(items.map(\.0))
+            let result = try await fleet.coordinator.tasks.submit(items.map(\.0))
             for (item, task) in zip(items, result.tasks) {
                 acknowledged.append(SubmittedTask(item.0, id: task.id, expectedRuns: item.expectedRuns, expectedState: item.expectedState))
             }
@@ -77,7 +77,7 @@ struct FaultScenarioTests {
         try await withFleet { fleet in
             let first = try fleet.startWorker(concurrency: 2)
             let long = spec("long", payload: #"{"seconds": 2}"#, maxAttempts: 3)
-            _ = try await fleet.coordinator.submit([long])
+            _ = try await fleet.coordinator.tasks.submit([long])
             try await fleet.awaitJournal { $0.contains { $0.task == "long" && $0.isStart && $0.pid == first.pid } }
             let second = try fleet.startWorker(concurrency: 2)
             first.send(SIGKILL)
@@ -102,7 +102,7 @@ struct FaultScenarioTests {
             let first = try fleet.startWorker(concurrency: 8, grace: "2s")
             let short = (0..<4).map { spec("short\($0)", payload: #"{"seconds": 0.8}"#, maxAttempts: 1) }
             let long = (0..<4).map { spec("long\($0)", payload: #"{"seconds": 6}"#, maxAttempts: 1) }
-            _ = try await fleet.coordinator.submit(short + long)
+            _ = try await fleet.coordinator.tasks.submit(short + long)
             try await fleet.awaitJournal { entries in Set(entries.filter { $0.isStart && $0.pid == first.pid }.map(\.task)).count == 8 }
             let sent = ContinuousClock.now
             first.send(SIGTERM)
@@ -139,7 +139,7 @@ struct FaultScenarioTests {
             // 4 s: longer than the time to notice the expired lease and start the re-run, so the
             // stalled run's completion arrives while the re-run is still RUNNING (stale token).
             let tasks = (0..<2).map { spec("stalled\($0)", payload: #"{"seconds": 4}"#, maxAttempts: 3) }
-            _ = try await fleet.coordinator.submit(tasks)
+            _ = try await fleet.coordinator.tasks.submit(tasks)
             try await fleet.awaitJournal { entries in entries.filter { $0.isStart && $0.pid == stopped.pid }.count == 2 }
             let other = try fleet.startWorker(concurrency: 4)
             stopped.send(SIGSTOP)
@@ -154,7 +154,7 @@ struct FaultScenarioTests {
             other.send(SIGTERM)
             _ = await other.waitForExit(timeout: .seconds(15))
             let after = (0..<10).map { spec("after\($0)", "jobq.noop", payload: "null") }
-            _ = try await fleet.coordinator.submit(after)
+            _ = try await fleet.coordinator.tasks.submit(after)
             #expect(await fleet.awaitDrained(total: 12, timeout: .seconds(30)))
 
             let submitted = tasks.map { SubmittedTask($0, id: $0.id!, expectedState: .done) } + after.map { SubmittedTask($0, id: $0.id!, expectedState: .done) }
@@ -217,7 +217,7 @@ struct FaultScenarioTests {
                             let deadline = ContinuousClock.now + .seconds(30)
                             while true {
                                 do {
-                                    let result = try await fleet.coordinator.submit(specs, idempotencyKey: "p\(producer)-\(batch)")
+                                    let result = try await fleet.coordinator.tasks.submit(specs, idempotencyKey: "p\(producer)-\(batch)")
                                     if !result.created { replays += 1 }
                                     submitted += zip(specs, result.tasks).map { SubmittedTask($0, id: $1.id) }
                                     break
@@ -315,7 +315,7 @@ struct FaultScenarioTests {
             for batch in 0..<100 {
                 let specs = (0..<50).map { spec("m\(batch)-\($0)", "jobq.echo", payload: filler) }
                 do {
-                    let result = try await fleet.coordinator.submit(specs, idempotencyKey: "mem\(batch)")
+                    let result = try await fleet.coordinator.tasks.submit(specs, idempotencyKey: "mem\(batch)")
                     submitted += zip(specs, result.tasks).map { SubmittedTask($0, id: $1.id, expectedState: .done) }
                 } catch let error as JobqError {
                     refused = (error, specs)
@@ -331,13 +331,13 @@ struct FaultScenarioTests {
             #expect(text.contains("out of memory"), "unclear error: \(text)")
             // Nothing half-written: none of the refused batch's tasks, no idempotency key.
             let ids = specs.map(\.id!)
-            let found = try await fleet.coordinator.tasks(ids)
+            let found = try await fleet.coordinator.tasks.tasks(ids)
             #expect(found.allSatisfy { $0 == nil }, "a refused submit left \(found.compactMap { $0 }.count) tasks behind")
             #expect(try await fleet.taskCount() == submitted.count)
 
             _ = try await admin.send(RedisCommand("CONFIG", ["SET", "maxmemory", "0"]))
             await admin.close()
-            let retried = try await fleet.coordinator.submit(specs, idempotencyKey: "mem-retry")
+            let retried = try await fleet.coordinator.tasks.submit(specs, idempotencyKey: "mem-retry")
             #expect(retried.created)
             submitted += zip(specs, retried.tasks).map { SubmittedTask($0, id: $1.id, expectedState: .done) }
             for _ in 0..<2 { try fleet.startWorker(concurrency: 8) }

@@ -104,10 +104,10 @@ final class Fleet: Sendable {
             configuration.reconnectWindow = .seconds(2)
             configuration.commandTimeout = .seconds(10)
         }
-        self.client = JobqClient(coordinator: try Coordinator(redis: redis, namespace: namespace))
+        self.client = JobqClient(engine: try Coordinator(redis: redis, namespace: namespace))
     }
 
-    var coordinator: Coordinator { client.coordinator }
+    var coordinator: Coordinator { client.engine }
 
     /// Starts a private redis-server (Unix socket only: `port 0`) with `extraConfig`.
     static func start(extraConfig: [String] = []) async throws -> Fleet {
@@ -158,7 +158,7 @@ final class Fleet: Sendable {
             while !Task.isCancelled {
                 do {
                     let position = state.position.withLock { $0 }
-                    let (records, next) = try await coordinator.events(after: position, block: .milliseconds(500), count: 5000)
+                    let (records, next) = try await coordinator.inspector.events(after: position, block: .milliseconds(500), count: 5000)
                     state.counts.withLock { counts in for record in records { counts.add(record) } }
                     state.position.withLock { $0 = next }
                 } catch {
@@ -176,7 +176,7 @@ final class Fleet: Sendable {
         let state = tailState
         while true {
             let position = state.position.withLock { $0 }
-            let (records, next) = try await coordinator.events(after: position, block: nil, count: 5000)
+            let (records, next) = try await coordinator.inspector.events(after: position, block: nil, count: 5000)
             if records.isEmpty && next == position { break }
             state.counts.withLock { counts in for record in records { counts.add(record) } }
             state.position.withLock { $0 = next }
@@ -190,7 +190,7 @@ final class Fleet: Sendable {
         var index = 0
         while index < ids.count {
             let page = Array(ids[index..<min(index + 2000, ids.count)])
-            let found = try await coordinator.taskStates(page)
+            let found = try await coordinator.tasks.taskStates(page)
             for (id, state) in zip(page, found) { states[id] = state }
             index += page.count
         }
@@ -202,7 +202,7 @@ final class Fleet: Sendable {
     func awaitDrained(total: Int, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let overview = try? await coordinator.overview(),
+            if let overview = try? await coordinator.inspector.overview(),
                overview.finished.values.reduce(0, +) >= total, overview.running == 0, overview.waiting == 0, overview.delayed == 0 {
                 return true
             }
@@ -213,7 +213,7 @@ final class Fleet: Sendable {
 
     /// Tasks in the namespace, all states.
     func taskCount() async throws -> Int {
-        let overview = try await coordinator.overview()
+        let overview = try await coordinator.inspector.overview()
         return overview.finished.values.reduce(0, +) + overview.running + overview.waiting + overview.delayed + overview.ready
     }
 
@@ -235,7 +235,7 @@ final class Fleet: Sendable {
             process.send(SIGKILL)
             _ = await process.waitForExit(timeout: .seconds(5))
         }
-        await client.redis.close()
+        await client.close()
         if ProcessInfo.processInfo.environment["JOBQ_FAULT_KEEP"] != nil {
             print("FAULT logs kept in \(directory)")
             await server.kill()

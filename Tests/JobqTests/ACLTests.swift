@@ -45,9 +45,9 @@ struct ACLTests {
 
             // Namespace b works for its own user too.
             let b = try Coordinator(redis: redisB, namespace: "b", clock: .manual(clock))
-            _ = try await b.submit([TaskSpec(id: "b1", handler: "noop")])
-            let claimedB = try await b.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "wb")
-            #expect(try await b.complete(claimedB.map { Completion(lease: $0.lease, result: Array("1".utf8)) }) == [.done])
+            _ = try await b.tasks.submit([TaskSpec(id: "b1", handler: "noop")])
+            let claimedB = try await b.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "wb")
+            #expect(try await b.leases.complete(claimedB.map { Completion(lease: $0.lease, result: Array("1".utf8)) }) == [.done])
 
             // Each user is confined to its namespace: scripts, reads and plain writes.
             let aInB = try Coordinator(redis: redisA, namespace: "b")
@@ -56,10 +56,10 @@ struct ACLTests {
                 for attempt in 0..<4 {
                     do {
                         switch attempt {
-                        case 0: _ = try await coordinator.submit([TaskSpec(id: "intruder", handler: "noop")])
-                        case 1: _ = try await coordinator.task(other == "b" ? "b1" : "w1")
-                        case 2: try await coordinator.pause(queue: "default")
-                        default: _ = try await coordinator.stats()
+                        case 0: _ = try await coordinator.tasks.submit([TaskSpec(id: "intruder", handler: "noop")])
+                        case 1: _ = try await coordinator.tasks.task(other == "b" ? "b1" : "w1")
+                        case 2: try await coordinator.maintenance.pause(queue: "default")
+                        default: _ = try await coordinator.inspector.stats()
                         }
                         Issue.record("user of the other namespace reached namespace \(other) (attempt \(attempt))")
                     } catch {
@@ -86,7 +86,7 @@ struct ACLTests {
 
     /// Every operation of the library, as the restricted user of namespace `a`.
     static func workload(_ a: Coordinator, clock: ManualClock, admin: RedisClient) async throws {
-        let client = JobqClient(coordinator: a)
+        let client = JobqClient(engine: a)
         let ok = Array("\"ok\"".utf8)
         // Submit a workflow with dependencies (idempotently), and a delayed task.
         let flow = [
@@ -95,98 +95,98 @@ struct ACLTests {
             TaskSpec(id: "w3", handler: "noop", prerequisites: [Prerequisite("w2")]),
             TaskSpec(id: "w4", handler: "noop", prerequisites: [Prerequisite("w2", policy: .always)]),
         ]
-        #expect(try await a.submit(flow, workflow: "flow", idempotencyKey: "k1").created)
-        #expect(try await a.submit(flow, workflow: "flow", idempotencyKey: "k1").created == false)
-        _ = try await a.submit([TaskSpec(id: "later", handler: "noop", delay: .seconds(5))])
+        #expect(try await a.tasks.submit(flow, workflow: "flow", idempotencyKey: "k1").created)
+        #expect(try await a.tasks.submit(flow, workflow: "flow", idempotencyKey: "k1").created == false)
+        _ = try await a.tasks.submit([TaskSpec(id: "later", handler: "noop", delay: .seconds(5))])
 
         // Workers: register, wait for work, maintenance lock.
-        try await a.register(worker: .init(id: "w", host: "h", pid: 1, queues: ["default"], concurrency: 1, running: []), ttl: .seconds(60))
-        #expect(try await a.waitForWork(queues: ["default"], timeout: .milliseconds(200)))
-        #expect(try await a.tryMaintenanceLock(owner: "w", for: .seconds(5)))
+        try await a.leases.register(worker: .init(id: "w", host: "h", pid: 1, queues: ["default"], concurrency: 1, running: []), ttl: .seconds(60))
+        #expect(try await a.leases.waitForWork(queues: ["default"], timeout: .milliseconds(200)))
+        #expect(try await a.maintenance.tryMaintenanceLock(owner: "w", for: .seconds(5)))
 
         // w1: claim, heartbeat, progress and log, complete.
-        var claimed = try await a.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
+        var claimed = try await a.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
         #expect(claimed.map(\.id) == ["w1"])
-        #expect(try await a.heartbeat([claimed[0].lease], lease: .seconds(30), worker: "w") == [.extended])
-        #expect(try await a.report(claimed[0].lease, progress: [ProgressEntry(current: 1, total: 2)], log: ["half"]) == .extended)
-        #expect(try await a.progress(of: "w1").count == 1)
-        #expect(try await a.logs(of: "w1") == ["half"])
-        #expect(try await a.complete([Completion(lease: claimed[0].lease, result: ok)]) == [.done])
+        #expect(try await a.leases.heartbeat([claimed[0].lease], lease: .seconds(30), worker: "w") == [.extended])
+        #expect(try await a.leases.report(claimed[0].lease, progress: [ProgressEntry(current: 1, total: 2)], log: ["half"]) == .extended)
+        #expect(try await a.tasks.progress(of: "w1").count == 1)
+        #expect(try await a.tasks.logs(of: "w1") == ["half"])
+        #expect(try await a.leases.complete([Completion(lease: claimed[0].lease, result: ok)]) == [.done])
 
         // w2: fail with a retry, promote, fail for good (w3 cancelled, w4 released), then retry.
-        claimed = try await a.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
+        claimed = try await a.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
         #expect(claimed.map(\.id) == ["w2"])
-        #expect(try await a.fail([Failure(lease: claimed[0].lease, mode: .retry(delay: .seconds(1)), reason: "error", message: "x")]) == [.retrying])
+        #expect(try await a.leases.fail([Failure(lease: claimed[0].lease, mode: .retry(delay: .seconds(1)), reason: "error", message: "x")]) == [.retrying])
         clock.advance(by: .seconds(2))
-        #expect(try await a.promote().promoted == 1)
-        claimed = try await a.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
+        #expect(try await a.maintenance.promote().promoted == 1)
+        claimed = try await a.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
         #expect(claimed.map(\.id) == ["w2"])
-        #expect(try await a.fail([Failure(lease: claimed[0].lease, mode: .final, reason: "error", message: "x")]) == [.failed])
-        #expect(try await a.task("w3")?.state == .cancelled)
-        #expect(try await a.retry(task: "w2") == ["w2", "w3"])
+        #expect(try await a.leases.fail([Failure(lease: claimed[0].lease, mode: .final, reason: "error", message: "x")]) == [.failed])
+        #expect(try await a.tasks.task("w3")?.state == .cancelled)
+        #expect(try await a.tasks.retry(task: "w2") == ["w2", "w3"])
 
         // w4 (released by w2's end) and w2: claim; w4's lease expires and is reaped.
-        claimed = try await a.claim(queues: ["default"], count: 2, lease: .seconds(30), worker: "w")
+        claimed = try await a.leases.claim(queues: ["default"], count: 2, lease: .seconds(30), worker: "w")
         #expect(Set(claimed.map(\.id)) == ["w4", "w2"])
         clock.advance(by: .seconds(31))
-        #expect(Set(try await a.reap().map(\.id)) == ["w4", "w2"])
-        #expect(try await a.promote().promoted == 1)  // `later` is due
+        #expect(Set(try await a.maintenance.reap().map(\.id)) == ["w4", "w2"])
+        #expect(try await a.maintenance.promote().promoted == 1)  // `later` is due
         for _ in 0..<10 {
-            let batch = try await a.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
+            let batch = try await a.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
             if batch.isEmpty { break }
-            #expect(try await a.complete(batch.map { Completion(lease: $0.lease, result: ok) }).allSatisfy { $0 == .done })
+            #expect(try await a.leases.complete(batch.map { Completion(lease: $0.lease, result: ok) }).allSatisfy { $0 == .done })
         }
         #expect(try await client.summary(workflow: "flow").counts[.done] == 4)
         #expect(try await client.wait(forWorkflow: "flow", timeout: .seconds(5)).counts[.done] == 4)
         #expect(try await client.wait(for: "later", timeout: .seconds(5)).state == .done)
 
         // Cancel: a task, a running task (a request), a workflow; pause and resume.
-        _ = try await a.submit([TaskSpec(id: "c1", handler: "noop", queue: "slow")])
-        #expect(try await a.cancel(task: "c1") == .cancelled)
-        _ = try await a.submit([TaskSpec(id: "c2", handler: "noop", queue: "slow"), TaskSpec(id: "c3", handler: "noop", queue: "slow", prerequisites: [Prerequisite("c2")])], workflow: "doomed")
-        let running = try await a.claim(queues: ["slow"], count: 1, lease: .seconds(30), worker: "w")
-        #expect(try await a.cancel(task: "c2") == .requested)
-        #expect(try await a.fail([Failure(lease: running[0].lease, mode: .cancelled, reason: "cancelled", message: "stop")]) == [.cancelled])
-        #expect(try await a.cancel(workflow: "doomed").cancelled == 0)
-        try await a.pause(queue: "slow")
-        try await a.resume(queue: "slow")
+        _ = try await a.tasks.submit([TaskSpec(id: "c1", handler: "noop", queue: "slow")])
+        #expect(try await a.tasks.cancel(task: "c1") == .cancelled)
+        _ = try await a.tasks.submit([TaskSpec(id: "c2", handler: "noop", queue: "slow"), TaskSpec(id: "c3", handler: "noop", queue: "slow", prerequisites: [Prerequisite("c2")])], workflow: "doomed")
+        let running = try await a.leases.claim(queues: ["slow"], count: 1, lease: .seconds(30), worker: "w")
+        #expect(try await a.tasks.cancel(task: "c2") == .requested)
+        #expect(try await a.leases.fail([Failure(lease: running[0].lease, mode: .cancelled, reason: "cancelled", message: "stop")]) == [.cancelled])
+        #expect(try await a.tasks.cancel(workflow: "doomed").cancelled == 0)
+        try await a.maintenance.pause(queue: "slow")
+        try await a.maintenance.resume(queue: "slow")
 
         // Reads.
         #expect(try await client.status("w1").state == .done)
         #expect(try await client.list(state: .done).count >= 5)
-        #expect(try await a.taskIDs(in: .pending).isEmpty)
-        #expect(try await a.taskIDs(in: .running).isEmpty)
-        #expect(try await a.taskStates(["w1", "c1"]) == [.done, .cancelled])
-        #expect(try await a.stats()["done"] ?? 0 >= 5)
-        #expect(try await a.queues().map(\.name) == ["default", "slow"])
-        #expect(try await a.workers().map(\.id) == ["w"])
-        #expect(try await a.overview().finished[.cancelled] == 3)
-        #expect(try await a.serverTime() > 0)
-        #expect(try await a.finishedTaskIDs(in: .done).count >= 5)
-        let last = try await a.lastEventID()
+        #expect(try await a.tasks.taskIDs(in: .pending).isEmpty)
+        #expect(try await a.tasks.taskIDs(in: .running).isEmpty)
+        #expect(try await a.tasks.taskStates(["w1", "c1"]) == [.done, .cancelled])
+        #expect(try await a.inspector.stats()["done"] ?? 0 >= 5)
+        #expect(try await a.inspector.queues().map(\.name) == ["default", "slow"])
+        #expect(try await a.inspector.workers().map(\.id) == ["w"])
+        #expect(try await a.inspector.overview().finished[.cancelled] == 3)
+        #expect(try await a.inspector.serverTime() > 0)
+        #expect(try await a.inspector.finishedTaskIDs(in: .done).count >= 5)
+        let last = try await a.inspector.lastEventID()
         #expect(last != "0-0")
-        #expect(try await a.events(after: "0-0", block: nil).records.isEmpty == false)
-        #expect(try await a.events(after: last, block: .milliseconds(50)).records.isEmpty)  // XREAD BLOCK
+        #expect(try await a.inspector.events(after: "0-0", block: nil).records.isEmpty == false)
+        #expect(try await a.inspector.events(after: last, block: .milliseconds(50)).records.isEmpty)  // XREAD BLOCK
 
         // Doctor (SCAN, the doctor script) and the server check (INFO; CONFIG is not granted).
-        _ = try await a.submit([TaskSpec(id: "lost", handler: "noop")])
+        _ = try await a.tasks.submit([TaskSpec(id: "lost", handler: "noop")])
         _ = try await a.redis.send("LREM", RedisArgument(a.keys.ready("default")), 0, "lost")
-        let report = try await a.repair()
+        let report = try await a.maintenance.repair()
         #expect(report.problems.map(\.kind) == [.stranded])
-        #expect(try await a.diagnose().isConsistent)
-        let check = try await a.checkServer()
+        #expect(try await a.maintenance.diagnose().isConsistent)
+        let check = try await a.inspector.checkServer()
         #expect(check.evictionPolicy == "noeviction" && check.appendOnly == false && check.saveRules == nil)
         #expect(check.notes.map(\.code) == ["persistence_unknown"])
 
         // A flushed script cache: EVALSHA gets NOSCRIPT and the client loads the script again.
         _ = try await admin.send("SCRIPT", "FLUSH")
-        #expect(try await a.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w").map(\.id) == ["lost"])
+        #expect(try await a.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w").map(\.id) == ["lost"])
 
         // Purge finished records; unregister the worker.
-        let finished = try await a.finishedTaskIDs(in: .done) + a.finishedTaskIDs(in: .cancelled)
-        #expect(try await a.purge(finished: finished) == finished.count)
-        #expect(try await a.task("w1") == nil)
-        try await a.unregister(worker: "w")
-        #expect(try await a.workers().isEmpty)
+        let finished = try await a.inspector.finishedTaskIDs(in: .done) + a.inspector.finishedTaskIDs(in: .cancelled)
+        #expect(try await a.maintenance.purge(finished: finished) == finished.count)
+        #expect(try await a.tasks.task("w1") == nil)
+        try await a.leases.unregister(worker: "w")
+        #expect(try await a.inspector.workers().isEmpty)
     }
 }

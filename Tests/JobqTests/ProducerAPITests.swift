@@ -17,7 +17,7 @@ struct ProducerAPITests {
         let server = try await RedisServerFixture.shared()
         let redis = server.makeClient()
         let namespace = "api-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let client = JobqClient(coordinator: try Coordinator(redis: redis, namespace: namespace))
+        let client = JobqClient(engine: try Coordinator(redis: redis, namespace: namespace))
         do {
             try await body(client)
         } catch {
@@ -29,10 +29,10 @@ struct ProducerAPITests {
 
     /// Claims and completes one task with `result`.
     func runOne(_ client: JobqClient, result: some Encodable & Sendable) async throws -> ClaimedTask? {
-        guard let task = try await client.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "test").first else {
+        guard let task = try await client.engine.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "test").first else {
             return nil
         }
-        _ = try await client.coordinator.complete([Completion(lease: task.lease, result: try PayloadCoding.encode(result))])
+        _ = try await client.engine.leases.complete([Completion(lease: task.lease, result: try PayloadCoding.encode(result))])
         return task
     }
 

@@ -48,7 +48,7 @@ struct CommandHandlerTests {
             let info = try await harness.finished("t")
             #expect(info.state == .done)
             #expect(String(decoding: info.result ?? [], as: UTF8.self) == #"{"x":[1,2]}"#)
-            #expect(try await harness.coordinator.logs(of: "t") == ["starting", "done"])
+            #expect(try await harness.coordinator.tasks.logs(of: "t") == ["starting", "done"])
         }
     }
 
@@ -63,7 +63,7 @@ struct CommandHandlerTests {
             #expect(try await harness.finished("a").state == .done)
             #expect(try await harness.client.result(of: "a", as: String.self) == "hello \"world\"")
             #expect(try await harness.finished("b").state == .done)
-            #expect(String(decoding: try await harness.coordinator.task("b")?.result ?? [], as: UTF8.self) == "null")
+            #expect(String(decoding: try await harness.coordinator.tasks.task("b")?.result ?? [], as: UTF8.self) == "null")
         }
     }
 
@@ -196,11 +196,11 @@ struct CommandHandlerTests {
             try harness.startWorker(registry)
             try await harness.client.submit(task("t", handler: "steps"))
             #expect(try await harness.finished("t").state == .done)
-            #expect(try await harness.coordinator.progress(of: "t") == [
+            #expect(try await harness.coordinator.tasks.progress(of: "t") == [
                 ProgressEntry(group: [], current: 40, total: 100, status: ""),
                 ProgressEntry(group: ["files"], current: 2, total: 5, status: "b.txt"),
             ])
-            #expect(try await harness.coordinator.logs(of: "t") == ["working"])
+            #expect(try await harness.coordinator.tasks.logs(of: "t") == ["working"])
         }
     }
 

@@ -74,14 +74,14 @@ struct ExecutableTests {
             }
             try flow.add("flaky", handler: "jobq.fail", payload: ["times": 1])
             try await harness.client.submit(flow)
-            _ = try await harness.coordinator.submit((0..<100).map { task("n\($0)", handler: "jobq.echo", payload: "\($0)") })
+            _ = try await harness.coordinator.tasks.submit((0..<100).map { task("n\($0)", handler: "jobq.echo", payload: "\($0)") })
             try await withWorkerProcess(harness, ["--enable-test-handlers", "--once", "--concurrency", "8"] + quickTimings) { process in
                 let status = try await process.exitStatus()
                 #expect(status == 0, "\(process.text)")
             }
             let summary = try await harness.client.summary(workflow: "drain")
             #expect(summary.succeeded, "\(summary)")
-            #expect(try await harness.coordinator.stats()["done"] == 106)
+            #expect(try await harness.coordinator.inspector.stats()["done"] == 106)
             #expect(try await harness.client.result(of: "n42", as: Int.self) == 42)
         }
     }
@@ -105,7 +105,7 @@ struct ExecutableTests {
                     #expect(status == 0, "\(process.text)")
                 }
                 #expect(try await harness.client.result(of: "t", as: String.self) == "SHOUT")
-                #expect(try await harness.coordinator.logs(of: "t") == ["converted"])
+                #expect(try await harness.coordinator.tasks.logs(of: "t") == ["converted"])
             }
         }
     }
@@ -119,10 +119,10 @@ struct ExecutableTests {
                 #expect(try await process.exitStatus() == 0)
                 #expect(process.text.contains("shutting down gracefully"))
             }
-            let info = try #require(try await harness.coordinator.task("t"))
+            let info = try #require(try await harness.coordinator.tasks.task("t"))
             #expect(info.state == .pending)
             #expect(info.attempts == 0)
-            #expect(try await harness.coordinator.workers().isEmpty)
+            #expect(try await harness.coordinator.inspector.workers().isEmpty)
         }
     }
 
@@ -134,7 +134,7 @@ struct ExecutableTests {
                 process.send(SIGTERM)
                 #expect(try await process.exitStatus() == 0)
             }
-            #expect(try await harness.coordinator.task("t")?.state == .done)
+            #expect(try await harness.coordinator.tasks.task("t")?.state == .done)
         }
     }
 
@@ -192,7 +192,7 @@ struct ExecutableTests {
         try await withRedisServer(extraConfig: ["requirepass s3cret"]) { server in
             try await withTemporaryDirectory { directory in
                 let harness = try Harness(server: server)
-                let client = JobqClient(coordinator: try Coordinator(redis: server.makeClient { $0.password = "s3cret" }, namespace: harness.namespace))
+                let client = JobqClient(engine: try Coordinator(redis: server.makeClient { $0.password = "s3cret" }, namespace: harness.namespace))
                 try await client.submit(task("t", handler: "jobq.noop"))
                 let passwordFile = "\(directory)/password"
                 try "s3cret\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
@@ -206,7 +206,7 @@ struct ExecutableTests {
                     #expect(status == 1)
                     #expect(process.text.contains("Redis refused the credentials"))
                 }
-                await client.redis.close()
+                await client.close()
                 await harness.close()
             }
         }
@@ -260,7 +260,7 @@ struct ExampleConfigTests {
             #expect(try await harness.client.result(of: "words", as: Int.self) == 6)
             #expect(try await harness.client.result(of: "shout", as: String.self) == "QUIET")
             #expect(try await harness.client.result(of: "sum", as: Int.self) == 9)
-            let nothing = try await harness.coordinator.task("nothing")
+            let nothing = try await harness.coordinator.tasks.task("nothing")
             #expect(nothing?.state == .done && nothing?.skipped == true)
         }
     }

@@ -44,7 +44,7 @@ struct WorkerTests {
                 return SumOutput(sum: input.a + input.b)
             }
             try harness.startWorker(registry)
-            _ = try await harness.client.coordinator.submit([
+            _ = try await harness.client.engine.tasks.submit([
                 TaskSpec(id: "x", handler: "number", payload: Array("40".utf8)),
                 TaskSpec(id: "y", handler: "number", payload: Array("2".utf8), prerequisites: [Prerequisite("x")]),
                 TaskSpec(id: "sum", handler: "add", payload: Array(#"{"a":{"$retval":"x"},"b":{"$retval":"y"}}"#.utf8),
@@ -96,12 +96,12 @@ struct WorkerTests {
             try harness.startWorker(registry)
             let submitted = try await harness.client.submit("report")
             #expect(try await harness.finished(submitted.id).state == .done)
-            let progress = try await harness.coordinator.progress(of: submitted.id)
+            let progress = try await harness.coordinator.tasks.progress(of: submitted.id)
             #expect(progress == [
                 ProgressEntry(group: [], current: 50, total: 100, status: "half"),
                 ProgressEntry(group: ["download", "a.zip"], current: 10, total: 10, status: "done"),
             ])
-            let logs = try await harness.coordinator.logs(of: submitted.id)
+            let logs = try await harness.coordinator.tasks.logs(of: submitted.id)
             #expect(logs == ["info: downloading file=a.zip", "plain line"])
         }
     }
@@ -300,9 +300,9 @@ struct WorkerTests {
             registry.register("noop", raw: { _, _ in [] })
             try harness.startWorker(registry) { $0.concurrency = 32 }
             let specs = (0..<500).map { task("n\($0)", handler: "noop") }
-            _ = try await harness.coordinator.submit(specs + [task("last", handler: "noop", after: specs.compactMap(\.id))])
+            _ = try await harness.coordinator.tasks.submit(specs + [task("last", handler: "noop", after: specs.compactMap(\.id))])
             #expect(try await harness.finished("last", timeout: .seconds(30)).state == .done)
-            let stats = try await harness.coordinator.stats()
+            let stats = try await harness.coordinator.inspector.stats()
             #expect(stats["done"] == 501)
             #expect(stats["claimed"] == 501)
         }
@@ -321,7 +321,7 @@ struct WorkerTests {
             try await harness.client.submit(task("t", handler: "brief"))
             try await started.wait()
             try await running.shutdown()
-            let info = try await harness.coordinator.task("t")
+            let info = try await harness.coordinator.tasks.task("t")
             #expect(info?.state == .done)
             #expect(try await harness.client.result(of: "t", as: String.self) == "finished")
         }
@@ -346,11 +346,11 @@ struct WorkerTests {
             try await harness.client.submit(task("t", handler: "long", maxAttempts: 1))
             try await started.wait()
             try await first.shutdown()
-            let info = try #require(try await harness.coordinator.task("t"))
+            let info = try #require(try await harness.coordinator.tasks.task("t"))
             #expect(info.state == .pending)
             #expect(info.attempts == 0)
             #expect(stopReason.current == .shutdown)
-            #expect(try await harness.coordinator.workers().map(\.id).contains(first.worker.id) == false)
+            #expect(try await harness.coordinator.inspector.workers().map(\.id).contains(first.worker.id) == false)
 
             // Another worker runs it as its first (and only) attempt.
             var quick = HandlerRegistry()
@@ -379,7 +379,7 @@ struct WorkerTests {
                 try await running.task.value
             }
             #expect(elapsed < .seconds(30))  // did not wait for the 60 s grace
-            let info = try #require(try await harness.coordinator.task("t"))
+            let info = try #require(try await harness.coordinator.tasks.task("t"))
             #expect(info.state == .pending)
             #expect(info.attempts == 0)
         }
@@ -393,12 +393,12 @@ struct WorkerTests {
             // Registration happens before the first claim; a task done proves the worker is up.
             try await harness.client.submit(task("t", handler: "noop", queue: "q2"))
             #expect(try await harness.finished("t").state == .done)
-            let listed = try await harness.coordinator.workers().first { $0.id == running.worker.id }
+            let listed = try await harness.coordinator.inspector.workers().first { $0.id == running.worker.id }
             #expect(listed?.queues == ["q1", "q2"])
             #expect(listed?.concurrency == 3)
             #expect(listed?.pid == Int(ProcessInfo.processInfo.processIdentifier))
             try await running.shutdown()
-            #expect(try await harness.coordinator.workers().contains { $0.id == running.worker.id } == false)
+            #expect(try await harness.coordinator.inspector.workers().contains { $0.id == running.worker.id } == false)
         }
     }
 
@@ -406,7 +406,7 @@ struct WorkerTests {
         try await withHarness { harness in
             try await harness.client.submit(task("t", handler: "work"))
             // A "worker" that claims and dies: it never heartbeats.
-            let claimed = try await harness.coordinator.claim(queues: ["default"], count: 1, lease: .seconds(1), worker: "ghost")
+            let claimed = try await harness.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(1), worker: "ghost")
             #expect(claimed.map(\.id) == ["t"])
             var registry = HandlerRegistry()
             registry.register("work") { (_: JSONNull, context: HandlerContext) async throws -> Int in context.attempt }

@@ -42,7 +42,8 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
             if let workflow {
-                let (cancelled, requested) = try await client.coordinator.cancel(workflow: workflow, message: message ?? "workflow cancelled by request")
+                let outcome = try await client.cancel(workflow: workflow, message: message ?? "workflow cancelled by request")
+                let (cancelled, requested) = (outcome.cancelled, outcome.requested)
                 if output.json {
                     Console.out(JSONValue.object([("workflow", .string(workflow)), ("cancelled", .int(cancelled)), ("requested", .int(requested))]).rendered())
                 } else if cancelled + requested == 0 {
@@ -53,7 +54,7 @@ struct CancelCommand: AsyncParsableCommand {
                 return .ok
             }
             let id = id ?? ""
-            let outcome = try await client.coordinator.cancel(task: id, message: message ?? "cancelled by request")
+            let outcome = try await client.cancel(id, message: message ?? "cancelled by request")
             let word = switch outcome {
             case .cancelled: "cancelled"
             case .requested: "requested"

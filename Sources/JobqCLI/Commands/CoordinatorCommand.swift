@@ -34,7 +34,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let owner = "coordinator-\(ProcessInfo.processInfo.hostName)-\(getpid())"
         try await CommandRunner.run(connection, json: output.json) { client in
             repeat {
-                let pass = try await client.coordinator.maintenancePass(owner: owner, interval: every)
+                let pass = try await client.maintenancePass(owner: owner, interval: every)
                 report(pass)
                 if !once { try? await Task.sleep(for: every) }
             } while !once && !Task.isCancelled
@@ -42,7 +42,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         }
     }
 
-    private func report(_ pass: Coordinator.MaintenanceResult?) {
+    private func report(_ pass: MaintenanceResult?) {
         guard let pass else {
             if once {
                 if output.json {

@@ -44,15 +44,14 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            let coordinator = client.coordinator
-            let server = try await coordinator.checkServer()
-            var report = try await coordinator.diagnose()
-            if repair && !report.isConsistent { report = try await coordinator.repair(report) }
+                        let server = try await client.checkServer()
+            var report = try await client.diagnose()
+            if repair && !report.isConsistent { report = try await client.repair(report) }
             let failed = !report.unresolved.isEmpty || (strict && !server.isSafe)
             if output.json {
-                printJSON(report, server: server, namespace: coordinator.keys.namespace)
+                printJSON(report, server: server, namespace: client.namespace)
             } else {
-                printText(report, server: server, namespace: coordinator.keys.namespace)
+                printText(report, server: server, namespace: client.namespace)
             }
             return failed ? .taskFailed : .ok
         }

@@ -71,7 +71,7 @@ struct GraphCommand: AsyncParsableCommand {
         }
         try await CommandRunner.run(connection, json: json) { client in
             var name = workflow ?? ""
-            if try await client.coordinator.summary(workflow: name) == nil, let task = try await client.coordinator.task(name), let parent = task.workflow {
+            if try await !client.workflowExists(name), let task = try await client.task(name), let parent = task.workflow {
                 name = parent
             }
             let snapshot = try await Snapshot.load(try await Target.resolve(name, client: client, workflowOnly: true), client: client)

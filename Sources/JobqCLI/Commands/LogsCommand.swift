@@ -7,7 +7,7 @@ struct LogsCommand: AsyncParsableCommand {
         commandName: "logs",
         abstract: "Print a task's log lines (what its handler logged); -f follows them.",
         discussion: """
-            Each task keeps its newest \(Coordinator.logLinesKept) log lines, for as long as the \
+            Each task keeps its newest \(LeaseStore.logLinesKept) log lines, for as long as the \
             task itself is kept.
 
               jobq logs 01J0ABCD…
@@ -42,7 +42,7 @@ struct LogsCommand: AsyncParsableCommand {
         let json = output.json
         try await CommandRunner.run(connection, json: json) { client in
             var info = try await client.status(id)
-            var lines = try await client.coordinator.logs(of: id)
+            var lines = try await client.logs(of: id)
             var printed = 0
             if let tail { printed = max(0, lines.count - tail) }
             func emit(_ lines: [String], from start: Int) {
@@ -72,7 +72,7 @@ struct LogsCommand: AsyncParsableCommand {
             while info.state?.isTerminal != true {
                 _ = try await stream.next(block: info.state == .running ? refresh : .seconds(5))
                 info = try await client.status(id)
-                lines = try await client.coordinator.logs(of: id)
+                lines = try await client.logs(of: id)
                 if lines.count < printed { printed = 0 }  // re-opened by retry, or trimmed: start over
                 if lines.count > printed {
                     emit(lines, from: printed)

@@ -17,12 +17,15 @@ struct PauseCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The queue.", valueName: "queue"))
     var queue: String
 
+    @Flag(name: .customLong("new"), help: "Pause a queue that no task has used yet (without it, an unknown queue is refused: a typo would pause nothing).")
+    var allowNew = false
+
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            try await client.coordinator.pause(queue: queue)
+            try await client.pause(queue: queue, allowNew: allowNew)
             if output.json {
                 Console.out(JSONValue.object([("queue", .string(queue)), ("paused", .bool(true))]).rendered())
             } else {

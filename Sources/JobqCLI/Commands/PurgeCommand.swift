@@ -73,29 +73,28 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     private func purgeFinished(client: JobqClient) async throws {
-        let coordinator = client.coordinator
-        let states = state.isEmpty ? [TaskState.done, .failed, .cancelled] : state
-        let cutoff = try await coordinator.serverTime() - (olderThan?.duration.inMilliseconds ?? 0)
+                let states = state.isEmpty ? [TaskState.done, .failed, .cancelled] : state
+        let cutoff = try await client.serverTime() - (olderThan?.duration.inMilliseconds ?? 0)
         var candidates: [String]
         if let workflow {
-            candidates = try await coordinator.taskIDs(inWorkflow: workflow)
+            candidates = try await client.taskIDs(inWorkflow: workflow)
         } else {
             candidates = []
-            for state in states { candidates += try await coordinator.finishedTaskIDs(in: state) }
+            for state in states { candidates += try await client.finishedTaskIDs(in: state) }
         }
         // Read the records (in pages) to apply the state, workflow and age filters exactly.
         var selected: [String] = []
         var start = 0
         while start < candidates.count {
             let page = Array(candidates[start..<min(start + 2000, candidates.count)])
-            for info in try await coordinator.tasks(page).compactMap({ $0 }) {
+            for info in try await client.tasks(page).compactMap({ $0 }) {
                 guard let state = info.state, states.contains(state) else { continue }
                 if olderThan != nil && (info.finished ?? Int64.max) > cutoff { continue }
                 selected.append(info.id)
             }
             start += page.count
         }
-        let purged = dryRun ? 0 : try await coordinator.purge(finished: selected)
+        let purged = dryRun ? 0 : try await client.purge(finished: selected)
         if output.json {
             var fields: [(String, JSONValue)] = [("dry_run", .bool(dryRun))]
             if dryRun {
@@ -114,13 +113,12 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     private func cancelQueue(_ queue: String, client: JobqClient) async throws {
-        let coordinator = client.coordinator
-        var matching: [String] = []
-        let pending = try await coordinator.taskIDs(in: .pending, limit: 10_000_000)
+                var matching: [String] = []
+        let pending = try await client.taskIDs(in: .pending, limit: 10_000_000)
         var start = 0
         while start < pending.count {
             let page = Array(pending[start..<min(start + 2000, pending.count)])
-            matching += try await coordinator.tasks(page).compactMap { $0 }
+            matching += try await client.tasks(page).compactMap { $0 }
                 .filter { $0.state == .pending && $0.queue == queue && (workflow == nil || $0.workflow == workflow) }
                 .map(\.id)
             start += page.count
@@ -141,9 +139,9 @@ struct PurgeCommand: AsyncParsableCommand {
         var cancelled = 0
         var requested = 0
         for id in matching {
-            let outcome: Coordinator.CancelOutcome
+            let outcome: CancelOutcome
             do {
-                outcome = try await coordinator.cancel(task: id, message: "purged: queue \(queue) emptied by request")
+                outcome = try await client.cancel(id, message: "purged: queue \(queue) emptied by request")
             } catch {
                 // Ended (or was cancelled with a prerequisite) meanwhile: nothing left to do.
                 if error.code == .invalidState || error.code == .notFound { continue }

@@ -21,7 +21,7 @@ struct QueuesCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            let queues = try await client.coordinator.queues()
+            let queues = try await client.queues()
             if output.json {
                 Console.out(JSONValue.object([
                     ("queues", .array(queues.map { .object([("name", .string($0.name)), ("ready", .int($0.ready)), ("paused", .bool($0.paused))]) })),

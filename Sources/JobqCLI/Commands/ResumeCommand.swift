@@ -19,7 +19,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            try await client.coordinator.resume(queue: queue)
+            try await client.resume(queue: queue)
             if output.json {
                 Console.out(JSONValue.object([("queue", .string(queue)), ("paused", .bool(false))]).rendered())
             } else {

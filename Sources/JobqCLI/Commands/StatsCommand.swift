@@ -22,14 +22,14 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            let overview = try await client.coordinator.overview()
-            let counters = try await client.coordinator.stats()
-            let queues = try await client.coordinator.queues()
+            let overview = try await client.overview()
+            let counters = try await client.stats()
+            let queues = try await client.queues()
             let counterNames = ["submitted", "claimed", "done", "failed", "cancelled", "retried", "reopened"]
             let names = counterNames + counters.keys.filter { !counterNames.contains($0) }.sorted()
             if output.json {
                 Console.out(JSONValue.object([
-                    ("namespace", .string(client.coordinator.keys.namespace)),
+                    ("namespace", .string(client.namespace)),
                     ("tasks", .object(TaskState.allCases.map { ($0.rawValue.lowercased(), .int(count(overview, $0))) })),
                     ("pending_detail", .object([
                         ("ready", .int(overview.ready)), ("delayed", .int(overview.delayed)), ("waiting", .int(overview.waiting)),
@@ -42,7 +42,7 @@ struct StatsCommand: AsyncParsableCommand {
                 return .ok
             }
             let terminal = Terminal.current
-            Console.out(terminal.paint("namespace \(client.coordinator.keys.namespace)", .bold))
+            Console.out(terminal.paint("namespace \(client.namespace)", .bold))
             Console.out("")
             Console.out(terminal.paint("Tasks now", .bold))
             for state in TaskState.allCases {
@@ -64,7 +64,7 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 
-    private func count(_ overview: Coordinator.Overview, _ state: TaskState) -> Int {
+    private func count(_ overview: NamespaceOverview, _ state: TaskState) -> Int {
         switch state {
         case .pending: overview.pending
         case .running: overview.running

@@ -50,10 +50,10 @@ struct StatusCommand: AsyncParsableCommand {
 
     private func showTask(_ id: String, client: JobqClient) async throws {
         let info = try await client.status(id)
-        let progress = info.state == .running ? try await client.coordinator.progress(of: id) : []
+        let progress = info.state == .running ? try await client.progress(of: id) : []
         let ids = info.prerequisites.map(\.id)
         var states: [String: TaskState?] = [:]
-        for (prerequisite, state) in zip(ids, try await client.coordinator.taskStates(ids)) { states[prerequisite] = state }
+        for (prerequisite, state) in zip(ids, try await client.states(of: ids)) { states[prerequisite] = state }
         if output.json {
             Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress).rendered(pretty: Terminal.current.isTTY))
             return

@@ -134,8 +134,8 @@ struct SubmitCommand: AsyncParsableCommand {
             return
         }
         try await CommandRunner.run(connection, json: json) { client in
-            if strict { try await client.coordinator.checkServer().requireSafe() }
-            let result = try await client.coordinator.submit([spec], workflow: workflow, idempotencyKey: key)
+            if strict { try await client.checkServer().requireSafe() }
+            let result = try await client.submit([spec], workflow: workflow, idempotencyKey: key)
             guard let task = result.tasks.first else { throw JobqError(.internalError, "submit returned no task") }
             if json {
                 Console.out(JSONValue.object([
@@ -275,7 +275,7 @@ struct SubmitCommand: AsyncParsableCommand {
             // Outside prerequisites must exist: check now, to point at the line that names them.
             let outside = file.externalPrerequisites
             if !outside.isEmpty {
-                let states = try await client.coordinator.taskStates(outside.map(\.prerequisite))
+                let states = try await client.states(of: outside.map(\.prerequisite))
                 if let (missing, _) = zip(outside, states).first(where: { $0.1 == nil }) {
                     let suggestion = Suggestion.closest(to: missing.prerequisite, among: file.entries.map(\.id)).map { "; did you mean \"\($0)\"?" } ?? ""
                     throw JobqError(
@@ -289,10 +289,10 @@ struct SubmitCommand: AsyncParsableCommand {
                 printPlan(workflow: workflowID, specs: specs)
                 return .ok
             }
-            if strict { try await client.coordinator.checkServer().requireSafe() }
+            if strict { try await client.checkServer().requireSafe() }
             let result: SubmitResult
             do {
-                result = try await client.coordinator.submit(specs, workflow: workflowID, idempotencyKey: key)
+                result = try await client.submit(specs, workflow: workflowID, idempotencyKey: key)
             } catch let error as JobqError {
                 // Point at the task the engine refused, when it names one of ours.
                 if let subject = error.subject, let entry = file.entries.first(where: { $0.id == subject }) {

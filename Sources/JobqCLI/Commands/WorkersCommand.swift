@@ -21,8 +21,8 @@ struct WorkersCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            let workers = try await client.coordinator.workers()
-            let now = try await client.coordinator.serverTime()
+            let workers = try await client.workers()
+            let now = try await client.serverTime()
             if output.json {
                 Console.out(JSONValue.object([
                     ("workers", .array(workers.map { worker in
@@ -41,7 +41,7 @@ struct WorkersCommand: AsyncParsableCommand {
                 return .ok
             }
             guard !workers.isEmpty else {
-                Console.out("no workers alive in namespace \(client.coordinator.keys.namespace) (start one with: jobq-worker)")
+                Console.out("no workers alive in namespace \(client.namespace) (start one with: jobq-worker)")
                 return .ok
             }
             var table = Table([

@@ -15,9 +15,9 @@ enum CommandRunner {
             let client = try connection.client()
             do {
                 status = try await body(client)
-                await client.redis.close()
+                await client.close()
             } catch {
-                await client.redis.close()
+                await client.close()
                 throw error
             }
         } catch {
@@ -42,7 +42,7 @@ enum CommandRunner {
     /// Prints `error` to stderr and returns its exit status.
     static func report(_ error: any Error, json: Bool) -> ExitStatus {
         if let exit = error as? ExitCode { return ExitStatus(rawValue: exit.rawValue) ?? .internalError }
-        let jobqError = hinted(error as? JobqError ?? Coordinator.translate(error, doing: "jobq"))
+        let jobqError = hinted(error as? JobqError ?? RedisFailure.translate(error, doing: "jobq", isWrite: false))
         let status = ExitStatus(for: jobqError.code)
         if json {
             var fields: [(String, JSONValue)] = [

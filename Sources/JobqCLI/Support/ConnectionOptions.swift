@@ -80,8 +80,7 @@ struct ConnectionOptions: ParsableArguments {
         } catch {
             throw JobqError(.invalidConnection, error.message + " (set with --namespace or JOBQ_NAMESPACE)")
         }
-        let coordinator = try Coordinator(redis: RedisClient(configuration: configuration), namespace: namespace)
-        return JobqClient(coordinator: coordinator)
+        return try JobqClient(configuration: configuration, namespace: namespace)
     }
 }
 

@@ -11,13 +11,13 @@ struct EventStream {
     /// Starts at the newest event: only later changes are reported. Open it *before* reading
     /// the tasks' states, so that no transition in between is missed.
     static func open(_ client: JobqClient) async throws(JobqError) -> EventStream {
-        EventStream(client: client, position: try await client.coordinator.lastEventID())
+        EventStream(client: client, position: try await client.lastEventID())
     }
 
     /// Blocks until events arrive or `block` passes; returns the ids of the tasks they concern
     /// (empty after a quiet `block`).
     mutating func next(block: Duration) async throws(JobqError) -> Set<String> {
-        let (records, next) = try await client.coordinator.events(after: position, block: block)
+        let (records, next) = try await client.events(after: position, block: block)
         position = next
         return Set(records.map(\.task))
     }

@@ -16,10 +16,10 @@ enum Target: Sendable, Hashable {
     static func resolve(_ name: String, client: JobqClient, workflowOnly: Bool = false) async throws(JobqError) -> Target {
         if !workflowOnly {
             try Validation.check(name: name, as: .taskID)
-            if try await client.coordinator.task(name) != nil { return .task(name) }
+            if try await client.task(name) != nil { return .task(name) }
         }
         try Validation.check(name: name, as: .workflow)
-        if try await client.coordinator.summary(workflow: name) != nil { return .workflow(name) }
+        if try await client.workflowExists(name) { return .workflow(name) }
         throw JobqError(
             .notFound,
             workflowOnly
@@ -49,13 +49,12 @@ struct Snapshot: Sendable {
     var ids: Set<String> { Set(tasks.map(\.id)) }
 
     static func load(_ target: Target, client: JobqClient) async throws(JobqError) -> Snapshot {
-        let coordinator = client.coordinator
-        let ids: [String]
+                let ids: [String]
         switch target {
         case .task(let id): ids = [id]
-        case .workflow(let workflow): ids = try await coordinator.taskIDs(inWorkflow: workflow)
+        case .workflow(let workflow): ids = try await client.taskIDs(inWorkflow: workflow)
         }
-        let tasks = try await coordinator.tasks(ids).compactMap { $0 }
+        let tasks = try await client.tasks(ids).compactMap { $0 }
         guard !tasks.isEmpty else {
             throw JobqError(.notFound, "no task or workflow \(target.name) (its retention may have expired)", subject: target.name)
         }
@@ -65,20 +64,20 @@ struct Snapshot: Sendable {
         do {
             progress = try await withThrowingTaskGroup(of: (String, [ProgressEntry]).self) { group in
                 for id in running {
-                    group.addTask { (id, try await coordinator.progress(of: id)) }
+                    group.addTask { (id, try await client.progress(of: id)) }
                 }
                 var collected: [String: [ProgressEntry]] = [:]
                 for try await (id, entries) in group { collected[id] = entries }
                 return collected
             }
         } catch {
-            throw Coordinator.translate(error, doing: "read progress")
+            throw RedisFailure.translate(error, doing: "read progress", isWrite: false)
         }
         var states: [String: TaskState] = [:]
         for task in tasks { if let state = task.state { states[task.id] = state } }
         let outside = Set(tasks.flatMap { $0.prerequisites.map(\.id) }).subtracting(states.keys).sorted()
         if !outside.isEmpty {
-            for (id, state) in zip(outside, try await coordinator.taskStates(outside)) {
+            for (id, state) in zip(outside, try await client.states(of: outside)) {
                 if let state { states[id] = state }
             }
         }

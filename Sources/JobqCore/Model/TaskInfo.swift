@@ -40,26 +40,25 @@ extension TaskInfo {
     /// Decodes the flat HGETALL reply of a task hash; `nil` when the hash does not exist.
     init?(id: String, fields: [String: [UInt8]], prerequisites: [Prerequisite]) {
         guard let specBytes = fields["spec"] else { return nil }
-        // queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title (see prelude.lua)
-        let spec = specBytes.split(separator: 0x09, maxSplits: 8, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        func part(_ index: Int) -> String { index < spec.count ? spec[index] : "" }
+        // A garbled spec (a corrupt record) still shows as a record, with empty parts.
+        let spec = PackedSpec(specBytes)
         func string(_ name: String) -> String? {
             fields[name].map { String(decoding: $0, as: UTF8.self) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         func number(_ name: String) -> Int64? { string(name).flatMap { Int64($0) ?? Double($0).map { Int64($0) } } }
         self.id = id
-        handler = part(1)
-        queue = part(0)
+        handler = spec?.handler ?? ""
+        queue = spec?.queue ?? ""
         state = string("state").flatMap(TaskState.init(rawValue:))
         attempts = Int(number("attempts") ?? 0)
-        maxAttempts = Int(part(2)) ?? 0
+        maxAttempts = spec?.maxAttempts ?? 0
         payload = fields["payload"] ?? []
         result = fields["result"]
         error = string("error")
         reason = string("reason")
         cause = string("cause")
-        workflow = part(5).isEmpty ? nil : part(5)
-        title = part(8)
+        workflow = spec?.workflow
+        title = spec?.title ?? ""
         self.prerequisites = prerequisites
         unresolvedPrerequisites = Int(number("deps_left") ?? 0)
         skipped = string("skipped") == "1"
@@ -70,8 +69,8 @@ extension TaskInfo {
         finished = number("finished")
         runAfter = number("run_after").flatMap { $0 > 0 ? $0 : nil }
         leaseDeadline = number("lease").flatMap { $0 > 0 ? $0 : nil }
-        timeout = .milliseconds(Int64(part(3)) ?? 0)
-        resultTTL = .milliseconds(Int64(part(4)) ?? 0)
-        backoff = RetryBackoff(json: Array(part(7).utf8))
+        timeout = .milliseconds(spec?.timeoutMilliseconds ?? 0)
+        resultTTL = .milliseconds(spec?.ttlMilliseconds ?? 0)
+        backoff = spec.flatMap { RetryBackoff(json: $0.backoff) }
     }
 }

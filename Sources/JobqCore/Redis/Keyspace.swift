@@ -1,8 +1,9 @@
 /// Builds every Redis key jobq uses; nothing else concatenates key strings.
 ///
 /// All keys of a namespace share the hash tag `{ns}`, so multi-key scripts stay valid on a
-/// Redis Cluster. The Lua prelude (`Scripts/prelude.lua`, table `K`) mirrors these names for
-/// keys that scripts derive from ids; `docs/keyspace.md` lists every key, its type and its writers.
+/// Redis Cluster. The layout is data (``Keyspace/layout``): Swift builds keys from it, the Lua
+/// key table `K` every script uses is rendered from it (``Keyspace/luaSource``), and a test
+/// checks that `docs/keyspace.md` lists every entry — the three cannot drift apart.
 public struct Keyspace: Sendable, Hashable {
     /// The namespace: one independent jobq installation per namespace.
     public let namespace: String
@@ -15,52 +16,116 @@ public struct Keyspace: Sendable, Hashable {
         self.prefix = "jobq:{\(namespace)}:"
     }
 
+    /// One key shape: `prefix + head + parameter + tail`, or `prefix + head` when it takes none.
+    package struct Pattern: Sendable, Hashable {
+        /// The name in the Lua table `K` (`K.deps(id)`, `K.delayed`).
+        package let lua: String
+        package let head: String
+        /// What the key is parameterised by (`id`, `queue`, …), or `nil` for a fixed key.
+        package let parameter: String?
+        package let tail: String
+
+        /// The form docs/keyspace.md uses: `t:<id>:deps`, `delayed`.
+        package var documented: String { head + (parameter.map { "<\($0)>" } ?? "") + tail }
+
+        func key(_ prefix: String, _ argument: String = "") -> String { prefix + head + argument + tail }
+    }
+
+    // The layout: one entry per key shape. Names inside keys follow the name grammar
+    // (Validation), so they never contain ':', '{' or '}' and cannot collide with the structure.
+    package static let taskPattern = Pattern(lua: "task", head: "t:", parameter: "id", tail: "")
+    package static let prerequisitesPattern = Pattern(lua: "deps", head: "t:", parameter: "id", tail: ":deps")
+    package static let dependentsPattern = Pattern(lua: "next", head: "t:", parameter: "id", tail: ":next")
+    package static let logPattern = Pattern(lua: "log", head: "t:", parameter: "id", tail: ":log")
+    package static let progressPattern = Pattern(lua: "progress", head: "t:", parameter: "id", tail: ":progress")
+    package static let readyPattern = Pattern(lua: "ready", head: "q:", parameter: "queue", tail: "")
+    package static let wakePattern = Pattern(lua: "wake", head: "wake:", parameter: "queue", tail: "")
+    package static let endedPattern = Pattern(lua: "ended", head: "s:", parameter: "state", tail: "")
+    package static let workflowPattern = Pattern(lua: "workflow", head: "wf:", parameter: "wf", tail: "")
+    package static let workflowTasksPattern = Pattern(lua: "workflow_tasks", head: "wf:", parameter: "wf", tail: ":tasks")
+    package static let idempotencyPattern = Pattern(lua: "idempotency", head: "idem:", parameter: "key", tail: "")
+    package static let controlPattern = Pattern(lua: "control", head: "ctl:", parameter: "worker", tail: "")
+    package static let workerPattern = Pattern(lua: "worker", head: "worker:", parameter: "id", tail: "")
+    package static let delayedPattern = Pattern(lua: "delayed", head: "delayed", parameter: nil, tail: "")
+    package static let leasesPattern = Pattern(lua: "leases", head: "leases", parameter: nil, tail: "")
+    package static let waitingPattern = Pattern(lua: "waiting", head: "waiting", parameter: nil, tail: "")
+    package static let eventsPattern = Pattern(lua: "events", head: "events", parameter: nil, tail: "")
+    package static let tokenPattern = Pattern(lua: "token", head: "token", parameter: nil, tail: "")
+    package static let pausedPattern = Pattern(lua: "paused", head: "paused", parameter: nil, tail: "")
+    package static let queuesPattern = Pattern(lua: "queues", head: "queues", parameter: nil, tail: "")
+    package static let statsPattern = Pattern(lua: "stats", head: "stats", parameter: nil, tail: "")
+    package static let maintenancePattern = Pattern(lua: "maintenance", head: "maintenance", parameter: nil, tail: "")
+    package static let workersPattern = Pattern(lua: "workers", head: "workers", parameter: nil, tail: "")
+
+    /// Every key shape, in the order docs/keyspace.md lists them.
+    package static let layout: [Pattern] = [
+        taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern,
+        readyPattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
+        workflowPattern, workflowTasksPattern, idempotencyPattern, eventsPattern, tokenPattern,
+        pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
+        workersPattern, workerPattern,
+    ]
+
+    /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
+    static var luaSource: String {
+        var lines = ["local K = {}"]
+        for pattern in layout {
+            if let parameter = pattern.parameter {
+                let tail = pattern.tail.isEmpty ? "" : " .. '\(pattern.tail)'"
+                lines.append("function K.\(pattern.lua)(\(parameter)) return P .. '\(pattern.head)' .. \(parameter)\(tail) end")
+            } else {
+                lines.append("K.\(pattern.lua) = P .. '\(pattern.head)'")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// Hash: the task record, the source of truth.
-    public func task(_ id: String) -> String { prefix + "t:" + id }
+    public func task(_ id: String) -> String { Self.taskPattern.key(prefix, id) }
     /// Hash: prerequisite id → edge policy.
-    public func prerequisites(_ id: String) -> String { prefix + "t:" + id + ":deps" }
+    public func prerequisites(_ id: String) -> String { Self.prerequisitesPattern.key(prefix, id) }
     /// Hash: dependent id → edge policy.
-    public func dependents(_ id: String) -> String { prefix + "t:" + id + ":next" }
+    public func dependents(_ id: String) -> String { Self.dependentsPattern.key(prefix, id) }
     /// List: the task's log lines (capped).
-    public func log(_ id: String) -> String { prefix + "t:" + id + ":log" }
+    public func log(_ id: String) -> String { Self.logPattern.key(prefix, id) }
     /// Hash: progress groups of a running task.
-    public func progress(_ id: String) -> String { prefix + "t:" + id + ":progress" }
+    public func progress(_ id: String) -> String { Self.progressPattern.key(prefix, id) }
     /// List: ids ready to run on `queue` (LPUSH in, RPOP out: FIFO).
-    public func ready(_ queue: String) -> String { prefix + "q:" + queue }
+    public func ready(_ queue: String) -> String { Self.readyPattern.key(prefix, queue) }
     /// List: wake-up tokens that blocked claimers wait on (BLPOP), capped.
-    public func wake(_ queue: String) -> String { prefix + "wake:" + queue }
+    public func wake(_ queue: String) -> String { Self.wakePattern.key(prefix, queue) }
     /// Sorted set: PENDING tasks waiting for a time (delay or retry backoff), by due time.
-    public var delayed: String { prefix + "delayed" }
+    public var delayed: String { Self.delayedPattern.key(prefix) }
     /// Sorted set: RUNNING tasks by lease deadline (the index of running tasks).
-    public var leases: String { prefix + "leases" }
+    public var leases: String { Self.leasesPattern.key(prefix) }
     /// Sorted set: PENDING tasks with unresolved prerequisites, by creation time.
-    public var waiting: String { prefix + "waiting" }
+    public var waiting: String { Self.waitingPattern.key(prefix) }
     /// Sorted set per terminal state (DONE, FAILED, CANCELLED): ids by the time their record
     /// expires; the maintenance pass deletes them then.
-    public func ended(_ state: TaskState) -> String { prefix + "s:" + state.rawValue }
+    public func ended(_ state: TaskState) -> String { Self.endedPattern.key(prefix, state.rawValue) }
     /// Hash: workflow metadata (created, total).
-    public func workflow(_ id: String) -> String { prefix + "wf:" + id }
+    public func workflow(_ id: String) -> String { Self.workflowPattern.key(prefix, id) }
     /// Sorted set: a workflow's task ids in submission order.
-    public func workflowTasks(_ id: String) -> String { prefix + "wf:" + id + ":tasks" }
+    public func workflowTasks(_ id: String) -> String { Self.workflowTasksPattern.key(prefix, id) }
     /// Hash: fingerprint and ids of an idempotent submission.
-    public func idempotency(_ key: String) -> String { prefix + "idem:" + key }
+    public func idempotency(_ key: String) -> String { Self.idempotencyPattern.key(prefix, key) }
     /// Stream: the audit log of every transition (capped).
-    public var events: String { prefix + "events" }
+    public var events: String { Self.eventsPattern.key(prefix) }
     /// String: fencing token counter.
-    public var token: String { prefix + "token" }
+    public var token: String { Self.tokenPattern.key(prefix) }
     /// Set: paused queue names.
-    public var paused: String { prefix + "paused" }
+    public var paused: String { Self.pausedPattern.key(prefix) }
     /// Set: every queue name ever used.
-    public var queues: String { prefix + "queues" }
+    public var queues: String { Self.queuesPattern.key(prefix) }
     /// Hash: counters (submitted, claimed, done, failed, cancelled, retried, reopened).
-    public var stats: String { prefix + "stats" }
+    public var stats: String { Self.statsPattern.key(prefix) }
     /// String (SET NX PX): which worker runs the maintenance pass right now.
-    public var maintenanceLock: String { prefix + "maintenance" }
+    public var maintenanceLock: String { Self.maintenancePattern.key(prefix) }
     /// Sorted set: worker ids by last heartbeat time.
-    public var workers: String { prefix + "workers" }
+    public var workers: String { Self.workersPattern.key(prefix) }
     /// List: ids of tasks this worker runs whose cancellation was just requested (BLPOP'ed by
     /// the worker, so cancellation reaches a handler at once rather than at the next heartbeat).
-    public func control(_ workerID: String) -> String { prefix + "ctl:" + workerID }
+    public func control(_ workerID: String) -> String { Self.controlPattern.key(prefix, workerID) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
-    public func worker(_ id: String) -> String { prefix + "worker:" + id }
+    public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

@@ -2,7 +2,7 @@
   a running task is marked and its worker is told at once (its control list, which the worker
   BLPOPs; the mark itself is the truth, confirmed by the next heartbeat reply), the worker stops
   the handler, and the task ends CANCELLED when the worker reports back or its lease runs out.
-  ARGV[2] 'task' | 'workflow'   ARGV[3] task or workflow id   ARGV[4] message
+  ARGV[2] CANCEL_TARGET (Swift CancelTarget): 'task' | 'workflow'   ARGV[3] task or workflow id   ARGV[4] message
   Returns for a task: {1, 'CANCELLED'} | {1, 'REQUESTED'} | {0, 'REQUESTED'} (already requested)
                       | {-1 NOT_FOUND} | {-2 WRONG_STATE, state}
           for a workflow: {1, cancelled, requested} | {-1 NOT_FOUND} ]]
@@ -34,15 +34,15 @@ local function cancel_one(id)
   return f[1]
 end
 
-if kind == 'task' then
+if kind == CANCEL_TARGET.task then
   if redis.call('EXISTS', K.task(target)) == 0 then return { NOT_FOUND } end
   local outcome = cancel_one(target)
   flush()
-  if outcome == 'NOW' then return { OK, 'CANCELLED' } end
-  if outcome == 'REQUESTED' then return { OK, outcome } end
-  if outcome == 'ALREADY' then return { NOOP, 'REQUESTED' } end
+  if outcome == 'NOW' then return { OK, CANCEL_RESULT.CANCELLED } end
+  if outcome == 'REQUESTED' then return { OK, CANCEL_RESULT.REQUESTED } end
+  if outcome == 'ALREADY' then return { NOOP, CANCEL_RESULT.REQUESTED } end
   return { WRONG_STATE, outcome or 'UNKNOWN' }
-elseif kind == 'workflow' then
+elseif kind == CANCEL_TARGET.workflow then
   local ids = redis.call('ZRANGE', K.workflow_tasks(target), 0, -1)
   if #ids == 0 then return { NOT_FOUND } end
   local cancelled, requested = 0, 0

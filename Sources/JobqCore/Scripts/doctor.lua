@@ -24,8 +24,8 @@
         | {-9 INVALID_ARGUMENT, what} ]]
 
 local mode, action = ARGV[2], ARGV[3]
-if mode ~= 'check' and mode ~= 'repair' then return { INVALID_ARGUMENT, 'mode ' .. tostring(mode) } end
-local apply = mode == 'repair'
+if not DOCTOR_MODE[mode] then return { INVALID_ARGUMENT, 'mode ' .. tostring(mode) } end
+local apply = mode == DOCTOR_MODE.repair
 local NAME = '^[%w%._%-]+$'
 
 -- Whether `id` was dispatched earlier in this call (by settling a prerequisite): the writes
@@ -94,7 +94,7 @@ local function pending(id)
   for i = 1, #edges, 2 do
     local state = redis.call('HGET', K.task(edges[i]), 'state')
     if state == 'FAILED' or state == 'CANCELLED' then
-      if edges[i + 1] ~= 'always' then doomed_by = doomed_by or edges[i] end
+      if edges[i + 1] ~= POLICY.always then doomed_by = doomed_by or edges[i] end
     elseif state and state ~= 'DONE' then
       left = left + 1
     end

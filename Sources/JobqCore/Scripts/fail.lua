@@ -1,17 +1,17 @@
 --[[ fail: a worker reports that running tasks did not succeed.
-  ARGV[2..] sextuples (task id, fencing token, mode, delay_ms, reason, message); mode is
+  ARGV[2..] sextuples (task id, fencing token, mode, delay_ms, reason, message); mode (FAIL_MODE,
+    Swift FailMode) is
     'retry'     retry after delay_ms if attempts remain, else FAILED
     'final'     FAILED now (permanent error, unknown handler)
     'handback'  back to PENDING at once without charging the attempt (graceful shutdown)
     'cancelled' the handler stopped because the task was cancelled: CANCELLED
   A task whose cancellation was requested ends CANCELLED whatever the mode. FAILED and
-  CANCELLED settle the dependents (cancel under `success`, release under `always`).
+  CANCELLED settle the dependents (cancel under `success`, release under `always`). A requested
+  cancellation keeps the message its requester gave.
   The retry delay is decided in Swift (backoff with jitter); the script applies it on Redis time.
-  Returns {1, then per task a code: 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back
+  Returns {1, then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN | -9 INVALID_ARGUMENT} ]]
 
-local RETRYING, FAILED, CANCELLED, HANDED_BACK = 1, 2, 3, 4
-local modes = { retry = true, final = true, handback = true, cancelled = true }
 local reply = { OK }
 for i = 2, #ARGV - 5, 6 do
   local id, token, mode = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -28,28 +28,33 @@ for i = 2, #ARGV - 5, 6 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif not modes[mode] then
+  elseif not FAIL_MODE[mode] then
     code = INVALID_ARGUMENT
-  elseif f[5] or mode == 'cancelled' then
-    finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled', 'error', message })
+  elseif f[5] or mode == FAIL_MODE.cancelled then
+    -- A requested cancellation keeps the requester's message (cancel.lua stored it as `error`).
+    local fields = { 'reason', 'cancelled' }
+    if not f[5] then
+      fields[3], fields[4] = 'error', message
+    end
+    finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, fields)
     settle_dependents(id, false)
-    code = CANCELLED
-  elseif mode == 'handback' then
+    code = FAIL_CANCELLED
+  elseif mode == FAIL_MODE.handback then
     set_state(id, 'RUNNING', 'hand_back', attempts - 1, 'shutdown',
       { 'attempts', math.max(attempts - 1, 0), 'run_after', 0, 'lease', 0, 'worker', '' })
     dispatch(id, spec.queue, 0)
-    code = HANDED_BACK
-  elseif mode == 'retry' and attempts < max_attempts then
+    code = FAIL_HANDED_BACK
+  elseif mode == FAIL_MODE.retry and attempts < max_attempts then
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,
       { 'reason', reason, 'error', message, 'run_after', run_after, 'lease', 0, 'worker', '' })
     dispatch(id, spec.queue, run_after)
     count('retried')
-    code = RETRYING
+    code = FAIL_RETRYING
   else
     finish(id, 'RUNNING', 'fail_final', attempts, reason, spec.ttl, { 'reason', reason, 'error', message })
     settle_dependents(id, false)
-    code = FAILED
+    code = FAIL_FAILED
   end
   reply[#reply + 1] = code
 end

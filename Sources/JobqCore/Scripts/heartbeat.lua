@@ -1,7 +1,8 @@
 --[[ heartbeat: extend the leases a worker holds.
   ARGV[2] worker id   ARGV[3] lease (ms)   ARGV[4..] pairs (task id, fencing token)
   A stale token changes nothing.
-  Returns {1, deadline, then per pair a code: 1 extended | 2 extended, cancel requested
+  Returns {1, deadline, then per pair a code (HEARTBEAT_*, Swift HeartbeatItemCode): 1 extended
+           | 2 extended, cancel requested
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN} ]]
 
 local lease_ms = tonumber(ARGV[3])
@@ -22,7 +23,7 @@ for i = 4, #ARGV - 1, 2 do
   else
     redis.call('HSET', key, 'lease', deadline)
     zset_later(K.leases, id, deadline)
-    code = f[3] and 2 or OK
+    code = f[3] and HEARTBEAT_CANCEL_REQUESTED or HEARTBEAT_EXTENDED
   end
   reply[#reply + 1] = code
 end

@@ -1,15 +1,15 @@
---[[ prelude: shared by every jobq script; the Swift side prepends the state table (TRANSITIONS)
-  and this file to each script before loading it.
+--[[ prelude: shared by every jobq script; the Swift side prepends a generated block (the state
+  table TRANSITIONS, the key table K, return codes, per-item codes and argument words) and this
+  file to each script before loading it (Sources/JobqCore/Engine/Scripts.swift).
   KEYS[1]  the namespace prefix "jobq:{ns}:" (never written; it pins the cluster hash slot)
   ARGV[1]  "now" in milliseconds, or "0" to use the Redis server clock (TIME). Tests pass a fixed
            time; production passes "0" so that worker clock skew never matters.
-  Key names here mirror Sources/JobqCore/Redis/Keyspace.swift; docs/keyspace.md lists them all.
+  docs/keyspace.md lists every key.
 
   Cost matters (every redis.call is ~1 µs of Redis CPU): writes to shared indexes (ready lists,
   sorted sets, counters) are collected while a script runs and applied once at the end by
   flush(), so a batch of n tasks pays one call per index, not n. ]]
 
-local P = KEYS[1]
 local NOW = tonumber(ARGV[1]) or 0
 if NOW <= 0 then
   local t = redis.call('TIME')
@@ -23,34 +23,9 @@ local EVENT_LINES_PER_ENTRY = 50
 local WAKE_TOKENS_MAX = 16
 local CHUNK = 1000 -- arguments per variadic call, well under Lua's unpack limit
 
-local K = {
-  delayed = P .. 'delayed',
-  leases = P .. 'leases',
-  waiting = P .. 'waiting',
-  events = P .. 'events',
-  token = P .. 'token',
-  paused = P .. 'paused',
-  queues = P .. 'queues',
-  stats = P .. 'stats',
-}
-function K.task(id) return P .. 't:' .. id end
-function K.deps(id) return P .. 't:' .. id .. ':deps' end
-function K.next(id) return P .. 't:' .. id .. ':next' end
-function K.log(id) return P .. 't:' .. id .. ':log' end
-function K.progress(id) return P .. 't:' .. id .. ':progress' end
-function K.ready(queue) return P .. 'q:' .. queue end
-function K.wake(queue) return P .. 'wake:' .. queue end
-function K.ended(state) return P .. 's:' .. state end
-function K.workflow(wf) return P .. 'wf:' .. wf end
-function K.workflow_tasks(wf) return P .. 'wf:' .. wf .. ':tasks' end
-function K.idempotency(key) return P .. 'idem:' .. key end
-function K.control(worker) return P .. 'ctl:' .. worker end
+-- K (every key name), the return codes and the argument words are generated from Swift
+-- (Keyspace.layout, ScriptCode, ScriptConstants) and precede this file.
 
--- Return codes; Sources/JobqCore/Redis/ScriptCode.swift names them.
-local OK, NOOP = 1, 0
-local NOT_FOUND, WRONG_STATE, STALE_TOKEN = -1, -2, -3
-local UNKNOWN_DEPENDENCY, DUPLICATE_ID, CYCLE = -4, -5, -6
-local IDEMPOTENCY_CONFLICT, PREREQUISITE_FAILED, INVALID_ARGUMENT = -7, -8, -9
 
 local function is_terminal(state)
   return state == 'DONE' or state == 'FAILED' or state == 'CANCELLED'
@@ -214,7 +189,7 @@ local function settle_dependents(root, succeeded)
     local edges = redis.call('HGETALL', K.next(id))
     for i = 1, #edges, 2 do
       local dependent, policy = edges[i], edges[i + 1]
-      if ok or policy == 'always' then
+      if ok or policy == POLICY.always then
         release(dependent)
       else
         local f = redis.call('HMGET', K.task(dependent), 'state', 'attempts', 'spec')

@@ -18,7 +18,8 @@ for _, id in ipairs(due) do
     local message = 'lease expired (worker ' .. tostring(f[6]) .. ' stopped heartbeating)'
     local to
     if f[5] then
-      to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled', 'error', message })
+      -- the requester's message (stored as `error` by cancel.lua) stays
+      to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled' })
       settle_dependents(id, false)
     elseif attempts < max_attempts then
       to = set_state(id, 'RUNNING', 'lease_expired', attempts, 'lease_expired',

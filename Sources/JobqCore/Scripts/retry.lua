@@ -15,7 +15,7 @@ local function unresolved(id)
   for i = 1, #edges, 2 do
     local state = redis.call('HGET', K.task(edges[i]), 'state')
     if state == 'FAILED' or state == 'CANCELLED' or not state then
-      if edges[i + 1] == 'success' then return nil, edges[i] end
+      if edges[i + 1] == POLICY.success then return nil, edges[i] end
     elseif state ~= 'DONE' then
       left = left + 1
     end
@@ -32,7 +32,7 @@ local function reopen(id, left)
   -- again, so count it back on (its next ending releases them once more).
   local edges = redis.call('HGETALL', K.next(id))
   for i = 1, #edges, 2 do
-    if edges[i + 1] == 'always' then
+    if edges[i + 1] == POLICY.always then
       local d = redis.call('HMGET', K.task(edges[i]), 'state', 'deps_left')
       if d[1] == 'PENDING' and (tonumber(d[2]) or 0) > 0 then
         redis.call('HINCRBY', K.task(edges[i]), 'deps_left', 1)

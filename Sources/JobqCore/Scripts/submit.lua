@@ -45,7 +45,7 @@ for t = 1, n do
   i = i + 11
   for d = 1, ndeps do
     local policy = ARGV[i + 1]
-    if policy ~= 'success' and policy ~= 'always' then return { INVALID_ARGUMENT, 'policy ' .. tostring(policy) } end
+    if not POLICY[policy] then return { INVALID_ARGUMENT, 'policy ' .. tostring(policy) } end
     task.deps[d], task.policies[d] = ARGV[i], policy
     i = i + 2
   end
@@ -116,7 +116,7 @@ for _, task in ipairs(order) do
     local policy = task.policies[d]
     local state = state_of[dep] or outside[dep]
     if state == 'FAILED' or state == 'CANCELLED' then
-      if policy == 'success' then doomed_by = doomed_by or dep end
+      if policy == POLICY.success then doomed_by = doomed_by or dep end
     elseif state ~= 'DONE' then
       left = left + 1
     end

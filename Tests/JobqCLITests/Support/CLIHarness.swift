@@ -140,30 +140,30 @@ struct CLIHarness: Sendable {
     }
 
     func state(_ id: String) async throws -> TaskState? {
-        try await coordinator.task(id)?.state
+        try await coordinator.tasks.task(id)?.state
     }
 
     /// Claims `id` (it must be dispatchable on its queue) and completes it with `result`.
     func complete(_ id: String, result: String = "null", queue: String = "default") async throws {
         let lease = try await claim(id, queue: queue)
-        let outcome = try await coordinator.complete([Completion(lease: lease, result: Array(result.utf8))])
+        let outcome = try await coordinator.leases.complete([Completion(lease: lease, result: Array(result.utf8))])
         #expect(outcome == [.done])
     }
 
     /// Claims `id` and fails it for good.
     func failFinal(_ id: String, message: String = "boom", queue: String = "default") async throws {
         let lease = try await claim(id, queue: queue)
-        let outcome = try await coordinator.fail([Failure(lease: lease, mode: .final, reason: "error", message: message)])
+        let outcome = try await coordinator.leases.fail([Failure(lease: lease, mode: .final, reason: "error", message: message)])
         #expect(outcome == [.failed])
     }
 
     /// Claims the ready tasks of `queue` until `id` is among them; hands the others back.
     func claim(_ id: String, queue: String = "default") async throws -> TaskLease {
         for _ in 0..<50 {
-            let claimed = try await coordinator.claim(queues: [queue], count: 100, lease: .seconds(60), worker: "test-worker")
+            let claimed = try await coordinator.leases.claim(queues: [queue], count: 100, lease: .seconds(60), worker: "test-worker")
             let others = claimed.filter { $0.id != id }
             if !others.isEmpty {
-                _ = try await coordinator.fail(others.map { Failure(lease: $0.lease, mode: .handBack, reason: "test", message: "") })
+                _ = try await coordinator.leases.fail(others.map { Failure(lease: $0.lease, mode: .handBack, reason: "test", message: "") })
             }
             if let task = claimed.first(where: { $0.id == id }) { return task.lease }
             try await Task.sleep(for: .milliseconds(20))

@@ -46,7 +46,7 @@ struct EngineFixture {
 
     /// The events recorded for `id`, as "FROM>TO:reason" ("-" for a new task's FROM).
     func events(of id: String) async throws -> [String] {
-        try await coordinator.events(after: "0-0", block: nil, count: 100_000).records
+        try await coordinator.inspector.events(after: "0-0", block: nil, count: 100_000).records
             .filter { $0.task == id }
             .map { "\($0.from?.rawValue ?? "-")>\($0.to?.rawValue ?? ""):\($0.reason)" }
     }
@@ -56,10 +56,10 @@ struct EngineFixture {
     func drain(queue: String = "default", batch: Int = 100, result: (ClaimedTask) -> [UInt8] = { _ in Array("null".utf8) }) async throws -> [String] {
         var order: [String] = []
         while true {
-            let claimed = try await coordinator.claim(queues: [queue], count: batch, lease: .seconds(30), worker: "w1")
+            let claimed = try await coordinator.leases.claim(queues: [queue], count: batch, lease: .seconds(30), worker: "w1")
             if claimed.isEmpty { return order }
             order += claimed.map(\.id)
-            let outcomes = try await coordinator.complete(claimed.map { Completion(lease: $0.lease, result: result($0)) })
+            let outcomes = try await coordinator.leases.complete(claimed.map { Completion(lease: $0.lease, result: result($0)) })
             #expect(outcomes.allSatisfy { $0 == .done })
         }
     }

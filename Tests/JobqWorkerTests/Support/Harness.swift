@@ -19,12 +19,12 @@ final class Harness: Sendable {
     let namespace: String
     private let workers = Mutex<[RunningWorker]>([])
 
-    var coordinator: Coordinator { client.coordinator }
+    var coordinator: Coordinator { client.engine }
 
     init(server: RedisServerFixture, namespace: String = Harness.freshNamespace()) throws {
         self.server = server
         self.namespace = namespace
-        self.client = JobqClient(coordinator: try Coordinator(redis: server.makeClient(), namespace: namespace))
+        self.client = JobqClient(engine: try Coordinator(redis: server.makeClient(), namespace: namespace))
     }
 
     /// `test-<hex>`: inside the namespace grammar (no colons).
@@ -65,7 +65,7 @@ final class Harness: Sendable {
             _ = try? await running.task.value
             await running.worker.coordinator.redis.close()
         }
-        await client.redis.close()
+        await client.close()
     }
 
     // MARK: Waiting for events
@@ -78,11 +78,11 @@ final class Harness: Sendable {
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero else {
-                let current = try await coordinator.task(id)?.state
+                let current = try await coordinator.tasks.task(id)?.state
                 Issue.record("task \(id) did not enter \(state) within \(timeout) (it is \(current?.rawValue ?? "missing"))")
                 throw HarnessError.timeout
             }
-            let (records, next) = try await coordinator.events(after: position, block: left)
+            let (records, next) = try await coordinator.inspector.events(after: position, block: left)
             position = next
             if records.contains(where: { $0.task == id && $0.to == state }) { return }
         }

@@ -1,7 +1,7 @@
 import JobqRedis
 
 /// Is this Redis safe for a task queue? Eviction and persistence, read from the server.
-extension Coordinator {
+extension Inspector {
     /// Reads the eviction policy (`INFO memory`), AOF (`INFO persistence`) and RDB save rules
     /// (`CONFIG GET save`, when the user may; least-privilege users may not, see
     /// docs/security.md) and says what is unsafe.
@@ -10,7 +10,7 @@ extension Coordinator {
     /// (``ServerCheck/requireSafe()``).
     /// - Throws: `redis_unavailable` when Redis cannot be reached; a refused INFO or CONFIG is
     ///   reported as unknown, not thrown.
-    public func checkServer() async throws(JobqError) -> ServerCheck {
+    package func checkServer() async throws(JobqError) -> ServerCheck {
         let memory = try await info("memory")
         let persistence = try await info("persistence")
         var check = ServerCheck(
@@ -19,12 +19,12 @@ extension Coordinator {
             saveRules: nil
         )
         do {
-            let reply = try await redis.send(RedisCommand("CONFIG", ["GET", "save"]))
+            let reply = try await runner.redis.send(RedisCommand("CONFIG", ["GET", "save"]))
             if let items = reply.array, items.count >= 2 { check.saveRules = items[1].string }
         } catch let error as RedisError where error.code == .server {
             check.saveRules = nil  // NOPERM for a least-privilege user: unknown
         } catch {
-            throw Self.translate(error, doing: "check server")
+            throw RedisFailure.translate(error, doing: "check server", isWrite: false)
         }
         return check
     }
@@ -33,11 +33,11 @@ extension Coordinator {
     private func info(_ section: String) async throws(JobqError) -> [String: String]? {
         let reply: RedisValue
         do {
-            reply = try await redis.send(RedisCommand("INFO", [RedisArgument(section)]))
+            reply = try await runner.redis.send(RedisCommand("INFO", [RedisArgument(section)]))
         } catch let error as RedisError where error.code == .server {
             return nil
         } catch {
-            throw Self.translate(error, doing: "check server")
+            throw RedisFailure.translate(error, doing: "check server", isWrite: false)
         }
         var fields: [String: String] = [:]
         for line in (reply.string ?? "").split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {

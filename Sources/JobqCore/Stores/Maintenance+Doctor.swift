@@ -7,53 +7,44 @@ import JobqRedis
 /// script in `repair` mode, which checks again before writing, so a task that moved on since the
 /// scan is never clobbered. Nothing here is needed in normal operation: it is for records
 /// damaged by hand, by eviction, by a partial restore, or by a bug.
-extension Coordinator {
+extension Maintenance {
     /// Scans the namespace and reports every inconsistency; changes nothing.
-    public func diagnose() async throws(JobqError) -> DoctorReport {
+    package func diagnose() async throws(JobqError) -> DoctorReport {
         do {
-            return try await DoctorScan(coordinator: self).run()
+            return try await DoctorScan(maintenance: self).run()
         } catch let error as JobqError {
             throw error
         } catch {
-            throw Self.translate(error, doing: "doctor")
+            throw RedisFailure.translate(error, doing: "doctor", isWrite: false)
         }
     }
 
     /// Repairs the problems of `report` (from ``diagnose()``), most fundamental first: corrupt
     /// records, leases, stale entries, then pending tasks. Returns the report with each
     /// problem's ``DoctorReport/Problem/outcome`` filled in.
-    public func repair(_ report: DoctorReport) async throws(JobqError) -> DoctorReport {
+    package func repair(_ report: DoctorReport) async throws(JobqError) -> DoctorReport {
         var repaired = report
-        let outcomes = try await doctor(mode: "repair", report.problems.map(DoctorItem.init(problem:)))
+        let outcomes = try await doctor(mode: .repair, report.problems.map(DoctorItem.init(problem:)))
         for index in repaired.problems.indices { repaired.problems[index].outcome = outcomes[index] }
         return repaired
     }
 
     /// Diagnoses and repairs in one call.
-    public func repair() async throws(JobqError) -> DoctorReport {
+    package func repair() async throws(JobqError) -> DoctorReport {
         try await repair(try await diagnose())
     }
 
     /// Runs the doctor script for `items`, grouped by action in repair order, in batches; returns
     /// one answer per item, in the order given.
-    func doctor(mode: String, _ items: [DoctorItem]) async throws(JobqError) -> [String] {
+    func doctor(mode: DoctorMode, _ items: [DoctorItem]) async throws(JobqError) -> [String] {
         var answers = [String](repeating: "ok", count: items.count)
         for action in DoctorItem.Action.allCases {
             let positions = items.indices.filter { items[$0].action == action }
             var start = 0
             while start < positions.count {
                 let batch = Array(positions[start..<min(start + 200, positions.count)])
-                var arguments: [RedisArgument] = [RedisArgument(mode), RedisArgument(action.rawValue)]
-                for position in batch {
-                    if let location = items[position].location { arguments.append(RedisArgument(location)) }
-                    arguments.append(RedisArgument(items[position].task))
-                }
-                let reply = try await run(Scripts.doctor, arguments)
-                let code = try Self.code(of: reply, script: "doctor")
-                guard code == .ok, reply.count == batch.count + 1 else {
-                    throw code.error(subject: nil, detail: Self.details(of: reply))
-                }
-                for (offset, position) in batch.enumerated() { answers[position] = reply[offset + 1].string ?? "ok" }
+                let batchAnswers = try await runner.run(DoctorCall(mode: mode, action: action, items: batch.map { items[$0] }))
+                for (offset, position) in batch.enumerated() { answers[position] = batchAnswers[offset] }
                 start += batch.count
             }
         }
@@ -62,9 +53,9 @@ extension Coordinator {
 }
 
 /// One doctor script item: an action and its arguments.
-struct DoctorItem: Sendable, Hashable {
+package struct DoctorItem: Sendable, Hashable {
     /// In repair order: corrupt records first (failing one settles its dependents), pending last.
-    enum Action: String, CaseIterable, Sendable {
+    package enum Action: String, CaseIterable, Sendable {
         case corrupt, lease, ready, index, pending
     }
 
@@ -74,7 +65,7 @@ struct DoctorItem: Sendable, Hashable {
     let task: String
     let kind: DoctorReport.Problem.Kind
 
-    init(_ action: Action, _ task: String, location: String? = nil, kind: DoctorReport.Problem.Kind) {
+    package init(_ action: Action, _ task: String, location: String? = nil, kind: DoctorReport.Problem.Kind) {
         self.action = action
         self.task = task
         self.location = location
@@ -97,9 +88,9 @@ struct DoctorItem: Sendable, Hashable {
 
 /// The read-only scan behind ``Coordinator/diagnose()``.
 private struct DoctorScan {
-    let coordinator: Coordinator
-    var keys: Keyspace { coordinator.keys }
-    var redis: RedisClient { coordinator.redis }
+    let maintenance: Maintenance
+    var keys: Keyspace { maintenance.runner.keys }
+    var redis: RedisClient { maintenance.runner.redis }
 
     /// The fields of a task record the checks need.
     struct Record {
@@ -133,9 +124,9 @@ private struct DoctorScan {
             for (offset, id) in page.enumerated() {
                 let fields = replies[2 * offset].array ?? []
                 func text(_ index: Int) -> String? { index < fields.count ? fields[index].string : nil }
-                let spec = text(1).flatMap(Self.parseSpec)
+                let spec = text(1).flatMap(PackedSpec.init)
                 records[id] = Record(
-                    state: text(0), queue: spec?.queue, usableSpec: spec?.usable ?? false, depsTotal: spec?.depsTotal ?? 0,
+                    state: text(0), queue: spec?.queue, usableSpec: spec?.maxAttempts != nil, depsTotal: spec?.prerequisiteCount ?? 0,
                     depsLeft: text(2).flatMap { Int($0) }, lease: text(3).flatMap { Int64($0) } ?? 0,
                     hasPayload: replies[2 * offset + 1].int == 1
                 )
@@ -185,7 +176,7 @@ private struct DoctorScan {
         )
 
         // Confirm each candidate atomically; keep those the script would change.
-        let answers = try await coordinator.doctor(mode: "check", candidates)
+        let answers = try await maintenance.doctor(mode: .check, candidates)
         var problems: [DoctorReport.Problem] = []
         for (item, answer) in zip(candidates, answers) where answer != "ok" {
             problems.append(DoctorReport.Problem(
@@ -206,7 +197,7 @@ private struct DoctorScan {
             let page = Array(withDeps[start..<min(start + 1000, withDeps.count)])
             let replies = try await pipeline(page.map { RedisCommand("HGETALL", [RedisArgument(keys.prerequisites($0))]) })
             for (id, reply) in zip(page, replies) {
-                edges[id] = Coordinator.hash(reply).map { ($0.key, String(decoding: $0.value, as: UTF8.self)) }
+                edges[id] = ScriptRunner.hash(reply).map { ($0.key, String(decoding: $0.value, as: UTF8.self)) }
             }
         }
         var states = states
@@ -301,14 +292,5 @@ private struct DoctorScan {
             let replies = try await pipeline(page.map { RedisCommand("HGET", [RedisArgument(keys.task($0)), "state"]) })
             for (id, reply) in zip(page, replies) { states[id] = .some(reply.string) }
         }
-    }
-
-    /// The parts of the packed `spec` field the checks need; mirrors the prelude's `spec_of`
-    /// (nine tab-separated fields, the title last and free).
-    static func parseSpec(_ raw: String) -> (queue: String, usable: Bool, depsTotal: Int)? {
-        let parts = raw.split(separator: "\t", maxSplits: 8, omittingEmptySubsequences: false)
-        guard parts.count == 9 else { return nil }
-        let maxAttempts = Double(parts[2])
-        return (String(parts[0]), maxAttempts != nil, Int(parts[6]) ?? 0)
     }
 }

@@ -1,6 +1,7 @@
 /// The status codes the Lua scripts return in the first element of their reply (and, for batch
-/// scripts, per item). `Scripts/prelude.lua` defines the same numbers.
-public enum ScriptCode: Int, Sendable, Hashable {
+/// scripts, per item). The Lua constants (`OK`, `NOT_FOUND`, …) are rendered from this enum
+/// into every script (``ScriptConstants``), so the numbers exist in one place only.
+package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
     case ok = 1
     case noop = 0
     case notFound = -1

@@ -1,7 +1,7 @@
 import JobqRedis
 
 /// `jobq purge --finished`: the retention of finished tasks, brought forward.
-extension Coordinator {
+extension Maintenance {
     /// Deletes the records of finished tasks now instead of when their retention runs out.
     ///
     /// Not a state transition: it moves each id's expiry in its terminal index
@@ -13,7 +13,7 @@ extension Coordinator {
     /// call is never deleted. One command per id, each atomic on its own.
     ///
     /// - Returns: how many task records were marked and deleted.
-    public func purge(finished ids: [String]) async throws(JobqError) -> Int {
+    package func purge(finished ids: [String]) async throws(JobqError) -> Int {
         var marked = 0
         var start = ids.startIndex
         while start < ids.endIndex {
@@ -22,20 +22,20 @@ extension Coordinator {
             for id in ids[start..<end] {
                 try Validation.check(name: id, as: .taskID)
                 for state in [TaskState.done, .failed, .cancelled] {
-                    commands.append(RedisCommand("ZADD", [RedisArgument(keys.ended(state)), "XX", "LT", "CH", 0, RedisArgument(id)]))
+                    commands.append(RedisCommand("ZADD", [RedisArgument(runner.keys.ended(state)), "XX", "LT", "CH", 0, RedisArgument(id)]))
                 }
             }
+            let replies: [RedisValue]
             do {
-                for reply in try await redis.pipeline(commands) {
-                    if case .error(let error) = reply {
-                        throw JobqError(.redisError, "purge: Redis refused ZADD XX LT CH (\(error.message)); purge needs Redis 6.2 or later")
-                    }
-                    marked += reply.int ?? 0
-                }
-            } catch let error as JobqError {
-                throw error
+                replies = try await runner.redis.pipeline(commands)
             } catch {
-                throw Self.translate(error, doing: "purge")
+                throw RedisFailure.translate(error, doing: "purge", isWrite: true)
+            }
+            for reply in replies {
+                if case .error(let error) = reply {
+                    throw JobqError(.redisError, "purge: Redis refused ZADD XX LT CH (\(error.message)); purge needs Redis 6.2 or later")
+                }
+                marked += reply.int ?? 0
             }
             start = end
         }

@@ -1,11 +1,9 @@
-import JobqRedis
-
 /// Result passing (jobcontrol's `!retval`): a payload may hold `{"$retval": "task-id"}`, the wire
 /// form of "the JSON result of that task", which must be a (transitive) prerequisite. The worker
 /// replaces each such object with the result just before running the handler.
-extension Coordinator {
+public enum RetvalReferences {
     /// A `{"$retval": "id"}` object found in a payload: its byte range and the id it names.
-    public struct RetvalReference: Sendable, Hashable {
+    public struct Reference: Sendable, Hashable {
         public let range: Range<Int>
         public let id: String
     }
@@ -13,10 +11,10 @@ extension Coordinator {
     /// Every `{"$retval": "id"}` object of a JSON payload (whitespace allowed inside, exactly
     /// that one key, an id in the name grammar), in order. Text inside JSON strings is never
     /// matched. Pure: no Redis.
-    public static func retvalReferences(in payload: [UInt8]) -> [RetvalReference] {
+    public static func find(in payload: [UInt8]) -> [Reference] {
         let marker = Array("\"$retval\"".utf8)
         guard payload.count >= marker.count + 4, contains(payload, marker) else { return [] }
-        var found: [RetvalReference] = []
+        var found: [Reference] = []
         var index = 0
         var inString = false
         var escaped = false
@@ -30,7 +28,7 @@ extension Coordinator {
             if byte == UInt8(ascii: "\"") {
                 inString = true
             } else if byte == UInt8(ascii: "{"), let (end, id) = matchReference(payload, at: index, marker: marker) {
-                found.append(RetvalReference(range: index..<end, id: id))
+                found.append(Reference(range: index..<end, id: id))
                 index = end
                 continue
             }
@@ -41,8 +39,8 @@ extension Coordinator {
 
     /// `payload` with each reference replaced by `results[id]` (`null` when absent or empty).
     /// Pure: no Redis.
-    public static func substituteRetvals(in payload: [UInt8], results: [String: [UInt8]]) -> [UInt8] {
-        let references = retvalReferences(in: payload)
+    public static func substitute(in payload: [UInt8], results: [String: [UInt8]]) -> [UInt8] {
+        let references = find(in: payload)
         guard !references.isEmpty else { return payload }
         var out: [UInt8] = []
         out.reserveCapacity(payload.count)
@@ -55,28 +53,6 @@ extension Coordinator {
         }
         out += payload[position...]
         return out
-    }
-
-    /// The payload a handler should see: references resolved from the claimed prerequisites'
-    /// results, and, for transitive prerequisites, from their task records (one read).
-    ///
-    /// A reference to a task that did not end DONE (an `always` edge), or whose record has
-    /// expired, becomes `null`. A payload without references is returned as is, without I/O.
-    public func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8] {
-        let references = Self.retvalReferences(in: payload)
-        guard !references.isEmpty else { return payload }
-        var results: [String: [UInt8]] = [:]
-        for prerequisite in prerequisites where prerequisite.state == .done {
-            results[prerequisite.id] = prerequisite.result
-        }
-        let direct = Set(prerequisites.map(\.id))
-        let missing = Array(Set(references.map(\.id)).subtracting(direct)).sorted()
-        if !missing.isEmpty {
-            for (id, info) in zip(missing, try await tasks(missing)) where info?.state == .done {
-                results[id] = info?.result ?? []
-            }
-        }
-        return Self.substituteRetvals(in: payload, results: results)
     }
 
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

@@ -1,6 +1,6 @@
 import JobqRedis
 
-extension Coordinator {
+extension TaskStore {
     /// Creates tasks atomically: all of them, or none.
     ///
     /// Everything that can be checked without Redis is checked first (names, payload JSON and
@@ -13,10 +13,10 @@ extension Coordinator {
     ///   - idempotencyKey: a repeated submission with the same key and content returns the first
     ///     one's ids with `created == false`; the same key with other content is a conflict.
     /// - Throws: ``JobqError`` with a stable code; nothing is written.
-    public func submit(_ tasks: [TaskSpec], workflow: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
+    package func submit(_ tasks: [TaskSpec], workflow: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
         guard !tasks.isEmpty else { throw JobqError(.invalidOption, "nothing to submit") }
-        guard tasks.count <= limits.maxTasksPerSubmission else {
-            throw JobqError(.tooManyTasks, "\(tasks.count) tasks in one submission; at most \(limits.maxTasksPerSubmission) allowed — split it into several workflows")
+        guard tasks.count <= runner.limits.maxTasksPerSubmission else {
+            throw JobqError(.tooManyTasks, "\(tasks.count) tasks in one submission; at most \(runner.limits.maxTasksPerSubmission) allowed — split it into several workflows")
         }
         if let workflow { try Validation.check(name: workflow, as: .workflow) }
         if let idempotencyKey { try Validation.check(name: idempotencyKey, as: .idempotencyKey) }
@@ -25,7 +25,7 @@ extension Coordinator {
         var ids: [String] = []
         ids.reserveCapacity(tasks.count)
         for spec in tasks {
-            try spec.validate(limits: limits)
+            try spec.validate(limits: runner.limits)
             let id = spec.id ?? TaskID.generate()
             guard !graph.contains(id) else {
                 throw JobqError(.duplicateID, "task id \(id) appears twice in this submission", subject: id)
@@ -42,40 +42,12 @@ extension Coordinator {
             throw JobqError(.cycle, "the dependencies form a cycle: \(cycle.joined(separator: " -> "))", subject: cycle.first)
         }
 
-        var arguments: [RedisArgument] = [
-            RedisArgument(idempotencyKey ?? ""),
-            RedisArgument(idempotencyKey == nil ? "" : Self.fingerprint(tasks, workflow: workflow)),
-            RedisArgument(workflow ?? ""),
-            RedisArgument(Int(idempotencyWindow.jobqMilliseconds)),
-            RedisArgument(tasks.count),
-        ]
-        arguments.reserveCapacity(arguments.count + tasks.count * 12)
-        for (spec, id) in zip(tasks, ids) {
-            arguments += [
-                RedisArgument(id), RedisArgument(spec.handler), RedisArgument(spec.queue),
-                RedisArgument(bytes: spec.payload), RedisArgument(spec.maxAttempts),
-                RedisArgument(Int(spec.timeout.jobqMilliseconds)), RedisArgument(bytes: spec.backoff.encodedJSON),
-                RedisArgument(Int(spec.delay.jobqMilliseconds)), RedisArgument(Int(spec.resultTTL.jobqMilliseconds)),
-                RedisArgument(spec.title), RedisArgument(spec.prerequisites.count),
-            ]
-            for prerequisite in spec.prerequisites {
-                arguments += [RedisArgument(prerequisite.id), RedisArgument(prerequisite.policy.rawValue)]
-            }
-        }
-
-        let reply = try await run(Scripts.submit, arguments)
-        let code = try Self.code(of: reply, script: "submit")
-        guard code == .ok else {
-            throw code.error(subject: Self.details(of: reply).first, detail: Self.details(of: reply))
-        }
-        let created = reply.count > 1 && reply[1].int == 1
-        var submitted: [SubmittedTask] = []
-        var index = 2
-        while index + 1 < reply.count {
-            submitted.append(SubmittedTask(id: reply[index].string ?? "", state: reply[index + 1].string.flatMap(TaskState.init(rawValue:))))
-            index += 2
-        }
-        return SubmitResult(created: created, tasks: submitted, workflow: workflow)
+        return try await runner.run(SubmitCall(
+            items: zip(ids, tasks).map { SubmitCall.Item(id: $0, spec: $1) }, workflow: workflow,
+            idempotencyKey: idempotencyKey,
+            fingerprint: idempotencyKey == nil ? "" : Self.fingerprint(tasks, workflow: workflow),
+            idempotencyWindow: idempotencyWindow
+        ))
     }
 
     /// A digest of what the producer asked for (generated ids excluded, so a retried submission

@@ -1,0 +1,83 @@
+import JobqCore
+
+/// Queues, workers, the event stream and housekeeping: what operators and tools (the `jobq`
+/// CLI, dashboards) need besides tasks.
+extension JobqClient {
+    /// Every queue ever used, with its ready count and pause flag.
+    public func queues() async throws(JobqError) -> [QueueInfo] {
+        try await engine.inspector.queues()
+    }
+
+    /// Stops claims from `queue` (running tasks finish; submits are still accepted). Returns
+    /// whether it was running before. Throws `not_found` for a queue no task ever used (a typo),
+    /// unless `allowNew`: then the queue is paused before its first task.
+    @discardableResult
+    public func pause(queue: String, allowNew: Bool = false) async throws(JobqError) -> Bool {
+        try await engine.maintenance.pause(queue: queue, allowNew: allowNew)
+    }
+
+    /// Lets workers claim from `queue` again, and wakes them. Returns whether it was paused.
+    @discardableResult
+    public func resume(queue: String) async throws(JobqError) -> Bool {
+        try await engine.maintenance.resume(queue: queue)
+    }
+
+    /// Workers seen alive, most recent first.
+    public func workers() async throws(JobqError) -> [WorkerInfo] {
+        try await engine.inspector.workers()
+    }
+
+    /// Sizes of the namespace's indexes.
+    public func overview() async throws(JobqError) -> NamespaceOverview {
+        try await engine.inspector.overview()
+    }
+
+    /// Counters since the namespace was created (submitted, claimed, done, …).
+    public func stats() async throws(JobqError) -> [String: Int] {
+        try await engine.inspector.stats()
+    }
+
+    /// Redis server time, milliseconds since the epoch (ages that do not depend on this clock).
+    public func serverTime() async throws(JobqError) -> Int64 {
+        try await engine.inspector.serverTime()
+    }
+
+    /// Whether this Redis is safe for a task queue (eviction policy, persistence).
+    public func checkServer() async throws(JobqError) -> ServerCheck {
+        try await engine.inspector.checkServer()
+    }
+
+    /// The id of the newest event, or `"0-0"`: read it *before* looking at a state, then follow
+    /// ``events(after:block:count:)`` from it, and no transition in between is missed.
+    public func lastEventID() async throws(JobqError) -> String {
+        try await engine.inspector.lastEventID()
+    }
+
+    /// Events after `position`, waiting up to `block` for the first one. Returns the records and
+    /// the position to continue from; no records when the wait timed out.
+    public func events(after position: String, block: Duration?, count: Int = 1000) async throws(JobqError) -> (records: [TaskEventRecord], position: String) {
+        try await engine.inspector.events(after: position, block: block, count: count)
+    }
+
+    /// One maintenance pass (reap expired leases, promote due tasks, retention), if `owner` wins
+    /// the lock for `interval`; `nil` when another process is doing it.
+    public func maintenancePass(owner: String, interval: Duration) async throws(JobqError) -> MaintenanceResult? {
+        try await engine.maintenance.pass(owner: owner, interval: interval)
+    }
+
+    /// Deletes the records of finished tasks now instead of when their retention runs out.
+    /// Tasks that are not finished (any more) are left alone. Returns how many were deleted.
+    public func purge(finished ids: [String]) async throws(JobqError) -> Int {
+        try await engine.maintenance.purge(finished: ids)
+    }
+
+    /// Scans the namespace for records and indexes that disagree; changes nothing.
+    public func diagnose() async throws(JobqError) -> DoctorReport {
+        try await engine.maintenance.diagnose()
+    }
+
+    /// Repairs the problems of `report` (from ``diagnose()``); returns it with outcomes.
+    public func repair(_ report: DoctorReport) async throws(JobqError) -> DoctorReport {
+        try await engine.maintenance.repair(report)
+    }
+}

@@ -1,0 +1,20 @@
+import JobqRedis
+
+/// promote.lua: due delayed tasks become dispatchable; finished tasks past retention are deleted.
+package struct PromoteCall: ScriptCall {
+    package static var script: RedisScript { Scripts.promote }
+
+    /// At most this many tasks moved, and this many deleted, per call.
+    package var limit: Int
+
+    package var arguments: [RedisArgument] { [RedisArgument(limit)] }
+
+    /// `{1, promoted, deleted, next due time (ms, 0 when nothing is delayed)}`.
+    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> PromoteResult {
+        try reply.expectOK()
+        let promoted = try reply.int("promoted")
+        let deleted = try reply.int("deleted")
+        let next = try reply.int("next due")
+        return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil)
+    }
+}

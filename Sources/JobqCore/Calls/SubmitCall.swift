@@ -1,0 +1,59 @@
+import JobqRedis
+
+/// submit.lua: create one task or a whole workflow, atomically.
+package struct SubmitCall: ScriptCall {
+    package static var script: RedisScript { Scripts.submit }
+
+    /// One task as the script takes it: its id is decided (given or generated) by the caller.
+    package struct Item: Sendable {
+        package var id: String
+        package var spec: TaskSpec
+    }
+
+    package var items: [Item]
+    package var workflow: String?
+    package var idempotencyKey: String?
+    package var fingerprint: String
+    package var idempotencyWindow: Duration
+
+    package var arguments: [RedisArgument] {
+        var arguments: [RedisArgument] = [
+            RedisArgument(idempotencyKey ?? ""), RedisArgument(fingerprint), RedisArgument(workflow ?? ""),
+            RedisArgument(Int(idempotencyWindow.jobqMilliseconds)), RedisArgument(items.count),
+        ]
+        arguments.reserveCapacity(arguments.count + items.count * 12)
+        for item in items {
+            let spec = item.spec
+            arguments += [
+                RedisArgument(item.id), RedisArgument(spec.handler), RedisArgument(spec.queue),
+                RedisArgument(bytes: spec.payload), RedisArgument(spec.maxAttempts),
+                RedisArgument(Int(spec.timeout.jobqMilliseconds)), RedisArgument(bytes: spec.backoff.encodedJSON),
+                RedisArgument(Int(spec.delay.jobqMilliseconds)), RedisArgument(Int(spec.resultTTL.jobqMilliseconds)),
+                RedisArgument(spec.title), RedisArgument(spec.prerequisites.count),
+            ]
+            for prerequisite in spec.prerequisites {
+                arguments += [RedisArgument(prerequisite.id), RedisArgument(prerequisite.policy.rawValue)]
+            }
+        }
+        return arguments
+    }
+
+    /// `{1, created, (id, state)...}`; a replayed submission whose task expired answers `EXPIRED`
+    /// for its state (decoded as `nil`).
+    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> SubmitResult {
+        let code = try reply.code()
+        guard code == .ok else {
+            let detail = reply.details()
+            throw code.error(subject: detail.first, detail: detail)
+        }
+        let created = try reply.int("created") == 1
+        var tasks: [SubmittedTask] = []
+        tasks.reserveCapacity(reply.remaining / 2)
+        while reply.remaining > 0 {
+            let id = try reply.string("task id")
+            let state = try reply.string("task state")
+            tasks.append(SubmittedTask(id: id, state: TaskState(rawValue: state)))
+        }
+        return SubmitResult(created: created, tasks: tasks, workflow: workflow)
+    }
+}

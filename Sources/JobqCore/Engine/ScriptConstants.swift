@@ -1,0 +1,93 @@
+/// Per-item codes and argument words the scripts share with Swift, rendered into every script's
+/// prelude (after the state table and the key table) so that Lua never spells a literal that
+/// Swift defines. ``ScriptConstants/luaSource`` is the generated block.
+package enum ScriptConstants {
+    /// The whole generated block: return codes, per-item codes, argument words.
+    static var luaSource: String {
+        var lines: [String] = []
+        lines.append(integers(ScriptCode.allCases.map { (luaName($0), $0.rawValue) }))
+        lines.append(integers(HeartbeatItemCode.allCases.map { ("HEARTBEAT_" + luaName($0), $0.rawValue) }))
+        lines.append(integers(FailItemCode.allCases.map { ("FAIL_" + luaName($0), $0.rawValue) }))
+        lines.append(words("FAIL_MODE", FailMode.allCases.map(\.rawValue)))
+        lines.append(words("CANCEL_TARGET", CancelTarget.allCases.map(\.rawValue)))
+        lines.append(words("CANCEL_RESULT", CancelScriptResult.allCases.map(\.rawValue)))
+        lines.append(words("POLICY", DependencyPolicy.allCases.map(\.rawValue)))
+        lines.append(words("DOCTOR_MODE", DoctorMode.allCases.map(\.rawValue)))
+        lines.append(words("QUEUE_ACTION", QueueAction.allCases.map(\.rawValue)))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `local A, B = 1, 2`
+    private static func integers(_ pairs: [(String, Int)]) -> String {
+        "local " + pairs.map(\.0).joined(separator: ", ") + " = " + pairs.map { String($0.1) }.joined(separator: ", ")
+    }
+
+    /// `local NAME = { word = 'word', … }`: a set of allowed words that is also their spelling.
+    private static func words(_ table: String, _ values: [String]) -> String {
+        "local \(table) = { " + values.map { "['\($0)'] = '\($0)'" }.joined(separator: ", ") + " }"
+    }
+
+    /// `notFound` → `NOT_FOUND`, `duplicateID` → `DUPLICATE_ID`.
+    static func luaName(_ value: some Any) -> String {
+        var out = ""
+        var previousWasLower = false
+        for character in String(describing: value) {
+            if character.isUppercase && previousWasLower { out += "_" }
+            previousWasLower = character.isLowercase
+            out += character.uppercased()
+        }
+        return out
+    }
+}
+
+/// heartbeat.lua's per-lease answers (besides the refusals of ``ScriptCode``).
+package enum HeartbeatItemCode: Int, Sendable, CaseIterable {
+    case extended = 1
+    case cancelRequested = 2
+}
+
+/// fail.lua's per-task answers (besides the refusals of ``ScriptCode``).
+package enum FailItemCode: Int, Sendable, CaseIterable {
+    case retrying = 1
+    case failed = 2
+    case cancelled = 3
+    case handedBack = 4
+}
+
+/// How fail.lua should end a run that did not succeed.
+package enum FailMode: String, Sendable, CaseIterable {
+    /// Retry after the given delay if attempts remain, else FAILED.
+    case retry
+    /// FAILED now (a permanent error, an unknown handler).
+    case final
+    /// Back to PENDING at once without charging the attempt (graceful shutdown).
+    case handback
+    /// The handler stopped because the task was cancelled: CANCELLED.
+    case cancelled
+}
+
+/// What cancel.lua is asked to cancel.
+package enum CancelTarget: String, Sendable, CaseIterable {
+    case task
+    case workflow
+}
+
+/// cancel.lua's answer for one task.
+package enum CancelScriptResult: String, Sendable, CaseIterable {
+    /// It was PENDING and is now CANCELLED.
+    case cancelled = "CANCELLED"
+    /// It is RUNNING: its worker was told.
+    case requested = "REQUESTED"
+}
+
+/// doctor.lua's modes: `check` writes nothing and answers what `repair` would do.
+package enum DoctorMode: String, Sendable, CaseIterable {
+    case check
+    case repair
+}
+
+/// queue.lua's actions.
+package enum QueueAction: String, Sendable, CaseIterable {
+    case pause
+    case resume
+}

@@ -1,0 +1,21 @@
+/// A running task whose lease had expired, and the state the reaper moved it to.
+public struct ReapedTask: Sendable, Hashable {
+    public let id: String
+    public let state: TaskState
+}
+
+/// What a promote pass did.
+public struct PromoteResult: Sendable, Hashable {
+    public let promoted: Int
+    /// Finished tasks whose retention had passed, deleted.
+    public let deleted: Int
+    /// When the next delayed task falls due (Redis time, ms), if any.
+    public let nextDue: Int64?
+}
+
+/// What one maintenance pass did.
+public struct MaintenanceResult: Sendable, Hashable {
+    /// Running tasks whose lease had expired, with their new state.
+    public let reaped: [ReapedTask]
+    public let promote: PromoteResult
+}

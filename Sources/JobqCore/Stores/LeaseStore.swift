@@ -1,0 +1,85 @@
+import JobqRedis
+
+extension LeaseStore {
+    /// Claims up to `count` dispatchable tasks from `queues`, in the order given.
+    package func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask] {
+        guard !queues.isEmpty else { return [] }
+        guard count >= 1 else { throw JobqError(.invalidOption, "claim count must be at least 1") }
+        return try await runner.run(ClaimCall(worker: worker, lease: lease, count: count, queues: queues))
+    }
+
+    /// Extends the leases of `leases`. The answer for each says whether its task was cancelled.
+    package func heartbeat(_ leases: [TaskLease], lease: Duration, worker: String) async throws(JobqError) -> [LeaseWriteOutcome] {
+        guard !leases.isEmpty else { return [] }
+        return try await runner.run(HeartbeatCall(worker: worker, lease: lease, leases: leases))
+    }
+
+    /// Records successful runs (RUNNING → DONE) in one script call.
+    package func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome] {
+        guard !completions.isEmpty else { return [] }
+        return try await runner.run(CompleteCall(completions: completions))
+    }
+
+    /// Records unsuccessful runs in one script call.
+    package func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome] {
+        guard !failures.isEmpty else { return [] }
+        return try await runner.run(FailCall(failures: failures))
+    }
+
+    /// Most log lines kept per task; older ones are dropped.
+    package static let logLinesKept = 1000
+
+    /// Records progress entries and appends log lines for a running task, in one fenced script.
+    @discardableResult
+    package func report(_ lease: TaskLease, progress: [ProgressEntry] = [], log lines: [String] = []) async throws(JobqError) -> LeaseWriteOutcome {
+        guard !progress.isEmpty || !lines.isEmpty else { return .extended }
+        return try await runner.run(ProgressCall(lease: lease, logCap: Self.logLinesKept, entries: progress, lines: lines))
+    }
+
+    /// Blocks (on a blocking lane) until a cancellation is requested for a task `worker` runs,
+    /// or `timeout` passes. Returns the ids (empty on timeout). The heartbeat reply stays the
+    /// truth; this only tells the worker to look now.
+    package func waitForControl(worker: String, timeout: Duration) async throws(JobqError) -> [String] {
+        let reply = try await runner.sendBlocking(
+            RedisCommand("BLPOP", [RedisArgument(runner.keys.control(worker)), RedisArgument(max(Double(timeout.jobqMilliseconds) / 1000, 0.01))]),
+            timeout: timeout, doing: "wait for control"
+        )
+        // One id per call: the next call returns at once while more are queued.
+        return reply.array?.last?.string.map { [$0] } ?? []
+    }
+
+    /// Blocks (on the client's blocking lane, never the cooperative pool) until work may be
+    /// waiting on one of `queues`, or `timeout` passes. Returns whether a wake-up arrived.
+    package func waitForWork(queues: [String], timeout: Duration) async throws(JobqError) -> Bool {
+        guard !queues.isEmpty else { return false }
+        var arguments = queues.map { RedisArgument(runner.keys.wake($0)) }
+        arguments.append(RedisArgument(max(Double(timeout.jobqMilliseconds) / 1000, 0.01)))
+        let reply = try await runner.sendBlocking(RedisCommand("BLPOP", arguments), timeout: timeout, doing: "wait for work")
+        return !reply.isNull
+    }
+
+    /// Publishes `worker`'s self-description; it disappears `ttl` after the last call.
+    package func register(worker: WorkerInfo, ttl: Duration) async throws(JobqError) {
+        let keys = runner.keys
+        let key = RedisArgument(keys.worker(worker.id))
+        let now = Int(try await runner.serverTime())
+        _ = try await runner.pipeline([
+            RedisCommand("HSET", [
+                key, "host", RedisArgument(worker.host), "pid", RedisArgument(worker.pid),
+                "queues", RedisArgument(worker.queues.joined(separator: ",")),
+                "concurrency", RedisArgument(worker.concurrency), "running", RedisArgument(worker.running.joined(separator: ",")),
+            ]),
+            RedisCommand("PEXPIRE", [key, RedisArgument(Int(ttl.jobqMilliseconds))]),
+            RedisCommand("ZADD", [RedisArgument(keys.workers), RedisArgument(now), RedisArgument(worker.id)]),
+            RedisCommand("ZREMRANGEBYSCORE", [RedisArgument(keys.workers), "-inf", RedisArgument(now - Int(ttl.jobqMilliseconds))]),
+        ], doing: "register worker")
+    }
+
+    /// Removes a stopping worker from the registry.
+    package func unregister(worker id: String) async throws(JobqError) {
+        _ = try await runner.pipeline([
+            RedisCommand("DEL", [RedisArgument(runner.keys.worker(id))]),
+            RedisCommand("ZREM", [RedisArgument(runner.keys.workers), RedisArgument(id)]),
+        ], doing: "unregister worker")
+    }
+}
