@@ -137,4 +137,22 @@ struct ControlScriptTests {
             #expect(try await engine.state("z") == .done)
         }
     }
+
+    /// `jobq cancel ID --message M` on a running task: M is what the record keeps, whether the
+    /// worker reports back (with its own wording) or its lease runs out.
+    @Test func aRunningTaskKeepsTheCancelMessage() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b")])
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 2, lease: .seconds(5), worker: "w")
+            #expect(try await engine.coordinator.tasks.cancel(task: "a", message: "wrong input file") == .requested)
+            #expect(try await engine.coordinator.tasks.cancel(task: "b", message: "operator said stop") == .requested)
+            let a = try #require(claimed.first { $0.id == "a" })
+            #expect(try await engine.coordinator.leases.fail([Failure(lease: a.lease, mode: .cancelled, reason: "cancelled", message: "handler cancelled")]) == [.cancelled])
+            #expect(try await engine.field("a", "error") == "wrong input file")
+            engine.clock.advance(by: .seconds(6))
+            _ = try await engine.coordinator.maintenance.reap()
+            #expect(try await engine.state("b") == .cancelled)
+            #expect(try await engine.field("b", "error") == "operator said stop")
+        }
+    }
 }
