@@ -15,7 +15,7 @@ struct SubmitCommand: AsyncParsableCommand {
               jobq submit report.build --payload @params.json --queue reports --timeout 10m
               echo '{"n":3}' | jobq submit jobq.echo --payload -
               jobq submit mail.send --after 01J0ABC… --after cleanup:always --retries 5
-              id=$(jobq submit jobq.sleep --payload '{"ms":500}') && jobq wait "$id"
+              id=$(jobq submit jobq.sleep --payload '{"seconds":0.5}') && jobq wait "$id"
 
             A workflow file: all of its tasks are submitted atomically (all or none) and the \
             workflow id is printed. The file is checked first (syntax, keys, ids, cycles, \
