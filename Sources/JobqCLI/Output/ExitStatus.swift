@@ -59,7 +59,8 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError
         case .cannotWrite: self = .cannotCreate
-        case .interrupted: self = .interrupted
+        case .interrupted, .cancelled: self = .interrupted
+        case .taskFailed: self = .taskFailed
         default: self = .usage
         }
     }
