@@ -69,7 +69,13 @@ struct WaitWatchTests {
         try await twoStep(cli)
         let watcher = try await cli.start(["watch", "pair"])
         // The first snapshot is printed before anything moves.
-        let start = await watcher.firstOutput()
+        // (Each line is its own write: wait for both, not just for the first bytes.)
+        var start = await watcher.firstOutput()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !start.contains("second:") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            start = watcher.stdout
+        }
         #expect(start.contains("first: PENDING"), "\(start)")
         #expect(start.contains("second: PENDING"), "\(start)")
         let lease = try await cli.claim("first")

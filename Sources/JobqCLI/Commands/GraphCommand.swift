@@ -9,13 +9,19 @@ struct GraphCommand: AsyncParsableCommand {
         abstract: "Draw a workflow's dependency graph (Graphviz DOT, or SVG/PNG with graphviz).",
         discussion: """
             One node per task, filled with the colour of its state (PENDING grey, RUNNING \
-            blue, DONE green, FAILED red, CANCELLED orange), and an arrow from each \
-            prerequisite to its dependent. DOT is printed on stdout; --format svg or png runs \
-            graphviz's `dot` (it must be on PATH). A task id draws the task's workflow.
+            blue, DONE green, FAILED red, CANCELLED orange; a skipped task pale green with a \
+            dashed border, "DONE (skipped)"), and an arrow from each prerequisite to its \
+            dependent: solid for `success` (runs only if it succeeded), dashed and labelled \
+            "always" for `always` (runs once it has ended). A legend box explains both. DOT \
+            is printed on stdout; --format svg or png runs graphviz's `dot` (it must be on \
+            PATH). A task id draws the task's workflow. --json prints the graph as JSON \
+            instead: {"workflow", "nodes": [{id, handler, title, state, skipped}], \
+            "edges": [{from, to, policy}]} (state null for a file).
 
               jobq graph nightly > nightly.dot
               jobq graph nightly --format svg -o nightly.svg
               jobq graph -f flow.yaml --format png -o flow.png    # a file, before submitting
+              jobq graph nightly --json | jq '.edges[] | select(.policy == "always")'
 
             Exit status 69 when --format svg/png is asked for and `dot` is not installed \
             (apt-get install graphviz), 73 when the output file cannot be written.
@@ -50,21 +56,30 @@ struct GraphCommand: AsyncParsableCommand {
         }
     }
 
+    /// One task as the graph shows it, from Redis or from a file (no state then).
+    struct GraphNode {
+        var id: String
+        var handler: String
+        var title: String
+        var state: TaskState?
+        var skipped: Bool
+        var attempts: Int
+        var maxAttempts: Int
+        var prerequisites: [Prerequisite]
+    }
+
     func run() async throws {
         let json = outputOptions.json
         if let file {
             try await CommandRunner.runOffline(json: json) {
                 let parsed = try WorkflowFile.load(path: file)
-                let name = parsed.workflow ?? "workflow"
-                let handlers = Dictionary(parsed.entries.map { ($0.id, $0.spec) }, uniquingKeysWith: { first, _ in first })
-                let dot = parsed.graph.dot(name: name) { id in
-                    let spec = handlers[id]
-                    var label = id
-                    if let title = spec?.title, !title.isEmpty { label += "\n" + title }
-                    label += "\n" + (spec?.handler ?? "")
-                    return ["label": label, "shape": "box", "style": "rounded"]
+                let nodes = parsed.entries.map { entry in
+                    GraphNode(
+                        id: entry.id, handler: entry.spec.handler, title: entry.spec.title, state: nil, skipped: false,
+                        attempts: 0, maxAttempts: entry.spec.maxAttempts, prerequisites: entry.spec.prerequisites
+                    )
                 }
-                try await emit(dot)
+                try await emit(name: parsed.workflow ?? "workflow", nodes: nodes, withStates: false)
                 return .ok
             }
             return
@@ -75,26 +90,131 @@ struct GraphCommand: AsyncParsableCommand {
                 name = parent
             }
             let snapshot = try await Snapshot.load(try await Target.resolve(name, client: client, workflowOnly: true), client: client)
-            var graph = DependencyGraph()
-            let ids = snapshot.ids
-            for task in snapshot.tasks { graph.addNode(task.id) }
-            for task in snapshot.tasks {
-                for prerequisite in task.prerequisites where ids.contains(prerequisite.id) {
-                    graph.addEdge(prerequisite: prerequisite.id, dependent: task.id)
-                }
+            let nodes = snapshot.tasks.map { task in
+                GraphNode(
+                    id: task.id, handler: task.handler, title: task.title, state: task.state, skipped: task.skipped,
+                    attempts: task.attempts, maxAttempts: task.maxAttempts, prerequisites: task.prerequisites
+                )
             }
-            let byID = Dictionary(snapshot.tasks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            let dot = graph.dot(name: name) { id in
-                guard let task = byID[id] else { return [:] }
-                var label = id
-                if !task.title.isEmpty { label += "\n" + task.title }
-                label += "\n" + (task.state?.rawValue ?? "UNKNOWN")
-                if task.state == .running || task.attempts > 1 { label += " \(task.attempts)/\(task.maxAttempts)" }
-                return ["label": label, "shape": "box", "style": "rounded,filled", "fillcolor": Self.fill(task.state)]
-            }
-            try await emit(dot)
+            try await emit(name: name, nodes: nodes, withStates: true)
             return .ok
         }
+    }
+
+    /// The graph among `nodes` (prerequisites outside them are left out).
+    static func graph(of nodes: [GraphNode]) -> DependencyGraph {
+        var graph = DependencyGraph()
+        let ids = Set(nodes.map(\.id))
+        for node in nodes { graph.addNode(node.id) }
+        for node in nodes {
+            for prerequisite in node.prerequisites where ids.contains(prerequisite.id) {
+                graph.addEdge(prerequisite: prerequisite.id, dependent: node.id)
+            }
+        }
+        return graph
+    }
+
+    /// The DOT text: a node per task (its state's fill; skipped tasks paler and dashed, so they
+    /// are not read as having run), `always` edges dashed and labelled, and a legend.
+    static func dot(name: String, nodes: [GraphNode], withStates: Bool) -> String {
+        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let graph = graph(of: nodes)
+        return graph.dot(
+            name: name,
+            attributes: { id in
+                guard let node = byID[id] else { return [:] }
+                var label = id
+                if !node.title.isEmpty { label += "\n" + node.title }
+                guard withStates else {
+                    return ["label": label + "\n" + node.handler, "shape": "box", "style": "rounded"]
+                }
+                label += "\n" + stateLabel(node.state, skipped: node.skipped)
+                if node.state == .running || node.attempts > 1 { label += " \(node.attempts)/\(node.maxAttempts)" }
+                return ["label": label, "shape": "box"].merging(nodeStyle(node.state, skipped: node.skipped)) { _, new in new }
+            },
+            edgeAttributes: { from, to in
+                let policy = byID[to]?.prerequisites.first { $0.id == from }?.policy ?? .success
+                return edgeStyle(policy)
+            },
+            extraStatements: legend(withStates: withStates)
+        )
+    }
+
+    /// `DONE (skipped)` for a skipped task, else the state's name.
+    static func stateLabel(_ state: TaskState?, skipped: Bool) -> String {
+        state == .done && skipped ? "DONE (skipped)" : state?.rawValue ?? "UNKNOWN"
+    }
+
+    /// Fill and border of a node with a state.
+    static func nodeStyle(_ state: TaskState?, skipped: Bool) -> [String: String] {
+        if state == .done && skipped { return ["style": "rounded,filled,dashed", "fillcolor": skippedFill] }
+        return ["style": "rounded,filled", "fillcolor": fill(state)]
+    }
+
+    /// How an edge of each policy is drawn: `success` plain, `always` dashed with a label.
+    static func edgeStyle(_ policy: DependencyPolicy) -> [String: String] {
+        switch policy {
+        case .success: [:]
+        case .always: ["style": "dashed", "label": "always"]
+        }
+    }
+
+    /// A legend box: the state colours (with states) and the two edge policies. Its node ids
+    /// contain ':', which task ids cannot, so they never collide with a task.
+    static func legend(withStates: Bool) -> [String] {
+        var lines = [
+            #"subgraph "cluster_legend" {"#,
+            #"  "label"="legend"; "fontsize"="10"; "style"="dashed";"#,
+        ]
+        var previous: String?
+        if withStates {
+            let entries: [(String, [String: String])] = TaskState.allCases.map { state in
+                (state.rawValue, nodeStyle(state, skipped: false))
+            } + [("DONE (skipped)", nodeStyle(.done, skipped: true))]
+            for (label, style) in entries {
+                let id = "legend:" + label
+                lines.append("  " + DependencyGraph.dotNode(id, ["label": label, "shape": "box", "fontsize": "10"].merging(style) { _, new in new }))
+                // Invisible edges keep the legend's boxes in one row.
+                if let previous { lines.append("  " + DependencyGraph.dotEdge(previous, id, ["style": "invis"])) }
+                previous = id
+            }
+        }
+        for policy in [DependencyPolicy.success, .always] {
+            let from = "legend:\(policy.rawValue):from"
+            let to = "legend:\(policy.rawValue):to"
+            let meaning = policy == .success ? "success: runs if it succeeded" : "always: runs once it has ended"
+            lines.append("  " + DependencyGraph.dotNode(from, ["label": "", "shape": "point"]))
+            lines.append("  " + DependencyGraph.dotNode(to, ["label": meaning, "shape": "plaintext", "fontsize": "10"]))
+            lines.append("  " + DependencyGraph.dotEdge(from, to, edgeStyle(policy).merging(["label": ""]) { _, new in new }))
+        }
+        lines.append("}")
+        return lines
+    }
+
+    /// `--json`: the graph as data (nodes, then edges), for tools that draw it themselves.
+    static func json(name: String, nodes: [GraphNode], withStates: Bool) -> JSONValue {
+        let graph = graph(of: nodes)
+        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var edges: [JSONValue] = []
+        for id in graph.nodes {
+            for dependent in graph.dependents(of: id) {
+                let policy = byID[dependent]?.prerequisites.first { $0.id == id }?.policy ?? .success
+                edges.append(.object([("from", .string(id)), ("to", .string(dependent)), ("policy", .string(policy.rawValue))]))
+            }
+        }
+        return .object([
+            ("workflow", .string(name)),
+            ("nodes", .array(nodes.map { node in
+                .object([
+                    ("id", .string(node.id)),
+                    ("handler", .string(node.handler)),
+                    ("title", .string(node.title)),
+                    ("state", withStates ? .optional(node.state?.rawValue) : .null),
+                    ("skipped", .bool(node.skipped)),
+                ])
+            })),
+            ("edges", .array(edges)),
+        ])
     }
 
     /// Graphviz fill colours per state.
@@ -109,18 +229,35 @@ struct GraphCommand: AsyncParsableCommand {
         }
     }
 
+    /// A skipped task's fill: a pale DONE green (it ended DONE without running its work).
+    static let skippedFill = "#edf8e9"
+
+    /// `--json` with the DOT format: the JSON graph; else the DOT text, printed or rendered.
+    private func emit(name: String, nodes: [GraphNode], withStates: Bool) async throws {
+        if outputOptions.json && format == .dot {
+            try write(Self.json(name: name, nodes: nodes, withStates: withStates).rendered(pretty: output == nil && Terminal.current.isTTY) + "\n")
+            return
+        }
+        try await emit(Self.dot(name: name, nodes: nodes, withStates: withStates))
+    }
+
+    /// Text to stdout or to `-o`.
+    private func write(_ text: String) throws {
+        if let output {
+            do {
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                throw JobqError(.cannotWrite, "cannot write \(output): \(error.localizedDescription); check the directory exists and is writable")
+            }
+        } else {
+            Console.raw(text)
+        }
+    }
+
     /// Prints or writes the DOT text, or renders it with graphviz.
     private func emit(_ dot: String) async throws {
         if format == .dot {
-            if let output {
-                do {
-                    try dot.write(toFile: output, atomically: true, encoding: .utf8)
-                } catch {
-                    throw JobqError(.cannotWrite, "cannot write \(output): \(error.localizedDescription); check the directory exists and is writable")
-                }
-            } else {
-                Console.raw(dot)
-            }
+            try write(dot)
             return
         }
         guard let executable = Subprocess.which("dot") else {
@@ -149,7 +286,7 @@ struct GraphCommand: AsyncParsableCommand {
             throw JobqError(code, "graphviz dot failed (exit \(status)) writing \(target): \(message)")
         }
         if output == nil, let data = FileManager.default.contents(atPath: target) {
-            FileHandle.standardOutput.write(data)
+            Console.out(data: Array(data))
         }
     }
 }

@@ -15,7 +15,7 @@ struct SubmitCommand: AsyncParsableCommand {
               jobq submit report.build --payload @params.json --queue reports --timeout 10m
               echo '{"n":3}' | jobq submit jobq.echo --payload -
               jobq submit mail.send --after 01J0ABC… --after cleanup:always --retries 5
-              id=$(jobq submit jobq.sleep --payload '{"ms":500}') && jobq wait "$id"
+              id=$(jobq submit jobq.sleep --payload '{"seconds":0.5}') && jobq wait "$id"
 
             A workflow file: all of its tasks are submitted atomically (all or none) and the \
             workflow id is printed. The file is checked first (syntax, keys, ids, cycles, \
@@ -50,23 +50,25 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run only after this task (repeatable). ID:always runs after it ends whatever the outcome.", valueName: "id[:always]"))
     var after: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Re-runs allowed after a failure (default: \(TaskSpec.defaultMaxAttempts - 1), i.e. \(TaskSpec.defaultMaxAttempts) runs in all).", valueName: "n"))
+    // The numeric options parse `.unconditional`ly: `--retries -1` must reach the range check
+    // below, not be taken for a flag named -1 ("Missing value").
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Re-runs allowed after a failure (default: \(TaskSpec.defaultMaxAttempts - 1), i.e. \(TaskSpec.defaultMaxAttempts) runs in all).", valueName: "n"))
     var retries: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Total runs allowed, the first included (alternative to --retries).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Total runs allowed, the first included (alternative to --retries).", valueName: "n"))
     var maxAttempts: Int?
 
-    @Option(name: .long, help: ArgumentHelp("How long one run may take before it is stopped and counted as failed (default: 15m). Durations: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m.", valueName: "duration"))
-    var timeout: DurationArgument?
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long one run may take before it is stopped and counted as failed (default: 15m). Durations: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m.", valueName: "duration"))
+    var timeout: String?
 
-    @Option(name: .long, help: ArgumentHelp("Do not run before this much time has passed (default: 0).", valueName: "duration"))
-    var delay: DurationArgument?
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Do not run before this much time has passed (default: 0).", valueName: "duration"))
+    var delay: String?
 
     @Option(name: .long, help: ArgumentHelp("Wait between runs: \(BackoffText.grammar). (default: exponential 1s 5m)", valueName: "backoff"))
     var backoff: String?
 
-    @Option(name: .long, help: ArgumentHelp("How long the finished task and its result are kept (default: 24h).", valueName: "duration"))
-    var keep: DurationArgument?
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long the finished task and its result are kept (default: 24h).", valueName: "duration"))
+    var keep: String?
 
     @Option(name: .long, help: ArgumentHelp("Idempotency key: a repeat with the same key and content returns the first ids.", valueName: "key"))
     var key: String?
@@ -180,14 +182,25 @@ struct SubmitCommand: AsyncParsableCommand {
             throw JobqError(.invalidReference, "the payload uses the result of \(reference) ({\"$retval\": \"\(reference)\"}), which is not a prerequisite; add --after \(reference)", subject: reference)
         }
         var spec = TaskSpec(id: id, handler: handler, queue: queue ?? TaskSpec.defaultQueue, payload: payloadValue.bytes, prerequisites: prerequisites)
+        // Each numeric option is checked here, in its own words: `--retries 5000` must not be
+        // reported as "max attempts … got 5001" by the engine's check of the spec.
+        let limits = Limits()
         if let retries {
-            guard retries >= 0 else { throw JobqError(.invalidOption, "--retries must be 0 or more; got \(retries)") }
-            spec.maxAttempts = retries &+ 1
+            let allowed = (limits.attempts.lowerBound - 1)...(limits.attempts.upperBound - 1)
+            guard allowed.contains(retries) else {
+                throw JobqError(.invalidOption, "--retries must be from \(allowed.lowerBound) to \(allowed.upperBound) (re-runs after a failure); got \(retries)")
+            }
+            spec.maxAttempts = retries + 1
         }
-        if let maxAttempts { spec.maxAttempts = maxAttempts }
-        if let timeout { spec.timeout = timeout.duration }
-        if let delay { spec.delay = delay.duration }
-        if let keep { spec.resultTTL = keep.duration }
+        if let maxAttempts {
+            guard limits.attempts.contains(maxAttempts) else {
+                throw JobqError(.invalidOption, "--max-attempts must be from \(limits.attempts.lowerBound) to \(limits.attempts.upperBound) (total runs); got \(maxAttempts)")
+            }
+            spec.maxAttempts = maxAttempts
+        }
+        if let timeout { spec.timeout = try Self.duration(timeout, option: "--timeout", in: limits.timeout) }
+        if let delay { spec.delay = try Self.duration(delay, option: "--delay", in: limits.delay) }
+        if let keep { spec.resultTTL = try Self.duration(keep, option: "--keep", in: limits.resultTTL) }
         if let title { spec.title = title }
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
@@ -199,6 +212,18 @@ struct SubmitCommand: AsyncParsableCommand {
         if let key { try Validation.check(name: key, as: .idempotencyKey) }
         try spec.validate(limits: Limits())
         return spec
+    }
+
+    /// A duration option's value, parsed and range-checked, with errors that name the option.
+    static func duration(_ text: String, option: String, in range: ClosedRange<Duration>) throws(JobqError) -> Duration {
+        guard let duration = DurationText.parse(text) else {
+            let negative = text.trimmingCharacters(in: .whitespaces).hasPrefix("-") ? " (it cannot be negative)" : ""
+            throw JobqError(.invalidOption, "\(option) \"\(text)\" is not a duration\(negative): use \(DurationText.grammar)")
+        }
+        guard range.contains(duration) else {
+            throw JobqError(.invalidOption, "\(option) must be from \(DurationText.format(range.lowerBound)) to \(DurationText.format(range.upperBound)); got \(text)")
+        }
+        return duration
     }
 
     /// The payload argument: JSON text, `@file` or `-`; checked as JSON with a line and column.

@@ -27,6 +27,9 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
     case timeout = 75
     /// Interrupted by Ctrl-C (128 + SIGINT).
     case interrupted = 130
+    /// stdout's reader closed the pipe (`jobq list | head -1`): 128 + SIGPIPE, what a shell
+    /// reports for other commands; nothing is printed on stderr.
+    case brokenPipe = 141
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 
@@ -43,6 +46,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .cannotCreate: "an output file could not be written"
         case .timeout: "--timeout passed before the task or workflow finished"
         case .interrupted: "interrupted (Ctrl-C)"
+        case .brokenPipe: "stdout's reader went away (jobq list | head -1); quietly"
         }
     }
 
@@ -55,7 +59,8 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError
         case .cannotWrite: self = .cannotCreate
-        case .interrupted: self = .interrupted
+        case .interrupted, .cancelled: self = .interrupted
+        case .taskFailed: self = .taskFailed
         default: self = .usage
         }
     }

@@ -2,6 +2,9 @@ import JobqCore
 
 /// The human form of `status ID`.
 enum TaskDetail {
+    /// Most lines of a task's error shown (a stack trace can be long; `--json` has all of it).
+    static let maxErrorLines = 40
+
     static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry]) {
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
@@ -40,7 +43,16 @@ enum TaskDetail {
             line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" : "when a worker is free")
         }
         if let error = info.error, !error.isEmpty {
-            line("error", terminal.paint(error.split(separator: "\n").first.map(String.init) ?? error, info.state == .failed ? .red : nil))
+            // The error is what people run `status` for: wrapped to the width, every line of it
+            // (up to a bound), never cut.
+            let lines = wrapped(error, to: max(20, width - 11))
+            let shown = lines.prefix(maxErrorLines)
+            for (index, text) in shown.enumerated() {
+                line(index == 0 ? "error" : "", terminal.paint(text, info.state == .failed ? .red : nil))
+            }
+            if lines.count > shown.count {
+                line("", terminal.paint("… \(lines.count - shown.count) more line(s): jobq status \(info.id) --json", .dim))
+            }
         }
         if let cause = info.cause { line("cause", "prerequisite \(cause) did not succeed (jobq status \(cause))") }
         if !progress.isEmpty {

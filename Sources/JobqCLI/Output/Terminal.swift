@@ -68,24 +68,64 @@ struct Terminal: Sendable {
     }
 }
 
-/// Writing to stdout and stderr without buffering surprises between the two.
+/// Writing to stdout and stderr with write(2), unbuffered, so the two never interleave out of order.
+///
+/// Why not `FileHandle.write`: it traps (a ~90-line backtrace, exit 132) when the reader has
+/// gone away (`jobq list | head -1`). Here SIGPIPE is ignored and EPIPE on stdout ends the
+/// process quietly with ``brokenPipeStatus`` (128 + SIGPIPE, what a shell reports for other
+/// CLIs killed by SIGPIPE); errors writing stderr are dropped, there is nowhere to report them.
 enum Console {
+    /// The exit status when stdout's reader has closed the pipe (docs/cli.md, exit codes).
+    static let brokenPipeStatus: Int32 = ExitStatus.brokenPipe.rawValue
+
+    /// Ignores SIGPIPE once, before the first write, so a closed pipe is an EPIPE error we handle.
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     static func out(_ text: String = "") {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(STDOUT_FILENO, Array((text + "\n").utf8))
     }
 
     /// Writes without a newline (for in-place redraws).
     static func raw(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        write(STDOUT_FILENO, Array(text.utf8))
     }
 
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(STDERR_FILENO, Array((text + "\n").utf8))
     }
 
     /// Writes raw bytes (a stored result) and a newline.
     static func out(bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes + [0x0A]))
+        write(STDOUT_FILENO, bytes + [0x0A])
+    }
+
+    /// Writes raw bytes as they are (a rendered SVG/PNG).
+    static func out(data: [UInt8]) {
+        write(STDOUT_FILENO, data)
+    }
+
+    /// Writes all of `bytes` to `descriptor`, retrying short writes and EINTR.
+    static func write(_ descriptor: Int32, _ bytes: [UInt8]) {
+        _ = ignoreSIGPIPE
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                #if canImport(Glibc)
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                #else
+                let written = Darwin.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                #endif
+                if written > 0 {
+                    offset += written
+                    continue
+                }
+                if written < 0 && errno == EINTR { continue }
+                // The reader of stdout is gone: nothing more we print can be read. End now, quietly
+                // (_exit: no atexit handlers racing the threads still running).
+                if descriptor == STDOUT_FILENO && written < 0 && errno == EPIPE { _exit(brokenPipeStatus) }
+                return
+            }
+        }
     }
 }
 

@@ -11,8 +11,8 @@ final class InterruptGuard {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
-            FileHandle.standardOutput.write(Data("\u{1B}[?25h\n".utf8))
-            FileHandle.standardError.write(Data("jobq: stopped watching (the tasks go on)\n".utf8))
+            Console.raw("\u{1B}[?25h\n")
+            Console.err("jobq: stopped watching (the tasks go on)")
             exit(ExitStatus.interrupted.rawValue)
         }
         source.resume()

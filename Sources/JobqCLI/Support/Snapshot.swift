@@ -37,6 +37,10 @@ struct Snapshot: Sendable {
     let progress: [String: [ProgressEntry]]
     /// States by id, for the tasks of the snapshot (to say what a pending task waits for).
     let states: [String: TaskState]
+    /// Redis's clock when the snapshot was read (`run_after` is in Redis milliseconds, so the
+    /// time left is measured against it, not against this machine's clock); read only when a
+    /// task waits for a time.
+    var serverNow: Int64? = nil
 
     var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
 
@@ -81,13 +85,19 @@ struct Snapshot: Sendable {
                 if let state { states[id] = state }
             }
         }
-        return Snapshot(target: target, tasks: tasks, progress: progress, states: states)
+        let waitsForTime = tasks.contains { $0.state == .pending && $0.runAfter != nil }
+        let serverNow = waitsForTime ? try await coordinator.serverTime() : nil
+        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, serverNow: serverNow)
     }
 
     // MARK: Text
 
     /// One short phrase about where a task is: what it waits for, its error, how long it took.
-    func detail(of task: TaskInfo, now: Int64 = DurationText.nowMilliseconds) -> String {
+    ///
+    /// A PENDING task whose `run_after` is ahead says so ("delayed, runs in 3.0s", "retry 2/5 in
+    /// 1.2s"): calling it "queued" made a task waiting for its backoff look stuck.
+    func detail(of task: TaskInfo, now: Int64? = nil) -> String {
+        let now = now ?? serverNow ?? DurationText.nowMilliseconds
         switch task.state {
         case .pending:
             let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
@@ -100,7 +110,7 @@ struct Snapshot: Sendable {
             }
             if let runAfter = task.runAfter, runAfter > now {
                 let due = DurationText.format(milliseconds: runAfter - now)
-                return (task.attempts > 0 ? "retry in " : "due in ") + due + attempt
+                return task.attempts > 0 ? "retry \(task.attempts + 1)/\(task.maxAttempts) in \(due)" : "delayed, runs in \(due)"
             }
             return "queued" + attempt
         case .running:

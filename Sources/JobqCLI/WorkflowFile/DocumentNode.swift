@@ -106,21 +106,22 @@ enum DocumentReader {
             throw DocumentError(message: "not valid JSON: \(error.message)", line: error.line, column: error.column)
         }
         var cursor = 0
-        return convert(parsed.value, positions: parsed.positions, cursor: &cursor, bytes: bytes)
+        var tracker = TextPositionTracker(bytes: bytes)
+        return convert(parsed.value, positions: parsed.positions, cursor: &cursor, tracker: &tracker)
     }
 
     /// Pairs each value with its start offset; `positions` is in the same pre-order as the walk.
-    private static func convert(_ value: JSONValue, positions: [Int], cursor: inout Int, bytes: [UInt8]) -> DocumentNode {
+    private static func convert(_ value: JSONValue, positions: [Int], cursor: inout Int, tracker: inout TextPositionTracker) -> DocumentNode {
         let offset = cursor < positions.count ? positions[cursor] : 0
         cursor += 1
-        let (line, column) = JSONValue.lineAndColumn(of: offset, in: bytes)
+        let (line, column) = tracker.lineAndColumn(of: offset)
         switch value {
         case .array(let items):
-            let nodes = items.map { convert($0, positions: positions, cursor: &cursor, bytes: bytes) }
+            let nodes = items.map { convert($0, positions: positions, cursor: &cursor, tracker: &tracker) }
             return DocumentNode(value: .sequence(nodes), line: line, column: column)
         case .object(let pairs):
             let converted = pairs.map { pair -> (key: String, keyNode: DocumentNode, value: DocumentNode) in
-                let node = convert(pair.1, positions: positions, cursor: &cursor, bytes: bytes)
+                let node = convert(pair.1, positions: positions, cursor: &cursor, tracker: &tracker)
                 let keyNode = DocumentNode(value: .scalar(.string(pair.0)), line: node.line, column: node.column)
                 return (pair.0, keyNode, node)
             }

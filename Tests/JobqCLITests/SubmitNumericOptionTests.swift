@@ -1,0 +1,45 @@
+import Foundation
+import JobqCore
+import Testing
+
+/// `jobq submit`'s numeric options: negative numbers reach the range check (not "Missing
+/// value"), and each error speaks of the option the user gave.
+@Suite("submit: numeric options", .enabled(if: redisAvailable))
+struct SubmitNumericOptionTests {
+    @Test(arguments: [
+        (["--retries", "5000"], "--retries must be from 0 to 999 (re-runs after a failure); got 5000"),
+        (["--retries", "-1"], "--retries must be from 0 to 999 (re-runs after a failure); got -1"),
+        (["--retries=-1"], "--retries must be from 0 to 999 (re-runs after a failure); got -1"),
+        (["--max-attempts", "0"], "--max-attempts must be from 1 to 1000 (total runs); got 0"),
+        (["--max-attempts", "-3"], "--max-attempts must be from 1 to 1000 (total runs); got -3"),
+        (["--max-attempts", "1001"], "--max-attempts must be from 1 to 1000 (total runs); got 1001"),
+        (["--timeout", "-5s"], "--timeout \"-5s\" is not a duration (it cannot be negative)"),
+        (["--timeout", "8d"], "--timeout must be from 1ms to 7d0h; got 8d"),
+        (["--timeout", "0"], "--timeout must be from 1ms to 7d0h; got 0"),
+        (["--delay", "-1m"], "--delay \"-1m\" is not a duration (it cannot be negative)"),
+        (["--delay", "400d"], "--delay must be from 0ms to 366d0h; got 400d"),
+        (["--keep", "0s"], "--keep must be from 1.0s to 366d0h; got 0s"),
+        (["--keep", "soon"], "--keep \"soon\" is not a duration: use"),
+    ])
+    func outOfRangeValuesAreRefusedInTheOptionsOwnWords(options: [String], message: String) async throws {
+        let cli = try await CLIHarness.make()
+        let result = try await cli.run(["submit", "jobq.noop"] + options + ["--json"])
+        #expect(result.status == 64, "\(options): \(result.stderr)")
+        let error = try result.jsonError()
+        #expect(error["code"] as? String == "invalid_option", "\(options): \(result.stderr)")
+        let text = error["message"] as? String ?? ""
+        #expect(text.hasPrefix(message), "\(options): \(text)")
+        #expect(!text.contains("max attempts") && !text.contains("Missing value"), "\(options): \(text)")
+        #expect(try await cli.keysInNamespace().isEmpty, "\(options) wrote to Redis")
+    }
+
+    @Test func boundaryValuesAreAccepted() async throws {
+        let cli = try await CLIHarness.make()
+        let result = try await cli.run(["submit", "jobq.noop", "--id", "edge", "--retries", "999", "--timeout", "7d", "--delay", "0", "--keep", "1s"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let task = try #require(try await cli.coordinator.task("edge"))
+        #expect(task.maxAttempts == 1000)
+        #expect(task.timeout == .seconds(7 * 86_400))
+        #expect(task.resultTTL == .seconds(1))
+    }
+}
