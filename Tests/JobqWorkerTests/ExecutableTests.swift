@@ -204,7 +204,14 @@ struct ExecutableTests {
                 try await withWorkerProcess(harness, ["--enable-test-handlers", "--once"], environment: ["JOBQ_REDIS_PASSWORD": "wrong"]) { process in
                     let status = try await process.exitStatus()
                     #expect(status == 1)
-                    #expect(process.text.contains("Redis refused the credentials"))
+                    #expect(process.text.contains("refused AUTH for the default user: WRONGPASS"), "\(process.text)")
+                    #expect(process.text.contains("check the password from JOBQ_REDIS_PASSWORD"), "\(process.text)")
+                }
+                // No password at all: told so, not that one was refused.
+                try await withWorkerProcess(harness, ["--enable-test-handlers", "--once"]) { process in
+                    let status = try await process.exitStatus()
+                    #expect(status == 1)
+                    #expect(process.text.contains("requires a password and none was given"), "\(process.text)")
                 }
                 await client.redis.close()
                 await harness.close()
