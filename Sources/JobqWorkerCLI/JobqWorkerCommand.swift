@@ -183,10 +183,11 @@ struct JobqWorkerCommand: AsyncParsableCommand {
 
         func duration(_ flag: String?, _ fromFile: Duration?, _ name: String, default value: Duration) throws -> Duration {
             guard let flag else { return fromFile ?? value }
-            guard let parsed = DurationParsing.parse(flag) else {
-                throw fail("--\(name) \"\(flag)\" is not a duration; write e.g. 30s, 500ms, 5m, 1h")
+            do {
+                return try DurationText.parse(flag, setting: "--\(name)")
+            } catch {
+                throw fail(error.message)
             }
-            return parsed
         }
 
         // Connection. Messages name the setting each value came from.
