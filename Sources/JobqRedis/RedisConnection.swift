@@ -94,7 +94,7 @@ final class RedisConnection {
                 let who = configuration.username.map { "user \"\($0)\"" } ?? "the default user"
                 throw RedisError(
                     code: .authenticationFailed,
-                    message: "redis at \(endpoint) refused AUTH for \(who): \(serverError.message) — check the user and password in --redis / JOBQ_REDIS_URL",
+                    message: "redis at \(endpoint) refused AUTH for \(who): \(serverError.message)",
                     serverError: serverError
                 )
             } else {

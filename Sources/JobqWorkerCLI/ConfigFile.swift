@@ -1,4 +1,5 @@
 import Foundation
+import JobqCore
 import JobqWorker
 import Yams
 
@@ -135,10 +136,11 @@ struct ConfigFile {
 
         func duration(_ node: Node, _ what: String) throws(Problem) -> Duration {
             let text = try string(node, what)
-            guard let value = DurationParsing.parse(text) else {
-                throw problem(node, "\(what): \"\(text)\" is not a duration; write e.g. 30s, 500ms, 5m, 1h")
+            do {
+                return try DurationText.parse(text, setting: what)
+            } catch {
+                throw problem(node, error.message)
             }
-            return value
         }
 
         func strings(_ node: Node, _ what: String) throws(Problem) -> [String] {

@@ -153,6 +153,9 @@ struct JobqWorkerCommand: AsyncParsableCommand {
     struct Settings {
         var redisURL: String
         var password: String?
+        /// Where the URL and the password came from, for messages about refused credentials.
+        var urlSource: String
+        var passwordSource: String?
         var namespace: String
         var worker: WorkerConfiguration
         var registry: HandlerRegistry
@@ -180,40 +183,46 @@ struct JobqWorkerCommand: AsyncParsableCommand {
 
         func duration(_ flag: String?, _ fromFile: Duration?, _ name: String, default value: Duration) throws -> Duration {
             guard let flag else { return fromFile ?? value }
-            guard let parsed = DurationParsing.parse(flag) else {
-                throw fail("--\(name) \"\(flag)\" is not a duration; write e.g. 30s, 500ms, 5m, 1h")
+            do {
+                return try DurationText.parse(flag, setting: "--\(name)")
+            } catch {
+                throw fail(error.message)
             }
-            return parsed
         }
 
-        // Connection.
+        // Connection. Messages name the setting each value came from.
         var redisURL = JobqClient.defaultURL
+        var urlSource = "the default URL \(JobqClient.defaultURL)"
         if let redis {
-            redisURL = redis
+            (redisURL, urlSource) = (redis, "--redis")
             if let parsed = try? RedisConfiguration(url: redis), parsed.password != nil {
                 warnings.append("the Redis password is part of --redis and visible to every user of this machine (ps); use --password-file or JOBQ_REDIS_PASSWORD instead")
             }
-        } else if let url = environment["JOBQ_REDIS_URL"] {
-            redisURL = url
+        } else if let url = environment["JOBQ_REDIS_URL"], !url.isEmpty {
+            (redisURL, urlSource) = (url, "JOBQ_REDIS_URL")
         } else if let url = file.worker.redis {
-            redisURL = url
+            (redisURL, urlSource) = (url, "worker.redis in \(configPath ?? "the config file")")
         }
+        let urlPassword: String?
         do {
-            _ = try RedisConfiguration(url: redisURL)
+            urlPassword = try RedisConfiguration(url: redisURL).password
         } catch let error as RedisError {
-            throw fail(error.message)
+            throw fail("\(urlSource): \(error.message)")
         }
         var password: String?
+        var passwordSource: String?
         if let path = passwordFile ?? file.worker.passwordFile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw fail("cannot read the password file \(path): check the path and its permissions")
+            let setting = passwordFile != nil ? "--password-file" : "worker.password_file in \(configPath ?? "the config file")"
+            do {
+                password = try PasswordFile.read(path, setting: setting)
+            } catch {
+                throw fail(error.message)
             }
-            // The first line, as for `jobq --password-file`.
-            let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            password = first.hasSuffix("\r") ? String(first.dropLast()) : first
-            guard !(password ?? "").isEmpty else { throw fail("the password file \(path) is empty (its first line is the password)") }
+            passwordSource = "\(setting) \(path)"
         } else if let value = environment["JOBQ_REDIS_PASSWORD"], !value.isEmpty {
-            password = value
+            (password, passwordSource) = (value, "JOBQ_REDIS_PASSWORD")
+        } else if urlPassword != nil {
+            passwordSource = "the URL (\(urlSource))"
         }
 
         let namespace = namespace ?? environment["JOBQ_NAMESPACE"] ?? file.worker.namespace ?? "default"
@@ -282,7 +291,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
         }
 
         return Settings(
-            redisURL: redisURL, password: password, namespace: namespace, worker: worker, registry: registry,
+            redisURL: redisURL, password: password, urlSource: urlSource, passwordSource: passwordSource, namespace: namespace, worker: worker, registry: registry,
             metricsPort: port, metricsAddress: metricsAddress ?? file.worker.metricsAddress ?? "0.0.0.0",
             logLevel: level, logFormat: format, commandHandlers: file.handlers.map(\.name), warnings: warnings
         )
@@ -346,7 +355,9 @@ struct JobqWorkerCommand: AsyncParsableCommand {
         do {
             try await redis.connect()
         } catch let error as RedisError where error.code == .authenticationFailed {
-            logger.critical("Redis refused the credentials: \(error.message)")
+            let explained = JobqError(translating: error, doing: "connect")
+                .explainingCredentials(passwordSource: settings.passwordSource, urlSource: settings.urlSource)
+            logger.critical("\(explained.message)", metadata: ["code": .string(explained.code.rawValue)])
             throw ExitCode.failure
         } catch {
             logger.warning("Redis is not reachable yet; the worker keeps trying", metadata: ["error": .string("\(error)")])

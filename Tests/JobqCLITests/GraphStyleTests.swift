@@ -21,7 +21,7 @@ struct GraphStyleTests {
         #expect(submitted.status == 0, "\(submitted.stderr)")
         try await cli.complete("a")
         let lease = try await cli.claim("s")
-        _ = try await cli.coordinator.complete([Completion(lease: lease, result: Array("null".utf8), skipped: true)])
+        _ = try await cli.coordinator.leases.complete([Completion(lease: lease, result: Array("null".utf8), skipped: true)])
     }
 
     @Test func graphDrawsPoliciesAndSkippedTasksDistinctlyWithALegend() async throws {

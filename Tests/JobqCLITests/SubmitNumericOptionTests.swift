@@ -37,7 +37,7 @@ struct SubmitNumericOptionTests {
         let cli = try await CLIHarness.make()
         let result = try await cli.run(["submit", "jobq.noop", "--id", "edge", "--retries", "999", "--timeout", "7d", "--delay", "0", "--keep", "1s"])
         #expect(result.status == 0, "\(result.stderr)")
-        let task = try #require(try await cli.coordinator.task("edge"))
+        let task = try #require(try await cli.coordinator.tasks.task("edge"))
         #expect(task.maxAttempts == 1000)
         #expect(task.timeout == .seconds(7 * 86_400))
         #expect(task.resultTTL == .seconds(1))

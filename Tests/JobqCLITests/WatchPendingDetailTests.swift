@@ -13,7 +13,7 @@ struct WatchPendingDetailTests {
         _ = try await cli.run(["submit", "jobq.noop", "--id", "later", "--delay", "1h", "--workflow", "wt"])
         _ = try await cli.run(["submit", "jobq.noop", "--id", "again", "--max-attempts", "5", "--workflow", "wt"])
         let lease = try await cli.claim("again")
-        let outcome = try await cli.coordinator.fail([Failure(lease: lease, mode: .retry(delay: .seconds(3600)), reason: "error", message: "flaky")])
+        let outcome = try await cli.coordinator.leases.fail([Failure(lease: lease, mode: .retry(delay: .seconds(3600)), reason: "error", message: "flaky")])
         #expect(outcome == [.retrying])
         let watch = try await cli.run(["watch", "wt", "--timeout", "1s"])
         #expect(watch.status == 75, "\(watch.stderr)")

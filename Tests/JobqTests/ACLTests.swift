@@ -16,7 +16,7 @@ struct ACLTests {
 
     static func isNoPerm(_ error: any Error) -> Bool {
         guard let error = error as? JobqError else { return false }
-        return error.code == .redisError && error.message.contains("NOPERM")
+        return error.code == .redisError && error.serverError?.prefix == "NOPERM"
     }
 
     static func client(_ server: RedisServerFixture, user: String, password: String) -> RedisClient {

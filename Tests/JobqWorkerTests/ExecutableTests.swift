@@ -41,6 +41,10 @@ struct ExecutableTests {
         (["--enable-test-handlers", "--concurrency", "0"], "concurrency must be between 1"),
         (["--enable-test-handlers", "--queues", "good,bad:name"], "contains ':'"),
         (["--enable-test-handlers", "--lease", "soon"], "not a duration"),
+        (["--enable-test-handlers", "--lease", "1x"], "--lease: \"1x\" is not a duration; use e.g. 30s, 1m30s, 250ms"),
+        (["--enable-test-handlers", "--heartbeat", "1s1s"], "--heartbeat: \"1s1s\" is not a duration"),
+        // 1h30m is 90 minutes: 31m is just over lease/3.
+        (["--enable-test-handlers", "--lease", "1h30m", "--heartbeat", "31m"], "heartbeat 31m is too slow for lease 90m"),
         (["--enable-test-handlers", "--log-format", "xml"], "text, json"),
         (["--enable-test-handlers", "--no-such-flag"], "Unknown option"),
         (["--enable-test-handlers", "--redis", "http://localhost"], "invalid redis URL"),
@@ -188,6 +192,30 @@ struct ExecutableTests {
         }
     }
 
+    /// The duration grammar is the CLI's (JobqCore's DurationText), in flags and the config file.
+    @Test func compoundDurationsInFlagsAndTheConfigFile() async throws {
+        try await withHarness { harness in
+            try await harness.client.submit(task("t", handler: "jobq.noop"))
+            try await withWorkerProcess(harness, ["--enable-test-handlers", "--once", "--lease", "1h30m", "--heartbeat", "30m", "--maintenance-interval", "100ms"]) { process in
+                let status = try await process.exitStatus()
+                #expect(status == 0, "\(process.text)")
+            }
+            #expect(try await harness.client.status("t").state == .done)
+        }
+        try await withTemporaryDirectory { directory in
+            let slow = "\(directory)/slow.yaml"
+            try "worker:\n  lease: 1h30m\n  heartbeat: 31m\n".write(toFile: slow, atomically: true, encoding: .utf8)
+            let tooSlow = try WorkerProcess.start(["--enable-test-handlers", "--config", slow])
+            #expect(try await tooSlow.exitStatus() == 64)
+            #expect(tooSlow.text.contains("heartbeat 31m is too slow for lease 90m"), "\(tooSlow.text)")
+            let bad = "\(directory)/bad.yaml"
+            try "worker:\n  lease: 1x\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let rejected = try WorkerProcess.start(["--enable-test-handlers", "--config", bad])
+            #expect(try await rejected.exitStatus() == 64)
+            #expect(rejected.text.contains("bad.yaml:") && rejected.text.contains("worker.lease: \"1x\" is not a duration"), "\(rejected.text)")
+        }
+    }
+
     @Test func aPasswordComesFromAFileOrTheEnvironmentAndAWrongOneIsFatal() async throws {
         try await withRedisServer(extraConfig: ["requirepass s3cret"]) { server in
             try await withTemporaryDirectory { directory in
@@ -204,7 +232,14 @@ struct ExecutableTests {
                 try await withWorkerProcess(harness, ["--enable-test-handlers", "--once"], environment: ["JOBQ_REDIS_PASSWORD": "wrong"]) { process in
                     let status = try await process.exitStatus()
                     #expect(status == 1)
-                    #expect(process.text.contains("Redis refused the credentials"))
+                    #expect(process.text.contains("refused AUTH for the default user: WRONGPASS"), "\(process.text)")
+                    #expect(process.text.contains("check the password from JOBQ_REDIS_PASSWORD"), "\(process.text)")
+                }
+                // No password at all: told so, not that one was refused.
+                try await withWorkerProcess(harness, ["--enable-test-handlers", "--once"]) { process in
+                    let status = try await process.exitStatus()
+                    #expect(status == 1)
+                    #expect(process.text.contains("requires a password and none was given"), "\(process.text)")
                 }
                 await client.close()
                 await harness.close()

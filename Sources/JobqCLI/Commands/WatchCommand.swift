@@ -54,34 +54,22 @@ struct WatchCommand: AsyncParsableCommand {
             var renderer = WatchRenderer(terminal: terminal, mode: json ? .json : (live ? .live : .lines))
             let clock = ContinuousClock()
             let start = clock.now
-            let deadline = timeout.map { start + $0.duration }
-            var stream = try await EventStream.open(client)
-            var snapshot = try await Snapshot.load(resolved, client: client)
-            var loaded = clock.now
-            while true {
-                renderer.show(snapshot, elapsed: clock.now - start)
-                if snapshot.isFinished {
-                    renderer.finish(snapshot)
-                    return snapshot.outcome
-                }
-                var block: Duration = snapshot.anyRunning ? refresh : .seconds(5)
-                if let deadline {
-                    let left = deadline - clock.now
-                    guard left > .zero else {
-                        renderer.finish(nil)
-                        throw JobqError(
-                            .timeout,
-                            "stopped watching \(resolved.name) after \(timeout?.text ?? "") (\(snapshot.summary.description)); its tasks go on — watch again or check jobq status \(resolved.name)",
-                            subject: resolved.name
-                        )
-                    }
-                    block = min(block, left)
-                }
-                let touched = try await stream.next(block: block)
-                if touched.isEmpty || !touched.isDisjoint(with: snapshot.ids) || clock.now - loaded > .seconds(5) {
-                    snapshot = try await Snapshot.load(resolved, client: client)
-                    loaded = clock.now
-                }
+            let outcome = try await Waiting.follow(
+                resolved, client: client, timeout: timeout?.duration,
+                block: { $0.anyRunning ? refresh : .seconds(5) },
+                onEach: { renderer.show($0, elapsed: clock.now - start) }
+            )
+            switch outcome {
+            case .finished(let snapshot):
+                renderer.finish(snapshot)
+                return snapshot.outcome
+            case .timedOut(let snapshot):
+                renderer.finish(nil)
+                throw JobqError(
+                    .timeout,
+                    "stopped watching \(resolved.name) after \(timeout?.text ?? "") (\(snapshot.summary.description)); its tasks go on — watch again or check jobq status \(resolved.name)",
+                    subject: resolved.name
+                )
             }
         }
     }

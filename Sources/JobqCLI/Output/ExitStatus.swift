@@ -74,20 +74,17 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
     }
 }
 
-/// Error codes the CLI adds to the engine's (``JobqError/Code`` is open for extension).
+/// Error codes the CLI adds to the engine's (``JobqError/Code`` is open for extension);
+/// `file_not_found` and `invalid_connection` are JobqCore's (the worker reports them too).
 extension JobqError.Code {
     /// A workflow file that is not well-formed YAML/JSON or does not follow the format.
     static let invalidWorkflowFile = JobqError.Code(rawValue: "invalid_workflow_file")
     /// A retval reference to a task that is not a prerequisite.
     static let invalidReference = JobqError.Code(rawValue: "invalid_reference")
-    /// A file named on the command line does not exist or cannot be read.
-    static let fileNotFound = JobqError.Code(rawValue: "file_not_found")
     /// An output file cannot be written.
     static let cannotWrite = JobqError.Code(rawValue: "cannot_write")
     /// `graph --format svg|png` without graphviz's `dot` on PATH.
     static let graphvizMissing = JobqError.Code(rawValue: "graphviz_missing")
-    /// A bad redis URL, password file or namespace.
-    static let invalidConnection = JobqError.Code(rawValue: "invalid_connection")
     /// Ctrl-C.
     static let interrupted = JobqError.Code(rawValue: "interrupted")
     /// `wait`/`watch` ended with a FAILED or CANCELLED task (reported, not thrown).

@@ -21,7 +21,7 @@ enum CommandRunner {
                 throw error
             }
         } catch {
-            status = report(error, json: json)
+            status = report(error, json: json, connection: connection)
         }
         if status != .ok { throw status.exitCode }
     }
@@ -40,9 +40,9 @@ enum CommandRunner {
     }
 
     /// Prints `error` to stderr and returns its exit status.
-    static func report(_ error: any Error, json: Bool) -> ExitStatus {
+    static func report(_ error: any Error, json: Bool, connection: ConnectionOptions? = nil) -> ExitStatus {
         if let exit = error as? ExitCode { return ExitStatus(rawValue: exit.rawValue) ?? .internalError }
-        let jobqError = hinted(error as? JobqError ?? RedisFailure.translate(error, doing: "jobq", isWrite: false))
+        let jobqError = hinted(JobqError(translating: error, doing: "jobq"), connection: connection)
         let status = ExitStatus(for: jobqError.code)
         if json {
             var fields: [(String, JSONValue)] = [
@@ -60,15 +60,12 @@ enum CommandRunner {
         return status
     }
 
-    /// Adds what to do to errors whose engine message cannot know the CLI's options.
-    static func hinted(_ error: JobqError) -> JobqError {
-        let message = error.message
-        if message.contains("NOAUTH") || message.contains("WRONGPASS") || message.contains("requires a password") {
-            return JobqError(error.code, message + " — this Redis wants a password: give it with --password-file FILE or JOBQ_REDIS_PASSWORD", subject: error.subject)
-        }
-        if message.contains("NOPERM") {
-            return JobqError(error.code, message + " — the Redis user lacks a permission jobq needs (docs/security.md lists the ACL jobq needs)", subject: error.subject)
-        }
-        return error
+    /// Adds what to do to errors whose engine message cannot know the CLI's settings (which
+    /// one gave, or would give, the password): ``JobqError/explainingCredentials(passwordSource:urlSource:)``.
+    static func hinted(_ error: JobqError, connection: ConnectionOptions?) -> JobqError {
+        error.explainingCredentials(
+            passwordSource: connection?.passwordSource,
+            urlSource: connection?.urlSource ?? "--redis / JOBQ_REDIS_URL"
+        )
     }
 }

@@ -38,31 +38,38 @@ struct ConnectionOptions: ParsableArguments {
         redis ?? Environment.value("JOBQ_REDIS_URL") ?? JobqClient.defaultURL
     }
 
+    /// The setting the URL came from, for messages: `--redis`, `JOBQ_REDIS_URL` or the default.
+    var urlSource: String {
+        if redis != nil { return "--redis" }
+        if Environment.value("JOBQ_REDIS_URL") != nil { return "JOBQ_REDIS_URL" }
+        return "the default URL \(JobqClient.defaultURL)"
+    }
+
+    /// The setting the password came from, for messages; nil when none was given.
+    var passwordSource: String? {
+        if let passwordFile { return "--password-file \(passwordFile)" }
+        if Environment.value("JOBQ_REDIS_PASSWORD") != nil { return "JOBQ_REDIS_PASSWORD" }
+        if (try? RedisConfiguration(url: resolvedURL))?.password != nil { return "the URL (\(urlSource))" }
+        return nil
+    }
+
     var resolvedNamespace: String {
         namespace ?? Environment.value("JOBQ_NAMESPACE") ?? "default"
     }
 
-    /// The Redis configuration, with the password from the file or the environment.
+    /// The Redis configuration, with the password from the file or the environment. Errors
+    /// name the setting that held the bad value.
     func configuration() throws(JobqError) -> RedisConfiguration {
         var configuration: RedisConfiguration
         do {
             configuration = try RedisConfiguration(url: resolvedURL)
         } catch let error as RedisError {
-            throw JobqError(.invalidConnection, error.message + " (set with --redis or JOBQ_REDIS_URL)")
+            throw JobqError(.invalidConnection, "\(urlSource): \(error.message)", underlying: error)
         } catch {
-            throw JobqError(.invalidConnection, "invalid redis URL: \(error)")
+            throw JobqError(.invalidConnection, "\(urlSource): invalid redis URL: \(error)", underlying: error)
         }
         if let passwordFile {
-            guard let data = FileManager.default.contents(atPath: passwordFile) else {
-                throw JobqError(.fileNotFound, "cannot read the password file \(passwordFile): check the path and its permissions")
-            }
-            let text = String(decoding: data, as: UTF8.self)
-            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let password = line.hasSuffix("\r") ? String(line.dropLast()) : line
-            guard !password.isEmpty else {
-                throw JobqError(.invalidConnection, "the password file \(passwordFile) is empty; put the password on its first line")
-            }
-            configuration.password = password
+            configuration.password = try PasswordFile.read(passwordFile, setting: "--password-file")
         } else if let password = Environment.value("JOBQ_REDIS_PASSWORD") {
             configuration.password = password
         }
@@ -77,8 +84,8 @@ struct ConnectionOptions: ParsableArguments {
         let namespace = resolvedNamespace
         do {
             try Validation.check(name: namespace, as: .namespace)
-        } catch {
-            throw JobqError(.invalidConnection, error.message + " (set with --namespace or JOBQ_NAMESPACE)")
+        } catch let error {
+            throw JobqError(.invalidConnection, "\(self.namespace != nil ? "--namespace" : "JOBQ_NAMESPACE"): \(error.message)", underlying: error)
         }
         return try JobqClient(configuration: configuration, namespace: namespace)
     }

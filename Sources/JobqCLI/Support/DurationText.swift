@@ -2,54 +2,9 @@ import ArgumentParser
 import Foundation
 import JobqCore
 
-/// Durations as people type them: `250ms`, `30s`, `1.5s`, `5m`, `2h`, `1d`, `1h30m`; a bare
-/// number is seconds.
-enum DurationText {
-    static let grammar = "a number with a unit: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m (a bare number is seconds)"
-
-    static func parse(_ text: String) -> Duration? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !trimmed.isEmpty else { return nil }
-        if let seconds = Double(trimmed) {
-            return seconds.isFinite && seconds >= 0 ? .milliseconds(Int64((seconds * 1000).rounded())) : nil
-        }
-        var total: Double = 0
-        var rest = Substring(trimmed)
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number), value.isFinite else { return nil }
-            rest = rest.dropFirst(number.count)
-            let unit = rest.prefix { $0.isLetter }
-            rest = rest.dropFirst(unit.count)
-            let scale: Double
-            switch unit {
-            case "ms": scale = 1
-            case "s", "sec": scale = 1000
-            case "m", "min": scale = 60_000
-            case "h": scale = 3_600_000
-            case "d": scale = 86_400_000
-            default: return nil
-            }
-            total += value * scale
-        }
-        guard total < 1e15 else { return nil }
-        return .milliseconds(Int64(total.rounded()))
-    }
-
-    /// `1.2s`, `45s`, `3m05s`, `2h10m`, `3d4h`: short and exact enough for tables.
-    static func format(milliseconds ms: Int64) -> String {
-        let ms = max(0, ms)
-        if ms < 1000 { return "\(ms)ms" }
-        if ms < 10_000 { return String(format: "%.1fs", Double(ms) / 1000) }
-        let seconds = ms / 1000
-        if seconds < 60 { return "\(seconds)s" }
-        if seconds < 3600 { return String(format: "%dm%02ds", seconds / 60, seconds % 60) }
-        if seconds < 86_400 { return String(format: "%dh%02dm", seconds / 3600, (seconds % 3600) / 60) }
-        return "\(seconds / 86_400)d\((seconds % 86_400) / 3600)h"
-    }
-
-    static func format(_ duration: Duration) -> String { format(milliseconds: duration.inMilliseconds) }
-
+/// Timestamps for output. The duration grammar and its formatter are JobqCore's
+/// ``DurationText`` (shared with jobq-worker); these are what only the CLI shows.
+extension DurationText {
     /// ISO 8601 in UTC with milliseconds, for `--json`.
     static func iso8601(milliseconds ms: Int64) -> String {
         let formatter = ISO8601DateFormatter()
@@ -74,6 +29,7 @@ struct DurationArgument: Sendable, Hashable {
     let duration: Duration
     let text: String
 
+    /// ArgumentParser reports a nil as "The value … is invalid for '--option <duration>'".
     init?(argument: String) {
         guard let duration = DurationText.parse(argument) else { return nil }
         self.duration = duration

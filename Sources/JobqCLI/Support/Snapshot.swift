@@ -75,7 +75,7 @@ struct Snapshot: Sendable {
                 return collected
             }
         } catch {
-            throw RedisFailure.translate(error, doing: "read progress", isWrite: false)
+            throw JobqError(translating: error, doing: "read progress", isWrite: false)
         }
         var states: [String: TaskState] = [:]
         for task in tasks { if let state = task.state { states[task.id] = state } }
@@ -86,7 +86,7 @@ struct Snapshot: Sendable {
             }
         }
         let waitsForTime = tasks.contains { $0.state == .pending && $0.runAfter != nil }
-        let serverNow = waitsForTime ? try await coordinator.serverTime() : nil
+        let serverNow = waitsForTime ? try await client.serverTime() : nil
         return Snapshot(target: target, tasks: tasks, progress: progress, states: states, serverNow: serverNow)
     }
 

@@ -3,34 +3,36 @@ import JobqCore
 
 /// Waiting on the event stream, shared by `wait` and `watch`.
 enum Waiting {
-    /// Returns the snapshot once every task has ended. Throws `timeout`.
+    /// Returns the snapshot once every task has ended. Throws `timeout`. The loop (and its
+    /// reconnection after a Redis restart) is the library's ``JobqClient/follow``.
     static func until(finished target: Target, client: JobqClient, timeout: Duration?) async throws(JobqError) -> Snapshot {
-        let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
-        var stream = try await EventStream.open(client)
-        var snapshot = try await Snapshot.load(target, client: client)
-        var loaded = clock.now
-        while !snapshot.isFinished {
-            var block: Duration = .seconds(5)
-            if let deadline {
-                let left = deadline - clock.now
-                guard left > .zero else {
-                    throw JobqError(
-                        .timeout,
-                        "\(target.name) has not finished after \(DurationText.format(timeout ?? .zero)) (\(snapshot.summary.description)); wait longer, or look with: jobq status \(target.name)",
-                        subject: target.name
-                    )
-                }
-                block = min(block, left)
-            }
-            let touched = try await stream.next(block: block)
-            // Reload when one of ours moved; now and then anyway (tasks can join a workflow later).
-            if touched.isEmpty || !touched.isDisjoint(with: snapshot.ids) || clock.now - loaded > .seconds(5) {
-                snapshot = try await Snapshot.load(target, client: client)
-                loaded = clock.now
-            }
+        switch try await follow(target, client: client, timeout: timeout) {
+        case .finished(let snapshot):
+            return snapshot
+        case .timedOut(let snapshot):
+            throw JobqError(
+                .timeout,
+                "\(target.name) has not finished after \(DurationText.format(timeout ?? .zero)) (\(snapshot.summary.description)); wait longer, or look with: jobq status \(target.name)",
+                subject: target.name
+            )
         }
-        return snapshot
+    }
+
+    /// Follows `target`'s snapshots until every task has ended or `timeout` passes; `onEach`
+    /// sees each snapshot (watch draws it), `block` says how long to sleep on the stream.
+    static func follow(
+        _ target: Target, client: JobqClient, timeout: Duration?,
+        block: (Snapshot) -> Duration = { _ in .seconds(5) },
+        onEach: (Snapshot) -> Void = { _ in }
+    ) async throws(JobqError) -> JobqClient.FollowOutcome<Snapshot> {
+        try await client.follow(
+            timeout: timeout,
+            load: { () throws(JobqError) -> Snapshot in try await Snapshot.load(target, client: client) },
+            isFinished: { $0.isFinished },
+            concerns: { snapshot, touched in !touched.isDisjoint(with: snapshot.ids) },
+            block: block,
+            onEach: onEach
+        )
     }
 
     static func printOutcome(_ snapshot: Snapshot, json: Bool) {

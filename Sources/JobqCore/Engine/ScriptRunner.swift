@@ -36,7 +36,7 @@ package struct ScriptRunner: Sendable {
                 args: [RedisArgument(Int(clock.scriptArgument))] + arguments
             )
         } catch {
-            throw RedisFailure.translate(error, doing: script.name, isWrite: true)
+            throw JobqError(translating: error, doing: script.name, isWrite: true)
         }
     }
 
@@ -47,7 +47,7 @@ package struct ScriptRunner: Sendable {
             try reply.throwIfError()
             return reply
         } catch {
-            throw RedisFailure.translate(error, doing: what, isWrite: isWrite)
+            throw JobqError(translating: error, doing: what, isWrite: isWrite)
         }
     }
 
@@ -60,7 +60,7 @@ package struct ScriptRunner: Sendable {
             for reply in replies { try reply.throwIfError() }
             return replies
         } catch {
-            throw RedisFailure.translate(error, doing: what, isWrite: false)
+            throw JobqError(translating: error, doing: what, isWrite: false)
         }
     }
 
@@ -71,7 +71,7 @@ package struct ScriptRunner: Sendable {
             try reply.throwIfError()
             return reply
         } catch {
-            throw RedisFailure.translate(error, doing: what, isWrite: false)
+            throw JobqError(translating: error, doing: what, isWrite: false)
         }
     }
 

@@ -1,7 +1,13 @@
+import JobqRedis
+
 /// Every error jobq reports to producers, workers and the CLI, with a stable machine-readable code.
 ///
 /// A struct with an extensible `Code` (after swift-service-lifecycle and valkey-swift), so new
 /// codes never break a caller's `switch`. `code.rawValue` is what `--json` output and scripts see.
+///
+/// The cause stays attached (``underlying``, e.g. the ``RedisError``), so callers decide on
+/// parsed fields — ``serverError``'s prefix `NOAUTH`, `WRONGPASS`, `NOPERM` — and never on
+/// message text.
 public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
@@ -45,12 +51,39 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// The task, workflow or name the error is about, when there is one.
     public let subject: String?
+    /// What caused it, when it came from below (a ``RedisError``, a file system error…).
+    /// Not part of equality: two errors with the same code, message and subject are the same.
+    public let underlying: (any Error)?
 
-    public init(_ code: Code, _ message: String, subject: String? = nil) {
+    public init(_ code: Code, _ message: String, subject: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.subject = subject
+        self.underlying = underlying
     }
 
+    /// The same error with another message (for callers that add what only they know, e.g.
+    /// which setting held the password); code, subject and cause are kept.
+    public func with(message: String) -> JobqError {
+        JobqError(code, message, subject: subject, underlying: underlying)
+    }
+
+    /// The Redis failure behind this error, if it came from Redis.
+    public var redisError: RedisError? { underlying as? RedisError }
+
+    /// redis-server's error reply behind this error (its ``RedisServerError/prefix`` is the
+    /// parsed code: `NOAUTH`, `WRONGPASS`, `NOPERM`, `OOM`, …).
+    public var serverError: RedisServerError? { redisError?.serverError }
+
     public var description: String { "\(message) [\(code.rawValue)]" }
+
+    public static func == (lhs: JobqError, rhs: JobqError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.subject == rhs.subject
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
+        hasher.combine(subject)
+    }
 }

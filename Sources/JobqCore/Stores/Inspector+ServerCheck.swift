@@ -24,7 +24,7 @@ extension Inspector {
         } catch let error as RedisError where error.code == .server {
             check.saveRules = nil  // NOPERM for a least-privilege user: unknown
         } catch {
-            throw RedisFailure.translate(error, doing: "check server", isWrite: false)
+            throw JobqError(translating: error, doing: "check server", isWrite: false)
         }
         return check
     }
@@ -37,7 +37,7 @@ extension Inspector {
         } catch let error as RedisError where error.code == .server {
             return nil
         } catch {
-            throw RedisFailure.translate(error, doing: "check server", isWrite: false)
+            throw JobqError(translating: error, doing: "check server", isWrite: false)
         }
         var fields: [String: String] = [:]
         for line in (reply.string ?? "").split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {

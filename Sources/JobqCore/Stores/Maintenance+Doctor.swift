@@ -15,7 +15,7 @@ extension Maintenance {
         } catch let error as JobqError {
             throw error
         } catch {
-            throw RedisFailure.translate(error, doing: "doctor", isWrite: false)
+            throw JobqError(translating: error, doing: "doctor", isWrite: false)
         }
     }
 

@@ -29,7 +29,7 @@ extension Maintenance {
             do {
                 replies = try await runner.redis.pipeline(commands)
             } catch {
-                throw RedisFailure.translate(error, doing: "purge", isWrite: true)
+                throw JobqError(translating: error, doing: "purge", isWrite: true)
             }
             for reply in replies {
                 if case .error(let error) = reply {
