@@ -53,6 +53,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The demo and test handlers (jobq.noop, jobq.sleep, jobq.fail, jobq.crash, … and their
+        // journal) behind `jobq-worker --enable-test-handlers`: linked by the jobq-worker
+        // executable and the tests only, so the JobqWorker library carries none of them.
+        .target(name: "JobqTestHandlers", dependencies: ["JobqWorker", "Jobq"]),
         .executableTarget(
             name: "JobqCLI",
             dependencies: [
@@ -64,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
+                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -89,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "JobqWorkerTests",
             dependencies: [
-                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport",
+                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

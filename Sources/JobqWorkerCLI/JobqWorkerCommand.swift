@@ -4,6 +4,7 @@ import Jobq
 import JobqCore
 import JobqRedis
 import JobqWorker
+import JobqTestHandlers
 import Logging
 import Metrics
 import Prometheus
