@@ -15,6 +15,10 @@ let package = Package(
         .library(name: "JobqWorker", targets: ["JobqWorker"]),
         .executable(name: "jobq", targets: ["JobqCLI"]),
         .executable(name: "jobq-worker", targets: ["JobqWorkerCLI"]),
+        // NOT API: for jobq's own benchmarks package (Benchmarks/Package.swift) only. What they
+        // measure (the Redis client, the engine's scripts) sits below the public API, and a path
+        // dependency can use products only. No compatibility promise; do not depend on it.
+        .library(name: "_JobqBenchmarkSupport", targets: ["JobqRedis", "JobqCore", "JobqSpawn", "JobqTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -82,11 +86,6 @@ let package = Package(
         .target(name: "JobqSpawn", dependencies: ["CJobqSpawn"]),
         // Test support: a real redis-server per test run.
         .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "JobqSpawn"]),
-        .executableTarget(
-            name: "JobqBenchmarks",
-            dependencies: ["JobqRedis", "JobqCore", "Jobq", "JobqTestSupport"],
-            path: "Benchmarks/JobqBenchmarks"
-        ),
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),

@@ -71,8 +71,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
                   --config worker.yaml --concurrency 16 --metrics-port 9464
               jobq-worker --redis unix:///run/redis.sock --enable-test-handlers --once
             """,
-        version: "jobq-worker 0.1.0",
-        subcommands: [BenchmarkProducer.self]
+        version: "jobq-worker 0.1.0"
     )
 
     // MARK: Connection
