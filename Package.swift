@@ -15,6 +15,10 @@ let package = Package(
         .library(name: "JobqWorker", targets: ["JobqWorker"]),
         .executable(name: "jobq", targets: ["JobqCLI"]),
         .executable(name: "jobq-worker", targets: ["JobqWorkerCLI"]),
+        // NOT API: for jobq's own benchmarks package (Benchmarks/Package.swift) only. What they
+        // measure (the Redis client, the engine's scripts) sits below the public API, and a path
+        // dependency can use products only. No compatibility promise; do not depend on it.
+        .library(name: "_JobqBenchmarkSupport", targets: ["JobqRedis", "JobqCore", "JobqSpawn", "JobqTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +57,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The demo and test handlers (jobq.noop, jobq.sleep, jobq.fail, jobq.crash, … and their
+        // journal) behind `jobq-worker --enable-test-handlers`: linked by the jobq-worker
+        // executable and the tests only, so the JobqWorker library carries none of them.
+        .target(name: "JobqTestHandlers", dependencies: ["JobqWorker", "Jobq"]),
         .executableTarget(
             name: "JobqCLI",
             dependencies: [
@@ -64,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
+                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -78,18 +86,13 @@ let package = Package(
         .target(name: "JobqSpawn", dependencies: ["CJobqSpawn"]),
         // Test support: a real redis-server per test run.
         .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "JobqSpawn"]),
-        .executableTarget(
-            name: "JobqBenchmarks",
-            dependencies: ["JobqRedis", "JobqCore", "Jobq", "JobqTestSupport"],
-            path: "Benchmarks/JobqBenchmarks"
-        ),
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),
         .testTarget(
             name: "JobqWorkerTests",
             dependencies: [
-                "JobqWorker", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport",
+                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

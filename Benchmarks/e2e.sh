@@ -9,11 +9,13 @@
 #   SKIP_BUILD=1 Benchmarks/e2e.sh    # reuse the last release build
 #   SWIFT_BUILD_FLAGS="--scratch-path /tmp/b" Benchmarks/e2e.sh   # another build directory
 #
-# The producer side is `jobq-worker bench` (a hidden subcommand): it starts the worker
+# Both executables come from the benchmarks package (Benchmarks/Package.swift, which depends on
+# jobq by path): `jobq-worker` is jobq's own product, built from here so it lands next to
+# `JobqBenchmarks`. The producer side is `JobqBenchmarks producer`: it starts the worker
 # processes itself, submits through the library, and stops the workers with SIGTERM.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")"
 COUNT=${COUNT:-100000}
 LATENCY_SAMPLES=${LATENCY_SAMPLES:-2000}
 CONCURRENCY=${CONCURRENCY:-256}
@@ -21,8 +23,11 @@ CONCURRENCY=${CONCURRENCY:-256}
 FLAGS=(${SWIFT_BUILD_FLAGS:-})
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   swift build -c release "${FLAGS[@]}" --product jobq-worker >&2
+  swift build -c release "${FLAGS[@]}" --product JobqBenchmarks >&2
 fi
-BIN="$(swift build -c release "${FLAGS[@]}" --show-bin-path)/jobq-worker"
+BIN_PATH="$(swift build -c release "${FLAGS[@]}" --show-bin-path)"
+BIN="$BIN_PATH/JobqBenchmarks"
+WORKER="$BIN_PATH/jobq-worker"
 
 DIR=$(mktemp -d /tmp/jobq-e2e-XXXXXX)
 SOCK="$DIR/redis.sock"
@@ -37,7 +42,7 @@ trap cleanup EXIT
 for _ in $(seq 1 100); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
 
 URL="unix://$SOCK"
-bench() { "$BIN" bench --url "$URL" --worker-concurrency "$CONCURRENCY" --worker-log "$DIR/workers.log" "$@"; }
+bench() { "$BIN" producer --url "$URL" --worker-executable "$WORKER" --worker-concurrency "$CONCURRENCY" --worker-log "$DIR/workers.log" "$@"; }
 
 echo "== jobq end-to-end ($(nproc) CPUs, redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), unix socket)"
 bench --workload noop --count "$COUNT" --batch 1000 --workers 1

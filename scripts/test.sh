@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # The test command (README, CI): system packages, build, then every test against real
-# redis-servers that the tests start themselves on Unix sockets.
+# redis-servers that the tests start themselves on Unix sockets. Then the two packages beside
+# the root one, which use jobq as a user would (by path, products only): examples/ (the docs'
+# Swift snippets, checked verbatim against it, and the README's producer + worker run end to
+# end) and Benchmarks/ (built, not run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
+scripts/check-snippets.sh
 swift build --build-tests
 swift test --skip-build
+
+# One scratch directory for both packages: jobq and its dependencies are compiled once for the
+# two of them (for the root package they are compiled with other flags, so not shared with it).
+PACKAGES_SCRATCH="$PWD/.build/packages"
+swift build --package-path examples --scratch-path "$PACKAGES_SCRATCH"
+swift build --package-path Benchmarks --scratch-path "$PACKAGES_SCRATCH"
+SKIP_BUILD=1 SWIFT_BUILD_FLAGS="--scratch-path $PACKAGES_SCRATCH" scripts/run-readme-example.sh

@@ -34,7 +34,7 @@ enum EngineBenchmark {
             }
         }
         print("")
-        print("reproduce: swift run -c release JobqBenchmarks engine")
+        print("reproduce: swift run -c release --package-path Benchmarks JobqBenchmarks engine")
         await client.close()
         await server.stop()
     }

@@ -5,12 +5,13 @@ import JobqTestSupport
 /// processes (submitting while they drain, and draining a queue filled beforehand), 1,000 chains
 /// of 10, one task after 2,000 prerequisites, and submit→DONE latency on an idle system.
 ///
-/// The work is done by `jobq-worker bench` (a hidden subcommand that starts the worker processes,
-/// submits through the library and measures); this runs it against a private redis-server.
-/// `Benchmarks/e2e.sh` runs the same and adds redis-benchmark figures for scale.
+/// The work is done by `JobqBenchmarks producer` (``BenchmarkProducer``: starts the worker
+/// processes, submits through the library and measures), in a child process per workload; this
+/// runs it against a private redis-server. `Benchmarks/e2e.sh` runs the same and adds
+/// redis-benchmark figures for scale.
 ///
-///     swift build -c release --product jobq-worker
-///     swift run -c release JobqBenchmarks worker [--count N] [--samples N]
+///     swift build -c release --package-path Benchmarks --product jobq-worker
+///     swift run -c release --package-path Benchmarks JobqBenchmarks worker [--count N] [--samples N]
 enum WorkerBenchmark {
     static func run(_ arguments: [String]) async throws {
         var count = 100_000
@@ -25,11 +26,8 @@ enum WorkerBenchmark {
             }
             index += 2
         }
-        let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let worker = binDirectory.appendingPathComponent("jobq-worker").path
-        guard FileManager.default.isExecutableFile(atPath: worker) else {
-            throw BenchmarkError("\(worker) not found: build it first with `swift build -c release --product jobq-worker`")
-        }
+        let benchmarks = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let worker = try BenchmarkProducer.siblingWorker()
         let server = try await RedisServerFixture.start()
         print("jobq-worker end to end, one private redis-server on a unix socket (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
         let runs: [[String]] = [
@@ -44,7 +42,7 @@ enum WorkerBenchmark {
         ]
         do {
             for run in runs {
-                print(try runCommand(worker, ["bench", "--url", server.url] + run), terminator: "")
+                print(try runCommand(benchmarks, ["producer", "--url", server.url, "--worker-executable", worker] + run), terminator: "")
             }
         } catch {
             await server.stop()
@@ -52,6 +50,6 @@ enum WorkerBenchmark {
         }
         await server.stop()
         print("")
-        print("reproduce: swift build -c release --product jobq-worker && swift run -c release JobqBenchmarks worker")
+        print("reproduce: swift build -c release --package-path Benchmarks --product jobq-worker && swift run -c release --package-path Benchmarks JobqBenchmarks worker")
     }
 }

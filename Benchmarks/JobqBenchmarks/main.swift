@@ -1,13 +1,14 @@
-// JobqBenchmarks: `swift run -c release JobqBenchmarks <benchmark> [options]`.
+// JobqBenchmarks: `swift run -c release --package-path Benchmarks JobqBenchmarks <benchmark> [options]`.
 //
 // Each benchmark lives in its own file and registers itself in `benchmarks` below.
 
-
 import Foundation
+
 let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
     ("redis", "the Redis client against redis-benchmark (unpipelined PING, pipelined LPUSH, EVALSHA)", RedisClientBenchmark.run),
     ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
     ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),
+    ("producer", "one end-to-end workload against a given Redis (what `worker` and e2e.sh run; --help)", { await BenchmarkProducer.main($0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -4,6 +4,7 @@ import Jobq
 import JobqCore
 import JobqRedis
 import JobqWorker
+import JobqTestHandlers
 import Logging
 import Metrics
 import Prometheus
@@ -70,8 +71,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
                   --config worker.yaml --concurrency 16 --metrics-port 9464
               jobq-worker --redis unix:///run/redis.sock --enable-test-handlers --once
             """,
-        version: "jobq-worker 0.1.0",
-        subcommands: [BenchmarkProducer.self]
+        version: "jobq-worker 0.1.0"
     )
 
     // MARK: Connection

@@ -1,6 +1,7 @@
 import Foundation
 import Jobq
 import JobqCore
+import JobqTestHandlers
 import JobqWorker
 import Testing
 

@@ -1,8 +1,10 @@
 import Foundation
 import Jobq
-import JobqCore
+import JobqWorker
 
-/// Handlers jobq ships, each only when explicitly enabled.
+/// The demo and test handlers, in a module of their own so that the `JobqWorker` library users
+/// link does not carry them: only the `jobq-worker` executable (`--enable-test-handlers`) and
+/// jobq's own tests link this.
 extension HandlerRegistry {
     /// Test and demo handlers (`jobq-worker --enable-test-handlers`), for trying jobq out and for
     /// fault tests. Never enable them on a production fleet: `jobq.crash` kills the worker.
@@ -74,32 +76,6 @@ extension HandlerRegistry {
         }
     }
 
-    /// `jobq.exec` (`jobq-worker --allow-task-commands`): runs the command the task carries.
-    ///
-    /// Anyone who can write to Redis can then run any program as the worker's user on every
-    /// worker serving the queue — enable it only on queues and networks you trust.
-    /// Payload: `{"command": ["prog", "arg"], "env": {"K": "v"}, "working_dir": "/abs", "input": <JSON for stdin>, "timeout_ms": 5000}`.
-    public mutating func registerTaskCommandHandler() {
-        register("jobq.exec", raw: { payload, context in
-            let request: ExecInput
-            do throws(JobqError) {
-                request = try PayloadCoding.decode(ExecInput.self, from: payload)
-            } catch {
-                throw PayloadDecodingFailure(message: "jobq.exec payload must be {\"command\": [...], \"env\": {...}, \"working_dir\": \"/...\", \"input\": …}: \(error.message)")
-            }
-            var configuration = CommandHandlerConfiguration(command: request.command)
-            configuration.environment = request.env ?? [:]
-            configuration.workingDirectory = request.workingDirectory
-            configuration.timeout = request.timeoutMilliseconds.map { .milliseconds($0) }
-            do throws(JobqError) {
-                try configuration.validate(name: "jobq.exec")
-            } catch {
-                throw HandlerError.permanent(error.message, reason: "bad_payload")
-            }
-            let input = request.input.map { (try? PayloadCoding.encode($0)) ?? [] } ?? []
-            return try await CommandRunner(configuration: configuration).handle(input, context)
-        })
-    }
 }
 
 struct SleepInput: Codable, Sendable {
@@ -158,98 +134,3 @@ struct ProgressInput: Codable, Sendable {
     }
 }
 
-struct ExecInput: Decodable, Sendable {
-    var command: [String]
-    var env: [String: String]?
-    var workingDirectory: String?
-    var input: JSONValue?
-    var timeoutMilliseconds: Int64?
-
-    private enum CodingKeys: String, CodingKey {
-        case command, env, input
-        case workingDirectory = "working_dir"
-        case timeoutMilliseconds = "timeout_ms"
-    }
-}
-
-/// Any JSON value, kept as it came.
-indirect enum JSONValue: Codable, Sendable, Hashable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
-}
-
-/// The test handlers' journal (`JOBQ_TEST_JOURNAL=/path`): one line when a run starts and one
-/// when it ends, written by any number of worker processes into one file.
-///
-/// ```
-/// S <task> <attempt> <pid> <unix-ms>
-/// E <task> <attempt> <pid> <unix-ms> <ok|error|cancelled>
-/// ```
-/// Each line is one `write(2)` on an `O_APPEND` descriptor, so lines from different processes
-/// never interleave. A run that dies with its process (SIGKILL, `jobq.crash`) has no end line.
-/// Off (no file, no cost) when the variable is unset.
-enum TestJournal {
-    static let descriptor: Int32 = {
-        guard let path = ProcessInfo.processInfo.environment["JOBQ_TEST_JOURNAL"], !path.isEmpty else { return -1 }
-        return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-    }()
-
-    static func run<T>(_ context: HandlerContext, _ body: () async throws -> T) async throws -> T {
-        guard descriptor >= 0 else { return try await body() }
-        let prefix = "\(context.taskID) \(context.attempt) \(getpid())"
-        append("S \(prefix) \(now())\n")
-        do {
-            let value = try await body()
-            append("E \(prefix) \(now()) ok\n")
-            return value
-        } catch {
-            let outcome = error is CancellationError || Task.isCancelled ? "cancelled" : "error"
-            append("E \(prefix) \(now()) \(outcome)\n")
-            throw error
-        }
-    }
-
-    private static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-
-    private static func append(_ line: String) {
-        let bytes = Array(line.utf8)
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    }
-}

@@ -5,16 +5,15 @@ import Jobq
 import JobqCore
 import JobqRedis
 
-/// `jobq-worker bench …` (hidden): end-to-end figures with real worker processes.
+/// `JobqBenchmarks producer …`: one end-to-end workload with real worker processes.
 ///
-/// Starts `--workers` copies of this executable as workers (test handlers, drain mode off),
-/// submits a workload, measures until it is done, stops the workers with SIGTERM. Used by
-/// `Benchmarks/e2e.sh`; not part of the operator interface.
+/// Starts `--workers` `jobq-worker` processes (test handlers, drain mode off), submits a
+/// workload, measures until it is done, stops the workers with SIGTERM. `JobqBenchmarks worker`
+/// and `Benchmarks/e2e.sh` run it once per workload.
 struct BenchmarkProducer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "End-to-end benchmark with real worker processes (used by Benchmarks/e2e.sh).",
-        shouldDisplay: false
+        commandName: "JobqBenchmarks producer",
+        abstract: "One end-to-end workload with real jobq-worker processes (used by `JobqBenchmarks worker` and Benchmarks/e2e.sh)."
     )
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
@@ -33,12 +32,14 @@ struct BenchmarkProducer: AsyncParsableCommand {
     @Option(name: .customLong("worker-concurrency")) var concurrency: Int = 256
     @Option(name: .customLong("chain-length")) var chainLength: Int = 10
     @Option(name: .customLong("worker-log")) var workerLog: String = "/dev/null"
+    @Option(name: .customLong("worker-executable"), help: "The jobq-worker to start (default: the one next to this executable).")
+    var workerExecutable: String?
 
     func run() async throws {
         let namespace = "bench-\(workload.rawValue)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let client = try JobqClient(url: url, namespace: namespace)
         var children: [pid_t] = []
-        let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        let executable = try workerExecutable ?? Self.siblingWorker()
         for index in 0..<workers {
             children.append(try Self.spawn(executable, [
                 "--redis", url, "--namespace", namespace, "--enable-test-handlers", "--concurrency", String(concurrency),
@@ -145,6 +146,18 @@ struct BenchmarkProducer: AsyncParsableCommand {
     }
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.3f", secondsValue(duration)) }
+
+    /// `jobq-worker` in this executable's directory: `swift build --package-path Benchmarks
+    /// --product jobq-worker` puts it there.
+    static func siblingWorker() throws -> String {
+        let directory = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0])
+            .resolvingSymlinksInPath().deletingLastPathComponent()
+        let worker = directory.appendingPathComponent("jobq-worker").path
+        guard FileManager.default.isExecutableFile(atPath: worker) else {
+            throw ValidationError("\(worker) not found: build it with `swift build -c release --package-path Benchmarks --product jobq-worker`, or pass --worker-executable")
+        }
+        return worker
+    }
 
     /// Starts a worker process, its output appended to `log`.
     static func spawn(_ executable: String, _ arguments: [String], log: String) throws -> pid_t {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs the README's two library examples against each other, as a reader would: a private
+# redis-server (Unix socket, no persistence, removed afterwards), the worker example
+# (examples/Sources/ReadmeWorker) in the background, then the producer example
+# (examples/Sources/ReadmeProducer), which submits the "nightly" workflow and waits for it.
+# Passes when the producer reports "nightly: 3D" and Redis itself holds the three tasks DONE,
+# with the result flowing from fetch to total to notify's log line.
+#
+#   scripts/run-readme-example.sh                 # builds examples/ (debug) first
+#   SKIP_BUILD=1 scripts/run-readme-example.sh    # reuse the last build
+#   SWIFT_BUILD_FLAGS="--scratch-path /tmp/x" scripts/run-readme-example.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FLAGS=(--package-path examples ${SWIFT_BUILD_FLAGS:-})
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  swift build "${FLAGS[@]}" --product readme-worker >&2
+  swift build "${FLAGS[@]}" --product readme-producer >&2
+fi
+BIN=$(swift build "${FLAGS[@]}" --show-bin-path)
+
+DIR=$(mktemp -d /tmp/jobq-readme-XXXXXX)
+SOCK="$DIR/redis.sock"
+WORKER_PID=""
+cleanup() {
+  [[ -n "$WORKER_PID" ]] && kill "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null || true
+  [[ -f "$DIR/redis.pid" ]] && kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+fail() {
+  echo "run-readme-example: FAILED: $*" >&2
+  echo "--- worker output:" >&2
+  cat "$DIR/worker.log" >&2 || true
+  exit 1
+}
+
+redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --save "" --appendonly no \
+  --dir "$DIR" --logfile "$DIR/redis.log" --daemonize yes --pidfile "$DIR/redis.pid" >/dev/null
+for _ in $(seq 1 100); do [[ -S "$SOCK" ]] && break; sleep 0.05; done
+[[ -S "$SOCK" ]] || fail "redis-server did not start (see $DIR/redis.log)"
+export JOBQ_REDIS_URL="unix://$SOCK"
+
+"$BIN/readme-worker" >"$DIR/worker.log" 2>&1 &
+WORKER_PID=$!
+
+output=$(timeout 120 "$BIN/readme-producer" 2>&1) || fail "the producer exited with $?: $output"
+echo "producer: $output"
+[[ "$output" == "nightly: 3D" ]] || fail "the producer printed \"$output\", not \"nightly: 3D\""
+
+# Redis's own record, independently of the library: every task of the workflow DONE.
+rc() { redis-cli -s "$SOCK" --raw "$@"; }
+ids=$(rc ZRANGE 'jobq:{default}:wf:nightly:tasks' 0 -1)
+[[ $(echo "$ids" | grep -c .) == 3 ]] || fail "the workflow holds \"$ids\", not three tasks"
+for id in $ids; do
+  state=$(rc HGET "jobq:{default}:t:$id" state)
+  [[ "$state" == DONE ]] || fail "task $id is $state, not DONE"
+done
+log=$(rc LRANGE 'jobq:{default}:t:notify:log' 0 -1)
+[[ "$log" == *"nightly total: 242.75 EUR"* ]] || fail "notify's log is \"$log\", without the total of fetch's amounts"
+echo "run-readme-example: the README's worker and producer ran the nightly workflow to DONE (3 tasks)"
