@@ -27,7 +27,7 @@ extension Worker {
     func heartbeat(_ runs: [RunningTask], streak: inout ErrorStreak) async {
         guard !runs.isEmpty else { return }
         do {
-            let results = try await coordinator.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
+            let results = try await store.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
             streak.succeeded(logger)
             for (run, result) in zip(runs, results) {
                 switch result {
@@ -58,7 +58,7 @@ extension Worker {
         var streak = ErrorStreak(operation: "control")
         while !Task.isCancelled {
             do {
-                let ids = Set(try await coordinator.waitForControl(worker: id, timeout: .seconds(5)))
+                let ids = Set(try await store.waitForControl(worker: id, timeout: .seconds(5)))
                 if ids.isEmpty { continue }
                 let runs = state.withLock { $0.held.values.filter { ids.contains($0.lease.id) } }
                 await heartbeat(Array(runs), streak: &streak)
@@ -82,7 +82,7 @@ extension Worker {
             passes += 1
             if passes % 60 == 0 { await refreshClockOffset() }
             do {
-                guard let pass = try await coordinator.maintenancePass(owner: id, interval: configuration.maintenanceInterval) else { continue }
+                guard let pass = try await store.maintain(owner: id, interval: configuration.maintenanceInterval) else { continue }
                 let reaped = pass.reaped
                 if !reaped.isEmpty {
                     metrics.reaped.increment(by: reaped.count)
@@ -116,13 +116,13 @@ extension Worker {
                 return pending.reporters
             }
             guard !due.isEmpty else { continue }
-            let coordinator = coordinator
+            let store = store
             let logger = logger
             await withTaskGroup(of: Void.self) { group in
                 for reporter in due {
                     group.addTask {
                         do throws(JobqError) {
-                            try await reporter.flush(coordinator)
+                            try await reporter.flush(store)
                         } catch {
                             logger.debug("could not send progress or log lines", metadata: ["task": .string(reporter.lease.id), "error": .string(error.description)])
                         }

@@ -1,5 +1,4 @@
 import JobqCore
-import JobqRedis
 import Logging
 
 /// The claim loop: take as many tasks as there are free slots in one call; when there are none,
@@ -13,7 +12,7 @@ extension Worker {
         while let free = await waitForCapacity() {
             let claimed: [ClaimedTask]
             do {
-                claimed = try await coordinator.claim(
+                claimed = try await store.claim(
                     queues: configuration.queues, count: min(free, batchLimit), lease: configuration.lease, worker: id
                 )
                 failures.succeeded(logger)
@@ -107,7 +106,7 @@ extension Worker {
             }
         }
         do {
-            let woken = try await coordinator.waitForWork(queues: configuration.queues, timeout: timeout)
+            let woken = try await store.waitForWork(queues: configuration.queues, timeout: timeout)
             if !woken && dueSoon && !Task.isCancelled {
                 await promoteDue()
             }
@@ -122,7 +121,7 @@ extension Worker {
     /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
     func promoteDue() async {
         do {
-            let result = try await coordinator.promote()
+            let result = try await store.promoteDueTasks()
             state.withLock { $0.nextDue = result.nextDue }
             if result.promoted > 0 {
                 logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
@@ -137,9 +136,9 @@ extension Worker {
     private func nothingLeftToDo() async -> Bool {
         guard state.withLock({ $0.held.isEmpty && $0.busy == 0 }) else { return false }
         do {
-            let running = try await coordinator.redis.send("ZCARD", RedisArgument(coordinator.keys.leases)).int ?? 0
+            let running = try await store.runningTaskCount()
             guard running == 0 else { return false }
-            let promoted = try await coordinator.promote()
+            let promoted = try await store.promoteDueTasks()
             state.withLock { $0.nextDue = promoted.nextDue }
             guard promoted.promoted == 0 else { return false }
             if let due = promoted.nextDue, timeUntil(redisMilliseconds: due) <= configuration.drainHorizon { return false }

@@ -53,7 +53,7 @@ extension Worker {
         // Workflow files pass results along as {"$retval": "id"}: substitute them now.
         let payload: [UInt8]
         do {
-            payload = try await coordinator.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites)
+            payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites)
         } catch {
             return .failure(Failure(
                 lease: lease, mode: .retry(delay: claimed.backoff.delay(afterAttempt: claimed.attempt)),
@@ -63,7 +63,7 @@ extension Worker {
         let context = HandlerContext(run: run, payload: payload, logger: logger, workerID: id)
         do {
             let result = try await handler.body(payload, context)
-            let limit = coordinator.limits.maxPayloadBytes
+            let limit = store.maxResultBytes
             guard result.count <= limit else {
                 return .failure(Failure(
                     lease: lease, mode: .final, reason: "result_too_large",
@@ -113,7 +113,7 @@ extension Worker {
     func report(_ outcome: Outcome?, for run: RunningTask) async {
         if run.reporter.hasPending {
             do {
-                try await run.reporter.flush(coordinator, closing: true)
+                try await run.reporter.flush(store, closing: true)
             } catch {
                 logger.debug("could not send the task's last log lines", metadata: ["task": .string(run.claimed.id), "error": .string(error.description)])
             }

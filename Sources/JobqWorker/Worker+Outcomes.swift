@@ -67,7 +67,7 @@ extension Worker {
     private func recordCompletions(_ items: [(RunningTask, Completion)]) async -> ([(RunningTask, Completion)], JobqError?) {
         guard !items.isEmpty else { return ([], nil) }
         do {
-            let results = try await coordinator.complete(items.map(\.1))
+            let results = try await store.complete(items.map(\.1))
             for ((run, _), result) in zip(items, results) {
                 recorded(run, result, reason: nil)
             }
@@ -81,7 +81,7 @@ extension Worker {
     private func recordFailures(_ items: [(RunningTask, Failure)]) async -> ([(RunningTask, Failure)], JobqError?) {
         guard !items.isEmpty else { return ([], nil) }
         do {
-            let results = try await coordinator.fail(items.map(\.1))
+            let results = try await store.fail(items.map(\.1))
             for ((run, failure), result) in zip(items, results) {
                 recorded(run, result, reason: failure)
             }

@@ -27,7 +27,8 @@ import Synchronization
 /// hands the rest back without charging an attempt, and unregisters the worker.
 public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
-    public let coordinator: Coordinator
+    /// The broker: claims, leases, outcomes, wake-ups (``TaskLeaseStore``).
+    let store: any TaskLeaseStore
     let registry: HandlerRegistry
     let logger: Logger
     let metrics = WorkerMetrics()
@@ -76,18 +77,28 @@ public final class Worker: Service, Sendable {
     /// - Throws: `invalid_option` / `invalid_name` for a configuration that cannot work or a
     ///   handler name outside the grammar.
     public init(
-        coordinator: Coordinator, registry: HandlerRegistry, configuration: WorkerConfiguration,
+        store: some TaskLeaseStore, registry: HandlerRegistry, configuration: WorkerConfiguration,
         logger: Logger = Logger(label: "jobq.worker")
     ) throws(JobqError) {
         try configuration.validate()
         try registry.validate()
-        self.coordinator = coordinator
+        self.store = store
         self.registry = registry
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "worker"] = .string(configuration.workerID)
         self.logger = logger
         self.deadlines = DeadlineWatcher()
+    }
+
+    /// A worker claiming through `coordinator` (Redis).
+    ///
+    /// - Throws: as ``init(store:registry:configuration:logger:)``.
+    public convenience init(
+        coordinator: Coordinator, registry: HandlerRegistry, configuration: WorkerConfiguration,
+        logger: Logger = Logger(label: "jobq.worker")
+    ) throws(JobqError) {
+        try self.init(store: coordinator, registry: registry, configuration: configuration, logger: logger)
     }
 
     /// A worker using `client`'s Redis connection and namespace.
@@ -168,7 +179,7 @@ public final class Worker: Service, Sendable {
         logger.info("worker started", metadata: [
             "queues": .string(configuration.queues.joined(separator: ",")),
             "concurrency": .stringConvertible(configuration.concurrency),
-            "namespace": .string(coordinator.keys.namespace),
+            "namespace": .string(store.storeNamespace),
             "handlers": .string(registry.names.joined(separator: ",")),
             "lease": .string(WorkerConfiguration.format(configuration.lease)),
             "heartbeat": .string(WorkerConfiguration.format(configuration.heartbeat)),
@@ -239,7 +250,7 @@ public final class Worker: Service, Sendable {
         deadlines.stop()
         for loop in [heartbeat, maintenance, outcomeWriter, reportWriter, watcher] { await loop.value }
         do {
-            try await coordinator.unregister(worker: id)
+            try await store.unregister(worker: id)
         } catch {
             logger.warning("could not unregister the worker (its registration expires by itself)", metadata: ["error": .string(error.description)])
         }
@@ -276,7 +287,7 @@ public final class Worker: Service, Sendable {
     func refreshClockOffset() async {
         do {
             let before = Self.localMilliseconds()
-            let redisNow = try await coordinator.serverTime()
+            let redisNow = try await store.serverTime()
             let after = Self.localMilliseconds()
             let offset = redisNow - (before + after) / 2
             state.withLock { $0.clockOffset = offset }
@@ -299,12 +310,12 @@ public final class Worker: Service, Sendable {
 
     func registerSelf() async {
         let running = runningTaskIDs
-        let info = Coordinator.WorkerInfo(
+        let info = WorkerRegistration(
             id: id, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
             queues: configuration.queues, concurrency: configuration.concurrency, running: running
         )
         do {
-            try await coordinator.register(worker: info, ttl: max(configuration.lease, configuration.heartbeat * 3))
+            try await store.register(info, ttl: max(configuration.lease, configuration.heartbeat * 3))
         } catch {
             metrics.redisError("register")
             logger.debug("could not refresh the worker registration", metadata: ["error": .string(error.description)])
