@@ -17,7 +17,7 @@ extension Worker {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeat)
             if Task.isCancelled { return }
-            let runs = state.withLock { Array($0.held.values) }
+            let runs = state.withLock { Array($0.lifecycle.held.values) }
             await heartbeat(runs, streak: &streak)
             await registerSelf()
         }
@@ -30,17 +30,11 @@ extension Worker {
             let results = try await store.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
             streak.succeeded(logger)
             for (run, result) in zip(runs, results) {
-                switch result {
-                case .cancelRequested:
-                    stop(run, .cancelled)
-                case .refused(let code):
-                    // Already settled: its outcome is being recorded (or was); not a loss.
-                    guard !run.isSettled else { continue }
+                guard let reason = OutcomeRules.heartbeatAnswer(result, settled: run.isSettled) else { continue }
+                if reason == .leaseLost, case .refused(let code) = result {
                     logger.warning("lost the lease of a running task", metadata: Self.metadata(run).merging(["refusal": .string(code.rawValue)]) { $1 })
-                    stop(run, .leaseLost)
-                default:
-                    break
                 }
+                stop(run, reason)
             }
         } catch {
             metrics.redisError("heartbeat")
@@ -60,7 +54,7 @@ extension Worker {
             do {
                 let ids = Set(try await store.waitForControl(worker: id, timeout: .seconds(5)))
                 if ids.isEmpty { continue }
-                let runs = state.withLock { $0.held.values.filter { ids.contains($0.lease.id) } }
+                let runs = state.withLock { $0.lifecycle.held.values.filter { ids.contains($0.lease.id) } }
                 await heartbeat(Array(runs), streak: &streak)
             } catch {
                 if Task.isCancelled { return }
@@ -109,7 +103,7 @@ extension Worker {
     func reportLoop() async {
         while true {
             await reportsQueued.wait()
-            if state.withLock({ $0.phase >= .finishing }) { return }
+            if state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
             try? await Task.sleep(for: configuration.reportInterval)
             let due = reports.withLock { pending -> [TaskReporter] in
                 defer { pending.reporters = [] }

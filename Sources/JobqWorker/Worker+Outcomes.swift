@@ -16,7 +16,7 @@ extension Worker {
     /// Most items in one `complete` or `fail` call (bounds the time one script blocks Redis).
     static let maxOutcomeBatch = 1000
 
-    func enqueue(_ outcome: Outcome, for run: RunningTask) {
+    func enqueue(_ outcome: RunOutcome, for run: RunningTask) {
         outcomes.withLock { pending in
             switch outcome {
             case .completion(let completion): pending.completions.append((run, completion))
@@ -40,7 +40,7 @@ extension Worker {
                 return batch
             }
             if batch.isEmpty {
-                if state.withLock({ $0.phase >= .finishing }) { return }
+                if state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
                 await outcomesQueued.wait()
                 continue
             }
@@ -55,7 +55,7 @@ extension Worker {
                     pending.completions.insert(contentsOf: leftC, at: 0)
                     pending.failures.insert(contentsOf: leftF, at: 0)
                 }
-                if state.withLock({ $0.phase >= .finishing }) { return }
+                if state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
                 await streak.failed(error, logger)
             } else {
                 streak.succeeded(logger)
