@@ -66,30 +66,76 @@ extension Worker {
 
     // MARK: Maintenance
 
-    /// Every `maintenanceInterval`: if this worker wins the lock, reap expired leases and promote
-    /// due delayed tasks. Also keeps the Redis clock offset fresh.
+    /// Wakes for the next maintenance pass (every `maintenanceInterval`: if this worker wins the
+    /// lock, reap expired leases and promote due delayed tasks) or the next known due time of a
+    /// delayed task, whichever comes first (then just promote), as ``MaintenanceSchedule``
+    /// decides. Also keeps the Redis clock offset fresh.
     func maintenanceLoop() async {
         var passes = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.maintenanceInterval)
-            if Task.isCancelled { return }
-            passes += 1
-            if passes % 60 == 0 { await refreshClockOffset() }
-            do {
-                guard let pass = try await store.maintain(owner: id, interval: configuration.maintenanceInterval) else { continue }
-                let reaped = pass.reaped
-                if !reaped.isEmpty {
-                    metrics.reaped.increment(by: reaped.count)
-                    logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
-                        "tasks": .string(reaped.map { "\($0.id)→\($0.state?.rawValue ?? "?")" }.joined(separator: ",")),
-                    ])
+            let wake = state.withLock { $0.schedule.next.at }
+            if wake > .now {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await Task.sleep(until: wake, tolerance: .milliseconds(1), clock: .continuous) }
+                    group.addTask { await self.scheduleChanged.wait() }
+                    await group.next()
+                    group.cancelAll()
                 }
-                state.withLock { $0.nextDue = pass.promote.nextDue }
-            } catch {
-                metrics.redisError("maintenance")
-                logger.debug("maintenance pass failed", metadata: ["error": .string(error.description)])
+            }
+            if Task.isCancelled { return }
+            let (at, action) = state.withLock { $0.schedule.next }
+            guard at <= .now else { continue }  // woken early: an earlier due time was learned
+            switch action {
+            case .promote:
+                await promoteDue()
+            case .pass:
+                passes += 1
+                if passes % 60 == 0 { await refreshClockOffset() }
+                await maintenancePass()
             }
         }
+    }
+
+    /// One fleet-wide pass, if this worker wins the lock.
+    private func maintenancePass() async {
+        do {
+            let pass = try await store.maintain(owner: id, interval: configuration.maintenanceInterval)
+            let due: ContinuousClock.Instant?? = pass.map { $0.promote.nextDue.map { localInstant(redisMilliseconds: $0) } }
+            state.withLock { $0.schedule.passDone(at: .now, nextDue: due) }
+            guard let reaped = pass?.reaped, !reaped.isEmpty else { return }
+            metrics.reaped.increment(by: reaped.count)
+            logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
+                "tasks": .string(reaped.map { "\($0.id)→\($0.state?.rawValue ?? "?")" }.joined(separator: ",")),
+            ])
+        } catch {
+            state.withLock { $0.schedule.passDone(at: .now, nextDue: nil) }
+            metrics.redisError("maintenance")
+            logger.debug("maintenance pass failed", metadata: ["error": .string(error.description)])
+        }
+    }
+
+    /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
+    func promoteDue() async {
+        do {
+            let result = try await store.promoteDueTasks()
+            let due = result.nextDue.map { localInstant(redisMilliseconds: $0) }
+            state.withLock { $0.schedule.promoteDone(at: .now, nextDue: due) }
+            if result.promoted > 0 {
+                logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
+            }
+        } catch {
+            // Forget the due time rather than retry at once; the next pass learns it again.
+            state.withLock { $0.schedule.promoteDone(at: .now, nextDue: nil) }
+            metrics.redisError("promote")
+            logger.debug("promote failed", metadata: ["error": .string(error.description)])
+        }
+    }
+
+    /// A delayed task (a retry this worker just recorded) falls due after `delay`: wake the
+    /// maintenance loop then, if that is earlier than it planned.
+    func learnDue(after delay: Duration) {
+        let earlier = state.withLock { $0.schedule.learned(due: .now + delay) }
+        if earlier { scheduleChanged.notify() }
     }
 
     // MARK: Progress and logs

@@ -80,43 +80,19 @@ extension Worker {
         }
     }
 
-    /// Blocks until a wake-up arrives, the idle wait passes, or the next delayed task falls due
-    /// (then promotes it). Returns early when the worker stops.
+    /// Blocks until a wake-up arrives or the idle wait passes. (Delayed tasks are promoted by
+    /// the maintenance loop at their due time; promoting pushes a wake-up.) Returns early when
+    /// the worker stops.
     private func waitForWork() async {
         var timeout = configuration.idleWait
         if configuration.exitWhenDrained { timeout = min(timeout, .milliseconds(250)) }
-        var dueSoon = false
-        if let due = state.withLock({ $0.nextDue }) {
-            let left = timeUntil(redisMilliseconds: due)
-            if left <= timeout {
-                timeout = max(left, .milliseconds(5))
-                dueSoon = true
-            }
-        }
         do {
-            let woken = try await store.waitForWork(queues: configuration.queues, timeout: timeout)
-            if !woken && dueSoon && !Task.isCancelled {
-                await promoteDue()
-            }
+            _ = try await store.waitForWork(queues: configuration.queues, timeout: timeout)
         } catch {
             if Task.isCancelled || isStopping { return }
             metrics.redisError("wait")
             logger.warning("waiting for work failed; retrying", metadata: ["error": .string(error.description)])
             try? await Task.sleep(for: .milliseconds(500))
-        }
-    }
-
-    /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
-    func promoteDue() async {
-        do {
-            let result = try await store.promoteDueTasks()
-            state.withLock { $0.nextDue = result.nextDue }
-            if result.promoted > 0 {
-                logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
-            }
-        } catch {
-            metrics.redisError("promote")
-            logger.debug("promote failed", metadata: ["error": .string(error.description)])
         }
     }
 
@@ -127,7 +103,8 @@ extension Worker {
             let running = try await store.runningTaskCount()
             guard running == 0 else { return false }
             let promoted = try await store.promoteDueTasks()
-            state.withLock { $0.nextDue = promoted.nextDue }
+            let due = promoted.nextDue.map { localInstant(redisMilliseconds: $0) }
+            state.withLock { $0.schedule.promoteDone(at: .now, nextDue: due) }
             guard promoted.promoted == 0 else { return false }
             if let due = promoted.nextDue, timeUntil(redisMilliseconds: due) <= configuration.drainHorizon { return false }
             return true

@@ -102,6 +102,7 @@ extension Worker {
             perHandler.succeeded.increment()
             if logger.logLevel <= .debug { logger.debug("task done", metadata: Self.metadata(run)) }
         case .retrying:
+            if case .retry(let delay) = failure?.mode, delay > .zero { learnDue(after: delay) }
             metrics.failure("retried", handler: handler, reason: reason).increment()
             logger.info("task failed; it will run again", metadata: Self.metadata(run).merging([
                 "reason": .string(reason), "error": .string(failure?.message ?? ""),

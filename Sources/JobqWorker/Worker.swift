@@ -46,6 +46,8 @@ public final class Worker: Service, Sendable {
     /// Outcomes wait to be recorded.
     let outcomesQueued = AsyncSignal()
     let outcomes = Mutex(PendingOutcomes())
+    /// A delayed task is due earlier than the maintenance loop planned to wake.
+    let scheduleChanged = AsyncSignal()
     /// Task progress and log lines wait to be sent.
     let reportsQueued = AsyncSignal()
     let reports = Mutex(PendingReports())
@@ -53,8 +55,8 @@ public final class Worker: Service, Sendable {
 
     struct State {
         var lifecycle: WorkerLifecycle<RunningTask>
-        /// When the next delayed task falls due (Redis ms), as of the last promote.
-        var nextDue: Int64?
+        /// When the maintenance loop wakes next: the next pass, or the next known due time.
+        var schedule: MaintenanceSchedule
         /// Redis clock minus local clock, in ms.
         var clockOffset: Int64 = 0
     }
@@ -74,7 +76,10 @@ public final class Worker: Service, Sendable {
         logger[metadataKey: "worker"] = .string(configuration.workerID)
         self.logger = logger
         self.deadlines = DeadlineWatcher()
-        self.state = Mutex(State(lifecycle: WorkerLifecycle(concurrency: configuration.concurrency)))
+        self.state = Mutex(State(
+            lifecycle: WorkerLifecycle(concurrency: configuration.concurrency),
+            schedule: MaintenanceSchedule(interval: configuration.maintenanceInterval, now: .now)
+        ))
     }
 
     /// A worker claiming through `coordinator` (Redis).
@@ -290,6 +295,11 @@ public final class Worker: Service, Sendable {
         } catch {
             logger.debug("could not read the Redis clock", metadata: ["error": .string("\(error)")])
         }
+    }
+
+    /// The local instant of `dueMilliseconds` (Redis clock); now if it has passed.
+    func localInstant(redisMilliseconds dueMilliseconds: Int64) -> ContinuousClock.Instant {
+        ContinuousClock.now + timeUntil(redisMilliseconds: dueMilliseconds)
     }
 
     /// How long until `dueMilliseconds` (Redis clock); zero if it has passed.

@@ -224,4 +224,40 @@ struct WorkerStateMachineTests {
         #expect(decisions.claimed(0, stopping: true) == .stopClaiming)
         #expect(decisions.claimed(3, stopping: true) == .startTasks, "claimed tasks are RUNNING: start or hand back")
     }
+
+    // MARK: MaintenanceSchedule
+
+    @Test func theLoopWakesForTheNextPassOrAnEarlierDueTime() {
+        let now = ContinuousClock.now
+        var schedule = MaintenanceSchedule(interval: .seconds(1), now: now)
+        #expect(schedule.next.at == now + .seconds(1))
+        #expect(schedule.next.action == .pass)
+        let earlier = schedule.learned(due: now + .milliseconds(100))
+        #expect(earlier, "a retry due before the pass wakes the loop early")
+        #expect(schedule.next.at == now + .milliseconds(100))
+        #expect(schedule.next.action == .promote)
+        let later = schedule.learned(due: now + .milliseconds(500))
+        #expect(later == false, "a later due time changes nothing")
+        #expect(schedule.next.at == now + .milliseconds(100))
+        schedule.promoteDone(at: now + .milliseconds(100), nextDue: now + .seconds(3))
+        #expect(schedule.next.action == .pass, "the next due time is after the pass")
+        let afterPass = schedule.learned(due: now + .seconds(2))
+        #expect(afterPass == false, "still after the pass")
+        schedule.passDone(at: now + .milliseconds(1500), nextDue: nil)
+        #expect(schedule.next.at == now + .seconds(2), "another worker held the lock: the known due time stays")
+        #expect(schedule.next.action == .promote)
+        schedule.passDone(at: now + .milliseconds(2500), nextDue: .some(nil))
+        #expect(schedule.next.at == now + .milliseconds(3500))
+        #expect(schedule.next.action == .pass, "the pass reported nothing delayed")
+    }
+
+    /// A due time in the past (more due than one promote takes, or clock offset) must not make
+    /// the loop spin at full speed.
+    @Test func aDueTimeInThePastIsLookedAtAgainSoonNotInALoop() {
+        let now = ContinuousClock.now
+        var schedule = MaintenanceSchedule(interval: .seconds(1), now: now)
+        schedule.promoteDone(at: now, nextDue: now - .milliseconds(50))
+        #expect(schedule.next.at > now)
+        #expect(schedule.next.action == .promote)
+    }
 }
