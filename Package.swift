@@ -18,7 +18,7 @@ let package = Package(
         // NOT API: for jobq's own benchmarks package (Benchmarks/Package.swift) only. What they
         // measure (the Redis client, the engine's scripts) sits below the public API, and a path
         // dependency can use products only. No compatibility promise; do not depend on it.
-        .library(name: "_JobqBenchmarkSupport", targets: ["JobqRedis", "JobqCore", "JobqSpawn", "JobqTestSupport"]),
+        .library(name: "_JobqBenchmarkSupport", targets: ["JobqBenchmarkSupport", "JobqRedis", "JobqCore", "JobqSpawn", "JobqTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -86,6 +86,8 @@ let package = Package(
         .target(name: "JobqSpawn", dependencies: ["CJobqSpawn"]),
         // Test support: a real redis-server per test run.
         .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "JobqSpawn"]),
+        // Benchmark support: public wrappers over package-level engine calls, for Benchmarks/.
+        .target(name: "JobqBenchmarkSupport", dependencies: ["JobqCore", "JobqRedis"]),
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),

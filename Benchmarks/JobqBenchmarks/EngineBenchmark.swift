@@ -2,6 +2,7 @@ import Foundation
 import JobqCore
 import JobqRedis
 import JobqTestSupport
+import JobqBenchmarkSupport
 
 /// Redis CPU per task for the engine's scripts: submit + claim + complete of no-op tasks, one at
 /// a time and batched, and fan-in / fan-out graphs of growing size (cost must grow linearly with
@@ -40,8 +41,8 @@ enum EngineBenchmark {
     }
 
     /// Runs `body` in a fresh namespace and prints the Redis CPU it cost per task.
-    private static func measure(_ client: RedisClient, name: String, tasks: Int, _ body: (Coordinator) async throws -> Void) async throws {
-        let coordinator = try Coordinator(redis: client, namespace: "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+    private static func measure(_ client: RedisClient, name: String, tasks: Int, _ body: (EngineProbe) async throws -> Void) async throws {
+        let coordinator = try EngineProbe(redis: client, namespace: "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
         _ = try await client.send("CONFIG", "RESETSTAT")
         let before = try await cpuSeconds(client)
         let clock = ContinuousClock()
@@ -60,7 +61,7 @@ enum EngineBenchmark {
 
     /// The batched no-op life split by script: where the CPU goes.
     private static func phases(_ client: RedisClient, tasks: Int, batch: Int) async throws {
-        let coordinator = try Coordinator(redis: client, namespace: "bench-phases-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let coordinator = try EngineProbe(redis: client, namespace: "bench-phases-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
         var cost: [(String, Double)] = []
         func phase(_ name: String, _ body: () async throws -> Void) async throws {
             _ = try await client.send("CONFIG", "RESETSTAT")
@@ -71,12 +72,12 @@ enum EngineBenchmark {
         var claimed: [ClaimedTask] = []
         try await phase("submit") {
             for _ in 0..<(tasks / batch) {
-                _ = try await coordinator.tasks.submit((0..<batch).map { _ in TaskSpec(handler: "noop", payload: Array("{}".utf8)) })
+                _ = try await coordinator.submit((0..<batch).map { _ in TaskSpec(handler: "noop", payload: Array("{}".utf8)) })
             }
         }
         try await phase("claim") {
             while true {
-                let got = try await coordinator.leases.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
+                let got = try await coordinator.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
                 if got.isEmpty { break }
                 claimed += got
             }
@@ -85,44 +86,44 @@ enum EngineBenchmark {
             var index = 0
             while index < claimed.count {
                 let slice = claimed[index..<min(index + batch, claimed.count)]
-                _ = try await coordinator.leases.complete(slice.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
+                _ = try await coordinator.complete(slice.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
                 index += batch
             }
         }
         print("  of which, per task: " + cost.map { "\($0.0) \(String(format: "%.1f", $0.1)) µs" }.joined(separator: ", "))
     }
 
-    private static func lifeCycle(_ coordinator: Coordinator, tasks: Int, batch: Int) async throws {
+    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int) async throws {
         let payload = Array("{}".utf8)
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
-            _ = try await coordinator.tasks.submit((0..<n).map { _ in TaskSpec(handler: "noop", payload: payload) })
+            _ = try await coordinator.submit((0..<n).map { _ in TaskSpec(handler: "noop", payload: payload) })
             submitted += n
         }
         try await drain(coordinator, batch: batch)
     }
 
-    private static func fanIn(_ coordinator: Coordinator, parents: Int) async throws {
+    private static func fanIn(_ coordinator: EngineProbe, parents: Int) async throws {
         var specs = (0..<parents).map { TaskSpec(id: "p\($0)", handler: "noop") }
         specs.append(TaskSpec(id: "child", handler: "noop", prerequisites: specs.map { Prerequisite($0.id!) }))
-        _ = try await coordinator.tasks.submit(specs)
+        _ = try await coordinator.submit(specs)
         try await drain(coordinator, batch: 500)
     }
 
-    private static func fanOut(_ coordinator: Coordinator, children: Int) async throws {
+    private static func fanOut(_ coordinator: EngineProbe, children: Int) async throws {
         var specs = [TaskSpec(id: "root", handler: "noop")]
         specs += (0..<children).map { TaskSpec(id: "c\($0)", handler: "noop", prerequisites: [Prerequisite("root")]) }
-        _ = try await coordinator.tasks.submit(specs)
+        _ = try await coordinator.submit(specs)
         try await drain(coordinator, batch: 500)
     }
 
     /// Claims and completes until nothing is left, `batch` at a time.
-    private static func drain(_ coordinator: Coordinator, batch: Int) async throws {
+    private static func drain(_ coordinator: EngineProbe, batch: Int) async throws {
         while true {
-            let claimed = try await coordinator.leases.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
+            let claimed = try await coordinator.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
             if claimed.isEmpty { return }
-            _ = try await coordinator.leases.complete(claimed.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
+            _ = try await coordinator.complete(claimed.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
         }
     }
 

@@ -59,18 +59,21 @@ final class DeadlineWatcher: Sendable {
             var earliest: ContinuousClock.Instant?
             var dropped: [RunningTask] = []
             for run in runs {
+                switch run.check(now: now) {
+                case .timedOut:
+                    // Sets the stop deadline and nudges: the next round looks at that.
+                    worker.stop(run, .timeout)
+                    continue
+                case .reportOverdueStop(let reason):
+                    dropped.append(run)
+                    worker.logger.warning("the handler did not stop within the stop timeout; reporting its outcome anyway (its slot stays busy until it returns)", metadata: Worker.metadata(run))
+                    Task { await worker.report(worker.stopOutcome(reason, run), for: run) }
+                    continue
+                case .none:
+                    break
+                }
                 guard let check = run.nextCheck() else {
                     dropped.append(run)
-                    continue
-                }
-                if check <= now {
-                    if run.stopReason == nil {
-                        worker.stop(run, .timeout)
-                    } else if let reason = run.claimOverdueStop(now: now) {
-                        dropped.append(run)
-                        worker.logger.warning("the handler did not stop within the stop timeout; reporting its outcome anyway (its slot stays busy until it returns)", metadata: Worker.metadata(run))
-                        Task { await worker.report(worker.stopOutcome(reason, run), for: run) }
-                    }
                     continue
                 }
                 earliest = min(earliest ?? check, check)

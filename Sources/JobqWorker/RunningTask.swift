@@ -13,12 +13,9 @@ public enum StopReason: String, Sendable, Hashable {
     case leaseLost = "lease_lost"
 }
 
-/// One claimed task from claim to recorded outcome: its handler's `Task`, its deadline, and who
-/// decided how it ends.
-///
-/// Exactly one outcome is reported per claim. It is the handler's own, unless a stop (cancel,
-/// timeout, shutdown, lost lease) was decided first; then the stop's outcome is reported once the
-/// handler has returned, or after `stopTimeout` if it does not.
+/// One claimed task from claim to recorded outcome: its handler's `Task` and its
+/// ``TaskSettlement`` (who decides how it ends), behind one lock. The decisions are the
+/// settlement's; this class only executes them (cancels the handler's task).
 final class RunningTask: Sendable {
     let claimed: ClaimedTask
     let started: ContinuousClock.Instant
@@ -28,14 +25,10 @@ final class RunningTask: Sendable {
 
     private struct State {
         var handle: Task<Void, Never>?
-        var stop: StopReason?
-        /// After a stop: when the outcome is reported even if the handler is still running.
-        var stopDeadline: ContinuousClock.Instant?
-        var handlerReturned = false
-        var outcomeClaimed = false
+        var settlement: TaskSettlement
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(claimed: ClaimedTask, started: ContinuousClock.Instant, reporter: TaskReporter) {
         self.claimed = claimed
@@ -43,6 +36,7 @@ final class RunningTask: Sendable {
         self.reporter = reporter
         let timeout = claimed.timeout > .zero ? claimed.timeout : TaskSpec.defaultTimeout
         self.deadline = started + timeout
+        self.state = Mutex(State(settlement: TaskSettlement(deadline: started + timeout)))
     }
 
     var lease: TaskLease { claimed.lease }
@@ -51,7 +45,7 @@ final class RunningTask: Sendable {
     func attach(_ handle: Task<Void, Never>) {
         let cancelNow = state.withLock { state -> Bool in
             state.handle = handle
-            return state.stop != nil
+            return state.settlement.stop != nil
         }
         if cancelNow { handle.cancel() }
     }
@@ -60,56 +54,30 @@ final class RunningTask: Sendable {
     /// is already settled. Cancels the handler's task.
     @discardableResult
     func requestStop(_ reason: StopReason, stopTimeout: Duration, now: ContinuousClock.Instant) -> Bool {
-        let handle = state.withLock { state -> Task<Void, Never>?? in
-            guard state.stop == nil, !state.outcomeClaimed, !state.handlerReturned else { return nil }
-            state.stop = reason
-            state.stopDeadline = now + stopTimeout
-            return .some(state.handle)
+        let (action, handle) = state.withLock { state in
+            (state.settlement.requestStop(reason, stopTimeout: stopTimeout, now: now), state.handle)
         }
-        guard let handle else { return false }
+        guard action == .cancelHandler else { return false }
         handle?.cancel()
         return true
     }
 
-    var stopReason: StopReason? { state.withLock { $0.stop } }
+    var stopReason: StopReason? { state.withLock { $0.settlement.stop } }
 
-    /// The handler returned. Returns what to report: `.handler` (its own outcome), `.stop(reason)`,
-    /// or `nil` when the outcome was already reported (stop timeout passed first).
-    func handlerReturned() -> Settlement? {
-        state.withLock { state in
-            state.handlerReturned = true
-            guard !state.outcomeClaimed else { return nil }
-            state.outcomeClaimed = true
-            if let stop = state.stop { return .stop(stop) }
-            return .handler
-        }
+    /// The handler returned: what to report.
+    func handlerReturned() -> TaskSettlement.Report {
+        state.withLock { $0.settlement.handlerDidReturn() }
     }
 
-    /// Called by the deadline watcher: if the stop deadline passed and the handler still runs,
-    /// claims the outcome for the stop reason.
-    func claimOverdueStop(now: ContinuousClock.Instant) -> StopReason? {
-        state.withLock { state in
-            guard let stop = state.stop, let stopDeadline = state.stopDeadline, now >= stopDeadline,
-                !state.outcomeClaimed, !state.handlerReturned
-            else { return nil }
-            state.outcomeClaimed = true
-            return stop
-        }
+    /// The deadline watcher's look at `now`.
+    func check(now: ContinuousClock.Instant) -> TaskSettlement.Check {
+        state.withLock { $0.settlement.check(now: now) }
     }
 
     /// The next instant the deadline watcher must look at this task, if any.
     func nextCheck() -> ContinuousClock.Instant? {
-        state.withLock { state in
-            if state.handlerReturned || state.outcomeClaimed { return nil }
-            if let stopDeadline = state.stopDeadline { return stopDeadline }
-            return deadline
-        }
+        state.withLock { $0.settlement.nextCheck }
     }
 
-    var isSettled: Bool { state.withLock { $0.outcomeClaimed } }
-
-    enum Settlement {
-        case handler
-        case stop(StopReason)
-    }
+    var isSettled: Bool { state.withLock { $0.settlement.isSettled } }
 }

@@ -67,7 +67,7 @@ final class TaskReporter: Sendable {
     }
 
     /// Sends what is buffered (after any flush in flight). With `closing`, later reports are dropped.
-    func flush(_ coordinator: Coordinator, closing: Bool = false) async throws(JobqError) {
+    func flush(_ store: any TaskLeaseStore, closing: Bool = false) async throws(JobqError) {
         // Take the turn: wait for a flush in flight, so lines reach Redis in order.
         while true {
             let mustWait = state.withLock { state -> Bool in
@@ -108,6 +108,6 @@ final class TaskReporter: Sendable {
             for waiter in waiters { waiter.resume() }
         }
         guard !progress.isEmpty || !lines.isEmpty else { return }
-        try await coordinator.leases.report(lease, progress: progress, log: lines)
+        try await store.report(lease, progress: progress, log: lines)
     }
 }

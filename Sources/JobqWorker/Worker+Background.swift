@@ -17,7 +17,7 @@ extension Worker {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeat)
             if Task.isCancelled { return }
-            let runs = state.withLock { Array($0.held.values) }
+            let runs = state.withLock { Array($0.lifecycle.held.values) }
             await heartbeat(runs, streak: &streak)
             await registerSelf()
         }
@@ -27,20 +27,14 @@ extension Worker {
     func heartbeat(_ runs: [RunningTask], streak: inout ErrorStreak) async {
         guard !runs.isEmpty else { return }
         do {
-            let results = try await coordinator.leases.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
+            let results = try await store.heartbeat(runs.map(\.lease), lease: configuration.lease, worker: id)
             streak.succeeded(logger)
             for (run, result) in zip(runs, results) {
-                switch result {
-                case .cancelRequested:
-                    stop(run, .cancelled)
-                case .refused(let code):
-                    // Already settled: its outcome is being recorded (or was); not a loss.
-                    guard !run.isSettled else { continue }
+                guard let reason = OutcomeRules.heartbeatAnswer(result, settled: run.isSettled) else { continue }
+                if reason == .leaseLost, case .refused(let code) = result {
                     logger.warning("lost the lease of a running task", metadata: Self.metadata(run).merging(["refusal": .string(code.rawValue)]) { $1 })
-                    stop(run, .leaseLost)
-                default:
-                    break
                 }
+                stop(run, reason)
             }
         } catch {
             metrics.redisError("heartbeat")
@@ -58,9 +52,9 @@ extension Worker {
         var streak = ErrorStreak(operation: "control")
         while !Task.isCancelled {
             do {
-                let ids = Set(try await coordinator.leases.waitForControl(worker: id, timeout: .seconds(5)))
+                let ids = Set(try await store.waitForControl(worker: id, timeout: .seconds(5)))
                 if ids.isEmpty { continue }
-                let runs = state.withLock { $0.held.values.filter { ids.contains($0.lease.id) } }
+                let runs = state.withLock { $0.lifecycle.held.values.filter { ids.contains($0.lease.id) } }
                 await heartbeat(Array(runs), streak: &streak)
             } catch {
                 if Task.isCancelled { return }
@@ -72,30 +66,76 @@ extension Worker {
 
     // MARK: Maintenance
 
-    /// Every `maintenanceInterval`: if this worker wins the lock, reap expired leases and promote
-    /// due delayed tasks. Also keeps the Redis clock offset fresh.
+    /// Wakes for the next maintenance pass (every `maintenanceInterval`: if this worker wins the
+    /// lock, reap expired leases and promote due delayed tasks) or the next known due time of a
+    /// delayed task, whichever comes first (then just promote), as ``MaintenanceSchedule``
+    /// decides. Also keeps the Redis clock offset fresh.
     func maintenanceLoop() async {
         var passes = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.maintenanceInterval)
-            if Task.isCancelled { return }
-            passes += 1
-            if passes % 60 == 0 { await refreshClockOffset() }
-            do {
-                guard let pass = try await coordinator.maintenance.pass(owner: id, interval: configuration.maintenanceInterval) else { continue }
-                let reaped = pass.reaped
-                if !reaped.isEmpty {
-                    metrics.reaped.increment(by: reaped.count)
-                    logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
-                        "tasks": .string(reaped.map { "\($0.id)→\($0.state.rawValue)" }.joined(separator: ",")),
-                    ])
+            let wake = state.withLock { $0.schedule.next.at }
+            if wake > .now {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await Task.sleep(until: wake, tolerance: .milliseconds(1), clock: .continuous) }
+                    group.addTask { await self.scheduleChanged.wait() }
+                    await group.next()
+                    group.cancelAll()
                 }
-                state.withLock { $0.nextDue = pass.promote.nextDue }
-            } catch {
-                metrics.redisError("maintenance")
-                logger.debug("maintenance pass failed", metadata: ["error": .string(error.description)])
+            }
+            if Task.isCancelled { return }
+            let (at, action) = state.withLock { $0.schedule.next }
+            guard at <= .now else { continue }  // woken early: an earlier due time was learned
+            switch action {
+            case .promote:
+                await promoteDue()
+            case .pass:
+                passes += 1
+                if passes % 60 == 0 { await refreshClockOffset() }
+                await maintenancePass()
             }
         }
+    }
+
+    /// One fleet-wide pass, if this worker wins the lock.
+    private func maintenancePass() async {
+        do {
+            let pass = try await store.maintain(owner: id, interval: configuration.maintenanceInterval)
+            let due: ContinuousClock.Instant?? = pass.map { $0.promote.nextDue.map { localInstant(redisMilliseconds: $0) } }
+            state.withLock { $0.schedule.passDone(at: .now, nextDue: due) }
+            guard let reaped = pass?.reaped, !reaped.isEmpty else { return }
+            metrics.reaped.increment(by: reaped.count)
+            logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [
+                "tasks": .string(reaped.map { "\($0.id)→\($0.state?.rawValue ?? "?")" }.joined(separator: ",")),
+            ])
+        } catch {
+            state.withLock { $0.schedule.passDone(at: .now, nextDue: nil) }
+            metrics.redisError("maintenance")
+            logger.debug("maintenance pass failed", metadata: ["error": .string(error.description)])
+        }
+    }
+
+    /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
+    func promoteDue() async {
+        do {
+            let result = try await store.promoteDueTasks()
+            let due = result.nextDue.map { localInstant(redisMilliseconds: $0) }
+            state.withLock { $0.schedule.promoteDone(at: .now, nextDue: due) }
+            if result.promoted > 0 {
+                logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
+            }
+        } catch {
+            // Forget the due time rather than retry at once; the next pass learns it again.
+            state.withLock { $0.schedule.promoteDone(at: .now, nextDue: nil) }
+            metrics.redisError("promote")
+            logger.debug("promote failed", metadata: ["error": .string(error.description)])
+        }
+    }
+
+    /// A delayed task (a retry this worker just recorded) falls due after `delay`: wake the
+    /// maintenance loop then, if that is earlier than it planned.
+    func learnDue(after delay: Duration) {
+        let earlier = state.withLock { $0.schedule.learned(due: .now + delay) }
+        if earlier { scheduleChanged.notify() }
     }
 
     // MARK: Progress and logs
@@ -109,20 +149,20 @@ extension Worker {
     func reportLoop() async {
         while true {
             await reportsQueued.wait()
-            if state.withLock({ $0.phase >= .finishing }) { return }
+            if state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
             try? await Task.sleep(for: configuration.reportInterval)
             let due = reports.withLock { pending -> [TaskReporter] in
                 defer { pending.reporters = [] }
                 return pending.reporters
             }
             guard !due.isEmpty else { continue }
-            let coordinator = coordinator
+            let store = store
             let logger = logger
             await withTaskGroup(of: Void.self) { group in
                 for reporter in due {
                     group.addTask {
                         do throws(JobqError) {
-                            try await reporter.flush(coordinator)
+                            try await reporter.flush(store)
                         } catch {
                             logger.debug("could not send progress or log lines", metadata: ["task": .string(reporter.lease.id), "error": .string(error.description)])
                         }

@@ -1,5 +1,4 @@
 import JobqCore
-import JobqRedis
 import Logging
 
 /// The claim loop: take as many tasks as there are free slots in one call; when there are none,
@@ -8,61 +7,54 @@ import Logging
 extension Worker {
     func claimLoop() async {
         var failures = ErrorStreak(operation: "claim")
-        var drainArmed = false
+        var decisions = ClaimDecisions(exitWhenDrained: configuration.exitWhenDrained)
         let batchLimit = min(configuration.effectiveClaimBatch, 500)
-        while let free = await waitForCapacity() {
+        while let count = await nextClaimSize(batchLimit: batchLimit) {
             let claimed: [ClaimedTask]
             do {
-                claimed = try await coordinator.leases.claim(
-                    queues: configuration.queues, count: min(free, batchLimit), lease: configuration.lease, worker: id
-                )
+                claimed = try await store.claim(queues: configuration.queues, count: count, lease: configuration.lease, worker: id)
                 failures.succeeded(logger)
             } catch {
-                if isStopping { break }
+                if isStopping { return }
                 metrics.redisError("claim")
                 await failures.failed(error, logger)
                 continue
             }
-            if !claimed.isEmpty {
+            switch decisions.claimed(claimed.count, stopping: isStopping) {
+            case .startTasks:
                 metrics.claimBatch.record(claimed.count)
-                drainArmed = false
                 start(claimed)
-                continue
-            }
-            if isStopping { break }
-            if configuration.exitWhenDrained {
-                // Claim once more after seeing nothing left anywhere: a task released in between
-                // is then found; only a second empty claim ends the run.
-                if drainArmed {
-                    logger.info("queues drained: nothing ready, running or due soon")
-                    requestStop(.drained)
-                    break
+            case .stopClaiming:
+                return
+            case .stopDrained:
+                logger.info("queues drained: nothing ready, running or due soon")
+                requestStop(.drained)
+                return
+            case .checkDrained:
+                if decisions.drainChecked(nothingLeft: await nothingLeftToDo()) == .waitForWork {
+                    await waitForWork()
                 }
-                if await nothingLeftToDo() {
-                    drainArmed = true
-                    continue
-                }
+            case .waitForWork:
+                await waitForWork()
             }
-            await waitForWork()
         }
     }
 
-
-    /// Waits until at least one slot is free; `nil` once the worker stops claiming.
-    private func waitForCapacity() async -> Int? {
+    /// How many tasks to claim next, once at least one slot is free; `nil` once the worker
+    /// stops claiming.
+    private func nextClaimSize(batchLimit: Int) async -> Int? {
         while true {
-            let free: Int? = state.withLock { state in
-                guard state.phase == .running, state.stop == nil else { return nil }
-                return configuration.concurrency - state.busy
+            switch state.withLock({ $0.lifecycle.claimAction(batchLimit: batchLimit) }) {
+            case .claim(let count): return count
+            case .stopClaiming: return nil
+            case .waitForSlot:
+                await capacityChanged.wait()
+                if Task.isCancelled { return nil }
             }
-            guard let free else { return nil }
-            if free > 0 { return free }
-            await capacityChanged.wait()
-            if Task.isCancelled { return nil }
         }
     }
 
-    /// Starts a handler for each claimed task; when stopping, hands them back instead.
+    /// Starts a handler for each claimed task; after an immediate stop, hands them back instead.
     private func start(_ claimed: [ClaimedTask]) {
         let now = ContinuousClock.now
         let maxLines = configuration.maxBufferedLogLines
@@ -71,46 +63,31 @@ extension Worker {
                 self?.scheduleReport(reporter)
             })
         }
-        // Tasks whose claim was in flight when a graceful stop began still run (within the
-        // grace period): they are RUNNING in Redis already. An immediate stop hands them back.
-        let accepted = state.withLock { state -> Bool in
-            for run in runs { state.held[run.lease] = run }
-            guard state.phase <= .draining, state.stop != .immediate else { return false }
-            state.busy += runs.count
-            return true
+        let (action, busy) = state.withLock { state in
+            (state.lifecycle.accept(runs.map { ($0.lease, $0) }), state.lifecycle.busy)
         }
-        guard accepted else {
-            for run in runs {
-                enqueue(.failure(Failure(lease: run.lease, mode: .handBack, reason: "shutdown", message: "handed back unstarted: worker \(id) is shutting down")), for: run)
-            }
+        guard action == .run else {
+            for run in runs { enqueue(OutcomeRules.handedBackUnstarted(run.claimed, workerID: id), for: run) }
             return
         }
-        metrics.slotsBusy.record(state.withLock { $0.busy })
+        metrics.slotsBusy.record(busy)
         for run in runs {
             deadlines.track(run)
+            // One `Task` per handler (not a child of the engine's group): it is cancelled on its
+            // own, and one that ignores cancellation is abandoned at shutdown, not awaited.
             let handle = Task { await self.execute(run) }
             run.attach(handle)
         }
     }
 
-    /// Blocks until a wake-up arrives, the idle wait passes, or the next delayed task falls due
-    /// (then promotes it). Returns early when the worker stops.
+    /// Blocks until a wake-up arrives or the idle wait passes. (Delayed tasks are promoted by
+    /// the maintenance loop at their due time; promoting pushes a wake-up.) Returns early when
+    /// the worker stops.
     private func waitForWork() async {
         var timeout = configuration.idleWait
         if configuration.exitWhenDrained { timeout = min(timeout, .milliseconds(250)) }
-        var dueSoon = false
-        if let due = state.withLock({ $0.nextDue }) {
-            let left = timeUntil(redisMilliseconds: due)
-            if left <= timeout {
-                timeout = max(left, .milliseconds(5))
-                dueSoon = true
-            }
-        }
         do {
-            let woken = try await coordinator.leases.waitForWork(queues: configuration.queues, timeout: timeout)
-            if !woken && dueSoon && !Task.isCancelled {
-                await promoteDue()
-            }
+            _ = try await store.waitForWork(queues: configuration.queues, timeout: timeout)
         } catch {
             if Task.isCancelled || isStopping { return }
             metrics.redisError("wait")
@@ -119,28 +96,15 @@ extension Worker {
         }
     }
 
-    /// Runs `promote` (idempotent, so no lock needed) and remembers the next due time.
-    func promoteDue() async {
-        do {
-            let result = try await coordinator.maintenance.promote()
-            state.withLock { $0.nextDue = result.nextDue }
-            if result.promoted > 0 {
-                logger.debug("promoted delayed tasks", metadata: ["count": .stringConvertible(result.promoted)])
-            }
-        } catch {
-            metrics.redisError("promote")
-            logger.debug("promote failed", metadata: ["error": .string(error.description)])
-        }
-    }
-
     /// Drain mode: nothing held here, nothing RUNNING in the namespace, nothing due soon.
     private func nothingLeftToDo() async -> Bool {
-        guard state.withLock({ $0.held.isEmpty && $0.busy == 0 }) else { return false }
+        guard state.withLock({ $0.lifecycle.held.isEmpty && $0.lifecycle.busy == 0 }) else { return false }
         do {
-            let running = try await coordinator.redis.send("ZCARD", RedisArgument(coordinator.keys.leases)).int ?? 0
+            let running = try await store.runningTaskCount()
             guard running == 0 else { return false }
-            let promoted = try await coordinator.maintenance.promote()
-            state.withLock { $0.nextDue = promoted.nextDue }
+            let promoted = try await store.promoteDueTasks()
+            let due = promoted.nextDue.map { localInstant(redisMilliseconds: $0) }
+            state.withLock { $0.schedule.promoteDone(at: .now, nextDue: due) }
             guard promoted.promoted == 0 else { return false }
             if let due = promoted.nextDue, timeUntil(redisMilliseconds: due) <= configuration.drainHorizon { return false }
             return true

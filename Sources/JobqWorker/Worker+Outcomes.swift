@@ -16,7 +16,7 @@ extension Worker {
     /// Most items in one `complete` or `fail` call (bounds the time one script blocks Redis).
     static let maxOutcomeBatch = 1000
 
-    func enqueue(_ outcome: Outcome, for run: RunningTask) {
+    func enqueue(_ outcome: RunOutcome, for run: RunningTask) {
         outcomes.withLock { pending in
             switch outcome {
             case .completion(let completion): pending.completions.append((run, completion))
@@ -40,7 +40,7 @@ extension Worker {
                 return batch
             }
             if batch.isEmpty {
-                if state.withLock({ $0.phase >= .finishing }) { return }
+                if state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
                 await outcomesQueued.wait()
                 continue
             }
@@ -55,7 +55,7 @@ extension Worker {
                     pending.completions.insert(contentsOf: leftC, at: 0)
                     pending.failures.insert(contentsOf: leftF, at: 0)
                 }
-                if state.withLock({ $0.phase >= .finishing }) { return }
+                if state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
                 await streak.failed(error, logger)
             } else {
                 streak.succeeded(logger)
@@ -67,7 +67,7 @@ extension Worker {
     private func recordCompletions(_ items: [(RunningTask, Completion)]) async -> ([(RunningTask, Completion)], JobqError?) {
         guard !items.isEmpty else { return ([], nil) }
         do {
-            let results = try await coordinator.leases.complete(items.map(\.1))
+            let results = try await store.complete(items.map(\.1))
             for ((run, _), result) in zip(items, results) {
                 recorded(run, result, reason: nil)
             }
@@ -81,7 +81,7 @@ extension Worker {
     private func recordFailures(_ items: [(RunningTask, Failure)]) async -> ([(RunningTask, Failure)], JobqError?) {
         guard !items.isEmpty else { return ([], nil) }
         do {
-            let results = try await coordinator.leases.fail(items.map(\.1))
+            let results = try await store.fail(items.map(\.1))
             for ((run, failure), result) in zip(items, results) {
                 recorded(run, result, reason: failure)
             }
@@ -102,6 +102,7 @@ extension Worker {
             perHandler.succeeded.increment()
             if logger.logLevel <= .debug { logger.debug("task done", metadata: Self.metadata(run)) }
         case .retrying:
+            if case .retry(let delay) = failure?.mode, delay > .zero { learnDue(after: delay) }
             metrics.failure("retried", handler: handler, reason: reason).increment()
             logger.info("task failed; it will run again", metadata: Self.metadata(run).merging([
                 "reason": .string(reason), "error": .string(failure?.message ?? ""),

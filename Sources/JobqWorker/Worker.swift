@@ -27,67 +27,59 @@ import Synchronization
 /// hands the rest back without charging an attempt, and unregisters the worker.
 public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
-    package let coordinator: Coordinator
+    /// The broker: claims, leases, outcomes, wake-ups (``TaskLeaseStore``).
+    let store: any TaskLeaseStore
     let registry: HandlerRegistry
     let logger: Logger
     let metrics = WorkerMetrics()
 
-    let state = Mutex(State())
+    /// Everything the worker decides about itself, behind one lock; see ``WorkerLifecycle``.
+    let state: Mutex<State>
     /// Slots were freed (the claim loop may be waiting for one).
     let capacityChanged = AsyncSignal()
     /// Something the shutdown sequence waits for changed.
     let drainChanged = AsyncSignal()
-    /// A stop was requested.
-    let stopRequested = AsyncSignal()
+    /// A stop was requested (opened once, by the first request).
+    let stopRequested = Latch()
+    /// The claim loop has returned: no claim is in flight any more.
+    let claimLoopEnded = Latch()
     /// Outcomes wait to be recorded.
     let outcomesQueued = AsyncSignal()
     let outcomes = Mutex(PendingOutcomes())
+    /// A delayed task is due earlier than the maintenance loop planned to wake.
+    let scheduleChanged = AsyncSignal()
     /// Task progress and log lines wait to be sent.
     let reportsQueued = AsyncSignal()
     let reports = Mutex(PendingReports())
     let deadlines: DeadlineWatcher
 
     struct State {
-        var phase: Phase = .created
-        /// Every lease this worker holds: from claim until its outcome is recorded (or lost).
-        var held: [TaskLease: RunningTask] = [:]
-        /// Handlers executing (slots in use).
-        var busy = 0
-        var stop: StopRequest?
-        /// When the next delayed task falls due (Redis ms), as of the last promote.
-        var nextDue: Int64?
+        var lifecycle: WorkerLifecycle<RunningTask>
+        /// When the maintenance loop wakes next: the next pass, or the next known due time.
+        var schedule: MaintenanceSchedule
         /// Redis clock minus local clock, in ms.
         var clockOffset: Int64 = 0
-    }
-
-    enum Phase: Comparable {
-        case created, running, draining, finishing, stopped
-    }
-
-    enum StopRequest: Comparable {
-        /// Drain mode found nothing left to do.
-        case drained
-        /// Stop claiming, let running tasks finish within the grace period, hand back the rest.
-        case graceful
-        /// Hand back everything now.
-        case immediate
     }
 
     /// - Throws: `invalid_option` / `invalid_name` for a configuration that cannot work or a
     ///   handler name outside the grammar.
     package init(
-        coordinator: Coordinator, registry: HandlerRegistry, configuration: WorkerConfiguration,
+        store: some TaskLeaseStore, registry: HandlerRegistry, configuration: WorkerConfiguration,
         logger: Logger = Logger(label: "jobq.worker")
     ) throws(JobqError) {
         try configuration.validate()
         try registry.validate()
-        self.coordinator = coordinator
+        self.store = store
         self.registry = registry
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "worker"] = .string(configuration.workerID)
         self.logger = logger
         self.deadlines = DeadlineWatcher()
+        self.state = Mutex(State(
+            lifecycle: WorkerLifecycle(concurrency: configuration.concurrency),
+            schedule: MaintenanceSchedule(interval: configuration.maintenanceInterval, now: .now)
+        ))
     }
 
     /// A worker using `client`'s Redis connection and namespace.
@@ -95,7 +87,7 @@ public final class Worker: Service, Sendable {
         client: JobqClient, registry: HandlerRegistry, configuration: WorkerConfiguration,
         logger: Logger = Logger(label: "jobq.worker")
     ) throws(JobqError) {
-        try self.init(coordinator: client.engine, registry: registry, configuration: configuration, logger: logger)
+        try self.init(store: client.engine, registry: registry, configuration: configuration, logger: logger)
     }
 
     /// The id this worker claims and registers under.
@@ -103,11 +95,11 @@ public final class Worker: Service, Sendable {
 
     /// Ids of the tasks this worker holds now (running, or with their outcome being recorded).
     public var runningTaskIDs: [String] {
-        state.withLock { $0.held.keys.map(\.id) }.sorted()
+        state.withLock { $0.lifecycle.held.keys.map(\.id) }.sorted()
     }
 
     /// Handlers executing now.
-    public var busySlots: Int { state.withLock { $0.busy } }
+    public var busySlots: Int { state.withLock { $0.lifecycle.busy } }
 
     // MARK: Running and stopping
 
@@ -119,14 +111,12 @@ public final class Worker: Service, Sendable {
     ///
     /// - Throws: `invalid_state` when called twice.
     public func run() async throws {
-        let first = state.withLock { state -> Bool in
-            guard state.phase == .created else { return false }
-            state.phase = .running
-            return true
-        }
-        guard first else { throw JobqError(.invalidState, "worker \(id) has already run; create a new Worker to run again") }
-        // The engine runs in a task of its own so that cancelling `run()` does not cancel the
-        // hand-back it still has to do; `run()` waits for it either way.
+        let action = state.withLock { $0.lifecycle.start() }
+        guard action == .run else { throw JobqError(.invalidState, "worker \(id) has already run; create a new Worker to run again") }
+        // The engine's task group runs in a task of its own, which `run()` always awaits: Swift
+        // cannot shield a child task from its parent's cancellation, and cancelling `run()` must
+        // not cancel the hand-back it asks for (heartbeats, outcome writes, stop deadlines go on
+        // until every lease is settled). Cancellation is translated into ``stopNow()`` instead.
         let engine = Task { await self.runEngine() }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
@@ -150,25 +140,24 @@ public final class Worker: Service, Sendable {
         requestStop(.immediate)
     }
 
-    func requestStop(_ request: StopRequest) {
-        let changed = state.withLock { state -> Bool in
-            if let current = state.stop, current >= request { return false }
-            state.stop = request
-            return true
-        }
-        guard changed else { return }
-        stopRequested.notify()
+    func requestStop(_ request: WorkerLifecycle<RunningTask>.StopRequest) {
+        let action = state.withLock { $0.lifecycle.requestStop(request) }
+        guard action == .wakeWaiters else { return }
+        stopRequested.open()
         drainChanged.notify()
         capacityChanged.notify()
     }
 
     // MARK: The engine
 
+    /// The worker's loops, children of one task group: claim, heartbeat, control (cancel-list
+    /// wait), maintenance, outcome writer, report writer, deadline watcher. The group's body is
+    /// the shutdown sequence; when it is done it cancels the loops that wait forever.
     private func runEngine() async {
         logger.info("worker started", metadata: [
             "queues": .string(configuration.queues.joined(separator: ",")),
             "concurrency": .stringConvertible(configuration.concurrency),
-            "namespace": .string(coordinator.keys.namespace),
+            "namespace": .string(store.storeNamespace),
             "handlers": .string(registry.names.joined(separator: ",")),
             "lease": .string(WorkerConfiguration.format(configuration.lease)),
             "heartbeat": .string(WorkerConfiguration.format(configuration.heartbeat)),
@@ -178,27 +167,44 @@ public final class Worker: Service, Sendable {
         await refreshClockOffset()
         await registerSelf()
 
-        let heartbeat = Task { await self.heartbeatLoop() }
-        let control = Task { await self.controlLoop() }
-        let maintenance = Task { await self.maintenanceLoop() }
-        let outcomeWriter = Task { await self.outcomeLoop() }
-        let reportWriter = Task { await self.reportLoop() }
-        let watcher = Task { await self.deadlines.run(self) }
-        let claimer = Task { await self.claimLoop() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.heartbeatLoop() }
+            group.addTask { await self.controlLoop() }
+            group.addTask { await self.maintenanceLoop() }
+            group.addTask { await self.outcomeLoop() }
+            group.addTask { await self.reportLoop() }
+            group.addTask { await self.deadlines.run(self) }
+            group.addTask {
+                // The claim loop stops at the stop request, even while it blocks on a wake-up.
+                await withDiscardingTaskGroup { claiming in
+                    claiming.addTask { await self.claimLoop() }
+                    await self.stopRequested.wait()
+                    claiming.cancelAll()
+                }
+                self.claimLoopEnded.open()
+            }
+            await self.shutDownWhenAsked()
+            group.cancelAll()
+        }
+        do {
+            try await store.unregister(worker: id)
+        } catch {
+            logger.warning("could not unregister the worker (its registration expires by itself)", metadata: ["error": .string(error.description)])
+        }
+        state.withLock { $0.lifecycle.finished() }
+        logger.info("worker stopped")
+    }
 
-        while state.withLock({ $0.stop == nil }) {
-            await stopRequested.wait()
-        }
-        let request = state.withLock { state -> StopRequest in
-            state.phase = .draining
-            return state.stop ?? .graceful
-        }
+    /// Waits for a stop request, then: no more claims; running tasks finish within the grace
+    /// period; the rest are told to stop and handed back; their outcomes are recorded.
+    private func shutDownWhenAsked() async {
+        await stopRequested.wait()
+        let request = state.withLock { $0.lifecycle.beginDraining() }
         logger.info("worker stopping: no more claims", metadata: ["reason": .string("\(request)")])
-        claimer.cancel()
-        await claimer.value
+        await claimLoopEnded.wait()
 
         // Let running tasks finish within the grace period (or until an immediate stop).
-        let running = state.withLock { $0.busy }
+        let running = state.withLock { $0.lifecycle.busy }
         if running > 0 && request != .immediate {
             logger.info("waiting for running tasks to finish", metadata: [
                 "running": .stringConvertible(running),
@@ -206,11 +212,11 @@ public final class Worker: Service, Sendable {
             ])
         }
         let graceEnd = ContinuousClock.now + configuration.shutdownGrace
-        _ = await waitForDrain(until: graceEnd, stopEarlyOnImmediate: true) { $0.held.isEmpty }
+        _ = await waitForDrain(until: graceEnd, stopEarlyOnImmediate: true)
 
         // Hand back whatever still runs.
         let now = ContinuousClock.now
-        let remaining = state.withLock { Array($0.held.values) }
+        let remaining = state.withLock { Array($0.lifecycle.held.values) }
         var handedBack = 0
         for run in remaining where run.requestStop(.shutdown, stopTimeout: configuration.stopTimeout, now: now) {
             deadlines.nudge()
@@ -220,42 +226,35 @@ public final class Worker: Service, Sendable {
             logger.notice("handing back tasks still running", metadata: ["tasks": .stringConvertible(handedBack)])
         }
         let finishEnd = ContinuousClock.now + configuration.stopTimeout + .seconds(5)
-        let recorded = await waitForDrain(until: finishEnd, stopEarlyOnImmediate: false) { $0.held.isEmpty }
+        let recorded = await waitForDrain(until: finishEnd, stopEarlyOnImmediate: false)
         if !recorded {
-            let left = state.withLock { $0.held.keys.map(\.id) }.sorted()
+            let left = state.withLock { $0.lifecycle.held.keys.map(\.id) }.sorted()
             logger.error("could not record the outcome of some tasks before stopping; they run again once their lease expires", metadata: [
                 "tasks": .string(left.joined(separator: ",")),
             ])
         }
-        let stuck = state.withLock { $0.busy }
+        let stuck = state.withLock { $0.lifecycle.busy }
         if stuck > 0 {
             logger.warning("some handlers ignored cancellation and are still running; abandoning them", metadata: ["handlers": .stringConvertible(stuck)])
         }
 
-        state.withLock { $0.phase = .finishing }
+        state.withLock { $0.lifecycle.beginFinishing() }
         outcomesQueued.notify()
         reportsQueued.notify()
-        for loop in [heartbeat, control, maintenance, outcomeWriter, reportWriter, watcher] { loop.cancel() }
         deadlines.stop()
-        for loop in [heartbeat, maintenance, outcomeWriter, reportWriter, watcher] { await loop.value }
-        do {
-            try await coordinator.leases.unregister(worker: id)
-        } catch {
-            logger.warning("could not unregister the worker (its registration expires by itself)", metadata: ["error": .string(error.description)])
-        }
-        state.withLock { $0.phase = .stopped }
-        logger.info("worker stopped")
     }
 
-    /// Waits until `condition` holds or `deadline` passes; true if it holds.
-    private func waitForDrain(
-        until deadline: ContinuousClock.Instant, stopEarlyOnImmediate: Bool, _ condition: @Sendable (State) -> Bool
-    ) async -> Bool {
+    /// Waits until nothing is held or `deadline` passes; true if nothing is held.
+    private func waitForDrain(until deadline: ContinuousClock.Instant, stopEarlyOnImmediate: Bool) async -> Bool {
         while true {
-            let (done, immediate) = state.withLock { (condition($0), $0.stop == .immediate) }
-            if done { return true }
-            if stopEarlyOnImmediate && immediate { return false }
-            if ContinuousClock.now >= deadline { return false }
+            let step = state.withLock {
+                $0.lifecycle.drainStep(deadlinePassed: ContinuousClock.now >= deadline, stopEarlyOnImmediate: stopEarlyOnImmediate)
+            }
+            switch step {
+            case .drained: return true
+            case .giveUp: return false
+            case .wait: break
+            }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.drainChanged.wait() }
                 group.addTask { try? await Task.sleep(until: deadline) }
@@ -276,7 +275,7 @@ public final class Worker: Service, Sendable {
     func refreshClockOffset() async {
         do {
             let before = Self.localMilliseconds()
-            let redisNow = try await coordinator.inspector.serverTime()
+            let redisNow = try await store.serverTime()
             let after = Self.localMilliseconds()
             let offset = redisNow - (before + after) / 2
             state.withLock { $0.clockOffset = offset }
@@ -286,6 +285,11 @@ public final class Worker: Service, Sendable {
         } catch {
             logger.debug("could not read the Redis clock", metadata: ["error": .string("\(error)")])
         }
+    }
+
+    /// The local instant of `dueMilliseconds` (Redis clock); now if it has passed.
+    func localInstant(redisMilliseconds dueMilliseconds: Int64) -> ContinuousClock.Instant {
+        ContinuousClock.now + timeUntil(redisMilliseconds: dueMilliseconds)
     }
 
     /// How long until `dueMilliseconds` (Redis clock); zero if it has passed.
@@ -299,12 +303,12 @@ public final class Worker: Service, Sendable {
 
     func registerSelf() async {
         let running = runningTaskIDs
-        let info = WorkerInfo(
+        let info = WorkerRegistration(
             id: id, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
             queues: configuration.queues, concurrency: configuration.concurrency, running: running
         )
         do {
-            try await coordinator.leases.register(worker: info, ttl: max(configuration.lease, configuration.heartbeat * 3))
+            try await store.register(info, ttl: max(configuration.lease, configuration.heartbeat * 3))
         } catch {
             metrics.redisError("register")
             logger.debug("could not refresh the worker registration", metadata: ["error": .string(error.description)])
@@ -314,7 +318,7 @@ public final class Worker: Service, Sendable {
 
 extension Worker {
     /// Whether the worker has stopped (or is stopping) claiming.
-    public var isStopping: Bool { state.withLock { $0.phase != .running || $0.stop != nil } }
+    public var isStopping: Bool { state.withLock { $0.lifecycle.isStopping } }
 
     /// Sends SIGKILL to the process group of every command handler still running, e.g. just
     /// before a forced exit, so no child outlives the worker.

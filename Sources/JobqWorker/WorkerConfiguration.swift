@@ -3,7 +3,7 @@ import JobqCore
 
 /// How a ``Worker`` runs: which queues, how many tasks at once, and its timings.
 ///
-/// Defaults suit most deployments. ``validate()`` (called by ``Worker/init(client:registry:configuration:logger:)``)
+/// Defaults suit most deployments. ``validate()`` (called by ``Worker/init(store:registry:configuration:logger:)``)
 /// rejects combinations that cannot work, such as a heartbeat too slow to keep the lease alive.
 public struct WorkerConfiguration: Sendable, Hashable {
     /// Queues to claim from, in priority order: a queue is drained before the next is looked at.

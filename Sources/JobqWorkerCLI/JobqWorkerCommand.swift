@@ -335,7 +335,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
             MetricsSystem.bootstrap(factory)
         }
 
-        let worker = try Worker(coordinator: coordinator, registry: settings.registry, configuration: settings.worker, logger: logger)
+        let worker = try Worker(store: coordinator, registry: settings.registry, configuration: settings.worker, logger: logger)
 
         if let port = settings.metricsPort {
             do {

@@ -440,7 +440,7 @@ struct WorkerTests {
         configuration.lease = .seconds(3)
         configuration.heartbeat = .seconds(2)
         let error = #expect(throws: JobqError.self) {
-            _ = try Worker(coordinator: coordinator, registry: HandlerRegistry(), configuration: configuration)
+            _ = try Worker(store: coordinator, registry: HandlerRegistry(), configuration: configuration)
         }
         #expect(error?.code == .invalidOption)
         #expect(error?.message.contains("lease/3") == true)
@@ -448,10 +448,10 @@ struct WorkerTests {
         var badName = HandlerRegistry()
         badName.register("has space", raw: { _, _ in [] })
         #expect(throws: JobqError.self) {
-            _ = try Worker(coordinator: coordinator, registry: badName, configuration: WorkerConfiguration(queues: ["default"], concurrency: 1))
+            _ = try Worker(store: coordinator, registry: badName, configuration: WorkerConfiguration(queues: ["default"], concurrency: 1))
         }
         #expect(throws: JobqError.self) {
-            _ = try Worker(coordinator: coordinator, registry: HandlerRegistry(), configuration: WorkerConfiguration(queues: ["a:b"], concurrency: 1))
+            _ = try Worker(store: coordinator, registry: HandlerRegistry(), configuration: WorkerConfiguration(queues: ["a:b"], concurrency: 1))
         }
     }
 }

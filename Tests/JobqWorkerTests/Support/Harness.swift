@@ -53,8 +53,8 @@ final class Harness: Sendable {
         let coordinator = try Coordinator(redis: server.makeClient(), namespace: namespace)
         var logger = Logger(label: "test.worker")
         logger.logLevel = ProcessInfo.processInfo.environment["JOBQ_TEST_LOG"] == nil ? .critical : .debug
-        let worker = try Worker(coordinator: coordinator, registry: registry, configuration: configuration, logger: logger)
-        let running = RunningWorker(worker: worker, task: Task { try await worker.run() })
+        let worker = try Worker(store: coordinator, registry: registry, configuration: configuration, logger: logger)
+        let running = RunningWorker(worker: worker, task: Task { try await worker.run() }, redis: coordinator.redis)
         workers.withLock { $0.append(running) }
         return running
     }
@@ -63,7 +63,7 @@ final class Harness: Sendable {
         for running in workers.withLock({ $0 }) {
             running.worker.stopNow()
             _ = try? await running.task.value
-            await running.worker.coordinator.redis.close()
+            await running.redis?.close()
         }
         await client.close()
     }
@@ -102,6 +102,8 @@ enum HarnessError: Error {
 struct RunningWorker: Sendable {
     let worker: Worker
     let task: Task<Void, any Error>
+    /// The worker's own connection (closed when the test ends).
+    var redis: RedisClient? = nil
 
     /// Graceful shutdown; returns when `run()` has.
     func shutdown() async throws {

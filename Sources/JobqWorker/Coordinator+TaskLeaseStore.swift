@@ -1,0 +1,77 @@
+import JobqCore
+
+/// The Redis implementation of the worker's store: the engine's lease store, with the few
+/// maintenance and task-store calls a worker makes.
+///
+/// With `Worker.init(client:…)`, the only place in JobqWorker that names `Coordinator`, so
+/// pointing the worker at another store is a change here.
+extension Coordinator: TaskLeaseStore {
+    package var storeNamespace: String { keys.namespace }
+
+    package var maxResultBytes: Int { runner.limits.maxPayloadBytes }
+
+    package func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask] {
+        try await leases.claim(queues: queues, count: count, lease: lease, worker: worker)
+    }
+
+    package func heartbeat(_ held: [TaskLease], lease: Duration, worker: String) async throws(JobqError) -> [LeaseWriteOutcome] {
+        try await leases.heartbeat(held, lease: lease, worker: worker)
+    }
+
+    package func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome] {
+        try await leases.complete(completions)
+    }
+
+    package func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome] {
+        try await leases.fail(failures)
+    }
+
+    @discardableResult
+    package func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome {
+        try await leases.report(lease, progress: progress, log: lines)
+    }
+
+    package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8] {
+        try await tasks.resolveRetvals(in: payload, prerequisites: prerequisites)
+    }
+
+    package func waitForWork(queues: [String], timeout: Duration) async throws(JobqError) -> Bool {
+        try await leases.waitForWork(queues: queues, timeout: timeout)
+    }
+
+    package func waitForControl(worker: String, timeout: Duration) async throws(JobqError) -> [String] {
+        try await leases.waitForControl(worker: worker, timeout: timeout)
+    }
+
+    package func maintain(owner: String, interval: Duration) async throws(JobqError) -> MaintenanceReport? {
+        guard let pass = try await maintenance.pass(owner: owner, interval: interval) else { return nil }
+        return MaintenanceReport(
+            reaped: pass.reaped.map { (id: $0.id, state: $0.state) },
+            promote: PromoteReport(promoted: pass.promote.promoted, nextDue: pass.promote.nextDue)
+        )
+    }
+
+    package func promoteDueTasks() async throws(JobqError) -> PromoteReport {
+        let result = try await maintenance.promote(limit: 1000)
+        return PromoteReport(promoted: result.promoted, nextDue: result.nextDue)
+    }
+
+    package func runningTaskCount() async throws(JobqError) -> Int {
+        try await inspector.overview().running
+    }
+
+    package func serverTime() async throws(JobqError) -> Int64 {
+        try await runner.serverTime()
+    }
+
+    package func register(_ registration: WorkerRegistration, ttl: Duration) async throws(JobqError) {
+        try await leases.register(worker: WorkerInfo(
+            id: registration.id, host: registration.host, pid: registration.pid, queues: registration.queues,
+            concurrency: registration.concurrency, running: registration.running
+        ), ttl: ttl)
+    }
+
+    package func unregister(worker id: String) async throws(JobqError) {
+        try await leases.unregister(worker: id)
+    }
+}

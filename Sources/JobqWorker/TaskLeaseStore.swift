@@ -1,0 +1,99 @@
+import JobqCore
+
+/// Everything a ``Worker`` asks of the broker, and nothing more: claim under a lease, keep the
+/// leases alive, record outcomes, wait for wake-ups, run the maintenance pass, register itself.
+///
+/// The worker depends on this protocol rather than on a concrete Redis type so that its
+/// decisions (when to claim, how many, what to record, how to shut down) can be exercised
+/// against an in-memory store in tests. `Coordinator` conforms (Redis, Lua scripts); see
+/// `Coordinator+TaskLeaseStore.swift`. Every write after a claim carries the task's fencing
+/// token: a store must refuse (`.refused(.staleToken)`) a write whose token is not current and
+/// change nothing.
+package protocol TaskLeaseStore: Sendable {
+    /// The installation the store serves (logged by the worker).
+    var storeNamespace: String { get }
+    /// The largest result a handler may return, in bytes.
+    var maxResultBytes: Int { get }
+
+    /// Claims up to `count` dispatchable tasks from `queues` (in that priority order) under a
+    /// lease of `lease` for `worker`.
+    func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask]
+    /// Extends `leases`; one answer per lease (`.extended`, `.cancelRequested`, or `.refused`).
+    func heartbeat(_ leases: [TaskLease], lease: Duration, worker: String) async throws(JobqError) -> [LeaseWriteOutcome]
+    /// Records successful runs; one answer per completion.
+    func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome]
+    /// Records unsuccessful runs (retry, final, hand-back, cancelled); one answer per failure.
+    func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome]
+    /// Records progress and log lines of a running task (fenced).
+    @discardableResult
+    func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome
+    /// The payload the handler sees: `{"$retval": "id"}` references replaced by results.
+    func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8]
+
+    /// Blocks (never on the cooperative pool) until work may be waiting on `queues`, or
+    /// `timeout` passes; whether a wake-up arrived. Task cancellation ends the wait.
+    func waitForWork(queues: [String], timeout: Duration) async throws(JobqError) -> Bool
+    /// Blocks until a cancellation is requested for a task `worker` runs, or `timeout` passes;
+    /// the ids (empty on timeout). Task cancellation ends the wait.
+    func waitForControl(worker: String, timeout: Duration) async throws(JobqError) -> [String]
+
+    /// One maintenance pass if `owner` wins the fleet's lock for `interval` (reap expired
+    /// leases, promote due delayed tasks); `nil` when another process holds the lock.
+    func maintain(owner: String, interval: Duration) async throws(JobqError) -> MaintenanceReport?
+    /// Promotes due delayed tasks (idempotent, no lock needed).
+    func promoteDueTasks() async throws(JobqError) -> PromoteReport
+    /// How many tasks are RUNNING in the namespace (drain mode's "nothing left" check).
+    func runningTaskCount() async throws(JobqError) -> Int
+    /// The store's clock, in ms since the epoch: due times are on this clock.
+    func serverTime() async throws(JobqError) -> Int64
+
+    /// Publishes the worker's self-description; it disappears `ttl` after the last call.
+    func register(_ registration: WorkerRegistration, ttl: Duration) async throws(JobqError)
+    /// Removes a stopping worker's registration.
+    func unregister(worker id: String) async throws(JobqError)
+}
+
+/// What a worker publishes about itself (`jobq workers`).
+package struct WorkerRegistration: Sendable, Hashable {
+    package var id: String
+    package var host: String
+    package var pid: Int
+    package var queues: [String]
+    package var concurrency: Int
+    /// Ids of the tasks it holds now.
+    package var running: [String]
+
+    package init(id: String, host: String, pid: Int, queues: [String], concurrency: Int, running: [String]) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.queues = queues
+        self.concurrency = concurrency
+        self.running = running
+    }
+}
+
+/// What a promote pass did, as far as the worker cares.
+package struct PromoteReport: Sendable, Hashable {
+    /// Delayed tasks made dispatchable.
+    package var promoted: Int
+    /// When the next delayed task falls due (store clock, ms), if any.
+    package var nextDue: Int64?
+
+    package init(promoted: Int, nextDue: Int64?) {
+        self.promoted = promoted
+        self.nextDue = nextDue
+    }
+}
+
+/// What one maintenance pass did.
+package struct MaintenanceReport: Sendable {
+    /// Running tasks whose lease had expired, with their new state.
+    package var reaped: [(id: String, state: TaskState?)]
+    package var promote: PromoteReport
+
+    package init(reaped: [(id: String, state: TaskState?)], promote: PromoteReport) {
+        self.reaped = reaped
+        self.promote = promote
+    }
+}
