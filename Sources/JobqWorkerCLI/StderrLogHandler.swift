@@ -1,4 +1,5 @@
 import Foundation
+import JobqCore
 import Logging
 import Synchronization
 
@@ -42,11 +43,17 @@ struct StderrLogHandler: LogHandler {
             }
             line = text + "\n"
         case .json:
-            var json = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(event.level)\",\"msg\":\(Self.quote(event.message.description)),\"logger\":\(Self.quote(label))"
+            // Fixed fields first, then metadata by key: a stable order for log shippers and diffs.
+            var fields: [(String, JSONValue)] = [
+                ("ts", .string(Self.timestamp())),
+                ("level", .string("\(event.level)")),
+                ("msg", .string(event.message.description)),
+                ("logger", .string(label)),
+            ]
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !["ts", "level", "msg", "logger"].contains(key) {
-                json += ",\(Self.quote(key)):\(Self.quote(Self.plain(value)))"
+                fields.append((key, .string(Self.plain(value))))
             }
-            line = json + "}\n"
+            line = JSONValue.object(fields).rendered() + "\n"
         }
         var bytes = Array(line.utf8)
         Self.lock.withLock { _ in
@@ -81,25 +88,8 @@ struct StderrLogHandler: LogHandler {
         return text
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (JobqCore's one escaper), also used to quote text values.
+    static func quote(_ text: String) -> String { JSONValue.quoted(text) }
 
     /// UTC, millisecond precision, without a DateFormatter on the hot path.
     static func timestamp() -> String {

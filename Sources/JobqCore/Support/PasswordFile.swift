@@ -30,9 +30,12 @@ package enum PasswordFile {
     }
 
     /// The first line of `text`, without `\n` or `\r\n`.
+    /// Works on scalars: `"\r\n"` is one `Character`, so splitting characters at `"\n"` would
+    /// keep it (and a CRLF file's password would end in a line break).
     package static func firstLine(of text: String) -> String {
-        let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return line.hasSuffix("\r") ? String(line.dropLast()) : line
+        var scalars = text.unicodeScalars.prefix { $0 != "\n" }
+        if scalars.last == "\r" { scalars = scalars.dropLast() }
+        return String(String.UnicodeScalarView(scalars))
     }
 }
 

@@ -1,9 +1,12 @@
 /// A JSON value that keeps object keys in their order and numbers as written.
 ///
 /// The CLI prints payloads and results exactly as stored and builds its `--json` output with a
-/// fixed field order, so it uses this small tree instead of `JSONSerialization` (which reorders
-/// keys, turns `1.0` into `1` and cannot tell `true` from `1` on Linux).
-enum JSONValue: Sendable, Hashable {
+/// fixed field order, and the worker writes its JSON log lines with it, so both use this small
+/// tree instead of `JSONSerialization` (which reorders keys, turns `1.0` into `1` and cannot
+/// tell `true` from `1` on Linux). The one JSON writer of the package: strings are escaped here
+/// and nowhere else (`"`, `\`, every control character, DEL, U+2028/U+2029; other Unicode as
+/// is, in UTF-8).
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     /// The number's text, validated against the JSON grammar.
@@ -13,7 +16,7 @@ enum JSONValue: Sendable, Hashable {
     /// Key-value pairs in order (duplicate keys are rejected by the parser).
     case object([(String, JSONValue)])
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -25,31 +28,31 @@ enum JSONValue: Sendable, Hashable {
         }
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(rendered())
     }
 
     // MARK: Building
 
-    static func int(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+    package static func int(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
 
-    static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    package static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 
-    static func optional(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
+    package static func optional(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
 
     /// The stored JSON bytes as a value; bytes that are not JSON become a string (never fails).
-    static func stored(_ bytes: [UInt8]?) -> JSONValue {
+    package static func stored(_ bytes: [UInt8]?) -> JSONValue {
         guard let bytes, !bytes.isEmpty else { return .null }
         return (try? JSONValue.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The value of `key` in an object.
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
 
-    var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
     }
@@ -57,13 +60,13 @@ enum JSONValue: Sendable, Hashable {
     // MARK: Rendering
 
     /// Compact (`{"a":1}`) or indented with two spaces.
-    func rendered(pretty: Bool = false) -> String {
+    package func rendered(pretty: Bool = false) -> String {
         var out = ""
         write(to: &out, pretty: pretty, indent: 0)
         return out
     }
 
-    var bytes: [UInt8] { Array(rendered().utf8) }
+    package var bytes: [UInt8] { Array(rendered().utf8) }
 
     private func write(to out: inout String, pretty: Bool, indent: Int) {
         switch self {
@@ -96,6 +99,13 @@ enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// `text` as a JSON string literal, quotes included.
+    package static func quoted(_ text: String) -> String {
+        var out = ""
+        writeString(text, to: &out)
+        return out
+    }
+
     private static func writeString(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
@@ -123,26 +133,26 @@ enum JSONValue: Sendable, Hashable {
 // MARK: Parsing
 
 /// Why a text is not JSON, with a 1-based line and column.
-struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
-    let message: String
-    let line: Int
-    let column: Int
-    var description: String { "line \(line), column \(column): \(message)" }
+package struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    package let message: String
+    package let line: Int
+    package let column: Int
+    package var description: String { "line \(line), column \(column): \(message)" }
 }
 
 extension JSONValue {
     /// Deepest nesting the parser follows (the engine's own limit is lower; this only keeps a
     /// hostile input from exhausting the stack before that check runs).
-    static let maxParseDepth = 512
+    package static let maxParseDepth = 512
 
     /// Parses exactly one JSON value (RFC 8259), surrounded by optional whitespace.
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         try parseLocated(bytes, recordPositions: false).value
     }
 
     /// Parses and also returns the byte offset where each value starts, in pre-order (a
     /// container before its elements, elements in order), for error messages with lines.
-    static func parseLocated(_ bytes: [UInt8], recordPositions: Bool = true) throws(JSONSyntaxError) -> (value: JSONValue, positions: [Int]) {
+    package static func parseLocated(_ bytes: [UInt8], recordPositions: Bool = true) throws(JSONSyntaxError) -> (value: JSONValue, positions: [Int]) {
         var parser = JSONParser(bytes: bytes)
         parser.recordPositions = recordPositions
         parser.skipWhitespace()
@@ -153,12 +163,12 @@ extension JSONValue {
     }
 
     /// 1-based line and column of byte `offset` in `bytes`.
-    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+    package static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
         let error = JSONParser(bytes: bytes, at: offset).error("")
         return (error.line, error.column)
     }
 
-    static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 }
