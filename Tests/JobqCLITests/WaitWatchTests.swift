@@ -105,12 +105,12 @@ struct WaitWatchTests {
         #expect(result.status == 1, "\(result.stderr)")
         _ = start
         let lines = result.stdout.split(separator: "\n")
-        #expect(lines.count >= 2)
-        let last = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
+        try #require(lines.count >= 2, "\(result.stdout)")  // (a failure here, not a crash of the whole run)
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(lines[lines.count - 1].utf8)) as? [String: Any])
         #expect(last["finished"] as? Bool == true)
         #expect(last["succeeded"] as? Bool == false)
         #expect(last["summary"] as? String == "1F + 1C")
-        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines.first!.utf8)) as? [String: Any])
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(first["finished"] as? Bool == false)
     }
 
