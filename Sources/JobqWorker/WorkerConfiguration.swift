@@ -40,7 +40,13 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// The id under which the worker claims and registers; unique per process.
     public var workerID: String
 
-    public init(queues: [String] = [TaskSpec.defaultQueue], concurrency: Int = 4, workerID: String? = nil) {
+    /// Slots when none are configured: 10, for handlers that mostly wait on I/O (other
+    /// systems, programs, the network), the common case; peers pick 5–10 (Sidekiq 5 threads,
+    /// Dramatiq 8 per process). The claim batch is the free slot count, so too few slots also
+    /// costs throughput: see docs/worker.md. CPU-bound handlers want the number of cores.
+    public static let defaultConcurrency = 10
+
+    public init(queues: [String] = [TaskSpec.defaultQueue], concurrency: Int = WorkerConfiguration.defaultConcurrency, workerID: String? = nil) {
         self.queues = queues
         self.concurrency = concurrency
         self.workerID = workerID ?? Self.generateWorkerID()

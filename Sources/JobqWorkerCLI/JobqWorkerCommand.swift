@@ -95,7 +95,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
         "Queues to serve, comma-separated, in priority order (default: $JOBQ_QUEUES, else \"default\").", valueName: "a,b"))
     var queues: [String] = []
 
-    @Option(help: ArgumentHelp("Most handlers running at once (default: $JOBQ_CONCURRENCY, else the number of CPUs).", valueName: "n"))
+    @Option(help: ArgumentHelp("Most handlers running at once (default: $JOBQ_CONCURRENCY, else 10; for CPU-bound handlers use the number of cores).", valueName: "n"))
     var concurrency: Int?
 
     @Option(help: ArgumentHelp("YAML file declaring command handlers and worker settings (default: $JOBQ_WORKER_CONFIG).", valueName: "file"))
@@ -239,7 +239,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
         }
         if queueList.isEmpty { queueList = file.worker.queues ?? [TaskSpec.defaultQueue] }
 
-        var concurrencyValue = concurrency ?? file.worker.concurrency ?? ProcessInfo.processInfo.activeProcessorCount
+        var concurrencyValue = concurrency ?? file.worker.concurrency ?? WorkerConfiguration.defaultConcurrency
         if concurrency == nil, let value = environment["JOBQ_CONCURRENCY"] {
             guard let parsed = Int(value) else { throw fail("JOBQ_CONCURRENCY \"\(value)\" is not a number") }
             concurrencyValue = parsed
