@@ -1,4 +1,5 @@
 import Foundation
+import JobqCore
 import JobqRedis
 import JobqTestSupport
 
@@ -110,6 +111,20 @@ enum RedisClientBenchmark {
         rows.append(Row(
             name: "EVALSHA (INCR script), unpipelined", ours: evalsha.ours, reference: evalsha.reference,
             referenceCommand: "-c 1 EVALSHA <sha> 1 bench:counter", target: 0.6))
+
+        // One jobq submit (one task, unbatched: one round trip, the whole submit script) against
+        // the same redis-benchmark EVALSHA of a one-command script: what the engine's script and
+        // the lane hop cost on top of the bare round trip.
+        let coordinator = try Coordinator(redis: client, namespace: "bench-submit-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let submits = n / 4
+        let spec = TaskSpec(handler: "noop", payload: Array("{}".utf8))
+        _ = try await coordinator.submit([spec])
+        let submit = try await compare(["-c", "1", "EVALSHA", script.sha1, "1", "bench:counter"], test: nil) {
+            for _ in 0..<submits { _ = try await coordinator.submit([spec]) }
+        }
+        rows.append(Row(
+            name: "one jobq submit call vs EVALSHA (INCR script)", ours: submit.ours * Double(submits) / Double(n),
+            reference: submit.reference, referenceCommand: "-c 1 EVALSHA <sha> 1 bench:counter", target: 0.8))
 
         let callers = 50
         let concurrent = try await compare(["-c", String(callers), "-t", "ping"], test: "PING_MBULK") {

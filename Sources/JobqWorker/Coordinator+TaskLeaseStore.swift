@@ -65,10 +65,7 @@ extension Coordinator: TaskLeaseStore {
     }
 
     package func register(_ registration: WorkerRegistration, ttl: Duration) async throws(JobqError) {
-        try await leases.register(worker: WorkerInfo(
-            id: registration.id, host: registration.host, pid: registration.pid, queues: registration.queues,
-            concurrency: registration.concurrency, running: registration.running
-        ), ttl: ttl)
+        try await leases.register(worker: registration, ttl: ttl)
     }
 
     package func unregister(worker id: String) async throws(JobqError) {

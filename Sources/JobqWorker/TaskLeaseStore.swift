@@ -53,25 +53,8 @@ package protocol TaskLeaseStore: Sendable {
     func unregister(worker id: String) async throws(JobqError)
 }
 
-/// What a worker publishes about itself (`jobq workers`).
-package struct WorkerRegistration: Sendable, Hashable {
-    package var id: String
-    package var host: String
-    package var pid: Int
-    package var queues: [String]
-    package var concurrency: Int
-    /// Ids of the tasks it holds now.
-    package var running: [String]
-
-    package init(id: String, host: String, pid: Int, queues: [String], concurrency: Int, running: [String]) {
-        self.id = id
-        self.host = host
-        self.pid = pid
-        self.queues = queues
-        self.concurrency = concurrency
-        self.running = running
-    }
-}
+/// What a worker publishes about itself: the registry's own record type.
+package typealias WorkerRegistration = WorkerInfo
 
 /// What a promote pass did, as far as the worker cares.
 package struct PromoteReport: Sendable, Hashable {

@@ -151,8 +151,11 @@ struct HelpExampleJSONPathTests {
         // jobq graph nightly --json | jq '.edges[] | select(.policy == "always")'
         let graph = try await cli.run(["graph", "nightly", "--json"]).json()
         #expect((graph["edges"] as? [[String: Any]])?.first?["policy"] as? String == "always")
-        // jobq pause reports && jobq queues --json
+        // jobq pause reports && jobq queues --json (reports is a queue the examples used)
+        #expect(try await cli.run(["submit", "h", "--queue", "reports"]).status == 0)
         #expect(try await cli.run(["pause", "reports"]).status == 0)
+        // jobq pause --new nightly-exports
+        #expect(try await cli.run(["pause", "--new", "nightly-exports"]).status == 0)
         #expect(try await cli.run(["queues", "--json"]).status == 0)
     }
 }

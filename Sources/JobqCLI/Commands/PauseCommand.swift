@@ -7,10 +7,13 @@ struct PauseCommand: AsyncParsableCommand {
         commandName: "pause",
         abstract: "Stop workers from starting tasks of a queue (running ones finish).",
         discussion: """
-            Submissions are still accepted; the tasks wait until `jobq resume QUEUE`.
+            Submissions are still accepted; the tasks wait until `jobq resume QUEUE`. A queue no
+            task has used is refused (a typo would pause nothing); --new pauses it ahead of its
+            first task.
 
               jobq pause reports
-              jobq queues          # shows which queues are paused
+              jobq pause --new nightly-exports   # before any task was submitted to it
+              jobq queues                        # shows which queues are paused
             """
     )
 

@@ -2,7 +2,7 @@ import Jobq
 import JobqCore
 
 /// Follows the namespace's audit stream (`XREAD BLOCK` on the client's blocking lane, through
-/// ``Coordinator/events(after:block:count:)``), so that `wait`, `watch` and `logs -f` sleep in
+/// ``JobqClient/events(after:block:count:)``), so that `wait`, `watch` and `logs -f` sleep in
 /// Redis until a task changes instead of polling.
 struct EventStream {
     let client: JobqClient

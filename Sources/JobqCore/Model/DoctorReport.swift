@@ -1,4 +1,4 @@
-/// What ``Coordinator/diagnose()`` found in a namespace and, after
+/// What ``JobqClient/diagnose()`` found in a namespace and, after
 /// ``Coordinator/repair(_:)``, what was done about it.
 ///
 /// Each problem was confirmed by the doctor script (`Scripts/doctor.lua`, mode `check`), so it

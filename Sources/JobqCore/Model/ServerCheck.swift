@@ -1,4 +1,4 @@
-/// What ``Coordinator/checkServer()`` read, and the warnings that follow from it.
+/// What ``JobqClient/checkServer()`` read, and the warnings that follow from it.
 public struct ServerCheck: Sendable, Hashable {
     /// `maxmemory-policy`; `nil` when INFO was refused.
     public var evictionPolicy: String?

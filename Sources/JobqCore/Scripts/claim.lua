@@ -15,27 +15,35 @@ if not lease_ms or lease_ms <= 0 or not count_wanted or count_wanted < 1 then
 end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
-local chosen = {}                     -- { id, queue, fields }
+-- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
+-- carries the spec's fields, parsed once, at f[7..15]).
+local chosen_id, chosen_queue, chosen_f = {}, {}, {}
+local chosen = 0
 
 -- Phase 1: pop and check.
 for q = 5, #ARGV do
   local queue = ARGV[q]
-  if #chosen >= count_wanted or budget <= 0 then break end
+  if chosen >= count_wanted or budget <= 0 then break end
   if redis.call('SISMEMBER', K.paused, queue) == 0 then
-    while #chosen < count_wanted and budget > 0 do
-      local want = math.min(count_wanted - #chosen, budget)
+    while chosen < count_wanted and budget > 0 do
+      local want = math.min(count_wanted - chosen, budget)
       local popped = redis.call('RPOP', K.ready(queue), want)
       if not popped then break end
       budget = budget - #popped
       for _, id in ipairs(popped) do
         local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after')
         local state = f[1]
-        local spec = spec_of(f[2])
-        if state and unusable(state, spec, f[3]) then
-          fail_corrupt(id, state, spec, tonumber(f[4]) or 0)
-        elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
-          and may(state, 'claim') then
-          chosen[#chosen + 1] = { id, queue, f, spec }
+        if state then
+          if f[2] then
+            f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15] = string.match(f[2], SPEC_PATTERN)
+          end
+          if not KNOWN_STATES[state] or not f[7] or not f[3] or not tonumber(f[9]) then
+            fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
+          elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
+            and may(state, 'claim') then
+            chosen = chosen + 1
+            chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
+          end
         end
         -- anything else is a stale id, dropped: no record, not PENDING, or a duplicate left in the
         -- list by an earlier cancel of a task now waiting for its retry or delay (promote
@@ -46,36 +54,42 @@ for q = 5, #ARGV do
   end
 end
 
--- Phase 2: one INCRBY for all tokens, then one HSET and one event per task.
-local reply = { OK, #chosen }
-if #chosen > 0 then
-  local last_token = redis.call('INCRBY', K.token, #chosen)
+-- Phase 2: one INCRBY for all tokens, then one HSET and one event per task; the reply is built
+-- in place.
+local reply = { OK, chosen }
+if chosen > 0 then
+  local last_token = redis.call('INCRBY', K.token, chosen)
   local deadline = NOW + lease_ms
-  for i, item in ipairs(chosen) do
-    local id, queue, f, spec = item[1], item[2], item[3], item[4]
+  local r = 2
+  for i = 1, chosen do
+    local id, f = chosen_id[i], chosen_f[i]
     local attempt = (tonumber(f[4]) or 0) + 1
-    local token = last_token - #chosen + i
+    local token = last_token - chosen + i
     set_state(id, 'PENDING', 'claim', attempt, '',
       { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW })
     zset_later(K.leases, id, deadline)
-    local deps = spec.deps_total or 0
-    local row = { id, spec.handler, queue, f[3], attempt, spec.max_attempts, token, spec.timeout_ms or 0,
-      deadline, spec.wf, spec.backoff, spec.title }
-    if deps > 0 then
+    -- spec fields: f[8] handler, f[9] max_attempts, f[10] timeout_ms, f[12] wf, f[13] deps_total,
+    -- f[14] backoff, f[15] title
+    reply[r + 1], reply[r + 2], reply[r + 3], reply[r + 4], reply[r + 5], reply[r + 6] =
+      id, f[8], chosen_queue[i], f[3], attempt, tonumber(f[9])
+    reply[r + 7], reply[r + 8], reply[r + 9], reply[r + 10], reply[r + 11], reply[r + 12] =
+      token, tonumber(f[10]) or 0, deadline, f[12], f[14], f[15]
+    r = r + 12
+    if (tonumber(f[13]) or 0) > 0 then
       local edges = redis.call('HKEYS', K.deps(id))
-      row[#row + 1] = #edges
+      r = r + 1
+      reply[r] = #edges
       for _, dep in ipairs(edges) do
         local d = redis.call('HMGET', K.task(dep), 'state', 'result')
-        row[#row + 1] = dep
-        row[#row + 1] = d[1] or ''
-        row[#row + 1] = d[2] or ''
+        reply[r + 1], reply[r + 2], reply[r + 3] = dep, d[1] or '', d[2] or ''
+        r = r + 3
       end
     else
-      row[#row + 1] = 0
+      r = r + 1
+      reply[r] = 0
     end
-    for _, v in ipairs(row) do reply[#reply + 1] = v end
   end
-  count('claimed', #chosen)
+  count('claimed', chosen)
 end
 flush()
 return reply

@@ -17,7 +17,7 @@ for i = 2, #ARGV - 3, 4 do
   else
     if f[5] then redis.call('HDEL', K.task(id), 'error') end
     local reason = skipped == '1' and 'skipped' or ''
-    finish(id, 'RUNNING', 'complete', f[3], reason, (spec_of(f[4]) or {}).ttl,
+    finish(id, 'RUNNING', 'complete', f[3], reason, spec_ttl(f[4]),
       { 'result', result, 'skipped', skipped, 'reason', reason })
     settle_dependents(id, true)
     code = OK

@@ -108,7 +108,7 @@ local function pending(id)
     return 'cancel: prerequisite ' .. doomed_by .. ' did not succeed'
   end
   local done = {}
-  if tonumber(f[3]) ~= left then
+  if (f[3] == false and 0 or tonumber(f[3])) ~= left then -- absent means 0
     if apply then redis.call('HSET', key, 'deps_left', left) end
     done[#done + 1] = 'set deps_left ' .. tostring(f[3]) .. ' -> ' .. left
   end

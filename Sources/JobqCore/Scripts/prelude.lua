@@ -36,6 +36,11 @@ end
 -- contains a tab; the title comes last and may be empty): fewer fields make every HSET and
 -- HMGET on the record cheaper.
 local SPEC_PATTERN = '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$'
+-- Only the ttl (the fifth field), for scripts that need nothing else: no table, one capture.
+local SPEC_TTL_PATTERN = '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t'
+local function spec_ttl(raw)
+  return raw and tonumber(string.match(raw, SPEC_TTL_PATTERN))
+end
 local function spec_of(raw)
   if not raw then return nil end
   local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
@@ -56,8 +61,8 @@ end
 -- EVENT_LINES_PER_ENTRY lines, so a batch of n transitions costs n/50 XADDs, not n.
 local event_lines = {}
 local function emit(id, from, to, attempt, reason)
-  event_lines[#event_lines + 1] = id .. ' ' .. (from or '-') .. ' ' .. to .. ' ' .. (attempt or 0) .. ' '
-    .. (string.gsub(reason or '', '%s', '_'))
+  if reason and reason ~= '' then reason = (string.gsub(reason, '%s', '_')) else reason = '' end
+  event_lines[#event_lines + 1] = id .. ' ' .. (from or '-') .. ' ' .. to .. ' ' .. (attempt or 0) .. ' ' .. reason
 end
 
 -- Deferred index writes --------------------------------------------------------------------
@@ -150,19 +155,24 @@ local function finish(id, from, event, attempt, reason, ttl, fields)
   return to
 end
 
+-- Queue `id` on its ready list (deferred: one LPUSH per queue per script call).
+local function push_later(id, queue)
+  local list = pushes[queue]
+  if not list then
+    list = {}
+    pushes[queue] = list
+    push_queues[#push_queues + 1] = queue
+  end
+  list[#list + 1] = id
+end
+
 -- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after).
 local function dispatch(id, queue, run_after)
   zset_later(K.waiting, id, false)
   if run_after and run_after > NOW then
     zset_later(K.delayed, id, run_after)
   else
-    local list = pushes[queue]
-    if not list then
-      list = {}
-      pushes[queue] = list
-      push_queues[#push_queues + 1] = queue
-    end
-    list[#list + 1] = id
+    push_later(id, queue)
   end
 end
 

@@ -30,75 +30,119 @@ if idem_key ~= '' then
   end
 end
 
--- Parse and check; nothing is written until every task passed.
+-- Parse and check; nothing is written until every task passed. Per task this makes no Lua
+-- tables beyond the task itself (names already checked in this call are not checked again),
+-- and whether an id is taken is asked once for the whole batch (one variadic EXISTS).
 local tasks, by_id = {}, {}
+local good_name = {}
+local function bad_name(name)
+  if good_name[name] then return false end
+  if not string.find(name, '^[%w%._%-]+$') or #name > 128 then return true end
+  good_name[name] = true
+  return false
+end
+-- The first task up to `last` whose id is repeated in the batch or already taken: the error
+-- path only, so that the reply names the same task as a check in batch order would.
+local function first_duplicate(last)
+  local seen = {}
+  for t = 1, last do
+    local id = tasks[t].id
+    if seen[id] or redis.call('EXISTS', K.task(id)) == 1 then return id end
+    seen[id] = true
+  end
+end
+-- A bad task: but a duplicate id earlier in the batch is reported first, as before.
+local function invalid(t, what)
+  local dup = first_duplicate(t - 1)
+  if dup then return { DUPLICATE_ID, dup } end
+  return { INVALID_ARGUMENT, what }
+end
+local has_edges = false
 local i = 7
 for t = 1, n do
   local task = {
     id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
-    deps = {}, policies = {}, index = t,
+    ndeps = tonumber(ARGV[i + 10]), index = t,
   }
-  local ndeps = tonumber(ARGV[i + 10])
-  if not task.id or not ndeps then return { INVALID_ARGUMENT, 'task ' .. t } end
+  local ndeps = task.ndeps
+  if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
   i = i + 11
-  for d = 1, ndeps do
-    local policy = ARGV[i + 1]
-    if not POLICY[policy] then return { INVALID_ARGUMENT, 'policy ' .. tostring(policy) } end
-    task.deps[d], task.policies[d] = ARGV[i], policy
-    i = i + 2
+  if ndeps > 0 then
+    has_edges = true
+    task.deps, task.policies = {}, {}
+    for d = 1, ndeps do
+      local policy = ARGV[i + 1]
+      if not POLICY[policy] then return invalid(t, 'policy ' .. tostring(policy)) end
+      task.deps[d], task.policies[d] = ARGV[i], policy
+      i = i + 2
+    end
   end
-  for _, name in ipairs({ task.id, task.handler, task.queue }) do
-    if not string.find(name, '^[%w%._%-]+$') or #name > 128 then return { INVALID_ARGUMENT, 'name ' .. name } end
-  end
+  if bad_name(task.id) then return invalid(t, 'name ' .. task.id) end
+  if bad_name(task.handler) then return invalid(t, 'name ' .. task.handler) end
+  if bad_name(task.queue) then return invalid(t, 'name ' .. task.queue) end
   if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
     or string.find(task.backoff, '\t') then
-    return { INVALID_ARGUMENT, 'options of ' .. task.id }
+    return invalid(t, 'options of ' .. task.id)
   end
-  if by_id[task.id] or redis.call('EXISTS', K.task(task.id)) == 1 then return { DUPLICATE_ID, task.id } end
+  if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
   tasks[t], by_id[task.id] = task, task
+end
+do
+  local keys = {}
+  for t = 1, n do keys[t] = K.task(tasks[t].id) end
+  local taken = 0
+  for c = 1, n, CHUNK do taken = taken + redis.call('EXISTS', unpack(keys, c, math.min(c + CHUNK - 1, n))) end
+  if taken > 0 then return { DUPLICATE_ID, first_duplicate(n) } end
 end
 
 -- Prerequisites outside the batch must exist; remember their state for the write phase.
+-- `has_dependents[id]`: a task of this batch that another task of the batch depends on.
 local outside = {}
-local indegree, dependents = {}, {}
-for _, task in ipairs(tasks) do
-  indegree[task.id] = 0
-  dependents[task.id] = {}
-end
-for _, task in ipairs(tasks) do
-  for _, dep in ipairs(task.deps) do
-    if by_id[dep] then
-      indegree[task.id] = indegree[task.id] + 1
-      table.insert(dependents[dep], task.id)
-    elseif not outside[dep] then
-      local state = redis.call('HGET', K.task(dep), 'state')
-      if not state then return { UNKNOWN_DEPENDENCY, task.id, dep } end
-      outside[dep] = state
+local order = tasks
+local has_dependents = {}
+if has_edges then
+  local indegree, dependents = {}, {}
+  for _, task in ipairs(tasks) do
+    indegree[task.id] = 0
+    dependents[task.id] = {}
+  end
+  for _, task in ipairs(tasks) do
+    for _, dep in ipairs(task.deps or {}) do
+      if by_id[dep] then
+        indegree[task.id] = indegree[task.id] + 1
+        table.insert(dependents[dep], task.id)
+        has_dependents[dep] = true
+      elseif not outside[dep] then
+        local state = redis.call('HGET', K.task(dep), 'state')
+        if not state then return { UNKNOWN_DEPENDENCY, task.id, dep } end
+        outside[dep] = state
+      end
     end
   end
-end
 
--- Kahn's algorithm: the write order, and a cycle check that needs no recursion.
-local order, head = {}, 1
-for _, task in ipairs(tasks) do
-  if indegree[task.id] == 0 then order[#order + 1] = task end
-end
-while head <= #order do
-  local task = order[head]
-  head = head + 1
-  for _, child in ipairs(dependents[task.id]) do
-    indegree[child] = indegree[child] - 1
-    if indegree[child] == 0 then order[#order + 1] = by_id[child] end
-  end
-end
-if #order < n then
-  local cycle = { CYCLE }
+  -- Kahn's algorithm: the write order, and a cycle check that needs no recursion.
+  local head = 1
+  order = {}
   for _, task in ipairs(tasks) do
-    if indegree[task.id] > 0 then cycle[#cycle + 1] = task.id end
+    if indegree[task.id] == 0 then order[#order + 1] = task end
   end
-  return cycle
+  while head <= #order do
+    local task = order[head]
+    head = head + 1
+    for _, child in ipairs(dependents[task.id]) do
+      indegree[child] = indegree[child] - 1
+      if indegree[child] == 0 then order[#order + 1] = by_id[child] end
+    end
+  end
+  if #order < n then
+    local cycle = { CYCLE }
+    for _, task in ipairs(tasks) do
+      if indegree[task.id] > 0 then cycle[#cycle + 1] = task.id end
+    end
+    return cycle
+  end
 end
 
 -- Write, prerequisites before dependents.
@@ -111,24 +155,32 @@ end
 local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
 for _, task in ipairs(order) do
   local left, doomed_by = 0, nil
-  local edges = {}
-  for d, dep in ipairs(task.deps) do
-    local policy = task.policies[d]
-    local state = state_of[dep] or outside[dep]
-    if state == 'FAILED' or state == 'CANCELLED' then
-      if policy == POLICY.success then doomed_by = doomed_by or dep end
-    elseif state ~= 'DONE' then
-      left = left + 1
+  local deps = task.deps
+  if deps then
+    local edges = {}
+    for d, dep in ipairs(deps) do
+      local policy = task.policies[d]
+      local state = state_of[dep] or outside[dep]
+      if state == 'FAILED' or state == 'CANCELLED' then
+        if policy == POLICY.success then doomed_by = doomed_by or dep end
+      elseif state ~= 'DONE' then
+        left = left + 1
+      end
+      redis.call('HSET', K.next(dep), task.id, policy)
+      edges[#edges + 1] = dep
+      edges[#edges + 1] = policy
     end
-    redis.call('HSET', K.next(dep), task.id, policy)
-    edges[#edges + 1] = dep
-    edges[#edges + 1] = policy
+    variadic('HSET', K.deps(task.id), edges)
   end
-  if #edges > 0 then variadic('HSET', K.deps(task.id), edges) end
   local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
-  local spec = table.concat({ task.queue, task.handler, task.max_attempts, task.timeout_ms, task.ttl,
-    workflow, #task.deps, task.backoff, task.title }, '\t')
-  local fields = { 'spec', spec, 'payload', task.payload, 'deps_left', left, 'created', NOW }
+  local spec = task.queue .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
+    .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
+  -- deps_left is written only when there is something to wait for (absent means 0).
+  local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
+  if left > 0 then
+    fields[#fields + 1] = 'deps_left'
+    fields[#fields + 1] = left
+  end
   if run_after > 0 then
     fields[#fields + 1] = 'run_after'
     fields[#fields + 1] = run_after
@@ -145,10 +197,12 @@ for _, task in ipairs(order) do
     state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, 'dependency_failed', task.ttl, fields)
   else
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
-    if left == 0 then
-      dispatch(task.id, task.queue, run_after)
-    else
+    if left > 0 then
       zset_later(K.waiting, task.id, NOW)
+    elseif run_after > NOW then
+      zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove
+    else
+      push_later(task.id, task.queue)
     end
   end
 end

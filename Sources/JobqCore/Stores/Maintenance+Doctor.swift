@@ -98,6 +98,7 @@ private struct DoctorScan {
         var queue: String?
         var usableSpec: Bool
         var depsTotal: Int
+        /// Absent means 0 (submit writes it only when there is something to wait for); nil: garbage.
         var depsLeft: Int?
         var lease: Int64
         var hasPayload: Bool
@@ -127,7 +128,7 @@ private struct DoctorScan {
                 let spec = text(1).flatMap(PackedSpec.init)
                 records[id] = Record(
                     state: text(0), queue: spec?.queue, usableSpec: spec?.maxAttempts != nil, depsTotal: spec?.prerequisiteCount ?? 0,
-                    depsLeft: text(2).flatMap { Int($0) }, lease: text(3).flatMap { Int64($0) } ?? 0,
+                    depsLeft: text(2).map { Int($0) } ?? 0, lease: text(3).flatMap { Int64($0) } ?? 0,
                     hasPayload: replies[2 * offset + 1].int == 1
                 )
             }
