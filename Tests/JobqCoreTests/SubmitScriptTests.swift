@@ -15,7 +15,7 @@ struct SubmitScriptTests {
             #expect(try await engine.field("a", "payload") == #"{"x":1}"#)
             // Nothing to wait for: no deps_left field at all (absent means 0), one field less to write.
             #expect(try await engine.field("a", "deps_left") == nil)
-            #expect(try await engine.coordinator.task("a")?.unresolvedPrerequisites == 0)
+            #expect(try await engine.coordinator.tasks.task("a")?.unresolvedPrerequisites == 0)
             #expect(try await engine.field("a", "created") == String(engine.clock.now))
             let events = try await engine.events(of: "a")
             #expect(events == ["->PENDING:"])
