@@ -1,7 +1,6 @@
 // README.md, "The Swift library": the worker for the producer's workflow. This file is the
 // README's snippet verbatim (scripts/check-snippets.sh); scripts/run-readme-example.sh runs it.
 import Foundation
-import Jobq
 import JobqWorker
 
 struct Day: Codable { var day: String }
