@@ -2,6 +2,7 @@ import Foundation
 import JobqCore
 import JobqRedis
 import JobqTestSupport
+import JobqBenchmarkSupport
 
 /// `JobqBenchmarks redis [-n N] [--runs R]`: the client's throughput next to redis-benchmark's,
 /// on a private redis-server over a Unix socket. Each figure is the median of R runs.
@@ -115,7 +116,7 @@ enum RedisClientBenchmark {
         // One jobq submit (one task, unbatched: one round trip, the whole submit script) against
         // the same redis-benchmark EVALSHA of a one-command script: what the engine's script and
         // the lane hop cost on top of the bare round trip.
-        let coordinator = try Coordinator(redis: client, namespace: "bench-submit-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let coordinator = try EngineProbe(redis: client, namespace: "bench-submit-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
         let submits = n / 4
         let spec = TaskSpec(handler: "noop", payload: Array("{}".utf8))
         _ = try await coordinator.submit([spec])
