@@ -57,7 +57,7 @@ extension Coordinator: TaskLeaseStore {
     }
 
     package func runningTaskCount() async throws(JobqError) -> Int {
-        try await inspector.overview().running
+        try await inspector.runningCount()
     }
 
     package func serverTime() async throws(JobqError) -> Int64 {

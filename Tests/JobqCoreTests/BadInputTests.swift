@@ -165,6 +165,28 @@ struct ScriptArgumentTests {
         }
     }
 
+    /// queue.lua: an action outside QUEUE_ACTION, and a queue no task used, change nothing.
+    @Test func queueScriptRefusesUnknownActionsAndQueues() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a", queue: "mail")])
+            let before = try await engine.keySnapshot()
+            let reply = try await engine.coordinator.runner.evaluate(Scripts.queue, ["sideways", "mail", "0"]).array ?? []
+            #expect(reply.first?.int == ScriptCode.invalidArgument.rawValue)
+            for call in [{ try await engine.coordinator.maintenance.pause(queue: "mial") },
+                         { try await engine.coordinator.maintenance.resume(queue: "mial") }] as [() async throws -> Bool] {
+                let error = await #expect(throws: JobqError.self) { _ = try await call() }
+                #expect(error?.code == .notFound)
+            }
+            let invalid = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.maintenance.pause(queue: "a b") }
+            #expect(invalid?.code == .invalidName)
+            #expect(try await engine.keySnapshot() == before, "a refused queue action wrote to Redis")
+            // --new: the queue becomes known and paused, so a later resume finds it.
+            #expect(try await engine.coordinator.maintenance.pause(queue: "later", allowNew: true))
+            #expect(try await engine.coordinator.inspector.queues().first { $0.name == "later" }?.paused == true)
+            #expect(try await engine.coordinator.maintenance.resume(queue: "later"))
+        }
+    }
+
     @Test func claimRefusesANonPositiveCount() async throws {
         try await withEngine { engine in
             let error = await #expect(throws: JobqError.self) {

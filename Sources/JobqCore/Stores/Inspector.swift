@@ -26,6 +26,12 @@ extension Inspector {
         )
     }
 
+    /// RUNNING tasks, fleet-wide (the size of the lease index): one command, for the worker's
+    /// drain check, which asks it on every idle round.
+    package func runningCount() async throws(JobqError) -> Int {
+        try await runner.send(RedisCommand("ZCARD", [RedisArgument(runner.keys.leases)]), doing: "count running tasks").int ?? 0
+    }
+
     /// Redis server time in milliseconds (for ages that do not depend on the local clock).
     package func serverTime() async throws(JobqError) -> Int64 {
         try await runner.serverTime()
