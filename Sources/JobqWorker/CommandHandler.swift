@@ -136,7 +136,7 @@ struct CommandRunner: Sendable {
         if result.cancelled { throw CancellationError() }
         let program = arguments[0]
         if result.timedOut {
-            throw HandlerError.retry("command \(program) exceeded its timeout of \(WorkerConfiguration.format(configuration.timeout ?? .zero)) and was stopped\(tail.suffix)", reason: "timeout")
+            throw HandlerError.retry("command \(program) exceeded its timeout of \(DurationText.format(configuration.timeout ?? .zero)) and was stopped\(tail.suffix)", reason: "timeout")
         }
         switch result.termination {
         case .signaled(let signal):

@@ -67,7 +67,7 @@ enum OutcomeRules {
         case .timeout:
             return .failure(Failure(
                 lease: lease, mode: .retry(delay: claimed.backoff.delay(afterAttempt: claimed.attempt)), reason: "timeout",
-                message: "timed out after \(WorkerConfiguration.format(timeout)) (attempt \(claimed.attempt) of \(claimed.maxAttempts)); raise the task's timeout if it needs longer"
+                message: "timed out after \(DurationText.format(timeout)) (attempt \(claimed.attempt) of \(claimed.maxAttempts)); raise the task's timeout if it needs longer"
             ))
         case .cancelled:
             return .failure(Failure(lease: lease, mode: .cancelled, reason: "cancelled", message: "cancelled while running on worker \(workerID)"))

@@ -159,8 +159,8 @@ public final class Worker: Service, Sendable {
             "concurrency": .stringConvertible(configuration.concurrency),
             "namespace": .string(store.storeNamespace),
             "handlers": .string(registry.names.joined(separator: ",")),
-            "lease": .string(WorkerConfiguration.format(configuration.lease)),
-            "heartbeat": .string(WorkerConfiguration.format(configuration.heartbeat)),
+            "lease": .string(DurationText.format(configuration.lease)),
+            "heartbeat": .string(DurationText.format(configuration.heartbeat)),
         ])
         metrics.slots.record(configuration.concurrency)
         metrics.slotsBusy.record(0)
@@ -208,7 +208,7 @@ public final class Worker: Service, Sendable {
         if running > 0 && request != .immediate {
             logger.info("waiting for running tasks to finish", metadata: [
                 "running": .stringConvertible(running),
-                "grace": .string(WorkerConfiguration.format(configuration.shutdownGrace)),
+                "grace": .string(DurationText.format(configuration.shutdownGrace)),
             ])
         }
         let graceEnd = ContinuousClock.now + configuration.shutdownGrace

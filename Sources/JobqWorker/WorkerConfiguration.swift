@@ -81,7 +81,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         guard heartbeat * 3 <= lease else {
             throw JobqError(
                 .invalidOption,
-                "heartbeat \(Self.format(heartbeat)) is too slow for lease \(Self.format(lease)): it must be at most lease/3 (\(Self.format(lease / 3))) so that one lost heartbeat does not lose the task — lower the heartbeat or raise the lease"
+                "heartbeat \(DurationText.format(heartbeat)) is too slow for lease \(DurationText.format(lease)): it must be at most lease/3 (\(DurationText.format(lease / 3))) so that one lost heartbeat does not lose the task — lower the heartbeat or raise the lease"
             )
         }
         try Self.check(shutdownGrace, in: .zero...(.seconds(24 * 3600)), "shutdown grace")
@@ -100,17 +100,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     }
 
     private static func describe<T>(_ value: T) -> String {
-        if let duration = value as? Duration { return format(duration) }
+        if let duration = value as? Duration { return DurationText.format(duration) }
         return "\(value)"
-    }
-
-    /// A duration as an operator writes it: `30s`, `500ms`, `2m`, `1h`.
-    public static func format(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        if milliseconds == 0 { return "0s" }
-        if milliseconds % 3_600_000 == 0 { return "\(milliseconds / 3_600_000)h" }
-        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        return "\(milliseconds)ms"
     }
 }

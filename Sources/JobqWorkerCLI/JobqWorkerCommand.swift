@@ -384,7 +384,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
             logger: logger
         ))
-        let grace = WorkerConfiguration.format(settings.worker.shutdownGrace)
+        let grace = DurationText.format(settings.worker.shutdownGrace)
         SignalHandling.install([SIGTERM, SIGINT]) { signal, count in
             if count == 1 {
                 logger.notice("received \(SignalHandling.name(signal)): shutting down gracefully; send it again to exit at once", metadata: ["grace": .string(grace)])

@@ -73,6 +73,14 @@ struct DurationTextTests {
         #expect(DurationText.format(milliseconds: 273_600_000) == "3d4h")
         #expect(DurationText.format(milliseconds: -5) == "0ms")
         #expect(DurationText.format(.seconds(5400)) == "1h30m")
+        // Whole units carry no zero tail, and every form reads back as itself.
+        #expect(DurationText.format(milliseconds: 2000) == "2s")
+        #expect(DurationText.format(.seconds(31 * 60)) == "31m")
+        #expect(DurationText.format(.seconds(7200)) == "2h")
+        #expect(DurationText.format(.seconds(7 * 86_400)) == "7d")
+        for milliseconds: Int64 in [2000, 185_000, 1_860_000, 7_200_000, 7_800_000, 273_600_000, 604_800_000] {
+            #expect(DurationText.parse(DurationText.format(milliseconds: milliseconds)).map { $0 == .milliseconds(milliseconds) } == true)
+        }
         // What the formatter prints (from a minute on) parses back to the same value.
         for ms: Int64 in [60_000, 185_000, 7_800_000, 273_600_000] {
             #expect(DurationText.parse(DurationText.format(milliseconds: ms)) == .milliseconds(ms))

@@ -44,7 +44,7 @@ struct ExecutableTests {
         (["--enable-test-handlers", "--lease", "1x"], "--lease: \"1x\" is not a duration; use e.g. 30s, 1m30s, 250ms"),
         (["--enable-test-handlers", "--heartbeat", "1s1s"], "--heartbeat: \"1s1s\" is not a duration"),
         // 1h30m is 90 minutes: 31m is just over lease/3.
-        (["--enable-test-handlers", "--lease", "1h30m", "--heartbeat", "31m"], "heartbeat 31m is too slow for lease 90m"),
+        (["--enable-test-handlers", "--lease", "1h30m", "--heartbeat", "31m"], "heartbeat 31m is too slow for lease 1h30m"),
         (["--enable-test-handlers", "--log-format", "xml"], "text, json"),
         (["--enable-test-handlers", "--no-such-flag"], "Unknown option"),
         (["--enable-test-handlers", "--redis", "http://localhost"], "invalid redis URL"),
@@ -207,7 +207,7 @@ struct ExecutableTests {
             try "worker:\n  lease: 1h30m\n  heartbeat: 31m\n".write(toFile: slow, atomically: true, encoding: .utf8)
             let tooSlow = try WorkerProcess.start(["--enable-test-handlers", "--config", slow])
             #expect(try await tooSlow.exitStatus() == 64)
-            #expect(tooSlow.text.contains("heartbeat 31m is too slow for lease 90m"), "\(tooSlow.text)")
+            #expect(tooSlow.text.contains("heartbeat 31m is too slow for lease 1h30m"), "\(tooSlow.text)")
             let bad = "\(directory)/bad.yaml"
             try "worker:\n  lease: 1x\n".write(toFile: bad, atomically: true, encoding: .utf8)
             let rejected = try WorkerProcess.start(["--enable-test-handlers", "--config", bad])

@@ -101,19 +101,21 @@ package enum DurationText {
 
     // MARK: Formatting
 
-    /// `1.2s`, `45s`, `3m05s`, `2h10m`, `3d4h`: short and exact enough for tables and messages.
+    /// `1.2s`, `45s`, `3m05s`, `2h10m`, `3d4h`, and whole units without a zero tail (`2s`, `31m`,
+    /// `2h`, `7d`): short and exact enough for tables and messages, and read back by ``parse``.
+    /// The one duration formatter of jobq and jobq-worker.
     package static func format(milliseconds ms: Int64) -> String {
         let ms = max(0, ms)
         if ms < 1000 { return "\(ms)ms" }
-        if ms < 10_000 {
+        if ms < 10_000 && ms % 1000 != 0 {
             let tenths = (ms + 50) / 100
             return "\(tenths / 10).\(tenths % 10)s"
         }
         let seconds = ms / 1000
         if seconds < 60 { return "\(seconds)s" }
-        if seconds < 3600 { return "\(seconds / 60)m\(pad(seconds % 60))s" }
-        if seconds < 86_400 { return "\(seconds / 3600)h\(pad((seconds % 3600) / 60))m" }
-        return "\(seconds / 86_400)d\((seconds % 86_400) / 3600)h"
+        if seconds < 3600 { return "\(seconds / 60)m" + (seconds % 60 == 0 ? "" : "\(pad(seconds % 60))s") }
+        if seconds < 86_400 { return "\(seconds / 3600)h" + ((seconds % 3600) / 60 == 0 ? "" : "\(pad((seconds % 3600) / 60))m") }
+        return "\(seconds / 86_400)d" + ((seconds % 86_400) / 3600 == 0 ? "" : "\((seconds % 86_400) / 3600)h")
     }
 
     package static func format(_ duration: Duration) -> String {
