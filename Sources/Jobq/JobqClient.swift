@@ -171,7 +171,7 @@ public struct JobqClient: Sendable {
 
     /// Whether a workflow with this id has tasks.
     public func workflowExists(_ workflow: String) async throws(JobqError) -> Bool {
-        try await engine.tasks.summary(workflow: workflow) != nil
+        try await engine.tasks.workflowExists(workflow)
     }
 
     /// A running task's progress entries, sorted by group path.

@@ -68,6 +68,13 @@ extension TaskStore {
         return try await strings(RedisCommand("ZRANGE", [RedisArgument(runner.keys.workflowTasks(workflow)), 0, -1]), doing: "list workflow")
     }
 
+    /// Whether a workflow has tasks: one ZCARD, not a read of every task's state.
+    package func workflowExists(_ workflow: String) async throws(JobqError) -> Bool {
+        try Validation.check(name: workflow, as: .workflow)
+        let reply = try await runner.send(RedisCommand("ZCARD", [RedisArgument(runner.keys.workflowTasks(workflow))]), doing: "look up workflow")
+        return (reply.int ?? 0) > 0
+    }
+
     /// Counts per state of a workflow's tasks; `nil` when the workflow is unknown.
     package func summary(workflow: String) async throws(JobqError) -> WorkflowSummary? {
         let ids = try await taskIDs(inWorkflow: workflow)
