@@ -24,14 +24,20 @@ struct ClaimDecisions: Equatable {
         case stopDrained
         /// Block until a wake-up (or the idle wait) and claim again.
         case waitForWork
+        /// A quarantined suspect waits for this worker: claim again once every slot is free.
+        case drainForSuspect
     }
 
-    mutating func claimed(_ count: Int, stopping: Bool) -> AfterClaim {
+    mutating func claimed(_ count: Int, mode: ClaimMode = .normal, stopping: Bool) -> AfterClaim {
         if count > 0 {
             drainArmed = false
             return .startTasks
         }
         if stopping { return .stopClaiming }
+        if mode == .drain {
+            drainArmed = false
+            return .drainForSuspect
+        }
         guard exitWhenDrained else { return .waitForWork }
         return drainArmed ? .stopDrained : .checkDrained
     }

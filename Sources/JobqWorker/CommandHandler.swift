@@ -16,6 +16,7 @@ import Synchronization
 /// |---|---|
 /// | `JOBQ_TASK_ID`, `JOBQ_HANDLER`, `JOBQ_QUEUE`, `JOBQ_WORKFLOW` | the task's id, handler, queue, workflow (empty if none) |
 /// | `JOBQ_ATTEMPT`, `JOBQ_MAX_ATTEMPTS` | this run's number (1-based) and the attempt budget |
+/// | `JOBQ_WORKER_DEATHS` | earlier runs lost with their worker (not charged unless the task ran alone) |
 /// | `JOBQ_WORKER_ID` | the worker running it |
 /// | `JOBQ_DEADLINE_MS` | milliseconds left before the task times out |
 /// | `JOBQ_PAYLOAD` | the payload JSON, when at most 32 KiB (always on stdin) |
@@ -95,6 +96,7 @@ struct CommandRunner: Sendable {
         environment["JOBQ_QUEUE"] = context.queue
         environment["JOBQ_WORKFLOW"] = context.workflow ?? ""
         environment["JOBQ_ATTEMPT"] = String(context.attempt)
+        environment["JOBQ_WORKER_DEATHS"] = String(context.workerDeaths)
         environment["JOBQ_MAX_ATTEMPTS"] = String(context.maxAttempts)
         environment["JOBQ_WORKER_ID"] = context.workerID
         let left = context.deadline - ContinuousClock.now

@@ -10,8 +10,8 @@ extension Coordinator: TaskLeaseStore {
 
     package var maxResultBytes: Int { runner.limits.maxPayloadBytes }
 
-    package func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask] {
-        try await leases.claim(queues: queues, count: count, lease: lease, worker: worker)
+    package func claim(queues: [String], count: Int, lease: Duration, worker: String, idle: Bool) async throws(JobqError) -> ClaimBatch {
+        try await leases.claimBatch(queues: queues, count: count, lease: lease, worker: worker, idle: idle)
     }
 
     package func heartbeat(_ held: [TaskLease], lease: Duration, worker: String) async throws(JobqError) -> [LeaseWriteOutcome] {

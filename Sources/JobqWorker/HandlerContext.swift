@@ -29,6 +29,11 @@ public struct HandlerContext: Sendable {
     public var queue: String { claimed.queue }
     /// This run's number: 1 for the first, up to ``maxAttempts``.
     public var attempt: Int { claimed.attempt }
+
+    /// Earlier runs of this task lost with their worker (a crash, a lost lease). A worker death
+    /// is charged as an attempt only when the task ran alone, so `attempt` alone does not tell
+    /// a re-run after a crash from a first run: `attempt > 1 || workerDeaths > 0` does.
+    public var workerDeaths: Int { claimed.workerDeaths }
     public var maxAttempts: Int { claimed.maxAttempts }
     /// Whether a failure of this run would be final (no attempts left).
     public var isLastAttempt: Bool { claimed.attempt >= claimed.maxAttempts }

@@ -16,8 +16,10 @@ package protocol TaskLeaseStore: Sendable {
     var maxResultBytes: Int { get }
 
     /// Claims up to `count` dispatchable tasks from `queues` (in that priority order) under a
-    /// lease of `lease` for `worker`.
-    func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask]
+    /// lease of `lease` for `worker`. `idle`: the worker runs no handler now, so it may be given
+    /// one quarantined crash suspect to run alone (mode `.alone`); a busy worker may be told to
+    /// drain for one (mode `.drain`, no tasks).
+    func claim(queues: [String], count: Int, lease: Duration, worker: String, idle: Bool) async throws(JobqError) -> ClaimBatch
     /// Extends `leases`; one answer per lease (`.extended`, `.cancelRequested`, or `.refused`).
     func heartbeat(_ leases: [TaskLease], lease: Duration, worker: String) async throws(JobqError) -> [LeaseWriteOutcome]
     /// Records successful runs; one answer per completion.

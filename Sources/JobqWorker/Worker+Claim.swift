@@ -9,10 +9,10 @@ extension Worker {
         var failures = ErrorStreak(operation: "claim")
         var decisions = ClaimDecisions(exitWhenDrained: configuration.exitWhenDrained)
         let batchLimit = min(configuration.effectiveClaimBatch, 500)
-        while let count = await nextClaimSize(batchLimit: batchLimit) {
-            let claimed: [ClaimedTask]
+        while let (count, idle) = await nextClaimSize(batchLimit: batchLimit) {
+            let batch: ClaimBatch
             do {
-                claimed = try await store.claim(queues: configuration.queues, count: count, lease: configuration.lease, worker: id)
+                batch = try await store.claim(queues: configuration.queues, count: count, lease: configuration.lease, worker: id, idle: idle)
                 failures.succeeded(logger)
             } catch {
                 if isStopping { return }
@@ -20,10 +20,17 @@ extension Worker {
                 await failures.failed(error, logger)
                 continue
             }
-            switch decisions.claimed(claimed.count, stopping: isStopping) {
+            let claimed = batch.tasks
+            state.withLock { $0.lifecycle.claimReturned(mode: batch.mode, idle: idle) }
+            if batch.mode == .alone, let suspect = claimed.first {
+                logger.notice("running a crash suspect alone (its workers died under it before)", metadata: ["task": .string(suspect.id)])
+            }
+            switch decisions.claimed(claimed.count, mode: batch.mode, stopping: isStopping) {
             case .startTasks:
                 metrics.claimBatch.record(claimed.count)
                 start(claimed)
+            case .drainForSuspect:
+                logger.debug("a crash suspect waits: claiming again once every slot is free")
             case .stopClaiming:
                 return
             case .stopDrained:
@@ -40,12 +47,12 @@ extension Worker {
         }
     }
 
-    /// How many tasks to claim next, once at least one slot is free; `nil` once the worker
-    /// stops claiming.
-    private func nextClaimSize(batchLimit: Int) async -> Int? {
+    /// How many tasks to claim next (and whether no handler runs), once at least one slot is
+    /// free; `nil` once the worker stops claiming.
+    private func nextClaimSize(batchLimit: Int) async -> (Int, idle: Bool)? {
         while true {
             switch state.withLock({ $0.lifecycle.claimAction(batchLimit: batchLimit) }) {
-            case .claim(let count): return count
+            case .claim(let count, let idle): return (count, idle)
             case .stopClaiming: return nil
             case .waitForSlot:
                 await capacityChanged.wait()

@@ -36,6 +36,12 @@ struct WorkerLifecycle<Run> {
     /// Handlers executing (slots in use). A handler that ignored its stop keeps its slot after
     /// its lease was settled, so this can exceed `held.count`.
     private(set) var busy = 0
+    /// A quarantined suspect runs here alone (a claim in mode `.alone`): nothing else is claimed
+    /// until it returns, so that if this process dies, the death is known to be that task's.
+    private(set) var runningAlone = false
+    /// A claim said a suspect waits and this worker was picked to run it (mode `.drain`): no
+    /// claims until every slot is free, then one as an idle worker.
+    private(set) var drainingForSuspect = false
 
     init(concurrency: Int) {
         self.concurrency = concurrency
@@ -108,20 +114,36 @@ struct WorkerLifecycle<Run> {
     // MARK: Claims
 
     enum ClaimAction: Equatable {
-        /// Claim up to this many tasks.
-        case claim(Int)
+        /// Claim up to this many tasks; `idle`: no handler runs now (so the claim may hand out a
+        /// quarantined suspect to run alone).
+        case claim(Int, idle: Bool)
         /// Every slot is busy: wait for one to free up.
         case waitForSlot
         /// The worker stops claiming.
         case stopClaiming
     }
 
-    /// How many tasks to ask for now: the free slots, at most `batchLimit`.
+    /// How many tasks to ask for now: the free slots, at most `batchLimit`; none while a suspect
+    /// runs alone or the worker drains for one.
     func claimAction(batchLimit: Int) -> ClaimAction {
         guard phase == .running, stop == nil else { return .stopClaiming }
+        if (runningAlone || drainingForSuspect) && busy > 0 { return .waitForSlot }
         let free = concurrency - busy
         guard free > 0 else { return .waitForSlot }
-        return .claim(max(1, min(free, batchLimit)))
+        return .claim(max(1, min(free, batchLimit)), idle: busy == 0)
+    }
+
+    /// What a claim said about how to run its tasks (before ``accept(_:)``).
+    mutating func claimReturned(mode: ClaimMode, idle: Bool) {
+        switch mode {
+        case .alone:
+            runningAlone = true
+            drainingForSuspect = false
+        case .drain:
+            drainingForSuspect = true
+        case .normal:
+            if idle { drainingForSuspect = false }
+        }
     }
 
     enum AcceptAction: Equatable {
@@ -144,6 +166,7 @@ struct WorkerLifecycle<Run> {
     /// A handler returned: its slot is free. Returns the slots in use.
     mutating func handlerReturned() -> Int {
         busy = max(0, busy - 1)
+        if busy == 0 { runningAlone = false }
         return busy
     }
 

@@ -125,7 +125,7 @@ struct LeaseScriptTests {
             let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")[0]
             #expect(try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .handBack, reason: "shutdown", message: "")]) == [.handedBack])
             #expect(try await engine.field("a", "attempts") == "0")
-            #expect(try await engine.readyList() == ["a"])
+            #expect(try await engine.list(engine.keys.recovered("default")) == ["a"], "handed back: claimed again first")
             let again = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(10), worker: "w")
             #expect(again.first?.attempt == 1)
         }
@@ -142,14 +142,28 @@ struct LeaseScriptTests {
             #expect(reaped.map(\.id) == ["a"] && reaped.map(\.state) == [.pending])
             #expect(try await engine.field("a", "reason") == "lease_expired")
             let second = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: "w2")[0]
-            #expect(second.attempt == 2)
+            // It did not run alone, so the death is not charged; the re-run knows it is one.
+            #expect(second.attempt == 1)
+            #expect(second.workerDeaths == 1)
             // The first worker wakes up late: its writes change nothing.
             #expect(try await engine.coordinator.leases.complete([Completion(lease: first.lease, result: [])]) == [.refused(.staleToken)])
             #expect(try await engine.coordinator.leases.heartbeat([first.lease], lease: .seconds(3), worker: "w1") == [.refused(.staleToken)])
             #expect(try await engine.state("a") == .running)
+            // A second death beside nothing proven: quarantine. Only an idle claim gets it, alone;
+            // deaths while it runs alone are charged, and the last one ends it as poison.
             engine.clock.advance(by: .seconds(4))
-            #expect(try await engine.coordinator.maintenance.reap().map(\.state) == [.failed])
+            #expect(try await engine.coordinator.maintenance.reap().map(\.state) == [.pending])
+            #expect(try await engine.list(engine.keys.quarantine("default")) == ["a"])
+            for attempt in 1...2 {
+                let alone = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 5, lease: .seconds(3), worker: "w3", idle: true)
+                #expect(alone.mode == .alone && alone.tasks.map(\.attempt) == [attempt])
+                engine.clock.advance(by: .seconds(4))
+                _ = try await engine.coordinator.maintenance.reap()
+            }
             #expect(try await engine.state("a") == .failed)
+            #expect(try await engine.field("a", "reason") == "poison")
+            #expect(try await engine.field("a", "deaths") == "4")
+            #expect(try await engine.field("a", "attempts") == "2")
         }
     }
 }

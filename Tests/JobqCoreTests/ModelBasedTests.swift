@@ -33,13 +33,16 @@ struct ModelBasedTests {
                         maxAttempts: attempts, backoff: .fixed(delay: .zero))])
                     model.submit(id, maxAttempts: attempts, prerequisites: prerequisites)
                     ids.append(id)
-                case 25..<45: // claim one: exactly the task the model's ready list yields
-                    let expected = model.nextClaim()
-                    let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w")
-                    operation = "claim -> \(claimed.map(\.id)), model \(expected ?? "none")"
-                    #expect(claimed.first?.id == expected, "step \(step): \(operation)")
+                case 25..<45: // claim one (as an idle or a busy worker): exactly what the model's lanes yield
+                    let idle = Int.random(in: 0..<3, using: &random) == 0
+                    let expected = model.nextClaim(idle: idle)
+                    let batch = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w", idle: idle)
+                    let claimed = batch.tasks
+                    operation = "claim\(idle ? " idle" : "") -> \(claimed.map(\.id)) \(batch.mode), model \(expected.id ?? "none") \(expected.mode)"
+                    #expect(claimed.first?.id == expected.id, "step \(step): \(operation)")
+                    #expect(batch.mode == expected.mode, "step \(step): \(operation)")
                     if let task = claimed.first {
-                        model.claim(task.id, token: task.lease.token, lease: lease)
+                        model.claim(task.id, token: task.lease.token, lease: lease, alone: batch.mode == .alone)
                         running[task.id] = task.lease
                     }
                 case 45..<62: // complete, sometimes with a stale token
@@ -104,6 +107,8 @@ struct ModelBasedTests {
                     let expected = model.tasks[id]
                     #expect(info?.state == expected?.state, "seed \(seed) step \(step) after \(operation): \(id) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")
                     #expect(info?.attempts == expected?.attempts, "seed \(seed) step \(step) after \(operation): attempts of \(id)")
+                    #expect(info?.suspectLevel == expected?.suspect, "seed \(seed) step \(step) after \(operation): suspect level of \(id)")
+                    if expected?.state == .failed, expected?.reason == "poison" { #expect(info?.reason == "poison", "seed \(seed) step \(step): \(id)") }
                 }
                 if infos.map(\.?.state) != ids.map({ model.tasks[$0]?.state }) { return }
             }

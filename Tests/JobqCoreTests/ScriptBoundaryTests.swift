@@ -40,11 +40,14 @@ struct ScriptBoundaryTests {
             let error = #expect(throws: JobqError.self) { _ = try decode(complete, bad) }
             #expect(error?.code == .internalError, "\(bad)")
         }
-        let claim = ClaimCall(worker: "w", lease: .seconds(1), count: 1, queues: ["default"])
+        let claim = ClaimCall(worker: "w", lease: .seconds(1), count: 1, idle: false, queues: ["default"])
         // One task announced, its fields cut short.
-        let error = #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(1), bulk("a"), bulk("noop")]) }
+        let error = #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(1), .integer(0), bulk("a"), bulk("noop")]) }
         #expect(error?.message.contains("claim") == true)
         #expect(error?.message.contains("reply ends before") == true)
+        // A claim mode nobody defined.
+        #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(0), .integer(9)]) }
+        #expect(try decode(claim, [.integer(1), .integer(0), .integer(ClaimMode.drain.rawValue)]).mode == .drain)
         let reap = ReapCall(limit: 1)
         #expect(throws: JobqError.self) { _ = try decode(reap, [.integer(1), .integer(1), bulk("a"), bulk("SLEEPING")]) }
     }
@@ -92,7 +95,8 @@ struct ScriptBoundaryTests {
                 (Keyspace.wakePattern, "q", keys.wake("q")), (Keyspace.endedPattern, "DONE", keys.ended(.done)),
                 (Keyspace.workflowPattern, "w", keys.workflow("w")), (Keyspace.workflowTasksPattern, "w", keys.workflowTasks("w")),
                 (Keyspace.idempotencyPattern, "k", keys.idempotency("k")), (Keyspace.controlPattern, "w", keys.control("w")),
-                (Keyspace.workerPattern, "w", keys.worker("w")),
+                (Keyspace.workerPattern, "w", keys.worker("w")), (Keyspace.recoveredPattern, "q", keys.recovered("q")),
+                (Keyspace.quarantinePattern, "q", keys.quarantine("q")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"
@@ -104,6 +108,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.eventsPattern, keys.events), (Keyspace.tokenPattern, keys.token), (Keyspace.pausedPattern, keys.paused),
                 (Keyspace.queuesPattern, keys.queues), (Keyspace.statsPattern, keys.stats),
                 (Keyspace.maintenancePattern, keys.maintenanceLock), (Keyspace.workersPattern, keys.workers),
+                (Keyspace.drainerPattern, keys.drainer),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

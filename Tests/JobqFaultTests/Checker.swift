@@ -55,6 +55,8 @@ struct SubmittedTask: Sendable, Hashable {
 struct EventCounts: Sendable {
     var done: [String: Int] = [:]
     var handBacks: [String: Int] = [:]
+    /// Worker deaths not charged (the task ran beside others): RUNNING → PENDING `lease_expired`.
+    var refundedDeaths: [String: Int] = [:]
     var doneAttempt: [String: Int] = [:]
 
     mutating func add(_ record: TaskEventRecord) {
@@ -64,6 +66,9 @@ struct EventCounts: Sendable {
         }
         if record.from == .running, record.to == .pending, record.reason == "shutdown" || record.reason == "hand_back" {
             handBacks[record.task, default: 0] += 1
+        }
+        if record.from == .running, record.to == .pending, record.reason == "lease_expired" {
+            refundedDeaths[record.task, default: 0] += 1
         }
     }
 }
@@ -183,19 +188,22 @@ enum Checker {
             }
         }
 
-        // 3: starts ≤ max attempts + hand-backs; without faults, no task runs more than it must.
+        // 3: starts ≤ max attempts + hand-backs + uncharged worker deaths; without faults, no
+        // task runs more than it must.
         for spec in run.submitted {
             let runs = starts[spec.id] ?? []
-            let allowed = spec.maxAttempts + (run.events.handBacks[spec.id] ?? 0)
+            let handBacks = run.events.handBacks[spec.id] ?? 0
+            let refunded = run.events.refundedDeaths[spec.id] ?? 0
+            let allowed = spec.maxAttempts + handBacks + refunded
             if runs.count > allowed {
                 report.attemptViolations += 1
-                report.violation("\(spec.id): started \(runs.count) times; max attempts \(spec.maxAttempts) + \(run.events.handBacks[spec.id] ?? 0) hand-backs")
+                report.violation("\(spec.id): started \(runs.count) times; max attempts \(spec.maxAttempts) + \(handBacks) hand-backs + \(refunded) uncharged worker deaths")
             }
             if let beyond = runs.map(\.attempt).max(), beyond > spec.maxAttempts {
                 report.attemptViolations += 1
                 report.violation("\(spec.id): ran attempt \(beyond) of \(spec.maxAttempts)")
             }
-            let extra = max(0, runs.count - spec.expectedRuns - (run.events.handBacks[spec.id] ?? 0))
+            let extra = max(0, runs.count - spec.expectedRuns - handBacks)
             report.extraExecutions += extra
             if extra > 0, !run.faultsInjected {
                 report.violation("\(spec.id): ran \(runs.count) times without any fault injected")

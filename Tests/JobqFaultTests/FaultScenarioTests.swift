@@ -68,6 +68,8 @@ struct FaultScenarioTests {
             report("repeated-sigkill", result, extra: String(format: "throughput=%.0f/s elapsed=%.1fs", Double(submitted.count) / elapsed, elapsed))
             #expect(submitted.count == 20_000)
             #expect(kills.count >= 5, "too few kills to mean anything: \(kills.count)")
+            // Every kill: its tasks ran again within the bound, behind whatever was queued.
+            if let rerun = result.worstRerunAfterKill { #expect(rerun < Fleet.recoveryBound, "re-run \(rerun) s after a kill") }
         }
     }
 
@@ -88,10 +90,10 @@ struct FaultScenarioTests {
             report("sigkill-once", result)
             let runs = fleet.journal().entries.filter { $0.task == "long" }
             #expect(runs.filter(\.isStart).map(\.pid) == [first.pid, second.pid], "\(runs)")
-            #expect(runs.filter(\.isStart).map(\.attempt) == [1, 2])
+            #expect(runs.filter(\.isStart).map(\.attempt) == [1, 1], "a death beside nothing proven is not charged")
             #expect(runs.filter(\.isSuccessfulEnd).map(\.pid) == [second.pid])
             #expect(try await fleet.events().done["long"] == 1)
-            if let rerun = result.worstRerunAfterKill { #expect(rerun < 30, "re-run \(rerun) s after the kill") }
+            if let rerun = result.worstRerunAfterKill { #expect(rerun < Fleet.recoveryBound, "re-run \(rerun) s after the kill") }
         }
     }
 

@@ -85,6 +85,10 @@ final class WorkerProcess: Sendable {
 final class Fleet: Sendable {
     static let lease = "3s"
     static let heartbeat = "500ms"
+    static let maintenanceInterval = "250ms"
+    /// docs/guarantees.md's recovery bound for these settings, in seconds: a dead worker's
+    /// tasks run again within lease + maintenance interval + 1 s of its death, backlog or not.
+    static let recoveryBound = 3.0 + 0.25 + 1.0
 
     let server: RedisServerFixture
     let namespace: String
@@ -120,12 +124,12 @@ final class Fleet: Sendable {
 
     /// `jobq-worker` with the test handlers, the journal, lease 3 s and heartbeat 0.5 s.
     @discardableResult
-    func startWorker(concurrency: Int = 8, grace: String = "2s", extra: [String] = []) throws -> WorkerProcess {
+    func startWorker(concurrency: Int = 8, grace: String = "2s", lease: String = Fleet.lease, heartbeat: String = Fleet.heartbeat, extra: [String] = []) throws -> WorkerProcess {
         let number = counter.withLock { $0 += 1; return $0 }
         let name = "w\(number)"
         let arguments = [
             "--redis", server.url, "--namespace", namespace, "--enable-test-handlers",
-            "--lease", Self.lease, "--heartbeat", Self.heartbeat, "--maintenance-interval", "250ms",
+            "--lease", lease, "--heartbeat", heartbeat, "--maintenance-interval", Self.maintenanceInterval,
             "--shutdown-grace", grace, "--concurrency", "\(concurrency)", "--worker-id", name, "--log-level", "info",
         ] + extra
         let process = try WorkerProcess.start(arguments, name: name, logPath: "\(directory)/\(name).log", environment: ["JOBQ_TEST_JOURNAL": journalPath])

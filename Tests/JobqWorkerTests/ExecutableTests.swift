@@ -165,12 +165,14 @@ struct ExecutableTests {
             }
             // A second worker, whose jobq.sleep returns at once, picks it up once it is reaped.
             var registry = HandlerRegistry()
-            registry.register("jobq.sleep") { (_: JSONNull, context: HandlerContext) async throws -> Int in context.attempt }
+            registry.register("jobq.sleep") { (_: JSONNull, context: HandlerContext) async throws -> [Int] in [context.attempt, context.workerDeaths] }
             try harness.startWorker(registry)
             let info = try await harness.finished("t", timeout: .seconds(20))
             #expect(info.state == .done)
-            #expect(info.attempts == 2)
-            #expect(try await harness.client.result(of: "t", as: Int.self) == 2)
+            // The death is not charged (the task did not run alone), but the re-run knows of it.
+            #expect(info.attempts == 1)
+            #expect(info.workerDeaths == 1)
+            #expect(try await harness.client.result(of: "t", as: [Int].self) == [1, 1])
         }
     }
 

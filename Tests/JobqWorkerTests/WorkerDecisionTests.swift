@@ -153,6 +153,46 @@ struct WorkerDecisionTests {
         #expect(store.snapshot.claimCounts.allSatisfy { $0 <= 3 })
     }
 
+    /// A quarantined suspect waits while the worker is busy: the worker stops claiming, lets
+    /// every running handler finish, claims as an idle worker, runs the suspect with nothing
+    /// beside it, and claims nothing more until it has returned.
+    @Test func aCrashSuspectRunsAloneAfterTheWorkerDrains() async throws {
+        let store = InMemoryLeaseStore()
+        // (running now, every handler's start/end with the count of others running then)
+        let tracker = Box((running: 0, log: [String]()))
+        @Sendable func track(_ id: String, _ edge: String, _ delta: Int) {
+            tracker.update { state in
+                if delta < 0 { state.running += delta }
+                state.log.append("\(edge) \(id) others=\(state.running)")
+                if delta > 0 { state.running += delta }
+            }
+        }
+        var registry = HandlerRegistry()
+        registry.register("slow", raw: { _, context in
+            track(context.taskID, "start", 1)
+            try await Task.sleep(for: .milliseconds(300))
+            track(context.taskID, "end", -1)
+            return Array("null".utf8)
+        })
+        let worker = try Self.worker(store, registry) { $0.concurrency = 4 }
+        let run = Task { try await worker.run() }
+        for index in 0..<3 { store.add("a\(index)", handler: "slow") }
+        #expect(await eventually { tracker.current.running == 3 })
+        store.addSuspect("suspect", handler: "slow")
+        for index in 0..<4 { store.add("b\(index)", handler: "slow") }
+        #expect(await eventually { store.snapshot.completions.count == 8 })
+        worker.shutdown()
+        try await run.value
+        let log = tracker.current.log
+        let start = try #require(log.firstIndex(of: "start suspect others=0"), "the suspect started beside others: \(log)")
+        #expect(log[start + 1] == "end suspect others=0", "something ran beside the suspect: \(log)")
+        #expect(log.prefix(start).filter { $0.hasPrefix("start b") }.isEmpty, "new work was claimed before the suspect: \(log)")
+        let seen = store.snapshot
+        let alone = try #require(seen.claimModes.firstIndex(of: .alone))
+        #expect(seen.claimModes.prefix(alone).contains(.drain), "\(seen.claimModes)")
+        #expect(seen.claimIdle[alone], "the suspect went to a busy claim")
+    }
+
     static func worker(
         _ store: InMemoryLeaseStore, _ registry: HandlerRegistry, _ configure: (inout WorkerConfiguration) -> Void = { _ in }
     ) throws -> Worker {

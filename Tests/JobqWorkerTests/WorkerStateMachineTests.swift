@@ -37,19 +37,50 @@ struct WorkerStateMachineTests {
         #expect(lifecycle.phase == .draining)
     }
 
+    @Test func aCrashSuspectRunsAloneAndADrainWaitsForEverySlot() {
+        var lifecycle = WorkerLifecycle<Int>(concurrency: 4)
+        _ = lifecycle.start()
+        #expect(lifecycle.accept([(Self.lease("a"), 1), (Self.lease("b"), 2)]) == .run)
+        // Told to drain: no claim while anything runs, even with free slots.
+        lifecycle.claimReturned(mode: .drain, idle: false)
+        #expect(lifecycle.claimAction(batchLimit: 500) == .waitForSlot)
+        #expect(lifecycle.handlerReturned() == 1)
+        #expect(lifecycle.claimAction(batchLimit: 500) == .waitForSlot)
+        #expect(lifecycle.handlerReturned() == 0)
+        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(4, idle: true))
+        // The idle claim got the suspect: it runs alone until it returns.
+        lifecycle.claimReturned(mode: .alone, idle: true)
+        #expect(lifecycle.accept([(Self.lease("suspect"), 3)]) == .run)
+        #expect(lifecycle.claimAction(batchLimit: 500) == .waitForSlot)
+        #expect(lifecycle.handlerReturned() == 0)
+        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(4, idle: true))
+        // A normal idle claim ends a drain too (another worker took the suspect).
+        lifecycle.claimReturned(mode: .drain, idle: false)
+        lifecycle.claimReturned(mode: .normal, idle: true)
+        #expect(lifecycle.accept([(Self.lease("c"), 4)]) == .run)
+        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(3, idle: false))
+    }
+
+    @Test func aDrainReplyNeitherStartsNorWaitsForWork() {
+        var decisions = ClaimDecisions(exitWhenDrained: true)
+        #expect(decisions.claimed(0, mode: .drain, stopping: false) == .drainForSuspect)
+        #expect(decisions.claimed(0, mode: .drain, stopping: true) == .stopClaiming)
+        #expect(decisions.claimed(1, mode: .alone, stopping: false) == .startTasks)
+    }
+
     @Test func claimsAreSizedByTheFreeSlotsAndTheBatchLimit() {
         var lifecycle = WorkerLifecycle<Int>(concurrency: 4)
         #expect(lifecycle.claimAction(batchLimit: 500) == .stopClaiming, "not started")
         _ = lifecycle.start()
-        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(4))
-        #expect(lifecycle.claimAction(batchLimit: 3) == .claim(3))
+        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(4, idle: true))
+        #expect(lifecycle.claimAction(batchLimit: 3) == .claim(3, idle: true))
         #expect(lifecycle.accept([(Self.lease("a"), 1), (Self.lease("b"), 2), (Self.lease("c"), 3)]) == .run)
         #expect(lifecycle.busy == 3)
-        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(1))
+        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(1, idle: false))
         #expect(lifecycle.accept([(Self.lease("d"), 4)]) == .run)
         #expect(lifecycle.claimAction(batchLimit: 500) == .waitForSlot)
         #expect(lifecycle.handlerReturned() == 3)
-        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(1))
+        #expect(lifecycle.claimAction(batchLimit: 500) == .claim(1, idle: false))
         _ = lifecycle.requestStop(.graceful)
         #expect(lifecycle.claimAction(batchLimit: 500) == .stopClaiming)
     }

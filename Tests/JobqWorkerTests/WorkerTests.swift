@@ -409,11 +409,12 @@ struct WorkerTests {
             let claimed = try await harness.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(1), worker: "ghost")
             #expect(claimed.map(\.id) == ["t"])
             var registry = HandlerRegistry()
-            registry.register("work") { (_: JSONNull, context: HandlerContext) async throws -> Int in context.attempt }
+            registry.register("work") { (_: JSONNull, context: HandlerContext) async throws -> Int in context.workerDeaths }
             try harness.startWorker(registry)
             let info = try await harness.finished("t")
             #expect(info.state == .done)
-            #expect(info.attempts == 2)
+            #expect(info.attempts == 1, "a death beside nothing proven is not charged")
+            #expect(try await harness.client.result(of: "t", as: Int.self) == 1)
         }
     }
 

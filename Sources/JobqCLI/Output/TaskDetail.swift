@@ -18,7 +18,11 @@ enum TaskDetail {
         if info.skipped { state += "  skipped" }
         line("state", state)
         line("handler", info.handler + "   queue: " + info.queue + (info.workflow.map { "   workflow: \($0)" } ?? ""))
-        line("attempts", "\(info.attempts) of \(info.maxAttempts)" + (info.worker.map { "   worker: \($0)" } ?? ""))
+        var attempts = "\(info.attempts) of \(info.maxAttempts)"
+        if info.workerDeaths > 0 {
+            attempts += "   worker deaths: \(info.workerDeaths)" + (info.suspectLevel >= 2 ? " (quarantined: runs alone)" : "")
+        }
+        line("attempts", attempts + (info.worker.map { "   worker: \($0)" } ?? ""))
         if !info.prerequisites.isEmpty {
             let items = info.prerequisites.map { prerequisite -> String in
                 let state = (prerequisiteStates[prerequisite.id] ?? nil)?.rawValue ?? "gone"

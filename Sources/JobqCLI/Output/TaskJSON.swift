@@ -42,6 +42,8 @@ enum TaskJSON {
             ("cause", .optional(info.cause)),
             ("skipped", .bool(info.skipped)),
             ("cancel_requested", .bool(info.cancelRequested)),
+            ("worker_deaths", .int(info.workerDeaths)),
+            ("suspect_level", .int(info.suspectLevel)),
             ("prerequisites", .array(prerequisites)),
             ("unresolved_prerequisites", .int(info.unresolvedPrerequisites)),
             ("worker", .optional(info.worker)),

@@ -7,17 +7,22 @@ package struct ClaimCall: ScriptCall {
     package var worker: String
     package var lease: Duration
     package var count: Int
+    /// The worker runs no handler now: it may take a quarantined suspect (to run alone).
+    package var idle: Bool
     package var queues: [String]
 
     package var arguments: [RedisArgument] {
-        [RedisArgument(worker), RedisArgument(Int(lease.jobqMilliseconds)), RedisArgument(count)] + queues.map { RedisArgument($0) }
+        [RedisArgument(worker), RedisArgument(Int(lease.jobqMilliseconds)), RedisArgument(count), RedisArgument(idle ? "1" : "0")]
+            + queues.map { RedisArgument($0) }
     }
 
-    /// `{1, n, then per task 13 fields and its prerequisites' (id, state, result) triples}`.
-    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> [ClaimedTask] {
+    /// `{1, n, mode, then per task 14 fields and its prerequisites' (id, state, result) triples}`.
+    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> ClaimBatch {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: nil, detail: reply.details()) }
         let claimed = try reply.int("claimed count")
+        let modeNumber = try reply.int("claim mode")
+        guard let mode = ClaimMode(rawValue: modeNumber) else { throw reply.malformed("claim mode \(modeNumber)") }
         var tasks: [ClaimedTask] = []
         tasks.reserveCapacity(claimed)
         for _ in 0..<claimed {
@@ -33,6 +38,7 @@ package struct ClaimCall: ScriptCall {
             let workflow = try reply.string("workflow")
             let backoff = try reply.bytes("backoff")
             let title = try reply.string("title")
+            let workerDeaths = try reply.int("worker deaths")
             let dependencyCount = try reply.int("prerequisite count")
             var prerequisites: [PrerequisiteOutcome] = []
             prerequisites.reserveCapacity(dependencyCount)
@@ -46,9 +52,20 @@ package struct ClaimCall: ScriptCall {
                 id: id, handler: handler, queue: queue, payload: payload, attempt: attempt, maxAttempts: maxAttempts,
                 lease: TaskLease(id: id, token: token), timeout: .milliseconds(timeout), leaseDeadline: Int64(deadline),
                 workflow: workflow.isEmpty ? nil : workflow, backoff: RetryBackoff(json: backoff) ?? .default,
-                title: title, prerequisites: prerequisites
+                title: title, prerequisites: prerequisites, workerDeaths: workerDeaths
             ))
         }
-        return tasks
+        return ClaimBatch(tasks: tasks, mode: mode)
+    }
+}
+
+/// What one claim returned: the tasks, and how the worker must run them.
+package struct ClaimBatch: Sendable {
+    package var tasks: [ClaimedTask]
+    package var mode: ClaimMode
+
+    package init(tasks: [ClaimedTask], mode: ClaimMode = .normal) {
+        self.tasks = tasks
+        self.mode = mode
     }
 }

@@ -14,6 +14,7 @@ package enum ScriptConstants {
         lines.append(words("POLICY", DependencyPolicy.allCases.map(\.rawValue)))
         lines.append(words("DOCTOR_MODE", DoctorMode.allCases.map(\.rawValue)))
         lines.append(words("QUEUE_ACTION", QueueAction.allCases.map(\.rawValue)))
+        lines.append(integers(ClaimMode.allCases.map { ("CLAIM_" + luaName($0), $0.rawValue) }))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -90,4 +91,15 @@ package enum DoctorMode: String, Sendable, CaseIterable {
 package enum QueueAction: String, Sendable, CaseIterable {
     case pause
     case resume
+}
+
+/// How claim.lua's tasks must run (the third field of its reply).
+package enum ClaimMode: Int, Sendable, CaseIterable {
+    /// Beside whatever else the worker runs.
+    case normal = 0
+    /// The one task is a quarantined suspect: run it alone, claim nothing until it ends.
+    case alone = 1
+    /// A quarantined suspect waits and this worker was picked to run it: claim nothing until
+    /// every slot is free, then claim as an idle worker.
+    case drain = 2
 }

@@ -18,6 +18,10 @@ public struct ClaimedTask: Sendable, Hashable {
     public let title: String
     /// The prerequisites' outcomes and results (jobcontrol's `!retval`).
     public let prerequisites: [PrerequisiteOutcome]
+    /// Earlier runs lost with their worker (it died or stopped heartbeating). Those are not
+    /// counted in `attempt` unless the task ran alone, so a re-run after a crash may carry the
+    /// same attempt number: this tells it from a first run.
+    public internal(set) var workerDeaths: Int = 0
 }
 
 /// A prerequisite's state and result, as its dependent sees them when it starts.

@@ -12,9 +12,10 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case retryLater = "retry_later"
     /// The handler failed with no attempts left, or failed permanently.
     case failFinal = "fail_final"
-    /// The lease ran out with attempts left: the worker is presumed dead, the task runs again.
+    /// The lease ran out: the worker is presumed dead, the task runs again, queued ahead of new
+    /// work. The attempt is refunded unless the task ran alone (then the death is its own).
     case leaseExpired = "lease_expired"
-    /// The lease ran out on the last attempt.
+    /// The lease ran out while the task ran alone, on its last attempt: FAILED, reason `poison`.
     case leaseExpiredFinal = "lease_expired_final"
     /// A shutting-down worker gave the task back without charging an attempt.
     case handBack = "hand_back"

@@ -5,8 +5,15 @@ public struct TaskInfo: Sendable, Hashable {
     public var queue: String
     /// `nil` when the stored state is not one jobq knows (a corrupt record).
     public var state: TaskState?
+    /// Runs charged against `maxAttempts`. A worker death is charged only when the task ran
+    /// alone (quarantine); see ``workerDeaths``.
     public var attempts: Int
     public var maxAttempts: Int
+    /// Times a worker died (or stopped heartbeating) while running this task, charged or not.
+    public var workerDeaths: Int
+    /// Crash-suspect level: 0 never beside a worker death; 1 recovered once (runs first);
+    /// 2 or more quarantined (runs alone on an idle worker).
+    public var suspectLevel: Int
     public var payload: [UInt8]
     /// Result bytes (JSON) of a DONE task.
     public var result: [UInt8]?
@@ -52,6 +59,8 @@ extension TaskInfo {
         state = string("state").flatMap(TaskState.init(rawValue:))
         attempts = Int(number("attempts") ?? 0)
         maxAttempts = spec?.maxAttempts ?? 0
+        workerDeaths = Int(number("deaths") ?? 0)
+        suspectLevel = Int(number("suspect") ?? 0)
         payload = fields["payload"] ?? []
         result = fields["result"]
         error = string("error")

@@ -39,6 +39,8 @@ public struct Keyspace: Sendable, Hashable {
     package static let logPattern = Pattern(lua: "log", head: "t:", parameter: "id", tail: ":log")
     package static let progressPattern = Pattern(lua: "progress", head: "t:", parameter: "id", tail: ":progress")
     package static let readyPattern = Pattern(lua: "ready", head: "q:", parameter: "queue", tail: "")
+    package static let recoveredPattern = Pattern(lua: "recovered", head: "q:", parameter: "queue", tail: ":recovered")
+    package static let quarantinePattern = Pattern(lua: "quarantine", head: "q:", parameter: "queue", tail: ":quarantine")
     package static let wakePattern = Pattern(lua: "wake", head: "wake:", parameter: "queue", tail: "")
     package static let endedPattern = Pattern(lua: "ended", head: "s:", parameter: "state", tail: "")
     package static let workflowPattern = Pattern(lua: "workflow", head: "wf:", parameter: "wf", tail: "")
@@ -56,14 +58,15 @@ public struct Keyspace: Sendable, Hashable {
     package static let statsPattern = Pattern(lua: "stats", head: "stats", parameter: nil, tail: "")
     package static let maintenancePattern = Pattern(lua: "maintenance", head: "maintenance", parameter: nil, tail: "")
     package static let workersPattern = Pattern(lua: "workers", head: "workers", parameter: nil, tail: "")
+    package static let drainerPattern = Pattern(lua: "drainer", head: "drainer", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern,
-        readyPattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
+        readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
-        workersPattern, workerPattern,
+        workersPattern, workerPattern, drainerPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -92,6 +95,14 @@ public struct Keyspace: Sendable, Hashable {
     public func progress(_ id: String) -> String { Self.progressPattern.key(prefix, id) }
     /// List: ids ready to run on `queue` (LPUSH in, RPOP out: FIFO).
     public func ready(_ queue: String) -> String { Self.readyPattern.key(prefix, queue) }
+    /// List: ids taken back from a worker that died or stopped (reaped, handed back), claimed
+    /// before `ready` ("recovered first").
+    public func recovered(_ queue: String) -> String { Self.recoveredPattern.key(prefix, queue) }
+    /// List: suspects of a worker crash that must run alone (an idle worker claims one and
+    /// claims nothing else until it ends), claimed before `recovered` by idle workers.
+    public func quarantine(_ queue: String) -> String { Self.quarantinePattern.key(prefix, queue) }
+    /// Every list a queue's dispatchable ids wait in, in the order claims take them.
+    public func lanes(_ queue: String) -> [String] { [quarantine(queue), recovered(queue), ready(queue)] }
     /// List: wake-up tokens that blocked claimers wait on (BLPOP), capped.
     public func wake(_ queue: String) -> String { Self.wakePattern.key(prefix, queue) }
     /// Sorted set: PENDING tasks waiting for a time (delay or retry backoff), by due time.
@@ -126,6 +137,9 @@ public struct Keyspace: Sendable, Hashable {
     /// List: ids of tasks this worker runs whose cancellation was just requested (BLPOP'ed by
     /// the worker, so cancellation reaches a handler at once rather than at the next heartbeat).
     public func control(_ workerID: String) -> String { Self.controlPattern.key(prefix, workerID) }
+    /// String (SET PX): the busy worker that stopped claiming until it is idle, to run a
+    /// quarantined task alone; expires after one lease if that worker dies.
+    public var drainer: String { Self.drainerPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

@@ -1,81 +1,123 @@
 --[[ claim: take up to `count` dispatchable tasks from the given queues (in order), each moved
   PENDING -> RUNNING under a lease with a fresh fencing token.
-  ARGV[2] worker id   ARGV[3] lease (ms)   ARGV[4] count   ARGV[5..] queue names
-  Ready lists may hold ids that are no longer dispatchable (cancelled while queued): they are
-  dropped here instead of being searched for at cancel time (O(1) cancel). A record that cannot
-  be run (unknown state, missing fields) is failed with reason corrupt_record, never run.
-  Paused queues are skipped.
-  Returns {1, n, then per task: id, handler, queue, payload, attempt, max_attempts, token,
-           timeout_ms, lease_deadline, workflow, backoff (JSON), title, ndeps,
-           then ndeps triples (id, state, result)} ]]
+  ARGV[2] worker id   ARGV[3] lease (ms)   ARGV[4] count   ARGV[5] '1' if the worker runs nothing now
+  ARGV[6..] queue names
+  Each queue's lanes are taken in one order, the rule every claim keeps: quarantine (crash
+  suspects, one at a time, only by an idle worker, which then runs it alone: reply mode ALONE),
+  recovered (taken back from dead or stopping workers), then ready (new work, FIFO). A busy worker
+  that finds a quarantined suspect waiting may be picked (one worker at a time, K.drainer) to stop
+  claiming until it is idle (mode DRAIN), so a suspect waits at most about one task's run even
+  under a backlog.
+  Lists may hold ids that are no longer dispatchable (cancelled while queued): they are dropped
+  here instead of being searched for at cancel time (O(1) cancel). A record that cannot be run
+  (unknown state, missing fields) is failed with reason corrupt_record, never run. Paused queues
+  are skipped.
+  Returns {1, n, mode (CLAIM_*, Swift ClaimMode), then per task: id, handler, queue, payload,
+           attempt, max_attempts, token, timeout_ms, lease_deadline, workflow, backoff (JSON),
+           title, worker deaths, ndeps, then ndeps triples (id, state, result)} ]]
 
 local worker, lease_ms, count_wanted = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local idle = ARGV[5] == '1'
 if not lease_ms or lease_ms <= 0 or not count_wanted or count_wanted < 1 then
   return { INVALID_ARGUMENT, 'lease/count' }
 end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
--- carries the spec's fields, parsed once, at f[7..15]).
+-- carries the spec's fields, parsed once, at f[8..16]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
+local mode = CLAIM_NORMAL
 
--- Phase 1: pop and check.
-for q = 5, #ARGV do
-  local queue = ARGV[q]
-  if chosen >= count_wanted or budget <= 0 then break end
-  if redis.call('SISMEMBER', K.paused, queue) == 0 then
-    while chosen < count_wanted and budget > 0 do
-      local want = math.min(count_wanted - chosen, budget)
-      local popped = redis.call('RPOP', K.ready(queue), want)
-      if not popped then break end
-      budget = budget - #popped
-      for _, id in ipairs(popped) do
-        local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after')
-        local state = f[1]
-        if state then
-          if f[2] then
-            f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15] = string.match(f[2], SPEC_PATTERN)
-          end
-          if not KNOWN_STATES[state] or not f[7] or not f[3] or not tonumber(f[9]) then
-            fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
-          elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
-            and may(state, 'claim') then
-            chosen = chosen + 1
-            chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
-          end
+-- Pops up to `wanted` ids from `list` (a lane of `queue`) and keeps the dispatchable ones.
+local function take(list, queue, wanted)
+  local goal = chosen + wanted
+  while chosen < goal and budget > 0 do
+    local want = math.min(goal - chosen, budget)
+    local popped = redis.call('RPOP', list, want)
+    if not popped then return end
+    budget = budget - #popped
+    for _, id in ipairs(popped) do
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths')
+      local state = f[1]
+      if state then
+        if f[2] then
+          f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
         end
-        -- anything else is a stale id, dropped: no record, not PENDING, or a duplicate left in the
-        -- list by an earlier cancel of a task now waiting for its retry or delay (promote
-        -- queues it when due)
+        if not KNOWN_STATES[state] or not f[8] or not f[3] or not tonumber(f[10]) then
+          fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
+        elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
+          and may(state, 'claim') then
+          chosen = chosen + 1
+          chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
+        end
       end
-      if #popped < want then break end
+      -- anything else is a stale id, dropped: no record, not PENDING, or a duplicate left in the
+      -- list by an earlier cancel of a task now waiting for its retry or delay (promote
+      -- queues it when due)
     end
+    if #popped < want then return end
+  end
+end
+
+-- Phase 1: pop and check, lane by lane.
+local open_queues = {}
+for q = 6, #ARGV do
+  local queue = ARGV[q]
+  if redis.call('SISMEMBER', K.paused, queue) == 0 then open_queues[#open_queues + 1] = queue end
+end
+if idle then
+  for _, queue in ipairs(open_queues) do
+    take(K.quarantine(queue), queue, 1)
+    if chosen > 0 then
+      mode = CLAIM_ALONE
+      break
+    end
+  end
+  if redis.call('GET', K.drainer) == worker then redis.call('DEL', K.drainer) end
+elseif #open_queues > 0 then
+  local quarantines = {}
+  for i, queue in ipairs(open_queues) do quarantines[i] = K.quarantine(queue) end
+  if redis.call('EXISTS', unpack(quarantines)) > 0 then
+    local drainer = redis.call('GET', K.drainer)
+    if not drainer or drainer == worker then
+      redis.call('SET', K.drainer, worker, 'PX', lease_ms)
+      return { OK, 0, CLAIM_DRAIN }
+    end
+  end
+end
+if mode == CLAIM_NORMAL then
+  for _, queue in ipairs(open_queues) do
+    if chosen >= count_wanted or budget <= 0 then break end
+    take(K.recovered(queue), queue, count_wanted - chosen)
+    if chosen < count_wanted and budget > 0 then take(K.ready(queue), queue, count_wanted - chosen) end
   end
 end
 
 -- Phase 2: one INCRBY for all tokens, then one HSET and one event per task; the reply is built
 -- in place.
-local reply = { OK, chosen }
+local reply = { OK, chosen, mode }
 if chosen > 0 then
   local last_token = redis.call('INCRBY', K.token, chosen)
   local deadline = NOW + lease_ms
-  local r = 2
+  local r = 3
   for i = 1, chosen do
     local id, f = chosen_id[i], chosen_f[i]
     local attempt = (tonumber(f[4]) or 0) + 1
     local token = last_token - chosen + i
-    set_state(id, 'PENDING', 'claim', attempt, '',
-      { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW })
+    local fields = { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW }
+    if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
+    set_state(id, 'PENDING', 'claim', attempt, '', fields)
     zset_later(K.leases, id, deadline)
-    -- spec fields: f[8] handler, f[9] max_attempts, f[10] timeout_ms, f[12] wf, f[13] deps_total,
-    -- f[14] backoff, f[15] title
+    -- spec fields: f[9] handler, f[10] max_attempts, f[11] timeout_ms, f[13] wf, f[14] deps_total,
+    -- f[15] backoff, f[16] title; f[7] worker deaths
     reply[r + 1], reply[r + 2], reply[r + 3], reply[r + 4], reply[r + 5], reply[r + 6] =
-      id, f[8], chosen_queue[i], f[3], attempt, tonumber(f[9])
+      id, f[9], chosen_queue[i], f[3], attempt, tonumber(f[10])
     reply[r + 7], reply[r + 8], reply[r + 9], reply[r + 10], reply[r + 11], reply[r + 12] =
-      token, tonumber(f[10]) or 0, deadline, f[12], f[14], f[15]
-    r = r + 12
-    if (tonumber(f[13]) or 0) > 0 then
+      token, tonumber(f[11]) or 0, deadline, f[13], f[15], f[16]
+    reply[r + 13] = tonumber(f[7]) or 0
+    r = r + 13
+    if (tonumber(f[14]) or 0) > 0 then
       local edges = redis.call('HKEYS', K.deps(id))
       r = r + 1
       reply[r] = #edges

@@ -33,7 +33,7 @@ local NAME = '^[%w%._%-]+$'
 local function dispatched_here(id, queue)
   local delayed = zsets[K.delayed]
   if delayed and delayed[id] then return true end
-  for _, pushed in ipairs(pushes[queue] or {}) do
+  for _, pushed in ipairs(pushes[K.ready(queue)] or {}) do
     if pushed == id then return true end
   end
   return false
@@ -114,7 +114,8 @@ local function pending(id)
   end
   local waiting = redis.call('ZSCORE', K.waiting, id)
   if left == 0 then
-    if redis.call('ZSCORE', K.delayed, id) or redis.call('LPOS', K.ready(spec.queue), id) or dispatched_here(id, spec.queue) then
+    if redis.call('ZSCORE', K.delayed, id) or redis.call('LPOS', K.ready(spec.queue), id) or redis.call('LPOS', K.recovered(spec.queue), id)
+      or redis.call('LPOS', K.quarantine(spec.queue), id) or dispatched_here(id, spec.queue) then
       if waiting then
         if apply then zset_later(K.waiting, id, false) end
         done[#done + 1] = 'remove from waiting'

@@ -3,7 +3,8 @@
     Swift FailMode) is
     'retry'     retry after delay_ms if attempts remain, else FAILED
     'final'     FAILED now (permanent error, unknown handler)
-    'handback'  back to PENDING at once without charging the attempt (graceful shutdown)
+    'handback'  back to PENDING at once without charging the attempt (graceful shutdown), queued
+                ahead of new work (requeue_recovered)
     'cancelled' the handler stopped because the task was cancelled: CANCELLED
   A task whose cancellation was requested ends CANCELLED whatever the mode. FAILED and
   CANCELLED settle the dependents (cancel under `success`, release under `always`). A requested
@@ -16,7 +17,7 @@ local reply = { OK }
 for i = 2, #ARGV - 5, 6 do
   local id, token, mode = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect')
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local code
@@ -42,7 +43,7 @@ for i = 2, #ARGV - 5, 6 do
   elseif mode == FAIL_MODE.handback then
     set_state(id, 'RUNNING', 'hand_back', attempts - 1, 'shutdown',
       { 'attempts', math.max(attempts - 1, 0), 'run_after', 0, 'lease', 0, 'worker', '' })
-    dispatch(id, spec.queue, 0)
+    requeue_recovered(id, spec.queue, f[6]) -- claimed again first (a suspect stays in quarantine)
     code = FAIL_HANDED_BACK
   elseif mode == FAIL_MODE.retry and attempts < max_attempts then
     local run_after = delay > 0 and NOW + delay or 0

@@ -67,7 +67,7 @@ end
 
 -- Deferred index writes --------------------------------------------------------------------
 local zsets, zset_keys = {}, {}      -- key -> { member -> score | false (remove) }
-local pushes, push_queues = {}, {}   -- queue -> ids to LPUSH, in order
+local pushes, push_lists = {}, {}    -- list key -> ids to LPUSH, in order (push_lists[i] = {key, queue})
 local counters = {}                  -- stats field -> increment
 
 local function zset_later(key, member, score)
@@ -106,11 +106,12 @@ local function flush()
     if #removes > 0 then variadic('ZREM', key, removes) end
     if #adds > 0 then variadic('ZADD', key, adds) end
   end
-  for _, queue in ipairs(push_queues) do
-    variadic('LPUSH', K.ready(queue), pushes[queue])
-    local wake = K.wake(queue)
+  for _, list in ipairs(push_lists) do
+    local ids = pushes[list[1]]
+    variadic('LPUSH', list[1], ids)
+    local wake = K.wake(list[2])
     local tokens = {}
-    for i = 1, math.min(#pushes[queue], WAKE_TOKENS_MAX) do tokens[i] = '1' end
+    for i = 1, math.min(#ids, WAKE_TOKENS_MAX) do tokens[i] = '1' end
     redis.call('LPUSH', wake, unpack(tokens))
     redis.call('LTRIM', wake, 0, WAKE_TOKENS_MAX - 1)
   end
@@ -155,15 +156,27 @@ local function finish(id, from, event, attempt, reason, ttl, fields)
   return to
 end
 
--- Queue `id` on its ready list (deferred: one LPUSH per queue per script call).
-local function push_later(id, queue)
-  local list = pushes[queue]
+-- Queue `id` on one of its queue's lanes (deferred: one LPUSH per list per script call).
+-- `lane` is K.ready (new work, FIFO), K.recovered (taken back from a worker that died or
+-- stopped: claimed first) or K.quarantine (a crash suspect: run alone by an idle worker).
+local function push_later(id, queue, lane)
+  local key = (lane or K.ready)(queue)
+  local list = pushes[key]
   if not list then
     list = {}
-    pushes[queue] = list
-    push_queues[#push_queues + 1] = queue
+    pushes[key] = list
+    push_lists[#push_lists + 1] = { key, queue }
   end
   list[#list + 1] = id
+end
+
+-- A running task taken back from its worker (the worker died or stopped heartbeating, or it
+-- handed the task back): queued ahead of new work on its queue ("recovered first", a rule the
+-- claim path keeps: claim.lua takes these lanes before `ready`). A crash suspect of level 2 or
+-- more (its workers died under it twice, or it already died running alone) goes to quarantine,
+-- where only an idle worker claims it, alone.
+local function requeue_recovered(id, queue, suspect)
+  push_later(id, queue, (tonumber(suspect) or 0) >= 2 and K.quarantine or K.recovered)
 end
 
 -- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after).

@@ -1,7 +1,16 @@
---[[ reap: running tasks whose lease ran out go down the fail path with reason lease_expired.
-  The worker is presumed dead, so a task with attempts left is queued again at once (no
-  backoff); on its last attempt it ends FAILED. A task whose cancellation was requested ends
-  CANCELLED. The lease in the task hash is the truth; the leases index only finds candidates.
+--[[ reap: running tasks whose lease ran out. Their worker is presumed dead (or cut off), so each
+  is taken back at once (no backoff) and queued ahead of new work (requeue_recovered). A task whose
+  cancellation was requested ends CANCELLED.
+  Worker deaths are kept apart from handler failures (`deaths` counts them) and charged as an
+  attempt only when the task ran alone (claimed in quarantine: `alone` holds that claim's token),
+  because only then is the death known to be its own:
+    - beside other tasks: the attempt is refunded and the task becomes a suspect one level up
+      (`suspect`); level 1 runs again first, as recovered work; level 2 goes to quarantine;
+    - alone: the attempt stays charged; with attempts left it goes back to quarantine, on its last
+      attempt it ends FAILED with reason `poison`.
+  So the innocent tasks that shared a worker with a poison task are never charged for its crashes,
+  and a task is charged only for a run that started. The lease in the task hash is the truth; the
+  leases index only finds candidates.
   ARGV[2] maximum number of tasks to reap in this call
   Returns {1, reaped, then per task: id, new state} ]]
 
@@ -9,27 +18,40 @@ local limit = tonumber(ARGV[2]) or 100
 local due = redis.call('ZRANGEBYSCORE', K.leases, '-inf', NOW, 'LIMIT', 0, limit)
 local reply = { OK, 0 }
 for _, id in ipairs(due) do
-  local f = redis.call('HMGET', K.task(id), 'state', 'lease', 'attempts', 'spec', 'cancel_requested', 'worker')
+  local f = redis.call('HMGET', K.task(id), 'state', 'lease', 'attempts', 'spec', 'cancel_requested', 'worker',
+    'token', 'alone', 'suspect', 'deaths')
   if f[1] ~= 'RUNNING' then
     zset_later(K.leases, id, false) -- index entry out of step with the record: drop it
   elseif (tonumber(f[2]) or 0) <= NOW then
     local spec = spec_of(f[4]) or {}
+    local queue = spec.queue or 'default'
     local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
-    local message = 'lease expired (worker ' .. tostring(f[6]) .. ' stopped heartbeating)'
+    local deaths = (tonumber(f[10]) or 0) + 1
+    local alone = f[8] ~= false and f[8] == f[7]
     local to
     if f[5] then
       -- the requester's message (stored as `error` by cancel.lua) stays
-      to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled' })
+      to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled', 'deaths', deaths })
       settle_dependents(id, false)
-    elseif attempts < max_attempts then
-      to = set_state(id, 'RUNNING', 'lease_expired', attempts, 'lease_expired',
-        { 'reason', 'lease_expired', 'error', message, 'run_after', 0, 'lease', 0, 'worker', '' })
-      dispatch(id, spec.queue or 'default', 0)
+    elseif alone and attempts >= max_attempts then
+      to = finish(id, 'RUNNING', 'lease_expired_final', attempts, 'poison', spec.ttl,
+        { 'reason', 'poison', 'deaths', deaths, 'error', 'its worker (' .. tostring(f[6]) .. ') died or stopped heartbeating while running only this task, on each of its last '
+          .. attempts .. ' attempt' .. (attempts == 1 and '' or 's') .. ' (' .. deaths .. ' worker deaths in all)' })
+      settle_dependents(id, false)
+    elseif alone then
+      to = set_state(id, 'RUNNING', 'lease_expired', attempts, 'died_alone',
+        { 'reason', 'lease_expired', 'error', 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running only this task',
+          'run_after', 0, 'lease', 0, 'worker', '', 'deaths', deaths })
+      requeue_recovered(id, queue, 2)
       count('retried')
     else
-      to = finish(id, 'RUNNING', 'lease_expired_final', attempts, 'lease_expired', spec.ttl,
-        { 'reason', 'lease_expired', 'error', message })
-      settle_dependents(id, false)
+      local suspect = (tonumber(f[9]) or 0) + 1
+      local refunded = math.max(attempts - 1, 0)
+      to = set_state(id, 'RUNNING', 'lease_expired', refunded, 'lease_expired',
+        { 'reason', 'lease_expired', 'error', 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running this task beside others (attempt not charged)',
+          'attempts', refunded, 'run_after', 0, 'lease', 0, 'worker', '', 'deaths', deaths, 'suspect', suspect })
+      requeue_recovered(id, queue, suspect)
+      count('recovered')
     end
     reply[#reply + 1] = id
     reply[#reply + 1] = to

@@ -11,8 +11,15 @@ extension Inspector {
         ], doing: "list queues")
         let names = (sets[0].array ?? []).compactMap(\.string).sorted()
         let paused = Set((sets[1].array ?? []).compactMap(\.string))
-        let lengths = try await runner.pipeline(names.map { RedisCommand("LLEN", [RedisArgument(keys.ready($0))]) }, doing: "list queues")
-        return zip(names, lengths).map { QueueInfo(name: $0, ready: $1.int ?? 0, paused: paused.contains($0)) }
+        // Every lane of a queue counts as ready (recovered and quarantined work included).
+        let lanes = names.map { keys.lanes($0) }
+        let lengths = try await runner.pipeline(lanes.joined().map { RedisCommand("LLEN", [RedisArgument($0)]) }, doing: "list queues")
+        var offset = 0
+        return zip(names, lanes).map { name, lanes in
+            let ready = lengths[offset..<(offset + lanes.count)].reduce(0) { $0 + ($1.int ?? 0) }
+            offset += lanes.count
+            return QueueInfo(name: name, ready: ready, paused: paused.contains(name))
+        }
     }
 
     /// Workers seen alive, most recent first.

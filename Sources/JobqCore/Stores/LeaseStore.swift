@@ -1,11 +1,19 @@
 import JobqRedis
 
 extension LeaseStore {
-    /// Claims up to `count` dispatchable tasks from `queues`, in the order given.
+    /// Claims up to `count` dispatchable tasks from `queues`, in the order given, as a busy
+    /// worker would (never a quarantined suspect; see ``claimBatch(queues:count:lease:worker:idle:)``).
     package func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask] {
-        guard !queues.isEmpty else { return [] }
+        try await claimBatch(queues: queues, count: count, lease: lease, worker: worker, idle: false).tasks
+    }
+
+    /// Claims as a worker does: `idle` says it runs no handler now, so it may be given one
+    /// quarantined suspect to run alone (mode `.alone`); a busy worker may be told to drain
+    /// (mode `.drain`, no tasks) so that it becomes idle for one.
+    package func claimBatch(queues: [String], count: Int, lease: Duration, worker: String, idle: Bool) async throws(JobqError) -> ClaimBatch {
+        guard !queues.isEmpty else { return ClaimBatch(tasks: []) }
         guard count >= 1 else { throw JobqError(.invalidOption, "claim count must be at least 1") }
-        return try await runner.run(ClaimCall(worker: worker, lease: lease, count: count, queues: queues))
+        return try await runner.run(ClaimCall(worker: worker, lease: lease, count: count, idle: idle, queues: queues))
     }
 
     /// Extends the leases of `leases`. The answer for each says whether its task was cancelled.

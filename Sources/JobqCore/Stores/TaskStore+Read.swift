@@ -47,10 +47,13 @@ extension TaskStore {
         case .pending:
             var ids: [String] = []
             var seen = Set<String>()
+            // In the order claims take them: each queue's lanes, the head (right end) first.
             for queue in try await Inspector(runner: runner).queues().map(\.name) {
-                for id in try await strings(RedisCommand("LRANGE", [RedisArgument(runner.keys.ready(queue)), RedisArgument(-limit), -1]), doing: "list tasks").reversed()
-                where seen.insert(id).inserted {
-                    ids.append(id)
+                for lane in runner.keys.lanes(queue) {
+                    for id in try await strings(RedisCommand("LRANGE", [RedisArgument(lane), RedisArgument(-limit), -1]), doing: "list tasks").reversed()
+                    where seen.insert(id).inserted {
+                        ids.append(id)
+                    }
                 }
             }
             for key in [runner.keys.delayed, runner.keys.waiting] {

@@ -40,6 +40,11 @@ struct EngineFixture {
         try await redis.send("LRANGE", RedisArgument(keys.ready(queue)), 0, -1).decodeArray().map { try $0.decodeString() }
     }
 
+    /// Any list (a queue's `recovered` or `quarantine` lane), left (tail) to right (head).
+    func list(_ key: String) async throws -> [String] {
+        try await redis.send("LRANGE", RedisArgument(key), 0, -1).decodeArray().map { try $0.decodeString() }
+    }
+
     func zsetMembers(_ key: String) async throws -> [String] {
         try await redis.send("ZRANGE", RedisArgument(key), 0, -1).decodeArray().map { try $0.decodeString() }
     }

@@ -17,12 +17,21 @@ struct ReferenceModel {
         var token = 0
         var leaseDeadline: Int64 = 0
         var reason = ""
+        /// Worker deaths beside other tasks (refunded); 2 or more: quarantine.
+        var suspect = 0
+        /// The token of the claim that ran it alone, if any.
+        var aloneToken: Int?
     }
 
     var tasks: [String: Task] = [:]
     var now: Int64
     /// The ready list, oldest first, stale entries included (the scripts drop them lazily).
     var ready: [String] = []
+    /// Taken back from dead workers, claimed before `ready`.
+    var recovered: [String] = []
+    /// Crash suspects: one per idle claim, run alone; a busy claim while any id (even a stale
+    /// one) waits here is told to drain.
+    var quarantine: [String] = []
 
     /// Whether `id` may start now.
     func isClaimable(_ id: String) -> Bool {
@@ -30,12 +39,24 @@ struct ReferenceModel {
         return task.state == .pending && task.unresolved <= 0 && task.runAfter <= now
     }
 
-    /// What claim (count 1) takes: pops the ready list oldest first, dropping stale entries,
-    /// within the script's budget of 36 pops.
-    mutating func nextClaim() -> String? {
+    /// What claim (count 1) takes: an idle claim first pops quarantine (the task then runs
+    /// alone); a busy one is told to drain while quarantine holds anything; then recovered,
+    /// then ready, oldest first, dropping stale entries, within the script's budget of 36 pops.
+    mutating func nextClaim(idle: Bool) -> (id: String?, mode: ClaimMode) {
         var budget = 36
-        while budget > 0, !ready.isEmpty {
-            let id = ready.removeFirst()
+        if idle {
+            if let id = pop(&quarantine, budget: &budget) { return (id, .alone) }
+        } else if !quarantine.isEmpty {
+            return (nil, .drain)
+        }
+        if let id = pop(&recovered, budget: &budget) { return (id, .normal) }
+        return (pop(&ready, budget: &budget), .normal)
+    }
+
+    /// Pops `list` oldest first until a claimable id, dropping stale ones, within `budget`.
+    private func pop(_ list: inout [String], budget: inout Int) -> String? {
+        while budget > 0, !list.isEmpty {
+            let id = list.removeFirst()
             budget -= 1
             if isClaimable(id) { return id }
         }
@@ -71,7 +92,8 @@ struct ReferenceModel {
         }
     }
 
-    mutating func claim(_ id: String, token: Int, lease: Int64) {
+    mutating func claim(_ id: String, token: Int, lease: Int64, alone: Bool = false) {
+        if alone { tasks[id]!.aloneToken = token }
         tasks[id]!.state = .running
         tasks[id]!.attempts += 1
         tasks[id]!.token = token
@@ -157,14 +179,22 @@ struct ReferenceModel {
             .sorted { ($0.value.leaseDeadline, $0.key) < ($1.value.leaseDeadline, $1.key) }.map(\.key)
         for id in due {
             let task = tasks[id]!
+            let alone = task.aloneToken == task.token
             if task.cancelRequested {
                 end(id, as: .cancelled, reason: "cancelled")
-            } else if task.attempts < task.maxAttempts {
+            } else if alone, task.attempts >= task.maxAttempts {
+                end(id, as: .failed, reason: "poison")
+            } else if alone {
                 tasks[id]!.state = .pending
                 tasks[id]!.runAfter = 0
-                ready.append(id)
+                quarantine.append(id)
             } else {
-                end(id, as: .failed, reason: "lease_expired")
+                // Beside other tasks: not charged, a suspect one level up.
+                tasks[id]!.state = .pending
+                tasks[id]!.runAfter = 0
+                tasks[id]!.attempts = max(task.attempts - 1, 0)
+                tasks[id]!.suspect += 1
+                if tasks[id]!.suspect >= 2 { quarantine.append(id) } else { recovered.append(id) }
             }
         }
     }

@@ -10,6 +10,12 @@ import Synchronization
 final class InMemoryLeaseStore: TaskLeaseStore {
     struct State {
         var ready: [String: [ClaimedTask]] = [:]
+        /// Quarantined crash suspects: handed only to idle claims, one at a time (mode `.alone`);
+        /// a busy claim while one waits is told to drain (mode `.drain`), as claim.lua does.
+        var suspects: [ClaimedTask] = []
+        /// The `idle` flag of every claim, and the mode each got.
+        var claimIdle: [Bool] = []
+        var claimModes: [ClaimMode] = []
         /// Current token of each task held under a lease.
         var leased: [String: Int] = [:]
         var cancelRequested: Set<String> = []
@@ -45,6 +51,17 @@ final class InMemoryLeaseStore: TaskLeaseStore {
         workSignal.notify()
     }
 
+    /// Makes a quarantined suspect wait (see ``State/suspects``).
+    func addSuspect(_ id: String, handler: String, payload: String = "null") {
+        let task = ClaimedTask(
+            id: id, handler: handler, queue: "default", payload: Array(payload.utf8), attempt: 1, maxAttempts: 3,
+            lease: TaskLease(id: id, token: 0), timeout: .seconds(60), leaseDeadline: 0, workflow: nil,
+            backoff: .fixed(delay: .seconds(1)), title: "", prerequisites: []
+        )
+        state.withLock { $0.suspects.append(task) }
+        workSignal.notify()
+    }
+
     /// Requests cancellation of a held task, as `jobq cancel` does: flag it and push its id.
     func cancel(_ id: String) {
         state.withLock { state in
@@ -65,25 +82,38 @@ final class InMemoryLeaseStore: TaskLeaseStore {
 
     // MARK: TaskLeaseStore
 
-    func claim(queues: [String], count: Int, lease: Duration, worker: String) async throws(JobqError) -> [ClaimedTask] {
+    func claim(queues: [String], count: Int, lease: Duration, worker: String, idle: Bool) async throws(JobqError) -> ClaimBatch {
         state.withLock { state in
             state.claimCounts.append(count)
+            state.claimIdle.append(idle)
+            func lease(_ task: ClaimedTask) -> ClaimedTask {
+                let token = state.nextToken
+                state.nextToken += 1
+                state.leased[task.id] = token
+                return ClaimedTask(
+                    id: task.id, handler: task.handler, queue: task.queue, payload: task.payload, attempt: task.attempt,
+                    maxAttempts: task.maxAttempts, lease: TaskLease(id: task.id, token: token), timeout: task.timeout,
+                    leaseDeadline: 0, workflow: nil, backoff: task.backoff, title: task.title, prerequisites: []
+                )
+            }
+            if !state.suspects.isEmpty {
+                guard idle else {
+                    state.claimModes.append(.drain)
+                    return ClaimBatch(tasks: [], mode: .drain)
+                }
+                state.claimModes.append(.alone)
+                return ClaimBatch(tasks: [lease(state.suspects.removeFirst())], mode: .alone)
+            }
+            state.claimModes.append(.normal)
             var taken: [ClaimedTask] = []
             for queue in queues {
                 while taken.count < count, var list = state.ready[queue], !list.isEmpty {
                     let task = list.removeFirst()
                     state.ready[queue] = list
-                    let token = state.nextToken
-                    state.nextToken += 1
-                    state.leased[task.id] = token
-                    taken.append(ClaimedTask(
-                        id: task.id, handler: task.handler, queue: task.queue, payload: task.payload, attempt: task.attempt,
-                        maxAttempts: task.maxAttempts, lease: TaskLease(id: task.id, token: token), timeout: task.timeout,
-                        leaseDeadline: 0, workflow: nil, backoff: task.backoff, title: task.title, prerequisites: []
-                    ))
+                    taken.append(lease(task))
                 }
             }
-            return taken
+            return ClaimBatch(tasks: taken)
         }
     }
 
