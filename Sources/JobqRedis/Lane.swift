@@ -21,29 +21,16 @@ final class Lane: Sendable {
         case blocking
     }
 
-    /// Why an in-flight blocking request's socket was shut down from another thread.
-    enum Interrupt: Sendable {
-        case closed
-        case cancelled
-    }
-
     private struct State {
-        var queue: [LaneRequest] = []
-        /// The lane thread is (about to be) asleep in `parker.park()`; an enqueuer must wake it.
-        var parked = false
-        var closing = false
+        /// The queue decisions (pure; see ``LaneQueue``).
+        var queue: LaneQueue<LaneRequest>
         var exited = false
         var exitWaiters: [UnsafeContinuation<Void, Never>] = []
-        /// The socket of the live connection, -1 if none; set and cleared by the lane thread.
-        var fd: Int32 = -1
-        /// Ids of cancellable requests in the batch being processed (blocking lanes only).
-        var inFlight: [UInt64] = []
-        var interrupt: Interrupt?
     }
 
     let role: Role
     let configuration: RedisConfiguration
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let parker = ThreadParker()
     /// How long an idle lane keeps polling its queue before it sleeps: a caller that sends its
     /// next command right after its reply then skips a thread wake-up (~5–10 µs).
@@ -57,6 +44,7 @@ final class Lane: Sendable {
         self.configuration = configuration
         self.spin = role == .main ? configuration.idleSpin : .zero
         self.readSpin = role == .main ? configuration.replySpin : .zero
+        self.state = Mutex(State(queue: LaneQueue(cancellableInFlight: role == .blocking)))
         LaneThread.start(name: label) { [self] in self.run() }
     }
 
@@ -64,47 +52,27 @@ final class Lane: Sendable {
 
     /// Queues `request`; fails it with `.clientClosed` if the lane is closing.
     func enqueue(_ request: LaneRequest) {
-        let (accepted, wake) = state.withLock { s -> (Bool, Bool) in
-            if s.closing { return (false, false) }
-            s.queue.append(request)
-            if s.parked {
-                s.parked = false
-                return (true, true)
-            }
-            return (true, false)
-        }
-        if !accepted {
-            request.fail(RedisError.closed)
-        } else if wake {
-            parker.unpark()
+        switch state.withLock({ $0.queue.enqueue(request) }) {
+        case .rejected: request.fail(RedisError.closed)
+        case .queued(let wake): if wake { parker.unpark() }
         }
     }
 
     /// Cancels request `id`: a queued one is removed and fails with `CancellationError`; an
     /// in-flight one has its socket shut down, so the lane thread's blocking read returns.
     func cancel(id: UInt64) {
-        let removed: LaneRequest? = state.withLock { s in
-            if let index = s.queue.firstIndex(where: { $0.id == id }) {
-                return s.queue.remove(at: index)
-            }
-            if s.inFlight.contains(id) {
-                s.interrupt = .cancelled
-                if s.fd >= 0 { _ = shutdown(s.fd, Int32(SHUT_RDWR)) }
-            }
-            return nil
+        switch state.withLock({ $0.queue.cancel(id: id) }) {
+        case .failQueued(let request): request.fail(CancellationError())
+        case .shutDown(let fd): _ = shutdown(fd, Int32(SHUT_RDWR))
+        case .nothing: break
         }
-        removed?.fail(CancellationError())
     }
 
     /// Stops the lane: queued requests fail with `.clientClosed`; with `interruptInFlight`, so
     /// does an in-flight blocking request (its socket is shut down). Does not wait.
     func close(interruptInFlight: Bool) {
-        state.withLock { s in
-            s.closing = true
-            if interruptInFlight, !s.inFlight.isEmpty {
-                s.interrupt = .closed
-                if s.fd >= 0 { _ = shutdown(s.fd, Int32(SHUT_RDWR)) }
-            }
+        if let fd = state.withLock({ $0.queue.close(interruptInFlight: interruptInFlight) }) {
+            _ = shutdown(fd, Int32(SHUT_RDWR))
         }
         parker.unpark()
     }
@@ -130,12 +98,7 @@ final class Lane: Sendable {
         while takeWork(into: &batch) {
             process(&batch, connection: &connection)
             batch.removeAll(keepingCapacity: true)
-            if role == .blocking {
-                state.withLock { s in
-                    s.inFlight.removeAll()
-                    s.interrupt = nil
-                }
-            }
+            state.withLock { $0.queue.batchFinished() }
         }
         for request in batch { request.fail(RedisError.closed) }
         drop(&connection)
@@ -148,33 +111,13 @@ final class Lane: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    private enum Step {
-        case work
-        case closing
-        case spin
-        case park
-    }
-
     /// Moves everything queued into `batch`, sleeping until there is something. False when
     /// closing (then `batch` holds what was still queued).
     private func takeWork(into batch: inout [LaneRequest]) -> Bool {
         let spinUntil = spin > .zero ? ContinuousClock.now + spin : nil
         while true {
             let mayStillSpin = spinUntil.map { ContinuousClock.now < $0 } ?? false
-            let step: Step = state.withLock { s in
-                if !s.queue.isEmpty {
-                    swap(&s.queue, &batch)
-                    if role == .blocking {
-                        s.inFlight = batch.map(\.id)
-                    }
-                    return s.closing ? .closing : .work
-                }
-                if s.closing { return .closing }
-                if mayStillSpin { return .spin }
-                s.parked = true
-                return .park
-            }
-            switch step {
+            switch state.withLock({ $0.queue.take(into: &batch, mayStillSpin: mayStillSpin) }) {
             case .work: return true
             case .closing: return false
             case .spin: sched_yield()  // let a caller sharing this core run
@@ -242,16 +185,8 @@ final class Lane: Sendable {
                 let written = total - live.pendingOutput
                 drop(&connection)
                 let interrupt = role == .blocking ? takeInterrupt() : nil
-                var offset = 0
-                var firstUnsent = batch.count
-                for index in start..<batch.count {
-                    if offset >= written && interrupt == nil {
-                        firstUnsent = index
-                        break
-                    }
-                    batch[index].fail(interrupt.map(interruptError) ?? sentError(failure))
-                    offset += batch[index].payload.count
-                }
+                let firstUnsent = LaneQueue.firstUnsent(batch[start...], written: written, interrupted: interrupt != nil)
+                fail(batch[start..<firstUnsent], with: interrupt.map(interruptError) ?? sentError(failure))
                 start = firstUnsent
                 failedWrites += 1
                 if failedWrites >= 3 && start < batch.count {
@@ -301,12 +236,12 @@ final class Lane: Sendable {
         var backoff = Duration.milliseconds(10)
         var attempts = 0
         while true {
-            if state.withLock({ $0.closing }) { throw RedisError.closed }
+            if state.withLock({ $0.queue.closing }) { throw RedisError.closed }
             attempts += 1
             do throws(RedisError) {
                 let connection = try RedisConnection.open(configuration, readTimeout: configuration.commandTimeout)
                 let fd = connection.fd
-                state.withLock { $0.fd = fd }
+                state.withLock { $0.queue.fd = fd }
                 return connection
             } catch {
                 if error.code != .connectFailed || error.serverError != nil { throw error }
@@ -317,7 +252,7 @@ final class Lane: Sendable {
                     )
                 }
                 parker.park(for: backoff)
-                if state.withLock({ $0.closing }) { throw RedisError.closed }
+                if state.withLock({ $0.queue.closing }) { throw RedisError.closed }
                 backoff = min(backoff * 2, .milliseconds(500))
             }
         }
@@ -325,16 +260,12 @@ final class Lane: Sendable {
 
     private func drop(_ connection: inout RedisConnection?) {
         guard connection != nil else { return }
-        state.withLock { $0.fd = -1 }
+        state.withLock { $0.queue.fd = -1 }
         connection = nil
     }
 
-    private func takeInterrupt() -> Interrupt? {
-        state.withLock { s in
-            let interrupt = s.interrupt
-            s.interrupt = nil
-            return interrupt
-        }
+    private func takeInterrupt() -> LaneQueue<LaneRequest>.Interrupt? {
+        state.withLock { $0.queue.takeInterrupt() }
     }
 
     private func fail(_ requests: ArraySlice<LaneRequest>, with error: any Error) {
@@ -350,7 +281,7 @@ final class Lane: Sendable {
         fail(requests, with: error)
     }
 
-    private func interruptError(_ interrupt: Interrupt) -> any Error {
+    private func interruptError(_ interrupt: LaneQueue<LaneRequest>.Interrupt) -> any Error {
         switch interrupt {
         case .cancelled: return CancellationError()
         case .closed: return RedisError.closed

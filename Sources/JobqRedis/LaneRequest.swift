@@ -1,6 +1,6 @@
 /// Work handed to a lane: RESP bytes already formatted by the caller, how many replies they
 /// produce, and the continuation to resume with them.
-struct LaneRequest: Sendable {
+struct LaneRequest: Sendable, LaneQueueItem {
     enum Completion: Sendable {
         /// One command; resumed with its reply.
         case single(UnsafeContinuation<RedisValue, any Error>)
@@ -25,6 +25,8 @@ struct LaneRequest: Sendable {
         self.readTimeout = readTimeout
         self.completion = completion
     }
+
+    var payloadSize: Int { payload.count }
 
     func fail(_ error: any Error) {
         switch completion {
