@@ -11,7 +11,25 @@ int jobq_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const 
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
-#ifndef __linux__
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int jobq_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+#else
+int jobq_pidfd_open(pid_t pid) {
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+}
+
 int jobq_spawn_supervised(const jobq_supervised_request *request, pid_t *pid, int *stage) {
     (void)request;
     (void)pid;

@@ -190,6 +190,13 @@ private func spawnSupervised(_ executable: String, _ arguments: [String], _ opti
 }
 #endif
 
+/// A descriptor that polls readable once process `pid` (a child of ours) has exited (Linux
+/// pidfd), or `nil` where there is none. The caller closes it.
+public func processDescriptor(_ pid: pid_t) -> Int32? {
+    let fd = jobq_pidfd_open(pid)
+    return fd >= 0 ? fd : nil
+}
+
 /// Exit code of a raw `waitpid` status: the exit code, or 128 + the signal that ended it.
 public func exitCode(fromWaitStatus raw: Int32) -> Int32 {
     raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)

@@ -244,6 +244,11 @@ enum CommandProcess {
             close(stdinFD)
             stdinFD = -1
         }
+        // Readable once the child has exited: the exit wakes the poll below at once, even when
+        // its pipes reached end of file a moment before it became a zombie (without it, that
+        // race cost a whole poll timeout, 200 ms, before the outcome could be sent).
+        var exitFD = processDescriptor(spawned.pid) ?? -1
+        defer { if exitFD >= 0 { close(exitFD) } }
         while true {
             control.tick()
             // The child has exited (or not): check without reaping, so its process group id
@@ -252,6 +257,10 @@ enum CommandProcess {
                 var info = siginfo_t()
                 if waitid(P_PID, id_t(spawned.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._kill.si_pid == spawned.pid {
                     exitedAt = .now
+                    if exitFD >= 0 {
+                        close(exitFD)
+                        exitFD = -1
+                    }
                     kill(-spawned.pid, SIGKILL)  // whatever it left behind in its group
                     if stdinFD >= 0 {
                         close(stdinFD)
@@ -270,7 +279,11 @@ enum CommandProcess {
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            let timeout: Int32 = control.isStopping || exitedAt != nil ? 20 : 200
+            if exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            // Without a process descriptor (old kernels), pipes at end of file mean the exit is
+            // a moment away: look again soon rather than after the idle timeout.
+            let outputClosed = stdoutFD < 0 && stderrFD < 0
+            let timeout: Int32 = control.isStopping || exitedAt != nil ? 20 : outputClosed ? 2 : 200
             if fds.isEmpty {
                 usleep(UInt32(timeout) * 1000)
                 continue
@@ -278,6 +291,7 @@ enum CommandProcess {
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             guard ready > 0 else { continue }
             for entry in fds where entry.revents != 0 {
+                if entry.fd == exitFD { continue }  // the exit is handled at the top of the loop
                 if entry.fd == stdinFD {
                     let count = invocation.stdin.withUnsafeBytes { bytes in
                         write(stdinFD, bytes.baseAddress! + written, bytes.count - written)

@@ -162,4 +162,40 @@ struct AckDelayTests {
             #expect((delays.last ?? 0) < Self.bound, "an outcome reached Redis \(delays.last ?? 0) ms after its handler returned")
         }
     }
+
+    /// Command handlers: from the program's last moment (it prints the time as its result) to the
+    /// task's `finished`, with and without a background child holding its output open.
+    @Test func commandHandlerOutcomesFollowTheProgramsExit() async throws {
+        try await withFleet { fleet in
+            let config = fleet.directory + "/stamp.yaml"
+            try """
+            handlers:
+              stamp:
+                command: ["/bin/sh", "-c", "date +%s%3N"]
+              stamp-leaving-a-child:
+                command: ["/bin/sh", "-c", "sleep 30 & date +%s%3N"]
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            try fleet.startWorker(concurrency: 4, extra: ["--config", config])
+            var summary: [String] = []
+            var worst: Int64 = 0
+            for handler in ["stamp", "stamp-leaving-a-child"] {
+                let specs = (0..<100).map { spec("\(handler)-\($0)", handler, payload: "null") }
+                try await Self.submit(fleet, specs)
+                var delays: [Int64] = []
+                for task in specs {
+                    let info = try await fleet.client.wait(for: task.id!, timeout: .seconds(60))
+                    guard info.state == .done, let finished = info.finished, let stamp = Int64(String(decoding: info.result ?? [], as: UTF8.self)) else {
+                        Issue.record("\(task.id!): \(info.state) \(info.error ?? "")")
+                        continue
+                    }
+                    delays.append(finished - stamp)
+                }
+                delays.sort()
+                worst = max(worst, delays.last ?? 0)
+                summary.append("\(handler): p50=\(Self.percentile(delays, 0.5))ms p99=\(Self.percentile(delays, 0.99))ms max=\(delays.last ?? 0)ms")
+            }
+            print("FAULT ack-command: \(summary.joined(separator: "; "))")
+            #expect(worst < Self.bound)
+        }
+    }
 }

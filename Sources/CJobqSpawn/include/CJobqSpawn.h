@@ -60,4 +60,7 @@ typedef struct {
 /// exec'd: 0 and `*pid`, or an errno value with `*stage` saying which step failed.
 int jobq_spawn_supervised(const jobq_supervised_request *request, pid_t *pid, int *stage);
 
+/// A pidfd for `pid` (close-on-exec; Linux 5.3+), or -1 with errno set (ENOSYS elsewhere).
+int jobq_pidfd_open(pid_t pid);
+
 #endif
