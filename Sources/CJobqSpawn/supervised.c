@@ -160,8 +160,11 @@ static void shim(const jobq_supervised_request *request, pid_t worker, pid_t wor
     }
     sigprocmask(SIG_SETMASK, &all, NULL);
     // What the command left in the group dies now, not when the worker gets round to it: step
-    // into the worker's group first so the kill spares the shim (and its exit status).
-    if (setpgid(0, worker_group) == 0) kill(-self, SIGKILL);
+    // into the worker's group first so the kill spares the shim (and its exit status). If that
+    // fails and the worker is gone (its death signal is blocked from here on), kill the group
+    // with the shim in it: nobody is left to read the status. If the worker is alive, it kills
+    // the group itself once it has seen the shim exit.
+    if (setpgid(0, worker_group) == 0 || getppid() != worker) kill(-self, SIGKILL);
 
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);

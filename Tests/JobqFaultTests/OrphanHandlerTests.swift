@@ -22,6 +22,15 @@ struct OrphanHandlerTests {
     }
 
     static func processState(_ pid: pid_t) -> String? { stat(pid)?.first }
+
+    /// Running (non-zombie) processes in process group `group`, from /proc.
+    static func runningMembers(of group: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let fields = stat(pid), fields.count > 2 else { return false }
+            return fields[2] == "\(group)" && fields[0] != "Z"
+        }
+    }
     static func processGroup(_ pid: pid_t) -> pid_t? { stat(pid).flatMap { $0.count > 2 ? pid_t($0[2]) : nil } }
 
     @Test func aSigkilledWorkersCommandHandlersAndTheirChildrenDieWithIt() async throws {
@@ -56,7 +65,13 @@ struct OrphanHandlerTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(started.count == victims.count, "handlers that never started: \(victims.map { $0.id! }.filter { started[$0] == nil }); log:\n\(worker.log)")
-            defer { for pid in started.values.flatMap({ $0 }) where Self.isRunning(pid) { kill(pid, SIGKILL) } }
+            // On failure, no test leaves its sleepers behind: the recorded pids and what else is
+            // still running in their groups (looked up now, within a second of the kill).
+            defer {
+                for pids in started.values {
+                    for pid in Set(pids + Self.runningMembers(of: pids[1])) where Self.isRunning(pid) { kill(pid, SIGKILL) }
+                }
+            }
 
             for (task, pids) in started {
                 let (handler, shim, grandchild) = (pids[0], pids[1], pids[2])
@@ -78,6 +93,12 @@ struct OrphanHandlerTests {
             for (task, pids) in started.sorted(by: { $0.key < $1.key }) {
                 for (role, pid) in zip(["handler", "shim", "grandchild"], pids) where Self.isRunning(pid) {
                     survivors.append("\(task) \(role) \(pid) (state \(Self.processState(pid) ?? "?"))")
+                }
+            }
+            // Everything else in the handlers' groups too (the handler's own foreground sleep).
+            for (task, pids) in started.sorted(by: { $0.key < $1.key }) {
+                for pid in Self.runningMembers(of: pids[1]) where !pids.contains(pid) {
+                    survivors.append("\(task) group member \(pid)")
                 }
             }
             #expect(survivors.isEmpty, "alive 1 s after the worker's SIGKILL: \(survivors)")
