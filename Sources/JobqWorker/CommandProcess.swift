@@ -280,10 +280,10 @@ enum CommandProcess {
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
-            // Without a process descriptor (old kernels), pipes at end of file mean the exit is
-            // a moment away: look again soon rather than after the idle timeout.
-            let outputClosed = stdoutFD < 0 && stderrFD < 0
-            let timeout: Int32 = control.isStopping || exitedAt != nil ? 20 : outputClosed ? 2 : 200
+            // Without a process descriptor (old kernels), pipes at end of file usually mean the
+            // exit is a moment away: look again soon rather than after the idle timeout.
+            let exitIsNear = exitFD < 0 && stdoutFD < 0 && stderrFD < 0
+            let timeout: Int32 = control.isStopping || exitedAt != nil ? 20 : exitIsNear ? 10 : 200
             if fds.isEmpty {
                 usleep(UInt32(timeout) * 1000)
                 continue
