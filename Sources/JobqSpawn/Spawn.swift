@@ -25,17 +25,23 @@ public struct SpawnOptions: Sendable {
     /// Puts the child in a process group of its own (its pid), so the whole group can be
     /// signalled: command handlers and what they start.
     public var newProcessGroup: Bool
+    /// Linux: the child and everything in its process group die with this process, even when
+    /// it is SIGKILLed (implies ``newProcessGroup``). The returned pid is then a small supervisor
+    /// shim's, which leads the group and exits as the program did; see ``spawnProcess(_:_:_:)``.
+    /// Elsewhere: the same as ``newProcessGroup``.
+    public var dieWithParent: Bool
 
     public init(
         environment: [String: String]? = nil, stdin: SpawnIO = .null, stdout: SpawnIO = .null, stderr: SpawnIO? = nil,
-        workingDirectory: String? = nil, newProcessGroup: Bool = false
+        workingDirectory: String? = nil, newProcessGroup: Bool = false, dieWithParent: Bool = false
     ) {
         self.environment = environment
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
         self.workingDirectory = workingDirectory
-        self.newProcessGroup = newProcessGroup
+        self.newProcessGroup = newProcessGroup || dieWithParent
+        self.dieWithParent = dieWithParent
     }
 }
 
@@ -51,9 +57,19 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
 /// child started that way would ignore `kill -TERM` — and inherits no descriptor but its
 /// stdin, stdout and stderr, so a long-lived child never holds another child's pipe open.
 ///
+/// With ``SpawnOptions/dieWithParent`` (Linux) the child is forked instead, and supervised by a
+/// shim (Sources/CJobqSpawn/supervised.c) that leads the process group, carries a parent-death
+/// signal, and on this process's death SIGKILLs the group; it ignores this process's SIGTERM
+/// (the program gets it), kills what the program left in the group when the program ends, and
+/// exits with the program's status or dies of the same signal. An exec failure (ENOENT,
+/// EACCES, …) is still thrown here, as with posix_spawn.
+///
 /// - Returns: the child's pid; the caller waits for it (on a thread of its own, never on
 ///   Swift's cooperative pool).
 public func spawnProcess(_ executable: String, _ arguments: [String], _ options: SpawnOptions = SpawnOptions()) throws(SpawnError) -> pid_t {
+    #if os(Linux)
+    if options.dieWithParent { return try spawnSupervised(executable, arguments, options) }
+    #endif
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -111,6 +127,74 @@ public func spawnProcess(_ executable: String, _ arguments: [String], _ options:
         throw SpawnError(description: "cannot start \(executable)\(place): \(String(cString: strerror(rc)))")
     }
     return pid
+}
+
+#if os(Linux)
+/// ``spawnProcess(_:_:_:)`` through the supervisor shim: the C side forks, so everything it
+/// needs (argv, envp, paths) is prepared here, before the fork.
+private func spawnSupervised(_ executable: String, _ arguments: [String], _ options: SpawnOptions) throws(SpawnError) -> pid_t {
+    var owned: [UnsafeMutablePointer<CChar>?] = []
+    defer { for pointer in owned { free(pointer) } }
+    func copy(_ text: String) -> UnsafeMutablePointer<CChar>? {
+        let pointer = strdup(text)
+        owned.append(pointer)
+        return pointer
+    }
+    func child(_ io: SpawnIO, _ target: Int32) -> jobq_child_fd {
+        switch io {
+        case .null:
+            return jobq_child_fd(mode: Int32(JOBQ_FD_OPEN), fd: -1, path: UnsafePointer(copy("/dev/null")), flags: target == 0 ? O_RDONLY : O_WRONLY)
+        case .inherit:
+            return jobq_child_fd(mode: Int32(JOBQ_FD_INHERIT), fd: -1, path: nil, flags: 0)
+        case .file(let path):
+            return jobq_child_fd(mode: Int32(JOBQ_FD_OPEN), fd: -1, path: UnsafePointer(copy(path)), flags: target == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND)
+        case .descriptor(let fd):
+            return jobq_child_fd(mode: Int32(JOBQ_FD_DUP), fd: fd, path: nil, flags: 0)
+        }
+    }
+    let stderr: jobq_child_fd
+    if let io = options.stderr {
+        stderr = child(io, 2)
+    } else if options.stdout != .inherit {
+        stderr = jobq_child_fd(mode: Int32(JOBQ_FD_DUP), fd: 1, path: nil, flags: 0)
+    } else {
+        stderr = child(.inherit, 2)
+    }
+    var argv = ([executable] + arguments).map { copy($0) } + [nil]
+    var envp = (options.environment.map { $0.map { "\($0.key)=\($0.value)" } }
+        ?? ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }).map { copy($0) } + [nil]
+    let path = copy(executable)
+    let directory = options.workingDirectory.map { copy($0) }
+    var pid = pid_t()
+    var stage: Int32 = 0
+    let rc = argv.withUnsafeMutableBufferPointer { argv in
+        envp.withUnsafeMutableBufferPointer { envp in
+            var request = jobq_supervised_request(
+                path: UnsafePointer(path), argv: argv.baseAddress, envp: envp.baseAddress,
+                stdio: (child(options.stdin, 0), child(options.stdout, 1), stderr),
+                working_directory: directory.map { UnsafePointer($0) } ?? nil
+            )
+            return jobq_spawn_supervised(&request, &pid, &stage)
+        }
+    }
+    guard rc == 0 else {
+        let place = options.workingDirectory.map { " in \($0)" } ?? ""
+        let step = switch Int(stage) {
+        case Int(JOBQ_STAGE_EXEC), Int(JOBQ_STAGE_CHDIR): ""
+        case Int(JOBQ_STAGE_FORK): " (forking it)"
+        default: " (setting up its supervisor)"
+        }
+        throw SpawnError(description: "cannot start \(executable)\(place)\(step): \(String(cString: strerror(rc)))")
+    }
+    return pid
+}
+#endif
+
+/// A descriptor that polls readable once process `pid` (a child of ours) has exited (Linux
+/// pidfd), or `nil` where there is none. The caller closes it.
+public func processDescriptor(_ pid: pid_t) -> Int32? {
+    let fd = jobq_pidfd_open(pid)
+    return fd >= 0 ? fd : nil
 }
 
 /// Exit code of a raw `waitpid` status: the exit code, or 128 + the signal that ended it.

@@ -11,13 +11,19 @@ import Darwin
 /// A child process in its own process group, fed on stdin, with stdout captured and stderr
 /// streamed line by line. Used by command handlers.
 ///
-/// The child is started with `posix_spawn`, a clean signal mask and default signal dispositions
-/// (the worker ignores or blocks some signals; a child must not inherit that). All pipe I/O and
-/// the wait for its exit happen on a dedicated thread, never on Swift's cooperative pool.
+/// The child is started with a clean signal mask and default signal dispositions (the worker
+/// ignores or blocks some signals; a child must not inherit that) under a supervisor shim
+/// (``SpawnOptions/dieWithParent``): the shim leads the command's process group and SIGKILLs it
+/// when the worker dies, even by SIGKILL, so no handler runs on as an orphan and races its own
+/// re-run after the reap. The pid below is the shim's; its exit status is the command's. The
+/// spawn, all pipe I/O and the wait for the exit happen on a dedicated thread, never on Swift's
+/// cooperative pool.
 ///
 /// Stopping (task cancellation of the awaiting task, or the command's own timeout) sends SIGTERM
-/// to the whole process group, then SIGKILL after the kill grace. When the child exits, whatever
-/// it left running in its process group is killed too, so a task's processes never outlive it.
+/// to the whole process group (the shim ignores it; the command gets it), then SIGKILL after the
+/// kill grace. When the command exits, whatever it left running in its process group is killed
+/// too (by the shim at once, and again here once the shim has exited), so a task's processes
+/// never outlive it.
 enum CommandProcess {
     struct Invocation: Sendable {
         var executable: String
@@ -67,21 +73,22 @@ enum CommandProcess {
         let control = Control(killGrace: invocation.killGrace)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-                let spawned: Spawned
-                do {
-                    spawned = try spawn(invocation)
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                running.withLock { _ = $0.insert(spawned.pid) }
-                control.started(pid: spawned.pid, timeout: invocation.timeout)
+                // Forking (and waiting for the exec) happens on the command's own thread too.
                 let thread = Thread {
+                    let spawned: Spawned
+                    do {
+                        spawned = try spawn(invocation)
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    running.withLock { _ = $0.insert(spawned.pid) }
+                    control.started(pid: spawned.pid, timeout: invocation.timeout)
                     let result = pump(spawned, invocation: invocation, control: control, onStderrLine: onStderrLine)
                     running.withLock { _ = $0.remove(spawned.pid) }
                     continuation.resume(returning: result)
                 }
-                thread.name = "jobq-command-\(spawned.pid)"
+                thread.name = "jobq-command"
                 thread.start()
             }
         } onCancel: {
@@ -175,10 +182,10 @@ enum CommandProcess {
         for fd in input + output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 
         // A process group of its own, so cancel and timeout can signal the command and
-        // everything it started.
+        // everything it started; led by a shim that kills that group if the worker dies.
         let options = SpawnOptions(
             environment: invocation.environment, stdin: .descriptor(input[0]), stdout: .descriptor(output[1]),
-            stderr: .descriptor(errors[1]), workingDirectory: invocation.workingDirectory, newProcessGroup: true
+            stderr: .descriptor(errors[1]), workingDirectory: invocation.workingDirectory, dieWithParent: true
         )
         let pid: pid_t
         do {
@@ -237,6 +244,11 @@ enum CommandProcess {
             close(stdinFD)
             stdinFD = -1
         }
+        // Readable once the child has exited: the exit wakes the poll below at once, even when
+        // its pipes reached end of file a moment before it became a zombie (without it, that
+        // race cost a whole poll timeout, 200 ms, before the outcome could be sent).
+        var exitFD = processDescriptor(spawned.pid) ?? -1
+        defer { if exitFD >= 0 { close(exitFD) } }
         while true {
             control.tick()
             // The child has exited (or not): check without reaping, so its process group id
@@ -245,6 +257,10 @@ enum CommandProcess {
                 var info = siginfo_t()
                 if waitid(P_PID, id_t(spawned.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._kill.si_pid == spawned.pid {
                     exitedAt = .now
+                    if exitFD >= 0 {
+                        close(exitFD)
+                        exitFD = -1
+                    }
                     kill(-spawned.pid, SIGKILL)  // whatever it left behind in its group
                     if stdinFD >= 0 {
                         close(stdinFD)
@@ -263,7 +279,11 @@ enum CommandProcess {
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            let timeout: Int32 = control.isStopping || exitedAt != nil ? 20 : 200
+            if exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            // Without a process descriptor (old kernels), pipes at end of file usually mean the
+            // exit is a moment away: look again soon rather than after the idle timeout.
+            let exitIsNear = exitFD < 0 && stdoutFD < 0 && stderrFD < 0
+            let timeout: Int32 = control.isStopping || exitedAt != nil ? 20 : exitIsNear ? 10 : 200
             if fds.isEmpty {
                 usleep(UInt32(timeout) * 1000)
                 continue
@@ -271,6 +291,7 @@ enum CommandProcess {
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             guard ready > 0 else { continue }
             for entry in fds where entry.revents != 0 {
+                if entry.fd == exitFD { continue }  // the exit is handled at the top of the loop
                 if entry.fd == stdinFD {
                     let count = invocation.stdin.withUnsafeBytes { bytes in
                         write(stdinFD, bytes.baseAddress! + written, bytes.count - written)

@@ -190,6 +190,30 @@ struct CommandHandlerTests {
         }
     }
 
+    /// Under the supervisor shim as before it: a death by signal is reported as that signal, and
+    /// a program that cannot be executed fails for good with the system's reason.
+    @Test func signalsAndExecFailuresReachTheOutcomeUnchanged() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withHarness { harness in
+                let notExecutable = "\(directory)/handler.sh"
+                try "#!/bin/sh\necho hi\n".write(toFile: notExecutable, atomically: true, encoding: .utf8)
+                var registry = HandlerRegistry()
+                registry.register("segv", command: shell("echo about to crash >&2; kill -SEGV $$"))
+                registry.register("not-executable", command: CommandHandlerConfiguration(command: [notExecutable]))
+                try harness.startWorker(registry)
+                try await harness.client.submit(task("segv", handler: "segv", maxAttempts: 1))
+                try await harness.client.submit(task("noexec", handler: "not-executable", maxAttempts: 3))
+                let segv = try await harness.finished("segv")
+                #expect(segv.state == .failed && segv.reason == "signal")
+                #expect(segv.error?.contains("killed by signal 11 (SIGSEGV)") == true, "\(segv.error ?? "")")
+                #expect(segv.error?.contains("about to crash") == true)
+                let noexec = try await harness.finished("noexec")
+                #expect(noexec.state == .failed && noexec.attempts == 1 && noexec.reason == "command_failed_to_start")
+                #expect(noexec.error?.contains("Permission denied") == true, "\(noexec.error ?? "")")
+            }
+        }
+    }
+
     @Test func progressLinesOnStderrBecomeProgress() async throws {
         try await withHarness { harness in
             var registry = HandlerRegistry()
