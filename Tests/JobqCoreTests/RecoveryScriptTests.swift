@@ -53,7 +53,7 @@ struct RecoveryScriptTests {
             // A busy worker is picked to drain (nothing claimed); a second busy one claims on.
             let busy = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 5, lease: .seconds(30), worker: "busy", idle: false)
             #expect(busy.mode == .drain && busy.tasks.isEmpty)
-            #expect(try await engine.redis.send("GET", RedisArgument(engine.keys.drainer)).decodeOptionalString() == "busy")
+            #expect(try await engine.redis.send("GET", RedisArgument(engine.keys.drainer)).decodeOptionalString()?.hasPrefix("busy ") == true)
             let other = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 5, lease: .seconds(30), worker: "other", idle: false)
             #expect(other.mode == .normal && other.tasks.map(\.id) == ["later"])
             #expect(try await engine.coordinator.leases.complete([Completion(lease: other.tasks[0].lease, result: Array("null".utf8))]) == [.done])
@@ -112,6 +112,37 @@ struct RecoveryScriptTests {
             #expect(busy.mode == .normal && busy.tasks.map(\.id) == ["n"])
             let idle = try await engine.coordinator.leases.claimBatch(queues: ["slow", "default"], count: 5, lease: .seconds(30), worker: "w", idle: true)
             #expect(idle.tasks.isEmpty && idle.mode == .normal)
+        }
+    }
+}
+
+@Suite("recovery: the drainer pick", .enabled(if: redisAvailable))
+struct DrainerPickTests {
+    /// A drainer whose tasks outlast one lease keeps the pick through its heartbeats, so other
+    /// busy workers are not picked one after another; once it stops heartbeating, the pick
+    /// passes to another busy worker.
+    @Test func theDrainerKeepsItsPickWhileItHeartbeats() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("long"), spec("s", maxAttempts: 3), spec("n1"), spec("n2")])
+            let held = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(60), worker: "drainer")
+            #expect(held.map(\.id) == ["long"])
+            for worker in ["dead1", "dead2"] {
+                #expect(try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(3), worker: worker).map(\.id) == ["s"])
+                engine.clock.advance(by: .seconds(4))
+                #expect(try await engine.coordinator.maintenance.reap().map(\.id) == ["s"])
+            }
+            #expect(try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 5, lease: .seconds(3), worker: "drainer", idle: false).mode == .drain)
+            for _ in 0..<3 {
+                engine.clock.advance(by: .seconds(2))
+                #expect(try await engine.coordinator.leases.heartbeat(held.map(\.lease), lease: .seconds(3), worker: "drainer") == [.extended])
+            }
+            // Six seconds on (two leases), the pick is still its own: another busy worker claims on.
+            let other = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 1, lease: .seconds(3), worker: "other", idle: false)
+            #expect(other.mode == .normal && other.tasks.map(\.id) == ["n1"])
+            // It stops heartbeating: one lease later the next busy claim is picked instead.
+            engine.clock.advance(by: .seconds(4))
+            let next = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 1, lease: .seconds(3), worker: "other", idle: false)
+            #expect(next.mode == .drain)
         }
     }
 }

@@ -138,7 +138,8 @@ public struct Keyspace: Sendable, Hashable {
     /// the worker, so cancellation reaches a handler at once rather than at the next heartbeat).
     public func control(_ workerID: String) -> String { Self.controlPattern.key(prefix, workerID) }
     /// String (SET PX): the busy worker that stopped claiming until it is idle, to run a
-    /// quarantined task alone; expires after one lease if that worker dies.
+    /// quarantined task alone; its heartbeats keep it, so it expires one lease after that
+    /// worker dies.
     public var drainer: String { Self.drainerPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }

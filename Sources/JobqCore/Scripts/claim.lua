@@ -74,14 +74,14 @@ if idle then
       break
     end
   end
-  if redis.call('GET', K.drainer) == worker then redis.call('DEL', K.drainer) end
+  if drainer_pick() == worker then redis.call('DEL', K.drainer) end
 elseif #open_queues > 0 then
   local quarantines = {}
   for i, queue in ipairs(open_queues) do quarantines[i] = K.quarantine(queue) end
   if redis.call('EXISTS', unpack(quarantines)) > 0 then
-    local drainer = redis.call('GET', K.drainer)
+    local drainer = drainer_pick()
     if not drainer or drainer == worker then
-      redis.call('SET', K.drainer, worker, 'PX', lease_ms)
+      set_drainer_pick(worker, lease_ms)
       return { OK, 0, CLAIM_DRAIN }
     end
   end

@@ -1,6 +1,8 @@
 --[[ heartbeat: extend the leases a worker holds.
   ARGV[2] worker id   ARGV[3] lease (ms)   ARGV[4..] pairs (task id, fencing token)
-  A stale token changes nothing.
+  A stale token changes nothing. A worker picked to drain for a quarantined suspect (K.drainer,
+  see claim.lua) keeps the pick while it heartbeats, however long its running tasks take; if it
+  dies, the pick expires one lease later and another busy worker is picked.
   Returns {1, deadline, then per pair a code (HEARTBEAT_*, Swift HeartbeatItemCode): 1 extended
            | 2 extended, cancel requested
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN} ]]
@@ -9,6 +11,7 @@ local lease_ms = tonumber(ARGV[3])
 if not lease_ms or lease_ms <= 0 then return { INVALID_ARGUMENT, 'lease' } end
 local deadline = NOW + lease_ms
 local reply = { OK, deadline }
+if drainer_pick() == ARGV[2] then set_drainer_pick(ARGV[2], lease_ms) end
 for i = 4, #ARGV - 1, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local key = K.task(id)

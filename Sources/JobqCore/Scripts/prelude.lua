@@ -179,6 +179,21 @@ local function requeue_recovered(id, queue, suspect)
   push_later(id, queue, (tonumber(suspect) or 0) >= 2 and K.quarantine or K.recovered)
 end
 
+-- The busy worker picked to drain so that a quarantined suspect can run alone on it (claim.lua),
+-- kept while it heartbeats (heartbeat.lua). Stored as "worker deadline" so that the pick runs
+-- out on the scripts' clock, as leases do; the key's own expiry only cleans up.
+local function drainer_pick()
+  local pick = redis.call('GET', K.drainer)
+  if not pick then return nil end
+  local holder, until_ms = string.match(pick, '^(.*) (%d+)$')
+  if not holder or (tonumber(until_ms) or 0) <= NOW then return nil end
+  return holder
+end
+
+local function set_drainer_pick(worker, lease_ms)
+  redis.call('SET', K.drainer, worker .. ' ' .. (NOW + lease_ms), 'PX', lease_ms)
+end
+
 -- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after).
 local function dispatch(id, queue, run_after)
   zset_later(K.waiting, id, false)
