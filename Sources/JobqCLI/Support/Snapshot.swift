@@ -112,6 +112,8 @@ struct Snapshot: Sendable {
                 let due = DurationText.format(milliseconds: runAfter - now)
                 return task.attempts > 0 ? "retry \(task.attempts + 1)/\(task.maxAttempts) in \(due)" : "delayed, runs in \(due)"
             }
+            if task.suspectLevel >= 2 { return "quarantined: runs alone on an idle worker (its workers died under it)" + attempt }
+            if task.workerDeaths > 0 { return "queued ahead of new work (its worker died)" + attempt }
             return "queued" + attempt
         case .running:
             var parts: [String] = []
