@@ -92,7 +92,9 @@ struct ScriptBoundaryTests {
                 (Keyspace.wakePattern, "q", keys.wake("q")), (Keyspace.endedPattern, "DONE", keys.ended(.done)),
                 (Keyspace.workflowPattern, "w", keys.workflow("w")), (Keyspace.workflowTasksPattern, "w", keys.workflowTasks("w")),
                 (Keyspace.idempotencyPattern, "k", keys.idempotency("k")), (Keyspace.controlPattern, "w", keys.control("w")),
-                (Keyspace.workerPattern, "w", keys.worker("w")),
+                (Keyspace.workerPattern, "w", keys.worker("w")), (Keyspace.settleEdgesPattern, "x", keys.settleEdges("x")),
+                (Keyspace.workflowCancelPattern, "w", keys.workflowCancel("w")), (Keyspace.retryFrontierPattern, "x", keys.retryFrontier("x")),
+                (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"
@@ -104,6 +106,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.eventsPattern, keys.events), (Keyspace.tokenPattern, keys.token), (Keyspace.pausedPattern, keys.paused),
                 (Keyspace.queuesPattern, keys.queues), (Keyspace.statsPattern, keys.stats),
                 (Keyspace.maintenancePattern, keys.maintenanceLock), (Keyspace.workersPattern, keys.workers),
+                (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

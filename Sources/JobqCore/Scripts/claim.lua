@@ -40,14 +40,14 @@ for q = 5, #ARGV do
           if not KNOWN_STATES[state] or not f[7] or not f[3] or not tonumber(f[9]) then
             fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
           elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
-            and may(state, 'claim') then
+            and may(state, 'claim') and not workflow_cancelling(f[12]) then
             chosen = chosen + 1
             chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
           end
         end
         -- anything else is a stale id, dropped: no record, not PENDING, or a duplicate left in the
         -- list by an earlier cancel of a task now waiting for its retry or delay (promote
-        -- queues it when due)
+        -- queues it when due), or a task of a workflow being cancelled (it ends CANCELLED)
       end
       if #popped < want then break end
     end

@@ -26,6 +26,9 @@ extension Maintenance {
         var repaired = report
         let outcomes = try await doctor(mode: .repair, report.problems.map(DoctorItem.init(problem:)))
         for index in repaired.problems.indices { repaired.problems[index].outcome = outcomes[index] }
+        // Repairs that failed or cancelled a task leave any cascade beyond one call's budget on the
+        // settle list: finish it, so the namespace is consistent when this returns.
+        try await runner.settleAll()
         return repaired
     }
 
