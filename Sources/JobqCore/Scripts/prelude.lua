@@ -215,7 +215,7 @@ end
   it, goes to a fresh t:<id>:next and is never settled twice); each settled chunk moves back.
   Nothing half-applied is ever claimable: a dependent whose edge is not settled yet still counts
   that prerequisite in deps_left (whatever the edge policy), so it is not dispatched. ]]
-local SETTLE_BUDGET = 100
+local SETTLE_BUDGET = 64
 -- Each task a call ends itself adds this much: a batch of completions (whose size the caller
 -- chose) settles its own first edges (a fan-in of 2,000 completed 300 at a time releases the
 -- last dependent in the call that completes its last prerequisite).

@@ -17,7 +17,7 @@
 
 local step, root = ARGV[2], ARGV[3]
 if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
-local RETRY_BUDGET = 150 -- tasks touched per call
+local RETRY_BUDGET = 120 -- tasks touched per call
 local INLINE = 64        -- a task with at most this many dependents re-opens in one step
 local SCAN_COUNT = 40
 local budget = RETRY_BUDGET
