@@ -32,7 +32,7 @@ extension Maintenance {
     /// cascades left on the settle list (by complete, fail or reap, whose workers do not wait for
     /// them, or by a client that died), and finishes workflow cancellations and retries whose
     /// client has been quiet for `staleAfter`. At most `calls` settle calls per pass (about
-    /// 300 dependents each); the next pass goes on.
+    /// 64 dependents each); the next pass goes on.
     package func continueBoundedWork(staleAfter: Duration = .seconds(5), calls: Int = 200) async throws(JobqError) {
         var reply = try await runner.run(SettleCall(staleAfterMilliseconds: Int(staleAfter.jobqMilliseconds)))
         var made = 1
