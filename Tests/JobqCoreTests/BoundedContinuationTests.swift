@@ -184,4 +184,45 @@ struct BoundedContinuationTests {
             #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.settle)).decodeInt() == 0)
         }
     }
+
+    @Test func aWorkflowCancelAndARetryWhoseClientDiedAreFinishedByTheMaintenancePass() async throws {
+        try await withEngine { engine in
+            let ids = (0..<600).map { "w" + String($0) }
+            _ = try await engine.coordinator.tasks.submit(ids.map { spec($0) }, workflow: "wf")
+            let chainIDs = try await chain(engine, "c", 600)
+            #expect(try await engine.coordinator.tasks.cancel(task: "c0") == .cancelled)
+            // One call each, then the clients "die".
+            #expect(try await engine.coordinator.runner.run(CancelWorkflowCall(workflow: "wf", message: "stop", step: .start)).status == .more)
+            #expect(try await engine.coordinator.runner.run(RetryCall(id: "c0", step: .start)).status == .more)
+            // A claim meanwhile runs nothing of the workflow being cancelled.
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 100, lease: .seconds(30), worker: "w")
+            #expect(claimed.allSatisfy { $0.id.hasPrefix("c") })
+            _ = try await engine.coordinator.leases.fail(claimed.map { Failure(lease: $0.lease, mode: .handBack, reason: "shutdown", message: "") })
+            // Not yet stale: the pass leaves them to their clients.
+            try await engine.coordinator.maintenance.continueBoundedWork()
+            #expect(try await engine.redis.send("ZCARD", RedisArgument(engine.keys.continuations)).decodeInt() == 2)
+            engine.clock.advance(by: .seconds(6))
+            try await engine.coordinator.maintenance.continueBoundedWork()
+            #expect(try await engine.redis.send("ZCARD", RedisArgument(engine.keys.continuations)).decodeInt() == 0)
+            #expect(try await engine.coordinator.tasks.summary(workflow: "wf")?.description == "600C")
+            for id in chainIDs { #expect(try await engine.state(id) == .pending) }
+        }
+    }
+
+    @Test func anUnknownStepIsRefusedAndWritesNothing() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a")], workflow: "wf")
+            let before = try await engine.keySnapshot()
+            for (script, arguments) in [
+                (Scripts.retry, ["sideways", "a"]), (Scripts.cancel, ["workflow", "wf", "m", "sideways"]), (Scripts.cancel, ["task", "a", "m", "sideways"]),
+            ] {
+                let reply = try await engine.coordinator.runner.evaluate(script, arguments.map { RedisArgument($0) })
+                let parts = try reply.decodeArray()
+                #expect(try parts[0].decodeInt() == ScriptCode.invalidArgument.rawValue)
+                #expect(try parts[1].decodeString() == "step")
+            }
+            #expect(try await engine.keySnapshot() == before)
+            #expect(try await engine.state("a") == .pending)
+        }
+    }
 }
