@@ -160,6 +160,9 @@ struct BoundedContinuationTests {
             let hub = try #require(claimed.first { $0.id == "hub" })
             let other = try #require(claimed.first { $0.id == "other" })
             _ = try await engine.coordinator.leases.fail([Failure(lease: hub.lease, mode: .final, reason: "error", message: "boom")])
+            // (100 dependents: more than one call settles; the rest is on the settle list, which
+            // the retry below would settle first itself.)
+            try await engine.coordinator.runner.settleAll()
             #expect(try await engine.field("a0", "deps_left") == "1")
             #expect(try await engine.coordinator.tasks.retry(task: "hub") == ["hub"])
             #expect(try await engine.field("a0", "deps_left") == "2")
@@ -223,6 +226,21 @@ struct BoundedContinuationTests {
             }
             #expect(try await engine.keySnapshot() == before)
             #expect(try await engine.state("a") == .pending)
+        }
+    }
+
+    @Test func aRetryWhileTheTasksOwnCascadeIsInFlightSettlesItFirst() async throws {
+        try await withEngine { engine in
+            let children = (0..<200).map { "k" + String($0) }
+            _ = try await engine.coordinator.tasks.submit([spec("root", maxAttempts: 1)] + children.map { spec($0, after: ["root"]) })
+            let task = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")[0]
+            _ = try await engine.coordinator.leases.fail([Failure(lease: task.lease, mode: .final, reason: "error", message: "boom")])
+            #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.settleEdges("root"))).decodeInt() == 1)
+            // The first retry call answers `settle` and writes nothing; the store settles, retries.
+            let ids = try await engine.coordinator.tasks.retry(task: "root")
+            #expect(ids.first == "root" && Set(ids.dropFirst()) == Set(children) && ids.count == 201)
+            for id in children { #expect(try await engine.field(id, "deps_left") == "1") }
+            #expect(try await engine.drain().count == 201)
         }
     }
 }

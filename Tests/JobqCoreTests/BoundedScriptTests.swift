@@ -105,18 +105,32 @@ struct BoundedScriptTests {
         return ids
     }
 
+    /// A call over the bar is a failure, but a loaded CI machine can stall the server for a
+    /// few ms in any command (seen: one HMGET of 9 ms), so a run with violations is repeated once
+    /// on a fresh server and the test fails only if the second run has them too: an unbounded
+    /// call (0.5–1.9 s before) fails both, every time.
     @Test func cancellingRetryingRepairingAndPurgingFiftyThousandTasksStaysUnderTenMilliseconds() async throws {
-        let server = try await Server.start()
-        do {
-            try await exercise(server)
-        } catch {
+        for attempt in 1...2 {
+            let server = try await Server.start()
+            let violations: [String]
+            do {
+                violations = try await exercise(server)
+            } catch {
+                await server.stop()
+                throw error
+            }
             await server.stop()
-            throw error
+            if violations.isEmpty { return }
+            print("bounded scripts: run \(attempt) had \(violations.count) calls over the bar: \(violations.prefix(5))")
+            if attempt == 2 {
+                for violation in violations { Issue.record(Comment(rawValue: violation)) }
+            }
         }
-        await server.stop()
     }
 
-    func exercise(_ server: Server) async throws {
+    /// Builds, cancels, retries, repairs and purges the graph; returns the calls over the bar.
+    func exercise(_ server: Server) async throws -> [String] {
+        var violations: [String] = []
         let coordinator = server.coordinator
         let chain = try await Self.submitChain(coordinator, prefix: "c", length: Self.chainLength)
         let fan = try await Self.submitFan(coordinator, root: "w", children: Self.fanOut, workflow: "wide")
@@ -128,7 +142,7 @@ struct BoundedScriptTests {
             let total = calls.scripts.reduce(0) { $0 + $1.1 }
             report.append("\(operation): \(calls.scripts.count) script calls over 1 ms (\(total / 1000) ms in all, median \(median) µs), longest \(longest.0) \(longest.1) µs; longest other command \(calls.other.0) \(calls.other.1) µs")
             for call in calls.scripts where call.1 >= Self.barMicroseconds {
-                Issue.record("\(operation): \(call.0) ran \(call.1) µs (bar \(Self.barMicroseconds) µs)")
+                violations.append("\(operation): \(call.0) ran \(call.1) µs (bar \(Self.barMicroseconds) µs)")
             }
             if longest.1 > worst.1 { worst = (operation + " / " + longest.0, longest.1) }
         }
@@ -191,5 +205,6 @@ struct BoundedScriptTests {
         })
         for line in report { print("bounded scripts: " + line) }
         print("bounded scripts: longest script call overall \(worst.1) µs (\(worst.0)); bar \(Self.barMicroseconds) µs")
+        return violations
     }
 }

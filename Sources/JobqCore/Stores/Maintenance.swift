@@ -49,9 +49,12 @@ extension Maintenance {
                 }
             } else if operation.hasPrefix("retry:") {
                 let root = String(operation.dropFirst("retry:".count))
+                var waits = 0
                 for _ in 0..<TaskStore.continuationBound {
                     let step = try await runner.run(RetryCall(id: root, step: .next))
                     if step.status == .done { break }
+                    waits = step.status == .settle ? waits + 1 : 0
+                    if waits > 3 { break }  // waits for edges left aside without an entry: nothing to settle
                     if step.status == .settle { try await runner.settleAll() }
                 }
             }
