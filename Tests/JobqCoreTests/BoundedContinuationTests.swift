@@ -243,4 +243,42 @@ struct BoundedContinuationTests {
             #expect(try await engine.drain().count == 201)
         }
     }
+
+    @Test func aWideRetryThatCannotReopenAfterAllReleasesWhatItCountedOn() async throws {
+        try await withEngine { engine in
+            // hub waits for `pre` (running) and is cancelled by hand; its 1,000 always
+            // dependents also wait for `other` (running). A retry of hub counts them on again
+            // (phase a, several calls); meanwhile `pre` fails, so hub cannot re-open: phase u
+            // releases exactly what phase a counted on.
+            _ = try await engine.coordinator.tasks.submit([spec("pre", maxAttempts: 1), spec("other")])
+            let running = try await engine.coordinator.leases.claim(queues: ["default"], count: 2, lease: .seconds(60), worker: "w")
+            let pre = try #require(running.first { $0.id == "pre" })
+            let other = try #require(running.first { $0.id == "other" })
+            _ = try await engine.coordinator.tasks.submit([spec("hub", after: ["pre"])])
+            let lenient = (0..<1_000).map { "e" + String($0) }
+            for start in stride(from: 0, to: lenient.count, by: 500) {
+                _ = try await engine.coordinator.tasks.submit(lenient[start..<(start + 500)].map {
+                    TaskSpec(id: $0, handler: "noop", queue: "default", payload: Array("{}".utf8),
+                             prerequisites: [Prerequisite("hub", policy: .always), Prerequisite("other")])
+                })
+            }
+            #expect(try await engine.coordinator.tasks.cancel(task: "hub") == .cancelled)
+            #expect(try await engine.field("e0", "deps_left") == "1")
+            var reply = try await engine.coordinator.runner.run(RetryCall(id: "hub", step: .start))
+            #expect(reply.status == .more && reply.reopened.isEmpty)
+            #expect(try await engine.field("hub", "retrying") == "hub")
+            _ = try await engine.coordinator.leases.fail([Failure(lease: pre.lease, mode: .final, reason: "error", message: "boom")])
+            while reply.status != .done {
+                #expect(reply.reopened.isEmpty)
+                reply = try await engine.coordinator.runner.run(RetryCall(id: "hub", step: .next))
+            }
+            #expect(reply.reopened.isEmpty)
+            #expect(try await engine.state("hub") == .cancelled)
+            #expect(try await engine.field("hub", "retrying") == nil)
+            for id in lenient { #expect(try await engine.field(id, "deps_left") == "1") }
+            #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.retryHeld("hub"))).decodeInt() == 0)
+            _ = try await engine.coordinator.leases.complete([Completion(lease: other.lease, result: Array("null".utf8))])
+            #expect(Set(try await engine.drain()) == Set(lenient))
+        }
+    }
 }
