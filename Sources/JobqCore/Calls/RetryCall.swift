@@ -1,20 +1,29 @@
 import JobqRedis
 
-/// retry.lua: re-open a FAILED or CANCELLED task and the dependents it took down.
+/// retry.lua: re-open a FAILED or CANCELLED task and the dependents it took down, a budget of
+/// tasks per call (`start`, then `next` until the status is `done`).
 package struct RetryCall: ScriptCall {
     package static var script: RedisScript { Scripts.retry }
 
     package var id: String
+    package var step: ContinuationStep = .start
 
-    package var arguments: [RedisArgument] { [RedisArgument(id)] }
+    package var arguments: [RedisArgument] { [RedisArgument(step.rawValue), RedisArgument(id)] }
 
-    /// `{1, id, id, ...}` (the re-opened tasks, `id` first) | a refusal.
-    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> [String] {
+    /// `{1, status, id, id, ...}` (the tasks this call re-opened) | a refusal.
+    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> RetryReply {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: id, detail: reply.details()) }
+        let status = try reply.word(ContinuationStatus.self, "status")
         var ids: [String] = []
         while reply.remaining > 0 { ids.append(try reply.string("re-opened id")) }
-        guard ids.first == id else { throw reply.malformed("the re-opened ids do not start with \(id)") }
-        return ids
+        return RetryReply(status: status, reopened: ids)
     }
+}
+
+/// ``RetryCall``'s answer.
+package struct RetryReply: Sendable, Hashable {
+    package var status: ContinuationStatus
+    /// The tasks this call re-opened.
+    package var reopened: [String]
 }

@@ -15,6 +15,8 @@ package enum ScriptConstants {
         lines.append(words("DOCTOR_MODE", DoctorMode.allCases.map(\.rawValue)))
         lines.append(words("QUEUE_ACTION", QueueAction.allCases.map(\.rawValue)))
         lines.append(integers(ClaimMode.allCases.map { ("CLAIM_" + luaName($0), $0.rawValue) }))
+        lines.append(words("STEP", ContinuationStep.allCases.map(\.rawValue)))
+        lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -102,4 +104,21 @@ package enum ClaimMode: Int, Sendable, CaseIterable {
     /// A quarantined suspect waits and this worker was picked to run it: claim nothing until
     /// every slot is free, then claim as an idle worker.
     case drain = 2
+}
+
+/// Which call of a bounded operation (a workflow cancellation, a retry) this is: the first, or
+/// one continuing the work the earlier calls left (docs/architecture.md, "Bounded scripts").
+package enum ContinuationStep: String, Sendable, CaseIterable {
+    case start
+    case next
+}
+
+/// What a bounded script says about the work it was given.
+package enum ContinuationStatus: String, Sendable, CaseIterable {
+    /// All of it is done.
+    case done
+    /// Some is left: call again (`next`, or settle.lua for cascades).
+    case more
+    /// It waits for a cascade on the settle list: run settle.lua until done, then call again.
+    case settle
 }

@@ -34,6 +34,8 @@ package enum Scripts {
     package static let doctor = script("doctor", PackageResources.doctor_lua)
     /// Not a task transition: pauses or resumes a queue (refusing one no task ever used).
     package static let queue = script("queue", PackageResources.queue_lua)
+    /// Not a transition of its own: continues the cascades earlier calls left on the settle list.
+    package static let settle = script("settle", PackageResources.settle_lua)
 
-    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue]
+    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle]
 }

@@ -59,6 +59,12 @@ public struct Keyspace: Sendable, Hashable {
     package static let maintenancePattern = Pattern(lua: "maintenance", head: "maintenance", parameter: nil, tail: "")
     package static let workersPattern = Pattern(lua: "workers", head: "workers", parameter: nil, tail: "")
     package static let drainerPattern = Pattern(lua: "drainer", head: "drainer", parameter: nil, tail: "")
+    package static let settlePattern = Pattern(lua: "settle", head: "settle", parameter: nil, tail: "")
+    package static let settleEdgesPattern = Pattern(lua: "settle_edges", head: "t:", parameter: "id", tail: ":settle")
+    package static let workflowCancelPattern = Pattern(lua: "workflow_cancel", head: "wf:", parameter: "wf", tail: ":cancel")
+    package static let retryFrontierPattern = Pattern(lua: "retry_frontier", head: "t:", parameter: "id", tail: ":retry")
+    package static let retryHeldPattern = Pattern(lua: "retry_held", head: "t:", parameter: "id", tail: ":held")
+    package static let continuationsPattern = Pattern(lua: "continuations", head: "continuations", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -66,7 +72,8 @@ public struct Keyspace: Sendable, Hashable {
         readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
-        workersPattern, workerPattern, drainerPattern,
+        workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
+        retryFrontierPattern, retryHeldPattern, continuationsPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -141,6 +148,23 @@ public struct Keyspace: Sendable, Hashable {
     /// quarantined task alone; its heartbeats keep it, so it expires one lease after that
     /// worker dies.
     public var drainer: String { Self.drainerPattern.key(prefix) }
+    /// List: ended tasks whose dependents are not all settled yet (`+id` DONE, `-id` FAILED or
+    /// CANCELLED), continued by the next script calls: bounded cascades.
+    public var settle: String { Self.settlePattern.key(prefix) }
+    /// Hash: the dependents (id → policy) of a task on the settle list not settled yet, moved
+    /// aside from ``dependents(_:)`` and back as they are settled.
+    public func settleEdges(_ id: String) -> String { Self.settleEdgesPattern.key(prefix, id) }
+    /// Hash: a workflow cancellation in progress (`started`, `cursor`, `cancelled`, `requested`,
+    /// `message`); while it exists, claims drop the workflow's tasks.
+    public func workflowCancel(_ id: String) -> String { Self.workflowCancelPattern.key(prefix, id) }
+    /// List: a retry in progress rooted at `id`: the re-opened tasks whose dependents are still
+    /// to be visited (`phase cursor id`).
+    public func retryFrontier(_ id: String) -> String { Self.retryFrontierPattern.key(prefix, id) }
+    /// Set: `always` dependents of `id` counted on again ahead of `id`'s re-opening by a retry.
+    public func retryHeld(_ id: String) -> String { Self.retryHeldPattern.key(prefix, id) }
+    /// Sorted set: operations in progress (`cancel:<wf>`, `retry:<id>`) by the time their last
+    /// call ran; the maintenance pass continues those whose client went quiet.
+    public var continuations: String { Self.continuationsPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

@@ -2,12 +2,19 @@
   a running task is marked and its worker is told at once (its control list, which the worker
   BLPOPs; the mark itself is the truth, confirmed by the next heartbeat reply), the worker stops
   the handler, and the task ends CANCELLED when the worker reports back or its lease runs out.
+  Bounded (docs/architecture.md, "Bounded scripts"): a cascade larger than the per-call budget
+  is left on the settle list, and a workflow is walked a budget of tasks per call under the
+  marker wf:<wf>:cancel (claims drop its tasks meanwhile); the reply says 'more' until done, and
+  the caller continues with settle.lua (task) or step 'next' (workflow).
   ARGV[2] CANCEL_TARGET (Swift CancelTarget): 'task' | 'workflow'   ARGV[3] task or workflow id   ARGV[4] message
-  Returns for a task: {1, 'CANCELLED'} | {1, 'REQUESTED'} | {0, 'REQUESTED'} (already requested)
+  ARGV[5] STEP (Swift ContinuationStep): 'start' | 'next' (a workflow cancellation in progress)
+  Returns for a task: {1, 'CANCELLED', status} | {1, 'REQUESTED', status} | {0, 'REQUESTED'} (already requested)
                       | {-1 NOT_FOUND} | {-2 WRONG_STATE, state}
-          for a workflow: {1, cancelled, requested} | {-1 NOT_FOUND} ]]
+          for a workflow: {1, cancelled, requested, status} (totals so far) | {-1 NOT_FOUND}
+          status (CONTINUATION, Swift ContinuationStatus): 'done' | 'more' ]]
 
-local kind, target, message = ARGV[2], ARGV[3], ARGV[4] or ''
+local kind, target, message, step = ARGV[2], ARGV[3], ARGV[4] or '', ARGV[5] or STEP.start
+if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
 
 -- Returns 'NOW' (cancelled by this call), 'REQUESTED', 'ALREADY' (cancel already requested) or
 -- the state of a task that had already ended.
@@ -37,29 +44,59 @@ end
 if kind == CANCEL_TARGET.task then
   if redis.call('EXISTS', K.task(target)) == 0 then return { NOT_FOUND } end
   local outcome = cancel_one(target)
+  local status = settle_backlog() and CONTINUATION.done or CONTINUATION.more
   flush()
-  if outcome == 'NOW' then return { OK, CANCEL_RESULT.CANCELLED } end
-  if outcome == 'REQUESTED' then return { OK, CANCEL_RESULT.REQUESTED } end
+  if outcome == 'NOW' then return { OK, CANCEL_RESULT.CANCELLED, status } end
+  if outcome == 'REQUESTED' then return { OK, CANCEL_RESULT.REQUESTED, status } end
   if outcome == 'ALREADY' then return { NOOP, CANCEL_RESULT.REQUESTED } end
   return { WRONG_STATE, outcome or 'UNKNOWN' }
 elseif kind == CANCEL_TARGET.workflow then
-  local ids = redis.call('ZRANGE', K.workflow_tasks(target), 0, -1)
-  if #ids == 0 then return { NOT_FOUND } end
-  local cancelled, requested = 0, 0
-  local was_cancelled = {}
-  for _, id in ipairs(ids) do
-    was_cancelled[id] = redis.call('HGET', K.task(id), 'state') == 'CANCELLED'
+  local marker = K.workflow_cancel(target)
+  if step == STEP.start and redis.call('EXISTS', marker) == 0 then
+    -- One already in progress is joined instead (its totals are this call's too).
+    if redis.call('ZCARD', K.workflow_tasks(target)) == 0 then return { NOT_FOUND } end
+    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message)
+    cancelling_seen[target] = true
   end
-  for _, id in ipairs(ids) do
-    if cancel_one(id) == 'REQUESTED' then requested = requested + 1 end
+  local f = redis.call('HMGET', marker, 'cursor', 'requested', 'message')
+  if not f[1] then
+    -- finished by another caller (or the maintenance pass) since our last call
+    return { OK, 0, 0, CONTINUATION.done }
   end
-  -- Count every task this call ended, the ones cancelled through their prerequisites included.
-  for _, id in ipairs(ids) do
-    if not was_cancelled[id] and redis.call('HGET', K.task(id), 'state') == 'CANCELLED' then
-      cancelled = cancelled + 1
+  local cursor, requested = f[1], tonumber(f[2]) or 0
+  message = f[3] or message
+  local finished = false
+  -- Today's order exactly: each task's whole cascade (the settle list) before the next task.
+  while settle_backlog() and settle_left > 0 do
+    local batch = redis.call('ZRANGEBYSCORE', K.workflow_tasks(target), cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, math.max(1, math.floor(settle_left / (1 + SETTLE_PER_ROOT))))
+    if #batch == 0 then
+      finished = true
+      break
+    end
+    for i = 1, #batch, 2 do
+      cursor = '(' .. batch[i + 1]
+      settle_left = settle_left - 1 - SETTLE_PER_ROOT -- (settling it gives SETTLE_PER_ROOT back)
+      settle_spilled = false
+      local outcome = cancel_one(batch[i])
+      if outcome == 'NOW' then
+        redis.call('HINCRBY', marker, 'cancelled', 1)
+      elseif outcome == 'REQUESTED' then
+        requested = requested + 1
+      end
+      if settle_spilled or settle_left <= 0 then break end
     end
   end
+  local cancelled = tonumber(redis.call('HGET', marker, 'cancelled')) or 0
+  local status = CONTINUATION.more
+  if finished then
+    redis.call('DEL', marker)
+    redis.call('ZREM', K.continuations, 'cancel:' .. target)
+    status = CONTINUATION.done
+  else
+    redis.call('HSET', marker, 'cursor', cursor, 'requested', requested)
+    redis.call('ZADD', K.continuations, NOW, 'cancel:' .. target)
+  end
   flush()
-  return { OK, cancelled, requested }
+  return { OK, cancelled, requested, status }
 end
 return { INVALID_ARGUMENT, 'kind' }

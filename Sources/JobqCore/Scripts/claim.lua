@@ -27,6 +27,7 @@ local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale one
 -- carries the spec's fields, parsed once, at f[8..16]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
+local picked = {} -- ids chosen by this call
 local mode = CLAIM_NORMAL
 
 -- Pops up to `wanted` ids from `list` (a lane of `queue`) and keeps the dispatchable ones.
@@ -47,14 +48,17 @@ local function take(list, queue, wanted)
         if not KNOWN_STATES[state] or not f[8] or not f[3] or not tonumber(f[10]) then
           fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
         elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
-          and may(state, 'claim') then
+          and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
           chosen = chosen + 1
           chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
+          picked[id] = true
         end
       end
-      -- anything else is a stale id, dropped: no record, not PENDING, or a duplicate left in the
-      -- list by an earlier cancel of a task now waiting for its retry or delay (promote
-      -- queues it when due)
+      -- anything else is a stale id, dropped: no record, not PENDING, a second copy of an id
+      -- this call already took (cancel then retry leaves the stale id beside the new one: without
+      -- `picked`, one call could claim the task twice), or a duplicate left in the list by an
+      -- earlier cancel of a task now waiting for its retry or delay (promote queues it when
+      -- due), or a task of a workflow being cancelled (it ends CANCELLED)
     end
     if #popped < want then return end
   end

@@ -17,9 +17,12 @@
                          under the edge policies, as submit does (a prerequisite whose record is
                          gone counts as resolved: jobq deletes only ended tasks, after they
                          settled their dependents). A `success` prerequisite that ended FAILED or
-                         CANCELLED cancels it (dependency_failed) and its dependents. With nothing
+                         CANCELLED cancels it (dependency_failed) and its dependents. A
+                         prerequisite still on the settle list counts as unresolved. With nothing
                          left it is dispatched unless it already is (its ready list, `delayed`);
                          with something left it is (re)indexed in `waiting`.
+  Cascades are bounded like everywhere (prelude.lua): what is left goes to the settle list,
+  which the caller then continues (settle.lua).
   Returns {1, then per item what was (or would be) done, or 'ok' when nothing needs doing}
         | {-9 INVALID_ARGUMENT, what} ]]
 
@@ -93,9 +96,15 @@ local function pending(id)
   local edges = redis.call('HGETALL', K.deps(id))
   for i = 1, #edges, 2 do
     local state = redis.call('HGET', K.task(edges[i]), 'state')
+    -- A prerequisite whose ending has not reached `id` yet (on the settle list) still counts:
+    -- settling it counts it off.
     if state == 'FAILED' or state == 'CANCELLED' then
-      if edges[i + 1] ~= POLICY.always then doomed_by = doomed_by or edges[i] end
-    elseif state and state ~= 'DONE' then
+      if edges[i + 1] ~= POLICY.always then
+        doomed_by = doomed_by or edges[i]
+      elseif unsettled(edges[i], id) then
+        left = left + 1
+      end
+    elseif state and (state ~= 'DONE' or unsettled(edges[i], id)) then
       left = left + 1
     end
   end

@@ -215,32 +215,158 @@ local function release(id)
   end
 end
 
--- After `root` reached a terminal state: release dependents whose edge accepts the outcome and
--- cancel, transitively, those whose `success` edge cannot be satisfied any more. Iterative: a
--- chain of any length costs no Lua stack.
-local function settle_dependents(root, succeeded)
-  local stack = { root }
-  local good = { succeeded }
-  while #stack > 0 do
-    local id = table.remove(stack)
-    local ok = table.remove(good)
-    local edges = redis.call('HGETALL', K.next(id))
-    for i = 1, #edges, 2 do
-      local dependent, policy = edges[i], edges[i + 1]
-      if ok or policy == POLICY.always then
-        release(dependent)
-      else
-        local f = redis.call('HMGET', K.task(dependent), 'state', 'attempts', 'spec')
-        if f[1] == 'PENDING' then
-          local spec = spec_of(f[3]) or {}
-          finish(dependent, 'PENDING', 'dependency_failed', f[2], 'dependency_failed', spec.ttl,
-            { 'reason', 'dependency_failed', 'error', 'prerequisite ' .. id .. ' did not succeed', 'cause', id })
-          stack[#stack + 1] = dependent
-          good[#good + 1] = false
-        end
+-- Workflows being cancelled ----------------------------------------------------------------
+
+-- Whether workflow `wf` is being cancelled (cancel.lua keeps the marker wf:<wf>:cancel while
+-- its calls walk the workflow): claim.lua drops such a workflow's ids instead of running them,
+-- and a cascade that cancels one of its tasks counts it in the marker. One EXISTS per distinct
+-- workflow per script call.
+local cancelling_seen = {}
+local function workflow_cancelling(wf)
+  if not wf or wf == '' then return false end
+  local known = cancelling_seen[wf]
+  if known == nil then
+    known = redis.call('EXISTS', K.workflow_cancel(wf)) == 1
+    cancelling_seen[wf] = known
+  end
+  return known
+end
+
+-- Bounded cascades -------------------------------------------------------------------------
+--[[ Settling the dependents of an ended task is the one piece of work whose size no caller
+  chooses (a chain of 20,000, a fan-out of 30,000), so every script call settles at most
+  SETTLE_BUDGET dependents; what is left waits on the `settle` list, continued by the next
+  calls (settle.lua: the client that caused it, at once, and the maintenance pass as a backstop).
+  Entries are '+id' (it ended DONE) or '-id' (FAILED/CANCELLED); LPUSH/LPOP, so the cascade stays
+  depth-first. The dependents of a queued task not settled yet are moved from t:<id>:next to
+  t:<id>:settle (a dependent submitted meanwhile, which sees the task ended and does not count
+  it, goes to a fresh t:<id>:next and is never settled twice); each settled chunk moves back.
+  Nothing half-applied is ever claimable: a dependent whose edge is not settled yet still counts
+  that prerequisite in deps_left (whatever the edge policy), so it is not dispatched. ]]
+local SETTLE_BUDGET = 64
+-- Each task a call ends itself adds this much: a batch of completions (whose size the caller
+-- chose) settles its own first edges (a fan-in of 2,000 completed 300 at a time releases the
+-- last dependent in the call that completes its last prerequisite). SETTLE_BUDGET is measured:
+-- about 1-2 ms per call on a loaded 2-core machine (BoundedScriptTests prints it).
+local SETTLE_PER_ROOT = 2
+local settle_left = SETTLE_BUDGET
+local settle_spilled = false -- whether this call left work on the settle list
+local backlog_empty = false  -- the settle list was found empty in this call
+
+-- Whether the ending of `prerequisite` has not reached `dependent` yet: then the dependent still
+-- counts it as unresolved (retry.lua, doctor.lua).
+local function unsettled(prerequisite, dependent)
+  return redis.call('HEXISTS', K.settle_edges(prerequisite), dependent) == 1
+end
+
+-- One edge `id` -> `dependent`: release, or cancel the dependent. True when it was cancelled
+-- (its own dependents need settling then).
+local function settle_edge(id, ok, dependent, policy)
+  settle_left = settle_left - 1
+  if ok or policy == POLICY.always then
+    release(dependent)
+    return false
+  end
+  local f = redis.call('HMGET', K.task(dependent), 'state', 'attempts', 'spec')
+  if f[1] ~= 'PENDING' then return false end
+  local spec = spec_of(f[3]) or {}
+  finish(dependent, 'PENDING', 'dependency_failed', f[2], 'dependency_failed', spec.ttl,
+    { 'reason', 'dependency_failed', 'error', 'prerequisite ' .. id .. ' did not succeed', 'cause', id })
+  if workflow_cancelling(spec.wf) then redis.call('HINCRBY', K.workflow_cancel(spec.wf), 'cancelled', 1) end
+  return true
+end
+
+-- Settles the dependents of `id` while the budget lasts, pushing the ones it cancels on the
+-- stack. `deferred`: its unsettled dependents are in t:<id>:settle already. True when done.
+local function settle_node(id, ok, deferred, stack_id, stack_ok, stack_deferred)
+  local function push(dependent)
+    local n = #stack_id + 1
+    stack_id[n], stack_ok[n], stack_deferred[n] = dependent, false, false
+  end
+  if not deferred then
+    local n = redis.call('HLEN', K.next(id))
+    if n == 0 then return true end
+    if n <= settle_left then
+      local edges = redis.call('HGETALL', K.next(id))
+      for i = 1, #edges, 2 do
+        if settle_edge(id, ok, edges[i], edges[i + 1]) then push(edges[i]) end
       end
+      return true
+    end
+    redis.call('RENAME', K.next(id), K.settle_edges(id))
+  end
+  local aside = K.settle_edges(id)
+  local record = redis.call('EXISTS', K.task(id)) == 1 -- purged meanwhile: its next key stays gone
+  while settle_left > 0 do
+    local edges = redis.call('HRANDFIELD', aside, math.min(settle_left, CHUNK / 2), 'WITHVALUES')
+    if #edges == 0 then return true end
+    local names = {}
+    for i = 1, #edges, 2 do
+      names[#names + 1] = edges[i]
+      if settle_edge(id, ok, edges[i], edges[i + 1]) then push(edges[i]) end
+    end
+    redis.call('HDEL', aside, unpack(names))
+    if record then redis.call('HSET', K.next(id), unpack(edges)) end
+  end
+  return redis.call('EXISTS', aside) == 0
+end
+
+-- Queues `id` on the settle list, its unsettled dependents moved aside first.
+local function defer_settle(id, ok, deferred)
+  if not deferred then
+    if redis.call('EXISTS', K.next(id)) == 0 then return end
+    redis.call('RENAME', K.next(id), K.settle_edges(id))
+  end
+  redis.call('LPUSH', K.settle, (ok and '+' or '-') .. id)
+  settle_spilled = true
+  backlog_empty = false
+end
+
+-- Depth-first from one task, within the budget; the rest goes to the settle list.
+local function settle_from(root, ok, deferred)
+  local stack_id, stack_ok, stack_deferred = { root }, { ok }, { deferred }
+  while #stack_id > 0 do
+    local n = #stack_id
+    local id, good, aside = stack_id[n], stack_ok[n], stack_deferred[n]
+    stack_id[n], stack_ok[n], stack_deferred[n] = nil, nil, nil
+    if settle_left <= 0 then
+      defer_settle(id, good, aside)
+    elseif not settle_node(id, good, aside, stack_id, stack_ok, stack_deferred) then
+      -- the budget ran out inside it: it goes first, so its cancelled dependents stay on top
+      local m = #stack_id
+      redis.call('LPUSH', K.settle, (good and '+' or '-') .. id)
+      settle_spilled = true
+      backlog_empty = false
+      for i = 1, m do defer_settle(stack_id[i], stack_ok[i], stack_deferred[i]) end
+      return
     end
   end
+end
+
+-- Continues the settle list with what is left of this call's budget. True when it is empty.
+local function settle_backlog()
+  while settle_left > 0 do
+    local entry = not backlog_empty and redis.call('LPOP', K.settle)
+    if not entry then
+      backlog_empty = true
+      return true
+    end
+    settle_from(string.sub(entry, 2), string.sub(entry, 1, 1) == '+', true)
+  end
+  backlog_empty = redis.call('EXISTS', K.settle) == 0
+  return backlog_empty
+end
+
+-- After `root` reached a terminal state: release dependents whose edge accepts the outcome and
+-- cancel, transitively, those whose `success` edge cannot be satisfied any more. At most
+-- SETTLE_BUDGET dependents per script call (plus SETTLE_PER_ROOT per task it ended); the rest
+-- is continued from the settle list, first by whatever budget this call has left (so that
+-- workers completing and failing tasks carry cascades forward too: one LPOP per call when there
+-- is nothing to do).
+local function settle_dependents(root, succeeded)
+  settle_left = settle_left + SETTLE_PER_ROOT
+  settle_from(root, succeeded, false)
+  if settle_left > 0 and not backlog_empty then settle_backlog() end
 end
 
 -- Corrupt records -------------------------------------------------------------------------

@@ -27,7 +27,8 @@ for _, state in ipairs({ 'DONE', 'FAILED', 'CANCELLED' }) do
   for _, id in ipairs(expired) do
     zset_later(index, id, false)
     local wf = (spec_of(redis.call('HGET', K.task(id), 'spec')) or {}).wf
-    redis.call('DEL', K.task(id), K.deps(id), K.next(id), K.log(id), K.progress(id))
+    -- UNLINK: a big next hash (a fan-out of thousands) is freed off the main thread
+    redis.call('UNLINK', K.task(id), K.deps(id), K.next(id), K.log(id), K.progress(id))
     if wf and wf ~= '' then
       zset_later(K.workflow_tasks(wf), id, false)
       if not workflows[wf] then

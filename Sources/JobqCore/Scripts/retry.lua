@@ -1,22 +1,42 @@
 --[[ retry: re-open a FAILED or CANCELLED task, with a fresh attempt budget, and the dependents
   it took down (CANCELLED with reason dependency_failed), transitively, as soon as none of their
   `success` prerequisites is still FAILED or CANCELLED.
-  ARGV[2] task id
-  Returns {1, id, id, ...} (the re-opened tasks, the given one first)
+  Bounded (docs/architecture.md, "Bounded scripts"): each call touches about RETRY_BUDGET tasks;
+  the rest waits in t:<root>:retry (a breadth-first frontier, top-down: a task re-opens only
+  after its prerequisites did, so it is dispatched only when that is consistent), continued by
+  step 'next'. A task with more than INLINE dependents re-opens in phases: 'a' counts its
+  `always` dependents on again while it is still ended (they wait a little longer, never run
+  early), then it re-opens and 'b' visits its dependents; 'u' releases what 'a' counted on when
+  the task could not re-open after all. Such a task carries `retrying` meanwhile.
+  ARGV[2] STEP (Swift ContinuationStep): 'start' | 'next'    ARGV[3] task id (the root)
+  Returns {1, status, id, id, ...} (the tasks this call re-opened; over the whole retry the root
+           comes first) with status (CONTINUATION, Swift ContinuationStatus) 'done', 'more' (call
+           again with 'next') or 'settle' (a cascade this retry must wait for is on the settle
+           list: run settle.lua, then call again)
         | {-1 NOT_FOUND} | {-2 WRONG_STATE, state} | {-8 PREREQUISITE_FAILED, prerequisite} ]]
 
-local root = ARGV[2]
+local step, root = ARGV[2], ARGV[3]
+if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
+local RETRY_BUDGET = 120 -- tasks touched per call
+local INLINE = 64        -- a task with at most this many dependents re-opens in one step
+local SCAN_COUNT = 40
+local budget = RETRY_BUDGET
+local frontier = K.retry_frontier(root)
+local reply = { OK, CONTINUATION.done }
 
 -- Count of unresolved prerequisites, or nil plus the culprit when a `success` edge can no
--- longer be satisfied.
+-- longer be satisfied. A prerequisite whose ending has not reached `id` yet (its edge waits on
+-- the settle list) is unresolved: settling it counts it off.
 local function unresolved(id)
   local left = 0
   local edges = redis.call('HGETALL', K.deps(id))
+  budget = budget - 1 - #edges / 2
   for i = 1, #edges, 2 do
     local state = redis.call('HGET', K.task(edges[i]), 'state')
     if state == 'FAILED' or state == 'CANCELLED' or not state then
       if edges[i + 1] == POLICY.success then return nil, edges[i] end
-    elseif state ~= 'DONE' then
+      if state and unsettled(edges[i], id) then left = left + 1 end
+    elseif state ~= 'DONE' or unsettled(edges[i], id) then
       left = left + 1
     end
   end
@@ -27,48 +47,127 @@ local function reopen(id, left)
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'spec')
   local spec = spec_of(f[2]) or {}
-  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease', 'worker')
-  -- `always` dependents still waiting were released when this task ended; it is unresolved
-  -- again, so count it back on (its next ending releases them once more).
-  local edges = redis.call('HGETALL', K.next(id))
-  for i = 1, #edges, 2 do
-    if edges[i + 1] == POLICY.always then
-      local d = redis.call('HMGET', K.task(edges[i]), 'state', 'deps_left')
-      if d[1] == 'PENDING' and (tonumber(d[2]) or 0) > 0 then
-        redis.call('HINCRBY', K.task(edges[i]), 'deps_left', 1)
-      end
-    end
-  end
+  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease', 'worker', 'retrying')
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
   if left == 0 then dispatch(id, spec.queue or 'default', 0) else zset_later(K.waiting, id, NOW) end
+  reply[#reply + 1] = id
 end
 
-local state = redis.call('HGET', K.task(root), 'state')
-if not state then return { NOT_FOUND } end
-if not may(state, 'reopen') then return { WRONG_STATE, state } end
-local left, culprit = unresolved(root)
-if not left then return { PREREQUISITE_FAILED, culprit } end
-reopen(root, left)
+-- `always` dependents still waiting were released when the task ended; it is unresolved again,
+-- so count it back on (its next ending releases them once more).
+local function count_on(dependent)
+  budget = budget - 1
+  local d = redis.call('HMGET', K.task(dependent), 'state', 'deps_left')
+  if d[1] == 'PENDING' and (tonumber(d[2]) or 0) > 0 then
+    redis.call('HINCRBY', K.task(dependent), 'deps_left', 1)
+    return true
+  end
+  return false
+end
 
-local reply = { OK, root }
-local queue, head = { root }, 1
-while head <= #queue do
-  local id = queue[head]
-  head = head + 1
-  local edges = redis.call('HGETALL', K.next(id))
-  for i = 1, #edges, 2 do
-    local dependent = edges[i]
-    local f = redis.call('HMGET', K.task(dependent), 'state', 'reason')
-    if f[1] == 'CANCELLED' and f[2] == 'dependency_failed' then
-      local n = unresolved(dependent)
-      if n then
-        reopen(dependent, n)
-        reply[#reply + 1] = dependent
-        queue[#queue + 1] = dependent
-      end
+-- Re-opens `id` at once (a small fan-out), or queues its phase 'a'.
+local function schedule(id, left)
+  budget = budget - 2
+  if redis.call('HLEN', K.next(id)) <= INLINE then
+    local edges = redis.call('HGETALL', K.next(id))
+    for i = 1, #edges, 2 do
+      if edges[i + 1] == POLICY.always then count_on(edges[i]) end
     end
+    reopen(id, left)
+    redis.call('RPUSH', frontier, 'b 0 ' .. id)
+  else
+    redis.call('HSET', K.task(id), 'retrying', root)
+    redis.call('RPUSH', frontier, 'a 0 ' .. id)
   end
 end
+
+-- Works the frontier with this call's budget; returns the status.
+local function advance()
+  while budget > 0 do
+    local entry = redis.call('LINDEX', frontier, 0)
+    if not entry then return CONTINUATION.done end
+    local phase, cursor, id = string.match(entry, '^(%a) (%d+) (.+)$')
+    budget = budget - 1
+    if phase == 'b' then
+      -- A cascade of `id` still in flight would be missed by the scan: wait for it.
+      if redis.call('EXISTS', K.settle_edges(id)) == 1 then return CONTINUATION.settle end
+      local scan = redis.call('HSCAN', K.next(id), cursor, 'COUNT', SCAN_COUNT)
+      local edges = scan[2]
+      for i = 1, #edges, 2 do
+        local dependent = edges[i]
+        budget = budget - 1
+        local f = redis.call('HMGET', K.task(dependent), 'state', 'reason', 'retrying', 'spec')
+        if f[1] == 'CANCELLED' and f[2] == 'dependency_failed' and not f[3]
+          and not workflow_cancelling((spec_of(f[4]) or {}).wf) then
+          -- its own cascade still in flight: wait (the chunk is scanned again; re-opened ones skip)
+          if redis.call('EXISTS', K.settle_edges(dependent)) == 1 then return CONTINUATION.settle end
+          local n = unresolved(dependent)
+          if n then schedule(dependent, n) end
+        end
+      end
+      if scan[1] == '0' then
+        redis.call('LPOP', frontier)
+      else
+        redis.call('LSET', frontier, 0, 'b ' .. scan[1] .. ' ' .. id)
+      end
+    elseif phase == 'a' then
+      local scan = redis.call('HSCAN', K.next(id), cursor, 'COUNT', SCAN_COUNT)
+      local edges = scan[2]
+      budget = budget - #edges / 4
+      for i = 1, #edges, 2 do
+        if edges[i + 1] == POLICY.always and count_on(edges[i]) then
+          redis.call('SADD', K.retry_held(id), edges[i])
+        end
+      end
+      if scan[1] ~= '0' then
+        redis.call('LSET', frontier, 0, 'a ' .. scan[1] .. ' ' .. id)
+      else
+        local state = redis.call('HGET', K.task(id), 'state')
+        local n = state and may(state, 'reopen') and unresolved(id)
+        if n then
+          reopen(id, n)
+          redis.call('UNLINK', K.retry_held(id))
+          redis.call('LSET', frontier, 0, 'b 0 ' .. id)
+        else
+          redis.call('HDEL', K.task(id), 'retrying')
+          redis.call('LSET', frontier, 0, 'u 0 ' .. id)
+        end
+      end
+    elseif phase == 'u' then
+      local held = redis.call('SPOP', K.retry_held(id), SCAN_COUNT)
+      for _, dependent in ipairs(held) do
+        budget = budget - 1
+        release(dependent)
+      end
+      if #held < SCAN_COUNT then redis.call('LPOP', frontier) end
+    else
+      redis.call('LPOP', frontier) -- not ours: cannot happen
+    end
+  end
+  if redis.call('EXISTS', frontier) == 0 then return CONTINUATION.done end
+  return CONTINUATION.more
+end
+
+if step == STEP.start and redis.call('EXISTS', frontier) == 0 then
+  local f = redis.call('HMGET', K.task(root), 'state', 'retrying', 'spec')
+  local state = f[1]
+  if not state then return { NOT_FOUND } end
+  if f[2] then return { WRONG_STATE, 'RETRYING' } end
+  if not may(state, 'reopen') then return { WRONG_STATE, state } end
+  if workflow_cancelling((spec_of(f[3]) or {}).wf) then return { WRONG_STATE, 'CANCELLING' } end
+  -- Its own cascade must have settled first (nothing written: the caller settles, then retries).
+  if redis.call('EXISTS', K.settle_edges(root)) == 1 then return { OK, CONTINUATION.settle } end
+  local left, culprit = unresolved(root)
+  if not left then return { PREREQUISITE_FAILED, culprit } end
+  schedule(root, left)
+end
+local status = advance()
+if status == CONTINUATION.done then
+  redis.call('ZREM', K.continuations, 'retry:' .. root)
+else
+  redis.call('ZADD', K.continuations, NOW, 'retry:' .. root)
+end
+reply[2] = status
 flush()
 return reply

@@ -26,6 +26,9 @@ extension Maintenance {
         var repaired = report
         let outcomes = try await doctor(mode: .repair, report.problems.map(DoctorItem.init(problem:)))
         for index in repaired.problems.indices { repaired.problems[index].outcome = outcomes[index] }
+        // Repairs that failed or cancelled a task leave any cascade beyond one call's budget on the
+        // settle list: finish it, so the namespace is consistent when this returns.
+        try await runner.settleAll()
         return repaired
     }
 
@@ -135,16 +138,16 @@ private struct DoctorScan {
         }
 
         // The indexes, and the current state of ids they hold that the scan did not see.
-        let leases = try await zset(keys.leases)
-        let waiting = try await zset(keys.waiting)
-        let delayed = try await zset(keys.delayed)
+        let leases = try await members(keys.leases)
+        let waiting = try await members(keys.waiting)
+        let delayed = try await members(keys.delayed)
         var ended: [TaskState: [String]] = [:]
-        for state in [TaskState.done, .failed, .cancelled] { ended[state] = try await zset(keys.ended(state)) }
+        for state in [TaskState.done, .failed, .cancelled] { ended[state] = try await members(keys.ended(state)) }
         var queueNames = Set((try await redis.send(RedisCommand("SMEMBERS", [RedisArgument(keys.queues)])).array ?? []).compactMap(\.string))
         queueNames.formUnion(records.values.compactMap(\.queue))
         var ready: [String: [String]] = [:]
         for queue in queueNames.sorted() {
-            ready[queue] = (try await redis.send(RedisCommand("LRANGE", [RedisArgument(keys.ready(queue)), 0, -1])).array ?? []).compactMap(\.string)
+            ready[queue] = try await members(keys.ready(queue), command: "LRANGE")
         }
         let indexed = leases + waiting + delayed + ended.values.joined() + ready.values.joined()
         var states = records.mapValues(\.state)
@@ -272,13 +275,14 @@ private struct DoctorScan {
         return replies
     }
 
-    /// Every member of a sorted set, in pages.
-    private func zset(_ key: String) async throws -> [String] {
+    /// Every member of a sorted set (or, with `LRANGE`, a list), in pages of 1,000: each read
+    /// stays well under a millisecond of Redis time, like every script call (bounded work).
+    private func members(_ key: String, command: String = "ZRANGE") async throws -> [String] {
         var members: [String] = []
-        let page = 10_000
+        let page = 1000
         var offset = 0
         while true {
-            let reply = try await redis.send(RedisCommand("ZRANGE", [RedisArgument(key), RedisArgument(offset), RedisArgument(offset + page - 1)]))
+            let reply = try await redis.send(RedisCommand(command, [RedisArgument(key), RedisArgument(offset), RedisArgument(offset + page - 1)]))
             let chunk = (reply.array ?? []).compactMap(\.string)
             members += chunk
             if chunk.count < page { return members }

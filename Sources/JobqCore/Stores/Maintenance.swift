@@ -24,7 +24,41 @@ extension Maintenance {
         guard try await tryMaintenanceLock(owner: owner, for: interval) else { return nil }
         let reaped = try await reap()
         let promoted = try await promote()
+        try await continueBoundedWork()
         return MaintenanceResult(reaped: reaped, promote: promoted)
+    }
+
+    /// The backstop of bounded operations (docs/architecture.md, "Bounded scripts"): settles
+    /// cascades left on the settle list (by complete, fail or reap, whose workers do not wait for
+    /// them, or by a client that died), and finishes workflow cancellations and retries whose
+    /// client has been quiet for `staleAfter`. At most `calls` settle calls per pass (about
+    /// 64 dependents each); the next pass goes on.
+    package func continueBoundedWork(staleAfter: Duration = .seconds(5), calls: Int = 200) async throws(JobqError) {
+        var reply = try await runner.run(SettleCall(staleAfterMilliseconds: Int(staleAfter.jobqMilliseconds)))
+        var made = 1
+        while reply.status != .done && made < calls {
+            reply = try await runner.run(SettleCall())
+            made += 1
+        }
+        for operation in reply.stale {
+            if operation.hasPrefix("cancel:") {
+                let workflow = String(operation.dropFirst("cancel:".count))
+                for _ in 0..<TaskStore.continuationBound {
+                    let step = try await runner.run(CancelWorkflowCall(workflow: workflow, message: "workflow cancelled by request", step: .next))
+                    if step.status == .done { break }
+                }
+            } else if operation.hasPrefix("retry:") {
+                let root = String(operation.dropFirst("retry:".count))
+                var waits = 0
+                for _ in 0..<TaskStore.continuationBound {
+                    let step = try await runner.run(RetryCall(id: root, step: .next))
+                    if step.status == .done { break }
+                    waits = step.status == .settle ? waits + 1 : 0
+                    if waits > 3 { break }  // waits for edges left aside without an entry: nothing to settle
+                    if step.status == .settle { try await runner.settleAll() }
+                }
+            }
+        }
     }
 
     /// Takes the maintenance lock for `duration` if nobody holds it (SET NX PX).

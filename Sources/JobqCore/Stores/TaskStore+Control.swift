@@ -1,22 +1,66 @@
 /// Operator actions on tasks: cancel and retry.
+///
+/// Each is a bounded operation (docs/architecture.md, "Bounded scripts"): its scripts do a fixed
+/// budget of work per call, and these methods keep calling until the work is done, so they
+/// return what one unbounded call used to. A caller that dies midway leaves the rest to the
+/// maintenance pass.
 extension TaskStore {
+    /// The loops below only guard against a script bug: each call makes progress.
+    static let continuationBound = 10_000_000
+
     /// Cancels one task. Throws `not_found`, or `invalid_state` when it has already ended.
+    /// Returns once its whole cascade has settled.
     package func cancel(task id: String, message: String = "cancelled by request") async throws(JobqError) -> CancelOutcome {
         try Validation.check(name: id, as: .taskID)
-        return try await runner.run(CancelTaskCall(id: id, message: message))
+        let reply = try await runner.run(CancelTaskCall(id: id, message: message))
+        if reply.status != .done { try await runner.settleAll() }
+        return reply.outcome
     }
 
     /// Cancels every unfinished task of a workflow. Returns how many were cancelled at once and
     /// how many running ones were asked to stop.
     package func cancel(workflow id: String, message: String = "workflow cancelled by request") async throws(JobqError) -> WorkflowCancellation {
         try Validation.check(name: id, as: .workflow)
-        return try await runner.run(CancelWorkflowCall(workflow: id, message: message))
+        var reply = try await runner.run(CancelWorkflowCall(workflow: id, message: message, step: .start))
+        var totals = reply.totals
+        for _ in 0..<Self.continuationBound where reply.status != .done {
+            reply = try await runner.run(CancelWorkflowCall(workflow: id, message: message, step: .next))
+            // Totals only grow; a zero answer means another caller finished it meanwhile.
+            totals = WorkflowCancellation(cancelled: max(totals.cancelled, reply.totals.cancelled), requested: max(totals.requested, reply.totals.requested))
+        }
+        return totals
     }
 
     /// Re-opens a FAILED or CANCELLED task with a fresh attempt budget, and the dependents it
     /// took down. Returns the ids re-opened, `id` first.
     package func retry(task id: String) async throws(JobqError) -> [String] {
         try Validation.check(name: id, as: .taskID)
-        return try await runner.run(RetryCall(id: id))
+        var ids: [String] = []
+        var step = ContinuationStep.start
+        var waits = 0
+        for _ in 0..<Self.continuationBound {
+            let reply = try await runner.run(RetryCall(id: id, step: step))
+            ids += reply.reopened
+            waits = reply.status == .settle ? waits + 1 : 0
+            if waits > 3 {
+                // settleAll() emptied the settle list, yet the retry still waits: a cascade's
+                // edges were left aside without their entry (damage by hand).
+                throw JobqError(.internalError, "retry of \(id) waits for a cascade that is not on the settle list (t:<id>:settle without its entry in settle)")
+            }
+            switch reply.status {
+            case .done:
+                guard ids.first == id else {
+                    throw JobqError(.invalidState, "\(id) could not be re-opened: a prerequisite failed while the retry ran")
+                }
+                return ids
+            case .more:
+                step = .next
+            case .settle:
+                // A cascade it depends on is in flight: settle it, then go on (a `start` that
+                // wrote nothing is simply asked again).
+                try await runner.settleAll()
+            }
+        }
+        throw JobqError(.internalError, "retry of \(id) did not finish")
     }
 }
