@@ -188,4 +188,18 @@ struct ClaimStaleDuplicateTests {
             #expect(second.map(\.id) == ["a"] && second[0].attempt == 2)
         }
     }
+
+    /// Both copies of such an id in one claim batch: the task is claimed once, not twice under
+    /// two tokens (which would run it twice at once).
+    @Test func oneClaimNeverTakesATaskTwice() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b")])
+            _ = try await engine.coordinator.tasks.cancel(task: "a")
+            _ = try await engine.coordinator.tasks.retry(task: "a")
+            #expect(try await engine.readyList() == ["a", "b", "a"])
+            let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 5, lease: .seconds(10), worker: "w")
+            #expect(claimed.map(\.id) == ["a", "b"], "the second copy of a is dropped")
+            #expect(try await engine.field("a", "attempts") == "1")
+        }
+    }
 }
