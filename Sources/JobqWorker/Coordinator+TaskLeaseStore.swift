@@ -18,12 +18,16 @@ extension Coordinator: TaskLeaseStore {
         try await leases.heartbeat(held, lease: lease, worker: worker)
     }
 
-    package func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome] {
-        try await leases.complete(completions)
+    package func complete(_ completions: [Completion]) async throws(JobqError) -> LeaseWriteBatch {
+        try await leases.completeBatch(completions)
     }
 
-    package func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome] {
-        try await leases.fail(failures)
+    package func fail(_ failures: [Failure]) async throws(JobqError) -> LeaseWriteBatch {
+        try await leases.failBatch(failures)
+    }
+
+    package func continueCascades() async throws(JobqError) {
+        try await leases.continueCascades()
     }
 
     @discardableResult

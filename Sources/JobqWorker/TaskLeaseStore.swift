@@ -23,9 +23,14 @@ package protocol TaskLeaseStore: Sendable {
     /// Extends `leases`; one answer per lease (`.extended`, `.cancelRequested`, or `.refused`).
     func heartbeat(_ leases: [TaskLease], lease: Duration, worker: String) async throws(JobqError) -> [LeaseWriteOutcome]
     /// Records successful runs; one answer per completion.
-    func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome]
+    /// Whether the call left dependents to settle (more than one call's budget) is in the batch.
+    func complete(_ completions: [Completion]) async throws(JobqError) -> LeaseWriteBatch
     /// Records unsuccessful runs (retry, final, hand-back, cancelled); one answer per failure.
-    func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome]
+    func fail(_ failures: [Failure]) async throws(JobqError) -> LeaseWriteBatch
+    /// Settles the cascades a `complete` or `fail` left (bounded calls until none is left), so
+    /// that the dependents of a large fan-out or a failed chain are settled now, not at the next
+    /// maintenance pass.
+    func continueCascades() async throws(JobqError)
     /// Records progress and log lines of a running task (fenced).
     @discardableResult
     func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome

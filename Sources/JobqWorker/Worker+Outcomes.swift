@@ -67,8 +67,9 @@ extension Worker {
     private func recordCompletions(_ items: [(RunningTask, Completion)]) async -> ([(RunningTask, Completion)], JobqError?) {
         guard !items.isEmpty else { return ([], nil) }
         do {
-            let results = try await store.complete(items.map(\.1))
-            for ((run, _), result) in zip(items, results) {
+            let batch = try await store.complete(items.map(\.1))
+            if batch.cascadesLeft { cascadesQueued.notify() }
+            for ((run, _), result) in zip(items, batch.outcomes) {
                 recorded(run, result, reason: nil)
             }
             return ([], nil)
@@ -81,14 +82,31 @@ extension Worker {
     private func recordFailures(_ items: [(RunningTask, Failure)]) async -> ([(RunningTask, Failure)], JobqError?) {
         guard !items.isEmpty else { return ([], nil) }
         do {
-            let results = try await store.fail(items.map(\.1))
-            for ((run, failure), result) in zip(items, results) {
+            let batch = try await store.fail(items.map(\.1))
+            if batch.cascadesLeft { cascadesQueued.notify() }
+            for ((run, failure), result) in zip(items, batch.outcomes) {
                 recorded(run, result, reason: failure)
             }
             return ([], nil)
         } catch {
             metrics.redisError("fail")
             return (items, error)
+        }
+    }
+
+    /// Continues the cascades an outcome call left (a fan-out or failed chain larger than one
+    /// script call's budget), at once and off the outcome path, so dependents are settled in
+    /// milliseconds even on an idle fleet; the maintenance pass is only the backstop.
+    func cascadeLoop() async {
+        while true {
+            await cascadesQueued.wait()
+            if Task.isCancelled || state.withLock({ $0.lifecycle.phase >= .finishing }) { return }
+            do {
+                try await store.continueCascades()
+            } catch {
+                metrics.redisError("settle")
+                logger.debug("continuing a cascade failed; the maintenance pass goes on with it", metadata: ["error": .string(error.description)])
+            }
         }
     }
 

@@ -46,6 +46,8 @@ public final class Worker: Service, Sendable {
     /// Outcomes wait to be recorded.
     let outcomesQueued = AsyncSignal()
     let outcomes = Mutex(PendingOutcomes())
+    /// An outcome call left a cascade on the settle list (``cascadeLoop()``).
+    let cascadesQueued = AsyncSignal()
     /// A delayed task is due earlier than the maintenance loop planned to wake.
     let scheduleChanged = AsyncSignal()
     /// Task progress and log lines wait to be sent.
@@ -172,6 +174,7 @@ public final class Worker: Service, Sendable {
             group.addTask { await self.controlLoop() }
             group.addTask { await self.maintenanceLoop() }
             group.addTask { await self.outcomeLoop() }
+            group.addTask { await self.cascadeLoop() }
             group.addTask { await self.reportLoop() }
             group.addTask { await self.deadlines.run(self) }
             group.addTask {

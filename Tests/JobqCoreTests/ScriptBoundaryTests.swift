@@ -29,13 +29,15 @@ struct ScriptBoundaryTests {
 
     @Test func shortAndMistypedRepliesThrowInsteadOfDefaulting() throws {
         let complete = CompleteCall(completions: [Completion(lease: TaskLease(id: "a", token: 1), result: [])])
-        #expect(try decode(complete, [.integer(1), .integer(1)]) == [.done])
+        #expect(try decode(complete, [.integer(1), .integer(0), .integer(1)]) == LeaseWriteBatch(outcomes: [.done]))
+        #expect(try decode(complete, [.integer(1), .integer(1), .integer(1)]).cascadesLeft)
         for bad: [RedisValue] in [
-            [.integer(1)],                              // the item code is missing
-            [.integer(1), .integer(1), .integer(1)],    // one too many
-            [.integer(1), bulk("yes")],                 // not a number
-            [.integer(1), .integer(7)],                 // a code nobody defined
-            [.integer(42)],                             // an unknown status
+            [.integer(1), .integer(0)],                             // the item code is missing
+            [.integer(1), .integer(0), .integer(1), .integer(1)],   // one too many
+            [.integer(1), .integer(0), bulk("yes")],                // not a number
+            [.integer(1), .integer(0), .integer(7)],                // a code nobody defined
+            [.integer(1), .integer(2), .integer(1)],                // a flag that is not 0 or 1
+            [.integer(42)],                                         // an unknown status
         ] {
             let error = #expect(throws: JobqError.self) { _ = try decode(complete, bad) }
             #expect(error?.code == .internalError, "\(bad)")

@@ -418,6 +418,29 @@ struct WorkerTests {
         }
     }
 
+    /// A failed root with 3,000 dependents is more than one script call's budget: the worker
+    /// continues the cascade itself, at once, so the dependents end without waiting for a
+    /// maintenance pass (set to an hour here, so none runs).
+    @Test func aLargeCascadeIsSettledByTheWorkerAtOnce() async throws {
+        try await withHarness { harness in
+            let dependents = (0..<3_000).map { task("d\($0)", handler: "noop", after: ["root"]) }
+            try await harness.client.submit([task("root", handler: "broken", maxAttempts: 1)] + dependents)
+            var registry = HandlerRegistry()
+            registry.register("broken", raw: { _, _ in throw HandlerError.permanent("no") })
+            registry.register("noop", raw: { _, _ in Array("null".utf8) })
+            try harness.startWorker(registry) { $0.maintenanceInterval = .seconds(3600) }
+            _ = try await harness.finished("root")
+            let ids = dependents.compactMap(\.id)
+            let deadline = ContinuousClock.now + .seconds(10)
+            var states = try await harness.client.states(of: ids)
+            while states.contains(where: { $0 != .cancelled }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                states = try await harness.client.states(of: ids)
+            }
+            #expect(states.allSatisfy { $0 == .cancelled }, "\(states.filter { $0 != .cancelled }.count) dependents not settled")
+        }
+    }
+
     @Test func drainModeReturnsOnceNothingIsLeft() async throws {
         try await withHarness { harness in
             var registry = HandlerRegistry()

@@ -18,9 +18,23 @@ package struct CompleteCall: ScriptCall {
         return arguments
     }
 
-    /// `{1, code per task}`: 1 DONE, or a refusal.
-    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> [LeaseWriteOutcome] {
+    /// `{1, cascades left, code per task}`: 1 DONE, or a refusal.
+    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> LeaseWriteBatch {
         try reply.expectOK()
-        return try reply.itemOutcomes(count: completions.count) { $0 == ScriptCode.ok.rawValue ? .done : nil }
+        let cascadesLeft = try reply.flag("cascades left")
+        let outcomes = try reply.itemOutcomes(count: completions.count) { $0 == ScriptCode.ok.rawValue ? .done : nil }
+        return LeaseWriteBatch(outcomes: outcomes, cascadesLeft: cascadesLeft)
+    }
+}
+
+/// What a batch `complete` or `fail` answered: one outcome per item, and whether the call left
+/// dependents to settle (a cascade larger than one call's budget) for its caller to continue.
+package struct LeaseWriteBatch: Sendable, Hashable {
+    package var outcomes: [LeaseWriteOutcome]
+    package var cascadesLeft: Bool
+
+    package init(outcomes: [LeaseWriteOutcome], cascadesLeft: Bool = false) {
+        self.outcomes = outcomes
+        self.cascadesLeft = cascadesLeft
     }
 }

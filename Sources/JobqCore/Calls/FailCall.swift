@@ -26,10 +26,11 @@ package struct FailCall: ScriptCall {
         return arguments
     }
 
-    /// `{1, code per task}`: one of ``FailItemCode``, or a refusal.
-    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> [LeaseWriteOutcome] {
+    /// `{1, cascades left, code per task}`: one of ``FailItemCode``, or a refusal.
+    package func decode(_ reply: inout ScriptReply) throws(JobqError) -> LeaseWriteBatch {
         try reply.expectOK()
-        return try reply.itemOutcomes(count: failures.count) { raw in
+        let cascadesLeft = try reply.flag("cascades left")
+        let outcomes = try reply.itemOutcomes(count: failures.count) { raw in
             switch FailItemCode(rawValue: raw) {
             case .retrying: .retrying
             case .failed: .failed
@@ -38,5 +39,6 @@ package struct FailCall: ScriptCall {
             case nil: nil
             }
         }
+        return LeaseWriteBatch(outcomes: outcomes, cascadesLeft: cascadesLeft)
     }
 }

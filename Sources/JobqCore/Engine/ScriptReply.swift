@@ -41,6 +41,15 @@ package struct ScriptReply: Sendable {
         throw malformed("\(what) is \(value), not an integer")
     }
 
+    /// A 0/1 flag; anything else is malformed.
+    package mutating func flag(_ what: String) throws(JobqError) -> Bool {
+        switch try int(what) {
+        case 0: return false
+        case 1: return true
+        case let other: throw malformed("\(what) is \(other), not 0 or 1")
+        }
+    }
+
     /// A string (bulk or status reply).
     package mutating func string(_ what: String) throws(JobqError) -> String {
         let value = try next(what)

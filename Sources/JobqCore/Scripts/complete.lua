@@ -1,9 +1,11 @@
 --[[ complete: RUNNING -> DONE for a batch of tasks; store each result; release dependents whose
   last prerequisite this was. Exactly once per task: only the current fencing token may do it.
   ARGV[2..] quadruples (task id, fencing token, result bytes, skipped '1' | '0')
-  Returns {1, then per task a code: 1 DONE | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN} ]]
+  Returns {1, cascades left (1: this call left dependents on the settle list: continue with
+           settle.lua | 0), then per task a code: 1 DONE | -1 NOT_FOUND | -2 WRONG_STATE
+           | -3 STALE_TOKEN} ]]
 
-local reply = { OK }
+local reply = { OK, 0 }
 for i = 2, #ARGV - 3, 4 do
   local id, token, result, skipped = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error')
@@ -24,5 +26,6 @@ for i = 2, #ARGV - 3, 4 do
   end
   reply[#reply + 1] = code
 end
+if settle_work_left() then reply[2] = 1 end
 flush()
 return reply

@@ -10,10 +10,10 @@
   CANCELLED settle the dependents (cancel under `success`, release under `always`). A requested
   cancellation keeps the message its requester gave.
   The retry delay is decided in Swift (backoff with jitter); the script applies it on Redis time.
-  Returns {1, then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back
+  Returns {1, cascades left (1 | 0, as complete.lua), then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN | -9 INVALID_ARGUMENT} ]]
 
-local reply = { OK }
+local reply = { OK, 0 }
 for i = 2, #ARGV - 5, 6 do
   local id, token, mode = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
@@ -59,5 +59,6 @@ for i = 2, #ARGV - 5, 6 do
   end
   reply[#reply + 1] = code
 end
+if settle_work_left() then reply[2] = 1 end
 flush()
 return reply

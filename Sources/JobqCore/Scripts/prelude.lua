@@ -252,6 +252,7 @@ local SETTLE_PER_ROOT = 2
 local settle_left = SETTLE_BUDGET
 local settle_spilled = false -- whether this call left work on the settle list
 local backlog_empty = false  -- the settle list was found empty in this call
+local backlog_seen = false   -- this call looked at the settle list
 
 -- Whether the ending of `prerequisite` has not reached `dependent` yet: then the dependent still
 -- counts it as unresolved (retry.lua, doctor.lua).
@@ -345,6 +346,7 @@ end
 
 -- Continues the settle list with what is left of this call's budget. True when it is empty.
 local function settle_backlog()
+  backlog_seen = true
   while settle_left > 0 do
     local entry = not backlog_empty and redis.call('LPOP', K.settle)
     if not entry then
@@ -355,6 +357,13 @@ local function settle_backlog()
   end
   backlog_empty = redis.call('EXISTS', K.settle) == 0
   return backlog_empty
+end
+
+-- Whether this call leaves cascade work on the settle list that it made or saw: complete.lua and
+-- fail.lua tell their worker, which continues it at once (settle.lua) instead of leaving it to
+-- the next script or maintenance pass.
+local function settle_work_left()
+  return settle_spilled or (backlog_seen and not backlog_empty)
 end
 
 -- After `root` reached a terminal state: release dependents whose edge accepts the outcome and

@@ -24,14 +24,32 @@ extension LeaseStore {
 
     /// Records successful runs (RUNNING → DONE) in one script call.
     package func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome] {
-        guard !completions.isEmpty else { return [] }
+        try await completeBatch(completions).outcomes
+    }
+
+    /// ``complete(_:)``, also saying whether the call left a cascade to continue
+    /// (``continueCascades()``): what a worker uses.
+    package func completeBatch(_ completions: [Completion]) async throws(JobqError) -> LeaseWriteBatch {
+        guard !completions.isEmpty else { return LeaseWriteBatch(outcomes: []) }
         return try await runner.run(CompleteCall(completions: completions))
     }
 
     /// Records unsuccessful runs in one script call.
     package func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome] {
-        guard !failures.isEmpty else { return [] }
+        try await failBatch(failures).outcomes
+    }
+
+    /// ``fail(_:)``, also saying whether the call left a cascade to continue.
+    package func failBatch(_ failures: [Failure]) async throws(JobqError) -> LeaseWriteBatch {
+        guard !failures.isEmpty else { return LeaseWriteBatch(outcomes: []) }
         return try await runner.run(FailCall(failures: failures))
+    }
+
+    /// Settles what cascades are left on the settle list, in bounded calls, until it is empty:
+    /// the dependents a large fan-out or a failed chain did not reach in the call that ended
+    /// their prerequisite.
+    package func continueCascades() async throws(JobqError) {
+        try await runner.settleAll()
     }
 
     /// Most log lines kept per task; older ones are dropped.

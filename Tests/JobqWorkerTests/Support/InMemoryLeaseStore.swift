@@ -127,19 +127,26 @@ final class InMemoryLeaseStore: TaskLeaseStore {
         }
     }
 
-    func complete(_ completions: [Completion]) async throws(JobqError) -> [LeaseWriteOutcome] {
+    func complete(_ completions: [Completion]) async throws(JobqError) -> LeaseWriteBatch {
         if let hook = beforeComplete.withLock({ $0 }) { await hook(completions) }
-        return state.withLock { state in
-            completions.map { completion in
+        let outcomes = state.withLock { state in
+            completions.map { completion -> LeaseWriteOutcome in
                 state.completions.append(completion)
                 guard state.leased[completion.lease.id] == completion.lease.token else { return .refused(.staleToken) }
                 state.leased[completion.lease.id] = nil
                 return .done
             }
         }
+        return LeaseWriteBatch(outcomes: outcomes)
     }
 
-    func fail(_ failures: [Failure]) async throws(JobqError) -> [LeaseWriteOutcome] {
+    func continueCascades() async throws(JobqError) {}
+
+    func fail(_ failures: [Failure]) async throws(JobqError) -> LeaseWriteBatch {
+        LeaseWriteBatch(outcomes: failOutcomes(failures))
+    }
+
+    private func failOutcomes(_ failures: [Failure]) -> [LeaseWriteOutcome] {
         state.withLock { state in
             failures.map { failure in
                 state.failures.append(failure)
