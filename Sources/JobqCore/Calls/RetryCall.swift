@@ -15,9 +15,7 @@ package struct RetryCall: ScriptCall {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: id, detail: reply.details()) }
         let status = try reply.word(ContinuationStatus.self, "status")
-        var ids: [String] = []
-        while reply.remaining > 0 { ids.append(try reply.string("re-opened id")) }
-        return RetryReply(status: status, reopened: ids)
+        return RetryReply(status: status, reopened: try reply.remainingStrings("re-opened id"))
     }
 }
 

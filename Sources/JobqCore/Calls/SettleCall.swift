@@ -14,9 +14,7 @@ package struct SettleCall: ScriptCall {
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> SettleReply {
         try reply.expectOK()
         let status = try reply.word(ContinuationStatus.self, "status")
-        var stale: [String] = []
-        while reply.remaining > 0 { stale.append(try reply.string("stale operation")) }
-        return SettleReply(status: status, stale: stale)
+        return SettleReply(status: status, stale: try reply.remainingStrings("stale operation"))
     }
 }
 

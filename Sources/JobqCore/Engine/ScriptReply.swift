@@ -41,6 +41,14 @@ package struct ScriptReply: Sendable {
         throw malformed("\(what) is \(value), not an integer")
     }
 
+    /// Every element left, each a string (a reply that ends in a list of ids).
+    package mutating func remainingStrings(_ what: String) throws(JobqError) -> [String] {
+        var strings: [String] = []
+        strings.reserveCapacity(remaining)
+        while remaining > 0 { strings.append(try string(what)) }
+        return strings
+    }
+
     /// A 0/1 flag; anything else is malformed.
     package mutating func flag(_ what: String) throws(JobqError) -> Bool {
         switch try int(what) {
