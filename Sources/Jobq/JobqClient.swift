@@ -47,6 +47,18 @@ public struct JobqClient: Sendable {
     @available(*, deprecated, message: "call the method on JobqClient itself")
     public var coordinator: JobqClient { self }
 
+    /// The key names of this client's namespace. Kept for code written against 0.1 that read
+    /// task records itself (`../shared/peer-bench`'s producer polls `HGET t:<id> state` with it,
+    /// as its observer); new code asks the client (`status`, `wait`, `follow`).
+    @available(*, deprecated, message: "read tasks with status(of:), wait(for:) or follow(...)")
+    public var keys: Keyspace { engine.keys }
+
+    /// The Redis connection the client uses, for the same 0.1 code (`peer-bench` connects it
+    /// before its clock starts and polls through it). Commands sent here bypass jobq's scripts:
+    /// never write a jobq key with it.
+    @available(*, deprecated, message: "use the client's methods; raw Redis access bypasses jobq's scripts")
+    public var redis: RedisClient { engine.redis }
+
     // MARK: Submitting
 
     /// Submits one task; `payload` is encoded as JSON.
