@@ -30,6 +30,24 @@ struct DoctorTests {
         try await engine.redis.send(RedisCommand(name, arguments)).throwIfError()
     }
 
+    /// Recovered and quarantined work is dispatched work: not "stranded". A stale id left in one
+    /// of those lanes is found and removed from it.
+    @Test func theRecoveredAndQuarantineLanesAreQueuesToo() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a"), spec("b"), spec("gone")])
+            // Their workers die under them twice: quarantine. Then "gone" is cancelled there.
+            for worker in ["dead1", "dead2"] {
+                _ = try await engine.coordinator.leases.claim(queues: ["default"], count: 3, lease: .seconds(3), worker: worker)
+                engine.clock.advance(by: .seconds(4))
+                _ = try await engine.coordinator.maintenance.reap()
+            }
+            #expect(Set(try await engine.list(engine.keys.quarantine("default"))) == ["a", "b", "gone"])
+            _ = try await engine.coordinator.tasks.cancel(task: "gone")
+            try await diagnoseAndRepair(engine, expect: ["gone": .staleReadyEntry])
+            #expect(Set(try await engine.list(engine.keys.quarantine("default"))) == ["a", "b"])
+        }
+    }
+
     @Test func cleanNamespaceReportsNothing() async throws {
         try await withEngine { engine in
             #expect(try await engine.coordinator.maintenance.diagnose() == DoctorReport(tasksScanned: 0, problems: []))

@@ -69,7 +69,10 @@ local function ready(queue, id)
   if not string.find(queue, NAME) then return 'ok' end
   local state = redis.call('HGET', K.task(id), 'state')
   if state == 'PENDING' then return 'ok' end
-  if apply then redis.call('LREM', K.ready(queue), 0, id) end
+  if apply then
+    -- from every lane of the queue (new work, recovered, quarantine): the id may sit in any
+    for _, lane in ipairs({ K.ready, K.recovered, K.quarantine }) do redis.call('LREM', lane(queue), 0, id) end
+  end
   return 'remove from q:' .. queue .. ' (task ' .. (state or 'gone') .. ')'
 end
 

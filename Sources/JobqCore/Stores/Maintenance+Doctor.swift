@@ -146,8 +146,11 @@ private struct DoctorScan {
         var queueNames = Set((try await redis.send(RedisCommand("SMEMBERS", [RedisArgument(keys.queues)])).array ?? []).compactMap(\.string))
         queueNames.formUnion(records.values.compactMap(\.queue))
         var ready: [String: [String]] = [:]
+        // Every lane of a queue (new work, recovered, quarantine) holds dispatched ids.
         for queue in queueNames.sorted() {
-            ready[queue] = try await members(keys.ready(queue), command: "LRANGE")
+            var ids: [String] = []
+            for lane in keys.lanes(queue) { ids += try await members(lane, command: "LRANGE") }
+            ready[queue] = ids
         }
         let indexed = leases + waiting + delayed + ended.values.joined() + ready.values.joined()
         var states = records.mapValues(\.state)
