@@ -54,6 +54,27 @@ struct ReadCommandTests {
         #expect(b["result"] is NSNull)
     }
 
+    /// A task taken back from dead workers says so everywhere: the record's counters in
+    /// `--json`, the worker deaths in `status`, and where it waits in `watch`.
+    @Test func statusShowsWorkerDeathsAndQuarantine() async throws {
+        let cli = try await CLIHarness.make()
+        #expect(try await cli.run(["submit", "jobq.noop", "--id", "victim"]).status == 0)
+        for worker in ["dead1", "dead2"] {
+            _ = try await cli.coordinator.leases.claim(queues: ["default"], count: 1, lease: .milliseconds(50), worker: worker)
+            try await Task.sleep(for: .milliseconds(120))
+            #expect(try await cli.coordinator.maintenance.reap().map(\.id) == ["victim"])
+            let json = try await cli.run(["status", "victim", "--json"]).json()
+            #expect(json["state"] as? String == "PENDING")
+            #expect(json["attempts"] as? Int == 0, "a death beside nothing proven is not charged")
+            #expect(json["worker_deaths"] as? Int == (worker == "dead1" ? 1 : 2))
+            #expect(json["suspect_level"] as? Int == (worker == "dead1" ? 1 : 2))
+        }
+        let human = try await cli.run(["status", "victim"])
+        #expect(human.stdout.contains("worker deaths: 2 (quarantined: runs alone)"), "\(human.stdout)")
+        let watch = try await cli.run(["watch", "victim", "--timeout", "1s"])
+        #expect(watch.stdout.contains("quarantined: runs alone on an idle worker"), "\(watch.stdout)")
+    }
+
     @Test func statusOfAWorkflowHasTheSummaryLine() async throws {
         let cli = try await CLIHarness.make()
         try await seedWorkflow(cli)
