@@ -88,7 +88,8 @@ final class Fleet: Sendable {
     static let maintenanceInterval = "250ms"
     /// docs/guarantees.md's recovery bound for these settings, in seconds: a dead worker's
     /// tasks run again within lease + maintenance interval + 1 s of its death, backlog or not.
-    static let recoveryBound = 3.0 + 0.25 + 1.0
+    static let recoveryBound = [lease, maintenanceInterval].compactMap(DurationText.parse)
+        .reduce(1.0) { $0 + Double($1.components.seconds) + Double($1.components.attoseconds) / 1e18 }
 
     let server: RedisServerFixture
     let namespace: String
