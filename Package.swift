@@ -4,7 +4,7 @@ import PackageDescription
 /// Lua scripts embedded into the binary: one file per state transition.
 let luaScripts: [Resource] = [
     "prelude", "submit", "claim", "heartbeat", "complete", "fail", "cancel",
-    "retry", "reap", "promote", "progress", "doctor", "queue", "settle",
+    "retry", "reap", "promote", "progress", "doctor", "queue", "settle", "runs",
 ].map { .embedInCode("Scripts/\($0).lua") }
 
 let package = Package(

@@ -96,11 +96,26 @@ public struct JobqClient: Sendable {
         try await engine.tasks.submit(tasks, workflow: workflow, idempotencyKey: idempotencyKey)
     }
 
-    /// Submits a whole workflow atomically: every task or none.
+    /// Starts a run of a workflow definition, atomically: every task or none.
+    ///
+    /// - Parameters:
+    ///   - run: the run's id; generated from the workflow's name when `nil` (`nightly-01J…`).
+    ///     An id that exists is refused (`run_exists`).
+    ///   - idempotencyKey: a repeat with the same key and definition returns the first run
+    ///     (``WorkflowRun/created`` is `false`), whether or not its id was generated.
     @discardableResult
-    public func submit(_ workflow: Workflow, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
+    public func submit(_ workflow: Workflow, run: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> WorkflowRun {
         _ = try workflow.topologicalOrder()
-        return try await submit(workflow.tasks, workflow: workflow.id, idempotencyKey: idempotencyKey)
+        return try await submit(workflow.tasks, run: RunOptions(id: run, definition: workflow.name), idempotencyKey: idempotencyKey)
+    }
+
+    /// Starts a run of `tasks` (their ids are keys within it; prerequisites naming a key of the
+    /// batch resolve within the run), atomically.
+    @discardableResult
+    public func submit(_ tasks: [TaskSpec], run: RunOptions, idempotencyKey: String? = nil) async throws(JobqError) -> WorkflowRun {
+        let result = try await engine.tasks.submit(tasks, run: run, idempotencyKey: idempotencyKey)
+        guard let id = result.run else { throw JobqError(.internalError, "submit of a run returned no run id") }
+        return WorkflowRun(client: self, id: id, created: result.created, tasks: result.tasks)
     }
 
     // MARK: Inspecting tasks

@@ -1,18 +1,22 @@
 import Foundation
 import JobqCore
 
-/// A set of tasks with dependencies (a DAG), built in Swift and submitted atomically.
+/// A workflow definition: a set of tasks with dependencies (a DAG), built in Swift; each
+/// ``JobqClient/submit(_:run:idempotencyKey:)`` of it starts a new, separate run.
 ///
 /// After asynciojobs' scheduler: tasks `require` others, `sequence` chains them, the graph is
 /// checked for cycles and unknown references before anything reaches Redis, and it can be
-/// exported as Graphviz DOT.
+/// exported as Graphviz DOT. Task ids are keys within the run: a run's task `fetch` has the id
+/// `RUN/fetch`, and its tasks name each other by key.
 ///
 /// ```swift
-/// var flow = Workflow(id: "nightly")
+/// var flow = Workflow("nightly")
 /// let fetch = try flow.add("fetch", handler: "http.get", payload: ["url": "https://example.com"])
 /// let parse = try flow.add("parse", handler: "html.parse", requires: [fetch])
 /// try flow.add("notify", handler: "mail.send", requires: [parse], policy: .always)
-/// let submitted = try await client.submit(flow)
+/// let run = try await client.submit(flow)          // nightly-01J…
+/// let outcome = try await run.wait(timeout: .seconds(60))
+/// print(outcome.state, outcome.summary)
 /// ```
 public struct Workflow: Sendable {
     /// A reference to a task of this workflow, for `requires:`.
@@ -20,13 +24,15 @@ public struct Workflow: Sendable {
         public let id: String
     }
 
-    public let id: String
+    /// The definition's name: runs get ids `NAME-<time-ordered suffix>` unless given one, and
+    /// `jobq runs --definition NAME` lists them.
+    public let name: String
     public private(set) var tasks: [TaskSpec] = []
     private var index: [String: Int] = [:]
 
-    /// - Parameter id: the workflow id; generated when `nil`.
-    public init(id: String? = nil) {
-        self.id = id ?? "wf-" + TaskID.generate()
+    /// - Parameter name: the definition's name (the name grammar, `[A-Za-z0-9._-]{1,128}`).
+    public init(_ name: String = "workflow") {
+        self.name = name
     }
 
     /// Adds a task. Its id must be unique within the workflow; prerequisites must already be added.
@@ -37,7 +43,7 @@ public struct Workflow: Sendable {
         }
         try Validation.check(name: id, as: .taskID)
         guard index[id] == nil else {
-            throw JobqError(.duplicateID, "workflow \(self.id) already has a task \(id)", subject: id)
+            throw JobqError(.duplicateID, "workflow \(name) already has a task \(id)", subject: id)
         }
         index[id] = tasks.count
         tasks.append(spec)
@@ -62,7 +68,7 @@ public struct Workflow: Sendable {
     /// Makes `dependent` wait for `prerequisite` (asynciojobs' `requires`).
     public mutating func require(_ dependent: TaskRef, after prerequisite: TaskRef, policy: DependencyPolicy = .success) throws(JobqError) {
         guard let position = index[dependent.id] else {
-            throw JobqError(.notFound, "workflow \(id) has no task \(dependent.id)", subject: dependent.id)
+            throw JobqError(.notFound, "workflow \(name) has no task \(dependent.id)", subject: dependent.id)
         }
         guard !tasks[position].prerequisites.contains(where: { $0.id == prerequisite.id }) else { return }
         tasks[position].prerequisites.append(Prerequisite(prerequisite.id, policy: policy))
@@ -100,7 +106,7 @@ public struct Workflow: Sendable {
 
     /// Graphviz DOT of the workflow; `label` may add state or progress to each node.
     public func dot(label: (String) -> String = { $0 }) -> String {
-        graph.dot(name: id) { ["label": label($0)] }
+        graph.dot(name: name) { ["label": label($0)] }
     }
 }
 

@@ -39,6 +39,7 @@ struct RootCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             SubmitCommand.self,
+            RunsCommand.self,
             StatusCommand.self,
             ListCommand.self,
             WaitCommand.self,
@@ -47,6 +48,7 @@ struct RootCommand: AsyncParsableCommand {
             ResultCommand.self,
             CancelCommand.self,
             RetryCommand.self,
+            RerunCommand.self,
             GraphCommand.self,
             StatsCommand.self,
             QueuesCommand.self,

@@ -15,18 +15,20 @@ import Synchronization
 /// | variable | value |
 /// |---|---|
 /// | `JOBQ_TASK_ID`, `JOBQ_HANDLER`, `JOBQ_QUEUE`, `JOBQ_WORKFLOW` | the task's id, handler, queue, workflow (empty if none) |
+/// | `JOBQ_RUN`, `JOBQ_TASK_KEY` | the run of a task of a run (empty if none) and its key within it (`RUN/KEY` is its id) |
 /// | `JOBQ_ATTEMPT`, `JOBQ_MAX_ATTEMPTS` | this run's number (1-based) and the attempt budget |
 /// | `JOBQ_WORKER_DEATHS` | earlier runs lost with their worker (not charged unless the task ran alone) |
 /// | `JOBQ_WORKER_ID` | the worker running it |
 /// | `JOBQ_DEADLINE_MS` | milliseconds left before the task times out |
 /// | `JOBQ_PAYLOAD` | the payload JSON, when at most 32 KiB (always on stdin) |
-/// | `JOBQ_DEPS_JSON` / `JOBQ_DEPS_FILE` | prerequisites' results as `{"id": result, …}`, inline when at most 32 KiB, else in a file |
+/// | `JOBQ_DEPS_JSON` / `JOBQ_DEPS_FILE` | prerequisites' results as `{"id": result, …}` (a prerequisite of the same run by its key), inline when at most 32 KiB, else in a file |
 ///
 /// A stderr line `JOBQ_PROGRESS 42` reports 42 %; `JOBQ_PROGRESS {"group":["download"],"current":3,"total":10,"status":"…"}`
 /// reports one progress group. Such lines are not logged.
 public struct CommandHandlerConfiguration: Sendable, Hashable {
-    /// The program and its arguments (no shell). `{task_id}`, `{attempt}`, `{max_attempts}`,
-    /// `{queue}`, `{handler}` and `{workflow}` in an argument are replaced by the task's values.
+    /// The program and its arguments (no shell). `{task_id}`, `{task_key}`, `{run}`, `{attempt}`,
+    /// `{max_attempts}`, `{queue}`, `{handler}` and `{workflow}` in an argument are replaced by
+    /// the task's values.
     public var command: [String]
     /// Extra environment variables.
     public var environment: [String: String] = [:]
@@ -95,6 +97,8 @@ struct CommandRunner: Sendable {
         environment["JOBQ_HANDLER"] = context.handlerName
         environment["JOBQ_QUEUE"] = context.queue
         environment["JOBQ_WORKFLOW"] = context.workflow ?? ""
+        environment["JOBQ_RUN"] = context.runID ?? ""
+        environment["JOBQ_TASK_KEY"] = context.taskKey
         environment["JOBQ_ATTEMPT"] = String(context.attempt)
         environment["JOBQ_WORKER_DEATHS"] = String(context.workerDeaths)
         environment["JOBQ_MAX_ATTEMPTS"] = String(context.maxAttempts)
@@ -106,11 +110,11 @@ struct CommandRunner: Sendable {
         }
         var depsFile: String?
         defer { if let depsFile { unlink(depsFile) } }
-        let deps = Self.dependenciesJSON(context.prerequisites)
+        let deps = Self.dependenciesJSON(context.prerequisites, run: context.runID)
         if deps.count <= Self.inlineLimit {
             environment["JOBQ_DEPS_JSON"] = String(decoding: deps, as: UTF8.self)
         } else {
-            depsFile = try Self.writeTemporaryFile(deps, prefix: "jobq-deps-\(context.taskID)")
+            depsFile = try Self.writeTemporaryFile(deps, prefix: "jobq-deps-" + String(context.taskID.replacingOccurrences(of: "/", with: "_").prefix(100)))
             environment["JOBQ_DEPS_FILE"] = depsFile
         }
 
@@ -171,6 +175,8 @@ struct CommandRunner: Sendable {
         guard argument.contains("{") else { return argument }
         return argument
             .replacingOccurrences(of: "{task_id}", with: context.taskID)
+            .replacingOccurrences(of: "{task_key}", with: context.taskKey)
+            .replacingOccurrences(of: "{run}", with: context.runID ?? "")
             .replacingOccurrences(of: "{attempt}", with: String(context.attempt))
             .replacingOccurrences(of: "{max_attempts}", with: String(context.maxAttempts))
             .replacingOccurrences(of: "{queue}", with: context.queue)
@@ -178,12 +184,14 @@ struct CommandRunner: Sendable {
             .replacingOccurrences(of: "{workflow}", with: context.workflow ?? "")
     }
 
-    /// `{"id": result-or-null, …}` built from the raw results (already JSON).
-    static func dependenciesJSON(_ prerequisites: [PrerequisiteOutcome]) -> [UInt8] {
+    /// `{"id": result-or-null, …}` built from the raw results (already JSON); a prerequisite of
+    /// the same `run` is named by its key, so a script reads `.fetch` in every run.
+    static func dependenciesJSON(_ prerequisites: [PrerequisiteOutcome], run: String? = nil) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, prerequisite) in prerequisites.sorted(by: { $0.id < $1.id }).enumerated() {
+        let named = prerequisites.map { (name: run != nil && RunScope.run(of: $0.id) == run ? RunScope.key(of: $0.id) : $0.id, outcome: $0) }
+        for (index, (name, prerequisite)) in named.sorted(by: { $0.name < $1.name }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array("\"\(prerequisite.id)\":".utf8)  // ids are within the name grammar: no escaping needed
+            out += Array("\"\(name)\":".utf8)  // ids are within the name grammar (and '/'): no escaping needed
             out += prerequisite.result.isEmpty ? Array("null".utf8) : prerequisite.result
         }
         out.append(UInt8(ascii: "}"))

@@ -35,8 +35,8 @@ extension Coordinator: TaskLeaseStore {
         try await leases.report(lease, progress: progress, log: lines)
     }
 
-    package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8] {
-        try await tasks.resolveRetvals(in: payload, prerequisites: prerequisites)
+    package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
+        try await tasks.resolveRetvals(in: payload, prerequisites: prerequisites, scope: scope)
     }
 
     package func waitForWork(queues: [String], timeout: Duration) async throws(JobqError) -> Bool {

@@ -37,8 +37,12 @@ public struct HandlerContext: Sendable {
     public var maxAttempts: Int { claimed.maxAttempts }
     /// Whether a failure of this run would be final (no attempts left).
     public var isLastAttempt: Bool { claimed.attempt >= claimed.maxAttempts }
-    /// The workflow the task belongs to, if any.
+    /// The workflow (run, or label of standalone tasks) the task belongs to, if any.
     public var workflow: String? { claimed.workflow }
+    /// The run the task belongs to (its id is `run/key`), if any.
+    public var runID: String? { RunScope.run(of: claimed.id) }
+    /// The task's key within its run (its id, for a standalone task).
+    public var taskKey: String { RunScope.key(of: claimed.id) }
     /// The task's timeout for one run.
     public var timeout: Duration { run.deadline - run.started }
     /// When this run times out (the handler is cancelled then).
@@ -54,9 +58,16 @@ public struct HandlerContext: Sendable {
     /// The prerequisites' ids, states and raw results, as they were when this run started.
     public var prerequisites: [PrerequisiteOutcome] { claimed.prerequisites }
 
+    /// Prerequisite `id`: its full id, or, for a task of a run, its key within the run
+    /// (`result(of: "fetch")` works in every run of a definition).
+    private func prerequisite(_ id: String) -> PrerequisiteOutcome? {
+        let full = RunScope.resolve(id, within: runID)
+        return claimed.prerequisites.first { $0.id == full } ?? claimed.prerequisites.first { $0.id == id }
+    }
+
     /// The raw result (JSON) of prerequisite `id`; `nil` if it has none (not DONE, or expired).
     public func rawResult(of id: String) -> [UInt8]? {
-        guard let outcome = claimed.prerequisites.first(where: { $0.id == id }), !outcome.result.isEmpty else { return nil }
+        guard let outcome = prerequisite(id), !outcome.result.isEmpty else { return nil }
         return outcome.result
     }
 
@@ -66,7 +77,7 @@ public struct HandlerContext: Sendable {
     ///   has no result (it ended without succeeding under an `always` edge, or its record expired),
     ///   `invalid_payload` when the result does not decode as `T`.
     public func result<T: Decodable>(of id: String, as type: T.Type = T.self) throws(JobqError) -> T {
-        guard let outcome = claimed.prerequisites.first(where: { $0.id == id }) else {
+        guard let outcome = prerequisite(id) else {
             let known = claimed.prerequisites.map(\.id).joined(separator: ", ")
             throw JobqError(.notFound, "task \(taskID) has no prerequisite \(id) (its prerequisites: \(known.isEmpty ? "none" : known))", subject: id)
         }

@@ -35,7 +35,7 @@ package protocol TaskLeaseStore: Sendable {
     @discardableResult
     func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome
     /// The payload the handler sees: `{"$retval": "id"}` references replaced by results.
-    func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8]
+    func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8]
 
     /// Blocks (never on the cooperative pool) until work may be waiting on `queues`, or
     /// `timeout` passes; whether a wake-up arrived. Task cancellation ends the wait.

@@ -41,7 +41,7 @@ extension Worker {
         // Workflow files pass results along as {"$retval": "id"}: substitute them now.
         let payload: [UInt8]
         do {
-            payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites)
+            payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites, scope: RunScope.run(of: claimed.id))
         } catch {
             return OutcomeRules.prerequisitesUnreadable(claimed, error)
         }

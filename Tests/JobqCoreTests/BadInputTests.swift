@@ -49,13 +49,16 @@ struct BadInputTests {
         ]
         let badNames = [("space", "a b"), ("colon", "a:b"), ("brace", "{a}"), ("newline", "a\nb"), ("control", "a\u{7}b"),
                         ("non-ASCII", "tâche"), ("empty", ""), ("over-long", String(repeating: "x", count: 129)),
-                        ("NUL", "a\u{0}b"), ("slash", "../etc")]
+                        ("NUL", "a\u{0}b"), ("slash", "../etc/x")]
         for (what, name) in badNames {
             rows.append(Row(name: "id: \(what)", tasks: [task(name)], code: .invalidName))
             rows.append(Row(name: "queue: \(what)", tasks: [task(queue: name)], code: .invalidName))
             rows.append(Row(name: "handler: \(what)", tasks: [task(handler: name)], code: .invalidName))
             rows.append(Row(name: "prerequisite id: \(what)", tasks: [task("a", after: [name])], code: .invalidName))
         }
+        // RUN/TASK prerequisites: the scoped form is accepted as a name, and must exist.
+        rows.append(Row(name: "prerequisite id: RUN/TASK that does not exist", tasks: [task("a", after: ["nightly/fetch"])], code: .unknownDependency))
+        rows.append(Row(name: "prerequisite id: RUN/ with an empty task", tasks: [task("a", after: ["nightly/"])], code: .invalidName))
         return rows
     }()
 

@@ -100,7 +100,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.workerPattern, "w", keys.worker("w")), (Keyspace.recoveredPattern, "q", keys.recovered("q")),
                 (Keyspace.quarantinePattern, "q", keys.quarantine("q")), (Keyspace.settleEdgesPattern, "x", keys.settleEdges("x")),
                 (Keyspace.workflowCancelPattern, "w", keys.workflowCancel("w")), (Keyspace.retryFrontierPattern, "x", keys.retryFrontier("x")),
-                (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")),
+                (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")), (Keyspace.definitionRunsPattern, "d", keys.definitionRuns("d")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"
@@ -113,7 +113,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.queuesPattern, keys.queues), (Keyspace.statsPattern, keys.stats),
                 (Keyspace.maintenancePattern, keys.maintenanceLock), (Keyspace.workersPattern, keys.workers),
                 (Keyspace.drainerPattern, keys.drainer),
-                (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations),
+                (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

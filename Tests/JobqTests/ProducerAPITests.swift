@@ -75,7 +75,7 @@ struct ProducerAPITests {
 
     @Test func workflowBuilderSubmitsAtomicallyAndSummarises() async throws {
         try await withClient { client in
-            var flow = Workflow(id: "build")
+            var flow = Workflow("build")
             let fetch = try flow.add("fetch", handler: "http.get", payload: ["url": "https://example.com"])
             let parseA = try flow.add("parse-a", handler: "parse", requires: [fetch])
             let parseB = try flow.add("parse-b", handler: "parse", requires: [fetch])
@@ -85,20 +85,30 @@ struct ProducerAPITests {
             let dot = flow.dot()
             #expect(dot.contains("\"fetch\" -> \"parse-a\"") && dot.contains("\"merge\" -> \"notify\""))
 
-            let submitted = try await client.submit(flow)
-            #expect(submitted.created && submitted.tasks.count == 5 && submitted.workflow == "build")
-            #expect(try await client.summary(workflow: "build").description == "5P")
-            async let finished = client.wait(forWorkflow: "build", timeout: .seconds(30))
+            let run = try await client.submit(flow)
+            #expect(run.created && run.submitted.count == 5 && run.id.hasPrefix("build-"))
+            #expect(run.submitted.map(\.id) == ["fetch", "parse-a", "parse-b", "merge", "notify"].map(run.taskID))
+            let before = try await run.status()
+            #expect(before.state == .pending && before.definition == "build" && before.summary.description == "5P")
+            // The same definition again: a second run that shares nothing with the first.
+            let second = try await client.submit(flow)
+            #expect(second.id != run.id && second.submitted.first?.id == second.taskID("fetch"))
+            try await second.cancel()
+            #expect(try await second.wait(timeout: .seconds(5)).state == .cancelled)
+
+            async let finished = run.wait(timeout: .seconds(30))
             var order: [String] = []
-            while let task = try await runOne(client, result: "ok") { order.append(task.id) }
+            while let task = try await runOne(client, result: "ok") { order.append(RunScope.key(of: task.id)) }
             #expect(order.first == "fetch" && order.last == "notify" && order.count == 5)
-            let summary = try await finished
-            #expect(summary.succeeded && summary.description == "5D")
+            let outcome = try await finished
+            #expect(outcome.state == .done && outcome.summary.description == "5D" && outcome.started != nil && outcome.finished != nil)
+            let page = try await client.runs(definition: "build")
+            #expect(page.runs.map(\.id) == [second.id, run.id] && page.next == nil)
         }
     }
 
     @Test func workflowBuilderRejectsCyclesAndDuplicatesBeforeRedis() async throws {
-        var flow = Workflow(id: "bad")
+        var flow = Workflow("bad")
         let a = try flow.add("a", handler: "h")
         let b = try flow.add("b", handler: "h", requires: [a])
         try flow.require(a, after: b)

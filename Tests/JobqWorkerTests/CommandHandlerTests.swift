@@ -79,12 +79,12 @@ struct CommandHandlerTests {
                 configuration.workingDirectory = directory
                 registry.register("inspect", command: configuration)
                 try harness.startWorker(registry)
-                var flow = Workflow(id: "wf-env")
+                var flow = Workflow("env")
                 let a = try flow.add("a", handler: "echo", payload: ["n": 1])
                 let b = try flow.add("b", handler: "echo", payload: [2, 3])
                 try flow.add("c", handler: "inspect", payload: ["p": true], requires: [a, b])
-                try await harness.client.submit(flow)
-                #expect(try await harness.finished("c").state == .done)
+                try await harness.client.submit(flow, run: "wf-env")
+                #expect(try await harness.finished("wf-env/c").state == .done)
                 struct Seen: Decodable, Equatable {
                     struct Deps: Decodable, Equatable {
                         var a: [String: Int]
@@ -99,8 +99,8 @@ struct CommandHandlerTests {
                     var cwd: String
                     var arg: String
                 }
-                let seen = try await harness.client.result(of: "c", as: Seen.self)
-                #expect(seen == Seen(id: "c", attempt: 1, wf: "wf-env", deps: .init(a: ["n": 1], b: [2, 3]), payload: ["p": true], greeting: "hi", cwd: directory, arg: "c"))
+                let seen = try await harness.client.result(of: "wf-env/c", as: Seen.self)
+                #expect(seen == Seen(id: "wf-env/c", attempt: 1, wf: "wf-env", deps: .init(a: ["n": 1], b: [2, 3]), payload: ["p": true], greeting: "hi", cwd: directory, arg: "wf-env/c"))
             }
         }
     }

@@ -71,13 +71,13 @@ struct ExecutableTests {
 
     @Test func onceDrainsTheQueuesAndExitsZero() async throws {
         try await withHarness { harness in
-            var flow = Workflow(id: "drain")
+            var flow = Workflow("drain")
             var previous: [Workflow.TaskRef] = []
             for index in 0..<5 {
                 previous = [try flow.add("chain\(index)", handler: "jobq.noop", requires: previous)]
             }
             try flow.add("flaky", handler: "jobq.fail", payload: ["times": 1])
-            try await harness.client.submit(flow)
+            let run = try await harness.client.submit(flow, run: "drain")
             _ = try await harness.coordinator.tasks.submit((0..<100).map { task("n\($0)", handler: "jobq.echo", payload: "\($0)") })
             try await withWorkerProcess(harness, ["--enable-test-handlers", "--once", "--concurrency", "8"] + quickTimings) { process in
                 let status = try await process.exitStatus()
@@ -85,6 +85,7 @@ struct ExecutableTests {
             }
             let summary = try await harness.client.summary(workflow: "drain")
             #expect(summary.succeeded, "\(summary)")
+            #expect(try await run.status().state == .done)
             #expect(try await harness.coordinator.inspector.stats()["done"] == 106)
             #expect(try await harness.client.result(of: "n42", as: Int.self) == 42)
         }
@@ -283,21 +284,21 @@ struct ExampleConfigTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let config = root.appendingPathComponent("docker/worker.yaml").path
         try await withHarness { harness in
-            var flow = Workflow(id: "example")
+            var flow = Workflow("example")
             let words = try flow.add("words", handler: "text.wc", payload: "to be or not to be")
             let shout = try flow.add("shout", handler: "text.upper", payload: "quiet")
             let three = try flow.add("three", handler: "jobq.echo", payload: 3)
             try flow.add("sum", handler: "math.sum-deps", requires: [words, three])
             try flow.add("nothing", handler: "math.sum-deps", requires: [shout])
-            try await harness.client.submit(flow)
+            try await harness.client.submit(flow, run: "example")
             try await withWorkerProcess(harness, ["--config", config, "--enable-test-handlers", "--once", "--log-format", "text"] + quickTimings) { process in
                 let status = try await process.exitStatus()
                 #expect(status == 0, "\(process.text)")
             }
-            #expect(try await harness.client.result(of: "words", as: Int.self) == 6)
-            #expect(try await harness.client.result(of: "shout", as: String.self) == "QUIET")
-            #expect(try await harness.client.result(of: "sum", as: Int.self) == 9)
-            let nothing = try await harness.coordinator.tasks.task("nothing")
+            #expect(try await harness.client.result(of: "example/words", as: Int.self) == 6)
+            #expect(try await harness.client.result(of: "example/shout", as: String.self) == "QUIET")
+            #expect(try await harness.client.result(of: "example/sum", as: Int.self) == 9)
+            let nothing = try await harness.coordinator.tasks.task("example/nothing")
             #expect(nothing?.state == .done && nothing?.skipped == true)
         }
     }

@@ -71,14 +71,15 @@ struct WorkerTests {
                 return SumOutput(sum: a + b)
             }
             try harness.startWorker(registry)
-            var flow = Workflow(id: "wf-sum")
+            var flow = Workflow("sum")
             let a = try flow.add("a", handler: "number", payload: 40)
             let b = try flow.add("b", handler: "number", payload: 2)
             try flow.add("c", handler: "total", requires: [a, b], maxAttempts: 2)
-            try await harness.client.submit(flow)
-            #expect(try await harness.finished("c").state == .done)
-            #expect(try await harness.client.result(of: "c", as: SumOutput.self) == SumOutput(sum: 42))
-            #expect(seen.current == ["c", "1/2", "wf-sum", "default", "a,b"])
+            try await harness.client.submit(flow, run: "wf-sum")
+            #expect(try await harness.finished("wf-sum/c").state == .done)
+            #expect(try await harness.client.result(of: "wf-sum/c", as: SumOutput.self) == SumOutput(sum: 42))
+            // context.result(of: "a") named the prerequisite by its key within the run
+            #expect(seen.current == ["wf-sum/c", "1/2", "wf-sum", "default", "wf-sum/a,wf-sum/b"])
         }
     }
 
@@ -445,12 +446,12 @@ struct WorkerTests {
         try await withHarness { harness in
             var registry = HandlerRegistry()
             registry.register("noop", raw: { _, _ in [] })
-            var flow = Workflow(id: "chain")
+            var flow = Workflow("chain")
             var previous: [Workflow.TaskRef] = []
             for index in 0..<5 {
                 previous = [try flow.add("s\(index)", handler: "noop", requires: previous)]
             }
-            try await harness.client.submit(flow)
+            try await harness.client.submit(flow, run: "chain")
             let running = try harness.startWorker(registry) { $0.exitWhenDrained = true }
             try await running.task.value
             #expect(try await harness.client.summary(workflow: "chain").succeeded)

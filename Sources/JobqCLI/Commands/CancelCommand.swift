@@ -21,7 +21,7 @@ struct CancelCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The task id.", valueName: "id"))
+    @Argument(help: ArgumentHelp("A task id (ID or RUN/TASK), or a run id: every unfinished task of the run.", valueName: "id|run"))
     var id: String?
 
     @Option(name: .long, help: ArgumentHelp("Cancel every unfinished task of this workflow instead.", valueName: "workflow"))
@@ -35,12 +35,14 @@ struct CancelCommand: AsyncParsableCommand {
 
     func validate() throws {
         if (id == nil) == (workflow == nil) {
-            throw ValidationError("give either a task id (jobq cancel ID) or --workflow WORKFLOW")
+            throw ValidationError("give either a task or run id (jobq cancel ID) or --workflow WORKFLOW")
         }
     }
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
+            var workflow = workflow
+            if workflow == nil, let id, case .workflow(let run) = try await Target.resolve(id, client: client) { workflow = run }
             if let workflow {
                 let outcome = try await client.cancel(workflow: workflow, message: message ?? "workflow cancelled by request")
                 let (cancelled, requested) = (outcome.cancelled, outcome.requested)

@@ -79,7 +79,10 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A human label shown by status, watch and graph.", valueName: "text"))
     var title: String?
 
-    @Option(name: .long, help: ArgumentHelp("Workflow id: groups the task(s) for status, watch and cancel. With -f it overrides the file's `workflow:`.", valueName: "id"))
+    @Option(name: .long, help: ArgumentHelp("With -f: the new run's id (default: the file's `workflow:` name and a time-ordered suffix). An id that exists is refused.", valueName: "id"))
+    var run: String?
+
+    @Option(name: .long, help: ArgumentHelp("One task: a label that groups standalone tasks for status, watch and cancel. With -f: the same as --run (kept for 0.1 scripts).", valueName: "id"))
     var workflow: String?
 
     @Flag(name: .long, help: "Check everything and print the plan, but submit nothing (no Redis needed for files without outside prerequisites).")
@@ -104,6 +107,12 @@ struct SubmitCommand: AsyncParsableCommand {
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
             }
+        }
+        if file == nil && run != nil {
+            throw ValidationError("--run names a run of a workflow file (jobq submit -f FILE --run ID); a standalone task joins a label with --workflow")
+        }
+        if run != nil && workflow != nil {
+            throw ValidationError("give --run (the run's id) or --workflow, not both")
         }
         if retries != nil && maxAttempts != nil {
             throw ValidationError("give either --retries (re-runs after a failure) or --max-attempts (total runs), not both")
@@ -279,19 +288,20 @@ struct SubmitCommand: AsyncParsableCommand {
     private func submitFile(_ path: String) async throws {
         let json = output.json
         let file: WorkflowFile
+        let runID = run ?? workflow
         do {
-            if let workflow { try Validation.check(name: workflow, as: .workflow) }
+            if let runID { try Validation.check(name: runID, as: .run) }
             if let queue { try Validation.check(name: queue, as: .queue) }
             if let key { try Validation.check(name: key, as: .idempotencyKey) }
-            file = try WorkflowFile.load(path: path, overrides: .init(workflow: workflow, queue: queue))
+            file = try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
         } catch {
             throw CommandRunner.report(error, json: json).exitCode
         }
-        let workflowID = file.workflow ?? "wf-" + TaskID.generate()
+        let options = RunOptions(id: runID, definition: file.workflow ?? Self.definitionName(path: path))
         let specs = file.entries.map(\.spec)
-        if dryRun && file.externalPrerequisites.isEmpty {
+        if dryRun && file.externalPrerequisites.isEmpty && runID == nil {
             try await CommandRunner.runOffline(json: json) {
-                printPlan(workflow: workflowID, specs: specs)
+                printPlan(run: options, specs: specs)
                 return .ok
             }
             return
@@ -311,42 +321,65 @@ struct SubmitCommand: AsyncParsableCommand {
                 }
             }
             if dryRun {
-                printPlan(workflow: workflowID, specs: specs)
+                // What the real submit would refuse besides the file: a run id that is taken.
+                if let runID, try await client.workflowExists(runID) {
+                    throw JobqError(.runExists, "a run with id \(runID) already exists; choose another --run id or omit it to get a generated one", subject: runID)
+                }
+                printPlan(run: options, specs: specs)
                 return .ok
             }
             if strict { try await client.checkServer().requireSafe() }
-            let result: SubmitResult
+            let submitted: WorkflowRun
             do {
-                result = try await client.submit(specs, workflow: workflowID, idempotencyKey: key)
+                submitted = try await client.submit(specs, run: options, idempotencyKey: key)
             } catch let error as JobqError {
                 // Point at the task the engine refused, when it names one of ours.
-                if let subject = error.subject, let entry = file.entries.first(where: { $0.id == subject }) {
+                if let subject = error.subject.map(RunScope.key(of:)), let entry = file.entries.first(where: { $0.id == subject }) {
                     throw JobqError(error.code, "\(file.name):\(entry.line): task \"\(subject)\": \(error.message)", subject: subject)
                 }
                 throw error
             }
             if json {
                 Console.out(JSONValue.object([
-                    ("workflow", .string(workflowID)),
-                    ("created", .bool(result.created)),
-                    ("tasks", .array(result.tasks.map { .object([("id", .string($0.id)), ("state", .optional($0.state?.rawValue))]) })),
+                    ("run", .string(submitted.id)),
+                    ("workflow", .string(submitted.id)),
+                    ("definition", .string(options.definition)),
+                    ("created", .bool(submitted.created)),
+                    ("tasks", .array(submitted.submitted.map { .object([("id", .string($0.id)), ("key", .string(RunScope.key(of: $0.id))), ("state", .optional($0.state?.rawValue))]) })),
                 ]).rendered())
             } else {
-                Console.out(workflowID)
+                Console.out(submitted.id)
                 if Terminal.stderrIsTTY {
-                    let note = result.created ? "" : " (already submitted with this --key)"
-                    Console.err("submitted workflow \(workflowID): \(result.tasks.count) task(s)\(note); follow it with: jobq watch \(workflowID)")
+                    let note = submitted.created ? "" : " (already submitted with this --key)"
+                    Console.err("started run \(submitted.id) of \(options.definition): \(submitted.submitted.count) task(s)\(note); follow it with: jobq watch \(submitted.id)")
                 }
             }
             return .ok
         }
     }
 
+    /// A file without `workflow:` names its definition after itself: `flows/nightly.yaml` →
+    /// `nightly` (stdin: `workflow`), cut to the name grammar.
+    static func definitionName(path: String) -> String {
+        guard path != "-" else { return "workflow" }
+        var base = String(path.split(separator: "/").last ?? "workflow")
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
+        let cleaned = String(base.unicodeScalars.map { Validation.isNameByte(UInt8(truncatingIfNeeded: $0.value)) && $0.isASCII ? Character($0) : "-" })
+        return cleaned.isEmpty ? "workflow" : String(cleaned.prefix(100))
+    }
+
+    /// `--dry-run` of a file: the run it would start.
+    private func printPlan(run: RunOptions, specs: [TaskSpec]) {
+        printPlan(workflow: run.id, definition: run.definition, specs: specs)
+    }
+
     /// `--dry-run`: the tasks in submission order with what they wait for.
-    private func printPlan(workflow: String?, specs: [TaskSpec]) {
+    private func printPlan(workflow: String?, definition: String? = nil, specs: [TaskSpec]) {
         if output.json {
             Console.out(JSONValue.object([
                 ("workflow", .optional(workflow)),
+                ("run", .optional(definition == nil ? nil : workflow)),
+                ("definition", .optional(definition)),
                 ("dry_run", .bool(true)),
                 ("tasks", .array(specs.map { spec in
                     .object([
@@ -372,7 +405,8 @@ struct SubmitCommand: AsyncParsableCommand {
             let after = spec.prerequisites.map { $0.policy == .always ? $0.id + ":always" : $0.id }.joined(separator: ", ")
             table.add([.init(spec.id ?? "(generated)"), .init(spec.handler), .init(spec.queue), .init(String(spec.maxAttempts)), .init(after.isEmpty ? "-" : after)])
         }
-        Console.out("dry run: \(specs.count) task(s)" + (workflow.map { " in workflow \($0)" } ?? "") + "; nothing was submitted")
+        let scope = definition.map { " in a new run of \($0)" + (workflow.map { " (\($0))" } ?? "") } ?? workflow.map { " in workflow \($0)" } ?? ""
+        Console.out("dry run: \(specs.count) task(s)\(scope); nothing was submitted")
         table.render().forEach { Console.out($0) }
     }
 }

@@ -12,19 +12,29 @@ enum Target: Sendable, Hashable {
         }
     }
 
-    /// A name that may be a task id or a workflow id: the task wins when both exist.
+    /// A name that may be a task id (`ID`, or `RUN/TASK` for a task of a run) or a run or
+    /// workflow id: the task wins when both exist.
     static func resolve(_ name: String, client: JobqClient, workflowOnly: Bool = false) async throws(JobqError) -> Target {
         if !workflowOnly {
-            try Validation.check(name: name, as: .taskID)
+            try Validation.check(taskID: name)
             if try await client.task(name) != nil { return .task(name) }
+            if let (run, key) = RunScope.split(name) {
+                let inRun = try await client.workflowExists(run)
+                throw JobqError(
+                    .notFound,
+                    inRun ? "run \(run) has no task \(key); list its tasks with: jobq status \(run)"
+                        : "no task \(name): there is no run \(run) (never submitted, or its retention expired); list runs with: jobq runs",
+                    subject: name
+                )
+            }
         }
         try Validation.check(name: name, as: .workflow)
         if try await client.workflowExists(name) { return .workflow(name) }
         throw JobqError(
             .notFound,
             workflowOnly
-                ? "no workflow \(name) (never submitted, or its tasks' retention expired); list workflows' tasks with: jobq list"
-                : "no task or workflow \(name) (never submitted, or its retention expired); see what exists with: jobq list",
+                ? "no run or workflow \(name) (never submitted, or its tasks' retention expired); list runs with: jobq runs"
+                : "no task, run or workflow \(name) (never submitted, or its retention expired); see what exists with: jobq runs, jobq list",
             subject: name
         )
     }
@@ -37,6 +47,8 @@ struct Snapshot: Sendable {
     let progress: [String: [ProgressEntry]]
     /// States by id, for the tasks of the snapshot (to say what a pending task waits for).
     let states: [String: TaskState]
+    /// The run record, when the target is a run (its state, definition and times).
+    var run: RunInfo? = nil
     /// Redis's clock when the snapshot was read (`run_after` is in Redis milliseconds, so the
     /// time left is measured against it, not against this machine's clock); read only when a
     /// task waits for a time.
@@ -44,11 +56,19 @@ struct Snapshot: Sendable {
 
     var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
 
-    var isFinished: Bool { !tasks.isEmpty && tasks.allSatisfy { $0.state?.isTerminal == true } }
+    /// Every task has ended; for a run, the run has (its record is read before its tasks, so
+    /// the tasks shown are at least as new as the run's state).
+    var isFinished: Bool {
+        if let run { return run.state.isTerminal && tasks.allSatisfy { $0.state?.isTerminal == true } }
+        return !tasks.isEmpty && tasks.allSatisfy { $0.state?.isTerminal == true }
+    }
     var anyRunning: Bool { tasks.contains { $0.state == .running } }
 
     /// The exit status once finished: `.ok` when every task is DONE.
-    var outcome: ExitStatus { tasks.allSatisfy { $0.state == .done } ? .ok : .taskFailed }
+    var outcome: ExitStatus {
+        if let run { return run.state == .done ? .ok : .taskFailed }
+        return tasks.allSatisfy { $0.state == .done } ? .ok : .taskFailed
+    }
 
     var ids: Set<String> { Set(tasks.map(\.id)) }
 
@@ -58,7 +78,10 @@ struct Snapshot: Sendable {
         case .task(let id): ids = [id]
         case .workflow(let workflow): ids = try await client.taskIDs(inWorkflow: workflow)
         }
-        let tasks = try await client.tasks(ids).compactMap { $0 }
+        var run: RunInfo?
+        if case .workflow(let id) = target { run = try await client.engine.tasks.run(id) }
+        var tasks = try await client.tasks(ids).compactMap { $0 }
+        if run != nil { tasks = Self.topological(tasks) }
         guard !tasks.isEmpty else {
             throw JobqError(.notFound, "no task or workflow \(target.name) (its retention may have expired)", subject: target.name)
         }
@@ -87,7 +110,29 @@ struct Snapshot: Sendable {
         }
         let waitsForTime = tasks.contains { $0.state == .pending && $0.runAfter != nil }
         let serverNow = waitsForTime ? try await client.serverTime() : nil
-        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, serverNow: serverNow)
+        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow)
+    }
+
+    /// A run's tasks in an order that respects every dependency, submission order among equals
+    /// (asynciojobs' `list()`).
+    static func topological(_ tasks: [TaskInfo]) -> [TaskInfo] {
+        var graph = DependencyGraph()
+        for task in tasks { graph.addNode(task.id) }
+        let ids = Set(tasks.map(\.id))
+        for task in tasks {
+            for prerequisite in task.prerequisites where ids.contains(prerequisite.id) {
+                graph.addEdge(prerequisite: prerequisite.id, dependent: task.id)
+            }
+        }
+        guard let order = try? graph.topologicalOrder() else { return tasks }
+        let byID = Dictionary(tasks.map { ($0.id, $0) }) { first, _ in first }
+        return order.compactMap { byID[$0] }
+    }
+
+    /// How a task is named in a table: its key within the run, or its id.
+    func label(of task: TaskInfo) -> String {
+        guard let run, RunScope.run(of: task.id) == run.id else { return task.id }
+        return RunScope.key(of: task.id)
     }
 
     // MARK: Text
@@ -154,7 +199,9 @@ struct Snapshot: Sendable {
             return .object(fields)
         }
         if case .task = target { return TaskJSON.workflow(summary, tasks: tasks, key: "task") }
-        return TaskJSON.workflow(summary, tasks: tasks)
+        guard let run, case .object(var fields) = TaskJSON.workflow(summary, tasks: tasks) else { return TaskJSON.workflow(summary, tasks: tasks) }
+        fields.insert(("run", RunJSON.object(run)), at: 1)
+        return .object(fields)
     }
 
     /// Icons per state for the live tree.
@@ -175,15 +222,17 @@ struct Snapshot: Sendable {
     /// "… N more" line first, so running and failed tasks stay visible.
     func treeLines(terminal: Terminal, elapsed: Duration?, maxRows: Int?) -> [String] {
         let width = terminal.isTTY ? terminal.width : 100
-        var header = terminal.paint(target.name, .bold) + "  " + summary.description + " = \(summary.total)"
+        var header = terminal.paint(target.name, .bold) + "  "
+            + (run.map { terminal.paint($0.state.rawValue, RunJSON.color(of: $0.state)) + "  " } ?? "")
+            + summary.description + " = \(summary.total)"
         if let elapsed { header += "  (" + DurationText.format(elapsed) + ")" }
         var rows: [(task: TaskInfo, lines: [String])] = []
-        let idWidth = min(26, max(8, tasks.map(\.id.count).max() ?? 8))
+        let idWidth = min(26, max(8, tasks.map { label(of: $0).count }.max() ?? 8))
         for task in tasks {
             let tree = ProgressTree(progress[task.id] ?? [])
             let fraction: Double? = task.state == .done ? 1 : tree.fraction
             var line = terminal.paint(Self.icon(task.state, tty: terminal.isTTY), Terminal.color(of: task.state)) + " "
-            line += padded(truncated(task.id, to: idWidth), to: idWidth) + " "
+            line += padded(truncated(label(of: task), to: idWidth), to: idWidth) + " "
             line += padded(terminal.paint(state: task.state), to: 9) + " "
             let showBar = task.state == .running || task.state == .done || fraction != nil
             line += showBar ? ProgressBar.render(fraction: fraction, width: 14, terminal: terminal) + " " + ProgressBar.percent(fraction) + "  "

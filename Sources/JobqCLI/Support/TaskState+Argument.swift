@@ -9,3 +9,12 @@ extension TaskState: ExpressibleByArgument {
 
     public static var allValueStrings: [String] { allCases.map { $0.rawValue.lowercased() } }
 }
+
+/// `jobq runs --state failed`, case-insensitive.
+extension RunState: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument.uppercased())
+    }
+
+    public static var allValueStrings: [String] { allCases.map { $0.rawValue.lowercased() } }
+}

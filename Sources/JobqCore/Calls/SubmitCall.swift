@@ -1,6 +1,6 @@
 import JobqRedis
 
-/// submit.lua: create one task or a whole workflow, atomically.
+/// submit.lua: create one task, a whole run, or tasks labelled with a workflow, atomically.
 package struct SubmitCall: ScriptCall {
     package static var script: RedisScript { Scripts.submit }
 
@@ -11,7 +11,10 @@ package struct SubmitCall: ScriptCall {
     }
 
     package var items: [Item]
+    /// The run's id when ``run`` is set (a new run), else an optional workflow label.
     package var workflow: String?
+    /// A new run: its definition and options (its id is ``workflow``).
+    package var run: RunOptions?
     package var idempotencyKey: String?
     package var fingerprint: String
     package var idempotencyWindow: Duration
@@ -19,8 +22,12 @@ package struct SubmitCall: ScriptCall {
     package var arguments: [RedisArgument] {
         var arguments: [RedisArgument] = [
             RedisArgument(idempotencyKey ?? ""), RedisArgument(fingerprint), RedisArgument(workflow ?? ""),
-            RedisArgument(Int(idempotencyWindow.jobqMilliseconds)), RedisArgument(items.count),
+            RedisArgument(Int(idempotencyWindow.jobqMilliseconds)), RedisArgument(run?.definition ?? ""),
         ]
+        let options = run?.recordFields ?? []
+        arguments.append(RedisArgument(options.count))
+        for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
+        arguments.append(RedisArgument(items.count))
         arguments.reserveCapacity(arguments.count + items.count * 12)
         for item in items {
             let spec = item.spec
@@ -38,7 +45,7 @@ package struct SubmitCall: ScriptCall {
         return arguments
     }
 
-    /// `{1, created, (id, state)...}`; a replayed submission whose task expired answers `EXPIRED`
+    /// `{1, created, run, (id, state)...}`; a replayed submission whose task expired answers `EXPIRED`
     /// for its state (decoded as `nil`).
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> SubmitResult {
         let code = try reply.code()
@@ -47,6 +54,7 @@ package struct SubmitCall: ScriptCall {
             throw code.error(subject: detail.first, detail: detail)
         }
         let created = try reply.int("created") == 1
+        let run = try reply.string("run id")
         var tasks: [SubmittedTask] = []
         tasks.reserveCapacity(reply.remaining / 2)
         while reply.remaining > 0 {
@@ -54,6 +62,6 @@ package struct SubmitCall: ScriptCall {
             let state = try reply.string("task state")
             tasks.append(SubmittedTask(id: id, state: TaskState(rawValue: state)))
         }
-        return SubmitResult(created: created, tasks: tasks, workflow: workflow)
+        return SubmitResult(created: created, tasks: tasks, workflow: run.isEmpty ? workflow : run, run: run.isEmpty ? nil : run)
     }
 }

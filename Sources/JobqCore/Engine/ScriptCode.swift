@@ -13,6 +13,7 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
     case idempotencyConflict = -7
     case prerequisiteFailed = -8
     case invalidArgument = -9
+    case runExists = -10
 
     /// The producer-facing error for a refusal, with a message that says what to do.
     func error(subject: String?, detail: [String] = []) -> JobqError {
@@ -38,6 +39,8 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
             return JobqError(.idempotencyConflict, "idempotency key \(detail.first ?? who) was already used for a different submission", subject: detail.first ?? subject)
         case .prerequisiteFailed:
             return JobqError(.prerequisiteFailed, "\(who) cannot be retried while its prerequisite \(detail.first ?? "?") is failed or cancelled; retry that one first", subject: subject)
+        case .runExists:
+            return JobqError(.runExists, "a run with id \(detail.first ?? who) already exists; choose another --run id or omit it to get a generated one", subject: detail.first ?? subject)
         case .invalidArgument:
             return JobqError(.internalError, "script rejected its arguments (\(detail.joined(separator: " "))): client and scripts disagree", subject: subject)
         }

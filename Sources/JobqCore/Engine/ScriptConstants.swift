@@ -17,6 +17,7 @@ package enum ScriptConstants {
         lines.append(integers(ClaimMode.allCases.map { ("CLAIM_" + luaName($0), $0.rawValue) }))
         lines.append(words("STEP", ContinuationStep.allCases.map(\.rawValue)))
         lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
+        lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -121,4 +122,15 @@ package enum ContinuationStatus: String, Sendable, CaseIterable {
     case more
     /// It waits for a cascade on the settle list: run settle.lua until done, then call again.
     case settle
+}
+
+/// The options a run record may carry (submit.lua stores them as given, after Swift checked
+/// them: ``RunOptions``); the scripts that enforce them read these fields.
+package enum RunOptionField: String, Sendable, CaseIterable {
+    /// At most this many of the run's tasks RUNNING at once.
+    case window
+    /// The run's deadline (ms, Redis clock).
+    case deadline
+    /// `1`: the first task that fails for good cancels the rest.
+    case failFast = "fail_fast"
 }

@@ -37,5 +37,8 @@ package enum Scripts {
     /// Not a transition of its own: continues the cascades earlier calls left on the settle list.
     package static let settle = script("settle", PackageResources.settle_lua)
 
-    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle]
+    /// Read-only: one page of runs (`jobq runs`), filtered by definition and state, bounded.
+    package static let runs = script("runs", PackageResources.runs_lua)
+
+    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs]
 }

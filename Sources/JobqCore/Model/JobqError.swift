@@ -26,6 +26,8 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unknownDependency = Code(rawValue: "unknown_dependency")
         public static let cycle = Code(rawValue: "cycle")
         public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
+        /// A new run was given the id of a run that exists.
+        public static let runExists = Code(rawValue: "run_exists")
         // Refusals of a state change.
         public static let notFound = Code(rawValue: "not_found")
         public static let invalidState = Code(rawValue: "invalid_state")

@@ -10,7 +10,18 @@ public struct SubmitResult: Sendable, Hashable {
     /// `false` when an idempotency key matched an earlier identical submission.
     public let created: Bool
     public let tasks: [SubmittedTask]
+    /// The run's id (a new run, or the first one an idempotency key returned), or the label of
+    /// standalone tasks.
     public let workflow: String?
+    /// The run the submission created (or returned), when it was a run.
+    public let run: String?
+
+    public init(created: Bool, tasks: [SubmittedTask], workflow: String?, run: String? = nil) {
+        self.created = created
+        self.tasks = tasks
+        self.workflow = workflow
+        self.run = run
+    }
 }
 
 /// A worker's report of a successful run.

@@ -62,7 +62,7 @@ public struct TaskSpec: Sendable, Hashable {
         }
         var seen = Set<String>()
         for prerequisite in prerequisites {
-            try Validation.check(name: prerequisite.id, as: .taskID)
+            try Validation.check(taskID: prerequisite.id)
             guard seen.insert(prerequisite.id).inserted else {
                 throw JobqError(.duplicatePrerequisite, "prerequisite \(prerequisite.id) is listed twice", subject: id)
             }

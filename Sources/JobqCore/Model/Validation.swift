@@ -11,6 +11,7 @@ public enum Validation {
         case queue = "queue name"
         case handler = "handler name"
         case workflow = "workflow id"
+        case run = "run id"
         case namespace = "namespace"
         case idempotencyKey = "idempotency key"
         case workerID = "worker id"
@@ -38,7 +39,22 @@ public enum Validation {
         }
     }
 
-    static func isNameByte(_ byte: UInt8) -> Bool {
+    /// Throws `invalid_name` unless `id` is a task id: a name, or `run/key` (a task of a run,
+    /// ``RunScope``) whose two parts are names.
+    public static func check(taskID id: String) throws(JobqError) {
+        if let (run, key) = RunScope.split(id) {
+            do {
+                try check(name: run, as: .run)
+                try check(name: key, as: .taskID)
+            } catch {
+                throw JobqError(.invalidName, "task id \(quoted(id)) is not RUN/TASK with two valid names: \(error.message)", subject: id)
+            }
+        } else {
+            try check(name: id, as: .taskID)
+        }
+    }
+
+    package static func isNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):

@@ -65,12 +65,14 @@ public struct Keyspace: Sendable, Hashable {
     package static let retryFrontierPattern = Pattern(lua: "retry_frontier", head: "t:", parameter: "id", tail: ":retry")
     package static let retryHeldPattern = Pattern(lua: "retry_held", head: "t:", parameter: "id", tail: ":held")
     package static let continuationsPattern = Pattern(lua: "continuations", head: "continuations", parameter: nil, tail: "")
+    package static let runsPattern = Pattern(lua: "runs", head: "runs", parameter: nil, tail: "")
+    package static let definitionRunsPattern = Pattern(lua: "definition_runs", head: "def:", parameter: "name", tail: ":runs")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern,
         readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
-        workflowPattern, workflowTasksPattern, idempotencyPattern, eventsPattern, tokenPattern,
+        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
@@ -121,10 +123,15 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set per terminal state (DONE, FAILED, CANCELLED): ids by the time their record
     /// expires; the maintenance pass deletes them then.
     public func ended(_ state: TaskState) -> String { Self.endedPattern.key(prefix, state.rawValue) }
-    /// Hash: workflow metadata (created, total).
+    /// Hash: the run record (definition, state, per-state counters, times, options); for a
+    /// label-only workflow of standalone tasks, just `created` and `total`.
     public func workflow(_ id: String) -> String { Self.workflowPattern.key(prefix, id) }
-    /// Sorted set: a workflow's task ids in submission order.
+    /// Sorted set: a run's (or workflow's) task ids in submission order.
     public func workflowTasks(_ id: String) -> String { Self.workflowTasksPattern.key(prefix, id) }
+    /// Sorted set: every run id by creation time (ms), for `jobq runs` newest first.
+    public var runs: String { Self.runsPattern.key(prefix) }
+    /// Sorted set: the runs of one definition (the file's `workflow:` name) by creation time.
+    public func definitionRuns(_ name: String) -> String { Self.definitionRunsPattern.key(prefix, name) }
     /// Hash: fingerprint and ids of an idempotent submission.
     public func idempotency(_ key: String) -> String { Self.idempotencyPattern.key(prefix, key) }
     /// Stream: the audit log of every transition (capped).

@@ -57,6 +57,8 @@ elseif kind == CANCEL_TARGET.workflow then
     if redis.call('ZCARD', K.workflow_tasks(target)) == 0 then return { NOT_FOUND } end
     redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message)
     cancelling_seen[target] = true
+    -- a run that ends because of this ends CANCELLED (prelude: finish_run)
+    redis.call('HSET', K.workflow(target), 'cancelled', NOW)
   end
   local f = redis.call('HMGET', marker, 'cursor', 'requested', 'message')
   if not f[1] then

@@ -65,6 +65,81 @@ local function emit(id, from, to, attempt, reason)
   event_lines[#event_lines + 1] = id .. ' ' .. (from or '-') .. ' ' .. to .. ' ' .. (attempt or 0) .. ' ' .. reason
 end
 
+-- Runs ------------------------------------------------------------------------------------
+--[[ A task of a run has the id 'run/key'. Its transitions keep the run record (wf:<run>) current:
+  per-state counters `n_<STATE>`, `open` (tasks not ended), and the run's own state: PENDING until
+  its first task is claimed, RUNNING, then, when `open` reaches 0, DONE (no task FAILED or
+  CANCELLED), CANCELLED (the run was cancelled: `cancelled` set) or FAILED (otherwise, with the
+  `reason` a run-level stop wrote, e.g. deadline or fail_fast). A re-opened task (retry) makes an
+  ended run RUNNING again. Collected per call and applied once per run by flush(). Run-level
+  events go to the same stream as '@run from to 0 reason' lines. ]]
+local run_deltas, run_list = {}, {}
+
+local function run_of(id)
+  return string.match(id, '^([^/]+)/')
+end
+
+local function emit_run(run, from, to, reason)
+  emit('@' .. run, from, to, 0, reason)
+end
+
+local function count_run(id, from, to)
+  local run = run_of(id)
+  if not run then return end
+  local d = run_deltas[run]
+  if not d then
+    d = { states = {}, open = 0 }
+    run_deltas[run] = d
+    run_list[#run_list + 1] = run
+  end
+  if from then d.states[from] = (d.states[from] or 0) - 1 else d.created = true end
+  d.states[to] = (d.states[to] or 0) + 1
+  if from and not is_terminal(from) then d.open = d.open - 1 end
+  if not is_terminal(to) then d.open = d.open + 1 end
+  if to == 'RUNNING' then d.claimed = true end
+  if is_terminal(from) and not is_terminal(to) then d.reopened = true end
+end
+
+-- A run whose tasks have all ended takes its final state (see above).
+local function finish_run(run)
+  local key = K.workflow(run)
+  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason')
+  if not f[1] or is_terminal(f[1]) then return end
+  local to = 'DONE'
+  if (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) > 0 then
+    to = (f[4] and not f[5]) and 'CANCELLED' or 'FAILED'
+  end
+  redis.call('HSET', key, 'state', to, 'finished', NOW)
+  emit_run(run, f[1], to, f[5] or '')
+end
+
+local function apply_runs()
+  for _, run in ipairs(run_list) do
+    local d, key = run_deltas[run], K.workflow(run)
+    for state, delta in pairs(d.states) do
+      if delta ~= 0 then redis.call('HINCRBY', key, 'n_' .. state, delta) end
+    end
+    local open = d.open ~= 0 and redis.call('HINCRBY', key, 'open', d.open) or nil
+    if d.claimed and redis.call('HSETNX', key, 'started', NOW) == 1 then
+      redis.call('HSET', key, 'state', 'RUNNING')
+      emit_run(run, 'PENDING', 'RUNNING', 'started')
+    end
+    if d.reopened and open and open > 0 then
+      local state = redis.call('HGET', key, 'state')
+      if is_terminal(state) then
+        redis.call('HSET', key, 'state', 'RUNNING')
+        redis.call('HDEL', key, 'finished', 'reason', 'cause', 'cancelled')
+        emit_run(run, state, 'RUNNING', 'reopened')
+      end
+    end
+    -- (a new run whose tasks were all created ended — doomed or skipped at submit — has open 0)
+    if open == 0 or (open == nil and d.created) then
+      finish_run(run)
+    end
+  end
+  run_deltas, run_list = {}, {}
+end
+
 -- Deferred index writes --------------------------------------------------------------------
 local zsets, zset_keys = {}, {}      -- key -> { member -> score | false (remove) }
 local pushes, push_lists = {}, {}    -- list key -> ids to LPUSH, in order (push_lists[i] = {key, queue})
@@ -93,6 +168,7 @@ end
 -- Applies every deferred write: sorted sets (last write per member wins), ready lists,
 -- wake-up tokens for queues that got work, counters. Every script calls it before returning.
 local function flush()
+  apply_runs()
   for _, key in ipairs(zset_keys) do
     local adds, removes = {}, {}
     for member, score in pairs(zsets[key]) do
@@ -141,6 +217,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   end
   if is_terminal(from) then zset_later(K.ended(from), id, false) end
   emit(id, from, to, attempt, reason)
+  count_run(id, from, to)
   return to
 end
 

@@ -2,7 +2,7 @@
   1. Delayed tasks (run-after times, retry backoff) whose time has come become dispatchable.
   2. Retention: finished tasks whose retention has passed are deleted with their auxiliary keys
      and leave the workflow index (the terminal indexes s:DONE/FAILED/CANCELLED are scored by
-     expiry time); an emptied workflow record goes too.
+     expiry time); an emptied workflow (run) record goes too, out of the run indexes.
   ARGV[2] maximum number of tasks to move (and to delete) in this call
   Returns {1, promoted, deleted, next due time in ms (0 when nothing is delayed)} ]]
 
@@ -43,6 +43,14 @@ end
 flush()
 local next_due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
 for _, wf in ipairs(workflows) do
-  if redis.call('ZCARD', K.workflow_tasks(wf)) == 0 then redis.call('DEL', K.workflow(wf)) end
+  if redis.call('ZCARD', K.workflow_tasks(wf)) == 0 then
+    -- the run goes with its last task, out of the run indexes too
+    local definition = redis.call('HGET', K.workflow(wf), 'def')
+    redis.call('DEL', K.workflow(wf))
+    if definition then
+      redis.call('ZREM', K.runs, wf)
+      redis.call('ZREM', K.definition_runs(definition), wf)
+    end
+  end
 end
 return { OK, promoted, deleted, tonumber(next_due[2]) or 0 }

@@ -1,27 +1,43 @@
---[[ submit: create one task or a whole workflow, atomically (all or nothing).
+--[[ submit: create one task, a whole run, or tasks labelled with a workflow, atomically (all or nothing).
   ARGV[2] idempotency key ('' for none)      ARGV[3] fingerprint of the whole submission
-  ARGV[4] workflow id ('' for none)          ARGV[5] how long the idempotency key is kept (ms)
-  ARGV[6] n, the number of tasks; then per task 11 fields and its edges:
+  ARGV[4] run or workflow id ('' for none)   ARGV[5] how long the idempotency key is kept (ms)
+  ARGV[6] the run's definition name: not '' makes ARGV[4] a new run (it must not exist, and every
+          task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
+  ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
+          (RUN_OPTIONS lists the fields a run may carry)
+  then n, the number of tasks; then per task 11 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always')
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
   A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
   (reason dependency_failed), and so are its dependents in the batch: never left PENDING.
-  Returns {1, created (1|0), id, state, id, state, ...}
+  Returns {1, created (1|0), run ('' for none), id, state, id, state, ...}
         | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
-        | {-7 IDEMPOTENCY_CONFLICT, key} | {-9 INVALID_ARGUMENT, what} ]]
+        | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what} ]]
 
 local idem_key, fingerprint, workflow = ARGV[2], ARGV[3], ARGV[4]
 local idem_ttl = tonumber(ARGV[5]) or 0
-local n = tonumber(ARGV[6])
+local definition = ARGV[6]
+local new_run = definition ~= ''
+local m = tonumber(ARGV[7])
+if not m or m < 0 then return { INVALID_ARGUMENT, 'run option count' } end
+local run_options = {}
+for o = 8, 7 + 2 * m, 2 do
+  local field, value = ARGV[o], ARGV[o + 1]
+  if not RUN_OPTIONS[field] or not value then return { INVALID_ARGUMENT, 'run option ' .. tostring(field) } end
+  run_options[#run_options + 1] = field
+  run_options[#run_options + 1] = value
+end
+local n = tonumber(ARGV[8 + 2 * m])
 if not n or n < 1 then return { INVALID_ARGUMENT, 'task count' } end
+if new_run and workflow == '' then return { INVALID_ARGUMENT, 'run id' } end
 
 -- Idempotent replay: the same key and the same submission return what was created before.
 if idem_key ~= '' then
-  local seen = redis.call('HMGET', K.idempotency(idem_key), 'fingerprint', 'ids')
+  local seen = redis.call('HMGET', K.idempotency(idem_key), 'fingerprint', 'ids', 'run')
   if seen[1] then
     if seen[1] ~= fingerprint then return { IDEMPOTENCY_CONFLICT, idem_key } end
-    local reply = { OK, 0 }
+    local reply = { OK, 0, seen[3] or '' }
     for id in string.gmatch(seen[2], '%S+') do
       reply[#reply + 1] = id
       reply[#reply + 1] = redis.call('HGET', K.task(id), 'state') or 'EXPIRED'
@@ -41,6 +57,20 @@ local function bad_name(name)
   good_name[name] = true
   return false
 end
+-- A task id: a name, or 'run/key' (a task of a run). A new run's tasks all carry its id.
+local run_prefix = new_run and workflow .. '/' or nil
+local function bad_id(id)
+  if run_prefix then
+    return string.sub(id, 1, #run_prefix) ~= run_prefix or bad_name(string.sub(id, #run_prefix + 1))
+  end
+  return bad_name(id)
+end
+-- A prerequisite named outside the batch: a standalone task or a task of another run.
+local function bad_reference(id)
+  local run, key = string.match(id, '^([^/]*)/(.*)$')
+  if run then return bad_name(run) or bad_name(key) end
+  return bad_name(id)
+end
 -- The first task up to `last` whose id is repeated in the batch or already taken: the error
 -- path only, so that the reply names the same task as a check in batch order would.
 local function first_duplicate(last)
@@ -58,7 +88,7 @@ local function invalid(t, what)
   return { INVALID_ARGUMENT, what }
 end
 local has_edges = false
-local i = 7
+local i = 9 + 2 * m
 for t = 1, n do
   local task = {
     id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
@@ -79,7 +109,7 @@ for t = 1, n do
       i = i + 2
     end
   end
-  if bad_name(task.id) then return invalid(t, 'name ' .. task.id) end
+  if bad_id(task.id) then return invalid(t, 'name ' .. task.id) end
   if bad_name(task.handler) then return invalid(t, 'name ' .. task.handler) end
   if bad_name(task.queue) then return invalid(t, 'name ' .. task.queue) end
   if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
@@ -96,6 +126,9 @@ do
   for c = 1, n, CHUNK do taken = taken + redis.call('EXISTS', unpack(keys, c, math.min(c + CHUNK - 1, n))) end
   if taken > 0 then return { DUPLICATE_ID, first_duplicate(n) } end
 end
+
+-- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
+if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then return { RUN_EXISTS, workflow } end
 
 -- Prerequisites outside the batch must exist; remember their state for the write phase.
 -- `has_dependents[id]`: a task of this batch that another task of the batch depends on.
@@ -115,6 +148,7 @@ if has_edges then
         table.insert(dependents[dep], task.id)
         has_dependents[dep] = true
       elseif not outside[dep] then
+        if bad_reference(dep) then return { INVALID_ARGUMENT, 'name ' .. dep } end
         local state = redis.call('HGET', K.task(dep), 'state')
         if not state then return { UNKNOWN_DEPENDENCY, task.id, dep } end
         outside[dep] = state
@@ -149,7 +183,16 @@ end
 local state_of = {}
 local ids = {}
 local queues_seen = {}
-if workflow ~= '' then
+if new_run then
+  -- The run record: its counters start at zero and are kept by set_state (prelude), per task
+  -- transition, so the run's state follows its tasks' in the same script calls.
+  local record = { 'created', NOW, 'def', definition, 'state', 'PENDING', 'open', 0 }
+  for _, v in ipairs(run_options) do record[#record + 1] = v end
+  redis.call('HSET', K.workflow(workflow), unpack(record))
+  zset_later(K.runs, workflow, NOW)
+  zset_later(K.definition_runs(definition), workflow, NOW)
+  emit_run(workflow, nil, 'PENDING', 'submitted')
+elseif workflow ~= '' then
   redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
 end
 local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
@@ -208,7 +251,7 @@ for _, task in ipairs(order) do
 end
 count('submitted', n)
 
-local reply = { OK, 1 }
+local reply = { OK, 1, new_run and workflow or '' }
 for _, task in ipairs(tasks) do
   ids[#ids + 1] = task.id
   reply[#reply + 1] = task.id
@@ -216,7 +259,7 @@ for _, task in ipairs(tasks) do
 end
 if idem_key ~= '' then
   local key = K.idempotency(idem_key)
-  redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '))
+  redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '), 'run', new_run and workflow or '')
   if idem_ttl > 0 then redis.call('PEXPIRE', key, idem_ttl) end
 end
 flush()

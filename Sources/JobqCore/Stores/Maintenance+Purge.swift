@@ -24,7 +24,7 @@ extension Maintenance {
             let end = min(start + 1000, ids.endIndex)
             var commands: [RedisCommand] = []
             for id in ids[start..<end] {
-                try Validation.check(name: id, as: .taskID)
+                try Validation.check(taskID: id)
                 for state in [TaskState.done, .failed, .cancelled] {
                     commands.append(RedisCommand("ZADD", [RedisArgument(runner.keys.ended(state)), "XX", "LT", "CH", 0, RedisArgument(id)]))
                 }

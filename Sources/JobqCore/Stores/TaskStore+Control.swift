@@ -11,7 +11,7 @@ extension TaskStore {
     /// Cancels one task. Throws `not_found`, or `invalid_state` when it has already ended.
     /// Returns once its whole cascade has settled.
     package func cancel(task id: String, message: String = "cancelled by request") async throws(JobqError) -> CancelOutcome {
-        try Validation.check(name: id, as: .taskID)
+        try Validation.check(taskID: id)
         let reply = try await runner.run(CancelTaskCall(id: id, message: message))
         if reply.status != .done { try await runner.settleAll() }
         return reply.outcome
@@ -34,7 +34,7 @@ extension TaskStore {
     /// Re-opens a FAILED or CANCELLED task with a fresh attempt budget, and the dependents it
     /// took down. Returns the ids re-opened, `id` first.
     package func retry(task id: String) async throws(JobqError) -> [String] {
-        try Validation.check(name: id, as: .taskID)
+        try Validation.check(taskID: id)
         var ids: [String] = []
         var step = ContinuationStep.start
         var waits = 0

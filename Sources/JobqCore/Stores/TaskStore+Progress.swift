@@ -5,7 +5,7 @@ import JobqRedis
 extension TaskStore {
     /// The task's progress entries, sorted by group path.
     package func progress(of id: String) async throws(JobqError) -> [ProgressEntry] {
-        try Validation.check(name: id, as: .taskID)
+        try Validation.check(taskID: id)
         let fields = ScriptRunner.hash(try await runner.send(RedisCommand("HGETALL", [RedisArgument(runner.keys.progress(id))]), doing: "read progress"))
         return fields.compactMap { path, value -> ProgressEntry? in
             let text = String(decoding: value, as: UTF8.self)
@@ -21,7 +21,7 @@ extension TaskStore {
     /// Log lines of a task from line `start` on (0-based; the log keeps the newest
     /// ``LeaseStore/logLinesKept`` lines).
     package func logs(of id: String, from start: Int = 0) async throws(JobqError) -> [String] {
-        try Validation.check(name: id, as: .taskID)
+        try Validation.check(taskID: id)
         let reply = try await runner.send(RedisCommand("LRANGE", [RedisArgument(runner.keys.log(id)), RedisArgument(start), -1]), doing: "read logs")
         return (reply.array ?? []).compactMap(\.string)
     }

@@ -4,7 +4,7 @@ import JobqRedis
 extension TaskStore {
     /// The task record, or `nil` when there is none (never existed, or retention expired).
     package func task(_ id: String) async throws(JobqError) -> TaskInfo? {
-        try Validation.check(name: id, as: .taskID)
+        try Validation.check(taskID: id)
         return try await tasks([id]).first ?? nil
     }
 

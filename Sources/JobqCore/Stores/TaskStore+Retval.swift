@@ -5,20 +5,26 @@ extension TaskStore {
     ///
     /// A reference to a task that did not end DONE (an `always` edge), or whose record has
     /// expired, becomes `null`. A payload without references is returned as is, without I/O.
-    package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8] {
+    /// `scope` is the run of the task whose payload it is: a bare key (`{"$retval": "fetch"}`)
+    /// names a task of that run (``RunScope/resolve(_:within:)``).
+    package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
         let references = RetvalReferences.find(in: payload)
         guard !references.isEmpty else { return payload }
-        var results: [String: [UInt8]] = [:]
+        var byID: [String: [UInt8]] = [:]
         for prerequisite in prerequisites where prerequisite.state == .done {
-            results[prerequisite.id] = prerequisite.result
+            byID[prerequisite.id] = prerequisite.result
         }
         let direct = Set(prerequisites.map(\.id))
-        let missing = Array(Set(references.map(\.id)).subtracting(direct)).sorted()
+        let resolved = Dictionary(references.map { ($0.id, RunScope.resolve($0.id, within: scope)) }) { first, _ in first }
+        let missing = Array(Set(resolved.values).subtracting(direct)).sorted()
         if !missing.isEmpty {
             for (id, info) in zip(missing, try await tasks(missing)) where info?.state == .done {
-                results[id] = info?.result ?? []
+                byID[id] = info?.result ?? []
             }
         }
+        // keyed by the reference as written, which is what substitute looks up
+        var results: [String: [UInt8]] = [:]
+        for (reference, id) in resolved { results[reference] = byID[id] }
         return RetvalReferences.substitute(in: payload, results: results)
     }
 }

@@ -9,51 +9,73 @@ extension TaskStore {
     ///
     /// - Parameters:
     ///   - tasks: the tasks; prerequisites may name tasks of this batch or existing ones.
-    ///   - workflow: groups the tasks for status, watch and cancel.
+    ///   - workflow: a label that groups standalone tasks for status, watch and cancel.
+    ///   - run: makes the tasks a new run (``RunOptions``): their ids are keys within it
+    ///     (`RUN/KEY`), prerequisites naming a key of the batch resolve within the run, and a run
+    ///     id that exists is refused (`run_exists`). Excludes `workflow`.
     ///   - idempotencyKey: a repeated submission with the same key and content returns the first
-    ///     one's ids with `created == false`; the same key with other content is a conflict.
+    ///     one's ids (and run) with `created == false`, whether or not the run id was generated;
+    ///     the same key with other content is a conflict.
     /// - Throws: ``JobqError`` with a stable code; nothing is written.
-    package func submit(_ tasks: [TaskSpec], workflow: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
+    package func submit(_ tasks: [TaskSpec], workflow: String? = nil, run: RunOptions? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
         guard !tasks.isEmpty else { throw JobqError(.invalidOption, "nothing to submit") }
         guard tasks.count <= runner.limits.maxTasksPerSubmission else {
             throw JobqError(.tooManyTasks, "\(tasks.count) tasks in one submission; at most \(runner.limits.maxTasksPerSubmission) allowed — split it into several workflows")
         }
         if let workflow { try Validation.check(name: workflow, as: .workflow) }
         if let idempotencyKey { try Validation.check(name: idempotencyKey, as: .idempotencyKey) }
+        if workflow != nil && run != nil { throw JobqError(.invalidOption, "a submission is either a run or labelled with a workflow, not both") }
+        try run?.validate()
+        let runID = run.map { $0.id ?? RunScope.generateID(definition: $0.definition) }
 
         var graph = DependencyGraph()
-        var ids: [String] = []
-        ids.reserveCapacity(tasks.count)
+        var keys: [String] = []
+        keys.reserveCapacity(tasks.count)
         for spec in tasks {
             try spec.validate(limits: runner.limits)
-            let id = spec.id ?? TaskID.generate()
-            guard !graph.contains(id) else {
-                throw JobqError(.duplicateID, "task id \(id) appears twice in this submission", subject: id)
+            let key = spec.id ?? TaskID.generate()
+            guard !graph.contains(key) else {
+                throw JobqError(.duplicateID, "task id \(key) appears twice in this submission", subject: key)
             }
-            graph.addNode(id)
-            ids.append(id)
+            graph.addNode(key)
+            keys.append(key)
         }
-        for (spec, id) in zip(tasks, ids) {
+        for (spec, key) in zip(tasks, keys) {
             for prerequisite in spec.prerequisites where graph.contains(prerequisite.id) {
-                graph.addEdge(prerequisite: prerequisite.id, dependent: id)
+                graph.addEdge(prerequisite: prerequisite.id, dependent: key)
             }
         }
         if let cycle = graph.findCycle() {
             throw JobqError(.cycle, "the dependencies form a cycle: \(cycle.joined(separator: " -> "))", subject: cycle.first)
         }
 
+        var items = zip(keys, tasks).map { SubmitCall.Item(id: $0, spec: $1) }
+        if let runID {
+            // Scope the batch: its ids and its references to its own tasks become RUN/KEY.
+            for index in items.indices {
+                items[index].id = RunScope.id(run: runID, key: items[index].id)
+                items[index].spec.id = items[index].id
+                for p in items[index].spec.prerequisites.indices where graph.contains(items[index].spec.prerequisites[p].id) {
+                    items[index].spec.prerequisites[p].id = RunScope.id(run: runID, key: items[index].spec.prerequisites[p].id)
+                }
+            }
+        }
         return try await runner.run(SubmitCall(
-            items: zip(ids, tasks).map { SubmitCall.Item(id: $0, spec: $1) }, workflow: workflow,
+            items: items, workflow: runID ?? workflow, run: run,
             idempotencyKey: idempotencyKey,
-            fingerprint: idempotencyKey == nil ? "" : Self.fingerprint(tasks, workflow: workflow),
+            fingerprint: idempotencyKey == nil ? "" : Self.fingerprint(tasks, workflow: workflow, run: run),
             idempotencyWindow: idempotencyWindow
         ))
     }
 
-    /// A digest of what the producer asked for (generated ids excluded, so a retried submission
-    /// that generates new ids still matches its first try).
-    static func fingerprint(_ tasks: [TaskSpec], workflow: String?) -> String {
+    /// A digest of what the producer asked for (generated ids excluded — task ids and a run's
+    /// id — so a retried submission that generates new ids still matches its first try).
+    static func fingerprint(_ tasks: [TaskSpec], workflow: String?, run: RunOptions? = nil) -> String {
         var bytes: [UInt8] = Array((workflow ?? "").utf8)
+        if let run {
+            bytes += Array(" run \(run.id ?? "") \(run.definition)".utf8)
+            for (field, value) in run.recordFields { bytes += Array(" \(field.rawValue)=\(value)".utf8) }
+        }
         func field(_ part: [UInt8]) {
             bytes += Array(String(part.count).utf8) + [0x3A] + part
         }

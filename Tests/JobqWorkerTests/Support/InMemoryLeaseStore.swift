@@ -166,7 +166,7 @@ final class InMemoryLeaseStore: TaskLeaseStore {
         state.withLock { $0.leased[lease.id] == lease.token ? .extended : .refused(.staleToken) }
     }
 
-    func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome]) async throws(JobqError) -> [UInt8] {
+    func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
         payload
     }
 

@@ -1,0 +1,91 @@
+import JobqCore
+
+/// Workflow runs: reading them, and acting on a whole run.
+extension JobqClient {
+    /// The run's record. Throws `not_found`.
+    public func run(_ id: String) async throws(JobqError) -> RunInfo {
+        guard let info = try await engine.tasks.run(id) else {
+            throw JobqError(.notFound, "no run \(id) (never submitted, or its retention expired); list runs with: jobq runs", subject: id)
+        }
+        return info
+    }
+
+    /// A handle on an existing run. Throws `not_found`.
+    public func workflowRun(_ id: String) async throws(JobqError) -> WorkflowRun {
+        _ = try await run(id)
+        return WorkflowRun(client: self, id: id, created: false, tasks: [])
+    }
+
+    /// One page of runs, newest first, filtered server-side by definition and state.
+    public func runs(definition: String? = nil, state: RunState? = nil, after cursor: RunCursor? = nil, limit: Int = 50) async throws(JobqError) -> RunPage {
+        try await engine.tasks.runs(definition: definition, state: state, after: cursor, limit: limit)
+    }
+
+    /// The run's tasks, in submission order (read in pages of 500).
+    public func tasks(ofRun id: String) async throws(JobqError) -> [TaskInfo] {
+        let ids = try await taskIDs(inWorkflow: id)
+        var infos: [TaskInfo] = []
+        infos.reserveCapacity(ids.count)
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            infos += try await tasks(Array(ids[start..<min(start + 500, ids.count)])).compactMap { $0 }
+        }
+        return infos
+    }
+
+    /// Returns the run once it has ended. Throws `timeout`, `not_found`.
+    public func wait(forRun id: String, timeout: Duration? = nil) async throws(JobqError) -> RunInfo {
+        let marker = "@" + id
+        let outcome = try await follow(
+            timeout: timeout,
+            load: { () throws(JobqError) -> RunInfo in try await run(id) },
+            isFinished: { $0.state.isTerminal },
+            concerns: { _, touched in touched.contains(marker) }
+        )
+        switch outcome {
+        case .finished(let info): return info
+        case .timedOut(let info):
+            throw JobqError(.timeout, "gave up waiting for run \(id) after \(DurationText.format(timeout ?? .zero)) (\(info.summary) = \(info.total))", subject: id)
+        }
+    }
+
+    /// Re-opens every FAILED or CANCELLED task of the run and the dependents they took down
+    /// (each root in one atomic retry, in submission order). Returns the ids re-opened.
+    @discardableResult
+    public func retry(run id: String) async throws(JobqError) -> [String] {
+        _ = try await run(id)
+        var reopened: [String] = []
+        var seen = Set<String>()
+        for task in try await tasks(ofRun: id) where !seen.contains(task.id) {
+            // A task cancelled because a prerequisite failed comes back with that prerequisite.
+            guard task.state == .failed || (task.state == .cancelled && task.reason != "dependency_failed") else { continue }
+            do {
+                let ids = try await retry(task.id)
+                reopened += ids
+                seen.formUnion(ids)
+            } catch where error.code == .invalidState || error.code == .prerequisiteFailed {
+                continue // re-opened meanwhile, or waits for a prerequisite that is re-opened later
+            }
+        }
+        return reopened
+    }
+
+    /// Starts a new run of the same definition, tasks, payloads and options as run `id`
+    /// (read back from its task records). Returns the new run.
+    @discardableResult
+    public func rerun(_ id: String, as newID: String? = nil) async throws(JobqError) -> WorkflowRun {
+        let info = try await run(id)
+        let tasks = try await tasks(ofRun: id)
+        guard !tasks.isEmpty else { throw JobqError(.notFound, "run \(id) has no tasks left to copy (their retention expired)", subject: id) }
+        let specs = tasks.map { task in
+            TaskSpec(
+                id: RunScope.key(of: task.id), handler: task.handler, queue: task.queue, payload: task.payload,
+                prerequisites: task.prerequisites.map { prerequisite in
+                    RunScope.run(of: prerequisite.id) == id ? Prerequisite(RunScope.key(of: prerequisite.id), policy: prerequisite.policy) : prerequisite
+                },
+                maxAttempts: task.maxAttempts, backoff: task.backoff ?? .default, timeout: task.timeout,
+                resultTTL: task.resultTTL, title: task.title
+            )
+        }
+        return try await submit(specs, run: RunOptions(id: newID, definition: info.definition))
+    }
+}

@@ -1,0 +1,34 @@
+import JobqCore
+
+/// The `--json` form of a run record (`jobq runs`, `jobq status RUN`, `jobq submit -f`).
+enum RunJSON {
+    static func object(_ run: RunInfo) -> JSONValue {
+        .object([
+            ("id", .string(run.id)),
+            ("definition", .string(run.definition)),
+            ("state", .string(run.state.rawValue)),
+            ("reason", .optional(run.reason)),
+            ("cause", .optional(run.cause)),
+            ("summary", .string(run.summary.description + " = \(run.total)")),
+            ("counts", .object(TaskState.allCases.map { ($0.rawValue, .int(run.counts[$0] ?? 0)) })),
+            ("total", .int(run.total)),
+            ("created", TaskJSON.time(run.created)),
+            ("started", TaskJSON.time(run.started)),
+            ("finished", TaskJSON.time(run.finished)),
+            ("cancel_requested", .bool(run.cancelRequested != nil)),
+            ("options", .object(run.options.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+        ])
+    }
+
+    /// One line for `jobq runs` and headlines: `RUNNING  2D + 1R + 3P = 6`.
+    static func headline(_ run: RunInfo, terminal: Terminal) -> String {
+        var line = terminal.paint(run.state.rawValue, color(of: run.state)) + "  " + run.summary.description + " = \(run.total)"
+        if let reason = run.reason { line += "  (" + reason + (run.cause.map { ": " + $0 } ?? "") + ")" }
+        return line
+    }
+
+    /// The colour of the task state of the same name.
+    static func color(of state: RunState) -> Terminal.Color? {
+        Terminal.color(of: TaskState(rawValue: state.rawValue))
+    }
+}

@@ -1,0 +1,24 @@
+import JobqRedis
+
+/// Reading runs: one record each (``RunInfo``), and pages of the run indexes.
+extension TaskStore {
+    /// The run's record; `nil` when there is no such run (never submitted, or its retention
+    /// expired with its last task).
+    package func run(_ id: String) async throws(JobqError) -> RunInfo? {
+        try Validation.check(name: id, as: .run)
+        let reply = try await runner.send(RedisCommand("HGETALL", [RedisArgument(runner.keys.workflow(id))]), doing: "read run")
+        let items = (reply.array ?? []).compactMap(\.string)
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) { fields[items[index]] = items[index + 1] }
+        return RunInfo(id: id, fields: fields)
+    }
+
+    /// One page of runs, newest first; `definition` and `state` filter server-side. Each call
+    /// looks at a bounded number of index entries, so a page may hold fewer than `limit` runs
+    /// while ``RunPage/next`` is still set.
+    package func runs(definition: String? = nil, state: RunState? = nil, after cursor: RunCursor? = nil, limit: Int = 50) async throws(JobqError) -> RunPage {
+        if let definition { try Validation.check(name: definition, as: .workflow) }
+        guard (1...1000).contains(limit) else { throw JobqError(.invalidOption, "a page of runs holds 1 to 1000 runs; got \(limit)") }
+        return try await runner.run(RunsCall(definition: definition, state: state, cursor: cursor, limit: limit))
+    }
+}
