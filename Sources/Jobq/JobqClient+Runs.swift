@@ -86,6 +86,8 @@ extension JobqClient {
                 resultTTL: task.resultTTL, title: task.title
             )
         }
-        return try await submit(specs, run: RunOptions(id: newID, definition: info.definition))
+        return try await submit(specs, run: RunOptions(id: newID, definition: info.definition, window: info.options["window"].flatMap { Int($0) },
+            failFast: info.options["fail_fast"] == "1",
+            critical: Set((info.options["critical"] ?? "").split(separator: " ").map(String.init))))
     }
 }

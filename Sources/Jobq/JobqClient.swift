@@ -106,7 +106,7 @@ public struct JobqClient: Sendable {
     @discardableResult
     public func submit(_ workflow: Workflow, run: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> WorkflowRun {
         _ = try workflow.topologicalOrder()
-        return try await submit(workflow.tasks, run: RunOptions(id: run, definition: workflow.name), idempotencyKey: idempotencyKey)
+        return try await submit(workflow.tasks, run: workflow.runOptions(id: run), idempotencyKey: idempotencyKey)
     }
 
     /// Starts a run of `tasks` (their ids are keys within it; prerequisites naming a key of the

@@ -27,6 +27,14 @@ public struct Workflow: Sendable {
     /// The definition's name: runs get ids `NAME-<time-ordered suffix>` unless given one, and
     /// `jobq runs --definition NAME` lists them.
     public let name: String
+    /// At most this many tasks of a run RUNNING at once, across every worker.
+    public var window: Int?
+    /// When a run must be over (see ``RunOptions/deadline``).
+    public var deadline: RunOptions.Deadline?
+    /// The first task that fails for good stops the rest of the run.
+    public var failFast = false
+    /// Tasks whose failure stops the run (``markCritical(_:)``).
+    public private(set) var critical: Set<String> = []
     public private(set) var tasks: [TaskSpec] = []
     private var index: [String: Int] = [:]
 
@@ -63,6 +71,19 @@ public struct Workflow: Sendable {
             maxAttempts: maxAttempts, timeout: timeout, title: title
         )
         return try add(spec)
+    }
+
+    /// Makes the failure of `task` stop the rest of the run (asynciojobs' critical jobs).
+    public mutating func markCritical(_ task: TaskRef) throws(JobqError) {
+        guard index[task.id] != nil else {
+            throw JobqError(.notFound, "workflow \(name) has no task \(task.id)", subject: task.id)
+        }
+        critical.insert(task.id)
+    }
+
+    /// The run options this definition starts its runs with.
+    public func runOptions(id: String? = nil) -> RunOptions {
+        RunOptions(id: id, definition: name, window: window, deadline: deadline, failFast: failFast, critical: critical)
     }
 
     /// Makes `dependent` wait for `prerequisite` (asynciojobs' `requires`).

@@ -28,6 +28,8 @@ extension Coordinator: TaskLeaseStore {
 
     package func continueCascades() async throws(JobqError) {
         try await leases.continueCascades()
+        // a failure of ours may have stopped its run (fail-fast): carry the cancellation on now
+        try await maintenance.continueBoundedWork(staleAfter: .zero)
     }
 
     @discardableResult

@@ -9,12 +9,13 @@ package struct PromoteCall: ScriptCall {
 
     package var arguments: [RedisArgument] { [RedisArgument(limit)] }
 
-    /// `{1, promoted, deleted, next due time (ms, 0 when nothing is delayed)}`.
+    /// `{1, promoted, deleted, next due time (ms, 0 when nothing is delayed), runs stopped}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> PromoteResult {
         try reply.expectOK()
         let promoted = try reply.int("promoted")
         let deleted = try reply.int("deleted")
         let next = try reply.int("next due")
-        return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil)
+        let stopped = try reply.int("runs stopped")
+        return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil, runsStopped: stopped)
     }
 }

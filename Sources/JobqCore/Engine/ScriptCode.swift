@@ -14,6 +14,7 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
     case prerequisiteFailed = -8
     case invalidArgument = -9
     case runExists = -10
+    case deadlinePassed = -11
 
     /// The producer-facing error for a refusal, with a message that says what to do.
     func error(subject: String?, detail: [String] = []) -> JobqError {
@@ -41,6 +42,8 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
             return JobqError(.prerequisiteFailed, "\(who) cannot be retried while its prerequisite \(detail.first ?? "?") is failed or cancelled; retry that one first", subject: subject)
         case .runExists:
             return JobqError(.runExists, "a run with id \(detail.first ?? who) already exists; choose another --run id or omit it to get a generated one", subject: detail.first ?? subject)
+        case .deadlinePassed:
+            return JobqError(.invalidOption, "the run's deadline is not in the future (Redis time); give a later time or a duration such as 30m", subject: subject)
         case .invalidArgument:
             return JobqError(.internalError, "script rejected its arguments (\(detail.joined(separator: " "))): client and scripts disagree", subject: subject)
         }

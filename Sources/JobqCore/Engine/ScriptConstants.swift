@@ -131,6 +131,12 @@ package enum RunOptionField: String, Sendable, CaseIterable {
     case window
     /// The run's deadline (ms, Redis clock).
     case deadline
+    /// The deadline relative to the submission (ms): submit.lua turns it into `deadline` on
+    /// Redis time (submitted, never stored).
+    case deadlineIn = "deadline_in"
+    /// The keys of the run's critical tasks, space-separated with a space at each end: the
+    /// failure of one stops the run (asynciojobs' critical jobs).
+    case critical
     /// `1`: the first task that fails for good cancels the rest.
     case failFast = "fail_fast"
 }

@@ -19,4 +19,7 @@ public struct Limits: Sendable, Hashable {
     public var resultTTL: ClosedRange<Duration> = .seconds(1)...(.seconds(366 * 24 * 3600))
 
     public init() {}
+
+    /// The furthest a run's deadline may be (a year and a day, as delays).
+    public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)
 }

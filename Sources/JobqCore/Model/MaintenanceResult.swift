@@ -9,8 +9,17 @@ public struct PromoteResult: Sendable, Hashable {
     public let promoted: Int
     /// Finished tasks whose retention had passed, deleted.
     public let deleted: Int
-    /// When the next delayed task falls due (Redis time, ms), if any.
+    /// When the next delayed task or run deadline falls due (Redis time, ms), if any.
     public let nextDue: Int64?
+    /// Runs stopped because their deadline passed.
+    public let runsStopped: Int
+
+    public init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int = 0) {
+        self.promoted = promoted
+        self.deleted = deleted
+        self.nextDue = nextDue
+        self.runsStopped = runsStopped
+    }
 }
 
 /// What one maintenance pass did.

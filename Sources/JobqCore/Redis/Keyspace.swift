@@ -67,12 +67,14 @@ public struct Keyspace: Sendable, Hashable {
     package static let continuationsPattern = Pattern(lua: "continuations", head: "continuations", parameter: nil, tail: "")
     package static let runsPattern = Pattern(lua: "runs", head: "runs", parameter: nil, tail: "")
     package static let definitionRunsPattern = Pattern(lua: "definition_runs", head: "def:", parameter: "name", tail: ":runs")
+    package static let runParkedPattern = Pattern(lua: "run_parked", head: "wf:", parameter: "run", tail: ":parked")
+    package static let deadlinesPattern = Pattern(lua: "deadlines", head: "deadlines", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern,
         readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
-        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, idempotencyPattern, eventsPattern, tokenPattern,
+        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
@@ -132,6 +134,11 @@ public struct Keyspace: Sendable, Hashable {
     public var runs: String { Self.runsPattern.key(prefix) }
     /// Sorted set: the runs of one definition (the file's `workflow:` name) by creation time.
     public func definitionRuns(_ name: String) -> String { Self.definitionRunsPattern.key(prefix, name) }
+    /// List: ready tasks of a run held back because its window was full (oldest first), queued
+    /// again one per slot as the run's running tasks end.
+    public func runParked(_ run: String) -> String { Self.runParkedPattern.key(prefix, run) }
+    /// Sorted set: runs with a deadline, by it (ms); the maintenance pass stops those due.
+    public var deadlines: String { Self.deadlinesPattern.key(prefix) }
     /// Hash: fingerprint and ids of an idempotent submission.
     public func idempotency(_ key: String) -> String { Self.idempotencyPattern.key(prefix, key) }
     /// Stream: the audit log of every transition (capped).

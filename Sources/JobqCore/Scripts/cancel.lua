@@ -18,11 +18,13 @@ if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
 
 -- Returns 'NOW' (cancelled by this call), 'REQUESTED', 'ALREADY' (cancel already requested) or
 -- the state of a task that had already ended.
-local function cancel_one(id)
+-- `reason`: 'cancelled', or the run-level rule that stopped its run ('deadline', 'fail_fast').
+local function cancel_one(id, reason)
+  reason = reason or 'cancelled'
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
-    finish(id, 'PENDING', 'cancel', f[2], 'cancelled', (spec_of(f[3]) or {}).ttl, { 'reason', 'cancelled', 'error', message })
+    finish(id, 'PENDING', 'cancel', f[2], reason, (spec_of(f[3]) or {}).ttl, { 'reason', reason, 'error', message })
     settle_dependents(id, false)
     return 'NOW'
   elseif f[1] == 'RUNNING' then
@@ -60,7 +62,7 @@ elseif kind == CANCEL_TARGET.workflow then
     -- a run that ends because of this ends CANCELLED (prelude: finish_run)
     redis.call('HSET', K.workflow(target), 'cancelled', NOW)
   end
-  local f = redis.call('HMGET', marker, 'cursor', 'requested', 'message')
+  local f = redis.call('HMGET', marker, 'cursor', 'requested', 'message', 'reason')
   if not f[1] then
     -- finished by another caller (or the maintenance pass) since our last call
     return { OK, 0, 0, CONTINUATION.done }
@@ -79,7 +81,7 @@ elseif kind == CANCEL_TARGET.workflow then
       cursor = '(' .. batch[i + 1]
       settle_left = settle_left - 1 - SETTLE_PER_ROOT -- (settling it gives SETTLE_PER_ROOT back)
       settle_spilled = false
-      local outcome = cancel_one(batch[i])
+      local outcome = cancel_one(batch[i], f[4])
       if outcome == 'NOW' then
         redis.call('HINCRBY', marker, 'cancelled', 1)
       elseif outcome == 'REQUESTED' then

@@ -10,6 +10,8 @@
   CANCELLED settle the dependents (cancel under `success`, release under `always`). A requested
   cancellation keeps the message its requester gave.
   The retry delay is decided in Swift (backoff with jitter); the script applies it on Redis time.
+  A final failure of a task of a fail-fast run, or of a critical task, stops the rest of its run
+  (prelude stop_run); the reply's "cascades left" flag then tells the worker to continue it.
   Returns {1, cascades left (1 | 0, as complete.lua), then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN | -9 INVALID_ARGUMENT} ]]
 
@@ -55,6 +57,7 @@ for i = 2, #ARGV - 5, 6 do
   else
     finish(id, 'RUNNING', 'fail_final', attempts, reason, spec.ttl, { 'reason', reason, 'error', message })
     settle_dependents(id, false)
+    run_task_failed(id)
     code = FAIL_FAILED
   end
   reply[#reply + 1] = code

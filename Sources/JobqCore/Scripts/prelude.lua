@@ -103,14 +103,64 @@ end
 -- A run whose tasks have all ended takes its final state (see above).
 local function finish_run(run)
   local key = K.workflow(run)
-  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason')
+  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason', 'deadline')
   if not f[1] or is_terminal(f[1]) then return end
   local to = 'DONE'
   if (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) > 0 then
     to = (f[4] and not f[5]) and 'CANCELLED' or 'FAILED'
   end
   redis.call('HSET', key, 'state', to, 'finished', NOW)
+  redis.call('DEL', K.run_parked(run))
+  if f[6] then redis.call('ZREM', K.deadlines, run) end
   emit_run(run, f[1], to, f[5] or '')
+end
+
+-- The window (`window: N`): at most N of a run's tasks RUNNING at once, fleet-wide. claim.lua
+-- asks window_allows for each task of a run it would claim; a task over the window is parked on
+-- wf:<run>:parked (out of the ready list, so the claims behind it go on and nothing polls), and
+-- each task of the run that leaves RUNNING queues one parked task again at the front of its
+-- queue (unpark, from apply_runs). One HMGET per run per call, for runs only.
+local windows = {} -- run -> { limit = n | false, running = n }
+local function window_allows(run)
+  local w = windows[run]
+  if not w then
+    local f = redis.call('HMGET', K.workflow(run), 'window', 'n_RUNNING')
+    w = { limit = tonumber(f[1]) or false, running = tonumber(f[2]) or 0 }
+    windows[run] = w
+  end
+  if not w.limit then return true end
+  local d = run_deltas[run]
+  local running = w.running + (d and d.states.RUNNING or 0) + (w.taken or 0)
+  if running >= w.limit then return false end
+  w.taken = (w.taken or 0) + 1
+  return true
+end
+
+local function park(run, id)
+  redis.call('RPUSH', K.run_parked(run), id)
+end
+
+-- Slots freed in a windowed run: queue up to that many parked tasks again, at the front of
+-- their queue (they were ready first). Stale ids (cancelled meanwhile) are dropped; bounded.
+local function unpark(run, key)
+  local f = redis.call('HMGET', key, 'window', 'n_RUNNING')
+  local limit = tonumber(f[1])
+  if not limit then return end
+  local free = limit - (tonumber(f[2]) or 0)
+  local looked = 0
+  while free > 0 and looked < 64 do
+    local id = redis.call('LPOP', K.run_parked(run))
+    if not id then return end
+    looked = looked + 1
+    local t = redis.call('HMGET', K.task(id), 'state', 'spec')
+    local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
+    if queue then
+      redis.call('RPUSH', K.ready(queue), id)
+      redis.call('LPUSH', K.wake(queue), '1')
+      redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
+      free = free - 1
+    end
+  end
 end
 
 local function apply_runs()
@@ -120,6 +170,7 @@ local function apply_runs()
       if delta ~= 0 then redis.call('HINCRBY', key, 'n_' .. state, delta) end
     end
     local open = d.open ~= 0 and redis.call('HINCRBY', key, 'open', d.open) or nil
+    if (d.states.RUNNING or 0) < 0 then unpark(run, key) end
     if d.claimed and redis.call('HSETNX', key, 'started', NOW) == 1 then
       redis.call('HSET', key, 'state', 'RUNNING')
       emit_run(run, 'PENDING', 'RUNNING', 'started')
@@ -309,6 +360,51 @@ local function workflow_cancelling(wf)
   return known
 end
 
+-- Stopping a run (fail-fast, critical tasks, deadlines) ------------------------------------
+--[[ A run-level rule stops a run by starting the same bounded cancellation `jobq cancel RUN`
+  starts (the marker wf:<run>:cancel, which makes claims drop the run's tasks at once, and an
+  entry on `continuations`), with a reason: the pending tasks end CANCELLED with that reason,
+  running ones are told to stop, and the run ends FAILED with `reason` and `cause`. The caller
+  (the worker whose failure triggered it, or the maintenance pass for a deadline) continues it
+  at once; the maintenance pass is the backstop. ]]
+local run_stopped = false -- this call started a run stop: its caller should continue it
+local function stop_run(run, reason, cause, message)
+  local key = K.workflow(run)
+  local f = redis.call('HMGET', key, 'state', 'reason')
+  if not f[1] or is_terminal(f[1]) or f[2] then return false end
+  redis.call('HSET', key, 'reason', reason, 'cause', cause or '')
+  local marker = K.workflow_cancel(run)
+  if redis.call('EXISTS', marker) == 0 then
+    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message, 'reason', reason)
+  else
+    redis.call('HSET', marker, 'reason', reason)
+  end
+  -- scored 0: no client owns it yet, so the next settle call lists it to be continued at once
+  redis.call('ZADD', K.continuations, 0, 'cancel:' .. run)
+  cancelling_seen[run] = true
+  emit_run(run, f[1], f[1], reason)
+  run_stopped = true
+  return true
+end
+
+-- A task of a run failed for good: with `fail_fast`, or when the task is critical, the rest of
+-- its run is stopped (reason fail_fast, cause the task). One HMGET per run per call.
+local fail_fast_seen = {}
+local function run_task_failed(id)
+  local run = run_of(id)
+  if not run then return end
+  local rule = fail_fast_seen[run]
+  if rule == nil then
+    local f = redis.call('HMGET', K.workflow(run), 'fail_fast', 'critical')
+    rule = { all = f[1] == '1', critical = f[2] or '' }
+    fail_fast_seen[run] = rule
+  end
+  local key = string.sub(id, #run + 2)
+  if rule.all or string.find(rule.critical, ' ' .. key .. ' ', 1, true) then
+    stop_run(run, 'fail_fast', id, 'fail-fast: ' .. key .. ' failed' .. (rule.all and '' or ' (a critical task)'))
+  end
+end
+
 -- Bounded cascades -------------------------------------------------------------------------
 --[[ Settling the dependents of an ended task is the one piece of work whose size no caller
   chooses (a chain of 20,000, a fan-out of 30,000), so every script call settles at most
@@ -440,7 +536,7 @@ end
 -- fail.lua tell their worker, which continues it at once (settle.lua) instead of leaving it to
 -- the next script or maintenance pass.
 local function settle_work_left()
-  return settle_spilled or (backlog_seen and not backlog_empty)
+  return settle_spilled or (backlog_seen and not backlog_empty) or run_stopped
 end
 
 -- After `root` reached a terminal state: release dependents whose edge accepts the outcome and

@@ -3,8 +3,11 @@
   2. Retention: finished tasks whose retention has passed are deleted with their auxiliary keys
      and leave the workflow index (the terminal indexes s:DONE/FAILED/CANCELLED are scored by
      expiry time); an emptied workflow (run) record goes too, out of the run indexes.
+  3. Run deadlines: a run whose deadline has passed is stopped (prelude stop_run, reason
+     deadline); the maintenance pass continues the cancellation at once.
   ARGV[2] maximum number of tasks to move (and to delete) in this call
-  Returns {1, promoted, deleted, next due time in ms (0 when nothing is delayed)} ]]
+  Returns {1, promoted, deleted, next due time in ms (0 when nothing is delayed: the earliest
+           delayed task or run deadline), runs stopped} ]]
 
 local limit = tonumber(ARGV[2]) or 1000
 local promoted, deleted = 0, 0
@@ -40,8 +43,18 @@ for _, state in ipairs({ 'DONE', 'FAILED', 'CANCELLED' }) do
   end
 end
 
+local stopped = 0
+for _, run in ipairs(redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', NOW, 'LIMIT', 0, 100)) do
+  zset_later(K.deadlines, run, false)
+  if stop_run(run, 'deadline', '', 'the run\'s deadline passed') then stopped = stopped + 1 end
+end
+
 flush()
 local next_due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
+local next_deadline = redis.call('ZRANGE', K.deadlines, 0, 0, 'WITHSCORES')
+local due_at = tonumber(next_due[2]) or 0
+local deadline_at = tonumber(next_deadline[2]) or 0
+if deadline_at > 0 and (due_at == 0 or deadline_at < due_at) then due_at = deadline_at end
 for _, wf in ipairs(workflows) do
   if redis.call('ZCARD', K.workflow_tasks(wf)) == 0 then
     -- the run goes with its last task, out of the run indexes too
@@ -53,4 +66,4 @@ for _, wf in ipairs(workflows) do
     end
   end
 end
-return { OK, promoted, deleted, tonumber(next_due[2]) or 0 }
+return { OK, promoted, deleted, due_at, stopped }

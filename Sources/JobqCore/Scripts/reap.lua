@@ -38,6 +38,7 @@ for _, id in ipairs(due) do
         { 'reason', 'poison', 'deaths', deaths, 'error', 'its worker (' .. tostring(f[6]) .. ') died or stopped heartbeating while running only this task, on each of its last '
           .. attempts .. ' attempt' .. (attempts == 1 and '' or 's') .. ' (' .. deaths .. ' worker deaths in all)' })
       settle_dependents(id, false)
+      run_task_failed(id)
     elseif alone then
       to = set_state(id, 'RUNNING', 'lease_expired', attempts, 'died_alone',
         { 'reason', 'lease_expired', 'error', 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running only this task',

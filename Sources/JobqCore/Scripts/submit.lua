@@ -25,12 +25,20 @@ local run_options = {}
 for o = 8, 7 + 2 * m, 2 do
   local field, value = ARGV[o], ARGV[o + 1]
   if not RUN_OPTIONS[field] or not value then return { INVALID_ARGUMENT, 'run option ' .. tostring(field) } end
+  if field == RUN_OPTIONS.window and not ((tonumber(value) or 0) >= 1) then return { INVALID_ARGUMENT, 'window' } end
+  if field == RUN_OPTIONS.deadline_in then
+    -- relative deadlines are fixed on Redis time, as every other deadline
+    field, value = RUN_OPTIONS.deadline, NOW + (tonumber(value) or -NOW)
+  end
+  if field == RUN_OPTIONS.deadline and not ((tonumber(value) or 0) > NOW) then return { DEADLINE_PASSED, tostring(value) } end
   run_options[#run_options + 1] = field
   run_options[#run_options + 1] = value
+  if field == RUN_OPTIONS.deadline then run_options.deadline = tonumber(value) end
 end
 local n = tonumber(ARGV[8 + 2 * m])
 if not n or n < 1 then return { INVALID_ARGUMENT, 'task count' } end
 if new_run and workflow == '' then return { INVALID_ARGUMENT, 'run id' } end
+if not new_run and m > 0 then return { INVALID_ARGUMENT, 'run options without a run' } end
 
 -- Idempotent replay: the same key and the same submission return what was created before.
 if idem_key ~= '' then
@@ -191,6 +199,7 @@ if new_run then
   redis.call('HSET', K.workflow(workflow), unpack(record))
   zset_later(K.runs, workflow, NOW)
   zset_later(K.definition_runs(definition), workflow, NOW)
+  if run_options.deadline then zset_later(K.deadlines, workflow, run_options.deadline) end
   emit_run(workflow, nil, 'PENDING', 'submitted')
 elseif workflow ~= '' then
   redis.call('HSETNX', K.workflow(workflow), 'created', NOW)

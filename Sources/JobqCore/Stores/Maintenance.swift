@@ -30,9 +30,10 @@ extension Maintenance {
 
     /// The backstop of bounded operations (docs/architecture.md, "Bounded scripts"): settles
     /// cascades left on the settle list (by complete, fail or reap, whose workers do not wait for
-    /// them, or by a client that died), and finishes workflow cancellations and retries whose
-    /// client has been quiet for `staleAfter`. At most `calls` settle calls per pass (about
-    /// 64 dependents each); the next pass goes on.
+    /// them, or by a client that died), continues run stops no client owns yet (fail-fast,
+    /// deadlines: at once), and finishes workflow cancellations and retries whose client has
+    /// been quiet for `staleAfter` (`.zero`: only the unowned ones). At most `calls` settle
+    /// calls per pass (about 64 dependents each); the next pass goes on.
     package func continueBoundedWork(staleAfter: Duration = .seconds(5), calls: Int = 200) async throws(JobqError) {
         var reply = try await runner.run(SettleCall(staleAfterMilliseconds: Int(staleAfter.jobqMilliseconds)))
         var made = 1

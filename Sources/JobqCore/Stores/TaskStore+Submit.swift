@@ -45,6 +45,9 @@ extension TaskStore {
                 graph.addEdge(prerequisite: prerequisite.id, dependent: key)
             }
         }
+        if let run, let stray = run.critical.sorted().first(where: { !graph.contains($0) }) {
+            throw JobqError(.invalidOption, "critical task \(stray) is not a task of this run", subject: stray)
+        }
         if let cycle = graph.findCycle() {
             throw JobqError(.cycle, "the dependencies form a cycle: \(cycle.joined(separator: " -> "))", subject: cycle.first)
         }
