@@ -298,7 +298,7 @@ struct ExampleConfigTests {
             #expect(try await harness.client.result(of: "shout", as: String.self) == "QUIET")
             #expect(try await harness.client.result(of: "sum", as: Int.self) == 9)
             let nothing = try await harness.coordinator.tasks.task("nothing")
-            #expect(nothing?.state == .done && nothing?.skipped == true)
+            #expect(nothing?.state == .skipped && nothing?.skipped == true)
         }
     }
 }

@@ -3,10 +3,13 @@
   ARGV[4] workflow id ('' for none)          ARGV[5] how long the idempotency key is kept (ms)
   ARGV[6] n, the number of tasks; then per task 11 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
-    title, ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always')
+    title, ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
   A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
-  (reason dependency_failed), and so are its dependents in the batch: never left PENDING.
+  (reason dependency_failed), and so are its dependents in the batch: never left PENDING. One whose
+  `failure` edge can no longer hold (the prerequisite ended DONE, SKIPPED or CANCELLED) is created
+  SKIPPED (reason condition_unmet; a dependency_failed edge wins over it); its dependents in the
+  batch see a SKIPPED prerequisite, as after success.
   Returns {1, created (1|0), id, state, id, state, ...}
         | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
         | {-7 IDEMPOTENCY_CONFLICT, key} | {-9 INVALID_ARGUMENT, what} ]]
@@ -154,17 +157,17 @@ if workflow ~= '' then
 end
 local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
 for _, task in ipairs(order) do
-  local left, doomed_by = 0, nil
+  local left, doomed_by, unmet_by = 0, nil, nil
   local deps = task.deps
   if deps then
     local edges = {}
     for d, dep in ipairs(deps) do
       local policy = task.policies[d]
-      local state = state_of[dep] or outside[dep]
-      if state == 'FAILED' or state == 'CANCELLED' then
-        if policy == POLICY.success then doomed_by = doomed_by or dep end
-      elseif state ~= 'DONE' then
+      local outcome = outcome_of(state_of[dep] or outside[dep])
+      if not outcome then
         left = left + 1
+      elseif not edge_accepts(policy, outcome) then
+        if policy == POLICY.failure then unmet_by = unmet_by or dep else doomed_by = doomed_by or dep end
       end
       redis.call('HSET', K.next(dep), task.id, policy)
       edges[#edges + 1] = dep
@@ -195,6 +198,11 @@ for _, task in ipairs(order) do
       fields[#fields + 1] = v
     end
     state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, 'dependency_failed', task.ttl, fields)
+  elseif unmet_by then
+    for _, v in ipairs({ 'reason', 'condition_unmet', 'error', 'prerequisite ' .. unmet_by .. ' did not fail', 'cause', unmet_by }) do
+      fields[#fields + 1] = v
+    end
+    state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'condition_unmet', task.ttl, fields)
   else
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
     if left > 0 then
