@@ -125,7 +125,7 @@ struct WorkflowFileDecoder {
                     if let policyNode = edge["policy"] {
                         let text = try string(policyNode, what: "policy", task: id)
                         guard let parsed = DependencyPolicy(rawValue: text) else {
-                            throw fail("unknown policy \"\(text)\"; use `success` (the default: run only if it succeeded) or `always` (run once it has ended, whatever the outcome)", policyNode)
+                            throw fail("unknown policy \"\(text)\"; use `success` (the default: run only if it succeeded), `always` (run once it has ended, whatever the outcome) or `failure` (run only if it failed)", policyNode)
                         }
                         policy = parsed
                     }
