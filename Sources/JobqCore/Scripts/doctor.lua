@@ -94,7 +94,7 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond')
   local spec = spec_of(f[2])
   if f[1] ~= 'PENDING' or not spec then return 'ok' end
   local left, doomed_by, unmet_by = 0, nil, nil
@@ -142,6 +142,10 @@ local function pending(id)
         if apply then zset_later(K.waiting, id, false) end
         done[#done + 1] = 'remove from waiting'
       end
+    elseif f[7] and precondition_says_skip(f[7]) then
+      -- ready, and its precondition says skip: decided as release would have
+      if apply and skipped_by_precondition(id, f[7], tonumber(f[5]) or 0, spec.ttl) then settle_dependents(id, OUTCOME_OK) end
+      done[#done + 1] = 'skip: precondition'
     else
       if apply then dispatch(id, spec.queue, tonumber(f[4]) or 0) end
       done[#done + 1] = 'dispatch to q:' .. spec.queue

@@ -223,15 +223,133 @@ local function dispatch(id, queue, run_after)
   end
 end
 
--- One prerequisite of `id` resolved in a way its edge accepts: count it off, dispatch at zero.
+-- Preconditions ----------------------------------------------------------------------------
+--[[ A task's `skip_if` / `run_if` (Swift Precondition), compiled to JSON and kept in its record
+  as `cond`: {"mode": "skip_if"|"run_if", "tests": [{"task", "path": [..], "op", "value", "text"}]}.
+  Decided when the task becomes ready (release, submit, retry, doctor), on its prerequisites'
+  stored results. Bounded: at most PRECONDITION_TESTS tests of PRECONDITION_DEPTH path parts,
+  one HGET per distinct prerequisite. A prerequisite without a result (none, or JSON null)
+  never matches. ]]
+local PRECONDITION_TESTS, PRECONDITION_DEPTH, PRECONDITION_CHOICES = 16, 16, 64
+local PRECONDITION_OPS = { eq = true, ne = true, ['in'] = true, exists = true }
+
+-- Why `raw` is not a precondition this task may have (`deps`: its prerequisite ids), or nil.
+-- Submit never trusts its caller: a bad one refuses the whole submission (INVALID_ARGUMENT).
+local function check_precondition(raw, deps)
+  local ok, cond = pcall(cjson.decode, raw)
+  if not ok or type(cond) ~= 'table' then return 'not JSON' end
+  if cond.mode ~= 'skip_if' and cond.mode ~= 'run_if' then return 'mode' end
+  local tests = cond.tests
+  if type(tests) ~= 'table' or #tests < 1 or #tests > PRECONDITION_TESTS then return 'test count' end
+  local known = {}
+  for _, dep in ipairs(deps) do known[dep] = true end
+  for _, test in ipairs(tests) do
+    if type(test) ~= 'table' or type(test.task) ~= 'string' or not known[test.task] then return 'test of a task that is not a prerequisite' end
+    if type(test.path) ~= 'table' or #test.path > PRECONDITION_DEPTH then return 'path' end
+    for _, part in ipairs(test.path) do
+      if type(part) ~= 'string' or part == '' then return 'path' end
+    end
+    if not PRECONDITION_OPS[test.op] or test.value == nil then return 'operator' end
+    if test.op == 'in' and (type(test.value) ~= 'table' or #test.value < 1 or #test.value > PRECONDITION_CHOICES) then return 'in' end
+    if test.op == 'exists' and type(test.value) ~= 'boolean' then return 'exists' end
+    if test.text ~= nil and type(test.text) ~= 'string' then return 'text' end
+  end
+  return nil
+end
+
+-- JSON equality on cjson values (numbers by value, objects whatever their key order).
+local function json_same(a, b)
+  if type(a) ~= type(b) then return false end
+  if type(a) ~= 'table' then return a == b end
+  for k, v in pairs(a) do
+    if not json_same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- The value at `path` in `value` (array indexes are 0-based, as written), or nil.
+local function json_at(value, path)
+  for _, part in ipairs(path) do
+    if type(value) ~= 'table' then return nil end
+    local n = string.match(part, '^%d+$') and tonumber(part)
+    local found = n and value[n + 1]
+    if found == nil then found = value[part] end
+    value = found
+  end
+  return value
+end
+
+local function precondition_test_holds(test, result)
+  if result == nil or result == cjson.null then return false end
+  local found = json_at(result, test.path)
+  if test.op == 'exists' then return (found ~= nil and found ~= cjson.null) == test.value end
+  if found == nil then return false end
+  if test.op == 'eq' then return json_same(found, test.value) end
+  if test.op == 'ne' then return not json_same(found, test.value) end
+  for _, choice in ipairs(test.value) do
+    if json_same(found, choice) then return true end
+  end
+  return false
+end
+
+-- Why the task whose precondition is `raw` is skipped (the text says which test held, or which
+-- did not), or nil when it runs. A record whose `cond` is unreadable runs (it was checked at
+-- submit; nothing is skipped on a guess).
+local function precondition_says_skip(raw)
+  local ok, cond = pcall(cjson.decode, raw)
+  if not ok or type(cond) ~= 'table' or type(cond.tests) ~= 'table' then return nil end
+  local results = {}
+  local held = {}
+  for t, test in ipairs(cond.tests) do
+    if t > PRECONDITION_TESTS then break end
+    local result = results[test.task]
+    if result == nil then
+      local stored = redis.call('HGET', K.task(test.task), 'result')
+      local decoded_ok, decoded = false, nil
+      if stored and stored ~= '' then decoded_ok, decoded = pcall(cjson.decode, stored) end
+      result = decoded_ok and decoded or cjson.null
+      results[test.task] = result
+    end
+    local text = test.text or (test.task .. '.' .. table.concat(test.path, '.'))
+    local holds = precondition_test_holds(test, result)
+    if cond.mode == 'run_if' and not holds then return 'run_if did not hold: ' .. text end
+    if cond.mode == 'skip_if' then
+      if not holds then return nil end
+      held[#held + 1] = text
+    end
+  end
+  if cond.mode == 'skip_if' then return 'skip_if held: ' .. table.concat(held, ' and ') end
+  return nil
+end
+
+-- A PENDING task with nothing left to wait for and a precondition: decided now. True when it
+-- ended SKIPPED (reason `precondition`): the caller settles its dependents (as after success).
+local function skipped_by_precondition(id, cond, attempts, ttl)
+  if not cond or cond == '' then return false end
+  local why = precondition_says_skip(cond)
+  if not why then return false end
+  finish(id, 'PENDING', 'precondition', attempts or 0, 'precondition', ttl, { 'reason', 'precondition', 'error', why })
+  return true
+end
+
+-- One prerequisite of `id` resolved in a way its edge accepts: count it off, dispatch at zero
+-- (or skip, when its precondition says so). Returns OUTCOME_OK when it ended the task SKIPPED
+-- (its dependents need settling then), else nil.
 local function release(id)
   local key = K.task(id)
   local left = redis.call('HINCRBY', key, 'deps_left', -1)
   if left <= 0 then
-    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after')
+    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after', 'cond', 'attempts')
     local spec = spec_of(f[2])
-    if f[1] == 'PENDING' and spec then dispatch(id, spec.queue, tonumber(f[3]) or 0) end
+    if f[1] == 'PENDING' and spec then
+      if skipped_by_precondition(id, f[4], f[5], spec.ttl) then return OUTCOME_OK end
+      dispatch(id, spec.queue, tonumber(f[3]) or 0)
+    end
   end
+  return nil
 end
 
 -- Workflows being cancelled ----------------------------------------------------------------

@@ -53,13 +53,19 @@ end
 
 local function reopen(id, left)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'cond')
   local spec = spec_of(f[2]) or {}
   redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease', 'worker', 'retrying')
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
-  if left == 0 then dispatch(id, spec.queue or 'default', 0) else zset_later(K.waiting, id, NOW) end
   reply[#reply + 1] = id
+  if left > 0 then
+    zset_later(K.waiting, id, NOW)
+  elseif skipped_by_precondition(id, f[3], 0, spec.ttl) then
+    settle_dependents(id, OUTCOME_OK) -- ready again, and its precondition says skip
+  else
+    dispatch(id, spec.queue or 'default', 0)
+  end
 end
 
 -- Dependents still waiting whose edge accepted the task's ending were released then (`always`
@@ -150,7 +156,7 @@ local function advance()
       local held = redis.call('SPOP', K.retry_held(id), SCAN_COUNT)
       for _, dependent in ipairs(held) do
         budget = budget - 1
-        release(dependent)
+        if release(dependent) then settle_dependents(dependent, OUTCOME_OK) end
       end
       if #held < SCAN_COUNT then redis.call('LPOP', frontier) end
     else

@@ -1,9 +1,10 @@
 --[[ submit: create one task or a whole workflow, atomically (all or nothing).
   ARGV[2] idempotency key ('' for none)      ARGV[3] fingerprint of the whole submission
   ARGV[4] workflow id ('' for none)          ARGV[5] how long the idempotency key is kept (ms)
-  ARGV[6] n, the number of tasks; then per task 11 fields and its edges:
+  ARGV[6] n, the number of tasks; then per task 12 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
-    title, ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
+    title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
+    check_precondition), ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
   A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
   (reason dependency_failed), and so are its dependents in the batch: never left PENDING. One whose
@@ -67,11 +68,11 @@ for t = 1, n do
     id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
-    ndeps = tonumber(ARGV[i + 10]), index = t,
+    cond = ARGV[i + 10], ndeps = tonumber(ARGV[i + 11]), index = t,
   }
   local ndeps = task.ndeps
   if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 11
+  i = i + 12
   if ndeps > 0 then
     has_edges = true
     task.deps, task.policies = {}, {}
@@ -88,6 +89,10 @@ for t = 1, n do
   if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
     or string.find(task.backoff, '\t') then
     return invalid(t, 'options of ' .. task.id)
+  end
+  if task.cond ~= '' then
+    local bad = check_precondition(task.cond, task.deps or {})
+    if bad then return invalid(t, 'precondition of ' .. task.id .. ': ' .. bad) end
   end
   if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
   tasks[t], by_id[task.id] = task, task
@@ -188,6 +193,12 @@ for _, task in ipairs(order) do
     fields[#fields + 1] = 'run_after'
     fields[#fields + 1] = run_after
   end
+  if task.cond ~= '' then
+    fields[#fields + 1] = 'cond'
+    fields[#fields + 1] = task.cond
+  end
+  -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
+  local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
   if not queues_seen[task.queue] then
     queues_seen[task.queue] = true
     redis.call('SADD', K.queues, task.queue)
@@ -203,6 +214,9 @@ for _, task in ipairs(order) do
       fields[#fields + 1] = v
     end
     state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'condition_unmet', task.ttl, fields)
+  elseif skip_why then
+    for _, v in ipairs({ 'reason', 'precondition', 'error', skip_why }) do fields[#fields + 1] = v end
+    state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
   else
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
     if left > 0 then
