@@ -143,10 +143,11 @@ public struct JobqClient: Sendable {
         try await engine.tasks.taskStates(ids)
     }
 
-    /// The result of a DONE task, decoded. Throws `invalid_state` if it has not succeeded.
+    /// The result of a DONE (or SKIPPED: the skip's result, `null` when none) task, decoded.
+    /// Throws `invalid_state` if it has not ended so.
     public func result<R: Decodable>(of id: String, as type: R.Type = R.self) async throws(JobqError) -> R {
         let info = try await status(id)
-        guard info.state == .done else {
+        guard info.state?.isSuccessLike == true else {
             throw JobqError(.invalidState, "task \(id) is \(info.state?.rawValue ?? "unknown"), not DONE\(info.error.map { ": \($0)" } ?? "")", subject: id)
         }
         return try PayloadCoding.decode(R.self, from: info.result ?? [])

@@ -63,13 +63,15 @@ public struct Workflow: Sendable {
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
         requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
-        maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = ""
+        maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
+        precondition: Precondition? = nil
     ) throws(JobqError) -> TaskRef {
         let spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
-            maxAttempts: maxAttempts, timeout: timeout, title: title
+            maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition
         )
+        try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         return try add(spec)
     }
 

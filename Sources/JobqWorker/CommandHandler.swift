@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// The child gets the task's payload on stdin and as environment variables; its stdout (JSON, or
 /// text stored as a JSON string) becomes the result, its stderr lines the task's log, and its exit
-/// status the outcome: 0 DONE, ``skipExitCode`` DONE-skipped, one of ``finalExitCodes`` FAILED
+/// status the outcome: 0 DONE, ``skipExitCode`` SKIPPED, one of ``finalExitCodes`` FAILED
 /// without retry, anything else a failed attempt (retried per the task's backoff).
 ///
 /// Environment of the child (besides ``environment``):
@@ -38,7 +38,7 @@ public struct CommandHandlerConfiguration: Sendable, Hashable {
     public var workingDirectory: String?
     /// A time limit for the command, on top of the task's own timeout (the shorter wins).
     public var timeout: Duration?
-    /// The exit status meaning "nothing to do" (DONE with the skipped flag).
+    /// The exit status meaning "nothing to do" (the task ends SKIPPED).
     public var skipExitCode: Int32?
     /// Exit statuses meaning "retrying cannot help" (FAILED at once).
     public var finalExitCodes: Set<Int32> = []

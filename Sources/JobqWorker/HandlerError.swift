@@ -17,7 +17,7 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
         public init(rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
-        /// Nothing to do: the task ends DONE with `skipped` set; dependents run as after success.
+        /// Nothing to do: the task ends SKIPPED (reason `skipped`); dependents run as after success.
         public static let skip = Kind(rawValue: "skip")
         /// Retrying cannot help: the task ends FAILED now, whatever attempts remain.
         public static let permanent = Kind(rawValue: "permanent")
@@ -32,7 +32,7 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// For ``Kind/retry``: overrides the task's backoff for this retry.
     public let retryAfter: Duration?
-    /// For ``Kind/skip``: the result (JSON) stored with the DONE task; `null` when absent.
+    /// For ``Kind/skip``: the result (JSON) stored with the SKIPPED task; `null` when absent.
     public let result: [UInt8]?
 
     init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil) {
@@ -43,12 +43,12 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
         self.result = result
     }
 
-    /// Ends the task DONE with the skipped flag (upsies' and jobcontrol's SKIPPED).
+    /// Ends the task SKIPPED (upsies' and jobcontrol's SKIPPED); its dependents run.
     public static func skip(_ message: String = "skipped by the handler") -> HandlerError {
         HandlerError(kind: .skip, reason: "skipped", message: message)
     }
 
-    /// Ends the task DONE with the skipped flag and `result` (encoded as JSON) as its result.
+    /// Ends the task SKIPPED with `result` (encoded as JSON) as its result.
     public static func skip(_ message: String = "skipped by the handler", result: some Encodable) -> HandlerError {
         HandlerError(kind: .skip, reason: "skipped", message: message, result: try? PayloadCoding.encode(result))
     }

@@ -33,14 +33,14 @@ struct GraphStyleTests {
         #expect(dot.contains(#""a" -> "b";"#), "success edges stay plain: \(dot)")
         #expect(dot.contains(#""a" -> "c" ["label"="always", "style"="dashed"];"#), "\(dot)")
         #expect(dot.contains(#""s" -> "c";"#))
-        // s is DONE but skipped: its own label, fill and border; a is plain DONE.
+        // s is SKIPPED: its own state, fill and border; a is plain DONE.
         let sLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "s" ["#) })
-        #expect(sLine.contains("DONE (skipped)") && sLine.contains(GraphCommand.skippedFill) && sLine.contains("dashed"), "\(sLine)")
+        #expect(sLine.contains("SKIPPED") && !sLine.contains("DONE") && sLine.contains(GraphCommand.skippedFill) && sLine.contains("dashed"), "\(sLine)")
         let aLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "a" ["#) })
         #expect(aLine.contains(GraphCommand.fill(.done)) && !aLine.contains("skipped"), "\(aLine)")
-        // The legend names every state, skipped, and both policies.
+        // The legend names every state (SKIPPED among them) and every policy.
         #expect(dot.contains(#"subgraph "cluster_legend""#))
-        for label in TaskState.allCases.map(\.rawValue) + ["DONE (skipped)", "success: runs if it succeeded", "always: runs once it has ended"] {
+        for label in TaskState.allCases.map(\.rawValue) + ["success: runs if it succeeded (or was skipped)", "always: runs once it has ended", "failure: runs only if it failed"] {
             #expect(dot.contains(#""label"="\#(label)""#), "legend lacks \(label)")
         }
         if let dotTool = Subprocess.which("dot") {
@@ -61,7 +61,7 @@ struct GraphStyleTests {
         let nodes = try #require(json["nodes"] as? [[String: Any]])
         #expect(nodes.map { $0["id"] as? String } == ["a", "s", "b", "c"])
         let s = try #require(nodes.first { $0["id"] as? String == "s" })
-        #expect(s["state"] as? String == "DONE")
+        #expect(s["state"] as? String == "SKIPPED")
         #expect(s["skipped"] as? Bool == true)
         #expect(s["handler"] as? String == "jobq.noop")
         #expect(nodes.first { $0["id"] as? String == "a" }?["skipped"] as? Bool == false)

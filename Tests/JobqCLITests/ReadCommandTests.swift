@@ -93,7 +93,7 @@ struct ReadCommandTests {
         #expect(json["finished"] as? Bool == false)
         #expect(json["succeeded"] as? Bool == false)
         let counts = try #require(json["counts"] as? [String: Int])
-        #expect(counts == ["pending": 2, "running": 0, "done": 1, "failed": 1, "cancelled": 0])
+        #expect(counts == ["pending": 2, "running": 0, "done": 1, "failed": 1, "cancelled": 0, "skipped": 0])
         let tasks = try #require(json["tasks"] as? [[String: Any]])
         #expect(tasks.map { $0["id"] as? String } == ["a", "b", "c", "d"])
         #expect(tasks.map { $0["state"] as? String } == ["DONE", "FAILED", "PENDING", "PENDING"])

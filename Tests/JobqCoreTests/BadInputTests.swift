@@ -142,8 +142,8 @@ struct BadInputTests {
 /// The scripts check what Swift already checked, for clients that bypass the Swift layer.
 @Suite("bad input reaching the scripts directly", .enabled(if: redisAvailable))
 struct ScriptArgumentTests {
-    static func submitArguments(id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil) -> [RedisArgument] {
-        var arguments: [RedisArgument] = ["", "", "", 0, 1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, ""]
+    static func submitArguments(id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "") -> [RedisArgument] {
+        var arguments: [RedisArgument] = ["", "", "", 0, 1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -157,6 +157,12 @@ struct ScriptArgumentTests {
         ("queue with a brace", submitArguments(id: "a", queue: "q}")),
         ("handler with a space", submitArguments(id: "a", handler: "h h")),
         ("unknown edge policy", submitArguments(id: "b", policy: "sometimes", dependency: "a")),
+        ("precondition that is not JSON", submitArguments(id: "b", dependency: "a", cond: "{mode")),
+        ("precondition with an unknown mode", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"maybe","tests":[{"task":"a","path":[],"op":"eq","value":1}]}"#)),
+        ("precondition on a task that is not a prerequisite", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"skip_if","tests":[{"task":"zz","path":[],"op":"eq","value":1}]}"#)),
+        ("precondition without a prerequisite at all", submitArguments(id: "b", cond: #"{"mode":"skip_if","tests":[{"task":"a","path":[],"op":"eq","value":1}]}"#)),
+        ("precondition with an unknown operator", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":[{"task":"a","path":[],"op":"like","value":1}]}"#)),
+        ("precondition with 17 tests", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":["# + Array(repeating: #"{"task":"a","path":[],"op":"eq","value":1}"#, count: 17).joined(separator: ",") + "]}")),
     ])
     func submitScriptRefusesWhatSwiftWouldHave(what: String, arguments: [RedisArgument]) async throws {
         try await withEngine { engine in

@@ -14,7 +14,7 @@ struct TaskTransitionsTests {
 
     @Test func nothingButSubmitCreatesATask() {
         let creating = TaskTransitions.table.filter { $0.from == nil }.map(\.event)
-        #expect(Set(creating) == [.submit, .submitDoomed])
+        #expect(Set(creating) == [.submit, .submitDoomed, .submitSkipped])
     }
 
     @Test func onlyAClaimStartsATask() {
@@ -26,6 +26,14 @@ struct TaskTransitionsTests {
     @Test func doneIsReachedOnlyFromRunningByComplete() {
         let done = TaskTransitions.table.filter { $0.to == .done }
         #expect(done.count == 1 && done[0].from == .running && done[0].event == .complete)
+    }
+
+    @Test func skippedIsReachedOnlyByASkipAndLeftOnlyByReopen() {
+        let skipped = TaskTransitions.table.filter { $0.to == .skipped }
+        #expect(Set(skipped.map(\.event)) == [.skip, .submitSkipped, .conditionUnmet, .precondition])
+        #expect(skipped.allSatisfy { $0.from == nil || $0.from == .pending || ($0.from == .running && $0.event == .skip) })
+        #expect(TaskTransitions.target(from: .skipped, on: .reopen) == .pending)
+        #expect(TaskTransitions.target(from: .done, on: .reopen) == nil)
     }
 
     @Test(arguments: TaskState.allCases)

@@ -123,7 +123,7 @@ struct CommandHandlerTests {
             try await harness.client.submit(task("broken", handler: "always-7", maxAttempts: 2))
 
             let skipped = try await harness.finished("skip")
-            #expect(skipped.state == .done && skipped.skipped)
+            #expect(skipped.state == .skipped && skipped.skipped)
             let final = try await harness.finished("final")
             #expect(final.state == .failed && final.attempts == 1 && final.reason == "exit_status")
             let flaky = try await harness.finished("flaky")

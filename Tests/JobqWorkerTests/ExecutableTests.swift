@@ -299,7 +299,7 @@ struct ExampleConfigTests {
             #expect(try await harness.client.result(of: "example/shout", as: String.self) == "QUIET")
             #expect(try await harness.client.result(of: "example/sum", as: Int.self) == 9)
             let nothing = try await harness.coordinator.tasks.task("example/nothing")
-            #expect(nothing?.state == .done && nothing?.skipped == true)
+            #expect(nothing?.state == .skipped && nothing?.skipped == true)
         }
     }
 }

@@ -282,7 +282,7 @@ struct WorkerTests {
             try await harness.client.submit(task("p", handler: "permanent", maxAttempts: 5))
             try await harness.client.submit(task("l", handler: "later", backoff: .fixed(delay: .seconds(3600))))
             let skipped = try await harness.finished("s")
-            #expect(skipped.state == .done)
+            #expect(skipped.state == .skipped)
             #expect(skipped.skipped)
             #expect(try await harness.client.result(of: "s", as: [String: Bool].self) == ["kept": true])
             let permanent = try await harness.finished("p")

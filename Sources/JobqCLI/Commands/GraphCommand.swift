@@ -9,10 +9,11 @@ struct GraphCommand: AsyncParsableCommand {
         abstract: "Draw a workflow's dependency graph (Graphviz DOT, or SVG/PNG with graphviz).",
         discussion: """
             One node per task, filled with the colour of its state (PENDING grey, RUNNING \
-            blue, DONE green, FAILED red, CANCELLED orange; a skipped task pale green with a \
-            dashed border, "DONE (skipped)"), and an arrow from each prerequisite to its \
-            dependent: solid for `success` (runs only if it succeeded), dashed and labelled \
-            "always" for `always` (runs once it has ended). A legend box explains both. DOT \
+            blue, DONE green, SKIPPED pale green with a dashed border, FAILED red, CANCELLED \
+            orange), and an arrow from each prerequisite to its dependent: solid for `success` \
+            (runs if it succeeded or was skipped), dashed and labelled "always" for `always` \
+            (runs once it has ended), dotted red and labelled "failure" for `failure` (runs \
+            only if it failed). A legend box explains them. DOT \
             is printed on stdout; --format svg or png runs graphviz's `dot` (it must be on \
             PATH). A task id draws the task's workflow. --json prints the graph as JSON \
             instead: {"workflow", "nodes": [{id, handler, title, state, skipped}], \
@@ -140,22 +141,24 @@ struct GraphCommand: AsyncParsableCommand {
         )
     }
 
-    /// `DONE (skipped)` for a skipped task, else the state's name.
-    static func stateLabel(_ state: TaskState?, skipped: Bool) -> String {
-        state == .done && skipped ? "DONE (skipped)" : state?.rawValue ?? "UNKNOWN"
+    /// The state's name (SKIPPED is a state of its own, never drawn as DONE).
+    static func stateLabel(_ state: TaskState?, skipped: Bool = false) -> String {
+        state?.rawValue ?? "UNKNOWN"
     }
 
-    /// Fill and border of a node with a state.
-    static func nodeStyle(_ state: TaskState?, skipped: Bool) -> [String: String] {
-        if state == .done && skipped { return ["style": "rounded,filled,dashed", "fillcolor": skippedFill] }
+    /// Fill and border of a node with a state: SKIPPED dashed, so it is not read as having run.
+    static func nodeStyle(_ state: TaskState?, skipped: Bool = false) -> [String: String] {
+        if state == .skipped { return ["style": "rounded,filled,dashed", "fillcolor": fill(state)] }
         return ["style": "rounded,filled", "fillcolor": fill(state)]
     }
 
-    /// How an edge of each policy is drawn: `success` plain, `always` dashed with a label.
+    /// How an edge of each policy is drawn: `success` plain, `always` dashed with a label,
+    /// `failure` dotted red with a label.
     static func edgeStyle(_ policy: DependencyPolicy) -> [String: String] {
         switch policy {
         case .success: [:]
         case .always: ["style": "dashed", "label": "always"]
+        case .failure: ["style": "dotted", "color": "#cb181d", "label": "failure"]
         }
     }
 
@@ -169,8 +172,8 @@ struct GraphCommand: AsyncParsableCommand {
         var previous: String?
         if withStates {
             let entries: [(String, [String: String])] = TaskState.allCases.map { state in
-                (state.rawValue, nodeStyle(state, skipped: false))
-            } + [("DONE (skipped)", nodeStyle(.done, skipped: true))]
+                (state.rawValue, nodeStyle(state))
+            }
             for (label, style) in entries {
                 let id = "legend:" + label
                 lines.append("  " + DependencyGraph.dotNode(id, ["label": label, "shape": "box", "fontsize": "10"].merging(style) { _, new in new }))
@@ -179,10 +182,14 @@ struct GraphCommand: AsyncParsableCommand {
                 previous = id
             }
         }
-        for policy in [DependencyPolicy.success, .always] {
+        for policy in DependencyPolicy.allCases {
             let from = "legend:\(policy.rawValue):from"
             let to = "legend:\(policy.rawValue):to"
-            let meaning = policy == .success ? "success: runs if it succeeded" : "always: runs once it has ended"
+            let meaning = switch policy {
+            case .success: "success: runs if it succeeded (or was skipped)"
+            case .always: "always: runs once it has ended"
+            case .failure: "failure: runs only if it failed"
+            }
             lines.append("  " + DependencyGraph.dotNode(from, ["label": "", "shape": "point"]))
             lines.append("  " + DependencyGraph.dotNode(to, ["label": meaning, "shape": "plaintext", "fontsize": "10"]))
             lines.append("  " + DependencyGraph.dotEdge(from, to, edgeStyle(policy).merging(["label": ""]) { _, new in new }))
@@ -223,13 +230,14 @@ struct GraphCommand: AsyncParsableCommand {
         case .pending: "#e0e0e0"
         case .running: "#9ecae1"
         case .done: "#a1d99b"
+        case .skipped: "#edf8e9"
         case .failed: "#fc9272"
         case .cancelled: "#fdd0a2"
         case nil: "#dadaeb"
         }
     }
 
-    /// A skipped task's fill: a pale DONE green (it ended DONE without running its work).
+    /// A skipped task's fill: a pale DONE green (it ended without running its work).
     static let skippedFill = "#edf8e9"
 
     /// `--json` with the DOT format: the JSON graph; else the DOT text, printed or rendered.

@@ -20,7 +20,7 @@ struct ListCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Only tasks in this state: pending, running, done, failed or cancelled.", valueName: "state"))
+    @Option(name: .long, help: ArgumentHelp("Only tasks in this state: pending, running, done, skipped, failed or cancelled.", valueName: "state"))
     var state: TaskState?
 
     @Option(name: .long, help: ArgumentHelp("Only tasks of this queue.", valueName: "queue"))

@@ -32,7 +32,7 @@ struct PurgeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Cancel every PENDING task of this queue.", valueName: "queue"))
     var queue: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --finished: only tasks in this state (repeatable): done, failed, cancelled.", valueName: "state"))
+    @Option(name: .long, help: ArgumentHelp("With --finished: only tasks in this state (repeatable): done, skipped, failed, cancelled.", valueName: "state"))
     var state: [TaskState] = []
 
     @Option(name: .long, help: ArgumentHelp("With --finished: only tasks that finished at least this long ago.", valueName: "duration"))
@@ -52,7 +52,7 @@ struct PurgeCommand: AsyncParsableCommand {
             throw ValidationError("give exactly one of --finished (delete finished task records) or --queue QUEUE (cancel its pending tasks)")
         }
         if let bad = state.first(where: { !$0.isTerminal }) {
-            throw ValidationError("--state \(bad.rawValue.lowercased()): only finished states (done, failed, cancelled) can be purged")
+            throw ValidationError("--state \(bad.rawValue.lowercased()): only finished states (done, skipped, failed, cancelled) can be purged")
         }
         if queue != nil && (!state.isEmpty || olderThan != nil) {
             throw ValidationError("--state and --older-than go with --finished")
@@ -73,7 +73,7 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     private func purgeFinished(client: JobqClient) async throws {
-                let states = state.isEmpty ? [TaskState.done, .failed, .cancelled] : state
+                let states = state.isEmpty ? TaskState.terminal : state
         let cutoff = try await client.serverTime() - (olderThan?.duration.inMilliseconds ?? 0)
         var candidates: [String]
         if let workflow {

@@ -5,11 +5,12 @@ import JobqCore
 struct ResultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "result",
-        abstract: "Print the JSON result of a DONE task.",
+        abstract: "Print the JSON result of a DONE (or SKIPPED) task.",
         discussion: """
             Prints the result exactly as the handler returned it (JSON; `null` when it returned \
-            nothing or was skipped). Exit status 65 when the task is not DONE (the message says \
-            its state and error), 66 when there is no such task.
+            nothing). A SKIPPED task prints the result its skip gave, `null` when none (exit 0, \
+            as its dependents see it). Exit status 65 when the task is neither DONE nor SKIPPED \
+            (the message says its state and error), 66 when there is no such task.
 
               jobq result 01J0ABCD… | jq .count
               jobq result 01J0ABCD… --pretty
@@ -28,7 +29,7 @@ struct ResultCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
             let info = try await client.status(id)
-            guard info.state == .done else {
+            guard info.state?.isSuccessLike == true else {
                 let state = info.state?.rawValue ?? "unknown"
                 let why = info.error.map { ": \($0)" } ?? ""
                 let hint = switch info.state {

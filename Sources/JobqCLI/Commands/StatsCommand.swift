@@ -68,7 +68,7 @@ struct StatsCommand: AsyncParsableCommand {
         switch state {
         case .pending: overview.pending
         case .running: overview.running
-        case .done, .failed, .cancelled: overview.finished[state] ?? 0
+        case .done, .skipped, .failed, .cancelled: overview.finished[state] ?? 0
         }
     }
 }

@@ -176,7 +176,7 @@ struct SubmitCommand: AsyncParsableCommand {
             var policy = DependencyPolicy.success
             if parts.count == 2 {
                 guard let parsed = DependencyPolicy(rawValue: parts[1]) else {
-                    throw JobqError(.invalidOption, "--after \(entry): unknown policy \"\(parts[1])\"; use ID (run if it succeeded) or ID:always (run once it has ended)")
+                    throw JobqError(.invalidOption, "--after \(entry): unknown policy \"\(parts[1])\"; use ID (run if it succeeded), ID:always (run once it has ended) or ID:failure (run only if it failed)")
                 }
                 policy = parsed
             }

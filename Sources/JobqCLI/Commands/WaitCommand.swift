@@ -8,9 +8,9 @@ struct WaitCommand: AsyncParsableCommand {
         abstract: "Wait until a task or workflow has finished; the exit code is the outcome.",
         discussion: """
             Blocks (on Redis's event stream, without polling) until the task, or every task of \
-            the workflow, is DONE, FAILED or CANCELLED, then prints the outcome.
+            the workflow, is DONE, SKIPPED, FAILED or CANCELLED, then prints the outcome.
 
-            Exit status: 0 when everything ended DONE, 1 when something ended FAILED or \
+            Exit status: 0 when everything ended DONE or SKIPPED, 1 when something ended FAILED or \
             CANCELLED, 75 when --timeout passed first, 66 when there is no such task or workflow.
 
               jobq wait 01J0ABCD… && echo ok

@@ -25,10 +25,10 @@ struct StateCounts: Sendable, Hashable, CustomStringConvertible {
 
     var total: Int { counts.values.reduce(0, +) }
     var isFinished: Bool { total > 0 && counts.allSatisfy { $0.key.isTerminal || $0.value == 0 } }
-    var succeeded: Bool { isFinished && (counts[.done] ?? 0) == total }
+    var succeeded: Bool { isFinished && (counts[.done] ?? 0) + (counts[.skipped] ?? 0) == total }
 
     /// The order of the summary line: finished work first, as in asynciojobs' "2D + 3R + 4I".
-    static let order: [TaskState] = [.done, .running, .pending, .failed, .cancelled]
+    static let order: [TaskState] = [.done, .skipped, .running, .pending, .failed, .cancelled]
 
     /// "3D + 1R + 2P + 1F" in ``order``, omitting zeros ("0" when empty).
     var description: String {

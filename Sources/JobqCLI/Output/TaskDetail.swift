@@ -15,7 +15,6 @@ enum TaskDetail {
         var state = terminal.paint(state: info.state)
         if let reason = info.reason, !reason.isEmpty { state += "  (reason: \(reason))" }
         if info.cancelRequested && info.state == .running { state += "  cancel requested" }
-        if info.skipped { state += "  skipped" }
         line("state", state)
         line("handler", info.handler + "   queue: " + info.queue + (info.workflow.map { "   workflow: \($0)" } ?? ""))
         var attempts = "\(info.attempts) of \(info.maxAttempts)"
@@ -68,7 +67,7 @@ enum TaskDetail {
             tree.groupLines(indent: String(repeating: " ", count: 11), width: width, terminal: terminal).forEach { Console.out($0) }
         }
         line("payload", truncated(JSONValue.stored(info.payload).rendered(), to: width - 11))
-        if info.state == .done {
+        if info.state?.isSuccessLike == true {
             let result = JSONValue.stored(info.result).rendered()
             line("result", truncated(result, to: width - 11))
             if result.count > width - 11 { line("", terminal.paint("full result: jobq result \(info.id)", .dim)) }

@@ -52,7 +52,7 @@ enum TaskJSON {
             ("timeout_ms", .int(info.timeout.inMilliseconds)),
             ("result_ttl_ms", .int(info.resultTTL.inMilliseconds)),
             ("payload", .stored(info.payload)),
-            ("result", info.state == .done ? .stored(info.result) : .null),
+            ("result", info.state?.isSuccessLike == true ? .stored(info.result) : .null),
             ("progress", .array(progress.map(self.progress))),
         ])
     }

@@ -57,6 +57,7 @@ struct Terminal: Sendable {
         case .pending: .dim
         case .running: .cyan
         case .done: .green
+        case .skipped: .blue
         case .failed: .red
         case .cancelled: .yellow
         case nil: .magenta

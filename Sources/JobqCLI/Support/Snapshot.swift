@@ -67,7 +67,7 @@ struct Snapshot: Sendable {
     /// The exit status once finished: `.ok` when every task is DONE.
     var outcome: ExitStatus {
         if let run { return run.state == .done ? .ok : .taskFailed }
-        return tasks.allSatisfy { $0.state == .done } ? .ok : .taskFailed
+        return tasks.allSatisfy { $0.state?.isSuccessLike == true } ? .ok : .taskFailed
     }
 
     var ids: Set<String> { Set(tasks.map(\.id)) }
@@ -149,7 +149,7 @@ struct Snapshot: Sendable {
             if task.unresolvedPrerequisites > 0 {
                 let waiting = task.prerequisites.filter { prerequisite in
                     guard let state = states[prerequisite.id] else { return true }
-                    return prerequisite.policy == .always ? !state.isTerminal : state != .done
+                    return !prerequisite.policy.accepts(state)
                 }.map(\.id)
                 return "waiting for " + (waiting.isEmpty ? "\(task.unresolvedPrerequisites) prerequisite(s)" : waiting.joined(separator: ", "))
             }
@@ -168,8 +168,10 @@ struct Snapshot: Sendable {
             if task.cancelRequested { parts.append("cancel requested") }
             return parts.joined(separator: ", ")
         case .done:
-            let took = took(task).map { "took " + $0 } ?? "done"
-            return task.skipped ? "skipped" : took
+            return took(task).map { "took " + $0 } ?? "done"
+        case .skipped:
+            if task.reason == "condition_unmet", let cause = task.cause { return "skipped: prerequisite \(cause) did not fail" }
+            return "skipped: " + firstLine(task.error ?? task.reason ?? "skipped")
         case .failed:
             return firstLine(task.error ?? task.reason ?? "failed")
         case .cancelled:
@@ -210,6 +212,7 @@ struct Snapshot: Sendable {
         case .pending: tty ? "·" : "."
         case .running: tty ? "▶" : ">"
         case .done: tty ? "✔" : "+"
+        case .skipped: tty ? "↷" : "~"
         case .failed: tty ? "✘" : "x"
         case .cancelled: tty ? "⊘" : "-"
         case nil: "?"
@@ -250,7 +253,7 @@ struct Snapshot: Sendable {
             var kept: [String] = []
             var folded = 0
             for row in rows {
-                let quiet = row.task.state == .done || row.task.state == .cancelled || row.task.state == .pending
+                let quiet = row.task.state == .done || row.task.state == .skipped || row.task.state == .cancelled || row.task.state == .pending
                 if quiet || kept.count + row.lines.count > maxRows - 2 {
                     folded += 1
                 } else {

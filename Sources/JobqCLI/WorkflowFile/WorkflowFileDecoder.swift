@@ -8,7 +8,7 @@ struct WorkflowFileDecoder {
     let overrides: WorkflowFile.Overrides
 
     static let topKeys = ["workflow", "defaults", "tasks"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -125,7 +125,7 @@ struct WorkflowFileDecoder {
                     if let policyNode = edge["policy"] {
                         let text = try string(policyNode, what: "policy", task: id)
                         guard let parsed = DependencyPolicy(rawValue: text) else {
-                            throw fail("unknown policy \"\(text)\"; use `success` (the default: run only if it succeeded) or `always` (run once it has ended, whatever the outcome)", policyNode)
+                            throw fail("unknown policy \"\(text)\"; use `success` (the default: run only if it succeeded), `always` (run once it has ended, whatever the outcome) or `failure` (run only if it failed)", policyNode)
                         }
                         policy = parsed
                     }
@@ -143,10 +143,24 @@ struct WorkflowFileDecoder {
             }
         }
 
+        // skip_if / run_if: at most one, over this task's prerequisites (docs/workflow-files.md).
+        var precondition: Precondition?
+        if fields["skip_if"] != nil && fields["run_if"] != nil {
+            throw fail("give `skip_if` or `run_if`, not both (run_if: X is skip_if: not X)", fields["run_if"] ?? node, .invalidPrecondition)
+        }
+        for mode in Precondition.Mode.allCases {
+            guard let conditionNode = fields[mode.rawValue] else { continue }
+            do {
+                precondition = try Precondition.parse(conditionNode.json(), mode: mode, prerequisites: prerequisites.map(\.id))
+            } catch {
+                throw fail(error.message, conditionNode, error.code)
+            }
+        }
+
         let spec = TaskSpec(
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
-            resultTTL: settings.keep, title: title
+            resultTTL: settings.keep, title: title, precondition: precondition
         )
         do {
             try spec.validate(limits: limits)

@@ -25,6 +25,9 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let duplicateID = Code(rawValue: "duplicate_id")
         public static let unknownDependency = Code(rawValue: "unknown_dependency")
         public static let cycle = Code(rawValue: "cycle")
+        /// A `skip_if` / `run_if` that does not parse, names a task that is not a prerequisite,
+        /// or comes with the other one.
+        public static let invalidPrecondition = Code(rawValue: "invalid_precondition")
         public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
         /// A new run was given the id of a run that exists.
         public static let runExists = Code(rawValue: "run_exists")

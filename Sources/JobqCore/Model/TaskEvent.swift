@@ -6,8 +6,19 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case submitDoomed = "submit_doomed"
     /// A worker took the task under a lease.
     case claim
-    /// The handler succeeded (or skipped).
+    /// The handler succeeded.
     case complete
+    /// The handler said there was nothing to do (`HandlerError.skip`): SKIPPED, reason `skipped`.
+    case skip
+    /// Submitted while an outside prerequisite had already ended in a way its `failure` edge
+    /// cannot accept (DONE, SKIPPED, CANCELLED), or with a precondition that already said skip.
+    case submitSkipped = "submit_skipped"
+    /// A prerequisite ended in a way the dependent's `failure` edge cannot accept: SKIPPED,
+    /// reason `condition_unmet`; nothing went wrong, its condition can no longer hold.
+    case conditionUnmet = "condition_unmet"
+    /// The task became ready and its precondition (`skip_if` / `run_if`) said skip: SKIPPED,
+    /// reason `precondition`.
+    case precondition
     /// The handler failed and attempts remain: back to PENDING until the backoff has passed.
     case retryLater = "retry_later"
     /// The handler failed with no attempts left, or failed permanently.
@@ -23,7 +34,8 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case cancel
     /// A prerequisite ended FAILED or CANCELLED under the `success` policy.
     case dependencyFailed = "dependency_failed"
-    /// `retry`: a FAILED or CANCELLED task (or a dependent it took down) is re-opened.
+    /// `retry`: a FAILED or CANCELLED task (or a dependent it took down, CANCELLED or SKIPPED by
+    /// an unmet `failure` edge) is re-opened. `jobq retry` itself refuses a SKIPPED root.
     case reopen
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt

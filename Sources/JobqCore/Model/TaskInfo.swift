@@ -29,6 +29,7 @@ public struct TaskInfo: Sendable, Hashable {
     public var prerequisites: [Prerequisite]
     /// Prerequisites not yet resolved.
     public var unresolvedPrerequisites: Int
+    /// The task ended SKIPPED (kept for callers of the DONE-with-a-flag era).
     public var skipped: Bool
     public var cancelRequested: Bool
     public var worker: String?
@@ -70,7 +71,7 @@ extension TaskInfo {
         title = spec?.title ?? ""
         self.prerequisites = prerequisites
         unresolvedPrerequisites = Int(number("deps_left") ?? 0)
-        skipped = string("skipped") == "1"
+        skipped = state == .skipped
         cancelRequested = string("cancel_requested") != nil
         worker = string("worker")
         created = number("created")

@@ -19,6 +19,8 @@ public struct TaskSpec: Sendable, Hashable {
     public var resultTTL: Duration
     /// A human label for status tables and graphs.
     public var title: String
+    /// `skip_if` / `run_if` over the prerequisites' results, decided when the task becomes ready.
+    public var precondition: Precondition?
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -36,7 +38,8 @@ public struct TaskSpec: Sendable, Hashable {
         timeout: Duration = TaskSpec.defaultTimeout,
         delay: Duration = .zero,
         resultTTL: Duration = TaskSpec.defaultResultTTL,
-        title: String = ""
+        title: String = "",
+        precondition: Precondition? = nil
     ) {
         self.id = id
         self.handler = handler
@@ -49,6 +52,7 @@ public struct TaskSpec: Sendable, Hashable {
         self.delay = delay
         self.resultTTL = resultTTL
         self.title = title
+        self.precondition = precondition
     }
 
     /// Checks everything that can be checked without Redis. Throws the first violation.
@@ -71,6 +75,7 @@ public struct TaskSpec: Sendable, Hashable {
         try Validation.check(timeout, in: limits.timeout, "timeout")
         try Validation.check(delay, in: limits.delay, "delay")
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
+        if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)
         }

@@ -13,8 +13,10 @@ public enum TaskTransitions {
     public static let table: [Transition] = [
         .init(from: nil, event: .submit, to: .pending),
         .init(from: nil, event: .submitDoomed, to: .cancelled),
+        .init(from: nil, event: .submitSkipped, to: .skipped),
         .init(from: .pending, event: .claim, to: .running),
         .init(from: .running, event: .complete, to: .done),
+        .init(from: .running, event: .skip, to: .skipped),
         .init(from: .running, event: .retryLater, to: .pending),
         .init(from: .running, event: .failFinal, to: .failed),
         .init(from: .running, event: .leaseExpired, to: .pending),
@@ -23,8 +25,11 @@ public enum TaskTransitions {
         .init(from: .running, event: .cancel, to: .cancelled),
         .init(from: .pending, event: .cancel, to: .cancelled),
         .init(from: .pending, event: .dependencyFailed, to: .cancelled),
+        .init(from: .pending, event: .conditionUnmet, to: .skipped),
+        .init(from: .pending, event: .precondition, to: .skipped),
         .init(from: .failed, event: .reopen, to: .pending),
         .init(from: .cancelled, event: .reopen, to: .pending),
+        .init(from: .skipped, event: .reopen, to: .pending),
         .init(from: .pending, event: .corrupt, to: .failed),
         .init(from: .running, event: .corrupt, to: .failed),
     ]

@@ -6,13 +6,13 @@ public struct WorkflowSummary: Sendable, Hashable, CustomStringConvertible {
 
     /// Every task has ended.
     public var isFinished: Bool { counts.filter { !$0.key.isTerminal }.values.allSatisfy { $0 == 0 } }
-    /// Every task is DONE.
-    public var succeeded: Bool { isFinished && (counts[.done] ?? 0) == total }
+    /// Every task is DONE or SKIPPED (a skip is not a failure).
+    public var succeeded: Bool { isFinished && (counts[.done] ?? 0) + (counts[.skipped] ?? 0) == total }
 
-    /// "3D + 1R + 2P" in a fixed order (done, running, pending, failed, cancelled, as in
+    /// "3D + 1R + 2P" in a fixed order (done, skipped, running, pending, failed, cancelled, as in
     /// asynciojobs), omitting zeros ("0" when empty).
     public var description: String {
-        let parts = [TaskState.done, .running, .pending, .failed, .cancelled].compactMap { state -> String? in
+        let parts = [TaskState.done, .skipped, .running, .pending, .failed, .cancelled].compactMap { state -> String? in
             let n = counts[state] ?? 0
             return n > 0 ? "\(n)\(state.letter)" : nil
         }

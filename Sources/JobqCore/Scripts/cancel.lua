@@ -25,7 +25,7 @@ local function cancel_one(id, reason)
   local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
     finish(id, 'PENDING', 'cancel', f[2], reason, (spec_of(f[3]) or {}).ttl, { 'reason', reason, 'error', message })
-    settle_dependents(id, false)
+    settle_dependents(id, OUTCOME_CANCELLED)
     return 'NOW'
   elseif f[1] == 'RUNNING' then
     if f[4] then return 'ALREADY' end

@@ -1,8 +1,8 @@
---[[ complete: RUNNING -> DONE for a batch of tasks; store each result; release dependents whose
+--[[ complete: RUNNING -> DONE (or SKIPPED when the handler skipped) for a batch of tasks; store each result; release dependents whose
   last prerequisite this was. Exactly once per task: only the current fencing token may do it.
   ARGV[2..] quadruples (task id, fencing token, result bytes, skipped '1' | '0')
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
-           settle.lua | 0), then per task a code: 1 DONE | -1 NOT_FOUND | -2 WRONG_STATE
+           settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
            | -3 STALE_TOKEN} ]]
 
 local reply = { OK, 0 }
@@ -18,10 +18,12 @@ for i = 2, #ARGV - 3, 4 do
     code = STALE_TOKEN
   else
     if f[5] then redis.call('HDEL', K.task(id), 'error') end
-    local reason = skipped == '1' and 'skipped' or ''
-    finish(id, 'RUNNING', 'complete', f[3], reason, spec_ttl(f[4]),
-      { 'result', result, 'skipped', skipped, 'reason', reason })
-    settle_dependents(id, true)
+    -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.
+    local skip = skipped == '1'
+    local reason = skip and 'skipped' or ''
+    finish(id, 'RUNNING', skip and 'skip' or 'complete', f[3], reason, spec_ttl(f[4]),
+      { 'result', result, 'reason', reason })
+    settle_dependents(id, OUTCOME_OK)
     code = OK
   end
   reply[#reply + 1] = code

@@ -11,13 +11,15 @@
                          lease deadline (now when it has none), so the reaper handles it
     'ready' (queue id)*  an id in q:<queue> with no record, or whose task is not PENDING -> LREM
     'index' (name id)*   an entry of `leases` (name 'leases'), `waiting`, `delayed` or
-                         s:<STATE> (name 'DONE' | 'FAILED' | 'CANCELLED') whose task is gone or
+                         s:<STATE> (name 'DONE' | 'SKIPPED' | 'FAILED' | 'CANCELLED') whose task is gone or
                          in another state -> ZREM
     'pending' id*        a PENDING task: deps_left recomputed from its prerequisites' states
                          under the edge policies, as submit does (a prerequisite whose record is
                          gone counts as resolved: jobq deletes only ended tasks, after they
                          settled their dependents). A `success` prerequisite that ended FAILED or
-                         CANCELLED cancels it (dependency_failed) and its dependents. A
+                         CANCELLED cancels it (dependency_failed) and its dependents; a `failure`
+                         prerequisite that ended DONE, SKIPPED or CANCELLED skips it
+                         (condition_unmet), and its dependents run. A
                          prerequisite still on the settle list counts as unresolved. With nothing
                          left it is dispatched unless it already is (its ready list, `delayed`);
                          with something left it is (re)indexed in `waiting`.
@@ -78,7 +80,7 @@ end
 
 local INDEXES = {
   leases = { K.leases, 'RUNNING' }, waiting = { K.waiting, 'PENDING' }, delayed = { K.delayed, 'PENDING' },
-  DONE = { K.ended('DONE'), 'DONE' }, FAILED = { K.ended('FAILED'), 'FAILED' }, CANCELLED = { K.ended('CANCELLED'), 'CANCELLED' },
+  DONE = { K.ended('DONE'), 'DONE' }, SKIPPED = { K.ended('SKIPPED'), 'SKIPPED' }, FAILED = { K.ended('FAILED'), 'FAILED' }, CANCELLED = { K.ended('CANCELLED'), 'CANCELLED' },
 }
 
 local function index(name, id)
@@ -92,22 +94,22 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond')
   local spec = spec_of(f[2])
   if f[1] ~= 'PENDING' or not spec then return 'ok' end
-  local left, doomed_by = 0, nil
+  local left, doomed_by, unmet_by = 0, nil, nil
   local edges = redis.call('HGETALL', K.deps(id))
   for i = 1, #edges, 2 do
     local state = redis.call('HGET', K.task(edges[i]), 'state')
+    local outcome = outcome_of(state)
     -- A prerequisite whose ending has not reached `id` yet (on the settle list) still counts:
-    -- settling it counts it off.
-    if state == 'FAILED' or state == 'CANCELLED' then
-      if edges[i + 1] ~= POLICY.always then
-        doomed_by = doomed_by or edges[i]
-      elseif unsettled(edges[i], id) then
-        left = left + 1
-      end
-    elseif state and (state ~= 'DONE' or unsettled(edges[i], id)) then
+    -- settling it counts it off. An edge that can no longer hold ends `id` now (its settling
+    -- later finds it ended and does nothing).
+    if outcome and not edge_accepts(edges[i + 1], outcome) then
+      if edges[i + 1] == POLICY.failure then unmet_by = unmet_by or edges[i] else doomed_by = doomed_by or edges[i] end
+    elseif outcome and unsettled(edges[i], id) then
+      left = left + 1
+    elseif state and not outcome then
       left = left + 1
     end
   end
@@ -115,9 +117,17 @@ local function pending(id)
     if apply then
       finish(id, 'PENDING', 'dependency_failed', tonumber(f[5]) or 0, 'dependency_failed', spec.ttl,
         { 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by })
-      settle_dependents(id, false)
+      settle_dependents(id, OUTCOME_CANCELLED)
     end
     return 'cancel: prerequisite ' .. doomed_by .. ' did not succeed'
+  end
+  if unmet_by then
+    if apply then
+      finish(id, 'PENDING', 'condition_unmet', tonumber(f[5]) or 0, 'condition_unmet', spec.ttl,
+        { 'reason', 'condition_unmet', 'error', 'prerequisite ' .. unmet_by .. ' did not fail', 'cause', unmet_by })
+      settle_dependents(id, OUTCOME_OK)
+    end
+    return 'skip: prerequisite ' .. unmet_by .. ' did not fail'
   end
   local done = {}
   if (f[3] == false and 0 or tonumber(f[3])) ~= left then -- absent means 0
@@ -132,6 +142,10 @@ local function pending(id)
         if apply then zset_later(K.waiting, id, false) end
         done[#done + 1] = 'remove from waiting'
       end
+    elseif f[7] and precondition_says_skip(f[7]) then
+      -- ready, and its precondition says skip: decided as release would have
+      if apply and skipped_by_precondition(id, f[7], tonumber(f[5]) or 0, spec.ttl) then settle_dependents(id, OUTCOME_OK) end
+      done[#done + 1] = 'skip: precondition'
     else
       if apply then dispatch(id, spec.queue, tonumber(f[4]) or 0) end
       done[#done + 1] = 'dispatch to q:' .. spec.queue

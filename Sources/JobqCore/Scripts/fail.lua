@@ -7,7 +7,7 @@
                 ahead of new work (requeue_recovered)
     'cancelled' the handler stopped because the task was cancelled: CANCELLED
   A task whose cancellation was requested ends CANCELLED whatever the mode. FAILED and
-  CANCELLED settle the dependents (cancel under `success`, release under `always`). A requested
+  CANCELLED settle the dependents (prelude.lua settle_edge: per edge policy and outcome). A requested
   cancellation keeps the message its requester gave.
   The retry delay is decided in Swift (backoff with jitter); the script applies it on Redis time.
   A final failure of a task of a fail-fast run, or of a critical task, stops the rest of its run
@@ -40,7 +40,7 @@ for i = 2, #ARGV - 5, 6 do
       fields[3], fields[4] = 'error', message
     end
     finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, fields)
-    settle_dependents(id, false)
+    settle_dependents(id, OUTCOME_CANCELLED)
     code = FAIL_CANCELLED
   elseif mode == FAIL_MODE.handback then
     set_state(id, 'RUNNING', 'hand_back', attempts - 1, 'shutdown',
@@ -56,7 +56,7 @@ for i = 2, #ARGV - 5, 6 do
     code = FAIL_RETRYING
   else
     finish(id, 'RUNNING', 'fail_final', attempts, reason, spec.ttl, { 'reason', reason, 'error', message })
-    settle_dependents(id, false)
+    settle_dependents(id, OUTCOME_FAILED)
     run_task_failed(id)
     code = FAIL_FAILED
   end

@@ -28,7 +28,26 @@ local CHUNK = 1000 -- arguments per variadic call, well under Lua's unpack limit
 
 
 local function is_terminal(state)
-  return state == 'DONE' or state == 'FAILED' or state == 'CANCELLED'
+  return state == 'DONE' or state == 'SKIPPED' or state == 'FAILED' or state == 'CANCELLED'
+end
+
+-- How a task ended, as its dependents see it (the settle list's entry prefix): '+' DONE or
+-- SKIPPED, '-' FAILED, 'x' CANCELLED. A settle list written before the `failure` policy holds
+-- '-' for CANCELLED too; no edge of that time tells the two apart, so it reads the same.
+local OUTCOME_OK, OUTCOME_FAILED, OUTCOME_CANCELLED = '+', '-', 'x'
+local function outcome_of(state)
+  if state == 'DONE' or state == 'SKIPPED' then return OUTCOME_OK end
+  if state == 'FAILED' then return OUTCOME_FAILED end
+  if state == 'CANCELLED' then return OUTCOME_CANCELLED end
+  return nil
+end
+
+-- Whether an edge of `policy` lets its dependent run after an ending of `outcome` (Swift
+-- DependencyPolicy.accepts): success on DONE/SKIPPED, always on anything, failure on FAILED.
+local function edge_accepts(policy, outcome)
+  if policy == POLICY.always then return true end
+  if policy == POLICY.failure then return outcome == OUTCOME_FAILED end
+  return outcome == OUTCOME_OK
 end
 
 -- The immutable part of a task record (queue, handler, max_attempts, timeout_ms, ttl, wf,
@@ -272,7 +291,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   return to
 end
 
--- Ends a task (DONE, FAILED, CANCELLED): the terminal index is scored by the time the record
+-- Ends a task (DONE, SKIPPED, FAILED, CANCELLED): the terminal index is scored by the time the record
 -- expires, so the maintenance pass (promote.lua) can delete it then (retention).
 local function finish(id, from, event, attempt, reason, ttl, fields)
   fields = fields or {}
@@ -332,15 +351,133 @@ local function dispatch(id, queue, run_after)
   end
 end
 
--- One prerequisite of `id` resolved in a way its edge accepts: count it off, dispatch at zero.
+-- Preconditions ----------------------------------------------------------------------------
+--[[ A task's `skip_if` / `run_if` (Swift Precondition), compiled to JSON and kept in its record
+  as `cond`: {"mode": "skip_if"|"run_if", "tests": [{"task", "path": [..], "op", "value", "text"}]}.
+  Decided when the task becomes ready (release, submit, retry, doctor), on its prerequisites'
+  stored results. Bounded: at most PRECONDITION_TESTS tests of PRECONDITION_DEPTH path parts,
+  one HGET per distinct prerequisite. A prerequisite without a result (none, or JSON null)
+  never matches. ]]
+local PRECONDITION_TESTS, PRECONDITION_DEPTH, PRECONDITION_CHOICES = 16, 16, 64
+local PRECONDITION_OPS = { eq = true, ne = true, ['in'] = true, exists = true }
+
+-- Why `raw` is not a precondition this task may have (`deps`: its prerequisite ids), or nil.
+-- Submit never trusts its caller: a bad one refuses the whole submission (INVALID_ARGUMENT).
+local function check_precondition(raw, deps)
+  local ok, cond = pcall(cjson.decode, raw)
+  if not ok or type(cond) ~= 'table' then return 'not JSON' end
+  if cond.mode ~= 'skip_if' and cond.mode ~= 'run_if' then return 'mode' end
+  local tests = cond.tests
+  if type(tests) ~= 'table' or #tests < 1 or #tests > PRECONDITION_TESTS then return 'test count' end
+  local known = {}
+  for _, dep in ipairs(deps) do known[dep] = true end
+  for _, test in ipairs(tests) do
+    if type(test) ~= 'table' or type(test.task) ~= 'string' or not known[test.task] then return 'test of a task that is not a prerequisite' end
+    if type(test.path) ~= 'table' or #test.path > PRECONDITION_DEPTH then return 'path' end
+    for _, part in ipairs(test.path) do
+      if type(part) ~= 'string' or part == '' then return 'path' end
+    end
+    if not PRECONDITION_OPS[test.op] or test.value == nil then return 'operator' end
+    if test.op == 'in' and (type(test.value) ~= 'table' or #test.value < 1 or #test.value > PRECONDITION_CHOICES) then return 'in' end
+    if test.op == 'exists' and type(test.value) ~= 'boolean' then return 'exists' end
+    if test.text ~= nil and type(test.text) ~= 'string' then return 'text' end
+  end
+  return nil
+end
+
+-- JSON equality on cjson values (numbers by value, objects whatever their key order).
+local function json_same(a, b)
+  if type(a) ~= type(b) then return false end
+  if type(a) ~= 'table' then return a == b end
+  for k, v in pairs(a) do
+    if not json_same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- The value at `path` in `value` (array indexes are 0-based, as written), or nil.
+local function json_at(value, path)
+  for _, part in ipairs(path) do
+    if type(value) ~= 'table' then return nil end
+    local n = string.match(part, '^%d+$') and tonumber(part)
+    local found = n and value[n + 1]
+    if found == nil then found = value[part] end
+    value = found
+  end
+  return value
+end
+
+local function precondition_test_holds(test, result)
+  if result == nil or result == cjson.null then return false end
+  local found = json_at(result, test.path)
+  if test.op == 'exists' then return (found ~= nil and found ~= cjson.null) == test.value end
+  if found == nil then return false end
+  if test.op == 'eq' then return json_same(found, test.value) end
+  if test.op == 'ne' then return not json_same(found, test.value) end
+  for _, choice in ipairs(test.value) do
+    if json_same(found, choice) then return true end
+  end
+  return false
+end
+
+-- Why the task whose precondition is `raw` is skipped (the text says which test held, or which
+-- did not), or nil when it runs. A record whose `cond` is unreadable runs (it was checked at
+-- submit; nothing is skipped on a guess).
+local function precondition_says_skip(raw)
+  local ok, cond = pcall(cjson.decode, raw)
+  if not ok or type(cond) ~= 'table' or type(cond.tests) ~= 'table' then return nil end
+  local results = {}
+  local held = {}
+  for t, test in ipairs(cond.tests) do
+    if t > PRECONDITION_TESTS then break end
+    local result = results[test.task]
+    if result == nil then
+      local stored = redis.call('HGET', K.task(test.task), 'result')
+      local decoded_ok, decoded = false, nil
+      if stored and stored ~= '' then decoded_ok, decoded = pcall(cjson.decode, stored) end
+      result = decoded_ok and decoded or cjson.null
+      results[test.task] = result
+    end
+    local text = test.text or (test.task .. '.' .. table.concat(test.path, '.'))
+    local holds = precondition_test_holds(test, result)
+    if cond.mode == 'run_if' and not holds then return 'run_if did not hold: ' .. text end
+    if cond.mode == 'skip_if' then
+      if not holds then return nil end
+      held[#held + 1] = text
+    end
+  end
+  if cond.mode == 'skip_if' then return 'skip_if held: ' .. table.concat(held, ' and ') end
+  return nil
+end
+
+-- A PENDING task with nothing left to wait for and a precondition: decided now. True when it
+-- ended SKIPPED (reason `precondition`): the caller settles its dependents (as after success).
+local function skipped_by_precondition(id, cond, attempts, ttl)
+  if not cond or cond == '' then return false end
+  local why = precondition_says_skip(cond)
+  if not why then return false end
+  finish(id, 'PENDING', 'precondition', attempts or 0, 'precondition', ttl, { 'reason', 'precondition', 'error', why })
+  return true
+end
+
+-- One prerequisite of `id` resolved in a way its edge accepts: count it off, dispatch at zero
+-- (or skip, when its precondition says so). Returns OUTCOME_OK when it ended the task SKIPPED
+-- (its dependents need settling then), else nil.
 local function release(id)
   local key = K.task(id)
   local left = redis.call('HINCRBY', key, 'deps_left', -1)
   if left <= 0 then
-    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after')
+    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after', 'cond', 'attempts')
     local spec = spec_of(f[2])
-    if f[1] == 'PENDING' and spec then dispatch(id, spec.queue, tonumber(f[3]) or 0) end
+    if f[1] == 'PENDING' and spec then
+      if skipped_by_precondition(id, f[4], f[5], spec.ttl) then return OUTCOME_OK end
+      dispatch(id, spec.queue, tonumber(f[3]) or 0)
+    end
   end
+  return nil
 end
 
 -- Workflows being cancelled ----------------------------------------------------------------
@@ -410,7 +547,8 @@ end
   chooses (a chain of 20,000, a fan-out of 30,000), so every script call settles at most
   SETTLE_BUDGET dependents; what is left waits on the `settle` list, continued by the next
   calls (settle.lua: the client that caused it, at once, and the maintenance pass as a backstop).
-  Entries are '+id' (it ended DONE) or '-id' (FAILED/CANCELLED); LPUSH/LPOP, so the cascade stays
+  Entries are the outcome then the id: '+id' (it ended DONE or SKIPPED), '-id' (FAILED), 'xid'
+  (CANCELLED; older lists wrote '-' for it, see OUTCOME_OK); LPUSH/LPOP, so the cascade stays
   depth-first. The dependents of a queued task not settled yet are moved from t:<id>:next to
   t:<id>:settle (a dependent submitted meanwhile, which sees the task ended and does not count
   it, goes to a fresh t:<id>:next and is never settled twice); each settled chunk moves back.
@@ -433,29 +571,35 @@ local function unsettled(prerequisite, dependent)
   return redis.call('HEXISTS', K.settle_edges(prerequisite), dependent) == 1
 end
 
--- One edge `id` -> `dependent`: release, or cancel the dependent. True when it was cancelled
--- (its own dependents need settling then).
-local function settle_edge(id, ok, dependent, policy)
+-- One edge `id` -> `dependent`, `id` having ended with `outcome` (OUTCOME_*): release it when
+-- the edge accepts the outcome; else a `failure` edge makes it SKIPPED (condition_unmet) and any
+-- other CANCELLED (dependency_failed). Returns the outcome the dependent itself ended with when
+-- this ended it (its own dependents need settling then), else nil.
+local function settle_edge(id, outcome, dependent, policy)
   settle_left = settle_left - 1
-  if ok or policy == POLICY.always then
-    release(dependent)
-    return false
+  if edge_accepts(policy, outcome) then
+    return release(dependent)
   end
   local f = redis.call('HMGET', K.task(dependent), 'state', 'attempts', 'spec')
-  if f[1] ~= 'PENDING' then return false end
+  if f[1] ~= 'PENDING' then return nil end
   local spec = spec_of(f[3]) or {}
+  if policy == POLICY.failure then
+    finish(dependent, 'PENDING', 'condition_unmet', f[2], 'condition_unmet', spec.ttl,
+      { 'reason', 'condition_unmet', 'error', 'prerequisite ' .. id .. ' did not fail', 'cause', id })
+    return OUTCOME_OK
+  end
   finish(dependent, 'PENDING', 'dependency_failed', f[2], 'dependency_failed', spec.ttl,
     { 'reason', 'dependency_failed', 'error', 'prerequisite ' .. id .. ' did not succeed', 'cause', id })
   if workflow_cancelling(spec.wf) then redis.call('HINCRBY', K.workflow_cancel(spec.wf), 'cancelled', 1) end
-  return true
+  return OUTCOME_CANCELLED
 end
 
--- Settles the dependents of `id` while the budget lasts, pushing the ones it cancels on the
+-- Settles the dependents of `id` while the budget lasts, pushing the ones it ends on the
 -- stack. `deferred`: its unsettled dependents are in t:<id>:settle already. True when done.
-local function settle_node(id, ok, deferred, stack_id, stack_ok, stack_deferred)
-  local function push(dependent)
+local function settle_node(id, outcome, deferred, stack_id, stack_outcome, stack_deferred)
+  local function push(dependent, ended)
     local n = #stack_id + 1
-    stack_id[n], stack_ok[n], stack_deferred[n] = dependent, false, false
+    stack_id[n], stack_outcome[n], stack_deferred[n] = dependent, ended, false
   end
   if not deferred then
     local n = redis.call('HLEN', K.next(id))
@@ -463,7 +607,8 @@ local function settle_node(id, ok, deferred, stack_id, stack_ok, stack_deferred)
     if n <= settle_left then
       local edges = redis.call('HGETALL', K.next(id))
       for i = 1, #edges, 2 do
-        if settle_edge(id, ok, edges[i], edges[i + 1]) then push(edges[i]) end
+        local ended = settle_edge(id, outcome, edges[i], edges[i + 1])
+        if ended then push(edges[i], ended) end
       end
       return true
     end
@@ -477,7 +622,8 @@ local function settle_node(id, ok, deferred, stack_id, stack_ok, stack_deferred)
     local names = {}
     for i = 1, #edges, 2 do
       names[#names + 1] = edges[i]
-      if settle_edge(id, ok, edges[i], edges[i + 1]) then push(edges[i]) end
+      local ended = settle_edge(id, outcome, edges[i], edges[i + 1])
+      if ended then push(edges[i], ended) end
     end
     redis.call('HDEL', aside, unpack(names))
     if record then redis.call('HSET', K.next(id), unpack(edges)) end
@@ -486,32 +632,32 @@ local function settle_node(id, ok, deferred, stack_id, stack_ok, stack_deferred)
 end
 
 -- Queues `id` on the settle list, its unsettled dependents moved aside first.
-local function defer_settle(id, ok, deferred)
+local function defer_settle(id, outcome, deferred)
   if not deferred then
     if redis.call('EXISTS', K.next(id)) == 0 then return end
     redis.call('RENAME', K.next(id), K.settle_edges(id))
   end
-  redis.call('LPUSH', K.settle, (ok and '+' or '-') .. id)
+  redis.call('LPUSH', K.settle, outcome .. id)
   settle_spilled = true
   backlog_empty = false
 end
 
 -- Depth-first from one task, within the budget; the rest goes to the settle list.
-local function settle_from(root, ok, deferred)
-  local stack_id, stack_ok, stack_deferred = { root }, { ok }, { deferred }
+local function settle_from(root, outcome, deferred)
+  local stack_id, stack_outcome, stack_deferred = { root }, { outcome }, { deferred }
   while #stack_id > 0 do
     local n = #stack_id
-    local id, good, aside = stack_id[n], stack_ok[n], stack_deferred[n]
-    stack_id[n], stack_ok[n], stack_deferred[n] = nil, nil, nil
+    local id, ended, aside = stack_id[n], stack_outcome[n], stack_deferred[n]
+    stack_id[n], stack_outcome[n], stack_deferred[n] = nil, nil, nil
     if settle_left <= 0 then
-      defer_settle(id, good, aside)
-    elseif not settle_node(id, good, aside, stack_id, stack_ok, stack_deferred) then
-      -- the budget ran out inside it: it goes first, so its cancelled dependents stay on top
+      defer_settle(id, ended, aside)
+    elseif not settle_node(id, ended, aside, stack_id, stack_outcome, stack_deferred) then
+      -- the budget ran out inside it: it goes first, so its ended dependents stay on top
       local m = #stack_id
-      redis.call('LPUSH', K.settle, (good and '+' or '-') .. id)
+      redis.call('LPUSH', K.settle, ended .. id)
       settle_spilled = true
       backlog_empty = false
-      for i = 1, m do defer_settle(stack_id[i], stack_ok[i], stack_deferred[i]) end
+      for i = 1, m do defer_settle(stack_id[i], stack_outcome[i], stack_deferred[i]) end
       return
     end
   end
@@ -526,7 +672,7 @@ local function settle_backlog()
       backlog_empty = true
       return true
     end
-    settle_from(string.sub(entry, 2), string.sub(entry, 1, 1) == '+', true)
+    settle_from(string.sub(entry, 2), string.sub(entry, 1, 1), true)
   end
   backlog_empty = redis.call('EXISTS', K.settle) == 0
   return backlog_empty
@@ -539,21 +685,22 @@ local function settle_work_left()
   return settle_spilled or (backlog_seen and not backlog_empty) or run_stopped
 end
 
--- After `root` reached a terminal state: release dependents whose edge accepts the outcome and
--- cancel, transitively, those whose `success` edge cannot be satisfied any more. At most
+-- After `root` ended with `outcome` (OUTCOME_*: '+' DONE or SKIPPED, '-' FAILED, 'x' CANCELLED):
+-- release dependents whose edge accepts the outcome and end, transitively, those whose edge
+-- cannot be satisfied any more (CANCELLED under `success`, SKIPPED under `failure`). At most
 -- SETTLE_BUDGET dependents per script call (plus SETTLE_PER_ROOT per task it ended); the rest
 -- is continued from the settle list, first by whatever budget this call has left (so that
 -- workers completing and failing tasks carry cascades forward too: one LPOP per call when there
 -- is nothing to do).
-local function settle_dependents(root, succeeded)
+local function settle_dependents(root, outcome)
   settle_left = settle_left + SETTLE_PER_ROOT
-  settle_from(root, succeeded, false)
+  settle_from(root, outcome, false)
   if settle_left > 0 and not backlog_empty then settle_backlog() end
 end
 
 -- Corrupt records -------------------------------------------------------------------------
 
-local KNOWN_STATES = { PENDING = true, RUNNING = true, DONE = true, FAILED = true, CANCELLED = true }
+local KNOWN_STATES = { PENDING = true, RUNNING = true, DONE = true, SKIPPED = true, FAILED = true, CANCELLED = true }
 
 -- Whether a record cannot be run: an unknown (or missing) state, or a spec, payload or attempt
 -- budget that is missing or garbled. `spec` is what spec_of returned.
@@ -577,5 +724,5 @@ local function fail_corrupt(id, state, spec, attempts)
     zset_later(K.ended('FAILED'), id, NOW + (spec and spec.ttl or 0))
     emit(id, state, 'FAILED', 0, 'corrupt_record')
   end
-  settle_dependents(id, false)
+  settle_dependents(id, OUTCOME_FAILED)
 end

@@ -24,7 +24,7 @@ for _, id in ipairs(due) do
 end
 
 local workflows = {}
-for _, state in ipairs({ 'DONE', 'FAILED', 'CANCELLED' }) do
+for _, state in ipairs({ 'DONE', 'SKIPPED', 'FAILED', 'CANCELLED' }) do
   local index = K.ended(state)
   local expired = redis.call('ZRANGEBYSCORE', index, '-inf', NOW, 'LIMIT', 0, limit - deleted)
   for _, id in ipairs(expired) do

@@ -32,12 +32,12 @@ for _, id in ipairs(due) do
     if f[5] then
       -- the requester's message (stored as `error` by cancel.lua) stays
       to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled', 'deaths', deaths })
-      settle_dependents(id, false)
+      settle_dependents(id, OUTCOME_CANCELLED)
     elseif alone and attempts >= max_attempts then
       to = finish(id, 'RUNNING', 'lease_expired_final', attempts, 'poison', spec.ttl,
         { 'reason', 'poison', 'deaths', deaths, 'error', 'its worker (' .. tostring(f[6]) .. ') died or stopped heartbeating while running only this task, on each of its last '
           .. attempts .. ' attempt' .. (attempts == 1 and '' or 's') .. ' (' .. deaths .. ' worker deaths in all)' })
-      settle_dependents(id, false)
+      settle_dependents(id, OUTCOME_FAILED)
       run_task_failed(id)
     elseif alone then
       to = set_state(id, 'RUNNING', 'lease_expired', attempts, 'died_alone',

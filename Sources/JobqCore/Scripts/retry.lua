@@ -1,12 +1,15 @@
 --[[ retry: re-open a FAILED or CANCELLED task, with a fresh attempt budget, and the dependents
-  it took down (CANCELLED with reason dependency_failed), transitively, as soon as none of their
-  `success` prerequisites is still FAILED or CANCELLED.
+  it took down (CANCELLED with reason dependency_failed, or SKIPPED with reason condition_unmet:
+  a `failure` edge's condition may hold now), transitively, as soon as none of their edges is
+  one that can no longer hold (prelude.lua edge_accepts). A SKIPPED root is refused (WRONG_STATE):
+  a skip is not a failure, there is nothing to retry.
   Bounded (docs/architecture.md, "Bounded scripts"): each call touches about RETRY_BUDGET tasks;
   the rest waits in t:<root>:retry (a breadth-first frontier, top-down: a task re-opens only
   after its prerequisites did, so it is dispatched only when that is consistent), continued by
   step 'next'. A task with more than INLINE dependents re-opens in phases: 'a' counts its
   `always` dependents on again while it is still ended (they wait a little longer, never run
-  early), then it re-opens and 'b' visits its dependents; 'u' releases what 'a' counted on when
+  early; also `success` ones of a SKIPPED task and `failure` ones of a FAILED one: every edge
+  that accepted its ending), then it re-opens and 'b' visits its dependents; 'u' releases what 'a' counted on when
   the task could not re-open after all. Such a task carries `retrying` meanwhile.
   ARGV[2] STEP (Swift ContinuationStep): 'start' | 'next'    ARGV[3] task id (the root)
   Returns {1, status, id, id, ...} (the tasks this call re-opened; over the whole retry the root
@@ -24,19 +27,24 @@ local budget = RETRY_BUDGET
 local frontier = K.retry_frontier(root)
 local reply = { OK, CONTINUATION.done }
 
--- Count of unresolved prerequisites, or nil plus the culprit when a `success` edge can no
--- longer be satisfied. A prerequisite whose ending has not reached `id` yet (its edge waits on
--- the settle list) is unresolved: settling it counts it off.
+-- Count of unresolved prerequisites, or nil plus the culprit when an edge can no longer be
+-- satisfied (a `success` one FAILED or CANCELLED, a `failure` one DONE, SKIPPED or CANCELLED;
+-- a prerequisite gone unless the edge is `always`). A prerequisite whose ending has not reached
+-- `id` yet (its edge waits on the settle list) is unresolved: settling it counts it off.
 local function unresolved(id)
   local left = 0
   local edges = redis.call('HGETALL', K.deps(id))
   budget = budget - 1 - #edges / 2
   for i = 1, #edges, 2 do
     local state = redis.call('HGET', K.task(edges[i]), 'state')
-    if state == 'FAILED' or state == 'CANCELLED' or not state then
-      if edges[i + 1] == POLICY.success then return nil, edges[i] end
-      if state and unsettled(edges[i], id) then left = left + 1 end
-    elseif state ~= 'DONE' or unsettled(edges[i], id) then
+    local outcome = outcome_of(state)
+    if not state then
+      if edges[i + 1] ~= POLICY.always then return nil, edges[i] end
+    elseif not outcome then
+      left = left + 1
+    elseif not edge_accepts(edges[i + 1], outcome) then
+      return nil, edges[i]
+    elseif unsettled(edges[i], id) then
       left = left + 1
     end
   end
@@ -45,17 +53,24 @@ end
 
 local function reopen(id, left)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'cond')
   local spec = spec_of(f[2]) or {}
   redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease', 'worker', 'retrying')
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
-  if left == 0 then dispatch(id, spec.queue or 'default', 0) else zset_later(K.waiting, id, NOW) end
   reply[#reply + 1] = id
+  if left > 0 then
+    zset_later(K.waiting, id, NOW)
+  elseif skipped_by_precondition(id, f[3], 0, spec.ttl) then
+    settle_dependents(id, OUTCOME_OK) -- ready again, and its precondition says skip
+  else
+    dispatch(id, spec.queue or 'default', 0)
+  end
 end
 
--- `always` dependents still waiting were released when the task ended; it is unresolved again,
--- so count it back on (its next ending releases them once more).
+-- Dependents still waiting whose edge accepted the task's ending were released then (`always`
+-- ones, `success` ones of a SKIPPED task, `failure` ones of a FAILED task); it is unresolved
+-- again, so count it back on (its next ending settles them once more).
 local function count_on(dependent)
   budget = budget - 1
   local d = redis.call('HMGET', K.task(dependent), 'state', 'deps_left')
@@ -71,8 +86,9 @@ local function schedule(id, left)
   budget = budget - 2
   if redis.call('HLEN', K.next(id)) <= INLINE then
     local edges = redis.call('HGETALL', K.next(id))
+    local outcome = outcome_of(redis.call('HGET', K.task(id), 'state'))
     for i = 1, #edges, 2 do
-      if edges[i + 1] == POLICY.always then count_on(edges[i]) end
+      if outcome and edge_accepts(edges[i + 1], outcome) then count_on(edges[i]) end
     end
     reopen(id, left)
     redis.call('RPUSH', frontier, 'b 0 ' .. id)
@@ -98,7 +114,8 @@ local function advance()
         local dependent = edges[i]
         budget = budget - 1
         local f = redis.call('HMGET', K.task(dependent), 'state', 'reason', 'retrying', 'spec')
-        if f[1] == 'CANCELLED' and f[2] == 'dependency_failed' and not f[3]
+        if ((f[1] == 'CANCELLED' and f[2] == 'dependency_failed') or (f[1] == 'SKIPPED' and f[2] == 'condition_unmet'))
+          and not f[3]
           and not workflow_cancelling((spec_of(f[4]) or {}).wf) then
           -- its own cascade still in flight: wait (the chunk is scanned again; re-opened ones skip)
           if redis.call('EXISTS', K.settle_edges(dependent)) == 1 then return CONTINUATION.settle end
@@ -114,9 +131,10 @@ local function advance()
     elseif phase == 'a' then
       local scan = redis.call('HSCAN', K.next(id), cursor, 'COUNT', SCAN_COUNT)
       local edges = scan[2]
-      budget = budget - #edges / 4
+      budget = budget - #edges / 4 - 1
+      local outcome = outcome_of(redis.call('HGET', K.task(id), 'state'))
       for i = 1, #edges, 2 do
-        if edges[i + 1] == POLICY.always and count_on(edges[i]) then
+        if outcome and edge_accepts(edges[i + 1], outcome) and count_on(edges[i]) then
           redis.call('SADD', K.retry_held(id), edges[i])
         end
       end
@@ -138,7 +156,7 @@ local function advance()
       local held = redis.call('SPOP', K.retry_held(id), SCAN_COUNT)
       for _, dependent in ipairs(held) do
         budget = budget - 1
-        release(dependent)
+        if release(dependent) then settle_dependents(dependent, OUTCOME_OK) end
       end
       if #held < SCAN_COUNT then redis.call('LPOP', frontier) end
     else
@@ -154,7 +172,8 @@ if step == STEP.start and redis.call('EXISTS', frontier) == 0 then
   local state = f[1]
   if not state then return { NOT_FOUND } end
   if f[2] then return { WRONG_STATE, 'RETRYING' } end
-  if not may(state, 'reopen') then return { WRONG_STATE, state } end
+  -- SKIPPED re-opens only as a dependent taken down by an unmet `failure` edge (phase 'b').
+  if state == 'SKIPPED' or not may(state, 'reopen') then return { WRONG_STATE, state } end
   if workflow_cancelling((spec_of(f[3]) or {}).wf) then return { WRONG_STATE, 'CANCELLING' } end
   -- Its own cascade must have settled first (nothing written: the caller settles, then retries).
   if redis.call('EXISTS', K.settle_edges(root)) == 1 then return { OK, CONTINUATION.settle } end

@@ -5,12 +5,16 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 11 fields and its edges:
+  then n, the number of tasks; then per task 12 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
-    title, ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always')
+    title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
+    check_precondition), ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
   A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
-  (reason dependency_failed), and so are its dependents in the batch: never left PENDING.
+  (reason dependency_failed), and so are its dependents in the batch: never left PENDING. One whose
+  `failure` edge can no longer hold (the prerequisite ended DONE, SKIPPED or CANCELLED) is created
+  SKIPPED (reason condition_unmet; a dependency_failed edge wins over it); its dependents in the
+  batch see a SKIPPED prerequisite, as after success.
   Returns {1, created (1|0), run ('' for none), id, state, id, state, ...}
         | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
         | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what} ]]
@@ -102,11 +106,11 @@ for t = 1, n do
     id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
-    ndeps = tonumber(ARGV[i + 10]), index = t,
+    cond = ARGV[i + 10], ndeps = tonumber(ARGV[i + 11]), index = t,
   }
   local ndeps = task.ndeps
   if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 11
+  i = i + 12
   if ndeps > 0 then
     has_edges = true
     task.deps, task.policies = {}, {}
@@ -123,6 +127,10 @@ for t = 1, n do
   if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
     or string.find(task.backoff, '\t') then
     return invalid(t, 'options of ' .. task.id)
+  end
+  if task.cond ~= '' then
+    local bad = check_precondition(task.cond, task.deps or {})
+    if bad then return invalid(t, 'precondition of ' .. task.id .. ': ' .. bad) end
   end
   if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
   tasks[t], by_id[task.id] = task, task
@@ -206,17 +214,17 @@ elseif workflow ~= '' then
 end
 local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
 for _, task in ipairs(order) do
-  local left, doomed_by = 0, nil
+  local left, doomed_by, unmet_by = 0, nil, nil
   local deps = task.deps
   if deps then
     local edges = {}
     for d, dep in ipairs(deps) do
       local policy = task.policies[d]
-      local state = state_of[dep] or outside[dep]
-      if state == 'FAILED' or state == 'CANCELLED' then
-        if policy == POLICY.success then doomed_by = doomed_by or dep end
-      elseif state ~= 'DONE' then
+      local outcome = outcome_of(state_of[dep] or outside[dep])
+      if not outcome then
         left = left + 1
+      elseif not edge_accepts(policy, outcome) then
+        if policy == POLICY.failure then unmet_by = unmet_by or dep else doomed_by = doomed_by or dep end
       end
       redis.call('HSET', K.next(dep), task.id, policy)
       edges[#edges + 1] = dep
@@ -237,6 +245,12 @@ for _, task in ipairs(order) do
     fields[#fields + 1] = 'run_after'
     fields[#fields + 1] = run_after
   end
+  if task.cond ~= '' then
+    fields[#fields + 1] = 'cond'
+    fields[#fields + 1] = task.cond
+  end
+  -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
+  local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
   if not queues_seen[task.queue] then
     queues_seen[task.queue] = true
     redis.call('SADD', K.queues, task.queue)
@@ -247,6 +261,14 @@ for _, task in ipairs(order) do
       fields[#fields + 1] = v
     end
     state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, 'dependency_failed', task.ttl, fields)
+  elseif unmet_by then
+    for _, v in ipairs({ 'reason', 'condition_unmet', 'error', 'prerequisite ' .. unmet_by .. ' did not fail', 'cause', unmet_by }) do
+      fields[#fields + 1] = v
+    end
+    state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'condition_unmet', task.ttl, fields)
+  elseif skip_why then
+    for _, v in ipairs({ 'reason', 'precondition', 'error', skip_why }) do fields[#fields + 1] = v end
+    state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
   else
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
     if left > 0 then

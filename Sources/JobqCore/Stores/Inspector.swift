@@ -5,7 +5,7 @@ extension Inspector {
     /// Sizes of the indexes, in two round trips.
     package func overview() async throws(JobqError) -> NamespaceOverview {
         let keys = runner.keys
-        let terminal: [TaskState] = [.done, .failed, .cancelled]
+        let terminal = TaskState.terminal
         let queueNames = try await queues().map(\.name)
         var commands = [
             RedisCommand("ZCARD", [RedisArgument(keys.waiting)]),

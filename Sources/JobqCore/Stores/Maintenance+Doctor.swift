@@ -142,7 +142,7 @@ private struct DoctorScan {
         let waiting = try await members(keys.waiting)
         let delayed = try await members(keys.delayed)
         var ended: [TaskState: [String]] = [:]
-        for state in [TaskState.done, .failed, .cancelled] { ended[state] = try await members(keys.ended(state)) }
+        for state in TaskState.terminal { ended[state] = try await members(keys.ended(state)) }
         var queueNames = Set((try await redis.send(RedisCommand("SMEMBERS", [RedisArgument(keys.queues)])).array ?? []).compactMap(\.string))
         queueNames.formUnion(records.values.compactMap(\.queue))
         var ready: [String: [String]] = [:]

@@ -25,7 +25,7 @@ extension Maintenance {
             var commands: [RedisCommand] = []
             for id in ids[start..<end] {
                 try Validation.check(taskID: id)
-                for state in [TaskState.done, .failed, .cancelled] {
+                for state in TaskState.terminal {
                     commands.append(RedisCommand("ZADD", [RedisArgument(runner.keys.ended(state)), "XX", "LT", "CH", 0, RedisArgument(id)]))
                 }
             }

@@ -42,7 +42,7 @@ extension TaskStore {
         switch state {
         case .running:
             return try await strings(RedisCommand("ZRANGE", [RedisArgument(runner.keys.leases), 0, last]), doing: "list tasks")
-        case .done, .failed, .cancelled:
+        case .done, .skipped, .failed, .cancelled:
             return try await strings(RedisCommand("ZRANGE", [RedisArgument(runner.keys.ended(state)), 0, last]), doing: "list tasks")
         case .pending:
             var ids: [String] = []

@@ -90,6 +90,7 @@ extension TaskStore {
             field(Array("\(spec.maxAttempts) \(spec.timeout.jobqMilliseconds) \(spec.delay.jobqMilliseconds) \(spec.resultTTL.jobqMilliseconds)".utf8))
             field(spec.backoff.encodedJSON)
             field(Array(spec.title.utf8))
+            if let precondition = spec.precondition { field(Array(precondition.compiledJSON.utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }
