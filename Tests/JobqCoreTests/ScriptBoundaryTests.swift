@@ -100,7 +100,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.workerPattern, "w", keys.worker("w")), (Keyspace.recoveredPattern, "q", keys.recovered("q")),
                 (Keyspace.quarantinePattern, "q", keys.quarantine("q")), (Keyspace.settleEdgesPattern, "x", keys.settleEdges("x")),
                 (Keyspace.workflowCancelPattern, "w", keys.workflowCancel("w")), (Keyspace.retryFrontierPattern, "x", keys.retryFrontier("x")),
-                (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")),
+                (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")), (Keyspace.attemptsPattern, "x", keys.attempts("x")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"

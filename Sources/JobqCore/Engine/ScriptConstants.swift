@@ -17,6 +17,8 @@ package enum ScriptConstants {
         lines.append(integers(ClaimMode.allCases.map { ("CLAIM_" + luaName($0), $0.rawValue) }))
         lines.append(words("STEP", ContinuationStep.allCases.map(\.rawValue)))
         lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
+        lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
+        lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
         return lines.joined(separator: "\n") + "\n"
     }
 
