@@ -109,6 +109,7 @@ public struct AttemptHistory: Sendable, Hashable {
         self.init(attempts: attempts, malformed: malformed)
     }
 
-    /// Attempts that did not succeed (anything but `done`): what makes a DONE task "recovered".
-    public var unsuccessful: Int { attempts.count { $0.outcome != .done } }
+    /// Attempts that failed or whose worker died (a hand-back at shutdown is neither): what
+    /// makes a DONE task "recovered after retries".
+    public var unsuccessful: Int { attempts.count { $0.outcome != .done && $0.outcome != .handedBack } }
 }

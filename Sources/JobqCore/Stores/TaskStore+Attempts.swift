@@ -20,4 +20,12 @@ extension TaskStore {
             AttemptHistory(entries: (reply.array ?? []).compactMap(\.bytes))
         }
     }
+
+    /// How many entries each of `ids` has in its history (one LLEN each, pipelined): to find the
+    /// DONE tasks worth reading a history for without reading every history.
+    package func attemptCounts(of ids: [String]) async throws(JobqError) -> [Int] {
+        guard !ids.isEmpty else { return [] }
+        let commands = ids.map { RedisCommand("LLEN", [RedisArgument(runner.keys.attempts($0))]) }
+        return try await runner.pipeline(commands, doing: "read attempt history").map { $0.int ?? 0 }
+    }
 }
