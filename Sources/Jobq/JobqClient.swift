@@ -207,6 +207,32 @@ public struct JobqClient: Sendable {
         try await engine.tasks.progress(of: id)
     }
 
+    /// A task's attempt history, oldest first: one entry per ended attempt (worker, start, end,
+    /// outcome, error), the first and the last ``TaskAttempt/keptAfterFirst`` kept. A read of its
+    /// own, so that reading many task records never fetches histories.
+    public func attempts(of id: String) async throws(JobqError) -> AttemptHistory {
+        try await engine.tasks.attempts(of: id)
+    }
+
+    /// The histories of `ids`, in order, in one round trip.
+    public func attempts(of ids: [String]) async throws(JobqError) -> [AttemptHistory] {
+        for id in ids { try Validation.check(name: id, as: .taskID) }
+        return try await engine.tasks.attempts(of: ids)
+    }
+
+    /// How many entries each of `ids` has in its attempt history, in one round trip.
+    public func attemptCounts(of ids: [String]) async throws(JobqError) -> [Int] {
+        for id in ids { try Validation.check(name: id, as: .taskID) }
+        return try await engine.tasks.attemptCounts(of: ids)
+    }
+
+    /// One page of a workflow's task ids in submission order, after `cursor` (`nil`: from the
+    /// start), at most `limit`; the returned cursor continues it (`nil` at the end). For
+    /// workflows too large to read in one reply.
+    public func taskIDs(inWorkflow workflow: String, after cursor: WorkflowPageCursor?, limit: Int) async throws(JobqError) -> (ids: [String], next: WorkflowPageCursor?) {
+        try await engine.tasks.taskIDs(inWorkflow: workflow, after: cursor, limit: limit)
+    }
+
     /// A task's log lines from line `start` on (0-based; the newest 1,000 are kept).
     public func logs(of id: String, from start: Int = 0) async throws(JobqError) -> [String] {
         try await engine.tasks.logs(of: id, from: start)

@@ -44,6 +44,7 @@ struct RootCommand: AsyncParsableCommand {
             ListCommand.self,
             WaitCommand.self,
             WatchCommand.self,
+            DebriefCommand.self,
             LogsCommand.self,
             ResultCommand.self,
             CancelCommand.self,

@@ -7,8 +7,9 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show a task in detail, or a workflow's summary line and task table.",
         discussion: """
-            For a task: its state and why (reason, error), attempts, prerequisites and their \
-            states, times, progress groups, and the beginning of its payload and result.
+            For a task: its state and why (reason, error), attempts and the last few of its \
+            attempt history, prerequisites and their states, times, progress groups, and the \
+            beginning of its payload and result. What failed and why across many tasks: jobq debrief.
 
             For a workflow: the summary line after asynciojobs — "3D + 1R + 2P = 6" counts \
             tasks DONE, RUNNING, PENDING, FAILED and CANCELLED — then one row per task.
@@ -54,10 +55,11 @@ struct StatusCommand: AsyncParsableCommand {
         let ids = info.prerequisites.map(\.id)
         var states: [String: TaskState?] = [:]
         for (prerequisite, state) in zip(ids, try await client.states(of: ids)) { states[prerequisite] = state }
+        let history = try await client.attempts(of: id)
         if output.json {
-            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress).rendered(pretty: Terminal.current.isTTY))
+            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history).rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress)
+        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history)
     }
 }

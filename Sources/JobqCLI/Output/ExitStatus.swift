@@ -7,7 +7,8 @@ import JobqCore
 enum ExitStatus: Int32, CaseIterable, Sendable {
     /// Success; for `wait` and `watch`: everything waited for ended DONE.
     case ok = 0
-    /// `wait`/`watch`: a waited-for task or workflow ended FAILED or CANCELLED; `doctor`: problems
+    /// `wait`/`watch`: a waited-for task or workflow ended FAILED or CANCELLED; `debrief`: it
+    /// reports a FAILED or CANCELLED task; `doctor`: problems
     /// were found and not repaired.
     case taskFailed = 1
     /// EX_USAGE: bad command line or bad input (invalid id, JSON, workflow file, cycle, …).
@@ -37,7 +38,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
     var meaning: String {
         switch self {
         case .ok: "success (wait/watch: every task ended DONE)"
-        case .taskFailed: "wait/watch: a task failed or was cancelled; doctor: problems"
+        case .taskFailed: "wait/watch/debrief: a task failed or was cancelled; doctor: problems"
         case .usage: "bad input: arguments, id, JSON, workflow file, cycle, size"
         case .invalidState: "the task's state forbids it (retry a DONE task, result of a failed one)"
         case .notFound: "no such task, workflow or file"

@@ -5,7 +5,10 @@ enum TaskDetail {
     /// Most lines of a task's error shown (a stack trace can be long; `--json` has all of it).
     static let maxErrorLines = 40
 
-    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry]) {
+    /// Attempts of the history shown (the newest; `debrief` and `--json` show every one kept).
+    static let attemptsShown = 5
+
+    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory()) {
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
         func line(_ label: String, _ value: String) {
@@ -22,6 +25,15 @@ enum TaskDetail {
             attempts += "   worker deaths: \(info.workerDeaths)" + (info.suspectLevel >= 2 ? " (quarantined: runs alone)" : "")
         }
         line("attempts", attempts + (info.worker.map { "   worker: \($0)" } ?? ""))
+        if !history.attempts.isEmpty {
+            let shown = history.attempts.suffix(attemptsShown)
+            var lines = AttemptLines.lines(shown, width: width, terminal: terminal, indent: "")
+            if shown.count < history.attempts.count {
+                lines.append(terminal.paint("… \(history.attempts.count - shown.count) earlier: jobq debrief \(info.id)", .dim))
+            }
+            if history.malformed > 0 { lines.append(terminal.paint("(\(history.malformed) unreadable entr\(history.malformed == 1 ? "y" : "ies") skipped)", .dim)) }
+            for (index, text) in lines.enumerated() { line(index == 0 ? "history" : "", text) }
+        }
         if !info.prerequisites.isEmpty {
             let items = info.prerequisites.map { prerequisite -> String in
                 let state = (prerequisiteStates[prerequisite.id] ?? nil)?.rawValue ?? "gone"

@@ -30,7 +30,7 @@ enum TaskJSON {
     }
 
     /// Everything `status ID --json` shows.
-    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry]) -> JSONValue {
+    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory) -> JSONValue {
         let prerequisites: [JSONValue] = info.prerequisites.map { prerequisite in
             .object([
                 ("id", .string(prerequisite.id)),
@@ -54,7 +54,34 @@ enum TaskJSON {
             ("payload", .stored(info.payload)),
             ("result", info.state?.isSuccessLike == true ? .stored(info.result) : .null),
             ("progress", .array(progress.map(self.progress))),
+        ] + historyFields(history))
+    }
+
+    /// `attempt_history` (oldest first; the first attempt and the last 20 are kept) and
+    /// `attempt_history_malformed` (stored entries that could not be read, skipped). Not named
+    /// `attempts`: that is the attempt count.
+    static func historyFields(_ history: AttemptHistory) -> [(String, JSONValue)] {
+        [("attempt_history", .array(history.attempts.map(attempt))), ("attempt_history_malformed", .int(history.malformed))]
+    }
+
+    static func attempt(_ attempt: TaskAttempt) -> JSONValue {
+        .object([
+            ("attempt", .int(attempt.attempt)),
+            ("worker", .string(attempt.worker)),
+            ("started_at", time(attempt.started)),
+            ("ended_at", time(attempt.ended)),
+            ("duration_ms", .int(attempt.duration.inMilliseconds)),
+            ("outcome", .string(attempt.outcome.rawValue)),
+            ("charged", .bool(attempt.outcome.isCharged)),
+            ("worker_died", .bool(attempt.outcome.workerDied)),
+            ("reason", .string(attempt.reason)),
+            ("error", .string(attempt.error)),
         ])
+    }
+
+    /// The task shape of `list` and workflow tables, with the fields a debrief adds.
+    static func debriefed(_ info: TaskInfo, history: AttemptHistory) -> JSONValue {
+        .object(summaryFields(info) + [("cause", .optional(info.cause)), ("worker_deaths", .int(info.workerDeaths))] + historyFields(history))
     }
 
     static func progress(_ entry: ProgressEntry) -> JSONValue {

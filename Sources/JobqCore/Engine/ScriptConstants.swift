@@ -18,6 +18,8 @@ package enum ScriptConstants {
         lines.append(words("STEP", ContinuationStep.allCases.map(\.rawValue)))
         lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
         lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
+        lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
+        lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -38,6 +38,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let dependentsPattern = Pattern(lua: "next", head: "t:", parameter: "id", tail: ":next")
     package static let logPattern = Pattern(lua: "log", head: "t:", parameter: "id", tail: ":log")
     package static let progressPattern = Pattern(lua: "progress", head: "t:", parameter: "id", tail: ":progress")
+    package static let attemptsPattern = Pattern(lua: "attempts", head: "t:", parameter: "id", tail: ":attempts")
     package static let readyPattern = Pattern(lua: "ready", head: "q:", parameter: "queue", tail: "")
     package static let recoveredPattern = Pattern(lua: "recovered", head: "q:", parameter: "queue", tail: ":recovered")
     package static let quarantinePattern = Pattern(lua: "quarantine", head: "q:", parameter: "queue", tail: ":quarantine")
@@ -72,7 +73,7 @@ public struct Keyspace: Sendable, Hashable {
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
-        taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern,
+        taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
         readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
@@ -104,6 +105,9 @@ public struct Keyspace: Sendable, Hashable {
     public func log(_ id: String) -> String { Self.logPattern.key(prefix, id) }
     /// Hash: progress groups of a running task.
     public func progress(_ id: String) -> String { Self.progressPattern.key(prefix, id) }
+    /// List: the task's attempt history, one tab-separated entry per ended attempt, oldest
+    /// first; the first entry and the last ``TaskAttempt/keptAfterFirst`` are kept.
+    public func attempts(_ id: String) -> String { Self.attemptsPattern.key(prefix, id) }
     /// List: ids ready to run on `queue` (LPUSH in, RPOP out: FIFO).
     public func ready(_ queue: String) -> String { Self.readyPattern.key(prefix, queue) }
     /// List: ids taken back from a worker that died or stopped (reaped, handed back), claimed

@@ -8,7 +8,7 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 3, 4 do
   local id, token, result, skipped = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -23,6 +23,7 @@ for i = 2, #ARGV - 3, 4 do
     local reason = skip and 'skipped' or ''
     finish(id, 'RUNNING', skip and 'skip' or 'complete', f[3], reason, spec_ttl(f[4]),
       { 'result', result, 'reason', reason })
+    record_attempt(id, f[3], f[6], f[7], ATTEMPT.done, reason, '')
     settle_dependents(id, OUTCOME_OK)
     code = OK
   end

@@ -19,7 +19,7 @@ local reply = { OK, 0 }
 for i = 2, #ARGV - 5, 6 do
   local id, token, mode = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started')
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local code
@@ -40,22 +40,26 @@ for i = 2, #ARGV - 5, 6 do
       fields[3], fields[4] = 'error', message
     end
     finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, fields)
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.cancelled, 'cancelled', message)
     settle_dependents(id, OUTCOME_CANCELLED)
     code = FAIL_CANCELLED
   elseif mode == FAIL_MODE.handback then
     set_state(id, 'RUNNING', 'hand_back', attempts - 1, 'shutdown',
       { 'attempts', math.max(attempts - 1, 0), 'run_after', 0, 'lease', 0, 'worker', '' })
     requeue_recovered(id, spec.queue, f[6]) -- claimed again first (a suspect stays in quarantine)
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.handed_back, 'shutdown', message)
     code = FAIL_HANDED_BACK
   elseif mode == FAIL_MODE.retry and attempts < max_attempts then
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,
       { 'reason', reason, 'error', message, 'run_after', run_after, 'lease', 0, 'worker', '' })
     dispatch(id, spec.queue, run_after)
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.retried, reason, message)
     count('retried')
     code = FAIL_RETRYING
   else
     finish(id, 'RUNNING', 'fail_final', attempts, reason, spec.ttl, { 'reason', reason, 'error', message })
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.failed, reason, message)
     settle_dependents(id, OUTCOME_FAILED)
     run_task_failed(id)
     code = FAIL_FAILED

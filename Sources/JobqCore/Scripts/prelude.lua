@@ -303,6 +303,36 @@ local function finish(id, from, event, attempt, reason, ttl, fields)
   return to
 end
 
+-- Attempt history --------------------------------------------------------------------------
+--[[ One entry per ended attempt in t:<id>:attempts, appended by the script that ends it (complete,
+  fail, reap): "attempt worker started ended outcome reason error", tab-separated (Swift
+  TaskAttempt decodes it; the error comes last and is cut to ATTEMPT_ERROR_BYTES). Bounded: the
+  first entry and the last ATTEMPTS_KEPT_AFTER_FIRST stay. RPUSH answers the new length, so an
+  attempt costs that one call; only a list over the cap pays two more, which drop the second entry
+  (LSET to '' then LREM of the '', found at once near the head): the first stays because the
+  first error is often the real one. The attempt count cannot decide this (a refunded attempt
+  repeats its number, `jobq retry` starts again from 1). ]]
+local function record_attempt(id, attempt, worker, started, outcome, reason, message)
+  local err = message or ''
+  if #err > ATTEMPT_ERROR_BYTES then
+    local cut = ATTEMPT_ERROR_BYTES
+    -- back off to a UTF-8 character boundary (a continuation byte is 0x80-0xBF)
+    while cut > 0 do
+      local b = string.byte(err, cut + 1)
+      if b < 0x80 or b >= 0xC0 then break end
+      cut = cut - 1
+    end
+    err = string.sub(err, 1, cut)
+  end
+  local key = K.attempts(id)
+  local n = redis.call('RPUSH', key, (tonumber(attempt) or 0) .. '\t' .. (worker or '') .. '\t' .. (tonumber(started) or 0)
+    .. '\t' .. NOW .. '\t' .. outcome .. '\t' .. string.gsub(reason or '', '%s', '_') .. '\t' .. err)
+  if n > ATTEMPTS_KEPT_AFTER_FIRST + 1 then
+    redis.call('LSET', key, 1, '')
+    redis.call('LREM', key, 1, '')
+  end
+end
+
 -- Queue `id` on one of its queue's lanes (deferred: one LPUSH per list per script call).
 -- `lane` is K.ready (new work, FIFO), K.recovered (taken back from a worker that died or
 -- stopped: claimed first) or K.quarantine (a crash suspect: run alone by an idle worker).

@@ -31,7 +31,7 @@ for _, state in ipairs({ 'DONE', 'SKIPPED', 'FAILED', 'CANCELLED' }) do
     zset_later(index, id, false)
     local wf = (spec_of(redis.call('HGET', K.task(id), 'spec')) or {}).wf
     -- UNLINK: a big next hash (a fan-out of thousands) is freed off the main thread
-    redis.call('UNLINK', K.task(id), K.deps(id), K.next(id), K.log(id), K.progress(id))
+    redis.call('UNLINK', K.task(id), K.deps(id), K.next(id), K.log(id), K.progress(id), K.attempts(id))
     if wf and wf ~= '' then
       zset_later(K.workflow_tasks(wf), id, false)
       if not workflows[wf] then

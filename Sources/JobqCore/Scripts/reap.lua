@@ -19,7 +19,7 @@ local due = redis.call('ZRANGEBYSCORE', K.leases, '-inf', NOW, 'LIMIT', 0, limit
 local reply = { OK, 0 }
 for _, id in ipairs(due) do
   local f = redis.call('HMGET', K.task(id), 'state', 'lease', 'attempts', 'spec', 'cancel_requested', 'worker',
-    'token', 'alone', 'suspect', 'deaths')
+    'token', 'alone', 'suspect', 'deaths', 'started')
   if f[1] ~= 'RUNNING' then
     zset_later(K.leases, id, false) -- index entry out of step with the record: drop it
   elseif (tonumber(f[2]) or 0) <= NOW then
@@ -32,26 +32,33 @@ for _, id in ipairs(due) do
     if f[5] then
       -- the requester's message (stored as `error` by cancel.lua) stays
       to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled', 'deaths', deaths })
+      record_attempt(id, attempts, f[6], f[11], ATTEMPT.cancelled, 'cancelled',
+        'cancel requested; worker ' .. tostring(f[6]) .. ' died or stopped heartbeating before it stopped the handler')
       settle_dependents(id, OUTCOME_CANCELLED)
     elseif alone and attempts >= max_attempts then
+      local message = 'its worker (' .. tostring(f[6]) .. ') died or stopped heartbeating while running only this task, on each of its last '
+        .. attempts .. ' attempt' .. (attempts == 1 and '' or 's') .. ' (' .. deaths .. ' worker deaths in all)'
       to = finish(id, 'RUNNING', 'lease_expired_final', attempts, 'poison', spec.ttl,
-        { 'reason', 'poison', 'deaths', deaths, 'error', 'its worker (' .. tostring(f[6]) .. ') died or stopped heartbeating while running only this task, on each of its last '
-          .. attempts .. ' attempt' .. (attempts == 1 and '' or 's') .. ' (' .. deaths .. ' worker deaths in all)' })
+        { 'reason', 'poison', 'deaths', deaths, 'error', message })
+      record_attempt(id, attempts, f[6], f[11], ATTEMPT.died_final, 'poison', message)
       settle_dependents(id, OUTCOME_FAILED)
       run_task_failed(id)
     elseif alone then
+      local message = 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running only this task'
       to = set_state(id, 'RUNNING', 'lease_expired', attempts, 'died_alone',
-        { 'reason', 'lease_expired', 'error', 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running only this task',
-          'run_after', 0, 'lease', 0, 'worker', '', 'deaths', deaths })
+        { 'reason', 'lease_expired', 'error', message, 'run_after', 0, 'lease', 0, 'worker', '', 'deaths', deaths })
       requeue_recovered(id, queue, 2)
+      record_attempt(id, attempts, f[6], f[11], ATTEMPT.died_charged, 'died_alone', message)
       count('retried')
     else
       local suspect = (tonumber(f[9]) or 0) + 1
       local refunded = math.max(attempts - 1, 0)
+      local message = 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running this task beside others (attempt not charged)'
       to = set_state(id, 'RUNNING', 'lease_expired', refunded, 'lease_expired',
-        { 'reason', 'lease_expired', 'error', 'worker ' .. tostring(f[6]) .. ' died or stopped heartbeating while running this task beside others (attempt not charged)',
+        { 'reason', 'lease_expired', 'error', message,
           'attempts', refunded, 'run_after', 0, 'lease', 0, 'worker', '', 'deaths', deaths, 'suspect', suspect })
       requeue_recovered(id, queue, suspect)
+      record_attempt(id, attempts, f[6], f[11], ATTEMPT.died_refunded, 'lease_expired', message)
       count('recovered')
     end
     reply[#reply + 1] = id

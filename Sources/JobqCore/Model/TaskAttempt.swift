@@ -1,0 +1,115 @@
+/// How one attempt (one claim of a task by a worker) ended, as the script that ended it recorded
+/// it in `t:<id>:attempts`. The words are rendered into the scripts' prelude (`ATTEMPT`), so the
+/// Lua and Swift spellings cannot drift apart.
+///
+/// The outcome says what happened to the attempt *and* what it did to the attempt budget, so a
+/// history reads without the task record beside it: ``isCharged`` and ``workerDied`` follow
+/// from it.
+public enum AttemptOutcome: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The handler succeeded: the task is DONE.
+    case done
+    /// The handler failed and attempts were left: the task runs again (after its backoff).
+    case retried
+    /// The handler failed for the last time (or permanently): the task is FAILED.
+    case failed
+    /// The worker stopped gracefully and gave the task back; the attempt was not charged.
+    case handedBack = "handed_back"
+    /// The worker died (or stopped heartbeating) while running it beside other tasks: which task
+    /// killed it is unknown, so the attempt was refunded (the task became a crash suspect).
+    case diedRefunded = "died_refunded"
+    /// The worker died while running only this task (quarantine): the attempt was charged and
+    /// the task runs alone again.
+    case diedCharged = "died_charged"
+    /// The worker died while running only this task on its last attempt: FAILED, reason `poison`.
+    case diedFinal = "died_final"
+    /// The task was cancelled while running: CANCELLED.
+    case cancelled
+
+    /// Whether the attempt counted against `max_attempts`.
+    public var isCharged: Bool { self != .handedBack && self != .diedRefunded }
+
+    /// Whether the attempt ended because its worker died or stopped heartbeating.
+    public var workerDied: Bool { self == .diedRefunded || self == .diedCharged || self == .diedFinal }
+
+    /// Whether the attempt ended the task (no further attempt follows without a `jobq retry`).
+    public var endedTask: Bool { self == .done || self == .failed || self == .diedFinal || self == .cancelled }
+}
+
+/// One ended attempt of a task, from its bounded history (``TaskStore/attempts(of:)``).
+///
+/// Stored by the script that ended the attempt as one tab-separated list entry
+/// `attempt worker started_ms ended_ms outcome reason error` (docs/keyspace.md). The history keeps
+/// the first attempt and the last ``keptAfterFirst``: the first error is often the real one, and
+/// the latest ones say what is happening now.
+public struct TaskAttempt: Sendable, Hashable {
+    /// Entries kept after the first one; older ones in between are dropped (so at most
+    /// `keptAfterFirst + 1` entries per task).
+    public static let keptAfterFirst = 20
+    /// Bytes of the error message kept per entry (cut at a UTF-8 character boundary).
+    public static let errorBytesKept = 300
+
+    /// The attempt number the claim gave (1 for the first; a refunded attempt's successor has
+    /// the same number, and `jobq retry` starts again from 1).
+    public var attempt: Int
+    public var worker: String
+    /// Redis milliseconds since the epoch.
+    public var started: Int64
+    public var ended: Int64
+    public var outcome: AttemptOutcome
+    /// The task's reason code for this ending (`error`, `timeout`, `lease_expired`, `shutdown`, …).
+    public var reason: String
+    /// The error message, at most ``errorBytesKept`` bytes; empty when there was none.
+    public var error: String
+
+    public var duration: Duration { .milliseconds(max(ended - started, 0)) }
+
+    public init(attempt: Int, worker: String, started: Int64, ended: Int64, outcome: AttemptOutcome, reason: String, error: String) {
+        self.attempt = attempt
+        self.worker = worker
+        self.started = started
+        self.ended = ended
+        self.outcome = outcome
+        self.reason = reason
+        self.error = error
+    }
+
+    /// Decodes one stored entry strictly: seven tab-separated fields (the error, last, may hold
+    /// tabs), numbers where numbers belong, a known outcome. `nil` otherwise: the reader skips
+    /// the entry and counts it (``AttemptHistory/malformed``) rather than failing the whole
+    /// history, because one garbled entry must not hide the others when someone debugs a failure.
+    public init?(entry bytes: [UInt8]) {
+        let parts = bytes.split(separator: 0x09, maxSplits: 6, omittingEmptySubsequences: false)
+        guard parts.count == 7 else { return nil }
+        func text(_ index: Int) -> String { String(decoding: parts[index], as: UTF8.self) }
+        guard let attempt = Int(text(0)), attempt >= 0,
+              let started = Int64(text(2)), let ended = Int64(text(3)),
+              let outcome = AttemptOutcome(rawValue: text(4)) else { return nil }
+        self.init(attempt: attempt, worker: text(1), started: started, ended: ended, outcome: outcome, reason: text(5), error: text(6))
+    }
+}
+
+/// A task's attempt history as read: the decoded entries, oldest first, and how many stored
+/// entries could not be decoded (skipped; shown as a note).
+public struct AttemptHistory: Sendable, Hashable {
+    public var attempts: [TaskAttempt]
+    public var malformed: Int
+
+    public init(attempts: [TaskAttempt] = [], malformed: Int = 0) {
+        self.attempts = attempts
+        self.malformed = malformed
+    }
+
+    /// Decodes raw list entries (LRANGE order, oldest first).
+    public init(entries: [[UInt8]]) {
+        var attempts: [TaskAttempt] = []
+        var malformed = 0
+        for entry in entries {
+            if let attempt = TaskAttempt(entry: entry) { attempts.append(attempt) } else { malformed += 1 }
+        }
+        self.init(attempts: attempts, malformed: malformed)
+    }
+
+    /// Attempts that failed or whose worker died (a hand-back at shutdown is neither): what
+    /// makes a DONE task "recovered after retries".
+    public var unsuccessful: Int { attempts.count { $0.outcome != .done && $0.outcome != .handedBack } }
+}
