@@ -142,8 +142,13 @@ struct BadInputTests {
 /// The scripts check what Swift already checked, for clients that bypass the Swift layer.
 @Suite("bad input reaching the scripts directly", .enabled(if: redisAvailable))
 struct ScriptArgumentTests {
-    static func submitArguments(id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "") -> [RedisArgument] {
-        var arguments: [RedisArgument] = ["", "", "", 0, 1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond)]
+    static func submitArguments(
+        id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "",
+        run: String = "", definition: String = "", options: [(String, String)] = []
+    ) -> [RedisArgument] {
+        var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
+        for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -162,6 +167,13 @@ struct ScriptArgumentTests {
         ("precondition on a task that is not a prerequisite", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"skip_if","tests":[{"task":"zz","path":[],"op":"eq","value":1}]}"#)),
         ("precondition without a prerequisite at all", submitArguments(id: "b", cond: #"{"mode":"skip_if","tests":[{"task":"a","path":[],"op":"eq","value":1}]}"#)),
         ("precondition with an unknown operator", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":[{"task":"a","path":[],"op":"like","value":1}]}"#)),
+        ("a run's task whose id does not carry the run", submitArguments(id: "a2", run: "r1", definition: "d")),
+        ("a run's task under another run", submitArguments(id: "r2/a", run: "r1", definition: "d")),
+        ("a run without an id", submitArguments(id: "/a", definition: "d")),
+        ("run options without a run", submitArguments(id: "b", options: [("window", "2")])),
+        ("an unknown run option", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("colour", "red")])),
+        ("a window of 0", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "0")])),
+        ("a window that is not a number", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "many")])),
         ("precondition with 17 tests", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":["# + Array(repeating: #"{"task":"a","path":[],"op":"eq","value":1}"#, count: 17).joined(separator: ",") + "]}")),
     ])
     func submitScriptRefusesWhatSwiftWouldHave(what: String, arguments: [RedisArgument]) async throws {

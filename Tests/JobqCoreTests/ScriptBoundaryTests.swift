@@ -101,6 +101,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.quarantinePattern, "q", keys.quarantine("q")), (Keyspace.settleEdgesPattern, "x", keys.settleEdges("x")),
                 (Keyspace.workflowCancelPattern, "w", keys.workflowCancel("w")), (Keyspace.retryFrontierPattern, "x", keys.retryFrontier("x")),
                 (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")), (Keyspace.definitionRunsPattern, "d", keys.definitionRuns("d")),
+                (Keyspace.runParkedPattern, "r", keys.runParked("r")),
                 (Keyspace.attemptsPattern, "x", keys.attempts("x")),
             ]
             for (pattern, argument, expected) in samples {
@@ -114,7 +115,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.queuesPattern, keys.queues), (Keyspace.statsPattern, keys.stats),
                 (Keyspace.maintenancePattern, keys.maintenanceLock), (Keyspace.workersPattern, keys.workers),
                 (Keyspace.drainerPattern, keys.drainer),
-                (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs),
+                (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

@@ -70,7 +70,8 @@ struct SubmitScriptTests {
             let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.submit(specs) }
             #expect(error?.code == .cycle)
             // The script checks too, for clients that skip the Swift check.
-            var arguments: [RedisArgument] = ["", "", "", 0, RedisArgument(length)]
+            // idempotency key, fingerprint, workflow, idempotency window, definition, 0 run options, n
+            var arguments: [RedisArgument] = ["", "", "", 0, "", 0, RedisArgument(length)]
             for (index, id) in ids.enumerated() {
                 arguments += [RedisArgument(id), "noop", "default", "{}", 1, 1000, "{}", 0, 1000, "", "", 1,
                               RedisArgument(ids[(index + 1) % length]), "success"]

@@ -82,6 +82,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With -f: the new run's id (default: the file's `workflow:` name and a time-ordered suffix). An id that exists is refused.", valueName: "id"))
     var run: String?
 
+    @Option(name: .long, help: ArgumentHelp("With -f: at most N of the run's tasks running at once, across every worker (overrides the file's `window:`).", valueName: "n"))
+    var window: Int?
+
+    @Option(name: .long, help: ArgumentHelp("With -f: when the run must be over — a duration after the submission (30m) or an ISO 8601 time; then it is stopped and ends FAILED (reason deadline).", valueName: "when"))
+    var deadline: String?
+
+    @Flag(name: .long, help: "With -f: the first task that fails for good stops the rest of the run (reason fail_fast).")
+    var failFast = false
+
     @Option(name: .long, help: ArgumentHelp("One task: a label that groups standalone tasks for status, watch and cancel. With -f: the same as --run (kept for 0.1 scripts).", valueName: "id"))
     var workflow: String?
 
@@ -107,6 +116,9 @@ struct SubmitCommand: AsyncParsableCommand {
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
             }
+        }
+        if file == nil && (window != nil || deadline != nil || failFast) {
+            throw ValidationError("--window, --deadline and --fail-fast apply to a run (jobq submit -f FILE)")
         }
         if file == nil && run != nil {
             throw ValidationError("--run names a run of a workflow file (jobq submit -f FILE --run ID); a standalone task joins a label with --workflow")
@@ -297,7 +309,15 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch {
             throw CommandRunner.report(error, json: json).exitCode
         }
-        let options = RunOptions(id: runID, definition: file.workflow ?? Self.definitionName(path: path))
+        var options = file.runOptions(id: runID, definition: file.workflow ?? Self.definitionName(path: path))
+        do {
+            if let window { options.window = window }
+            if let deadline { options.deadline = try Self.deadline(deadline) }
+            if failFast { options.failFast = true }
+            try options.validate()
+        } catch {
+            throw CommandRunner.report(error, json: json).exitCode
+        }
         let specs = file.entries.map(\.spec)
         if dryRun && file.externalPrerequisites.isEmpty && runID == nil {
             try await CommandRunner.runOffline(json: json) {
@@ -358,6 +378,13 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--deadline 30m` or `--deadline 2026-12-02T06:00:00Z`.
+    static func deadline(_ text: String) throws(JobqError) -> RunOptions.Deadline {
+        if let duration = DurationText.parse(text) { return .after(duration) }
+        if let date = ISO8601DateFormatter().date(from: text) { return .at(date) }
+        throw JobqError(.invalidOption, "--deadline \"\(text)\" is neither a duration (\(DurationText.grammar)) nor an ISO 8601 time such as 2026-12-02T06:00:00Z")
+    }
+
     /// A file without `workflow:` names its definition after itself: `flows/nightly.yaml` →
     /// `nightly` (stdin: `workflow`), cut to the name grammar.
     static func definitionName(path: String) -> String {
@@ -370,16 +397,17 @@ struct SubmitCommand: AsyncParsableCommand {
 
     /// `--dry-run` of a file: the run it would start.
     private func printPlan(run: RunOptions, specs: [TaskSpec]) {
-        printPlan(workflow: run.id, definition: run.definition, specs: specs)
+        printPlan(workflow: run.id, definition: run.definition, runOptions: run, specs: specs)
     }
 
     /// `--dry-run`: the tasks in submission order with what they wait for.
-    private func printPlan(workflow: String?, definition: String? = nil, specs: [TaskSpec]) {
+    private func printPlan(workflow: String?, definition: String? = nil, runOptions: RunOptions? = nil, specs: [TaskSpec]) {
         if output.json {
             Console.out(JSONValue.object([
                 ("workflow", .optional(workflow)),
                 ("run", .optional(definition == nil ? nil : workflow)),
                 ("definition", .optional(definition)),
+                ("options", .object((runOptions?.recordFields ?? []).map { ($0.0.rawValue, .string($0.1)) })),
                 ("dry_run", .bool(true)),
                 ("tasks", .array(specs.map { spec in
                     .object([

@@ -30,6 +30,16 @@ struct WorkflowFile: Sendable {
     var name: String
     var workflow: String?
     var entries: [Entry]
+    /// The run options the file sets (`window`, `deadline`, `fail_fast`, `critical: true` on tasks).
+    var window: Int? = nil
+    var deadline: RunOptions.Deadline? = nil
+    var failFast = false
+    var critical: Set<String> = []
+
+    /// The options of the run this file starts; command-line options are applied on top.
+    func runOptions(id: String?, definition: String) -> RunOptions {
+        RunOptions(id: id, definition: definition, window: window, deadline: deadline, failFast: failFast, critical: critical)
+    }
 
     /// Prerequisites named in the file that are not tasks of the file: they must already exist.
     var externalPrerequisites: [(task: String, prerequisite: String, line: Int, column: Int)] {

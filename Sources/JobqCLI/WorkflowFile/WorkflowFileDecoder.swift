@@ -7,8 +7,8 @@ struct WorkflowFileDecoder {
     let limits: Limits
     let overrides: WorkflowFile.Overrides
 
-    static let topKeys = ["workflow", "defaults", "tasks"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if"]
+    static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -53,17 +53,65 @@ struct WorkflowFileDecoder {
         var entries: [WorkflowFile.Entry] = []
         var retvals: [(task: String, id: String, node: DocumentNode)] = []
         var firstLine: [String: Int] = [:]
+        var critical: Set<String> = []
+        // `- sequence: [task, task, …]` (asynciojobs' Sequence): each task of the list comes
+        // after the one before it, besides its own `after`.
+        var flat: [(node: DocumentNode, after: String?)] = []
         for item in items {
-            let (entry, references) = try decodeTask(item, settings: settings)
+            guard case .mapping(let pairs) = item.value, pairs.count == 1, pairs[0].key == "sequence" else {
+                flat.append((item, nil))
+                continue
+            }
+            guard case .sequence(let chained) = pairs[0].value.value, !chained.isEmpty else {
+                throw DocumentError(message: "`sequence` must be a non-empty list of tasks, not \(pairs[0].value.kind)", line: pairs[0].value.line, column: pairs[0].value.column)
+            }
+            var previous: String?
+            for task in chained {
+                flat.append((task, previous))
+                if case .mapping(let fields) = task.value, let id = fields.first(where: { $0.key == "id" })?.value {
+                    switch id.value {
+                    case .scalar(.string(let text)), .scalar(.number(let text)): previous = text
+                    default: previous = nil
+                    }
+                }
+            }
+        }
+        for (item, chainedAfter) in flat {
+            var (entry, references) = try decodeTask(item, settings: settings)
+            if let chainedAfter, !entry.spec.prerequisites.contains(where: { $0.id == chainedAfter }) {
+                entry.spec.prerequisites.insert(Prerequisite(chainedAfter), at: 0)
+                entry.prerequisiteLines[chainedAfter] = (item.line, item.column)
+            }
             if let first = firstLine[entry.id] {
                 throw DocumentError(message: "task \"\(entry.id)\" is defined twice (first at line \(first)); task ids must be unique", line: item.line, column: item.column, code: .duplicateID)
             }
             firstLine[entry.id] = item.line
+            if case .mapping(let fields) = item.value, let node = fields.first(where: { $0.key == "critical" })?.value {
+                guard case .scalar(.bool(let flag)) = node.value else {
+                    throw DocumentError(message: "task \"\(entry.id)\": `critical` must be true or false, not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
+                }
+                if flag { critical.insert(entry.id) }
+            }
             entries.append(entry)
             retvals += references.map { (entry.id, $0.id, $0.node) }
         }
 
-        let file = WorkflowFile(name: name, workflow: workflow, entries: entries)
+        var file = WorkflowFile(name: name, workflow: workflow, entries: entries)
+        file.critical = critical
+        if let node = top["window"] {
+            let window = try integer(node, what: "window", task: nil)
+            guard (1...RunOptions.maxWindow).contains(window) else {
+                throw DocumentError(message: "`window` must be from 1 to \(RunOptions.maxWindow) tasks running at once; got \(window)", line: node.line, column: node.column, code: .invalidOption)
+            }
+            file.window = window
+        }
+        if let node = top["deadline"] { file.deadline = try Self.deadline(node, decoder: self) }
+        if let node = top["fail_fast"] {
+            guard case .scalar(.bool(let flag)) = node.value else {
+                throw DocumentError(message: "`fail_fast` must be true or false, not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
+            }
+            file.failFast = flag
+        }
         let graph = file.graph
         if let cycle = graph.findCycle() {
             let path = cycle.map { id in firstLine[id].map { "\(id) (line \($0))" } ?? id }
@@ -133,7 +181,11 @@ struct WorkflowFileDecoder {
                 default:
                     prerequisite = Prerequisite(try name(item, what: "after", task: id))
                 }
-                try check(prerequisite.id, as: .taskID, at: item, task: id)
+                do {
+                    try Validation.check(taskID: prerequisite.id) // a key of this file, or RUN/TASK outside it
+                } catch {
+                    throw self.error(error.message, at: item, task: id, code: error.code)
+                }
                 guard prerequisite.id != id else { throw fail("it cannot come `after` itself", item, .cycle) }
                 guard prerequisiteLines[prerequisite.id] == nil else {
                     throw fail("\"\(prerequisite.id)\" is listed twice in `after`", item, .duplicatePrerequisite)
@@ -287,6 +339,30 @@ struct WorkflowFileDecoder {
             throw error("`\(what)` must be a whole number, not \(node.kind)", at: node, task: task)
         }
         return value
+    }
+
+    /// `deadline: 30m` (after the submission, on Redis's clock) or an ISO 8601 time
+    /// (`2026-12-02T06:00:00Z`); one in the past, or unparsable, is refused here.
+    static func deadline(_ node: DocumentNode, decoder: WorkflowFileDecoder, now: Date = Date()) throws(DocumentError) -> RunOptions.Deadline {
+        let text: String
+        switch node.value {
+        case .scalar(.string(let value)), .scalar(.number(let value)): text = value
+        default: throw DocumentError(message: "`deadline` must be a duration (30m) or a time (2026-12-02T06:00:00Z), not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
+        }
+        let deadline: RunOptions.Deadline
+        if let duration = DurationText.parse(text) {
+            deadline = .after(duration)
+        } else if let date = ISO8601DateFormatter().date(from: text) {
+            deadline = .at(date)
+        } else {
+            throw DocumentError(message: "`deadline` \"\(text)\" is neither a duration (\(DurationText.grammar)) nor an ISO 8601 time such as 2026-12-02T06:00:00Z", line: node.line, column: node.column, code: .invalidOption)
+        }
+        do {
+            try RunOptions(definition: "check", deadline: deadline).validate(now: now)
+        } catch {
+            throw DocumentError(message: "`deadline`: \(error.message)", line: node.line, column: node.column, code: .invalidOption)
+        }
+        return deadline
     }
 
     private func duration(_ node: DocumentNode, what: String, task: String?) throws(DocumentError) -> Duration {

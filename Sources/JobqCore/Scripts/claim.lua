@@ -8,6 +8,8 @@
   that finds a quarantined suspect waiting may be picked (one worker at a time, K.drainer) to stop
   claiming until it is idle (mode DRAIN), so a suspect waits at most about one task's run even
   under a backlog.
+  A task of a run whose window is full is parked (prelude window_allows / park), not claimed,
+  and the claim goes on with what is queued behind it.
   Lists may hold ids that are no longer dispatchable (cancelled while queued): they are dropped
   here instead of being searched for at cancel time (O(1) cancel). A record that cannot be run
   (unknown state, missing fields) is failed with reason corrupt_record, never run. Paused queues
@@ -49,8 +51,13 @@ local function take(list, queue, wanted)
           fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
         elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
           and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
-          chosen = chosen + 1
-          chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
+          local run = f[13] ~= '' and run_of(id)
+          if run and not window_allows(run) then
+            park(run, id) -- its run's window is full: out of the way, queued again when a slot frees
+          else
+            chosen = chosen + 1
+            chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
+          end
           picked[id] = true
         end
       end

@@ -57,6 +57,8 @@ if idem_key ~= '' then
     return reply
   end
 end
+-- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
+if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then return { RUN_EXISTS, workflow } end
 
 -- Parse and check; nothing is written until every task passed. Per task this makes no Lua
 -- tables beyond the task itself (names already checked in this call are not checked again),
@@ -142,9 +144,6 @@ do
   for c = 1, n, CHUNK do taken = taken + redis.call('EXISTS', unpack(keys, c, math.min(c + CHUNK - 1, n))) end
   if taken > 0 then return { DUPLICATE_ID, first_duplicate(n) } end
 end
-
--- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
-if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then return { RUN_EXISTS, workflow } end
 
 -- Prerequisites outside the batch must exist; remember their state for the write phase.
 -- `has_dependents[id]`: a task of this batch that another task of the batch depends on.
