@@ -23,7 +23,7 @@ fi
 
 bin="${JOBQ_BIN:?}"
 logs="$(mktemp -d /tmp/jobq-demo-XXXXXX)"
-export JOBQ_NAMESPACE="${JOBQ_NAMESPACE:-demo-$(date +%s)}"
+export JOBQ_NAMESPACE="${JOBQ_NAMESPACE:-demo}"   # every run of the demo is a run of its own: one namespace is enough
 workers=()
 stop_workers() {
   for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -39,21 +39,24 @@ for n in 1 2; do
 done
 echo "==> two workers running (logs: $logs/worker-*.log)" >&2
 
-"$bin/jobq" submit -f examples/demo-workflow.yaml
+run="$("$bin/jobq" submit -f examples/demo-workflow.yaml)"
 status=0
-"$bin/jobq" watch demo --timeout 2m || status=$?
+"$bin/jobq" watch "$run" --timeout 2m || status=$?
 
 echo
 echo "==> the fan-in's result, built from its prerequisites' results (!retval):"
-"$bin/jobq" result report --pretty || true
+"$bin/jobq" result "$run/report" --pretty || true
+echo
+echo "==> the runs of the demo in this namespace (run the demo again: a new run beside this one):"
+"$bin/jobq" runs --definition demo --limit 5 || true
 cat >&2 <<TIPS
 
 The private Redis stops with this demo. To keep one and run workers in other terminals:
   export PATH="$bin:\$PATH"
   jobq dev                                        # prints: export JOBQ_REDIS_URL=...
   jobq-worker --enable-test-handlers              # in two more terminals, after that export
-  jobq submit -f examples/demo-workflow.yaml && jobq watch demo
-  jobq graph demo --format svg -o demo.svg        # the DAG, coloured by state
+  run=$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "$run"
+  jobq graph "$run" --format svg -o demo.svg      # the DAG, coloured by state
 Workers on other machines: point --redis (or JOBQ_REDIS_URL) at one shared Redis; see docs/worker.md.
 TIPS
 exit "$status"

@@ -47,16 +47,18 @@ WORKER_PID=$!
 
 output=$(timeout 120 "$BIN/readme-producer" 2>&1) || fail "the producer exited with $?: $output"
 echo "producer: $output"
-[[ "$output" == "nightly: 3D" ]] || fail "the producer printed \"$output\", not \"nightly: 3D\""
+[[ "$output" =~ ^(nightly-[0-9A-Z]{26}):\ DONE\ 3D$ ]] || fail "the producer printed \"$output\", not \"nightly-<ULID>: DONE 3D\""
+run="${BASH_REMATCH[1]}"
 
-# Redis's own record, independently of the library: every task of the workflow DONE.
+# Redis's own record, independently of the library: every task of the run DONE, and the run too.
 rc() { redis-cli -s "$SOCK" --raw "$@"; }
-ids=$(rc ZRANGE 'jobq:{default}:wf:nightly:tasks' 0 -1)
+[[ $(rc HGET "jobq:{default}:wf:$run" state) == DONE ]] || fail "run $run is not DONE in its record"
+ids=$(rc ZRANGE "jobq:{default}:wf:$run:tasks" 0 -1)
 [[ $(echo "$ids" | grep -c .) == 3 ]] || fail "the workflow holds \"$ids\", not three tasks"
 for id in $ids; do
   state=$(rc HGET "jobq:{default}:t:$id" state)
   [[ "$state" == DONE ]] || fail "task $id is $state, not DONE"
 done
-log=$(rc LRANGE 'jobq:{default}:t:notify:log' 0 -1)
+log=$(rc LRANGE "jobq:{default}:t:$run/notify:log" 0 -1)
 [[ "$log" == *"nightly total: 242.75 EUR"* ]] || fail "notify's log is \"$log\", without the total of fetch's amounts"
-echo "run-readme-example: the README's worker and producer ran the nightly workflow to DONE (3 tasks)"
+echo "run-readme-example: the README's worker and producer ran a run of the nightly workflow to DONE (3 tasks)"

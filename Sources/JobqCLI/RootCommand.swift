@@ -22,9 +22,10 @@ struct RootCommand: AsyncParsableCommand {
               export JOBQ_REDIS_URL=unix:///tmp/jobq-dev-…/redis.sock
               jobq-worker --enable-test-handlers &     # runs jobq.echo, jobq.sleep…
               jobq submit jobq.echo --payload '{"hello":"world"}'
-              jobq submit -f examples/demo-workflow.yaml
-              jobq watch demo                # live tree; exit code = outcome
-              jobq status demo               # "3D + 1R + 2P = 6" and a table
+              run=$(jobq submit -f examples/demo-workflow.yaml)   # a new run: demo-01J…
+              jobq watch "$run"              # live tree; exit code = outcome
+              jobq status "$run"             # "RUNNING  3D + 1R + 2P = 6" and a table
+              jobq runs                      # every run, newest first
 
             Every read command takes --json (stable snake_case field names). Colours \
             only on a terminal, never when NO_COLOR is set. Errors go to stderr with a \

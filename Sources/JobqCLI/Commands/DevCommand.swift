@@ -17,7 +17,7 @@ struct DevCommand: AsyncParsableCommand {
               # in other terminals, after the printed export:
               export JOBQ_REDIS_URL=unix:///tmp/jobq-dev-…/redis.sock
               jobq-worker --enable-test-handlers
-              jobq submit -f examples/demo-workflow.yaml && jobq watch demo
+              run=$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "$run"
 
             With a command after `--`, runs it with JOBQ_REDIS_URL set instead, then stops the \
             server; the exit status is the command's:
@@ -73,7 +73,7 @@ struct DevCommand: AsyncParsableCommand {
                 Console.out("Point workers and the CLI at it, in each terminal:")
                 Console.out("  export JOBQ_REDIS_URL=\(server.url)")
                 Console.out("  jobq-worker --enable-test-handlers")
-                Console.out("  jobq submit -f examples/demo-workflow.yaml && jobq watch demo")
+                Console.out("  run=$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "$run"")
                 Console.out("")
                 Console.out("Press Ctrl-C to stop.")
             }
