@@ -73,7 +73,7 @@ struct DevCommand: AsyncParsableCommand {
                 Console.out("Point workers and the CLI at it, in each terminal:")
                 Console.out("  export JOBQ_REDIS_URL=\(server.url)")
                 Console.out("  jobq-worker --enable-test-handlers")
-                Console.out("  run=$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "$run"")
+                Console.out(#"  run=$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "$run""#)
                 Console.out("")
                 Console.out("Press Ctrl-C to stop.")
             }
