@@ -4,6 +4,7 @@ import Testing
 
 @Suite("Control commands: cancel, retry, pause, resume, purge", .enabled(if: redisAvailable))
 struct ControlCommandTests {
+    /// A run `chain` (the file's definition is `chain` too): a -> b -> c, and tidy after c always.
     func chain(_ cli: CLIHarness, workflow: String = "chain") async throws {
         let path = try CLIHarness.temporaryFile("flow.yaml", """
             workflow: \(workflow)
@@ -13,26 +14,30 @@ struct ControlCommandTests {
               - {id: c, handler: h, after: [b]}
               - {id: tidy, handler: h, after: [{id: c, policy: always}]}
             """)
-        let result = try await cli.run(["submit", "-f", path])
+        let result = try await cli.run(["submit", "-f", path, "--run", workflow])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.trimmedOutput == workflow)
     }
 
     @Test func cancelAPendingTaskCancelsItsDependents() async throws {
         let cli = try await CLIHarness.make()
         try await chain(cli)
-        let human = try await cli.run(["cancel", "b"])
+        let human = try await cli.run(["cancel", "chain/b"])
         #expect(human.status == 0, "\(human.stderr)")
-        #expect(human.trimmedOutput == "b: cancelled")
-        #expect(try await cli.state("b") == .cancelled)
-        #expect(try await cli.state("c") == .cancelled)
-        #expect(try await cli.state("a") == .pending)
-        #expect(try await cli.state("tidy") == .pending)
+        #expect(human.trimmedOutput == "chain/b: cancelled")
+        #expect(try await cli.state("chain/b") == .cancelled)
+        #expect(try await cli.state("chain/c") == .cancelled)
+        #expect(try await cli.state("chain/a") == .pending)
+        #expect(try await cli.state("chain/tidy") == .pending)
 
-        let again = try await cli.run(["cancel", "b", "--json"])
+        let again = try await cli.run(["cancel", "chain/b", "--json"])
         #expect(again.status == 65)
         #expect(try again.jsonError()["code"] as? String == "invalid_state")
         let missing = try await cli.run(["cancel", "nope"])
         #expect(missing.status == 66)
+        let missingInRun = try await cli.run(["cancel", "chain/nope"])
+        #expect(missingInRun.status == 66)
+        #expect(missingInRun.stderr.contains("run chain has no task nope"), "\(missingInRun.stderr)")
     }
 
     @Test func cancelARunningTaskRequestsIt() async throws {
@@ -50,6 +55,7 @@ struct ControlCommandTests {
     @Test func cancelAWorkflow() async throws {
         let cli = try await CLIHarness.make()
         try await chain(cli)
+        // --workflow still names a run (the 0.1 spelling); `jobq cancel RUN` is in RunCommandTests.
         let json = try await cli.run(["cancel", "--workflow", "chain", "--json"]).json()
         #expect(json["workflow"] as? String == "chain")
         #expect(json["cancelled"] as? Int == 4)
@@ -63,15 +69,15 @@ struct ControlCommandTests {
     @Test func retryReopensTheTaskAndItsDependents() async throws {
         let cli = try await CLIHarness.make()
         try await chain(cli)
-        try await cli.failFinal("a")
-        #expect(try await cli.state("c") == .cancelled)
-        let json = try await cli.run(["retry", "a", "--json"]).json()
-        #expect(json["id"] as? String == "a")
-        #expect(Set(json["reopened"] as? [String] ?? []) == ["a", "b", "c"])
-        #expect(try await cli.state("a") == .pending)
-        #expect(try await cli.state("c") == .pending)
+        try await cli.failFinal("chain/a")
+        #expect(try await cli.state("chain/c") == .cancelled)
+        let json = try await cli.run(["retry", "chain/a", "--json"]).json()
+        #expect(json["id"] as? String == "chain/a")
+        #expect(Set(json["reopened"] as? [String] ?? []) == ["chain/a", "chain/b", "chain/c"])
+        #expect(try await cli.state("chain/a") == .pending)
+        #expect(try await cli.state("chain/c") == .pending)
 
-        let notFailed = try await cli.run(["retry", "a"])
+        let notFailed = try await cli.run(["retry", "chain/a"])
         #expect(notFailed.status == 65)
         #expect(notFailed.stderr.contains("[invalid_state]"))
     }

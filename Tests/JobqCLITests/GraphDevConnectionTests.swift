@@ -13,8 +13,8 @@ struct GraphCommandTests {
               - {id: b, handler: h, after: [a]}
               - {id: c, handler: h, after: [a]}
             """)
-        #expect(try await cli.run(["submit", "-f", path]).status == 0)
-        try await cli.complete("a")
+        #expect(try await cli.run(["submit", "-f", path, "--run", "g"]).status == 0)
+        try await cli.complete("g/a")
     }
 
     @Test func dotHasStatesAsFillColours() async throws {
@@ -23,14 +23,14 @@ struct GraphCommandTests {
         let result = try await cli.run(["graph", "g"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("digraph \"g\" {"))
-        #expect(result.stdout.contains(#""a" -> "b";"#))
-        #expect(result.stdout.contains(#""a" -> "c";"#))
+        #expect(result.stdout.contains(#""g/a" -> "g/b";"#), "\(result.stdout)")
+        #expect(result.stdout.contains(#""g/a" -> "g/c";"#))
         #expect(result.stdout.contains(##""fillcolor"="#a1d99b""##))  // DONE
         #expect(result.stdout.contains(##""fillcolor"="#e0e0e0""##))  // PENDING
         #expect(result.stdout.contains(#"Start \"here\""#))
         // A task id draws its workflow.
-        let viaTask = try await cli.run(["graph", "b"])
-        #expect(viaTask.stdout == result.stdout)
+        let viaTask = try await cli.run(["graph", "g/b"])
+        #expect(viaTask.stdout == result.stdout, "\(viaTask.stderr)")
     }
 
     @Test func svgWithGraphvizOrAClearError() async throws {
@@ -145,7 +145,7 @@ struct ConnectionTests {
 @Suite("Help")
 struct HelpTests {
     static let commands = [
-        "submit", "status", "list", "wait", "watch", "logs", "result", "cancel", "retry", "graph",
+        "submit", "runs", "status", "list", "wait", "watch", "logs", "result", "cancel", "retry", "rerun", "graph",
         "stats", "queues", "workers", "pause", "resume", "purge", "dev",
     ]
 

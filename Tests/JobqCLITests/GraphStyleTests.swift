@@ -17,10 +17,10 @@ struct GraphStyleTests {
               - {id: b, handler: jobq.noop, after: [a]}
               - {id: c, handler: jobq.noop, after: [{id: a, policy: always}, s]}
             """)
-        let submitted = try await cli.run(["submit", "-f", path])
+        let submitted = try await cli.run(["submit", "-f", path, "--run", "pol"])
         #expect(submitted.status == 0, "\(submitted.stderr)")
-        try await cli.complete("a")
-        let lease = try await cli.claim("s")
+        try await cli.complete("pol/a")
+        let lease = try await cli.claim("pol/s")
         _ = try await cli.coordinator.leases.complete([Completion(lease: lease, result: Array("null".utf8), skipped: true)])
     }
 
@@ -30,13 +30,13 @@ struct GraphStyleTests {
         let result = try await cli.run(["graph", "pol"])
         #expect(result.status == 0, "\(result.stderr)")
         let dot = result.stdout
-        #expect(dot.contains(#""a" -> "b";"#), "success edges stay plain: \(dot)")
-        #expect(dot.contains(#""a" -> "c" ["label"="always", "style"="dashed"];"#), "\(dot)")
-        #expect(dot.contains(#""s" -> "c";"#))
+        #expect(dot.contains(#""pol/a" -> "pol/b";"#), "success edges stay plain: \(dot)")
+        #expect(dot.contains(#""pol/a" -> "pol/c" ["label"="always", "style"="dashed"];"#), "\(dot)")
+        #expect(dot.contains(#""pol/s" -> "pol/c";"#))
         // s is SKIPPED: its own state, fill and border; a is plain DONE.
-        let sLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "s" ["#) })
+        let sLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "pol/s" ["#) })
         #expect(sLine.contains("SKIPPED") && !sLine.contains("DONE") && sLine.contains(GraphCommand.skippedFill) && sLine.contains("dashed"), "\(sLine)")
-        let aLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "a" ["#) })
+        let aLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "pol/a" ["#) })
         #expect(aLine.contains(GraphCommand.fill(.done)) && !aLine.contains("skipped"), "\(aLine)")
         // The legend names every state (SKIPPED among them) and every policy.
         #expect(dot.contains(#"subgraph "cluster_legend""#))
@@ -59,15 +59,15 @@ struct GraphStyleTests {
         let json = try result.json()
         #expect(json["workflow"] as? String == "pol")
         let nodes = try #require(json["nodes"] as? [[String: Any]])
-        #expect(nodes.map { $0["id"] as? String } == ["a", "s", "b", "c"])
-        let s = try #require(nodes.first { $0["id"] as? String == "s" })
+        #expect(nodes.map { $0["id"] as? String } == ["pol/a", "pol/s", "pol/b", "pol/c"])
+        let s = try #require(nodes.first { $0["id"] as? String == "pol/s" })
         #expect(s["state"] as? String == "SKIPPED")
         #expect(s["skipped"] as? Bool == true)
         #expect(s["handler"] as? String == "jobq.noop")
-        #expect(nodes.first { $0["id"] as? String == "a" }?["skipped"] as? Bool == false)
+        #expect(nodes.first { $0["id"] as? String == "pol/a" }?["skipped"] as? Bool == false)
         let edges = try #require(json["edges"] as? [[String: Any]])
         let triples = Set(edges.map { "\($0["from"] as? String ?? "")>\($0["to"] as? String ?? ""):\($0["policy"] as? String ?? "")" })
-        #expect(triples == ["a>b:success", "a>c:always", "s>c:success"])
+        #expect(triples == ["pol/a>pol/b:success", "pol/a>pol/c:always", "pol/s>pol/c:success"])
 
         // A file: no states, the same edges.
         let path = try CLIHarness.temporaryFile("f.yaml", "tasks:\n  - {id: x, handler: h}\n  - {id: y, handler: h2, after: [{id: x, policy: always}]}\n")

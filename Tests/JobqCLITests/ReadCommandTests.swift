@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Read commands: status, list, result, logs, stats, queues, workers", .enabled(if: redisAvailable))
 struct ReadCommandTests {
-    /// A workflow a -> b, a -> c, with `a` DONE, `b` FAILED (so nothing depends on it here) and `c` PENDING.
+    /// A run `wf`: a -> b, a -> c -> d, with `wf/a` DONE, `wf/b` FAILED (so nothing depends on it here) and `wf/c` PENDING.
     func seedWorkflow(_ cli: CLIHarness) async throws {
         let path = try CLIHarness.temporaryFile("flow.yaml", """
             workflow: wf
@@ -14,26 +14,26 @@ struct ReadCommandTests {
               - {id: c, handler: jobq.noop, after: [a]}
               - {id: d, handler: jobq.noop, after: [c]}
             """)
-        let submitted = try await cli.run(["submit", "-f", path])
+        let submitted = try await cli.run(["submit", "-f", path, "--run", "wf"])
         #expect(submitted.status == 0, "\(submitted.stderr)")
-        try await cli.complete("a", result: #"{"rows":3}"#)
-        try await cli.failFinal("b", message: "boom: disk full")
+        try await cli.complete("wf/a", result: #"{"rows":3}"#)
+        try await cli.failFinal("wf/b", message: "boom: disk full")
     }
 
     @Test func statusOfATask() async throws {
         let cli = try await CLIHarness.make()
         try await seedWorkflow(cli)
-        let human = try await cli.run(["status", "b"])
+        let human = try await cli.run(["status", "wf/b"])
         #expect(human.status == 0, "\(human.stderr)")
         #expect(human.stdout.contains("FAILED"))
         #expect(human.stdout.contains("boom: disk full"))
-        #expect(human.stdout.contains("a (DONE)"))
+        #expect(human.stdout.contains("wf/a (DONE)"), "\(human.stdout)")
         #expect(human.stdout.contains("attempts   1 of 1"))
         #expect(human.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 })
         #expect(!human.stdout.contains("\u{1B}["), "colours when not on a terminal")
 
-        let json = try await cli.run(["status", "a", "--json"]).json()
-        #expect(json["id"] as? String == "a")
+        let json = try await cli.run(["status", "wf/a", "--json"]).json()
+        #expect(json["id"] as? String == "wf/a")
         #expect(json["state"] as? String == "DONE")
         #expect(json["title"] as? String == "First")
         #expect(json["workflow"] as? String == "wf")
@@ -45,10 +45,10 @@ struct ReadCommandTests {
         for key in ["reason", "error", "prerequisites", "progress", "max_attempts", "timeout_ms", "result_ttl_ms", "skipped", "cancel_requested", "unresolved_prerequisites"] {
             #expect(json[key] != nil, "missing \(key)")
         }
-        let b = try await cli.run(["status", "b", "--json"]).json()
+        let b = try await cli.run(["status", "wf/b", "--json"]).json()
         #expect(b["error"] as? String == "boom: disk full")
         let prerequisites = try #require(b["prerequisites"] as? [[String: Any]])
-        #expect(prerequisites.first?["id"] as? String == "a")
+        #expect(prerequisites.first?["id"] as? String == "wf/a")
         #expect(prerequisites.first?["state"] as? String == "DONE")
         #expect(prerequisites.first?["policy"] as? String == "success")
         #expect(b["result"] is NSNull)
@@ -81,8 +81,11 @@ struct ReadCommandTests {
         let human = try await cli.run(["status", "wf"])
         #expect(human.status == 0, "\(human.stderr)")
         let lines = human.stdout.split(separator: "\n")
-        #expect(lines.first?.contains("wf  1D + 2P + 1F = 4") == true, "\(human.stdout)")
-        #expect(human.stdout.contains("waiting for c"))
+        // A run's headline: its id, its own state, the summary line and its definition.
+        #expect(lines.first?.hasPrefix("wf  RUNNING  1D + 2P + 1F = 4  definition wf") == true, "\(human.stdout)")
+        // Rows are named by key within the run.
+        #expect(lines.dropFirst(2).map { $0.split(separator: " ").first.map(String.init) } == ["a", "b", "c", "d"], "\(human.stdout)")
+        #expect(human.stdout.contains("waiting for wf/c"))
         #expect(human.stdout.contains("boom: disk full"))
         #expect(lines.allSatisfy { $0.count <= 80 })
 
@@ -95,7 +98,7 @@ struct ReadCommandTests {
         let counts = try #require(json["counts"] as? [String: Int])
         #expect(counts == ["pending": 2, "running": 0, "done": 1, "failed": 1, "cancelled": 0, "skipped": 0])
         let tasks = try #require(json["tasks"] as? [[String: Any]])
-        #expect(tasks.map { $0["id"] as? String } == ["a", "b", "c", "d"])
+        #expect(tasks.map { $0["id"] as? String } == ["wf/a", "wf/b", "wf/c", "wf/d"])
         #expect(tasks.map { $0["state"] as? String } == ["DONE", "FAILED", "PENDING", "PENDING"])
     }
 
@@ -117,17 +120,17 @@ struct ReadCommandTests {
 
         let all = try await cli.run(["list", "--json"]).json()
         let allIDs = Set((all["tasks"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
-        #expect(allIDs == ["a", "b", "c", "d", "solo"])
+        #expect(allIDs == ["wf/a", "wf/b", "wf/c", "wf/d", "solo"])
         #expect(all["count"] as? Int == 5)
 
         let failed = try await cli.run(["list", "--state", "failed", "--json"]).json()
-        #expect((failed["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == ["b"])
+        #expect((failed["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == ["wf/b"])
 
         let queue = try await cli.run(["list", "--queue", "other", "--json"]).json()
         #expect((queue["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == ["solo"])
 
         let workflow = try await cli.run(["list", "--workflow", "wf", "--limit", "2", "--json"]).json()
-        #expect((workflow["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == ["a", "b"])
+        #expect((workflow["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == ["wf/a", "wf/b"])
 
         let human = try await cli.run(["list", "--workflow", "wf"])
         #expect(human.status == 0)
@@ -144,22 +147,24 @@ struct ReadCommandTests {
     @Test func resultOfDoneAndOfUnfinishedTasks() async throws {
         let cli = try await CLIHarness.make()
         try await seedWorkflow(cli)
-        let done = try await cli.run(["result", "a"])
+        let done = try await cli.run(["result", "wf/a"])
         #expect(done.status == 0)
         #expect(done.trimmedOutput == #"{"rows":3}"#)
-        let pretty = try await cli.run(["result", "a", "--pretty"])
+        let pretty = try await cli.run(["result", "wf/a", "--pretty"])
         #expect(pretty.trimmedOutput == "{\n  \"rows\": 3\n}")
-        let failed = try await cli.run(["result", "b", "--json"])
+        let failed = try await cli.run(["result", "wf/b", "--json"])
         #expect(failed.status == 65)
         let error = try failed.jsonError()
         #expect(error["code"] as? String == "invalid_state")
         #expect((error["message"] as? String)?.contains("FAILED") == true)
-        #expect((error["message"] as? String)?.contains("jobq retry b") == true)
-        let pending = try await cli.run(["result", "c"])
+        #expect((error["message"] as? String)?.contains("jobq retry wf/b") == true)
+        let pending = try await cli.run(["result", "wf/c"])
         #expect(pending.status == 65)
-        #expect(pending.stderr.contains("jobq wait c"))
+        #expect(pending.stderr.contains("jobq wait wf/c"))
         let missing = try await cli.run(["result", "zzz"])
         #expect(missing.status == 66)
+        let missingInRun = try await cli.run(["result", "wf/zzz"])
+        #expect(missingInRun.status == 66)
     }
 
     @Test func logsOfATask() async throws {
@@ -223,14 +228,14 @@ struct ReadCommandTests {
         let noWorkers = try await cli.run(["workers"])
         #expect(noWorkers.stdout.contains("no workers alive"))
         try await cli.coordinator.leases.register(
-            worker: WorkerInfo(id: "w-1", host: "box", pid: 4242, queues: ["default", "reports"], concurrency: 4, running: ["c"]),
+            worker: WorkerInfo(id: "w-1", host: "box", pid: 4242, queues: ["default", "reports"], concurrency: 4, running: ["wf/c"]),
             ttl: .seconds(30)
         )
         let workers = try await cli.run(["workers", "--json"]).json()
         let first = try #require((workers["workers"] as? [[String: Any]])?.first)
         #expect(first["id"] as? String == "w-1")
         #expect(first["pid"] as? Int == 4242)
-        #expect(first["running"] as? [String] == ["c"])
+        #expect(first["running"] as? [String] == ["wf/c"])
         #expect(first["queues"] as? [String] == ["default", "reports"])
         #expect(first["concurrency"] as? Int == 4)
         let humanWorkers = try await cli.run(["workers"])

@@ -11,7 +11,7 @@ struct WaitWatchTests {
               - {id: first, handler: h, retries: 0}
               - {id: second, handler: h, after: [first], retries: 0}
             """)
-        #expect(try await cli.run(["submit", "-f", path]).status == 0)
+        #expect(try await cli.run(["submit", "-f", path, "--run", "pair"]).status == 0)
     }
 
     @Test func waitForATaskThatSucceeds() async throws {
@@ -33,12 +33,12 @@ struct WaitWatchTests {
         try await twoStep(cli)
         let waiter = try await cli.start(["wait", "pair"])
         try await Task.sleep(for: .milliseconds(300))
-        try await cli.failFinal("first", message: "no luck")
+        try await cli.failFinal("pair/first", message: "no luck")
         let result = try await waitForExit(waiter, timeout: .seconds(30))
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.contains("1F + 1C"), "\(result.stdout)")
         #expect(result.stdout.contains("no luck"))
-        #expect(result.stdout.contains("prerequisite first did not succeed"))
+        #expect(result.stdout.contains("prerequisite pair/first did not succeed"))
     }
 
     @Test func waitOnAFinishedTaskReturnsAtOnce() async throws {
@@ -72,24 +72,24 @@ struct WaitWatchTests {
         // (Each line is its own write: wait for both, not just for the first bytes.)
         var start = await watcher.firstOutput()
         let deadline = ContinuousClock.now + .seconds(20)
-        while !start.contains("second:") && ContinuousClock.now < deadline {
+        while !start.contains("pair/second:") && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
             start = watcher.stdout
         }
-        #expect(start.contains("first: PENDING"), "\(start)")
-        #expect(start.contains("second: PENDING"), "\(start)")
-        let lease = try await cli.claim("first")
+        #expect(start.contains("pair/first: PENDING"), "\(start)")
+        #expect(start.contains("pair/second: PENDING"), "\(start)")
+        let lease = try await cli.claim("pair/first")
         _ = try await cli.coordinator.leases.report(lease, progress: [ProgressEntry(current: 1, total: 2, status: "halfway")])
         try await Task.sleep(for: .milliseconds(200))
         _ = try await cli.coordinator.leases.complete([Completion(lease: lease, result: Array("1".utf8))])
-        try await cli.complete("second")
+        try await cli.complete("pair/second")
         let rest = try await waitForExit(watcher, timeout: .seconds(30))
         let output = rest.stdout
         #expect(rest.status == 0, "\(rest.stderr)")
         // Not a terminal: plain lines, no ANSI escapes.
         #expect(!output.contains("\u{1B}["))
-        #expect(output.contains("first: RUNNING -> DONE") || output.contains("first: PENDING -> DONE"), "\(output)")
-        #expect(output.contains("second: RUNNING -> DONE") || output.contains("second: PENDING -> DONE"), "\(output)")
+        #expect(output.contains("pair/first: RUNNING -> DONE") || output.contains("pair/first: PENDING -> DONE"), "\(output)")
+        #expect(output.contains("pair/second: RUNNING -> DONE") || output.contains("pair/second: PENDING -> DONE"), "\(output)")
         #expect(output.contains("pair: 2D = 2"), "\(output)")
         // The final table.
         #expect(output.contains("TASK"), "\(output)")
@@ -100,7 +100,7 @@ struct WaitWatchTests {
         try await twoStep(cli)
         let watcher = try await cli.start(["watch", "pair", "--json"])
         let start = await watcher.firstOutput()
-        try await cli.failFinal("first")
+        try await cli.failFinal("pair/first")
         let result = try await waitForExit(watcher, timeout: .seconds(30))
         #expect(result.status == 1, "\(result.stderr)")
         _ = start

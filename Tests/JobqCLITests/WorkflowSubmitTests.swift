@@ -34,20 +34,23 @@ struct WorkflowSubmitTests {
         let path = try CLIHarness.temporaryFile("flow.yaml", Self.flow)
         let result = try await cli.run(["submit", "-f", path])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.trimmedOutput == "wf1")
-        #expect(try await cli.coordinator.tasks.taskIDs(inWorkflow: "wf1") == ["fetch", "a", "b", "join"])
-        let a = try #require(try await cli.coordinator.tasks.task("a"))
+        // A new run of definition wf1: its id is the definition and a ULID.
+        let run = result.trimmedOutput
+        #expect(run.hasPrefix("wf1-") && run.count == "wf1-".count + 26, "\(run)")
+        #expect(try await cli.coordinator.tasks.taskIDs(inWorkflow: run) == ["fetch", "a", "b", "join"].map { "\(run)/\($0)" })
+        #expect(try await cli.coordinator.tasks.run(run)?.definition == "wf1")
+        let a = try #require(try await cli.coordinator.tasks.task("\(run)/a"))
         #expect(a.queue == "batch")
         #expect(a.maxAttempts == 2)
-        #expect(a.workflow == "wf1")
-        // The !retval tag is stored in its wire form.
+        #expect(a.workflow == run)
+        // The !retval tag is stored in its wire form (a key: it resolves within the run).
         #expect(String(decoding: a.payload, as: UTF8.self) == #"{"seconds":0.1,"input":{"$retval":"fetch"}}"#)
-        let b = try #require(try await cli.coordinator.tasks.task("b"))
+        let b = try #require(try await cli.coordinator.tasks.task("\(run)/b"))
         #expect(b.maxAttempts == 4)
         #expect(b.timeout == .seconds(120))
-        let join = try #require(try await cli.coordinator.tasks.task("join"))
-        #expect(join.prerequisites == [Prerequisite("a"), Prerequisite("b", policy: .always)])
-        #expect(try await cli.coordinator.tasks.task("fetch")?.title == "Fetch")
+        let join = try #require(try await cli.coordinator.tasks.task("\(run)/join"))
+        #expect(join.prerequisites == [Prerequisite("\(run)/a"), Prerequisite("\(run)/b", policy: .always)])
+        #expect(try await cli.coordinator.tasks.task("\(run)/fetch")?.title == "Fetch")
     }
 
     @Test func jsonWorkflowWithRetvalAndWorkflowOverride() async throws {
@@ -65,19 +68,29 @@ struct WorkflowSubmitTests {
         let result = try await cli.run(["submit", "-f", path, "--workflow", "wf-json", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let output = try result.json()
+        // With -f, --workflow is the run's id (an alias of --run); the file's name is the definition.
+        #expect(output["run"] as? String == "wf-json")
         #expect(output["workflow"] as? String == "wf-json")
+        #expect(output["definition"] as? String == "ignored")
         #expect(output["created"] as? Bool == true)
         let tasks = try #require(output["tasks"] as? [[String: Any]])
-        #expect(tasks.map { $0["id"] as? String } == ["x", "y"])
+        #expect(tasks.map { $0["id"] as? String } == ["wf-json/x", "wf-json/y"])
+        #expect(tasks.map { $0["key"] as? String } == ["x", "y"])
         #expect(tasks.map { $0["state"] as? String } == ["PENDING", "PENDING"])
-        #expect(try await cli.coordinator.tasks.task("y")?.payload == Array(#"{"got":{"$retval":"x"}}"#.utf8))
+        #expect(try await cli.coordinator.tasks.task("wf-json/y")?.payload == Array(#"{"got":{"$retval":"x"}}"#.utf8))
     }
 
     @Test func workflowFromStdin() async throws {
         let cli = try await CLIHarness.make()
         let result = try await cli.run(["submit", "-f", "-"], stdin: "workflow: piped\ntasks:\n  - {id: one, handler: jobq.noop}\n")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try await cli.state("one") == .pending)
+        let run = result.trimmedOutput
+        #expect(run.hasPrefix("piped-"), "\(run)")
+        #expect(try await cli.state("\(run)/one") == .pending)
+        // Without `workflow:`, stdin's definition is named "workflow".
+        let unnamed = try await cli.run(["submit", "-f", "-", "--json"], stdin: "tasks:\n  - {id: one, handler: jobq.noop}\n")
+        #expect(unnamed.status == 0, "\(unnamed.stderr)")
+        #expect(try unnamed.json()["definition"] as? String == "workflow")
     }
 
     @Test func exampleDemoWorkflowIsValid() async throws {
@@ -92,8 +105,9 @@ struct WorkflowSubmitTests {
         #expect(try await cli.keysInNamespace().isEmpty, "--dry-run wrote to Redis")
         let real = try await cli.run(["submit", "-f", path])
         #expect(real.status == 0, "\(real.stderr)")
-        #expect(real.trimmedOutput == "demo")
-        let report = try #require(try await cli.coordinator.tasks.task("report"))
+        let run = real.trimmedOutput
+        #expect(run.hasPrefix("demo-"), "\(run)")
+        let report = try #require(try await cli.coordinator.tasks.task("\(run)/report"))
         #expect(String(decoding: report.payload, as: UTF8.self).contains(#"{"$retval":"summarize"}"#))
     }
 
@@ -168,20 +182,31 @@ struct WorkflowSubmitTests {
         let cli = try await CLIHarness.make()
         _ = try await cli.run(["submit", "jobq.noop", "--id", "earlier"])
         let path = try CLIHarness.temporaryFile("flow.yaml", "tasks:\n  - id: later\n    handler: h\n    after: [earlier]\n    payload: !retval earlier\n")
-        let result = try await cli.run(["submit", "-f", path])
+        let result = try await cli.run(["submit", "-f", path, "--run", "r1"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try await cli.coordinator.tasks.task("later")?.prerequisites == [Prerequisite("earlier")])
+        // A name outside the file is taken as it is (not scoped into the run).
+        #expect(try await cli.coordinator.tasks.task("r1/later")?.prerequisites == [Prerequisite("earlier")])
     }
 
-    @Test func taskIDThatAlreadyExistsPointsAtTheTask() async throws {
+    /// A task key of a file may be a standalone task's id too: the run's task is `RUN/KEY`, so
+    /// the two never collide. What is refused is a run id that exists.
+    @Test func runIDThatAlreadyExistsIsRefused() async throws {
         let cli = try await CLIHarness.make()
         _ = try await cli.run(["submit", "jobq.noop", "--id", "taken"])
-        let before = try await cli.keysInNamespace()
         let path = try CLIHarness.temporaryFile("flow.yaml", "tasks:\n  - id: fresh\n    handler: h\n  - id: taken\n    handler: h\n")
-        let result = try await cli.run(["submit", "-f", path])
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("[duplicate_id]"))
-        #expect(result.stderr.contains("flow.yaml:4"))
+        let first = try await cli.run(["submit", "-f", path, "--run", "nightly"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try await cli.state("nightly/taken") == .pending)
+        #expect(try await cli.state("taken") == .pending)
+        let before = try await cli.keysInNamespace()
+        let again = try await cli.run(["submit", "-f", path, "--run", "nightly"])
+        #expect(again.status == 64)
+        #expect(again.stderr.contains("[run_exists]"), "\(again.stderr)")
+        #expect(again.stderr.contains("nightly"))
+        #expect(again.stdout.isEmpty)
+        let json = try await cli.run(["submit", "-f", path, "--run", "nightly", "--json"])
+        #expect(json.status == 64)
+        #expect(try json.jsonError()["code"] as? String == "run_exists")
         #expect(try await cli.keysInNamespace() == before)
     }
 

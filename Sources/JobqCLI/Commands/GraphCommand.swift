@@ -87,7 +87,11 @@ struct GraphCommand: AsyncParsableCommand {
         }
         try await CommandRunner.run(connection, json: json) { client in
             var name = workflow ?? ""
-            if try await !client.workflowExists(name), let task = try await client.task(name), let parent = task.workflow {
+            if let (run, _) = RunScope.split(name) {
+                // A task of a run (RUN/TASK) draws its run; an unknown one is not_found naming the run.
+                _ = try await Target.resolve(name, client: client)
+                name = run
+            } else if try await !client.workflowExists(name), let task = try await client.task(name), let parent = task.workflow {
                 name = parent
             }
             let snapshot = try await Snapshot.load(try await Target.resolve(name, client: client, workflowOnly: true), client: client)

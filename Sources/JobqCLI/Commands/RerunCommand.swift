@@ -31,7 +31,13 @@ struct RerunCommand: AsyncParsableCommand {
         try await CommandRunner.run(connection, json: output.json) { client in
             try Validation.check(name: source, as: .run)
             if let newID { try Validation.check(name: newID, as: .run) }
-            let started = try await client.rerun(source, as: newID)
+            let started: WorkflowRun
+            do {
+                started = try await client.rerun(source, as: newID)
+            } catch let error as JobqError {
+                if let newID, let taken = error.runExists(newID) { throw taken }
+                throw error
+            }
             if output.json {
                 Console.out(JSONValue.object([("run", .string(started.id)), ("from", .string(source)), ("tasks", .int(started.submitted.count))]).rendered())
             } else {

@@ -15,7 +15,7 @@ struct RunsCommand: AsyncParsableCommand {
               jobq runs
               jobq runs --state failed --definition nightly
               jobq runs --json | jq -r '.runs[].id'
-              jobq runs --after 1764662400000:nightly-01J…      # the next page
+              jobq runs --after 1764662400000:nightly-01JF3Q8Z6W9D2K4M7N0P5R8T1V  # next
 
             A run is listed until the retention of its last task expires.
             """

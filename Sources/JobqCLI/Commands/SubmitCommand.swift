@@ -353,6 +353,7 @@ struct SubmitCommand: AsyncParsableCommand {
             do {
                 submitted = try await client.submit(specs, run: options, idempotencyKey: key)
             } catch let error as JobqError {
+                if let runID, let taken = error.runExists(runID) { throw taken }
                 // Point at the task the engine refused, when it names one of ours.
                 if let subject = error.subject.map(RunScope.key(of:)), let entry = file.entries.first(where: { $0.id == subject }) {
                     throw JobqError(error.code, "\(file.name):\(entry.line): task \"\(subject)\": \(error.message)", subject: subject)

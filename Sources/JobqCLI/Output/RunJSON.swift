@@ -10,7 +10,8 @@ enum RunJSON {
             ("reason", .optional(run.reason)),
             ("cause", .optional(run.cause)),
             ("summary", .string(run.summary.description + " = \(run.total)")),
-            ("counts", .object(TaskState.allCases.map { ($0.rawValue, .int(run.counts[$0] ?? 0)) })),
+            // Lower-case state names, as the `counts` of a workflow and of `jobq stats` have them.
+            ("counts", .object(TaskState.allCases.map { ($0.rawValue.lowercased(), .int(run.counts[$0] ?? 0)) })),
             ("total", .int(run.total)),
             ("created", TaskJSON.time(run.created)),
             ("started", TaskJSON.time(run.started)),

@@ -78,6 +78,11 @@ enum JobqBinary {
         return built
     }
 
+    /// `jobq-worker`, built beside `jobq` (`swift build --build-tests` builds both).
+    static var workerPath: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("jobq-worker").path
+    }
+
     /// The package root, from this file's path (Tests/JobqCLITests/Support/CLIHarness.swift).
     static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -192,12 +197,13 @@ final class RunningCLI: Sendable {
 
     private init(process: Process) { self.process = process }
 
-    static func start(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> RunningCLI {
+    /// Starts `executable` (default: `jobq`; ``JobqBinary/workerPath`` for a worker).
+    static func start(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], executable: String = JobqBinary.path) async throws -> RunningCLI {
         // Start the shared redis-server before any pipe of ours exists: a server spawned later
         // would inherit the pipes' write ends and keep them open (no EOF) while it lives.
         if redisAvailable { _ = try? await RedisServerFixture.shared() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: JobqBinary.path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for name in ["JOBQ_REDIS_URL", "JOBQ_NAMESPACE", "JOBQ_REDIS_PASSWORD", "NO_COLOR", "COLUMNS"] { env[name] = nil }
