@@ -216,13 +216,13 @@ public struct JobqClient: Sendable {
 
     /// The histories of `ids`, in order, in one round trip.
     public func attempts(of ids: [String]) async throws(JobqError) -> [AttemptHistory] {
-        for id in ids { try Validation.check(name: id, as: .taskID) }
+        for id in ids { try Validation.check(taskID: id) }
         return try await engine.tasks.attempts(of: ids)
     }
 
     /// How many entries each of `ids` has in its attempt history, in one round trip.
     public func attemptCounts(of ids: [String]) async throws(JobqError) -> [Int] {
-        for id in ids { try Validation.check(name: id, as: .taskID) }
+        for id in ids { try Validation.check(taskID: id) }
         return try await engine.tasks.attemptCounts(of: ids)
     }
 

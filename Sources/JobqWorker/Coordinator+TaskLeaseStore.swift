@@ -29,7 +29,7 @@ extension Coordinator: TaskLeaseStore {
     package func continueCascades() async throws(JobqError) {
         try await leases.continueCascades()
         // a failure of ours may have stopped its run (fail-fast): carry the cancellation on now
-        try await maintenance.continueBoundedWork(staleAfter: .zero)
+        try await maintenance.continueUnownedWork()
     }
 
     @discardableResult

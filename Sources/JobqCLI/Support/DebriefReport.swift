@@ -67,7 +67,7 @@ struct DebriefReport: Sendable {
 
     /// The report for explicit task ids; an id with no record is `not_found` (exit 66).
     static func load(ids: [String], client: JobqClient) async throws(JobqError) -> DebriefReport {
-        for id in ids { try Validation.check(name: id, as: .taskID) }
+        for id in ids { try Validation.check(taskID: id) }
         var collector = Collector(report: DebriefReport(name: ids.count == 1 ? ids[0] : "\(ids.count) tasks"))
         var start = ids.startIndex
         while start < ids.endIndex {

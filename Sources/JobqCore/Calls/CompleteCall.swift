@@ -8,11 +8,12 @@ package struct CompleteCall: ScriptCall {
 
     package var arguments: [RedisArgument] {
         var arguments: [RedisArgument] = []
-        arguments.reserveCapacity(completions.count * 4)
+        arguments.reserveCapacity(completions.count * 5)
         for completion in completions {
             arguments += [
                 RedisArgument(completion.lease.id), RedisArgument(completion.lease.token),
                 RedisArgument(bytes: completion.result), RedisArgument(completion.skipped ? "1" : "0"),
+                RedisArgument(completion.awaitRun ?? ""),
             ]
         }
         return arguments

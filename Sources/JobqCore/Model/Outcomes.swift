@@ -30,11 +30,15 @@ public struct Completion: Sendable, Hashable {
     public var result: [UInt8]
     /// The handler decided there was nothing to do (upsies/jobcontrol SKIPPED); counts as DONE.
     public var skipped: Bool
+    /// A sub-workflow task started this child run: it waits for the run to end instead of
+    /// ending now (complete.lua, event `await_run`).
+    public var awaitRun: String?
 
-    public init(lease: TaskLease, result: [UInt8], skipped: Bool = false) {
+    public init(lease: TaskLease, result: [UInt8], skipped: Bool = false, awaitRun: String? = nil) {
         self.lease = lease
         self.result = result
         self.skipped = skipped
+        self.awaitRun = awaitRun
     }
 }
 

@@ -37,6 +37,13 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     /// `retry`: a FAILED or CANCELLED task (or a dependent it took down, CANCELLED or SKIPPED by
     /// an unmet `failure` edge) is re-opened. `jobq retry` itself refuses a SKIPPED root.
     case reopen
+    /// A sub-workflow task's handler started its child run: the task waits, in no queue, for the
+    /// run to end (it holds no worker slot meanwhile).
+    case awaitRun = "await_run"
+    /// Its child run ended DONE: the task is DONE with the run's output as its result.
+    case childDone = "child_done"
+    /// Its child run ended FAILED or CANCELLED: the task FAILED, reason `child_failed`.
+    case childFailed = "child_failed"
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
 }

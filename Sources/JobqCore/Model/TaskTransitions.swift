@@ -30,6 +30,9 @@ public enum TaskTransitions {
         .init(from: .failed, event: .reopen, to: .pending),
         .init(from: .cancelled, event: .reopen, to: .pending),
         .init(from: .skipped, event: .reopen, to: .pending),
+        .init(from: .running, event: .awaitRun, to: .pending),
+        .init(from: .pending, event: .childDone, to: .done),
+        .init(from: .pending, event: .childFailed, to: .failed),
         .init(from: .pending, event: .corrupt, to: .failed),
         .init(from: .running, event: .corrupt, to: .failed),
     ]

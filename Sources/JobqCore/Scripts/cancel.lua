@@ -22,10 +22,12 @@ if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
 local function cancel_one(id, reason)
   reason = reason or 'cancelled'
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker')
+  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker', 'child')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
     finish(id, 'PENDING', 'cancel', f[2], reason, (spec_of(f[3]) or {}).ttl, { 'reason', reason, 'error', message })
     settle_dependents(id, OUTCOME_CANCELLED)
+    -- a sub-workflow task waiting for its child run: the cancel flows down
+    if f[6] then cancel_child_run(f[6], message) end
     return 'NOW'
   elseif f[1] == 'RUNNING' then
     if f[4] then return 'ALREADY' end

@@ -1,14 +1,18 @@
 --[[ complete: RUNNING -> DONE (or SKIPPED when the handler skipped) for a batch of tasks; store each result; release dependents whose
   last prerequisite this was. Exactly once per task: only the current fencing token may do it.
-  ARGV[2..] quadruples (task id, fencing token, result bytes, skipped '1' | '0')
+  ARGV[2..] quintuples (task id, fencing token, result bytes, skipped '1' | '0', child run id or '')
+  A child run id (a sub-workflow task whose handler started its child run) does not end the task:
+  it goes back to PENDING, in no queue, marked `child`, until the run ends (prelude
+  resolve_parent; at once if the run has ended already). A cancellation requested meanwhile ends
+  it CANCELLED and cancels the child run.
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
            settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
            | -3 STALE_TOKEN} ]]
 
 local reply = { OK, 0 }
-for i = 2, #ARGV - 3, 4 do
-  local id, token, result, skipped = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started')
+for i = 2, #ARGV - 4, 5 do
+  local id, token, result, skipped, child = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -16,6 +20,9 @@ for i = 2, #ARGV - 3, 4 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
+  elseif child ~= '' then
+    await_child(id, f, child)
+    code = OK
   else
     if f[5] then redis.call('HDEL', K.task(id), 'error') end
     -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.

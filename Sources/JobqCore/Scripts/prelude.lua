@@ -119,10 +119,13 @@ local function count_run(id, from, to)
   if is_terminal(from) and not is_terminal(to) then d.reopened = true end
 end
 
+-- Sub-workflows: a child run's end resolves the task that waits for it (defined further down).
+local resolve_parent
+
 -- A run whose tasks have all ended takes its final state (see above).
 local function finish_run(run)
   local key = K.workflow(run)
-  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason', 'deadline')
+  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason', 'deadline', 'parent', 'output')
   if not f[1] or is_terminal(f[1]) then return end
   local to = 'DONE'
   if (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) > 0 then
@@ -132,6 +135,7 @@ local function finish_run(run)
   redis.call('DEL', K.run_parked(run))
   if f[6] then redis.call('ZREM', K.deadlines, run) end
   emit_run(run, f[1], to, f[5] or '')
+  if f[7] then resolve_parent(run, f[7], to, f[8] or '') end
 end
 
 -- The window (`window: N`): at most N of a run's tasks RUNNING at once, fleet-wide. claim.lua
@@ -183,8 +187,14 @@ local function unpark(run, key)
 end
 
 local function apply_runs()
-  for _, run in ipairs(run_list) do
+  -- A run's end may end the task of another run that waited for it (a sub-workflow), which adds
+  -- that run to the list: it is applied in this loop too, from a fresh entry.
+  local i = 1
+  while i <= #run_list do
+    local run = run_list[i]
+    i = i + 1
     local d, key = run_deltas[run], K.workflow(run)
+    run_deltas[run] = nil
     for state, delta in pairs(d.states) do
       if delta ~= 0 then redis.call('HINCRBY', key, 'n_' .. state, delta) end
     end
@@ -755,4 +765,67 @@ local function fail_corrupt(id, state, spec, attempts)
     emit(id, state, 'FAILED', 0, 'corrupt_record')
   end
   settle_dependents(id, OUTCOME_FAILED)
+end
+
+-- Sub-workflows -----------------------------------------------------------------------------
+--[[ A task whose handler is the built-in `jobq.run` starts a child run (the worker submits it,
+  idempotently) and completes with that run's id: complete.lua's await_child puts it back to
+  PENDING in no queue, field `child`, and writes `parent` into the child's record. It holds no
+  worker slot while the child runs. When the child run takes its final state (finish_run), the
+  parent task ends with it: DONE with the result of the child's `output` task (null without
+  one), or FAILED (reason child_failed). Cancelling the waiting task cancels the child run (and
+  so on down: a run three levels deep is cancelled from the top), through the same bounded
+  cancellation, continued at once by whoever continues unowned work. ]]
+
+-- Starts the cancellation of `run` as `jobq cancel RUN` would (it ends CANCELLED); unowned until
+-- a client or the maintenance pass continues it (scored 0 on `continuations`).
+local function cancel_child_run(run, message)
+  local key = K.workflow(run)
+  local state = redis.call('HGET', key, 'state')
+  if not state or is_terminal(state) then return end
+  redis.call('HSET', key, 'cancelled', NOW)
+  local marker = K.workflow_cancel(run)
+  if redis.call('EXISTS', marker) == 0 then
+    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message)
+  end
+  redis.call('ZADD', K.continuations, 0, 'cancel:' .. run)
+  cancelling_seen[run] = true
+  run_stopped = true
+end
+
+resolve_parent = function(run, parent, run_state, output)
+  local f = redis.call('HMGET', K.task(parent), 'state', 'child', 'attempts', 'spec')
+  if f[1] ~= 'PENDING' or f[2] ~= run then return end
+  local ttl = spec_ttl(f[4])
+  if run_state == 'DONE' then
+    local result = output ~= '' and redis.call('HGET', K.task(run .. '/' .. output), 'result') or nil
+    finish(parent, 'PENDING', 'child_done', f[3], '', ttl, { 'result', result or 'null' })
+    settle_dependents(parent, OUTCOME_OK)
+  else
+    finish(parent, 'PENDING', 'child_failed', f[3], 'child_failed', ttl,
+      { 'reason', 'child_failed', 'error', 'its child run ' .. run .. ' ended ' .. run_state, 'cause', run })
+    settle_dependents(parent, OUTCOME_FAILED)
+    run_task_failed(parent)
+  end
+end
+
+-- complete.lua: the RUNNING task `id` (its record's fields `f`: state, token, attempts, spec,
+-- error, worker, started, cancel_requested) started child run `child`.
+local function await_child(id, f, child)
+  if f[8] then
+    -- cancelled while its handler started the child: it ends CANCELLED, and so does the child
+    finish(id, 'RUNNING', 'cancel', f[3], 'cancelled', spec_ttl(f[4]), { 'reason', 'cancelled' })
+    record_attempt(id, f[3], f[6], f[7], ATTEMPT.cancelled, 'cancelled', 'cancelled while it started its child run')
+    settle_dependents(id, OUTCOME_CANCELLED)
+    cancel_child_run(child, 'its parent task ' .. id .. ' was cancelled')
+    return
+  end
+  set_state(id, 'RUNNING', 'await_run', f[3], 'child_run', { 'child', child, 'lease', 0, 'worker', '' })
+  record_attempt(id, f[3], f[6], f[7], ATTEMPT.done, 'child_run', 'started child run ' .. child)
+  local key = K.workflow(child)
+  redis.call('HSET', key, 'parent', id)
+  local state = redis.call('HGET', key, 'state')
+  if state and is_terminal(state) then
+    resolve_parent(child, id, state, redis.call('HGET', key, 'output') or '')
+  end
 end

@@ -34,7 +34,9 @@ extension Maintenance {
     /// deadlines: at once), and finishes workflow cancellations and retries whose client has
     /// been quiet for `staleAfter` (`.zero`: only the unowned ones). At most `calls` settle
     /// calls per pass (about 64 dependents each); the next pass goes on.
-    package func continueBoundedWork(staleAfter: Duration = .seconds(5), calls: Int = 200) async throws(JobqError) {
+    /// Returns how many operations it continued.
+    @discardableResult
+    package func continueBoundedWork(staleAfter: Duration = .seconds(5), calls: Int = 200) async throws(JobqError) -> Int {
         var reply = try await runner.run(SettleCall(staleAfterMilliseconds: Int(staleAfter.jobqMilliseconds)))
         var made = 1
         while reply.status != .done && made < calls {
@@ -60,6 +62,14 @@ extension Maintenance {
                 }
             }
         }
+        return reply.stale.count
+    }
+
+    /// Continues unowned operations (run stops, child runs being cancelled) until none is left:
+    /// cancelling a run whose tasks wait for child runs starts their cancellations, and so on
+    /// down. Bounded by `rounds`; the maintenance pass goes on with anything left.
+    package func continueUnownedWork(rounds: Int = 32) async throws(JobqError) {
+        for _ in 0..<rounds where try await continueBoundedWork(staleAfter: .zero) > 0 {}
     }
 
     /// Takes the maintenance lock for `duration` if nobody holds it (SET NX PX).

@@ -14,6 +14,8 @@ extension TaskStore {
         try Validation.check(taskID: id)
         let reply = try await runner.run(CancelTaskCall(id: id, message: message))
         if reply.status != .done { try await runner.settleAll() }
+        // a sub-workflow task waiting for its child run started that run's cancellation
+        try await Maintenance(runner: runner).continueUnownedWork()
         return reply.outcome
     }
 
@@ -28,6 +30,8 @@ extension TaskStore {
             // Totals only grow; a zero answer means another caller finished it meanwhile.
             totals = WorkflowCancellation(cancelled: max(totals.cancelled, reply.totals.cancelled), requested: max(totals.requested, reply.totals.requested))
         }
+        // tasks waiting for child runs (sub-workflows) started those runs' cancellations
+        try await Maintenance(runner: runner).continueUnownedWork()
         return totals
     }
 
