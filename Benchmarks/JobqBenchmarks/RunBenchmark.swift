@@ -25,14 +25,16 @@ enum RunBenchmark {
         var parts: Set<String> = []
         var tasks = 20_000
         var runs = 100_000
+        var rounds = 1
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
             switch argument {
             case "window", "list", "drain": parts.insert(argument)
             case "--tasks": tasks = try positive(iterator.next(), argument)
             case "--runs": runs = try positive(iterator.next(), argument)
+            case "--rounds": rounds = try positive(iterator.next(), argument)
             default:
-                throw BenchmarkError("usage: JobqBenchmarks runs [window] [list] [drain] [--tasks N (20,000)] [--runs N (100,000)]; unknown argument \(argument)")
+                throw BenchmarkError("usage: JobqBenchmarks runs [window] [list] [drain] [--tasks N (20,000)] [--runs N (100,000)] [--rounds N (1): the window table's variants, N times in turn]; unknown argument \(argument)")
             }
         }
         if parts.isEmpty { parts = ["window", "list", "drain"] }
@@ -43,7 +45,7 @@ enum RunBenchmark {
         let version = try await stats.info("server")["redis_version"] ?? "?"
         print("Workflow runs, one private redis-server \(version) on a unix socket (\(ProcessInfo.processInfo.activeProcessorCount) cores; load average \(loadAverage()))")
         do {
-            if parts.contains("window") { try await windowCost(redis, stats, tasks: tasks) }
+            if parts.contains("window") { try await windowCost(redis, stats, tasks: tasks, rounds: rounds) }
             if parts.contains("list") { try await listing(server, stats, runs: runs) }
             if parts.contains("drain") { try await bigRun(redis, stats) }
         } catch {
@@ -52,7 +54,7 @@ enum RunBenchmark {
             throw error
         }
         print("")
-        print("reproduce: swift run -c release --package-path Benchmarks JobqBenchmarks runs" + (parts.count == 3 ? "" : " " + parts.sorted().joined(separator: " ")))
+        print("reproduce: swift run -c release --package-path Benchmarks JobqBenchmarks " + (["runs"] + arguments).joined(separator: " "))
         await redis.close()
         await server.stop()
     }
@@ -74,7 +76,7 @@ enum RunBenchmark {
         var inFlight = 1
     }
 
-    private static func windowCost(_ redis: RedisClient, _ stats: ServerStats, tasks: Int) async throws {
+    private static func windowCost(_ redis: RedisClient, _ stats: ServerStats, tasks: Int, rounds: Int) async throws {
         let batch = 64
         let variants = [
             Variant(name: "(a) standalone tasks", run: nil),
@@ -86,65 +88,69 @@ enum RunBenchmark {
         print("")
         print("1. The window check: \(grouped(Double(tasks))) no-op tasks, one submission, claimed and completed in batches of \(batch)")
         print("   (the largest window accepted is RunOptions.maxWindow = \(grouped(Double(RunOptions.maxWindow))); (c) uses it)")
-        print("   " + "variant".padding(44) + "submit".leftPadding(8) + "drain".leftPadding(10) + "drain, in".leftPadding(12)
+        print("   " + "variant".padding(44) + "submit".leftPadding(8) + "drain".leftPadding(10) + "in scripts".leftPadding(12)
             + "total".leftPadding(8) + "× (a)".leftPadding(7) + "drain × (a)".leftPadding(13) + "wall s".leftPadding(8) + "short".leftPadding(8))
-        print("   " + "".padding(44) + "".leftPadding(8) + "".leftPadding(10) + "scripts".leftPadding(12) + "".leftPadding(8) + "".leftPadding(7) + "".leftPadding(13) + "".leftPadding(8) + "claims".leftPadding(8))
+        print("   " + "".padding(44) + "".leftPadding(8) + "".leftPadding(10) + "(wall)".leftPadding(12) + "".leftPadding(8) + "".leftPadding(7) + "".leftPadding(13) + "".leftPadding(8) + "claims".leftPadding(8))
         var reference: (total: Double, lease: Double)?
-        for variant in variants {
-            let namespace = "bench-window-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-            let probe = try EngineProbe(redis: redis, namespace: namespace)
-            let client = try JobqClient(configuration: redis.configuration, namespace: namespace)
-            let specs = (0..<tasks).map { _ in TaskSpec(handler: "noop", payload: Array("{}".utf8)) }
-            let clock = ContinuousClock()
-            let started = clock.now
-            let submit = try await stats.cpu {
-                if let window = variant.run {
-                    _ = try await client.submit(specs, run: RunOptions(definition: "bench", window: window))
-                } else {
-                    _ = try await client.submit(specs)
-                }
-            }
-            // The drain is measured as a whole (INFO between calls would add its own cost to each
-            // batch); the script time comes from commandstats.
-            var short = 0
-            var done = 0
-            var held: [[ClaimedTask]] = [] // claimed batches not completed yet, oldest first
-            _ = try await redis.send("CONFIG", "RESETSTAT")
-            let drain = try await stats.cpu {
-                while true {
-                    let claimed = try await probe.claim(count: batch)
-                    if claimed.count < batch && done + held.reduce(0, { $0 + $1.count }) + claimed.count < tasks { short += 1 }
-                    if !claimed.isEmpty { held.append(claimed) }
-                    if held.count >= variant.inFlight || (claimed.isEmpty && !held.isEmpty) {
-                        let oldest = held.removeFirst()
-                        _ = try await probe.complete(oldest.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
-                        done += oldest.count
-                    } else if claimed.isEmpty {
-                        break // nothing claimed and nothing running: the queue and the run's parked list are empty
+        for round in 0..<rounds {
+            if round > 0 { reference = nil }
+            for variant in variants {
+                let namespace = "bench-window-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+                let probe = try EngineProbe(redis: redis, namespace: namespace)
+                let client = try JobqClient(configuration: redis.configuration, namespace: namespace)
+                let specs = (0..<tasks).map { _ in TaskSpec(handler: "noop", payload: Array("{}".utf8)) }
+                let clock = ContinuousClock()
+                let started = clock.now
+                let submit = try await stats.cpu {
+                    if let window = variant.run {
+                        _ = try await client.submit(specs, run: RunOptions(definition: "bench", window: window))
+                    } else {
+                        _ = try await client.submit(specs)
                     }
                 }
+                // The drain is measured as a whole (INFO between calls would add its own cost to each
+                // batch); the script time comes from commandstats.
+                var short = 0
+                var done = 0
+                var held: [[ClaimedTask]] = [] // claimed batches not completed yet, oldest first
+                _ = try await redis.send("CONFIG", "RESETSTAT")
+                let drain = try await stats.cpu {
+                    while true {
+                        let claimed = try await probe.claim(count: batch)
+                        if claimed.count < batch && done + held.reduce(0, { $0 + $1.count }) + claimed.count < tasks { short += 1 }
+                        if !claimed.isEmpty { held.append(claimed) }
+                        if held.count >= variant.inFlight || (claimed.isEmpty && !held.isEmpty) {
+                            let oldest = held.removeFirst()
+                            _ = try await probe.complete(oldest.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
+                            done += oldest.count
+                        } else if claimed.isEmpty {
+                            break // nothing claimed and nothing running: the queue and the run's parked list are empty
+                        }
+                    }
+                }
+                let inScripts = try await stats.scriptMicroseconds()
+                let wall = seconds(clock.now - started)
+                if variant.run != nil {
+                    let run = try await onlyRun(client)
+                    let left = try await redis.send("LLEN", RedisArgument(probe.keys.prefix + "wf:" + run + ":parked")).int ?? 0
+                    let info = try await client.run(run)
+                    guard left == 0, info.state == .done else { throw BenchmarkError("\(variant.name): the run is \(info.state.rawValue) with \(left) tasks parked") }
+                }
+                await client.close()
+                guard done == tasks else { throw BenchmarkError("\(variant.name): completed \(done) of \(tasks) tasks") }
+                let perTask = { (cpu: Double) in cpu * 1e6 / Double(tasks) }
+                let total = perTask(submit + drain)
+                if reference == nil { reference = (total, perTask(drain)) }
+                print("   " + variant.name.padding(44)
+                    + String(format: "%.1f", perTask(submit)).leftPadding(8) + String(format: "%.1f", perTask(drain)).leftPadding(10)
+                    + String(format: "%.1f", inScripts / Double(tasks)).leftPadding(12) + String(format: "%.1f", total).leftPadding(8)
+                    + String(format: "%.2f", total / reference!.total).leftPadding(7) + String(format: "%.2f", perTask(drain) / reference!.lease).leftPadding(13)
+                    + String(format: "%.2f", wall).leftPadding(8) + "\(short)".leftPadding(8))
             }
-            let inScripts = try await stats.scriptMicroseconds()
-            let wall = seconds(clock.now - started)
-            if variant.run != nil {
-                let run = try await onlyRun(client)
-                let left = try await redis.send("LLEN", RedisArgument(probe.keys.prefix + "wf:" + run + ":parked")).int ?? 0
-                let info = try await client.run(run)
-                guard left == 0, info.state == .done else { throw BenchmarkError("\(variant.name): the run is \(info.state.rawValue) with \(left) tasks parked") }
-            }
-            await client.close()
-            guard done == tasks else { throw BenchmarkError("\(variant.name): completed \(done) of \(tasks) tasks") }
-            let perTask = { (cpu: Double) in cpu * 1e6 / Double(tasks) }
-            let total = perTask(submit + drain)
-            if reference == nil { reference = (total, perTask(drain)) }
-            print("   " + variant.name.padding(44)
-                + String(format: "%.1f", perTask(submit)).leftPadding(8) + String(format: "%.1f", perTask(drain)).leftPadding(10)
-                + String(format: "%.1f", inScripts / Double(tasks)).leftPadding(12) + String(format: "%.1f", total).leftPadding(8)
-                + String(format: "%.2f", total / reference!.total).leftPadding(7) + String(format: "%.2f", perTask(drain) / reference!.lease).leftPadding(13)
-                + String(format: "%.2f", wall).leftPadding(8) + "\(short)".leftPadding(8))
         }
-        print("   µs of Redis CPU (INFO cpu, user + sys) per task; drain = claim + complete; short claims: fewer than \(batch)")
-        print("   tasks while more were queued (the window was full: those tasks were parked); wall includes this process's work")
+        print("   µs of Redis CPU (INFO cpu, user + sys) per task; drain = claim + complete; in scripts: the drain's EVALSHA time")
+        print("   (commandstats, wall clock inside Redis: above the CPU when Redis waits for a core); short claims: fewer than")
+        print("   \(batch) tasks while more were queued (the window was full: those tasks were parked); wall s includes this process")
     }
 
     /// The id of the one run in `client`'s namespace.
