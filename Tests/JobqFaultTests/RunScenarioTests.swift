@@ -1,0 +1,129 @@
+import Foundation
+import Jobq
+import JobqCore
+import JobqTestSupport
+import Testing
+
+/// Workflow runs under load (issue 8, "Tests and measurements"): the window, fail-fast, the
+/// deadline and many runs of one definition, with real worker processes, a real redis-server
+/// and the test handlers' own journal as the record (never jobq's state alone). Each prints a
+/// `FAULT <name>:` line with its figures.
+@Suite("Fault tests: workflow runs under load", .enabled(if: redisAvailable), .serialized)
+struct RunScenarioTests {
+    /// One run of a handler, from its journal lines: start and end (Unix ms), `nil` end when
+    /// no end line was written (the run died with its process, or is still going).
+    struct Execution {
+        var task: String
+        var pid: Int32
+        var start: Int64
+        var end: Int64?
+        var outcome: String?
+    }
+
+    /// Pairs each start line with the next end line of the same task, attempt and process.
+    static func executions(_ entries: [JournalEntry]) -> [Execution] {
+        var open: [String: Int] = [:]
+        var found: [Execution] = []
+        for entry in entries {
+            let slot = "\(entry.task) \(entry.attempt) \(entry.pid)"
+            switch entry.kind {
+            case .start:
+                open[slot] = found.count
+                found.append(Execution(task: entry.task, pid: entry.pid, start: entry.time))
+            case .end(let outcome):
+                guard let index = open.removeValue(forKey: slot) else { continue }
+                found[index].end = entry.time
+                found[index].outcome = outcome
+            }
+        }
+        return found
+    }
+
+    /// The most executions running at once per group (`group` nil: not counted). An end and a
+    /// start in the same millisecond count the end first: an end line is written before the
+    /// outcome goes to Redis, so the slot it frees cannot have been claimed earlier. An
+    /// execution without an end counts as running to the end of the record.
+    static func peakConcurrency(_ executions: [Execution], group: (String) -> String?) -> [String: Int] {
+        var points: [(time: Int64, delta: Int, group: String)] = []
+        for execution in executions {
+            guard let name = group(execution.task) else { continue }
+            points.append((execution.start, 1, name))
+            if let end = execution.end { points.append((end, -1, name)) }
+        }
+        points.sort { $0.time != $1.time ? $0.time < $1.time : $0.delta < $1.delta }
+        var current: [String: Int] = [:]
+        var peak: [String: Int] = [:]
+        for point in points {
+            current[point.group, default: 0] += point.delta
+            peak[point.group] = max(peak[point.group] ?? 0, current[point.group] ?? 0)
+        }
+        return peak
+    }
+
+    /// Submits `count` standalone sleep tasks of `seconds` each, ids `<prefix><n>`, in chunks.
+    static func backlog(_ fleet: Fleet, prefix: String, range: Range<Int>, seconds: Double) async throws -> [TaskSpec] {
+        let specs = range.map { spec("\(prefix)\($0)", payload: "{\"seconds\": \(seconds)}", maxAttempts: 1) }
+        for start in stride(from: 0, to: specs.count, by: 1000) {
+            _ = try await fleet.coordinator.tasks.submit(Array(specs[start..<min(start + 1000, specs.count)]))
+        }
+        return specs
+    }
+
+    /// Seconds in a duration text such as Fleet's `"250ms"`.
+    static func seconds(_ text: String) -> Double {
+        guard let duration = DurationText.parse(text) else { return .nan }
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// 1. 3 workers × 4 slots; 6 runs of 30 short sleeps (0.05–0.2 s) with window 2 or 3, queued
+    /// among 2,000 standalone sleeps: from the handlers' own start/end times, no run ever had
+    /// more tasks running than its window, every run ends DONE, and the backlog drained while
+    /// windowed tasks waited (their parked tasks did not hold the workers up).
+    @Test func theWindowIsNeverExceededAcrossWorkersAndRuns() async throws {
+        try await withFleet { fleet in
+            var submitted: [SubmittedTask] = []
+            var windows: [String: Int] = [:]
+            // The runs sit at six depths of the ready list, between chunks of the backlog.
+            for run in 0..<6 {
+                let backlog = try await Self.backlog(fleet, prefix: "bg", range: (run * 333)..<((run + 1) * 333 + (run == 5 ? 2 : 0)), seconds: 0.01)
+                submitted += backlog.map { SubmittedTask($0, id: $0.id!) }
+                let id = "win\(run)"
+                let window = 2 + run % 2
+                windows[id] = window
+                let tasks = (0..<30).map { spec("t\($0)", payload: "{\"seconds\": \(0.05 + Double($0 % 4) * 0.05)}", maxAttempts: 1) }
+                let result = try await fleet.coordinator.tasks.submit(tasks, run: RunOptions(id: id, definition: "windowed", window: window))
+                submitted += zip(tasks, result.tasks).map { SubmittedTask($0, id: $1.id) }
+            }
+            #expect(submitted.count == 2_180)
+            let start = ContinuousClock.now
+            for _ in 0..<3 { try fleet.startWorker(concurrency: 4) }
+            let drained = await fleet.awaitDrained(total: submitted.count, timeout: .seconds(90))
+            let elapsed = ContinuousClock.now - start
+            #expect(drained, "the tasks did not drain in 90 s")
+
+            let executions = Self.executions(fleet.journal().entries)
+            let peaks = Self.peakConcurrency(executions) { RunScope.run(of: $0) }
+            let busiest = Self.peakConcurrency(executions) { _ in "all" }["all"] ?? 0
+            var runLines: [String] = []
+            for (run, window) in windows.sorted(by: { $0.key < $1.key }) {
+                let info = try await fleet.coordinator.tasks.run(run)
+                let peak = peaks[run] ?? 0
+                runLines.append("\(run):window=\(window),peak=\(peak)")
+                #expect(peak <= window, "run \(run) had \(peak) tasks running at once; its window is \(window)")
+                #expect(peak == window, "run \(run) never filled its window of \(window) (peak \(peak)): the test proves nothing")
+                #expect(info?.state == .done && info?.counts == [.done: 30], "run \(run): \(String(describing: info?.state)) \(String(describing: info?.counts))")
+            }
+            // Idle check: the standalone tasks ran while windowed tasks waited for a slot.
+            let first = executions.map(\.start).min() ?? 0
+            let runEnds = executions.filter { RunScope.run(of: $0.task) != nil }.compactMap(\.end)
+            let runsDone = Double((runEnds.max() ?? first) - first) / 1000
+            let backlogDone = Double((executions.filter { $0.task.hasPrefix("bg") }.compactMap(\.end).max() ?? first) - first) / 1000
+            let windowedStart = executions.filter { RunScope.run(of: $0.task) != nil }.map(\.start).min() ?? first
+            let backlogBeside = executions.filter { $0.task.hasPrefix("bg") && $0.start >= windowedStart && $0.start <= (runEnds.max() ?? 0) }.count
+            print(String(format: "FAULT run-window: tasks=%d runs=6 workers=3x4 peakBusySlots=%d %@ backlogDrainedAt=%.2fs runsDoneAt=%.2fs backlogStartsWhileRunsOpen=%d elapsed=%@",
+                         submitted.count, busiest, runLines.joined(separator: " "), backlogDone, runsDone, backlogBeside, "\(elapsed)"))
+            let checked = try await fleet.check(submitted, faults: false)
+            report("run-window", checked)
+        }
+    }
+}
