@@ -126,4 +126,71 @@ struct RunScenarioTests {
             report("run-window", checked)
         }
     }
+
+    /// Starts `count` workers of `concurrency` slots on the default queue and waits until they
+    /// run tasks (a warm-up of no-ops in the journal), so that what follows starts at once.
+    static func warmWorkers(_ fleet: Fleet, count: Int, concurrency: Int) async throws {
+        for _ in 0..<count { try fleet.startWorker(concurrency: concurrency) }
+        let warmups = (0..<(count * 2)).map { spec("warmup\($0)", "jobq.noop", payload: "null", maxAttempts: 1) }
+        _ = try await fleet.coordinator.tasks.submit(warmups)
+        try await fleet.awaitJournal { entries in entries.filter { $0.task.hasPrefix("warmup") && $0.isSuccessfulEnd }.count == warmups.count }
+    }
+
+    /// 2. A fail_fast run: 8 ten-second sleeps running on 2 workers × 4, 200 more of its tasks
+    /// and 2,000 standalone ones queued behind them; then its one failing task runs (on a worker
+    /// of its own queue, started once the sleeps run) and fails at once. The running handlers
+    /// are cancelled (their journal ends come well before 10 s), the pending tasks end
+    /// CANCELLED `fail_fast` without starting, the run FAILED `fail_fast` with the failing task
+    /// as cause, and the standalone tasks are not touched.
+    @Test func failFastReachesRunningHandlersAndCancelsTheRest() async throws {
+        try await withFleet { fleet in
+            try await Self.warmWorkers(fleet, count: 2, concurrency: 4)
+            let long = (0..<8).map { spec("long\($0)", payload: #"{"seconds": 10}"#, maxAttempts: 1) }
+            let pending = (0..<200).map { spec("rest\($0)", payload: #"{"seconds": 10}"#, maxAttempts: 1) }
+            var boom = spec("boom", "jobq.fail", payload: #"{"final": true}"#, maxAttempts: 1)
+            boom.queue = "trigger"
+            let result = try await fleet.coordinator.tasks.submit(long + pending + [boom], run: RunOptions(id: "ff", definition: "failfast", failFast: true))
+            let backlog = try await Self.backlog(fleet, prefix: "bg", range: 0..<2000, seconds: 0.005)
+            try await fleet.awaitJournal { entries in Set(entries.filter { $0.isStart && $0.task.hasPrefix("ff/long") }.map(\.task)).count == 8 }
+            try fleet.startWorker(concurrency: 1, extra: ["--queues", "trigger"])
+            let total = result.tasks.count + backlog.count + 4
+            let drained = await fleet.awaitDrained(total: total, timeout: .seconds(60))
+            #expect(drained, "the tasks did not drain in 60 s")
+
+            let executions = Self.executions(fleet.journal().entries)
+            let failed = try #require(executions.first { $0.task == "ff/boom" && $0.outcome == "error" }?.end, "ff/boom never failed in the journal")
+            var latencies: [Double] = []
+            for task in long.map({ "ff/" + $0.id! }) {
+                let runs = executions.filter { $0.task == task }
+                #expect(runs.count == 1, "\(task) ran \(runs.count) times")
+                guard let run = runs.first else { continue }
+                #expect(run.start < failed, "\(task) was not running when ff/boom failed")
+                guard let end = run.end else {
+                    Issue.record("\(task): no end line")
+                    continue
+                }
+                #expect(run.outcome == "cancelled", "\(task) ended \(run.outcome ?? "?"), not cancelled")
+                #expect(end - run.start < 10_000, "\(task) ran its whole 10 s sleep: the cancel never reached it")
+                latencies.append(Double(end - failed) / 1000)
+            }
+            let startedPending = Set(executions.filter { $0.task.hasPrefix("ff/rest") }.map(\.task))
+            #expect(startedPending.isEmpty, "pending tasks started after the fail-fast: \(startedPending.sorted().prefix(5))")
+            let infos = try await fleet.coordinator.tasks.tasks(pending.map { "ff/" + $0.id! }).compactMap { $0 }
+            #expect(infos.count == pending.count)
+            let wrong = infos.filter { $0.state != .cancelled || $0.reason != "fail_fast" }
+            #expect(wrong.isEmpty, "pending tasks not CANCELLED fail_fast: \(wrong.prefix(3).map { "\($0.id) \($0.state?.rawValue ?? "?") \($0.reason ?? "")" })")
+            let longStates = try await fleet.coordinator.tasks.tasks(long.map { "ff/" + $0.id! }).compactMap { $0 }
+            #expect(longStates.allSatisfy { $0.state == .cancelled }, "running tasks: \(longStates.map { "\($0.id) \($0.state?.rawValue ?? "?")" })")
+            let info = try #require(try await fleet.coordinator.tasks.run("ff"))
+            #expect(info.state == .failed && info.reason == "fail_fast" && info.cause == "ff/boom", "run ff: \(info.state) reason=\(info.reason ?? "-") cause=\(info.cause ?? "-")")
+            let backlogStates = try await fleet.states(backlog.map { $0.id! })
+            let backlogDone = backlogStates.values.filter { $0 == .done }.count
+            #expect(backlogDone == backlog.count, "standalone tasks hurt by the fail-fast: \(backlog.count - backlogDone) not DONE")
+            latencies.sort()
+            print(String(format: "FAULT run-fail-fast: running=%d pending=%d backlog=%d stopLatency(median/worst)=%.3fs/%.3fs longReasons=%@ pendingCause=%@ run=%@ reason=%@ cause=%@",
+                         long.count, pending.count, backlog.count, latencies.isEmpty ? .nan : latencies[latencies.count / 2], latencies.last ?? .nan,
+                         Set(longStates.map { $0.reason ?? "-" }).sorted().joined(separator: ","), Set(infos.map { $0.cause ?? "-" }).sorted().joined(separator: ","),
+                         info.state.rawValue, info.reason ?? "-", info.cause ?? "-"))
+        }
+    }
 }
