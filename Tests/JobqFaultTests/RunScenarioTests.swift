@@ -193,4 +193,60 @@ struct RunScenarioTests {
                          info.state.rawValue, info.reason ?? "-", info.cause ?? "-"))
         }
     }
+
+    /// Slack on top of one maintenance interval for a deadline: the cancel reaching the
+    /// handler (control list, task cancellation, its journal line) on a loaded 2-core machine,
+    /// as Fleet.recoveryBound allows 1 s on top of lease + interval.
+    static let deadlineSlack = 1.0
+
+    /// 3. A run with a 2 s deadline of 16 ten-second sleeps, 12 of them running on 3 workers ×
+    /// 4 (maintenance every Fleet.maintenanceInterval), 2,000 standalone tasks queued behind:
+    /// from the journal, every running handler stops after the deadline and within one
+    /// maintenance interval (+ slack) of it; the pending ones end CANCELLED `deadline` without
+    /// starting, and the run FAILED `deadline`.
+    @Test func aDeadlineStopsTheRunWithinOneMaintenanceInterval() async throws {
+        try await withFleet { fleet in
+            try await Self.warmWorkers(fleet, count: 3, concurrency: 4)
+            let long = (0..<16).map { spec("long\($0)", payload: #"{"seconds": 10}"#, maxAttempts: 1) }
+            let result = try await fleet.coordinator.tasks.submit(long, run: RunOptions(id: "dl", definition: "deadline", deadline: .after(.seconds(2))))
+            let backlog = try await Self.backlog(fleet, prefix: "bg", range: 0..<2000, seconds: 0.005)
+            let drained = await fleet.awaitDrained(total: result.tasks.count + backlog.count + 6, timeout: .seconds(60))
+            #expect(drained, "the tasks did not drain in 60 s")
+
+            let info = try #require(try await fleet.coordinator.tasks.run("dl"))
+            let created = try #require(info.created, "run dl has no creation time")
+            let deadline = created + 2000
+            let interval = Self.seconds(Fleet.maintenanceInterval)
+            let bound = deadline + Int64((interval + Self.deadlineSlack) * 1000)
+            let executions = Self.executions(fleet.journal().entries).filter { RunScope.run(of: $0.task) == "dl" }
+            #expect(executions.count == 12, "\(executions.count) of the run's tasks ran; 12 slots were free for it")
+            var lateness: [Double] = []
+            for run in executions {
+                guard let end = run.end else {
+                    Issue.record("\(run.task): no end line")
+                    continue
+                }
+                #expect(run.start < deadline, "\(run.task) started after the deadline")
+                #expect(run.outcome == "cancelled", "\(run.task) ended \(run.outcome ?? "?"), not cancelled")
+                // Redis's clock and the journal's are the same machine's: a few ms apart at most.
+                #expect(end >= deadline - 20, "\(run.task) stopped \(deadline - end) ms before the deadline")
+                #expect(end <= bound, "\(run.task) stopped \(end - deadline) ms after the deadline; bound \(bound - deadline) ms")
+                lateness.append(Double(end - deadline) / 1000)
+            }
+            let ran = Set(executions.map(\.task))
+            let infos = try await fleet.coordinator.tasks.tasks(result.tasks.map(\.id)).compactMap { $0 }
+            let notRun = infos.filter { !ran.contains($0.id) }
+            #expect(notRun.count == 4 && notRun.allSatisfy { $0.state == .cancelled && $0.reason == "deadline" },
+                    "pending tasks: \(notRun.map { "\($0.id) \($0.state?.rawValue ?? "?") \($0.reason ?? "")" })")
+            #expect(infos.allSatisfy { $0.state == .cancelled }, "tasks of the run not CANCELLED: \(infos.filter { $0.state != .cancelled }.map(\.id))")
+            #expect(info.state == .failed && info.reason == "deadline", "run dl: \(info.state) reason=\(info.reason ?? "-")")
+            let backlogDone = try await fleet.states(backlog.map { $0.id! }).values.filter { $0 == .done }.count
+            #expect(backlogDone == backlog.count, "standalone tasks hurt by the deadline: \(backlog.count - backlogDone) not DONE")
+            lateness.sort()
+            print(String(format: "FAULT run-deadline: running=%d pending=%d backlog=%d stopAfterDeadline(min/median/worst)=%.3fs/%.3fs/%.3fs bound=%.3fs (interval %@ + %.1fs) runningReasons=%@ run=%@ reason=%@",
+                         executions.count, notRun.count, backlog.count, lateness.first ?? .nan, lateness.isEmpty ? .nan : lateness[lateness.count / 2], lateness.last ?? .nan,
+                         Double(bound - deadline) / 1000, Fleet.maintenanceInterval, Self.deadlineSlack,
+                         Set(infos.filter { ran.contains($0.id) }.map { $0.reason ?? "-" }).sorted().joined(separator: ","), info.state.rawValue, info.reason ?? "-"))
+        }
+    }
 }
