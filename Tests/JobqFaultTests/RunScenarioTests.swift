@@ -249,4 +249,92 @@ struct RunScenarioTests {
                          Set(infos.filter { ran.contains($0.id) }.map { $0.reason ?? "-" }).sorted().joined(separator: ","), info.state.rawValue, info.reason ?? "-"))
         }
     }
+
+    /// Every object in `value` that says which task made it (`jobq.whoami`'s results, nested
+    /// through `$retval` and `result(of:)`): its task ids, and whether each named `run` as its run.
+    static func authors(in value: Any, run: String, into found: inout [String], foreign: inout [String]) {
+        if let object = value as? [String: Any] {
+            if let task = object["task"] as? String {
+                found.append(task)
+                if object["run"] as? String != run || RunScope.run(of: task) != run { foreign.append(task) }
+            }
+            for child in object.values { authors(in: child, run: run, into: &found, foreign: &foreign) }
+        } else if let array = value as? [Any] {
+            for child in array { authors(in: child, run: run, into: &found, foreign: &foreign) }
+        }
+    }
+
+    /// 4. The same 4-task diamond submitted 100 times at once (a task group, generated run
+    /// ids), beside 1,000 standalone tasks, on 3 workers × 4: 100 distinct runs, all DONE;
+    /// every task ran exactly once (journal); and every result, as `jobq.whoami` records what
+    /// it read through `{"$retval": key}` and `result(of: key)`, came from its own run.
+    @Test func oneDefinitionRunAHundredTimesAtOnceStaysSeparate() async throws {
+        try await withFleet { fleet in
+            let backlog = try await Self.backlog(fleet, prefix: "bg", range: 0..<1000, seconds: 0.005)
+            for _ in 0..<3 { try fleet.startWorker(concurrency: 4) }
+            let definition = [
+                spec("a", "jobq.whoami", payload: #"{"step": "a"}"#, maxAttempts: 1),
+                spec("b", "jobq.whoami", payload: #"{"from": {"$retval": "a"}}"#, after: ["a"], maxAttempts: 1),
+                spec("c", "jobq.whoami", payload: #"{"from": {"$retval": "a"}}"#, after: ["a"], maxAttempts: 1),
+                spec("d", "jobq.whoami", payload: #"{"b": {"$retval": "b"}, "c": {"$retval": "c"}}"#, after: ["b", "c"], maxAttempts: 1),
+            ]
+            let coordinator = fleet.coordinator
+            let results = try await withThrowingTaskGroup(of: SubmitResult.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try await coordinator.tasks.submit(definition, run: RunOptions(definition: "diamond")) }
+                }
+                var results: [SubmitResult] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            let runs = results.compactMap(\.run)
+            #expect(Set(runs).count == 100, "\(Set(runs).count) distinct runs from 100 submissions")
+            var submitted = backlog.map { SubmittedTask($0, id: $0.id!) }
+            for result in results {
+                for (spec, task) in zip(definition, result.tasks) {
+                    #expect(task.id == RunScope.id(run: result.run ?? "?", key: spec.id!))
+                    submitted.append(SubmittedTask(id: task.id, prerequisites: spec.prerequisites.map { RunScope.id(run: result.run ?? "?", key: $0.id) }, maxAttempts: 1))
+                }
+            }
+            let start = ContinuousClock.now
+            let drained = await fleet.awaitDrained(total: submitted.count, timeout: .seconds(90))
+            let elapsed = ContinuousClock.now - start
+            #expect(drained, "the tasks did not drain in 90 s")
+
+            let executions = Self.executions(fleet.journal().entries)
+            let starts = Dictionary(grouping: executions.filter { RunScope.run(of: $0.task) != nil }, by: \.task).mapValues(\.count)
+            let expected = Set(submitted.map(\.id).filter { RunScope.run(of: $0) != nil })
+            #expect(expected.count == 400)
+            let notOnce = expected.filter { starts[$0] != 1 }.sorted()
+            #expect(notOnce.isEmpty, "tasks not run exactly once: \(notOnce.prefix(5).map { "\($0)×\(starts[$0] ?? 0)" })")
+            let strangers = Set(starts.keys).subtracting(expected)
+            #expect(strangers.isEmpty, "the journal shows tasks nobody submitted: \(strangers.sorted().prefix(5))")
+
+            var notDone: [String] = []
+            var crossed: [String] = []
+            var incomplete: [String] = []
+            for run in runs {
+                let info = try await fleet.coordinator.tasks.run(run)
+                if info?.state != .done || info?.counts != [.done: 4] { notDone.append("\(run) \(String(describing: info?.state))") }
+                let sink = try await fleet.coordinator.tasks.task(RunScope.id(run: run, key: "d"))
+                guard let bytes = sink?.result, let json = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+                    incomplete.append("\(run): no result of d")
+                    continue
+                }
+                var found: [String] = []
+                var foreign: [String] = []
+                Self.authors(in: json, run: run, into: &found, foreign: &foreign)
+                crossed += foreign.map { "\(run) read \($0)" }
+                // d read b and c (twice each: $retval and result(of:)), each of which read a twice.
+                let keys = Dictionary(grouping: found.map(RunScope.key(of:)), by: { $0 }).mapValues(\.count)
+                if keys != ["d": 1, "b": 2, "c": 2, "a": 8] { incomplete.append("\(run): d's result names \(keys)") }
+            }
+            #expect(notDone.isEmpty, "runs not DONE: \(notDone.prefix(5))")
+            #expect(crossed.isEmpty, "results read across runs: \(crossed.prefix(5))")
+            #expect(incomplete.isEmpty, "results not passed along: \(incomplete.prefix(5))")
+            print("FAULT run-hundred-runs: runs=\(Set(runs).count) runTasks=\(expected.count) backlog=\(backlog.count) ranNotOnce=\(notOnce.count) notDone=\(notDone.count) crossRunReads=\(crossed.count) incompleteResults=\(incomplete.count) elapsed=\(elapsed)")
+            let checked = try await fleet.check(submitted, faults: false)
+            report("run-hundred-runs", checked)
+        }
+    }
 }
