@@ -17,6 +17,7 @@ extension HandlerRegistry {
     /// | `jobq.fail` | `{"times": 2, "final": false}` | fails attempts 1…times, then succeeds; `final` fails permanently instead |
     /// | `jobq.crash` | `{"exit_code": 3}` (optional) | kills the worker process (SIGKILL, or exit with the code) |
     /// | `jobq.progress` | `{"steps": 5, "interval_ms": 100}` | reports progress (overall and per step) and logs each step |
+    /// | `jobq.whoami` | anything | result `{"task": id, "run": run, "payload": payload, "results": {key: result(of: key)}}` |
     ///
     /// With `JOBQ_TEST_JOURNAL=/path` in the environment, every run of these handlers appends a
     /// start line and an end line to that file (see ``TestJournal``): the independent record the
@@ -59,6 +60,23 @@ extension HandlerRegistry {
                 return Array("null".utf8)
             }
         })
+        // Says who ran and what it was given (the payload after `$retval` substitution, and each
+        // prerequisite's result as `result(of: key)` reads it), so a test can prove that no task
+        // of a run read another run's results.
+        register("jobq.whoami", raw: { payload, context in
+            try await TestJournal.run(context) {
+                var out = Array(#"{"task":"#.utf8) + jsonString(context.taskID)
+                out += Array(#","run":"#.utf8) + (context.runID.map(jsonString) ?? Array("null".utf8))
+                out += Array(#","payload":"#.utf8) + (payload.isEmpty ? Array("null".utf8) : payload)
+                out += Array(#","results":{"#.utf8)
+                for (index, prerequisite) in context.prerequisites.enumerated() {
+                    let key = RunScope.key(of: prerequisite.id)
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    out += jsonString(key) + [UInt8(ascii: ":")] + (context.rawResult(of: key) ?? Array("null".utf8))
+                }
+                return out + Array("}}".utf8)
+            }
+        })
         register("jobq.progress") { (input: ProgressInput, context: HandlerContext) async throws -> ProgressInput in
             try await TestJournal.run(context) {
                 let steps = max(0, min(input.steps ?? 5, 10_000))
@@ -76,6 +94,11 @@ extension HandlerRegistry {
         }
     }
 
+}
+
+/// `text` as a JSON string literal.
+private func jsonString(_ text: String) -> [UInt8] {
+    Array((try? JSONEncoder().encode(text)) ?? Data(#""""#.utf8))
 }
 
 struct SleepInput: Codable, Sendable {

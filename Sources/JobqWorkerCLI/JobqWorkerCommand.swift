@@ -35,7 +35,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
               JSON string), its stderr lines the task's log, its exit status the
               outcome (0 done, skip_exit_code skipped, anything else failed).
               --enable-test-handlers adds jobq.noop, jobq.echo, jobq.sleep,
-              jobq.fail, jobq.crash and jobq.progress. --allow-task-commands adds
+              jobq.fail, jobq.crash, jobq.progress and jobq.whoami. --allow-task-commands adds
               jobq.exec, which runs the command a task carries: anyone who can
               write to Redis can then run programs on this machine.
               Details: docs/worker.md.
@@ -101,7 +101,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("YAML file declaring command handlers and worker settings (default: $JOBQ_WORKER_CONFIG).", valueName: "file"))
     var config: String?
 
-    @Flag(name: .customLong("enable-test-handlers"), help: "Add the test handlers jobq.noop, jobq.echo, jobq.sleep, jobq.fail, jobq.crash, jobq.progress.")
+    @Flag(name: .customLong("enable-test-handlers"), help: "Add the test handlers jobq.noop, jobq.echo, jobq.sleep, jobq.fail, jobq.crash, jobq.progress, jobq.whoami.")
     var enableTestHandlers = false
 
     @Flag(name: .customLong("allow-task-commands"), help: "Add jobq.exec, which runs the command carried by the task. Off by default: it lets anyone who can write to Redis run programs here.")
