@@ -9,7 +9,7 @@ package struct RunsCall: ScriptCall {
     package var cursor: RunCursor?
     package var limit: Int
     /// Index entries looked at per call at most (a state filter that matches little stays bounded).
-    package var scanBudget: Int = 2000
+    package var scanBudget: Int = 1000
 
     package var arguments: [RedisArgument] {
         [

@@ -18,13 +18,16 @@ if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
 
 -- Returns 'NOW' (cancelled by this call), 'REQUESTED', 'ALREADY' (cancel already requested) or
 -- the state of a task that had already ended.
--- `reason`: 'cancelled', or the run-level rule that stopped its run ('deadline', 'fail_fast').
-local function cancel_one(id, reason)
+-- `reason`: 'cancelled', or the run-level rule that stopped its run ('deadline', 'fail_fast'),
+-- with `cause` the task that caused it (fail-fast).
+local function cancel_one(id, reason, cause)
   reason = reason or 'cancelled'
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker', 'child')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
-    finish(id, 'PENDING', 'cancel', f[2], reason, (spec_of(f[3]) or {}).ttl, { 'reason', reason, 'error', message })
+    local fields = { 'reason', reason, 'error', message }
+    if cause and cause ~= '' then fields[#fields + 1], fields[#fields + 2] = 'cause', cause end
+    finish(id, 'PENDING', 'cancel', f[2], reason, (spec_of(f[3]) or {}).ttl, fields)
     settle_dependents(id, OUTCOME_CANCELLED)
     -- a sub-workflow task waiting for its child run: the cancel flows down
     if f[6] then cancel_child_run(f[6], message) end
@@ -32,6 +35,8 @@ local function cancel_one(id, reason)
   elseif f[1] == 'RUNNING' then
     if f[4] then return 'ALREADY' end
     redis.call('HSET', key, 'cancel_requested', NOW, 'error', message)
+    -- the reason it will end with when its worker reports back (fail.lua, reap.lua)
+    if reason ~= 'cancelled' then redis.call('HSET', key, 'cancel_reason', reason, 'cause', cause or '') end
     emit(id, 'RUNNING', 'RUNNING', f[2], 'cancel_requested')
     if f[5] and f[5] ~= '' then
       -- Wake the worker now instead of at its next heartbeat; capped, and gone with a dead worker.
@@ -64,7 +69,7 @@ elseif kind == CANCEL_TARGET.workflow then
     -- a run that ends because of this ends CANCELLED (prelude: finish_run)
     redis.call('HSET', K.workflow(target), 'cancelled', NOW)
   end
-  local f = redis.call('HMGET', marker, 'cursor', 'requested', 'message', 'reason')
+  local f = redis.call('HMGET', marker, 'cursor', 'requested', 'message', 'reason', 'cause')
   if not f[1] then
     -- finished by another caller (or the maintenance pass) since our last call
     return { OK, 0, 0, CONTINUATION.done }
@@ -83,7 +88,7 @@ elseif kind == CANCEL_TARGET.workflow then
       cursor = '(' .. batch[i + 1]
       settle_left = settle_left - 1 - SETTLE_PER_ROOT -- (settling it gives SETTLE_PER_ROOT back)
       settle_spilled = false
-      local outcome = cancel_one(batch[i], f[4])
+      local outcome = cancel_one(batch[i], f[4], f[5])
       if outcome == 'NOW' then
         redis.call('HINCRBY', marker, 'cancelled', 1)
       elseif outcome == 'REQUESTED' then

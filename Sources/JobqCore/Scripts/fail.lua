@@ -19,7 +19,7 @@ local reply = { OK, 0 }
 for i = 2, #ARGV - 5, 6 do
   local id, token, mode = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason')
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local code
@@ -35,11 +35,13 @@ for i = 2, #ARGV - 5, 6 do
     code = INVALID_ARGUMENT
   elseif f[5] or mode == FAIL_MODE.cancelled then
     -- A requested cancellation keeps the requester's message (cancel.lua stored it as `error`).
-    local fields = { 'reason', 'cancelled' }
+    -- stopped by its run's deadline or fail-fast: that reason (cancel.lua stored it)
+    local why = f[9] or 'cancelled'
+    local fields = { 'reason', why }
     if not f[5] then
       fields[3], fields[4] = 'error', message
     end
-    finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, fields)
+    finish(id, 'RUNNING', 'cancel', attempts, why, spec.ttl, fields)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.cancelled, 'cancelled', message)
     settle_dependents(id, OUTCOME_CANCELLED)
     code = FAIL_CANCELLED

@@ -552,9 +552,9 @@ local function stop_run(run, reason, cause, message)
   redis.call('HSET', key, 'reason', reason, 'cause', cause or '')
   local marker = K.workflow_cancel(run)
   if redis.call('EXISTS', marker) == 0 then
-    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message, 'reason', reason)
+    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message, 'reason', reason, 'cause', cause or '')
   else
-    redis.call('HSET', marker, 'reason', reason)
+    redis.call('HSET', marker, 'reason', reason, 'cause', cause or '')
   end
   -- scored 0: no client owns it yet, so the next settle call lists it to be continued at once
   redis.call('ZADD', K.continuations, 0, 'cancel:' .. run)

@@ -19,7 +19,7 @@ local due = redis.call('ZRANGEBYSCORE', K.leases, '-inf', NOW, 'LIMIT', 0, limit
 local reply = { OK, 0 }
 for _, id in ipairs(due) do
   local f = redis.call('HMGET', K.task(id), 'state', 'lease', 'attempts', 'spec', 'cancel_requested', 'worker',
-    'token', 'alone', 'suspect', 'deaths', 'started')
+    'token', 'alone', 'suspect', 'deaths', 'started', 'cancel_reason')
   if f[1] ~= 'RUNNING' then
     zset_later(K.leases, id, false) -- index entry out of step with the record: drop it
   elseif (tonumber(f[2]) or 0) <= NOW then
@@ -31,7 +31,8 @@ for _, id in ipairs(due) do
     local to
     if f[5] then
       -- the requester's message (stored as `error` by cancel.lua) stays
-      to = finish(id, 'RUNNING', 'cancel', attempts, 'cancelled', spec.ttl, { 'reason', 'cancelled', 'deaths', deaths })
+      local why = f[12] or 'cancelled'
+      to = finish(id, 'RUNNING', 'cancel', attempts, why, spec.ttl, { 'reason', why, 'deaths', deaths })
       record_attempt(id, attempts, f[6], f[11], ATTEMPT.cancelled, 'cancelled',
         'cancel requested; worker ' .. tostring(f[6]) .. ' died or stopped heartbeating before it stopped the handler')
       settle_dependents(id, OUTCOME_CANCELLED)

@@ -28,15 +28,11 @@ while #found < size and scanned < budget do
       progressed = true
       scanned = scanned + 1
       last_score, last_id = s, id
-      local record = redis.call('HGETALL', K.workflow(id))
-      local keep = #record > 0
-      if keep and state ~= '' then
-        keep = false
-        for f = 1, #record, 2 do
-          if record[f] == 'state' then keep = record[f + 1] == state end
-        end
+      -- a state filter reads one field per run looked at; only a match reads the whole record
+      if state == '' or redis.call('HGET', K.workflow(id), 'state') == state then
+        local record = redis.call('HGETALL', K.workflow(id))
+        if #record > 0 then found[#found + 1] = { id, record } end
       end
-      if keep then found[#found + 1] = { id, record } end
       if #found >= size or scanned >= budget then break end
     end
   end
