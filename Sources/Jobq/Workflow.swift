@@ -75,6 +75,25 @@ public struct Workflow: Sendable {
         return try add(spec)
     }
 
+    /// Adds a sub-workflow: a task that, when it becomes ready, starts a run of `child` (a child
+    /// run, `RUN.KEY`) and ends with it — DONE with the result of `child`'s task `output` (null
+    /// without one), or FAILED (reason `child_failed`). It holds no worker slot while the child
+    /// runs; cancelling it (or its run, or its run's deadline) cancels the child run.
+    @discardableResult
+    public mutating func add(
+        _ key: String, subWorkflow child: Workflow, output: String? = nil, requires prerequisites: [TaskRef] = [],
+        policy: DependencyPolicy = .success, title: String = ""
+    ) throws(JobqError) -> TaskRef {
+        let request = try ChildRunRequest(
+            definition: child.name, tasks: child.tasks, window: child.window, failFast: child.failFast, critical: child.critical, output: output
+        )
+        let spec = TaskSpec(
+            id: key, handler: ChildRunRequest.handlerName, payload: try request.encoded(),
+            prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) }, timeout: ChildRunRequest.startTimeout, title: title
+        )
+        return try add(spec)
+    }
+
     /// Makes the failure of `task` stop the rest of the run (asynciojobs' critical jobs).
     public mutating func markCritical(_ task: TaskRef) throws(JobqError) {
         guard index[task.id] != nil else {

@@ -37,6 +37,26 @@ extension Coordinator: TaskLeaseStore {
         try await leases.report(lease, progress: progress, log: lines)
     }
 
+    package func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String {
+        let id = ChildRunRequest.childRunID(parent: parent)
+        if let existing = try await tasks.run(id) {
+            // a re-run of the parent task: the child it started before (retried if it failed)
+            if existing.state == .failed || existing.state == .cancelled {
+                for task in try await tasks.tasks(try await tasks.taskIDs(inWorkflow: id)).compactMap({ $0 })
+                where task.state == .failed || (task.state == .cancelled && task.reason != "dependency_failed") {
+                    do { _ = try await tasks.retry(task: task.id) } catch where error.code == .invalidState || error.code == .prerequisiteFailed {}
+                }
+            }
+            return id
+        }
+        let (specs, options) = try request.submission(id: id)
+        do {
+            return try await tasks.submit(specs, run: options).run ?? id
+        } catch where error.code == .runExists {
+            return id // started meanwhile by another attempt of the same parent
+        }
+    }
+
     package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
         try await tasks.resolveRetvals(in: payload, prerequisites: prerequisites, scope: scope)
     }

@@ -34,6 +34,9 @@ package protocol TaskLeaseStore: Sendable {
     /// Records progress and log lines of a running task (fenced).
     @discardableResult
     func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome
+    /// Starts the child run of the sub-workflow task `parent` (idempotently: the run it started
+    /// before is returned, and retried if it ended FAILED or CANCELLED). Returns the run's id.
+    func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String
     /// The payload the handler sees: `{"$retval": "id"}` references replaced by results.
     func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8]
 

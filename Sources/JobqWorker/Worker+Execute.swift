@@ -35,6 +35,7 @@ extension Worker {
     /// Calls the handler and classifies how it ended.
     private func invoke(_ run: RunningTask) async -> RunOutcome {
         let claimed = run.claimed
+        if claimed.handler == ChildRunRequest.handlerName { return await startChildRun(claimed) }
         guard let handler = registry.handler(named: claimed.handler) else {
             return OutcomeRules.unknownHandler(claimed, workerID: id, known: registry.names)
         }
@@ -50,6 +51,22 @@ extension Worker {
             return OutcomeRules.returned(try await handler.body(payload, context), claimed, maxResultBytes: store.maxResultBytes)
         } catch {
             return OutcomeRules.threw(error, claimed)
+        }
+    }
+
+    /// The built-in `jobq.run` (a sub-workflow task): start its child run — idempotently, so a
+    /// re-run after a worker death or a retry finds the run it started, and a child that ended
+    /// FAILED or CANCELLED is retried — and complete the task as waiting for it. The task then
+    /// holds no slot; the child run's end ends it (prelude resolve_parent).
+    func startChildRun(_ claimed: ClaimedTask) async -> RunOutcome {
+        do {
+            let request = try ChildRunRequest.decode(claimed.payload)
+            let child = try await store.startChildRun(request, parent: claimed.id)
+            return .completion(Completion(lease: claimed.lease, result: Array("null".utf8), awaitRun: child))
+        } catch where error.code == .invalidPayload || error.code == .invalidOption || error.code == .invalidName || error.code == .invalidPrecondition {
+            return .failure(Failure(lease: claimed.lease, mode: .final, reason: "bad_payload", message: error.message))
+        } catch {
+            return .failure(Failure(lease: claimed.lease, mode: .retry(delay: claimed.backoff.delay(afterAttempt: claimed.attempt)), reason: "error", message: "could not start the child run: \(error.message)"))
         }
     }
 

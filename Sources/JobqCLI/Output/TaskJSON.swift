@@ -42,6 +42,7 @@ enum TaskJSON {
             ("cause", .optional(info.cause)),
             ("skipped", .bool(info.skipped)),
             ("cancel_requested", .bool(info.cancelRequested)),
+            ("child_run", .optional(info.childRun)),
             ("worker_deaths", .int(info.workerDeaths)),
             ("suspect_level", .int(info.suspectLevel)),
             ("prerequisites", .array(prerequisites)),

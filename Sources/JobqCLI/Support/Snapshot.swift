@@ -146,6 +146,7 @@ struct Snapshot: Sendable {
         switch task.state {
         case .pending:
             let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
+            if let child = task.childRun { return "waiting for its child run \(child)" }
             if task.unresolvedPrerequisites > 0 {
                 let waiting = task.prerequisites.filter { prerequisite in
                     guard let state = states[prerequisite.id] else { return true }

@@ -35,10 +35,12 @@ struct WorkflowFile: Sendable {
     var deadline: RunOptions.Deadline? = nil
     var failFast = false
     var critical: Set<String> = []
+    /// `output:` — the task whose result is the run's output (a sub-workflow's result).
+    var output: String? = nil
 
     /// The options of the run this file starts; command-line options are applied on top.
     func runOptions(id: String?, definition: String) -> RunOptions {
-        RunOptions(id: id, definition: definition, window: window, deadline: deadline, failFast: failFast, critical: critical)
+        RunOptions(id: id, definition: definition, window: window, deadline: deadline, failFast: failFast, critical: critical, output: output)
     }
 
     /// Prerequisites named in the file that are not tasks of the file: they must already exist.
@@ -74,7 +76,9 @@ struct WorkflowFile: Sendable {
     static let maxFileBytes = 64 << 20
 
     /// Reads `path` (`-` for stdin) and checks it.
-    static func load(path: String, overrides: Overrides = Overrides(), limits: Limits = Limits()) throws(JobqError) -> WorkflowFile {
+    /// `including`: the files (absolute paths) that include this one as a sub-workflow, outermost
+    /// first; one that includes itself, directly or not, is refused (`workflow_cycle`).
+    static func load(path: String, overrides: Overrides = Overrides(), limits: Limits = Limits(), including: [String] = []) throws(JobqError) -> WorkflowFile {
         let name = path == "-" ? "<stdin>" : path
         let data: Data
         if path == "-" {
@@ -92,12 +96,20 @@ struct WorkflowFile: Sendable {
         guard data.count <= maxFileBytes else {
             throw JobqError(.invalidWorkflowFile, "\(name): \(data.count) bytes; workflow files may be at most \(maxFileBytes >> 20) MiB")
         }
-        return try parse(Array(data), name: name, overrides: overrides, limits: limits)
+        return try parse(Array(data), name: name, overrides: overrides, limits: limits, path: path == "-" ? nil : path, including: including)
+    }
+
+    /// The absolute, normalised form of `path` (relative to `base`'s directory when relative).
+    static func absolute(_ path: String, relativeTo base: String?) -> String {
+        let directory = base.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : directory.appendingPathComponent(path)
+        return url.standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// Parses and checks the text of a workflow file.
     static func parse(
-        _ bytes: [UInt8], name: String, overrides: Overrides = Overrides(), limits: Limits = Limits(), maxNodes: Int = DocumentReader.defaultMaxNodes
+        _ bytes: [UInt8], name: String, overrides: Overrides = Overrides(), limits: Limits = Limits(), maxNodes: Int = DocumentReader.defaultMaxNodes,
+        path: String? = nil, including: [String] = []
     ) throws(JobqError) -> WorkflowFile {
         let root: DocumentNode
         do {
@@ -105,7 +117,7 @@ struct WorkflowFile: Sendable {
         } catch {
             throw located(name, error)
         }
-        var decoder = WorkflowFileDecoder(name: name, limits: limits, overrides: overrides)
+        var decoder = WorkflowFileDecoder(name: name, limits: limits, overrides: overrides, path: path.map { absolute($0, relativeTo: nil) }, including: including)
         do {
             return try decoder.decode(root)
         } catch {

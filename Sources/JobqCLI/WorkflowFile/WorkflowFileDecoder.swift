@@ -6,9 +6,13 @@ struct WorkflowFileDecoder {
     let name: String
     let limits: Limits
     let overrides: WorkflowFile.Overrides
+    /// This file's absolute path (`nil`: stdin, whose sub-workflows are found from the current
+    /// directory), and the files that include it as a sub-workflow.
+    var path: String? = nil
+    var including: [String] = []
 
-    static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical"]
+    static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -106,6 +110,13 @@ struct WorkflowFileDecoder {
             file.window = window
         }
         if let node = top["deadline"] { file.deadline = try Self.deadline(node, decoder: self) }
+        if let node = top["output"] {
+            let key = try name(node, what: "output")
+            guard entries.contains(where: { $0.id == key }) else {
+                throw DocumentError(message: "`output` names \"\(key)\", which is not a task of this file", line: node.line, column: node.column, code: .invalidOption)
+            }
+            file.output = key
+        }
         if let node = top["fail_fast"] {
             guard case .scalar(.bool(let flag)) = node.value else {
                 throw DocumentError(message: "`fail_fast` must be true or false, not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
@@ -134,11 +145,21 @@ struct WorkflowFileDecoder {
         func fail(_ message: String, _ at: DocumentNode, _ code: JobqError.Code = .invalidWorkflowFile) -> DocumentError {
             DocumentError(message: "task \"\(id)\": \(message)", line: at.line, column: at.column, code: code)
         }
-        guard let handlerNode = fields["handler"] else {
-            throw fail("missing `handler`, the name a worker registered the code under (e.g. jobq.echo)", node)
+        var subWorkflow: ChildRunRequest?
+        let handler: String
+        if let workflowNode = fields["workflow"] {
+            guard fields["handler"] == nil else { throw fail("give `handler` (a task) or `workflow` (a sub-workflow), not both", workflowNode) }
+            guard fields["payload"] == nil else { throw fail("a sub-workflow takes no `payload`; its tasks carry their own", workflowNode) }
+            subWorkflow = try loadSubWorkflow(workflowNode, task: id)
+            handler = ChildRunRequest.handlerName
+        } else {
+            guard let handlerNode = fields["handler"] else {
+                throw fail("missing `handler`, the name a worker registered the code under (e.g. jobq.echo), or `workflow`, a sub-workflow file", node)
+            }
+            handler = try name(handlerNode, what: "handler")
+            try check(handler, as: .handler, at: handlerNode, task: id)
+            guard handler != ChildRunRequest.handlerName else { throw fail("\(handler) is the built-in handler of sub-workflows; write `workflow: FILE` instead", handlerNode) }
         }
-        let handler = try name(handlerNode, what: "handler")
-        try check(handler, as: .handler, at: handlerNode, task: id)
 
         var settings = base
         try apply(fields, to: &settings, task: id)
@@ -209,11 +230,15 @@ struct WorkflowFileDecoder {
             }
         }
 
-        let spec = TaskSpec(
+        var spec = TaskSpec(
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
             resultTTL: settings.keep, title: title, precondition: precondition
         )
+        if let subWorkflow {
+            do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
+            if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
+        }
         do {
             try spec.validate(limits: limits)
         } catch {
@@ -221,6 +246,34 @@ struct WorkflowFileDecoder {
             throw fail(error.message, at, error.code)
         }
         return (WorkflowFile.Entry(spec: spec, line: node.line, prerequisiteLines: prerequisiteLines), references)
+    }
+
+    /// `workflow: other.yaml` on a task: the file (relative to this one), checked as a whole, as
+    /// the child definition; a file that includes itself, directly or not, is refused.
+    private func loadSubWorkflow(_ node: DocumentNode, task: String) throws(DocumentError) -> ChildRunRequest {
+        let relative = try string(node, what: "workflow", task: task)
+        let target = WorkflowFile.absolute(relative, relativeTo: path)
+        let chain = including + (path.map { [$0] } ?? [])
+        if chain.contains(target) {
+            let names = (chain + [target]).map { URL(fileURLWithPath: $0).lastPathComponent }
+            throw error("the sub-workflow \(relative) includes itself: \(names.joined(separator: " -> "))", at: node, task: task, code: .workflowCycle)
+        }
+        let child: WorkflowFile
+        do {
+            child = try WorkflowFile.load(path: target, limits: limits, including: chain)
+        } catch {
+            throw self.error("sub-workflow \(relative): \(error.message)", at: node, task: task, code: error.code)
+        }
+        do {
+            var request = try ChildRunRequest(
+                definition: child.workflow ?? SubmitCommand.definitionName(path: target), tasks: child.entries.map(\.spec),
+                window: child.window, failFast: child.failFast, critical: child.critical, output: child.output
+            )
+            if case .after(let duration)? = child.deadline { request.deadlineMs = duration.inMilliseconds }
+            return request
+        } catch {
+            throw self.error("sub-workflow \(relative): \(error.message)", at: node, task: task, code: error.code)
+        }
     }
 
     private func apply(_ fields: [String: DocumentNode], to settings: inout Settings, task: String?) throws(DocumentError) {

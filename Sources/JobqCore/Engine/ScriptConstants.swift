@@ -139,6 +139,9 @@ package enum RunOptionField: String, Sendable, CaseIterable {
     /// The keys of the run's critical tasks, space-separated with a space at each end: the
     /// failure of one stops the run (asynciojobs' critical jobs).
     case critical
+    /// The key of the task whose result is the run's output (what a sub-workflow task that
+    /// started this run ends with).
+    case output
     /// `1`: the first task that fails for good cancels the rest.
     case failFast = "fail_fast"
 }

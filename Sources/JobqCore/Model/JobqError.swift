@@ -31,6 +31,8 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
         /// A new run was given the id of a run that exists.
         public static let runExists = Code(rawValue: "run_exists")
+        /// A sub-workflow definition includes itself, directly or not.
+        public static let workflowCycle = Code(rawValue: "workflow_cycle")
         // Refusals of a state change.
         public static let notFound = Code(rawValue: "not_found")
         public static let invalidState = Code(rawValue: "invalid_state")

@@ -208,6 +208,35 @@ public struct Precondition: Sendable, Hashable {
 
     private static func value(_ text: String) -> JSONValue { (try? JSONValue.parse(text)) ?? .null }
 
+    /// Reads the compiled form back (a sub-workflow's tasks travel in it: ``ChildRunRequest``).
+    package init(compiledJSON text: String) throws(JobqError) {
+        guard case .object(let top)? = try? JSONValue.parse(text),
+              let modeText = top.first(where: { $0.0 == "mode" })?.1.stringValue, let mode = Mode(rawValue: modeText),
+              case .array(let items)? = top.first(where: { $0.0 == "tests" })?.1 else {
+            throw JobqError(.invalidPrecondition, "not a compiled precondition: \(text.prefix(80))")
+        }
+        var tests: [Test] = []
+        for item in items {
+            guard case .object(let fields) = item,
+                  let task = fields.first(where: { $0.0 == "task" })?.1.stringValue,
+                  case .array(let path)? = fields.first(where: { $0.0 == "path" })?.1,
+                  let op = fields.first(where: { $0.0 == "op" })?.1.stringValue,
+                  let value = fields.first(where: { $0.0 == "value" })?.1 else {
+                throw JobqError(.invalidPrecondition, "not a compiled precondition test: \(item.rendered().prefix(80))")
+            }
+            let parsed: Operator
+            switch (op, value) {
+            case ("eq", _): parsed = .equals(value.rendered())
+            case ("ne", _): parsed = .notEquals(value.rendered())
+            case ("in", .array(let values)): parsed = .oneOf(values.map { $0.rendered() })
+            case ("exists", .bool(let flag)): parsed = .exists(flag)
+            default: throw JobqError(.invalidPrecondition, "unknown compiled operator \(op)")
+            }
+            tests.append(Test(prerequisite: task, path: path.compactMap(\.stringValue), parsed))
+        }
+        self.init(mode, tests)
+    }
+
     /// Whether the task is skipped, and the text that says why (`nil` when it runs). `results`:
     /// each prerequisite's stored result bytes (absent: none).
     public func evaluate(results: [String: [UInt8]]) -> String? {

@@ -27,11 +27,15 @@ public struct RunOptions: Sendable, Hashable {
     /// Keys of tasks whose failure stops the run even without ``failFast`` (asynciojobs'
     /// critical jobs); any other task's failure only takes down its dependents.
     public var critical: Set<String>
+    /// The task whose result is the run's output: a sub-workflow task that started this run
+    /// ends DONE with it.
+    public var output: String?
 
     /// The largest window accepted: more is "no window", and almost certainly a typo.
     public static let maxWindow = 100_000
 
-    public init(id: String? = nil, definition: String, window: Int? = nil, deadline: Deadline? = nil, failFast: Bool = false, critical: Set<String> = []) {
+    public init(id: String? = nil, definition: String, window: Int? = nil, deadline: Deadline? = nil, failFast: Bool = false, critical: Set<String> = [], output: String? = nil) {
+        self.output = output
         self.id = id
         self.definition = definition
         self.window = window
@@ -82,6 +86,7 @@ public struct RunOptions: Sendable, Hashable {
         }
         if failFast { fields.append((.failFast, "1")) }
         if !critical.isEmpty { fields.append((.critical, " " + critical.sorted().joined(separator: " ") + " ")) }
+        if let output { fields.append((.output, output)) }
         return fields
     }
 }

@@ -42,6 +42,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var timeout: Duration
     public var resultTTL: Duration
     public var backoff: RetryBackoff?
+    /// A sub-workflow task: the child run it started (while PENDING, it waits for that run).
+    public var childRun: String? = nil
 }
 
 extension TaskInfo {
@@ -73,6 +75,7 @@ extension TaskInfo {
         unresolvedPrerequisites = Int(number("deps_left") ?? 0)
         skipped = state == .skipped
         cancelRequested = string("cancel_requested") != nil
+        childRun = string("child")
         worker = string("worker")
         created = number("created")
         started = number("started")

@@ -48,6 +48,9 @@ extension TaskStore {
         if let run, let stray = run.critical.sorted().first(where: { !graph.contains($0) }) {
             throw JobqError(.invalidOption, "critical task \(stray) is not a task of this run", subject: stray)
         }
+        if let output = run?.output, !graph.contains(output) {
+            throw JobqError(.invalidOption, "the run's output \(output) is not a task of this run", subject: output)
+        }
         if let cycle = graph.findCycle() {
             throw JobqError(.cycle, "the dependencies form a cycle: \(cycle.joined(separator: " -> "))", subject: cycle.first)
         }
@@ -60,6 +63,13 @@ extension TaskStore {
                 items[index].spec.id = items[index].id
                 for p in items[index].spec.prerequisites.indices where graph.contains(items[index].spec.prerequisites[p].id) {
                     items[index].spec.prerequisites[p].id = RunScope.id(run: runID, key: items[index].spec.prerequisites[p].id)
+                }
+                // a precondition names its prerequisites as they are named: within the run too
+                if var precondition = items[index].spec.precondition {
+                    for t in precondition.tests.indices where graph.contains(precondition.tests[t].prerequisite) {
+                        precondition.tests[t].prerequisite = RunScope.id(run: runID, key: precondition.tests[t].prerequisite)
+                    }
+                    items[index].spec.precondition = precondition
                 }
             }
         }

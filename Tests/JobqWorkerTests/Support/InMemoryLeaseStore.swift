@@ -166,6 +166,10 @@ final class InMemoryLeaseStore: TaskLeaseStore {
         state.withLock { $0.leased[lease.id] == lease.token ? .extended : .refused(.staleToken) }
     }
 
+    func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String {
+        throw JobqError(.invalidOption, "the in-memory store runs no sub-workflows")
+    }
+
     func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
         payload
     }
