@@ -37,6 +37,11 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     /// `retry`: a FAILED or CANCELLED task (or a dependent it took down, CANCELLED or SKIPPED by
     /// an unmet `failure` edge) is re-opened. `jobq retry` itself refuses a SKIPPED root.
     case reopen
+    /// The task became ready with a `cache_key` that a DONE task's key expanded to: DONE at once
+    /// with that task's result (field `cached` names it), reason `cached`; it never runs.
+    case cached
+    /// `rerun --outdated`: a DONE task that is outdated (or depends on one) is re-opened.
+    case rerun
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
 }

@@ -42,6 +42,13 @@ public struct TaskInfo: Sendable, Hashable {
     public var timeout: Duration
     public var resultTTL: Duration
     public var backoff: RetryBackoff?
+    /// The `cache_key` template, as submitted (``CacheKey``).
+    public var cacheKey: String?
+    /// A DONE task that took its result from the cache: the id of the task that produced it.
+    public var cached: String?
+    /// A DONE task one of whose prerequisites ended again after it did (re-run, retried): its
+    /// result may be stale; `jobq rerun RUN --outdated` re-runs it and what depends on it.
+    public var outdated: Bool
 }
 
 extension TaskInfo {
@@ -82,5 +89,8 @@ extension TaskInfo {
         timeout = .milliseconds(spec?.timeoutMilliseconds ?? 0)
         resultTTL = .milliseconds(spec?.ttlMilliseconds ?? 0)
         backoff = spec.flatMap { RetryBackoff(json: $0.backoff) }
+        cacheKey = string("ckey")
+        cached = state == .done ? string("cached") : nil
+        outdated = state == .done && string("outdated") == "1"
     }
 }

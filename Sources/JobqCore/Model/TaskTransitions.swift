@@ -27,9 +27,11 @@ public enum TaskTransitions {
         .init(from: .pending, event: .dependencyFailed, to: .cancelled),
         .init(from: .pending, event: .conditionUnmet, to: .skipped),
         .init(from: .pending, event: .precondition, to: .skipped),
+        .init(from: .pending, event: .cached, to: .done),
         .init(from: .failed, event: .reopen, to: .pending),
         .init(from: .cancelled, event: .reopen, to: .pending),
         .init(from: .skipped, event: .reopen, to: .pending),
+        .init(from: .done, event: .rerun, to: .pending),
         .init(from: .pending, event: .corrupt, to: .failed),
         .init(from: .running, event: .corrupt, to: .failed),
     ]

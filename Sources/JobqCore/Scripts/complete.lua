@@ -1,5 +1,5 @@
 --[[ complete: RUNNING -> DONE (or SKIPPED when the handler skipped) for a batch of tasks; store each result; release dependents whose
-  last prerequisite this was. Exactly once per task: only the current fencing token may do it.
+  last prerequisite this was. A DONE task with a cache key's digest is indexed (cache:<digest>). Exactly once per task: only the current fencing token may do it.
   ARGV[2..] quadruples (task id, fencing token, result bytes, skipped '1' | '0')
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
            settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
@@ -8,7 +8,7 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 3, 4 do
   local id, token, result, skipped = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cache_digest')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -21,8 +21,11 @@ for i = 2, #ARGV - 3, 4 do
     -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.
     local skip = skipped == '1'
     local reason = skip and 'skipped' or ''
-    finish(id, 'RUNNING', skip and 'skip' or 'complete', f[3], reason, spec_ttl(f[4]),
+    local ttl = spec_ttl(f[4])
+    finish(id, 'RUNNING', skip and 'skip' or 'complete', f[3], reason, ttl,
       { 'result', result, 'reason', reason })
+    -- A cache key's result is indexed for as long as the task is kept (prelude.lua, cached results).
+    if f[8] and not skip and (ttl or 0) > 0 then redis.call('SET', K.cache(f[8]), id, 'PX', ttl) end
     record_attempt(id, f[3], f[6], f[7], ATTEMPT.done, reason, '')
     settle_dependents(id, OUTCOME_OK)
     code = OK
