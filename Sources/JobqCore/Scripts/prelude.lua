@@ -574,7 +574,7 @@ local function cache_digest(id, template, handler)
       local ref = cache_reference(id, part.ref)
       local r = redis.call('HMGET', K.task(ref), 'state', 'result')
       if not r[1] then return nil end
-      value = 'r' .. #ref .. ':' .. ref .. ':' .. redis.sha1hex(r[2] or '')
+      value = 'r:' .. redis.sha1hex(r[2] or '') -- the result, not the id: runs share it
     end
     out[#out + 1] = value
   end
