@@ -1,3 +1,4 @@
+import Foundation
 import JobqRedis
 import Testing
 
@@ -101,6 +102,21 @@ struct CacheScriptTests {
         }
     }
 
+    @Test func aRetriedTaskIsDecidedFromTheCacheWhenItBecomesReadyAgain() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([try Self.task("x", cacheKey: "k")])
+            let first = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
+            _ = try await engine.coordinator.leases.fail([Failure(lease: first[0].lease, mode: .final, reason: "error", message: "down")])
+            // Meanwhile another task with the same key succeeded.
+            _ = try await engine.coordinator.tasks.submit([try Self.task("y", cacheKey: "k")])
+            #expect(try await engine.drain(result: Self.result) == ["y"])
+            _ = try await engine.coordinator.tasks.retry(task: "x")
+            #expect(try await engine.state("x") == .done)
+            #expect(try await engine.field("x", "cached") == "y")
+            #expect(try await engine.drain().isEmpty)
+        }
+    }
+
     /// fetch fails; report (`always`) and publish run; other and tail are independent.
     static func failedRun(_ engine: EngineFixture) async throws {
         _ = try await engine.coordinator.tasks.submit([
@@ -197,6 +213,41 @@ struct CacheScriptTests {
             let error = await #expect(throws: JobqError.self) { _ = try await engine.coordinator.tasks.submit([try Self.task("a"), stray]) }
             #expect(error?.code == .invalidCacheKey)
             #expect(try await engine.keySnapshot() == before)
+        }
+    }
+}
+
+/// The cost of `rerun --outdated` per script call on a fan-out of 5,000 (prints figures; run with
+/// JOBQ_MEASURE=1 swift test --skip-build --filter RerunOutdatedCost).
+@Suite("rerun --outdated cost", .enabled(if: redisAvailable && ProcessInfo.processInfo.environment["JOBQ_MEASURE"] != nil))
+struct RerunOutdatedCost {
+    @Test func perCallCostOfAFanOutOf5000() async throws {
+        try await withEngine { engine in
+            var specs = [TaskSpec(id: "fetch", handler: "h", maxAttempts: 1), TaskSpec(id: "hub", handler: "h", prerequisites: [Prerequisite("fetch", policy: .always)], maxAttempts: 1)]
+            for n in 0..<5000 { specs.append(TaskSpec(id: "leaf\(n)", handler: "h", prerequisites: [Prerequisite("hub")], maxAttempts: 1, cacheKey: try CacheKey("{handler}:{result:hub}:\(n)"))) }
+            _ = try await engine.coordinator.tasks.submit(specs, run: RunOptions(id: "big", definition: "d"))
+            let first = try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w")
+            _ = try await engine.coordinator.leases.fail([Failure(lease: first[0].lease, mode: .final, reason: "error", message: "down")])
+            try await engine.drain(batch: 500)
+            _ = try await engine.coordinator.tasks.retry(task: "big/fetch")
+            try await engine.drain()
+            var step = ContinuationStep.start
+            var calls = 0, total = 0.0, worst = 0.0, ids = 0
+            while true {
+                let t0 = ContinuousClock.now
+                let reply = try await engine.coordinator.runner.run(RerunOutdatedCall(run: "big", step: step))
+                let d = ContinuousClock.now - t0
+                let ms = Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000
+                calls += 1; total += ms; worst = max(worst, ms)
+                ids += reply.reopened.count
+                step = .next
+                if reply.status == .done { break }
+            }
+            print("MEASURE rerun --outdated of 5001 tasks: \(calls) calls, total \(total) ms, worst call \(worst) ms")
+            let t0 = ContinuousClock.now
+            let order = try await engine.drain(batch: 500)
+            print("MEASURE re-drain \(order.count) tasks in \(ContinuousClock.now - t0)")
+            #expect(ids == 5001 && order.count == 5001)
         }
     }
 }

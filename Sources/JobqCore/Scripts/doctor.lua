@@ -94,9 +94,10 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'rerunning')
   local spec = spec_of(f[2])
-  if f[1] ~= 'PENDING' or not spec then return 'ok' end
+  -- `rerunning`: a rerun --outdated in progress holds it back on purpose (rerun.lua counts it)
+  if f[1] ~= 'PENDING' or not spec or f[8] then return 'ok' end
   local left, doomed_by, unmet_by = 0, nil, nil
   local edges = redis.call('HGETALL', K.deps(id))
   for i = 1, #edges, 2 do
