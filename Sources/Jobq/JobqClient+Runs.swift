@@ -69,6 +69,15 @@ extension JobqClient {
         return reopened
     }
 
+    /// Re-opens, in place, the run's OUTDATED tasks (DONE before a prerequisite ended again) and
+    /// every task of the run that depends on them; nothing else. The run must have ended; it is
+    /// RUNNING again. Returns the ids re-opened (empty when nothing is outdated).
+    @discardableResult
+    public func rerunOutdated(run id: String) async throws(JobqError) -> [String] {
+        _ = try await run(id)
+        return try await engine.tasks.rerunOutdated(run: id)
+    }
+
     /// Starts a new run of the same definition, tasks, payloads and options as run `id`
     /// (read back from its task records). Returns the new run.
     @discardableResult
@@ -83,7 +92,8 @@ extension JobqClient {
                     RunScope.run(of: prerequisite.id) == id ? Prerequisite(RunScope.key(of: prerequisite.id), policy: prerequisite.policy) : prerequisite
                 },
                 maxAttempts: task.maxAttempts, backoff: task.backoff ?? .default, timeout: task.timeout,
-                resultTTL: task.resultTTL, title: task.title
+                resultTTL: task.resultTTL, title: task.title,
+                cacheKey: task.cacheKey.flatMap { try? CacheKey($0) }
             )
         }
         return try await submit(specs, run: RunOptions(id: newID, definition: info.definition, window: info.options["window"].flatMap { Int($0) },

@@ -64,14 +64,16 @@ public struct Workflow: Sendable {
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
         requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
-        precondition: Precondition? = nil
+        precondition: Precondition? = nil, cacheKey: String? = nil
     ) throws(JobqError) -> TaskRef {
         let spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
-            maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition
+            maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition,
+            cacheKey: try cacheKey.map { template throws(JobqError) in try CacheKey(template) }
         )
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
+        try spec.cacheKey?.validate(prerequisites: spec.prerequisites.map(\.id))
         return try add(spec)
     }
 

@@ -50,6 +50,11 @@ public struct WorkflowRun: Sendable, Hashable {
     /// A new run of the same definition and inputs.
     public func rerun(as newID: String? = nil) async throws(JobqError) -> WorkflowRun { try await client.rerun(id, as: newID) }
 
+    /// Re-runs, in place, only the run's OUTDATED tasks and what depends on them (`jobq rerun RUN
+    /// --outdated`). Returns the ids re-opened.
+    @discardableResult
+    public func rerunOutdated() async throws(JobqError) -> [String] { try await client.rerunOutdated(run: id) }
+
     public static func == (lhs: WorkflowRun, rhs: WorkflowRun) -> Bool { lhs.id == rhs.id && lhs.client.namespace == rhs.client.namespace }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }

@@ -143,12 +143,12 @@ struct BadInputTests {
 @Suite("bad input reaching the scripts directly", .enabled(if: redisAvailable))
 struct ScriptArgumentTests {
     static func submitArguments(
-        id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "",
+        id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "", cacheKey: String = "",
         run: String = "", definition: String = "", options: [(String, String)] = []
     ) -> [RedisArgument] {
         var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
         for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
-        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond)]
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond), RedisArgument(cacheKey)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -167,6 +167,9 @@ struct ScriptArgumentTests {
         ("precondition on a task that is not a prerequisite", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"skip_if","tests":[{"task":"zz","path":[],"op":"eq","value":1}]}"#)),
         ("precondition without a prerequisite at all", submitArguments(id: "b", cond: #"{"mode":"skip_if","tests":[{"task":"a","path":[],"op":"eq","value":1}]}"#)),
         ("precondition with an unknown operator", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":[{"task":"a","path":[],"op":"like","value":1}]}"#)),
+        ("cache key that does not parse", submitArguments(id: "b", dependency: "a", cacheKey: "x{payload")),
+        ("cache key with an unknown placeholder", submitArguments(id: "b", dependency: "a", cacheKey: "{when}")),
+        ("cache key on a result that is not a prerequisite", submitArguments(id: "b", dependency: "a", cacheKey: "{result:zz}")),
         ("a run's task whose id does not carry the run", submitArguments(id: "a2", run: "r1", definition: "d")),
         ("a run's task under another run", submitArguments(id: "r2/a", run: "r1", definition: "d")),
         ("a run without an id", submitArguments(id: "/a", definition: "d")),

@@ -103,6 +103,8 @@ struct ScriptBoundaryTests {
                 (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")), (Keyspace.definitionRunsPattern, "d", keys.definitionRuns("d")),
                 (Keyspace.runParkedPattern, "r", keys.runParked("r")),
                 (Keyspace.attemptsPattern, "x", keys.attempts("x")),
+                (Keyspace.cachePattern, "d", keys.cache("d")), (Keyspace.rerunPattern, "r", keys.rerun("r")),
+                (Keyspace.rerunTasksPattern, "r", keys.rerunTasks("r")), (Keyspace.rerunTodoPattern, "r", keys.rerunTodo("r")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"

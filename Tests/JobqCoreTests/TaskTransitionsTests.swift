@@ -7,7 +7,8 @@ import Testing
 struct TaskTransitionsTests {
     @Test func terminalStatesOnlyLeaveThroughReopen() {
         for transition in TaskTransitions.table where transition.from?.isTerminal == true {
-            #expect(transition.event == .reopen, "\(transition)")
+            // DONE leaves only by `rerun` (rerun --outdated); the others by `reopen` (retry).
+            #expect(transition.event == (transition.from == .done ? .rerun : .reopen), "\(transition)")
             #expect(transition.to == .pending)
         }
     }
@@ -23,9 +24,10 @@ struct TaskTransitionsTests {
         #expect(starting.map(\.from) == [.pending])
     }
 
-    @Test func doneIsReachedOnlyFromRunningByComplete() {
+    @Test func doneIsReachedByCompleteOrFromTheCache() {
         let done = TaskTransitions.table.filter { $0.to == .done }
-        #expect(done.count == 1 && done[0].from == .running && done[0].event == .complete)
+        #expect(Set(done.map(\.event)) == [.complete, .cached])
+        #expect(done.allSatisfy { ($0.from == .running && $0.event == .complete) || ($0.from == .pending && $0.event == .cached) })
     }
 
     @Test func skippedIsReachedOnlyByASkipAndLeftOnlyByReopen() {

@@ -64,6 +64,9 @@ struct GraphCommand: AsyncParsableCommand {
         var title: String
         var state: TaskState?
         var skipped: Bool
+        /// DONE from the cache / DONE before a prerequisite ended again (drawn apart).
+        var cached: Bool = false
+        var outdated: Bool = false
         var attempts: Int
         var maxAttempts: Int
         var prerequisites: [Prerequisite]
@@ -98,6 +101,7 @@ struct GraphCommand: AsyncParsableCommand {
             let nodes = snapshot.tasks.map { task in
                 GraphNode(
                     id: task.id, handler: task.handler, title: task.title, state: task.state, skipped: task.skipped,
+                    cached: task.cached != nil, outdated: task.outdated,
                     attempts: task.attempts, maxAttempts: task.maxAttempts, prerequisites: task.prerequisites
                 )
             }
@@ -134,8 +138,11 @@ struct GraphCommand: AsyncParsableCommand {
                     return ["label": label + "\n" + node.handler, "shape": "box", "style": "rounded"]
                 }
                 label += "\n" + stateLabel(node.state, skipped: node.skipped)
+                if node.state == .done && node.outdated { label += " (OUTDATED)" } else if node.state == .done && node.cached { label += " (cached)" }
                 if node.state == .running || node.attempts > 1 { label += " \(node.attempts)/\(node.maxAttempts)" }
-                return ["label": label, "shape": "box"].merging(nodeStyle(node.state, skipped: node.skipped)) { _, new in new }
+                var style = nodeStyle(node.state, skipped: node.skipped)
+                if node.state == .done && node.outdated { style = outdatedStyle } else if node.state == .done && node.cached { style = cachedStyle }
+                return ["label": label, "shape": "box"].merging(style) { _, new in new }
             },
             edgeAttributes: { from, to in
                 let policy = byID[to]?.prerequisites.first { $0.id == from }?.policy ?? .success
@@ -222,6 +229,8 @@ struct GraphCommand: AsyncParsableCommand {
                     ("title", .string(node.title)),
                     ("state", withStates ? .optional(node.state?.rawValue) : .null),
                     ("skipped", .bool(node.skipped)),
+                    ("cached", .bool(node.cached)),
+                    ("outdated", .bool(node.outdated)),
                 ])
             })),
             ("edges", .array(edges)),
@@ -240,6 +249,11 @@ struct GraphCommand: AsyncParsableCommand {
         case nil: "#dadaeb"
         }
     }
+
+    /// An OUTDATED task: DONE green with a thick amber border (its result may be stale).
+    static let outdatedStyle = ["style": "rounded,filled,bold", "fillcolor": "#a1d99b", "color": "#e6550d", "penwidth": "3"]
+    /// A cached task: DONE green, double-bordered (it took a stored result, it did not run).
+    static let cachedStyle = ["style": "rounded,filled", "fillcolor": "#a1d99b", "peripheries": "2"]
 
     /// A skipped task's fill: a pale DONE green (it ended without running its work).
     static let skippedFill = "#edf8e9"

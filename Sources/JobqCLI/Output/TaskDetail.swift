@@ -18,6 +18,8 @@ enum TaskDetail {
         var state = terminal.paint(state: info.state)
         if let reason = info.reason, !reason.isEmpty { state += "  (reason: \(reason))" }
         if info.cancelRequested && info.state == .running { state += "  cancel requested" }
+        if let source = info.cached { state += "  cached: result of \(source)" }
+        if info.outdated { state += "  " + terminal.paint("OUTDATED", .yellow) + " (a prerequisite ended again after it; jobq rerun RUN --outdated)" }
         line("state", state)
         line("handler", info.handler + "   queue: " + info.queue + (info.workflow.map { "   workflow: \($0)" } ?? ""))
         var attempts = "\(info.attempts) of \(info.maxAttempts)"

@@ -20,6 +20,8 @@ enum TaskJSON {
             ("workflow", .optional(info.workflow)),
             ("state", .optional(info.state?.rawValue)),
             ("reason", .optional(info.reason)),
+            ("cached", .optional(info.cached)),
+            ("outdated", .bool(info.outdated)),
             ("error", .optional(info.error)),
             ("attempts", .int(info.attempts)),
             ("max_attempts", .int(info.maxAttempts)),

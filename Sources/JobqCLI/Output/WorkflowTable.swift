@@ -25,7 +25,7 @@ enum WorkflowTable {
         ])
         for task in snapshot.tasks {
             table.add([
-                .init(snapshot.label(of: task)), .init(task.state?.rawValue ?? "UNKNOWN", Terminal.color(of: task.state)),
+                .init(snapshot.label(of: task)), .init(Snapshot.stateLabel(of: task), task.outdated ? .yellow : Terminal.color(of: task.state)),
                 .init("\(task.attempts)/\(task.maxAttempts)"), .init(snapshot.detail(of: task)),
             ])
         }

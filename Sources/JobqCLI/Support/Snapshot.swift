@@ -141,6 +141,15 @@ struct Snapshot: Sendable {
     ///
     /// A PENDING task whose `run_after` is ahead says so ("delayed, runs in 3.0s", "retry 2/5 in
     /// 1.2s"): calling it "queued" made a task waiting for its backoff look stuck.
+    /// The state column's word: the state, or CACHED / OUTDATED for a DONE task that took its
+    /// result from the cache or whose prerequisite ended again after it (still DONE in `--json`).
+    static func stateLabel(of task: TaskInfo) -> String {
+        guard let state = task.state else { return "UNKNOWN" }
+        if state == .done && task.outdated { return "OUTDATED" }
+        if state == .done && task.cached != nil { return "CACHED" }
+        return state.rawValue
+    }
+
     func detail(of task: TaskInfo, now: Int64? = nil) -> String {
         let now = now ?? serverNow ?? DurationText.nowMilliseconds
         switch task.state {
@@ -169,7 +178,10 @@ struct Snapshot: Sendable {
             if task.cancelRequested { parts.append("cancel requested") }
             return parts.joined(separator: ", ")
         case .done:
-            return took(task).map { "took " + $0 } ?? "done"
+            var text = took(task).map { "took " + $0 } ?? "done"
+            if let source = task.cached { text = "cached: result of \(source)" }
+            if task.outdated { text = "OUTDATED (a prerequisite ended again after it); " + text }
+            return text
         case .skipped:
             if task.reason == "condition_unmet", let cause = task.cause { return "skipped: prerequisite \(cause) did not fail" }
             return "skipped: " + firstLine(task.error ?? task.reason ?? "skipped")

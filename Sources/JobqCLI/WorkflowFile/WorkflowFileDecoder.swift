@@ -12,7 +12,7 @@ struct WorkflowFileDecoder {
     var including: [String] = []
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -230,10 +230,23 @@ struct WorkflowFileDecoder {
             }
         }
 
+        // cache_key: a template over the handler, payload and prerequisites' results.
+        var cacheKey: CacheKey?
+        if let keyNode = fields["cache_key"] {
+            let template = try string(keyNode, what: "cache_key", task: id)
+            do {
+                let key = try CacheKey(template)
+                try key.validate(prerequisites: prerequisites.map(\.id))
+                cacheKey = key
+            } catch {
+                throw fail(error.message, keyNode, error.code)
+            }
+        }
+
         var spec = TaskSpec(
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
-            resultTTL: settings.keep, title: title, precondition: precondition
+            resultTTL: settings.keep, title: title, precondition: precondition, cacheKey: cacheKey
         )
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }

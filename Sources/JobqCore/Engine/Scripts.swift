@@ -40,5 +40,8 @@ package enum Scripts {
     /// Read-only: one page of runs (`jobq runs`), filtered by definition and state, bounded.
     package static let runs = script("runs", PackageResources.runs_lua)
 
-    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs]
+    /// `rerun --outdated`: re-opens a run's outdated tasks and their dependents, in place.
+    package static let rerun = script("rerun", PackageResources.rerun_lua)
+
+    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs, rerun]
 }

@@ -28,6 +28,9 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A `skip_if` / `run_if` that does not parse, names a task that is not a prerequisite,
         /// or comes with the other one.
         public static let invalidPrecondition = Code(rawValue: "invalid_precondition")
+        /// A `cache_key` that does not parse, or whose `{result:X}` names a task that is not a
+        /// prerequisite.
+        public static let invalidCacheKey = Code(rawValue: "invalid_cache_key")
         public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
         /// A new run was given the id of a run that exists.
         public static let runExists = Code(rawValue: "run_exists")

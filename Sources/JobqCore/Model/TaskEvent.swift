@@ -44,6 +44,11 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case childDone = "child_done"
     /// Its child run ended FAILED or CANCELLED: the task FAILED, reason `child_failed`.
     case childFailed = "child_failed"
+    /// The task became ready with a `cache_key` that a DONE task's key expanded to: DONE at once
+    /// with that task's result (field `cached` names it), reason `cached`; it never runs.
+    case cached
+    /// `rerun --outdated`: a DONE task that is outdated (or depends on one) is re-opened.
+    case rerun
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
 }

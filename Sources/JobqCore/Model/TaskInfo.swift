@@ -44,6 +44,13 @@ public struct TaskInfo: Sendable, Hashable {
     public var backoff: RetryBackoff?
     /// A sub-workflow task: the child run it started (while PENDING, it waits for that run).
     public var childRun: String? = nil
+    /// The `cache_key` template, as submitted (``CacheKey``).
+    public var cacheKey: String?
+    /// A DONE task that took its result from the cache: the id of the task that produced it.
+    public var cached: String?
+    /// A DONE task one of whose prerequisites ended again after it did (re-run, retried): its
+    /// result may be stale; `jobq rerun RUN --outdated` re-runs it and what depends on it.
+    public var outdated: Bool
 }
 
 extension TaskInfo {
@@ -85,5 +92,8 @@ extension TaskInfo {
         timeout = .milliseconds(spec?.timeoutMilliseconds ?? 0)
         resultTTL = .milliseconds(spec?.ttlMilliseconds ?? 0)
         backoff = spec.flatMap { RetryBackoff(json: $0.backoff) }
+        cacheKey = string("ckey")
+        cached = state == .done ? string("cached") : nil
+        outdated = state == .done && string("outdated") == "1"
     }
 }

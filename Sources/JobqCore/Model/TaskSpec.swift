@@ -21,6 +21,9 @@ public struct TaskSpec: Sendable, Hashable {
     public var title: String
     /// `skip_if` / `run_if` over the prerequisites' results, decided when the task becomes ready.
     public var precondition: Precondition?
+    /// Incremental runs: a DONE task whose key expands the same (within its retention) gives this
+    /// task its result at once, without running it (``CacheKey``).
+    public var cacheKey: CacheKey?
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -39,7 +42,8 @@ public struct TaskSpec: Sendable, Hashable {
         delay: Duration = .zero,
         resultTTL: Duration = TaskSpec.defaultResultTTL,
         title: String = "",
-        precondition: Precondition? = nil
+        precondition: Precondition? = nil,
+        cacheKey: CacheKey? = nil
     ) {
         self.id = id
         self.handler = handler
@@ -53,6 +57,7 @@ public struct TaskSpec: Sendable, Hashable {
         self.resultTTL = resultTTL
         self.title = title
         self.precondition = precondition
+        self.cacheKey = cacheKey
     }
 
     /// Checks everything that can be checked without Redis. Throws the first violation.
@@ -76,6 +81,7 @@ public struct TaskSpec: Sendable, Hashable {
         try Validation.check(delay, in: limits.delay, "delay")
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
+        if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)
         }

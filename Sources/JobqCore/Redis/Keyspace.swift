@@ -70,6 +70,10 @@ public struct Keyspace: Sendable, Hashable {
     package static let definitionRunsPattern = Pattern(lua: "definition_runs", head: "def:", parameter: "name", tail: ":runs")
     package static let runParkedPattern = Pattern(lua: "run_parked", head: "wf:", parameter: "run", tail: ":parked")
     package static let deadlinesPattern = Pattern(lua: "deadlines", head: "deadlines", parameter: nil, tail: "")
+    package static let cachePattern = Pattern(lua: "cache", head: "cache:", parameter: "digest", tail: "")
+    package static let rerunPattern = Pattern(lua: "rerun", head: "wf:", parameter: "run", tail: ":rerun")
+    package static let rerunTasksPattern = Pattern(lua: "rerun_tasks", head: "wf:", parameter: "run", tail: ":rerun_tasks")
+    package static let rerunTodoPattern = Pattern(lua: "rerun_todo", head: "wf:", parameter: "run", tail: ":rerun_todo")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -79,6 +83,7 @@ public struct Keyspace: Sendable, Hashable {
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
+        cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -183,6 +188,16 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: operations in progress (`cancel:<wf>`, `retry:<id>`) by the time their last
     /// call ran; the maintenance pass continues those whose client went quiet.
     public var continuations: String { Self.continuationsPattern.key(prefix) }
+    /// String (SET PX, the producing task's retention): the task whose DONE result a
+    /// `cache_key` expanding to `digest` names (incremental runs).
+    public func cache(_ digest: String) -> String { Self.cachePattern.key(prefix, digest) }
+    /// Hash: a `rerun --outdated` of the run in progress (`phase`, `cursor`).
+    public func rerun(_ run: String) -> String { Self.rerunPattern.key(prefix, run) }
+    /// Set: the tasks a `rerun --outdated` of the run re-opens (the outdated ones and their
+    /// dependents).
+    public func rerunTasks(_ run: String) -> String { Self.rerunTasksPattern.key(prefix, run) }
+    /// List: the tasks of a `rerun --outdated` whose dependents are still to be visited (`cursor id`).
+    public func rerunTodo(_ run: String) -> String { Self.rerunTodoPattern.key(prefix, run) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

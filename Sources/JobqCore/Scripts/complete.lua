@@ -1,5 +1,5 @@
 --[[ complete: RUNNING -> DONE (or SKIPPED when the handler skipped) for a batch of tasks; store each result; release dependents whose
-  last prerequisite this was. Exactly once per task: only the current fencing token may do it.
+  last prerequisite this was. A DONE task with a cache key's digest is indexed (cache:<digest>). Exactly once per task: only the current fencing token may do it.
   ARGV[2..] quintuples (task id, fencing token, result bytes, skipped '1' | '0', child run id or '')
   A child run id (a sub-workflow task whose handler started its child run) does not end the task:
   it goes back to PENDING, in no queue, marked `child`, until the run ends (prelude
@@ -12,7 +12,7 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 4, 5 do
   local id, token, result, skipped, child = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -28,8 +28,11 @@ for i = 2, #ARGV - 4, 5 do
     -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.
     local skip = skipped == '1'
     local reason = skip and 'skipped' or ''
-    finish(id, 'RUNNING', skip and 'skip' or 'complete', f[3], reason, spec_ttl(f[4]),
+    local ttl = spec_ttl(f[4])
+    finish(id, 'RUNNING', skip and 'skip' or 'complete', f[3], reason, ttl,
       { 'result', result, 'reason', reason })
+    -- A cache key's result is indexed for as long as the task is kept (prelude.lua, cached results).
+    if f[9] and not skip and (ttl or 0) > 0 then redis.call('SET', K.cache(f[9]), id, 'PX', ttl) end
     record_attempt(id, f[3], f[6], f[7], ATTEMPT.done, reason, '')
     settle_dependents(id, OUTCOME_OK)
     code = OK

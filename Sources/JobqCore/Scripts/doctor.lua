@@ -94,9 +94,10 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning')
   local spec = spec_of(f[2])
-  if f[1] ~= 'PENDING' or not spec then return 'ok' end
+  -- `rerunning`: a rerun --outdated in progress holds it back on purpose (rerun.lua counts it)
+  if f[1] ~= 'PENDING' or not spec or f[9] then return 'ok' end
   -- waiting for its child run (a sub-workflow), in no queue on purpose
   if f[8] then return 'ok' end
   -- held back by its run's window, queued again when a slot frees

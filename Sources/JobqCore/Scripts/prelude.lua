@@ -503,6 +503,120 @@ local function skipped_by_precondition(id, cond, attempts, ttl)
   return true
 end
 
+-- Cached results (incremental runs) --------------------------------------------------------
+--[[ A task's `cache_key` (Swift CacheKey) is a template kept in its record as `ckey`: literal
+  text, {handler}, {payload} (the payload bytes, hashed) and {result:KEY} (a prerequisite's stored
+  result, hashed; a bare KEY names a task of the same run). When the task becomes ready (release,
+  submit, retry: where preconditions are decided) it is expanded to a digest, kept as
+  `cache_digest`; the index cache:<digest> names the DONE task that produced that digest's result
+  (written by complete.lua, PX the producer's retention). A ready task whose digest the index
+  names, with that record still DONE, ends DONE at once with its result (event and reason
+  `cached`, field `cached` = the producer's id) and never runs. Bounded: at most CACHE_RESULTS
+  HGETs per expansion. ]]
+local CACHE_TEMPLATE_BYTES, CACHE_RESULTS = 1024, 16
+
+-- The parts of a template ({ text = s } or { ph = 'handler' | 'payload' | 'result', ref = KEY }),
+-- or nil and why it does not parse.
+local function cache_parts(template)
+  if template == '' or #template > CACHE_TEMPLATE_BYTES then return nil, 'length' end
+  local parts, pos, results = {}, 1, 0
+  while pos <= #template do
+    local s = string.find(template, '[{}]', pos)
+    if not s then
+      parts[#parts + 1] = { text = string.sub(template, pos) }
+      break
+    end
+    if string.sub(template, s, s) == '}' then return nil, '} without {' end
+    if s > pos then parts[#parts + 1] = { text = string.sub(template, pos, s - 1) } end
+    local e = string.find(template, '}', s + 1, true)
+    if not e then return nil, '{ not closed' end
+    local name = string.sub(template, s + 1, e - 1)
+    if name == 'handler' or name == 'payload' then
+      parts[#parts + 1] = { ph = name }
+    else
+      local ref = string.match(name, '^result:([^{]+)$')
+      if not ref then return nil, 'placeholder {' .. name .. '}' end
+      results = results + 1
+      parts[#parts + 1] = { ph = 'result', ref = ref }
+    end
+    pos = e + 1
+  end
+  if results > CACHE_RESULTS then return nil, 'too many results' end
+  return parts
+end
+
+-- A {result:KEY} of task `id`: a bare key names a task of the same run.
+local function cache_reference(id, ref)
+  local run = run_of(id)
+  if run and not string.find(ref, '/', 1, true) then return run .. '/' .. ref end
+  return ref
+end
+
+-- Why `template` is not a cache key task `id` (prerequisites `deps`) may have, or nil.
+local function check_cache_key(id, template, deps)
+  local parts, why = cache_parts(template)
+  if not parts then return why end
+  local known = {}
+  for _, dep in ipairs(deps) do known[dep] = true end
+  for _, part in ipairs(parts) do
+    if part.ph == 'result' and not known[cache_reference(id, part.ref)] then
+      return '{result:' .. part.ref .. '} is not a prerequisite'
+    end
+  end
+  return nil
+end
+
+-- The digest of task `id`'s template, or nil when it cannot be expanded (unreadable, or a
+-- prerequisite's record is gone). Each part is length-prefixed: no two expansions collide.
+local function cache_digest(id, template, handler)
+  local parts = cache_parts(template)
+  if not parts then return nil end
+  local out = {}
+  for _, part in ipairs(parts) do
+    local value
+    if part.text then
+      value = 't' .. #part.text .. ':' .. part.text
+    elseif part.ph == 'handler' then
+      value = 'h' .. #handler .. ':' .. handler
+    elseif part.ph == 'payload' then
+      value = 'p:' .. redis.sha1hex(redis.call('HGET', K.task(id), 'payload') or '')
+    else
+      local ref = cache_reference(id, part.ref)
+      local r = redis.call('HMGET', K.task(ref), 'state', 'result')
+      if not r[1] then return nil end
+      value = 'r:' .. redis.sha1hex(r[2] or '') -- the result, not the id: runs share it
+    end
+    out[#out + 1] = value
+  end
+  return redis.sha1hex(table.concat(out, '|'))
+end
+
+-- A PENDING task with nothing left to wait for and a cache key: expanded now. True when it ended
+-- DONE from the cache (the caller settles its dependents, as after success); else its digest is
+-- kept for complete.lua to index.
+local function ended_from_cache(id, template, handler, attempts, ttl)
+  if not template or template == '' then return false end
+  local digest = cache_digest(id, template, handler)
+  if not digest then return false end
+  local source = redis.call('GET', K.cache(digest))
+  if source and source ~= id then
+    local s = redis.call('HMGET', K.task(source), 'state', 'result')
+    if s[1] == 'DONE' then
+      finish(id, 'PENDING', 'cached', attempts or 0, 'cached', ttl,
+        { 'result', s[2] or '', 'cached', source, 'reason', 'cached', 'cache_digest', digest })
+      count('cached')
+      return true
+    end
+  end
+  redis.call('HSET', K.task(id), 'cache_digest', digest)
+  return false
+end
+
+-- The index entry of a task leaving DONE (rerun --outdated): dropped when it names that task.
+local function cache_forget(id, digest)
+  if digest and redis.call('GET', K.cache(digest)) == id then redis.call('DEL', K.cache(digest)) end
+end
+
 -- One prerequisite of `id` resolved in a way its edge accepts: count it off, dispatch at zero
 -- (or skip, when its precondition says so). Returns OUTCOME_OK when it ended the task SKIPPED
 -- (its dependents need settling then), else nil.
@@ -510,11 +624,15 @@ local function release(id)
   local key = K.task(id)
   local left = redis.call('HINCRBY', key, 'deps_left', -1)
   if left <= 0 then
-    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after', 'cond', 'attempts')
+    local f = redis.call('HMGET', key, 'state', 'spec', 'run_after', 'cond', 'attempts', 'ckey', 'rerunning')
     local spec = spec_of(f[2])
-    if f[1] == 'PENDING' and spec then
+    if f[1] == 'PENDING' and spec and not f[7] then
       if skipped_by_precondition(id, f[4], f[5], spec.ttl) then return OUTCOME_OK end
+      if ended_from_cache(id, f[6], spec.handler, f[5], spec.ttl) then return OUTCOME_OK end
       dispatch(id, spec.queue, tonumber(f[3]) or 0)
+    elseif f[1] == 'DONE' then
+      -- A prerequisite ended (again) after this task did: its result may be stale (OUTDATED).
+      redis.call('HSET', key, 'outdated', '1')
     end
   end
   return nil

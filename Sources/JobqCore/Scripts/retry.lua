@@ -53,16 +53,16 @@ end
 
 local function reopen(id, left)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'cond')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'cond', 'ckey')
   local spec = spec_of(f[2]) or {}
-  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying')
+  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest')
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
   reply[#reply + 1] = id
   if left > 0 then
     zset_later(K.waiting, id, NOW)
-  elseif skipped_by_precondition(id, f[3], 0, spec.ttl) then
-    settle_dependents(id, OUTCOME_OK) -- ready again, and its precondition says skip
+  elseif skipped_by_precondition(id, f[3], 0, spec.ttl) or ended_from_cache(id, f[4], spec.handler or '', 0, spec.ttl) then
+    settle_dependents(id, OUTCOME_OK) -- ready again, and its precondition says skip or its result is cached
   else
     dispatch(id, spec.queue or 'default', 0)
   end

@@ -5,10 +5,11 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 12 fields and its edges:
+  then n, the number of tasks; then per task 13 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
-    check_precondition), ndeps, then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
+    check_precondition), cache key template ('' for none: prelude.lua check_cache_key), ndeps,
+    then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
   A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
   (reason dependency_failed), and so are its dependents in the batch: never left PENDING. One whose
@@ -108,11 +109,11 @@ for t = 1, n do
     id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
-    cond = ARGV[i + 10], ndeps = tonumber(ARGV[i + 11]), index = t,
+    cond = ARGV[i + 10], ckey = ARGV[i + 11], ndeps = tonumber(ARGV[i + 12]), index = t,
   }
   local ndeps = task.ndeps
   if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 12
+  i = i + 13
   if ndeps > 0 then
     has_edges = true
     task.deps, task.policies = {}, {}
@@ -133,6 +134,10 @@ for t = 1, n do
   if task.cond ~= '' then
     local bad = check_precondition(task.cond, task.deps or {})
     if bad then return invalid(t, 'precondition of ' .. task.id .. ': ' .. bad) end
+  end
+  if task.ckey ~= '' then
+    local bad = check_cache_key(task.id, task.ckey, task.deps or {})
+    if bad then return invalid(t, 'cache key of ' .. task.id .. ': ' .. bad) end
   end
   if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
   tasks[t], by_id[task.id] = task, task
@@ -248,6 +253,10 @@ for _, task in ipairs(order) do
     fields[#fields + 1] = 'cond'
     fields[#fields + 1] = task.cond
   end
+  if task.ckey ~= '' then
+    fields[#fields + 1] = 'ckey'
+    fields[#fields + 1] = task.ckey
+  end
   -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
   local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
   if not queues_seen[task.queue] then
@@ -270,7 +279,10 @@ for _, task in ipairs(order) do
     state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
   else
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
-    if left > 0 then
+    if left == 0 and ended_from_cache(task.id, task.ckey, task.handler, 0, task.ttl) then
+      -- ready at once and cached: DONE now, so its dependents in the batch see it ended
+      state_of[task.id] = 'DONE'
+    elseif left > 0 then
       zset_later(K.waiting, task.id, NOW)
     elseif run_after > NOW then
       zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove

@@ -50,6 +50,11 @@ extension Maintenance {
                     let step = try await runner.run(CancelWorkflowCall(workflow: workflow, message: "workflow cancelled by request", step: .next))
                     if step.status == .done { break }
                 }
+            } else if operation.hasPrefix("rerun:") {
+                let run = String(operation.dropFirst("rerun:".count))
+                for _ in 0..<TaskStore.continuationBound {
+                    if try await runner.run(RerunOutdatedCall(run: run, step: .next)).status == .done { break }
+                }
             } else if operation.hasPrefix("retry:") {
                 let root = String(operation.dropFirst("retry:".count))
                 var waits = 0

@@ -7,7 +7,7 @@ extension TaskStore {
     /// does not exist or has been deleted by retention). Bounded: at most
     /// ``TaskAttempt/keptAfterFirst`` + 1 entries are stored.
     package func attempts(of id: String) async throws(JobqError) -> AttemptHistory {
-        try Validation.check(taskID: id)
+        try Validation.check(taskID: id) // RUN/TASK as well as a standalone id
         return try await attempts(of: [id])[0]
     }
 

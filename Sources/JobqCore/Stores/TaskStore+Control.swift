@@ -68,3 +68,22 @@ extension TaskStore {
         throw JobqError(.internalError, "retry of \(id) did not finish")
     }
 }
+
+extension TaskStore {
+    /// `rerun --outdated`: re-opens, in place, the OUTDATED tasks of an ended run and every task
+    /// of the run that depends on them; nothing else. Returns the ids re-opened (none when
+    /// nothing is outdated). Throws `not_found` (no such run) or `invalid_state` (the run has
+    /// not ended, or is being cancelled).
+    package func rerunOutdated(run id: String) async throws(JobqError) -> [String] {
+        try Validation.check(name: id, as: .run)
+        var ids: [String] = []
+        var step = ContinuationStep.start
+        for _ in 0..<Self.continuationBound {
+            let reply = try await runner.run(RerunOutdatedCall(run: id, step: step))
+            ids += reply.reopened
+            if reply.status == .done { return ids }
+            step = .next
+        }
+        throw JobqError(.internalError, "rerun --outdated of \(id) did not finish")
+    }
+}
