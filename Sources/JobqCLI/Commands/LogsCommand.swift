@@ -19,7 +19,7 @@ struct LogsCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The task id.", valueName: "id"))
+    @Argument(help: ArgumentHelp("The task id (ID or RUN/TASK), or a run id: every task's lines, each prefixed with its key.", valueName: "id|run"))
     var id: String
 
     @Flag(name: [.short, .long], help: "Keep printing new lines until the task has ended.")
@@ -41,6 +41,10 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let json = output.json
         try await CommandRunner.run(connection, json: json) { client in
+            if case .workflow(let run) = try await Target.resolve(id, client: client) {
+                try await runLogs(run, client: client)
+                return .ok
+            }
             var info = try await client.status(id)
             var lines = try await client.logs(of: id)
             var printed = 0
@@ -80,6 +84,39 @@ struct LogsCommand: AsyncParsableCommand {
                 }
             }
             return .ok
+        }
+    }
+
+    /// `jobq logs RUN [-f]`: the lines of every task of the run, in topological order, each
+    /// prefixed with the task's key (`--json`: one object per line with `id`, `key`, `n`, `text`);
+    /// with -f, new lines as they come until the run has ended. Tasks that ended and were printed
+    /// are not read again.
+    private func runLogs(_ run: String, client: JobqClient) async throws {
+        var printed: [String: Int] = [:]
+        var finished: Set<String> = []
+        var stream = try await EventStream.open(client)
+        var firstPass = true
+        while true {
+            let record = try await client.run(run)
+            let tasks = Snapshot.topological(try await client.tasks(ofRun: run))
+            for task in tasks where !finished.contains(task.id) {
+                let lines = try await client.logs(of: task.id)
+                var start = printed[task.id] ?? (firstPass && tail != nil ? max(0, lines.count - (tail ?? 0)) : 0)
+                if lines.count < start { start = 0 }
+                let key = RunScope.key(of: task.id)
+                for (offset, line) in lines[start...].enumerated() {
+                    if output.json {
+                        Console.out(JSONValue.object([("id", .string(task.id)), ("key", .string(key)), ("n", .int(start + offset)), ("text", .string(line))]).rendered())
+                    } else {
+                        Console.out(key + " | " + line)
+                    }
+                }
+                printed[task.id] = lines.count
+                if task.state?.isTerminal == true { finished.insert(task.id) }
+            }
+            firstPass = false
+            guard follow, !record.state.isTerminal else { return }
+            _ = try await stream.next(block: interval?.duration ?? .seconds(1))
         }
     }
 }
