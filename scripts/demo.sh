@@ -55,8 +55,8 @@ The private Redis stops with this demo. To keep one and run workers in other ter
   export PATH="$bin:\$PATH"
   jobq dev                                        # prints: export JOBQ_REDIS_URL=...
   jobq-worker --enable-test-handlers              # in two more terminals, after that export
-  run=$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "$run"
-  jobq graph "$run" --format svg -o demo.svg      # the DAG, coloured by state
+  run=\$(jobq submit -f examples/demo-workflow.yaml) && jobq watch "\$run"
+  jobq graph "\$run" --format svg -o demo.svg     # the DAG, coloured by state
 Workers on other machines: point --redis (or JOBQ_REDIS_URL) at one shared Redis; see docs/worker.md.
 TIPS
 exit "$status"
