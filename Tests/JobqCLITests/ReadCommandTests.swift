@@ -85,7 +85,7 @@ struct ReadCommandTests {
         #expect(lines.first?.hasPrefix("wf  RUNNING  1D + 2P + 1F = 4  definition wf") == true, "\(human.stdout)")
         // Rows are named by key within the run.
         #expect(lines.dropFirst(2).map { $0.split(separator: " ").first.map(String.init) } == ["a", "b", "c", "d"], "\(human.stdout)")
-        #expect(human.stdout.contains("waiting for wf/c"))
+        #expect(human.stdout.contains("waiting for c"), "named by its key within the run: \(human.stdout)")
         #expect(human.stdout.contains("boom: disk full"))
         #expect(lines.allSatisfy { $0.count <= 80 })
 

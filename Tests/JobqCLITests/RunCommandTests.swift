@@ -269,7 +269,7 @@ struct RunCommandTests {
         let run = try await submit(cli, try Self.flowFile(), ["--run", "c"])
         let cancel = try await cli.run(["cancel", run])
         #expect(cancel.status == 0, "\(cancel.stderr)")
-        #expect(cancel.trimmedOutput == "workflow c: 2 task(s) cancelled")
+        #expect(cancel.trimmedOutput == "run c: 2 task(s) cancelled")
         let record = try await runJSON(cli, run)
         #expect(record["state"] as? String == "CANCELLED")
         #expect(record["counts"] as? [String: Int] == ["pending": 0, "running": 0, "done": 0, "failed": 0, "cancelled": 2, "skipped": 0])

@@ -38,7 +38,7 @@ struct WaitWatchTests {
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.contains("1F + 1C"), "\(result.stdout)")
         #expect(result.stdout.contains("no luck"))
-        #expect(result.stdout.contains("prerequisite pair/first did not succeed"))
+        #expect(result.stdout.contains("prerequisite first did not succeed"), "named by its key within the run")
     }
 
     @Test func waitOnAFinishedTaskReturnsAtOnce() async throws {

@@ -48,10 +48,13 @@ struct CancelCommand: AsyncParsableCommand {
                 let (cancelled, requested) = (outcome.cancelled, outcome.requested)
                 if output.json {
                     Console.out(JSONValue.object([("workflow", .string(workflow)), ("cancelled", .int(cancelled)), ("requested", .int(requested))]).rendered())
-                } else if cancelled + requested == 0 {
-                    Console.out("workflow \(workflow): nothing to cancel, every task had already ended")
                 } else {
-                    Console.out("workflow \(workflow): \(cancelled) task(s) cancelled" + (requested > 0 ? ", \(requested) running task(s) asked to stop" : ""))
+                    let what = try await client.engine.tasks.run(workflow) != nil ? "run" : "workflow"
+                    if cancelled + requested == 0 {
+                        Console.out("\(what) \(workflow): nothing to cancel, every task had already ended")
+                    } else {
+                        Console.out("\(what) \(workflow): \(cancelled) task(s) cancelled" + (requested > 0 ? ", \(requested) running task(s) asked to stop" : ""))
+                    }
                 }
                 return .ok
             }

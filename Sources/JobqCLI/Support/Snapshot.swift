@@ -130,9 +130,12 @@ struct Snapshot: Sendable {
     }
 
     /// How a task is named in a table: its key within the run, or its id.
-    func label(of task: TaskInfo) -> String {
-        guard let run, RunScope.run(of: task.id) == run.id else { return task.id }
-        return RunScope.key(of: task.id)
+    func label(of task: TaskInfo) -> String { name(task.id) }
+
+    /// How an id is named here: its key when it is a task of the snapshot's run, else in full.
+    func name(_ id: String) -> String {
+        guard let run, RunScope.run(of: id) == run.id else { return id }
+        return RunScope.key(of: id)
     }
 
     // MARK: Text
@@ -161,7 +164,7 @@ struct Snapshot: Sendable {
                     guard let state = states[prerequisite.id] else { return true }
                     return !prerequisite.policy.accepts(state)
                 }.map(\.id)
-                return "waiting for " + (waiting.isEmpty ? "\(task.unresolvedPrerequisites) prerequisite(s)" : waiting.joined(separator: ", "))
+                return "waiting for " + (waiting.isEmpty ? "\(task.unresolvedPrerequisites) prerequisite(s)" : waiting.map(name).joined(separator: ", "))
             }
             if let runAfter = task.runAfter, runAfter > now {
                 let due = DurationText.format(milliseconds: runAfter - now)
@@ -183,12 +186,12 @@ struct Snapshot: Sendable {
             if task.outdated { text = "OUTDATED (a prerequisite ended again after it); " + text }
             return text
         case .skipped:
-            if task.reason == "condition_unmet", let cause = task.cause { return "skipped: prerequisite \(cause) did not fail" }
+            if task.reason == "condition_unmet", let cause = task.cause { return "skipped: prerequisite \(name(cause)) did not fail" }
             return "skipped: " + firstLine(task.error ?? task.reason ?? "skipped")
         case .failed:
             return firstLine(task.error ?? task.reason ?? "failed")
         case .cancelled:
-            if task.reason == "dependency_failed", let cause = task.cause { return "prerequisite \(cause) did not succeed" }
+            if task.reason == "dependency_failed", let cause = task.cause { return "prerequisite \(name(cause)) did not succeed" }
             return firstLine(task.error ?? "cancelled")
         case nil:
             return "unreadable record"
