@@ -114,4 +114,114 @@ struct ModelBasedTests {
             }
         }
     }
+
+    /// Runs in the model: several runs (windowed or not, with critical tasks, with `failure`
+    /// edges) beside standalone tasks, random claims (idle and busy), completions (some
+    /// skipped), failures, cancellations and time passing. Every task's state and attempts,
+    /// and every run's parked list, must agree with the model after every step.
+    @Test(arguments: Array(1...12) as [UInt64])
+    func runsAgreeWithTheReferenceModel(seed: UInt64) async throws {
+        try await withEngine { engine in
+            var random = SeededGenerator(state: seed &+ 1000)
+            var model = ReferenceModel(now: engine.clock.now)
+            var running: [String: TaskLease] = [:]
+            let lease: Int64 = 10_000
+            var ids: [String] = []
+            var runs: [String] = []
+
+            for step in 0..<250 {
+                let roll = Int.random(in: 0..<100, using: &random)
+                var operation = ""
+                switch roll {
+                case 0..<12: // a run of 2-6 tasks: a window (or none), maybe a critical task, random edges
+                    let run = "r\(runs.count)"
+                    let size = Int.random(in: 2...6, using: &random)
+                    let window: Int? = Bool.random(using: &random) ? Int.random(in: 1...2, using: &random) : nil
+                    var critical: Set<String> = []
+                    if Int.random(in: 0..<3, using: &random) == 0 { critical.insert("k\(Int.random(in: 0..<size, using: &random))") }
+                    var specs: [(key: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)])] = []
+                    for index in 0..<size {
+                        var prerequisites: [(String, DependencyPolicy)] = []
+                        for earlier in (0..<index).shuffled(using: &random).prefix(Int.random(in: 0...2, using: &random)) {
+                            let policy: DependencyPolicy = [.success, .success, .always, .failure][Int.random(in: 0..<4, using: &random)]
+                            prerequisites.append(("k\(earlier)", policy))
+                        }
+                        specs.append((key: "k\(index)", maxAttempts: Int.random(in: 1...2, using: &random), prerequisites: prerequisites))
+                    }
+                    operation = "submit run \(run) window \(String(describing: window)) critical \(critical) \(specs.map { "\($0.key)<-\($0.prerequisites.map { "\($0.0)/\($0.1)" })" })"
+                    _ = try await engine.coordinator.tasks.submit(specs.map { spec in
+                        TaskSpec(id: spec.key, handler: "h", prerequisites: spec.prerequisites.map { Prerequisite($0.0, policy: $0.1) },
+                                 maxAttempts: spec.maxAttempts, backoff: .fixed(delay: .zero))
+                    }, run: RunOptions(id: run, definition: "d", window: window, critical: critical))
+                    model.submitRun(run, window: window, critical: critical, tasks: specs)
+                    ids += specs.map { RunScope.id(run: run, key: $0.key) }
+                    runs.append(run)
+                case 12..<20: // a standalone task
+                    let id = "s\(ids.count)"
+                    operation = "submit \(id)"
+                    _ = try await engine.coordinator.tasks.submit([TaskSpec(id: id, handler: "h", maxAttempts: 2, backoff: .fixed(delay: .zero))])
+                    model.submit(id, maxAttempts: 2, prerequisites: [])
+                    ids.append(id)
+                case 20..<45: // claim one, as an idle or a busy worker
+                    let idle = Int.random(in: 0..<3, using: &random) == 0
+                    let expected = model.nextClaim(idle: idle)
+                    let batch = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w", idle: idle)
+                    operation = "claim\(idle ? " idle" : "") -> \(batch.tasks.map(\.id)) \(batch.mode), model \(expected.id ?? "none") \(expected.mode)"
+                    #expect(batch.tasks.first?.id == expected.id, "seed \(seed) step \(step): \(operation)")
+                    if let task = batch.tasks.first {
+                        model.claim(task.id, token: task.lease.token, lease: lease, alone: batch.mode == .alone)
+                        running[task.id] = task.lease
+                    }
+                case 45..<65: // complete, sometimes as a skip
+                    guard let (id, held) = running.randomElement(using: &random) else { continue }
+                    let skipped = Int.random(in: 0..<4, using: &random) == 0
+                    operation = "complete \(id)\(skipped ? " (skipped)" : "")"
+                    let outcome = try await engine.coordinator.leases.complete([Completion(lease: held, result: [], skipped: skipped)])
+                    #expect((outcome == [.done]) == model.complete(id, token: held.token, skipped: skipped), "seed \(seed) step \(step): \(operation)")
+                    running[id] = nil
+                case 65..<80: // fail
+                    guard let (id, held) = running.randomElement(using: &random) else { continue }
+                    let final = Int.random(in: 0..<3, using: &random) == 0
+                    operation = "fail \(id) \(final ? "final" : "retry")"
+                    _ = try await engine.coordinator.leases.fail([Failure(lease: held, mode: final ? .final : .retry(delay: .zero), reason: "error", message: "x")])
+                    _ = model.fail(id, token: held.token, mode: final ? .final : .retry(delay: 0))
+                    running[id] = nil
+                case 80..<88: // cancel any task
+                    guard let id = ids.randomElement(using: &random) else { continue }
+                    operation = "cancel \(id)"
+                    _ = model.cancel(id)
+                    _ = try? await engine.coordinator.tasks.cancel(task: id)
+                default: // time passes: leases expire
+                    let by = Int64.random(in: 1_000...12_000, using: &random)
+                    operation = "advance \(by)ms, reap, promote"
+                    engine.clock.advance(by: .milliseconds(by))
+                    model.now = engine.clock.now
+                    _ = try await engine.coordinator.maintenance.reap()
+                    model.reap()
+                    _ = try await engine.coordinator.maintenance.promote()
+                    model.promote()
+                }
+                // What the worker whose failure stopped a run does next: walk the stop.
+                try await engine.coordinator.runner.settleAll()
+                try await engine.coordinator.maintenance.continueUnownedWork()
+                for id in running.keys where model.tasks[id]?.state != .running { running[id] = nil }
+
+                let infos = try await engine.coordinator.tasks.tasks(ids)
+                var agree = true
+                for (id, info) in zip(ids, infos) {
+                    let expected = model.tasks[id]
+                    let context = "seed \(seed) step \(step) after \(operation): \(id)"
+                    #expect(info?.state == expected?.state, "\(context) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")
+                    #expect(info?.attempts == expected?.attempts, "\(context): attempts")
+                    if info?.state != expected?.state { agree = false }
+                }
+                for run in runs {
+                    let parked = try await engine.list(engine.keys.runParked(run))
+                    #expect(parked == model.runs[run]?.parked ?? [], "seed \(seed) step \(step) after \(operation): parked of \(run)")
+                    if parked != model.runs[run]?.parked ?? [] { agree = false }
+                }
+                if !agree { return }
+            }
+        }
+    }
 }

@@ -23,6 +23,18 @@ struct ReferenceModel {
         var aloneToken: Int?
     }
 
+    /// A run (tasks `RUN/KEY`): its window, its critical tasks, the tasks held back by a full
+    /// window (oldest first), and whether a critical task's failure stopped it.
+    struct Run {
+        var window: Int?
+        var critical: Set<String> = []
+        var tasks: [String] = []
+        var parked: [String] = []
+        var stopped = false
+    }
+
+    var runs: [String: Run] = [:]
+
     var tasks: [String: Task] = [:]
     var now: Int64
     /// The ready list, oldest first, stale entries included (the scripts drop them lazily).
@@ -45,22 +57,77 @@ struct ReferenceModel {
     mutating func nextClaim(idle: Bool) -> (id: String?, mode: ClaimMode) {
         var budget = 36
         if idle {
-            if let id = pop(&quarantine, budget: &budget) { return (id, .alone) }
+            if let id = pop(\.quarantine, budget: &budget) { return (id, .alone) }
         } else if !quarantine.isEmpty {
             return (nil, .drain)
         }
-        if let id = pop(&recovered, budget: &budget) { return (id, .normal) }
-        return (pop(&ready, budget: &budget), .normal)
+        if let id = pop(\.recovered, budget: &budget) { return (id, .normal) }
+        return (pop(\.ready, budget: &budget), .normal)
     }
 
-    /// Pops `list` oldest first until a claimable id, dropping stale ones, within `budget`.
-    private func pop(_ list: inout [String], budget: inout Int) -> String? {
-        while budget > 0, !list.isEmpty {
-            let id = list.removeFirst()
+    /// Pops `list` oldest first until a claimable id, dropping stale ones, within `budget`. A
+    /// claimable task of a run whose window is full is parked instead, and popping goes on.
+    private mutating func pop(_ list: WritableKeyPath<ReferenceModel, [String]>, budget: inout Int) -> String? {
+        while budget > 0, !self[keyPath: list].isEmpty {
+            let id = self[keyPath: list].removeFirst()
             budget -= 1
-            if isClaimable(id) { return id }
+            guard isClaimable(id) else { continue }
+            if let run = RunScope.run(of: id), let window = runs[run]?.window, running(run) >= window {
+                runs[run]!.parked.append(id)
+                continue
+            }
+            return id
         }
         return nil
+    }
+
+    /// How many tasks of `run` are RUNNING.
+    func running(_ run: String) -> Int {
+        (runs[run]?.tasks ?? []).filter { tasks[$0]?.state == .running }.count
+    }
+
+    /// After a call in which tasks of `run` left RUNNING: one parked task per free slot is queued
+    /// again at the front of the ready list (the last one queued is taken first); stale ones
+    /// are dropped.
+    mutating func unpark(_ run: String) {
+        guard let window = runs[run]?.window else { return }
+        var free = window - running(run)
+        while free > 0, !(runs[run]?.parked.isEmpty ?? true) {
+            let id = runs[run]!.parked.removeFirst()
+            if tasks[id]?.state == .pending {
+                ready.insert(id, at: 0)
+                free -= 1
+            }
+        }
+    }
+
+    /// A run: its tasks are `RUN/KEY`, edges among them only (none has ended yet).
+    mutating func submitRun(_ run: String, window: Int?, critical: Set<String>, tasks specs: [(key: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)])]) {
+        runs[run] = Run(window: window, critical: critical, tasks: specs.map { RunScope.id(run: run, key: $0.key) })
+        for spec in specs {
+            submit(RunScope.id(run: run, key: spec.key), maxAttempts: spec.maxAttempts,
+                   prerequisites: spec.prerequisites.map { (RunScope.id(run: run, key: $0.0), $0.1) })
+        }
+    }
+
+    /// A critical task of `run` failed for good: the rest of the run is cancelled, in submission
+    /// order, each pending task with its cascade; running ones are asked to stop.
+    mutating func stop(_ run: String) {
+        guard runs[run]?.stopped == false else { return }
+        runs[run]!.stopped = true
+        for id in runs[run]!.tasks {
+            switch tasks[id]?.state {
+            case .pending: end(id, as: .cancelled, reason: "fail_fast")
+            case .running: tasks[id]!.cancelRequested = true
+            default: break
+            }
+        }
+    }
+
+    /// A task failed for good: stop its run if the task is critical.
+    private mutating func failedForGood(_ id: String) {
+        guard let run = RunScope.run(of: id), runs[run]?.critical.contains(RunScope.key(of: id)) == true else { return }
+        stop(run)
     }
 
     mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)]) {
@@ -69,7 +136,7 @@ struct ReferenceModel {
         for (prerequisite, policy) in prerequisites {
             tasks[prerequisite]?.dependents.append((id, policy))
             switch tasks[prerequisite]?.state {
-            case .done: break
+            case .done, .skipped: break
             case .failed, .cancelled: if policy == .success { doomed = true }
             default: task.unresolved += 1
             }
@@ -101,12 +168,13 @@ struct ReferenceModel {
         tasks[id]!.cancelRequested = false
     }
 
-    /// Returns whether the write was accepted.
-    mutating func complete(_ id: String, token: Int) -> Bool {
+    /// Returns whether the write was accepted. `skipped`: the handler skipped (SKIPPED).
+    mutating func complete(_ id: String, token: Int, skipped: Bool = false) -> Bool {
         guard let task = tasks[id], task.state == .running, task.token == token else { return false }
-        tasks[id]!.state = .done
-        tasks[id]!.reason = ""
-        settle(id, succeeded: true)
+        tasks[id]!.state = skipped ? .skipped : .done
+        tasks[id]!.reason = skipped ? "skipped" : ""
+        settle(id, outcome: .ok)
+        if let run = RunScope.run(of: id) { unpark(run) }
         return true
     }
 
@@ -114,6 +182,7 @@ struct ReferenceModel {
 
     mutating func fail(_ id: String, token: Int, mode: FailMode) -> Bool {
         guard let task = tasks[id], task.state == .running, task.token == token else { return false }
+        var failed = false
         if task.cancelRequested {
             end(id, as: .cancelled, reason: "cancelled")
         } else if case .retry(let delay) = mode, task.attempts < task.maxAttempts {
@@ -122,7 +191,11 @@ struct ReferenceModel {
             dispatch(id)
         } else {
             end(id, as: .failed, reason: "error")
+            failed = true
         }
+        // the call's flush unparks first; the stop it started is walked by the calls after it
+        if let run = RunScope.run(of: id) { unpark(run) }
+        if failed { failedForGood(id) }
         return true
     }
 
@@ -130,7 +203,19 @@ struct ReferenceModel {
         tasks[id]!.state = state
         tasks[id]!.reason = reason
         tasks[id]!.delayed = false
-        settle(id, succeeded: state == .done)
+        settle(id, outcome: Outcome(state))
+    }
+
+    /// How a prerequisite ended, for its edges: DONE and SKIPPED are success.
+    enum Outcome {
+        case ok, failed, cancelled
+        init(_ state: TaskState) {
+            switch state {
+            case .done, .skipped: self = .ok
+            case .failed: self = .failed
+            default: self = .cancelled
+            }
+        }
     }
 
     /// Marks a task ended without settling its dependents (the caller does).
@@ -140,18 +225,30 @@ struct ReferenceModel {
         tasks[id]!.delayed = false
     }
 
-    /// Releases or cancels dependents, with the same explicit stack (and so the same order of
+    /// Releases, cancels or skips dependents by their edge (`success` runs after DONE/SKIPPED,
+    /// `always` after anything, `failure` only after FAILED — else the dependent is SKIPPED and
+    /// its own dependents run), with the same explicit stack (and so the same order of
     /// dispatches) as the scripts' settle_dependents.
-    mutating func settle(_ root: String, succeeded: Bool) {
-        var stack: [(String, Bool)] = [(root, succeeded)]
-        while let (id, ok) = stack.popLast() {
+    mutating func settle(_ root: String, outcome: Outcome) {
+        var stack: [(String, Outcome)] = [(root, outcome)]
+        while let (id, outcome) = stack.popLast() {
             for (dependent, policy) in tasks[id]!.dependents {
-                if ok || policy == .always {
+                let accepts = switch policy {
+                case .success: outcome == .ok
+                case .always: true
+                case .failure: outcome == .failed
+                }
+                if accepts {
                     tasks[dependent]!.unresolved -= 1
                     if tasks[dependent]!.unresolved <= 0, tasks[dependent]!.state == .pending { dispatch(dependent) }
                 } else if tasks[dependent]!.state == .pending {
-                    endOnly(dependent, as: .cancelled, reason: "dependency_failed")
-                    stack.append((dependent, false))
+                    if policy == .failure {
+                        endOnly(dependent, as: .skipped, reason: "condition_unmet")
+                        stack.append((dependent, .ok))
+                    } else {
+                        endOnly(dependent, as: .cancelled, reason: "dependency_failed")
+                        stack.append((dependent, .cancelled))
+                    }
                 }
             }
         }
@@ -173,10 +270,18 @@ struct ReferenceModel {
         }
     }
 
-    /// In the leases index's order: by deadline, then id.
+    /// In the leases index's order: by deadline, then id. Runs whose tasks left RUNNING unpark
+    /// once, after all of them (as the script's flush does).
     mutating func reap() {
         let due = tasks.filter { $0.value.state == .running && $0.value.leaseDeadline <= now }
             .sorted { ($0.value.leaseDeadline, $0.key) < ($1.value.leaseDeadline, $1.key) }.map(\.key)
+        var poisoned: [String] = []
+        defer {
+            var seen: [String] = []
+            for id in due { if let run = RunScope.run(of: id), !seen.contains(run) { seen.append(run) } }
+            for run in seen { unpark(run) }
+            for id in poisoned { failedForGood(id) }
+        }
         for id in due {
             let task = tasks[id]!
             let alone = task.aloneToken == task.token
@@ -184,6 +289,7 @@ struct ReferenceModel {
                 end(id, as: .cancelled, reason: "cancelled")
             } else if alone, task.attempts >= task.maxAttempts {
                 end(id, as: .failed, reason: "poison")
+                poisoned.append(id)
             } else if alone {
                 tasks[id]!.state = .pending
                 tasks[id]!.runAfter = 0
@@ -237,7 +343,7 @@ struct ReferenceModel {
         var left = 0
         for (prerequisite, policy) in tasks[id]!.prerequisites {
             switch tasks[prerequisite]?.state {
-            case .done: break
+            case .done, .skipped: break
             case .failed, .cancelled, nil: if policy == .success { return nil }
             default: left += 1
             }
