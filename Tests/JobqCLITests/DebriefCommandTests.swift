@@ -61,7 +61,7 @@ struct DebriefCommandTests {
         #expect(result.status == 1, "something failed: exit 1 as for wait\n\(result.stderr)")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "nightly: 1 failed, 1 cancelled, 3 cancelled (dependency), 1 recovered after retries", "\(result.stdout)")
-        #expect(result.stdout.contains("FAILED  nightly/fetch  \"Fetch the data\""))
+        #expect(result.stdout.contains("FAILED  fetch  \"Fetch the data\""))
         #expect(result.stdout.contains("ConnectionError: refused"))
         // Both attempts, with their workers and their own errors (first line of each).
         let first = try #require(lines.firstIndex { $0.contains("#1") && $0.contains("worker-a") && $0.contains("failed, retried (error)") }, "\(result.stdout)")
@@ -70,9 +70,9 @@ struct DebriefCommandTests {
         #expect(lines[second + 1].trimmingCharacters(in: .whitespaces) == "ConnectionError: refused")
         #expect(result.stdout.contains("took down 3 dependent tasks"))
         // Collapsed: one line for the three, by root cause (summarize's own cause is parse).
-        #expect(lines.contains { $0.contains("3 tasks cancelled because nightly/fetch failed: nightly/parse, nightly/summar") }, "\(result.stdout)")
-        #expect(!lines.contains { $0.hasPrefix("CANCELLED  nightly/parse") })
-        #expect(result.stdout.contains("CANCELLED  nightly/cleanup"))
+        #expect(lines.contains { $0.contains("3 tasks cancelled because fetch failed: parse, summarize, report") }, "\(result.stdout)")
+        #expect(!lines.contains { $0.hasPrefix("CANCELLED  parse") })
+        #expect(result.stdout.contains("CANCELLED  cleanup"))
         #expect(result.stdout.contains("not needed tonight"))
         #expect(result.stdout.contains("never started"))
         #expect(result.stdout.contains("Recovered after retries"))

@@ -6,13 +6,18 @@ enum DebriefOutput {
     static let idsShown = 5
 
     static func print(_ report: DebriefReport) {
+        // A run's debrief names its tasks by key (in text; `--json` keeps the full ids).
+        func named(_ id: String) -> String {
+            guard let workflow = report.workflow, RunScope.run(of: id) == workflow else { return id }
+            return RunScope.key(of: id)
+        }
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
         Console.out(terminal.paint(report.summary, .bold))
         for problem in report.problems {
             let info = problem.info
             Console.out("")
-            Console.out(terminal.paint(state: info.state) + "  " + terminal.paint(info.id, .bold) + (info.title.isEmpty ? "" : "  \"\(info.title)\""))
+            Console.out(terminal.paint(state: info.state) + "  " + terminal.paint(named(info.id), .bold) + (info.title.isEmpty ? "" : "  \"\(info.title)\""))
             func line(_ label: String, _ value: String) {
                 Console.out(ProgressBar.clip("  " + padded(label, to: 9) + " " + value, to: width))
             }
@@ -48,9 +53,9 @@ enum DebriefOutput {
                 case nil: verb = "did not succeed (its record is gone)"
                 case let state?: verb = "did not succeed (now \(state.rawValue))"
                 }
-                var names = group.ids.prefix(idsShown).joined(separator: ", ")
+                var names = group.ids.prefix(idsShown).map(named).joined(separator: ", ")
                 if group.count > idsShown { names += ", … \(group.count - idsShown) more" }
-                Console.out(ProgressBar.clip("  \(group.count) task\(group.count == 1 ? "" : "s") cancelled because \(group.root) \(verb): \(names)", to: width))
+                Console.out(ProgressBar.clip("  \(group.count) task\(group.count == 1 ? "" : "s") cancelled because \(named(group.root)) \(verb): \(names)", to: width))
             }
         }
         if !report.recovered.isEmpty {
@@ -58,7 +63,7 @@ enum DebriefOutput {
             Console.out(terminal.paint("Recovered after retries", .bold))
             for entry in report.recovered {
                 let failed = entry.history.unsuccessful
-                Console.out(ProgressBar.clip("  " + terminal.paint(entry.info.id, .bold) + (entry.info.title.isEmpty ? "" : "  \"\(entry.info.title)\"")
+                Console.out(ProgressBar.clip("  " + terminal.paint(named(entry.info.id), .bold) + (entry.info.title.isEmpty ? "" : "  \"\(entry.info.title)\"")
                     + "  DONE after \(failed) unsuccessful attempt\(failed == 1 ? "" : "s")", to: width))
                 AttemptLines.lines(entry.history.attempts.filter { $0.outcome != .handedBack }, width: width, terminal: terminal, indent: "    ").forEach { Console.out($0) }
             }
