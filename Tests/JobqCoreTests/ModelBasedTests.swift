@@ -128,6 +128,7 @@ struct ModelBasedTests {
             let lease: Int64 = 10_000
             var ids: [String] = []
             var runs: [String] = []
+            var history: [String] = []
 
             for step in 0..<250 {
                 let roll = Int.random(in: 0..<100, using: &random)
@@ -167,7 +168,11 @@ struct ModelBasedTests {
                     let expected = model.nextClaim(idle: idle)
                     let batch = try await engine.coordinator.leases.claimBatch(queues: ["default"], count: 1, lease: .milliseconds(lease), worker: "w", idle: idle)
                     operation = "claim\(idle ? " idle" : "") -> \(batch.tasks.map(\.id)) \(batch.mode), model \(expected.id ?? "none") \(expected.mode)"
-                    #expect(batch.tasks.first?.id == expected.id, "seed \(seed) step \(step): \(operation)")
+                    if batch.tasks.first?.id != expected.id {
+                        let lanes = "ready \(try await engine.readyList().reversed()) recovered \(try await engine.list(engine.keys.recovered("default")).reversed())"
+                        Issue.record(Comment(rawValue: "seed \(seed) step \(step): \(operation)\nscript \(lanes)\nhistory:\n" + history.suffix(25).joined(separator: "\n")))
+                        return
+                    }
                     if let task = batch.tasks.first {
                         model.claim(task.id, token: task.lease.token, lease: lease, alone: batch.mode == .alone)
                         running[task.id] = task.lease
@@ -201,10 +206,12 @@ struct ModelBasedTests {
                     _ = try await engine.coordinator.maintenance.promote()
                     model.promote()
                 }
+                history.append("\(step): \(operation) | model ready \(model.ready) recovered \(model.recovered) parked \(model.runs.filter { !$0.value.parked.isEmpty }.mapValues(\.parked))")
                 // What the worker whose failure stopped a run does next: walk the stop.
                 try await engine.coordinator.runner.settleAll()
                 try await engine.coordinator.maintenance.continueUnownedWork()
                 for id in running.keys where model.tasks[id]?.state != .running { running[id] = nil }
+                model.forgetParkedOfEndedRuns()
 
                 let infos = try await engine.coordinator.tasks.tasks(ids)
                 var agree = true
@@ -218,7 +225,12 @@ struct ModelBasedTests {
                 for run in runs {
                     let parked = try await engine.list(engine.keys.runParked(run))
                     #expect(parked == model.runs[run]?.parked ?? [], "seed \(seed) step \(step) after \(operation): parked of \(run)")
-                    if parked != model.runs[run]?.parked ?? [] { agree = false }
+                    if parked != model.runs[run]?.parked ?? [] {
+                        agree = false
+                        let record = try await engine.coordinator.tasks.run(run)
+                        let states = (model.runs[run]?.tasks ?? []).map { "\($0)=\(model.tasks[$0]?.state.rawValue ?? "?")\(model.tasks[$0]?.cancelRequested == true ? "!" : "")" }
+                        Issue.record(Comment(rawValue: "run \(run): record \(String(describing: record?.counts)) window \(String(describing: model.runs[run]?.window)) critical \(model.runs[run]?.critical ?? []) tasks \(states)\nhistory:\n" + history.suffix(12).joined(separator: "\n")))
+                    }
                 }
                 if !agree { return }
             }

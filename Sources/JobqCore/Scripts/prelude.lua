@@ -127,9 +127,12 @@ local function finish_run(run)
   local key = K.workflow(run)
   local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason', 'deadline', 'parent', 'output')
   if not f[1] or is_terminal(f[1]) then return end
+  -- stopped by a run-level rule (deadline, fail-fast): FAILED, even if what still ran succeeded
   local to = 'DONE'
-  if (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) > 0 then
-    to = (f[4] and not f[5]) and 'CANCELLED' or 'FAILED'
+  if f[5] then
+    to = 'FAILED'
+  elseif (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) > 0 then
+    to = f[4] and 'CANCELLED' or 'FAILED'
   end
   redis.call('HSET', key, 'state', to, 'finished', NOW)
   redis.call('DEL', K.run_parked(run))
@@ -193,7 +196,7 @@ local function apply_runs()
   while i <= #run_list do
     local run = run_list[i]
     i = i + 1
-    local d, key = run_deltas[run], K.workflow(run)
+    local d, key = run_deltas[run] or { states = {}, open = 0 }, K.workflow(run)
     run_deltas[run] = nil
     for state, delta in pairs(d.states) do
       if delta ~= 0 then redis.call('HINCRBY', key, 'n_' .. state, delta) end

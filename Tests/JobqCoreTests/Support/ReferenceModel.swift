@@ -56,22 +56,23 @@ struct ReferenceModel {
     /// then ready, oldest first, dropping stale entries, within the script's budget of 36 pops.
     mutating func nextClaim(idle: Bool) -> (id: String?, mode: ClaimMode) {
         var budget = 36
+        var picked: Set<String> = [] // a second copy of an id this call took (or parked) is dropped
         if idle {
-            if let id = pop(\.quarantine, budget: &budget) { return (id, .alone) }
+            if let id = pop(\.quarantine, budget: &budget, picked: &picked) { return (id, .alone) }
         } else if !quarantine.isEmpty {
             return (nil, .drain)
         }
-        if let id = pop(\.recovered, budget: &budget) { return (id, .normal) }
-        return (pop(\.ready, budget: &budget), .normal)
+        if let id = pop(\.recovered, budget: &budget, picked: &picked) { return (id, .normal) }
+        return (pop(\.ready, budget: &budget, picked: &picked), .normal)
     }
 
     /// Pops `list` oldest first until a claimable id, dropping stale ones, within `budget`. A
     /// claimable task of a run whose window is full is parked instead, and popping goes on.
-    private mutating func pop(_ list: WritableKeyPath<ReferenceModel, [String]>, budget: inout Int) -> String? {
+    private mutating func pop(_ list: WritableKeyPath<ReferenceModel, [String]>, budget: inout Int, picked: inout Set<String>) -> String? {
         while budget > 0, !self[keyPath: list].isEmpty {
             let id = self[keyPath: list].removeFirst()
             budget -= 1
-            guard isClaimable(id) else { continue }
+            guard isClaimable(id), picked.insert(id).inserted else { continue }
             if let run = RunScope.run(of: id), let window = runs[run]?.window, running(run) >= window {
                 runs[run]!.parked.append(id)
                 continue
@@ -101,10 +102,38 @@ struct ReferenceModel {
         }
     }
 
+    /// A run whose tasks have all ended forgets its parked list (finish_run deletes it; what is
+    /// left there has ended, so it changes nothing else).
+    mutating func forgetParkedOfEndedRuns() {
+        for (run, model) in runs where model.tasks.allSatisfy({ tasks[$0]?.state.isTerminal == true }) {
+            runs[run]!.parked = []
+        }
+    }
+
     /// A run: its tasks are `RUN/KEY`, edges among them only (none has ended yet).
     mutating func submitRun(_ run: String, window: Int?, critical: Set<String>, tasks specs: [(key: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)])]) {
         runs[run] = Run(window: window, critical: critical, tasks: specs.map { RunScope.id(run: run, key: $0.key) })
+        // submit.lua writes (edges, dispatches) in Kahn's order: the roots in batch order, then
+        // each task as its last prerequisite in the batch is passed.
+        var indegree: [String: Int] = [:]
+        var children: [String: [String]] = [:]
         for spec in specs {
+            indegree[spec.key] = spec.prerequisites.count
+            for (prerequisite, _) in spec.prerequisites { children[prerequisite, default: []].append(spec.key) }
+        }
+        var order = specs.filter { $0.prerequisites.isEmpty }.map(\.key)
+        var head = 0
+        while head < order.count {
+            let key = order[head]
+            head += 1
+            for child in children[key] ?? [] {
+                indegree[child]! -= 1
+                if indegree[child] == 0 { order.append(child) }
+            }
+        }
+        let byKey = Dictionary(specs.map { ($0.key, $0) }) { first, _ in first }
+        for key in order {
+            let spec = byKey[key]!
             submit(RunScope.id(run: run, key: spec.key), maxAttempts: spec.maxAttempts,
                    prerequisites: spec.prerequisites.map { (RunScope.id(run: run, key: $0.0), $0.1) })
         }
