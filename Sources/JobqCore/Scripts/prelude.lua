@@ -87,9 +87,9 @@ end
 -- Runs ------------------------------------------------------------------------------------
 --[[ A task of a run has the id 'run/key'. Its transitions keep the run record (wf:<run>) current:
   per-state counters `n_<STATE>`, `open` (tasks not ended), and the run's own state: PENDING until
-  its first task is claimed, RUNNING, then, when `open` reaches 0, DONE (no task FAILED or
-  CANCELLED), CANCELLED (the run was cancelled: `cancelled` set) or FAILED (otherwise, with the
-  `reason` a run-level stop wrote, e.g. deadline or fail_fast). A re-opened task (retry) makes an
+  its first task is claimed, RUNNING, then, when `open` reaches 0: FAILED when a run-level rule
+  stopped it (`reason`: deadline, fail_fast), else DONE (no task FAILED or CANCELLED), CANCELLED
+  (the run was cancelled: `cancelled` set) or FAILED. A re-opened task (retry) makes an
   ended run RUNNING again. Collected per call and applied once per run by flush(). Run-level
   events go to the same stream as '@run from to 0 reason' lines. ]]
 local run_deltas, run_list = {}, {}
