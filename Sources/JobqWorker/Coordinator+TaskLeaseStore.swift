@@ -40,6 +40,10 @@ extension Coordinator: TaskLeaseStore {
     package func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String {
         let id = ChildRunRequest.childRunID(parent: parent)
         if let existing = try await tasks.run(id) {
+            // only the run this task started (a run someone named so is not its child)
+            guard existing.parent == parent || (existing.parent == nil && existing.definition == request.definition) else {
+                throw JobqError(.runExists, "a run \(id) exists that is not the child run of \(parent)", subject: id)
+            }
             // a re-run of the parent task: the child it started before (retried if it failed)
             if existing.state == .failed || existing.state == .cancelled {
                 for task in try await tasks.tasks(try await tasks.taskIDs(inWorkflow: id)).compactMap({ $0 })

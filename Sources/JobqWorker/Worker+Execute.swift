@@ -65,6 +65,9 @@ extension Worker {
             return .completion(Completion(lease: claimed.lease, result: Array("null".utf8), awaitRun: child))
         } catch where error.code == .invalidPayload || error.code == .invalidOption || error.code == .invalidName || error.code == .invalidPrecondition {
             return .failure(Failure(lease: claimed.lease, mode: .final, reason: "bad_payload", message: error.message))
+        } catch where error.code == .runExists {
+            // the child's id is taken by a run this task did not start: retrying cannot help
+            return .failure(Failure(lease: claimed.lease, mode: .final, reason: "child_run_taken", message: error.message))
         } catch {
             return .failure(Failure(lease: claimed.lease, mode: .retry(delay: claimed.backoff.delay(afterAttempt: claimed.attempt)), reason: "error", message: "could not start the child run: \(error.message)"))
         }

@@ -18,6 +18,8 @@ public struct RunInfo: Sendable, Hashable {
     public var cancelRequested: Int64?
     /// The run's options as stored (``RunOptionField`` raw names → values).
     public var options: [String: String]
+    /// A child run (sub-workflow): the task `RUN/KEY` that waits for it.
+    public var parent: String?
 
     /// How many tasks the run has.
     public var total: Int { counts.values.reduce(0, +) }
@@ -42,6 +44,7 @@ public struct RunInfo: Sendable, Hashable {
         reason = fields["reason"].flatMap { $0.isEmpty ? nil : $0 }
         cause = fields["cause"].flatMap { $0.isEmpty ? nil : $0 }
         cancelRequested = fields["cancelled"].flatMap { Int64($0) }
+        parent = fields["parent"].flatMap { $0.isEmpty ? nil : $0 }
         var options: [String: String] = [:]
         for field in RunOptionField.allCases {
             if let value = fields[field.rawValue] { options[field.rawValue] = value }
