@@ -76,8 +76,8 @@ struct WaitWatchTests {
             try await Task.sleep(for: .milliseconds(10))
             start = watcher.stdout
         }
-        #expect(start.contains("pair/first: PENDING"), "\(start)")
-        #expect(start.contains("pair/second: PENDING"), "\(start)")
+        #expect(start.contains(" first: PENDING") && !start.contains("pair/first:"), "\(start)")
+        #expect(start.contains(" second: PENDING"), "\(start)")
         let lease = try await cli.claim("pair/first")
         _ = try await cli.coordinator.leases.report(lease, progress: [ProgressEntry(current: 1, total: 2, status: "halfway")])
         try await Task.sleep(for: .milliseconds(200))
@@ -88,8 +88,8 @@ struct WaitWatchTests {
         #expect(rest.status == 0, "\(rest.stderr)")
         // Not a terminal: plain lines, no ANSI escapes.
         #expect(!output.contains("\u{1B}["))
-        #expect(output.contains("pair/first: RUNNING -> DONE") || output.contains("pair/first: PENDING -> DONE"), "\(output)")
-        #expect(output.contains("pair/second: RUNNING -> DONE") || output.contains("pair/second: PENDING -> DONE"), "\(output)")
+        #expect(output.contains(" first: RUNNING -> DONE") || output.contains(" first: PENDING -> DONE"), "\(output)")
+        #expect(output.contains(" second: RUNNING -> DONE") || output.contains(" second: PENDING -> DONE"), "\(output)")
         #expect(output.contains("pair: 2D = 2"), "\(output)")
         // The final table.
         #expect(output.contains("TASK"), "\(output)")

@@ -44,7 +44,7 @@ struct WatchRenderer {
                 let before = lastStates[task.id]
                 if before != state {
                     let from = before.map { $0.rawValue + " -> " } ?? ""
-                    Console.out("\(stamp) \(task.id): \(from)\(state.rawValue)  \(snapshot.detail(of: task))")
+                    Console.out("\(stamp) \(snapshot.label(of: task)): \(from)\(state.rawValue)  \(snapshot.detail(of: task))")
                     lastStates[task.id] = state
                     changed = true
                 }
@@ -56,7 +56,7 @@ struct WatchRenderer {
                     let now = ContinuousClock.now
                     if let last = lastProgressLine[task.id], last.text == text || now - last.at < .seconds(5) { continue }
                     lastProgressLine[task.id] = (text, now)
-                    Console.out("\(stamp) \(task.id): \(text)")
+                    Console.out("\(stamp) \(snapshot.label(of: task)): \(text)")
                 }
             }
             if changed || summary != lastSummary {
