@@ -64,8 +64,7 @@ elseif kind == CANCEL_TARGET.workflow then
   if step == STEP.start and redis.call('EXISTS', marker) == 0 then
     -- One already in progress is joined instead (its totals are this call's too).
     if redis.call('ZCARD', K.workflow_tasks(target)) == 0 then return { NOT_FOUND } end
-    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message)
-    cancelling_seen[target] = true
+    open_run_cancel(target, message)
     -- a run that ends because of this ends CANCELLED (prelude: finish_run)
     redis.call('HSET', K.workflow(target), 'cancelled', NOW)
   end

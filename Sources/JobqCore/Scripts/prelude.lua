@@ -666,22 +666,31 @@ end
   (the worker whose failure triggered it, or the maintenance pass for a deadline) continues it
   at once; the maintenance pass is the backstop. ]]
 local run_stopped = false -- this call started a run stop: its caller should continue it
+
+-- The one place a workflow (run) cancellation starts: its marker wf:<run>:cancel (claims drop
+-- the run's tasks from now on), with `fields` (a run-level `reason`, `cause`) set even when one
+-- is in progress already. `unowned`: listed on `continuations` at score 0, so the next settle
+-- call names it to be continued at once (cancel.lua owns the ones it starts itself).
+local function open_run_cancel(run, message, fields, unowned)
+  local marker = K.workflow_cancel(run)
+  if redis.call('EXISTS', marker) == 0 then
+    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message)
+  end
+  if fields and #fields > 0 then redis.call('HSET', marker, unpack(fields)) end
+  cancelling_seen[run] = true
+  if unowned then
+    redis.call('ZADD', K.continuations, 0, 'cancel:' .. run)
+    run_stopped = true
+  end
+end
+
 local function stop_run(run, reason, cause, message)
   local key = K.workflow(run)
   local f = redis.call('HMGET', key, 'state', 'reason')
   if not f[1] or is_terminal(f[1]) or f[2] then return false end
   redis.call('HSET', key, 'reason', reason, 'cause', cause or '')
-  local marker = K.workflow_cancel(run)
-  if redis.call('EXISTS', marker) == 0 then
-    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message, 'reason', reason, 'cause', cause or '')
-  else
-    redis.call('HSET', marker, 'reason', reason, 'cause', cause or '')
-  end
-  -- scored 0: no client owns it yet, so the next settle call lists it to be continued at once
-  redis.call('ZADD', K.continuations, 0, 'cancel:' .. run)
-  cancelling_seen[run] = true
+  open_run_cancel(run, message, { 'reason', reason, 'cause', cause or '' }, true)
   emit_run(run, f[1], f[1], reason)
-  run_stopped = true
   return true
 end
 
@@ -905,13 +914,7 @@ local function cancel_child_run(run, message)
   local state = redis.call('HGET', key, 'state')
   if not state or is_terminal(state) then return end
   redis.call('HSET', key, 'cancelled', NOW)
-  local marker = K.workflow_cancel(run)
-  if redis.call('EXISTS', marker) == 0 then
-    redis.call('HSET', marker, 'started', NOW, 'cursor', '-inf', 'cancelled', 0, 'requested', 0, 'message', message)
-  end
-  redis.call('ZADD', K.continuations, 0, 'cancel:' .. run)
-  cancelling_seen[run] = true
-  run_stopped = true
+  open_run_cancel(run, message, nil, true)
 end
 
 resolve_parent = function(run, parent, run_state, output)
