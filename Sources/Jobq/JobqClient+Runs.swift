@@ -53,20 +53,7 @@ extension JobqClient {
     @discardableResult
     public func retry(run id: String) async throws(JobqError) -> [String] {
         _ = try await run(id)
-        var reopened: [String] = []
-        var seen = Set<String>()
-        for task in try await tasks(ofRun: id) where !seen.contains(task.id) {
-            // A task cancelled because a prerequisite failed comes back with that prerequisite.
-            guard task.state == .failed || (task.state == .cancelled && task.reason != "dependency_failed") else { continue }
-            do {
-                let ids = try await retry(task.id)
-                reopened += ids
-                seen.formUnion(ids)
-            } catch where error.code == .invalidState || error.code == .prerequisiteFailed {
-                continue // re-opened meanwhile, or waits for a prerequisite that is re-opened later
-            }
-        }
-        return reopened
+        return try await engine.tasks.retry(run: id)
     }
 
     /// Re-opens, in place, the run's OUTDATED tasks (DONE before a prerequisite ended again) and

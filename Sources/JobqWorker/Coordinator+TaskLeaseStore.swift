@@ -45,12 +45,7 @@ extension Coordinator: TaskLeaseStore {
                 throw JobqError(.runExists, "a run \(id) exists that is not the child run of \(parent)", subject: id)
             }
             // a re-run of the parent task: the child it started before (retried if it failed)
-            if existing.state == .failed || existing.state == .cancelled {
-                for task in try await tasks.tasks(try await tasks.taskIDs(inWorkflow: id)).compactMap({ $0 })
-                where task.state == .failed || (task.state == .cancelled && task.reason != "dependency_failed") {
-                    do { _ = try await tasks.retry(task: task.id) } catch where error.code == .invalidState || error.code == .prerequisiteFailed {}
-                }
-            }
+            if existing.state == .failed || existing.state == .cancelled { _ = try await tasks.retry(run: id) }
             return id
         }
         let (specs, options) = try request.submission(id: id)

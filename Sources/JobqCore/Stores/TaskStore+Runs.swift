@@ -13,6 +13,28 @@ extension TaskStore {
         return RunInfo(id: id, fields: fields)
     }
 
+    /// Re-opens every FAILED task of run `id`, and every task cancelled for a reason of its own
+    /// (not because a prerequisite failed: those come back with their prerequisite), each root
+    /// in one atomic retry, in submission order. Returns the ids re-opened.
+    package func retry(run id: String) async throws(JobqError) -> [String] {
+        let ids = try await taskIDs(inWorkflow: id)
+        var reopened: [String] = []
+        var seen = Set<String>()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            for task in try await tasks(Array(ids[start..<min(start + 500, ids.count)])).compactMap({ $0 }) where !seen.contains(task.id) {
+                guard task.state == .failed || (task.state == .cancelled && task.reason != "dependency_failed") else { continue }
+                do {
+                    let again = try await retry(task: task.id)
+                    reopened += again
+                    seen.formUnion(again)
+                } catch where error.code == .invalidState || error.code == .prerequisiteFailed {
+                    continue // re-opened meanwhile, or waits for a prerequisite re-opened later
+                }
+            }
+        }
+        return reopened
+    }
+
     /// One page of runs, newest first; `definition` and `state` filter server-side. Each call
     /// looks at a bounded number of index entries, so a page may hold fewer than `limit` runs
     /// while ``RunPage/next`` is still set.
