@@ -8,11 +8,7 @@ import Testing
 /// `sequence`), parsed in-process: what they give, and each rejection with its stable code and
 /// place.
 @Suite("Workflow file format: run options")
-struct RunFileOptionsTests {
-    func parse(_ text: String) throws -> WorkflowFile {
-        try WorkflowFile.parse(Array(text.utf8), name: "flow.yaml")
-    }
-
+struct RunFileOptionsTests: WorkflowFileParsing {
     @Test func runKeysBecomeRunOptions() throws {
         let file = try parse("""
             workflow: nightly
@@ -85,5 +81,33 @@ struct SubmitRunOptionTests {
         let record = try #require(try await cli.run(["status", "opts", "--json"]).json()["run"] as? [String: Any])
         let options = try #require(record["options"] as? [String: String])
         #expect(options["window"] == "2" && options["fail_fast"] == "1" && options["deadline"] != nil, "\(options)")
+    }
+}
+
+/// `jobq logs RUN` and the rejections of the run commands' own arguments.
+@Suite("run commands: logs and bad arguments", .enabled(if: redisAvailable))
+struct RunCommandArgumentTests {
+    @Test func logsOfARunPrefixEachLineWithItsTaskKey() async throws {
+        let cli = try await CLIHarness.make()
+        let path = try CLIHarness.temporaryFile("flow.yaml", "tasks:\n  - {id: a, handler: jobq.noop}\n  - {id: b, handler: jobq.noop}\n")
+        #expect(try await cli.run(["submit", "-f", path, "--run", "lg"]).status == 0)
+        let lease = try await cli.claim("lg/a")
+        _ = try await cli.coordinator.leases.report(lease, log: ["fetched 3 rows", "done"])
+        let text = try await cli.run(["logs", "lg"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.split(separator: "\n") == ["a | fetched 3 rows", "a | done"], "\(text.stdout)")
+        let json = try await cli.run(["logs", "lg", "--json"])
+        let lines = json.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.map { $0["key"] as? String } == ["a", "a"] && lines.first?["id"] as? String == "lg/a")
+    }
+
+    @Test func badArgumentsOfRunCommandsAreRefused() async throws {
+        let cli = try await CLIHarness.make()
+        for arguments in [["runs", "--definition", "a b"], ["runs", "--limit", "5000"], ["rerun", "bad id!"], ["rerun", "x", "--run", "no/slash"], ["logs", "no such!"]] {
+            let result = try await cli.run(arguments + ["--json"])
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+        }
+        #expect(try await cli.run(["rerun", "nosuchrun"]).status == 66)
+        #expect(try await cli.run(["logs", "nosuchrun"]).status == 66)
     }
 }

@@ -6,22 +6,7 @@ import Testing
 
 /// The workflow file format, parsed in-process (no Redis).
 @Suite("Workflow file format")
-struct WorkflowFileTests {
-    func parse(_ text: String, name: String = "flow.yaml") throws -> WorkflowFile {
-        try WorkflowFile.parse(Array(text.utf8), name: name)
-    }
-
-    func failure(_ text: String, name: String = "flow.yaml") -> JobqError? {
-        do {
-            _ = try parse(text, name: name)
-            return nil
-        } catch let error as JobqError {
-            return error
-        } catch {
-            return JobqError(.internalError, "\(error)")
-        }
-    }
-
+struct WorkflowFileTests: WorkflowFileParsing {
     @Test func defaultsAndOverrides() throws {
         let file = try parse("""
             workflow: w

@@ -7,22 +7,7 @@ import Testing
 /// `skip_if` / `run_if` and the `failure` policy in workflow files (YAML and JSON), with
 /// line/column errors and stable codes like the other keys.
 @Suite("Workflow file: preconditions and the failure policy")
-struct WorkflowPreconditionTests {
-    func parse(_ text: String, name: String = "flow.yaml") throws -> WorkflowFile {
-        try WorkflowFile.parse(Array(text.utf8), name: name)
-    }
-
-    func failure(_ text: String, name: String = "flow.yaml") -> JobqError? {
-        do {
-            _ = try parse(text, name: name)
-            return nil
-        } catch let error as JobqError {
-            return error
-        } catch {
-            return JobqError(.internalError, "\(error)")
-        }
-    }
-
+struct WorkflowPreconditionTests: WorkflowFileParsing {
     @Test func yamlAndJSONPreconditionsAndFailureEdgesParse() throws {
         let yaml = try parse("""
             tasks:
