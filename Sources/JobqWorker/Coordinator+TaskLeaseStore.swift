@@ -77,7 +77,7 @@ extension Coordinator: TaskLeaseStore {
     }
 
     package func promoteDueTasks() async throws(JobqError) -> PromoteReport {
-        let result = try await maintenance.promote(limit: 1000)
+        let result = try await maintenance.promote()
         // a run whose deadline passed was stopped: walk its cancellation now, not at the next pass
         if result.runsStopped > 0 { try await maintenance.continueBoundedWork(staleAfter: .zero) }
         return PromoteReport(promoted: result.promoted, nextDue: result.nextDue)

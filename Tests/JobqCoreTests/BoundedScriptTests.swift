@@ -190,6 +190,22 @@ struct BoundedScriptTests {
         })
         #expect(try await server.client.send("DBSIZE").decodeInt() < 20)
 
+        // 20,000 delayed tasks that fall due at once (a backlog of retries after an outage):
+        // the maintenance pass makes them ready in calls of `promoteBatch`.
+        let delayed = (0..<20_000).map { index -> TaskSpec in
+            var task = Self.noop("d" + String(index))
+            task.delay = .seconds(1)
+            return task
+        }
+        for start in stride(from: 0, to: delayed.count, by: 500) {
+            _ = try await coordinator.tasks.submit(Array(delayed[start..<(start + 500)]))
+        }
+        try await Task.sleep(for: .milliseconds(1200))
+        record("promote 20,000 due tasks", try await server.calls {
+            let value = try await coordinator.maintenance.promote(maxCalls: 1000)
+            #expect(value.promoted == delayed.count)
+        })
+
         // A 50,000-task workflow, submitted the way docs/guarantees.md recommends (batches of
         // 500: a submit's size is the caller's choice), then cancelled as a whole.
         let big = (0..<50_000).map { Self.noop("b" + String($0), after: $0 == 0 ? [] : ["b0"]) }

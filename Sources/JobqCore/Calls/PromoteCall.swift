@@ -4,10 +4,12 @@ import JobqRedis
 package struct PromoteCall: ScriptCall {
     package static var script: RedisScript { Scripts.promote }
 
-    /// At most this many tasks moved, and this many deleted, per call.
-    package var limit: Int
+    /// At most this many delayed tasks made ready in this call.
+    package var promoteLimit: Int
+    /// At most this many finished records deleted in this call.
+    package var deleteLimit: Int
 
-    package var arguments: [RedisArgument] { [RedisArgument(limit)] }
+    package var arguments: [RedisArgument] { [RedisArgument(promoteLimit), RedisArgument(deleteLimit)] }
 
     /// `{1, promoted, deleted, next due time (ms, 0 when nothing is delayed), runs stopped}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> PromoteResult {
@@ -17,5 +19,10 @@ package struct PromoteCall: ScriptCall {
         let next = try reply.int("next due")
         let stopped = try reply.int("runs stopped")
         return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil, runsStopped: stopped)
+    }
+
+    /// Whether this call stopped at one of its limits, so that more may be due.
+    package func reachedLimit(_ result: PromoteResult) -> Bool {
+        result.promoted >= promoteLimit || result.deleted >= deleteLimit
     }
 }

@@ -5,13 +5,17 @@
      expiry time); an emptied workflow (run) record goes too, out of the run indexes.
   3. Run deadlines: a run whose deadline has passed is stopped (prelude stop_run, reason
      deadline); the maintenance pass continues the cancellation at once.
-  ARGV[2] maximum number of tasks to move (and to delete) in this call
+  ARGV[2] maximum number of delayed tasks to make ready in this call
+  ARGV[3] maximum number of finished records to delete in this call
+  (Both small: the client calls again while a limit was reached, so each call stays far under
+  10 ms however much falls due at once; Swift Maintenance.promoteBatch / deleteBatch.)
   Returns {1, promoted, deleted, next due time in ms (0 when nothing is delayed: the earliest
            delayed task or run deadline), runs stopped} ]]
 
-local limit = tonumber(ARGV[2]) or 1000
+local promote_limit = tonumber(ARGV[2]) or 200
+local delete_limit = tonumber(ARGV[3]) or 25
 local promoted, deleted = 0, 0
-local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', NOW, 'LIMIT', 0, limit)
+local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', NOW, 'LIMIT', 0, promote_limit)
 for _, id in ipairs(due) do
   zset_later(K.delayed, id, false)
   local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'deps_left')
@@ -26,7 +30,8 @@ end
 local workflows = {}
 for _, state in ipairs({ 'DONE', 'SKIPPED', 'FAILED', 'CANCELLED' }) do
   local index = K.ended(state)
-  local expired = redis.call('ZRANGEBYSCORE', index, '-inf', NOW, 'LIMIT', 0, limit - deleted)
+  if deleted >= delete_limit then break end
+  local expired = redis.call('ZRANGEBYSCORE', index, '-inf', NOW, 'LIMIT', 0, delete_limit - deleted)
   for _, id in ipairs(expired) do
     zset_later(index, id, false)
     local wf = (spec_of(redis.call('HGET', K.task(id), 'spec')) or {}).wf

@@ -2,10 +2,6 @@ import JobqRedis
 
 /// `jobq purge --finished`: the retention of finished tasks, brought forward.
 extension Maintenance {
-    /// Records deleted per promote call by a purge, so that each call stays well under 10 ms
-    /// (bounded scripts; measured in BoundedScriptTests).
-    static let purgeBatch = 100
-
     /// Deletes the records of finished tasks now instead of when their retention runs out.
     ///
     /// Not a state transition: it moves each id's expiry in its terminal index
@@ -44,11 +40,13 @@ extension Maintenance {
             start = end
         }
         // The promote script deletes everything whose expiry has passed, ours first (score 0),
-        // `purgeBatch` records per call so that each call stays well under 10 ms.
-        var rounds = 0
-        while rounds < marked / Self.purgeBatch + 3 {
-            rounds += 1
-            if try await promote(limit: Self.purgeBatch).deleted < Self.purgeBatch { break }
+        // `deleteBatch` records per call so that each call stays well under 10 ms.
+        let batches = marked / Self.deleteBatch + 3
+        var deleted = 0
+        while deleted < marked {
+            let pass = try await promote(maxCalls: batches)
+            deleted += pass.deleted
+            if pass.deleted == 0 { break }
         }
         return marked
     }

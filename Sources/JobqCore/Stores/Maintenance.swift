@@ -10,9 +10,32 @@ extension Maintenance {
         try await runner.run(ReapCall(limit: limit))
     }
 
-    /// Makes due delayed tasks dispatchable and deletes finished tasks whose retention passed.
-    package func promote(limit: Int = 1000) async throws(JobqError) -> PromoteResult {
-        try await runner.run(PromoteCall(limit: limit))
+    /// Delayed tasks made ready per promote call. One promotion is a few µs of Redis time, so a
+    /// call stays around 1 ms however many tasks fall due at once (bounded scripts; measured in
+    /// BoundedScriptTests, "promote 20,000 due tasks").
+    package static let promoteBatch = 200
+    /// Finished records deleted per promote call: a deletion frees up to six keys and is the
+    /// costliest step of the pass, and freeing memory is where a busy host stalls Redis first
+    /// (measured in BoundedScriptTests, "purge").
+    package static let deleteBatch = 25
+
+    /// Makes due delayed tasks dispatchable and deletes finished tasks whose retention passed:
+    /// small promote calls (``promoteBatch`` / ``deleteBatch`` each) for as long as a call
+    /// reaches a limit, at most `maxCalls` of them; the next pass goes on with the rest. Returns
+    /// the totals and the last call's next due time (at or before now when work was left).
+    package func promote(maxCalls: Int = 40) async throws(JobqError) -> PromoteResult {
+        let call = PromoteCall(promoteLimit: Self.promoteBatch, deleteLimit: Self.deleteBatch)
+        var promoted = 0, deleted = 0, stopped = 0
+        var last: PromoteResult
+        var calls = 0
+        repeat {
+            last = try await runner.run(call)
+            calls += 1
+            promoted += last.promoted
+            deleted += last.deleted
+            stopped += last.runsStopped
+        } while call.reachedLimit(last) && calls < maxCalls
+        return PromoteResult(promoted: promoted, deleted: deleted, nextDue: last.nextDue, runsStopped: stopped)
     }
 
     /// One maintenance pass, if `owner` wins the lock for this `interval`: reap expired leases,
