@@ -39,6 +39,26 @@ struct WorkflowFileTests: WorkflowFileParsing {
         #expect(file.entries[1].spec.prerequisites == [Prerequisite("a")])
     }
 
+    /// `after: [x:always]` is the shorthand `--after` takes; an unknown policy is refused where it is written.
+    @Test func afterTakesThePolicyShorthand() throws {
+        let file = try parse("""
+            tasks:
+              - {id: a, handler: h}
+              - {id: b, handler: h}
+              - {id: c, handler: h, after: [a:always, "b:failure"]}
+              - {id: d, handler: h, after: a:success}
+            """)
+        #expect(file.entries[2].spec.prerequisites == [Prerequisite("a", policy: .always), Prerequisite("b", policy: .failure)])
+        #expect(file.entries[3].spec.prerequisites == [Prerequisite("a")])
+        let error = failure("""
+            tasks:
+              - {id: a, handler: h}
+              - {id: b, handler: h, after: [a:sometimes]}
+            """)
+        #expect(error?.message.contains("unknown policy \"sometimes\"") == true)
+        #expect(error?.message.hasPrefix("flow.yaml:3:") == true)
+    }
+
     @Test func yamlScalarsBecomeJSON() throws {
         // a references b without depending on it: refused.
         let error = failure("""

@@ -23,11 +23,12 @@ struct SubmitCommand: AsyncParsableCommand {
             and nothing is written.
 
               jobq submit -f flow.yaml
-              jobq submit -f flow.json --workflow nightly-2024-05-01
+              jobq submit -f flow.json --run nightly-2024-05-01
               jobq submit -f flow.yaml --dry-run        # check and show the plan only
 
-            --after takes a task id, or ID:always to run once ID has ended whatever its \
-            outcome (default: only if it succeeded; if it fails, this task is cancelled). \
+            --after takes a task id, ID:always to run once ID has ended whatever its \
+            outcome, or ID:failure to run only if it failed (default: only if it succeeded; \
+            if it fails, this task is cancelled). \
             --retries N allows N re-runs after a failure (N+1 runs in all); --max-attempts N \
             sets the total instead. --key makes the submission idempotent: repeating it with \
             the same key and content returns the first submission's ids. --strict refuses \
@@ -47,7 +48,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Queue to put the task on (default: default). With -f: the default queue of the file's tasks.", valueName: "queue"))
     var queue: String?
 
-    @Option(name: .long, help: ArgumentHelp("Run only after this task (repeatable). ID:always runs after it ends whatever the outcome.", valueName: "id[:always]"))
+    @Option(name: .long, help: ArgumentHelp("Run only after this task succeeded (repeatable). ID:always runs once it has ended whatever the outcome; ID:failure only if it failed.", valueName: "id[:always|:failure]"))
     var after: [String] = []
 
     // The numeric options parse `.unconditional`ly: `--retries -1` must reach the range check

@@ -200,7 +200,18 @@ struct WorkflowFileDecoder {
                     }
                     prerequisite = Prerequisite(prerequisiteID, policy: policy)
                 default:
-                    prerequisite = Prerequisite(try name(item, what: "after", task: id))
+                    // `fetch:always` / `deploy:failure`: the shorthand `--after` takes too
+                    // (':' is never part of a task id)
+                    let text = try name(item, what: "after", task: id)
+                    let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                    guard parts.count == 2 else {
+                        prerequisite = Prerequisite(text)
+                        break
+                    }
+                    guard let policy = DependencyPolicy(rawValue: parts[1]) else {
+                        throw fail("unknown policy \"\(parts[1])\" in \"\(text)\"; use ID (run only if it succeeded), ID:always (run once it has ended, whatever the outcome) or ID:failure (run only if it failed)", item)
+                    }
+                    prerequisite = Prerequisite(parts[0], policy: policy)
                 }
                 do {
                     try Validation.check(taskID: prerequisite.id) // a key of this file, or RUN/TASK outside it
