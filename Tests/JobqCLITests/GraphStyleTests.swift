@@ -38,6 +38,7 @@ struct GraphStyleTests {
         #expect(sLine.contains("SKIPPED") && !sLine.contains("DONE") && sLine.contains(GraphCommand.skippedFill) && sLine.contains("dashed"), "\(sLine)")
         let aLine = try #require(dot.split(separator: "\n").first { $0.hasPrefix(#"  "pol/a" ["#) })
         #expect(aLine.contains(GraphCommand.fill(.done)) && !aLine.contains("skipped"), "\(aLine)")
+        #expect(aLine.contains(#""label"="a\nDONE""#), "a run's task is labelled by its key: \(aLine)")
         // The legend names every state (SKIPPED among them) and every policy.
         #expect(dot.contains(#"subgraph "cluster_legend""#))
         for label in TaskState.allCases.map(\.rawValue) + ["success: runs if it succeeded (or was skipped)", "always: runs once it has ended", "failure: runs only if it failed"] {

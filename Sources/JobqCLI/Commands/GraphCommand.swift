@@ -132,7 +132,8 @@ struct GraphCommand: AsyncParsableCommand {
             name: name,
             attributes: { id in
                 guard let node = byID[id] else { return [:] }
-                var label = id
+                // a run's own tasks by key, as status and watch name them; the node ids stay full
+                var label = RunScope.run(of: id) == name ? RunScope.key(of: id) : id
                 if !node.title.isEmpty { label += "\n" + node.title }
                 guard withStates else {
                     return ["label": label + "\n" + node.handler, "shape": "box", "style": "rounded"]
