@@ -44,10 +44,7 @@ struct RunFileOptionsTests: WorkflowFileParsing {
         ("output: ghost", "not a task of this file", .invalidOption),
     ])
     func badRunKeysAreRefusedWithTheirPlace(line: String, message: String, code: JobqError.Code) {
-        let error = #expect(throws: JobqError.self) { try parse("\(line)\ntasks:\n  - {id: a, handler: h}\n") }
-        #expect(error?.code == code, "\(line): \(String(describing: error))")
-        #expect(error?.message.contains(message) == true, "\(line): \(error?.message ?? "")")
-        #expect(error?.message.hasPrefix("flow.yaml:1:") == true, "the place of the key: \(error?.message ?? "")")
+        expectRefused("\(line)\ntasks:\n  - {id: a, handler: h}\n", code: code, message: message, place: "flow.yaml:1:")
     }
 
     @Test func badTaskKeysForRunsAreRefused() {

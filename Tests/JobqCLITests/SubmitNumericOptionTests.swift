@@ -20,6 +20,12 @@ struct SubmitNumericOptionTests {
         (["--delay", "400d"], "--delay must be from 0ms to 366d; got 400d"),
         (["--keep", "0s"], "--keep must be from 1s to 366d; got 0s"),
         (["--keep", "soon"], "--keep \"soon\" is not a duration: use"),
+        (["--expires", "0"], "--expires must be after the submission"),
+        (["--expires", "-5s"], "--expires \"-5s\" is neither a duration"),
+        (["--expires=-5s"], "--expires \"-5s\" is neither a duration"),
+        (["--expires", "400d"], "--expires is at most 366d away"),
+        (["--expires", "2001-01-01T00:00:00Z"], "--expires 2001-01-01T00:00:00Z has passed"),
+        (["--expires", "whenever"], "--expires \"whenever\" is neither a duration"),
     ])
     func outOfRangeValuesAreRefusedInTheOptionsOwnWords(options: [String], message: String) async throws {
         let cli = try await CLIHarness.make()

@@ -144,11 +144,11 @@ struct BadInputTests {
 struct ScriptArgumentTests {
     static func submitArguments(
         id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "", cacheKey: String = "",
-        run: String = "", definition: String = "", options: [(String, String)] = []
+        expires: String = "", run: String = "", definition: String = "", options: [(String, String)] = []
     ) -> [RedisArgument] {
         var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
         for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
-        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond), RedisArgument(cacheKey)]
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -170,6 +170,8 @@ struct ScriptArgumentTests {
         ("cache key that does not parse", submitArguments(id: "b", dependency: "a", cacheKey: "x{payload")),
         ("cache key with an unknown placeholder", submitArguments(id: "b", dependency: "a", cacheKey: "{when}")),
         ("cache key on a result that is not a prerequisite", submitArguments(id: "b", dependency: "a", cacheKey: "{result:zz}")),
+        ("an expiry that is not a time", submitArguments(id: "b", expires: "soon")),
+        ("an expiry in fractions of a millisecond", submitArguments(id: "b", expires: "+1.5")),
         ("a run's task whose id does not carry the run", submitArguments(id: "a2", run: "r1", definition: "d")),
         ("a run's task under another run", submitArguments(id: "r2/a", run: "r1", definition: "d")),
         ("a run without an id", submitArguments(id: "/a", definition: "d")),

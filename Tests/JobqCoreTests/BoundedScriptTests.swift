@@ -6,7 +6,7 @@ import Testing
 @testable import JobqCore
 
 /// No script call runs longer than 10 ms while a 50,000-task graph is cancelled, retried,
-/// repaired and purged (issue 9, part 4): on a private redis-server (SLOWLOG is per server), each
+/// repaired and purged (issue 9, part 4), and while 20,000 tasks fall due or expire at once: on a private redis-server (SLOWLOG is per server), each
 /// operation's script calls are read back from SLOWLOG and the longest is printed.
 @Suite("bounded scripts", .enabled(if: redisAvailable), .serialized)
 struct BoundedScriptTests {
@@ -190,21 +190,29 @@ struct BoundedScriptTests {
         })
         #expect(try await server.client.send("DBSIZE").decodeInt() < 20)
 
-        // 20,000 delayed tasks that fall due at once (a backlog of retries after an outage):
-        // the maintenance pass makes them ready in calls of `promoteBatch`.
-        let delayed = (0..<20_000).map { index -> TaskSpec in
-            var task = Self.noop("d" + String(index))
-            task.delay = .seconds(1)
-            return task
+        // 20,000 tasks that fall due at once, a second after they were submitted (in batches of
+        // 500), each made one of them by `change`; the maintenance pass that handles them all.
+        func fallDue(_ operation: String, prefix: String, after: [String] = [], _ change: (inout TaskSpec) -> Void) async throws -> PromoteResult {
+            let tasks = (0..<20_000).map { index -> TaskSpec in
+                var task = Self.noop(prefix + String(index), after: after)
+                change(&task)
+                return task
+            }
+            for start in stride(from: 0, to: tasks.count, by: 500) {
+                _ = try await coordinator.tasks.submit(Array(tasks[start..<(start + 500)]))
+            }
+            try await Task.sleep(for: .milliseconds(1200))
+            var result: PromoteResult?
+            record(operation, try await server.calls { result = try await coordinator.maintenance.promote(maxCalls: 1000) })
+            return try #require(result)
         }
-        for start in stride(from: 0, to: delayed.count, by: 500) {
-            _ = try await coordinator.tasks.submit(Array(delayed[start..<(start + 500)]))
-        }
-        try await Task.sleep(for: .milliseconds(1200))
-        record("promote 20,000 due tasks", try await server.calls {
-            let value = try await coordinator.maintenance.promote(maxCalls: 1000)
-            #expect(value.promoted == delayed.count)
-        })
+
+        // Delayed tasks (a backlog of retries after an outage): made ready in calls of `promoteBatch`.
+        #expect(try await fallDue("promote 20,000 due tasks", prefix: "d") { $0.delay = .seconds(1) }.promoted == 20_000)
+        // Tasks whose expiry passes while they wait for a prerequisite: ended CANCELLED
+        // (`expired`) in calls of `expireBatch`.
+        _ = try await coordinator.tasks.submit([Self.noop("gate")])
+        #expect(try await fallDue("expire 20,000 tasks at once", prefix: "e", after: ["gate"]) { $0.expires = .after(.seconds(1)) }.expired == 20_000)
 
         // A 50,000-task workflow, submitted the way docs/guarantees.md recommends (batches of
         // 500: a submit's size is the caller's choice), then cancelled as a whole.

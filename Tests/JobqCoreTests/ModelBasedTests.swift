@@ -27,11 +27,13 @@ struct ModelBasedTests {
                         prerequisites.append((candidate, Int.random(in: 0..<4, using: &random) == 0 ? .always : .success))
                     }
                     let attempts = Int.random(in: 1...3, using: &random)
-                    operation = "submit \(id) after \(prerequisites.map { "\($0.0)/\($0.1)" })"
+                    // a quarter expire, 2-20 s after their submission
+                    let expiresIn: Int64? = Int.random(in: 0..<4, using: &random) == 0 ? Int64.random(in: 2_000...20_000, using: &random) : nil
+                    operation = "submit \(id) after \(prerequisites.map { "\($0.0)/\($0.1)" })" + (expiresIn.map { " expires in \($0)ms" } ?? "")
                     _ = try await engine.coordinator.tasks.submit([TaskSpec(
                         id: id, handler: "h", prerequisites: prerequisites.map { Prerequisite($0.0, policy: $0.1) },
-                        maxAttempts: attempts, backoff: .fixed(delay: .zero))])
-                    model.submit(id, maxAttempts: attempts, prerequisites: prerequisites)
+                        maxAttempts: attempts, backoff: .fixed(delay: .zero), expires: expiresIn.map { .after(.milliseconds($0)) })])
+                    model.submit(id, maxAttempts: attempts, prerequisites: prerequisites, expiresAt: expiresIn.map { engine.clock.now + $0 })
                     ids.append(id)
                 case 25..<45: // claim one (as an idle or a busy worker): exactly what the model's lanes yield
                     let idle = Int.random(in: 0..<3, using: &random) == 0

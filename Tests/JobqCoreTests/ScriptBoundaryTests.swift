@@ -118,6 +118,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.maintenancePattern, keys.maintenanceLock), (Keyspace.workersPattern, keys.workers),
                 (Keyspace.drainerPattern, keys.drainer),
                 (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
+                (Keyspace.expiringPattern, keys.expiring),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

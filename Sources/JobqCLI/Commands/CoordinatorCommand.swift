@@ -53,13 +53,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
             }
             return
         }
-        let reaped = pass.reaped.count, promoted = pass.promote.promoted, deleted = pass.promote.deleted
+        let reaped = pass.reaped.count, promoted = pass.promote.promoted, deleted = pass.promote.deleted, expired = pass.promote.expired
         if output.json {
             Console.out(JSONValue.object([
-                ("ran", .bool(true)), ("reaped", .int(reaped)), ("promoted", .int(promoted)), ("deleted", .int(deleted)),
+                ("ran", .bool(true)), ("reaped", .int(reaped)), ("promoted", .int(promoted)), ("expired", .int(expired)), ("deleted", .int(deleted)),
             ]).rendered())
-        } else if once || reaped + promoted + deleted > 0 {
-            Console.out("reaped \(reaped), promoted \(promoted), deleted \(deleted)")
+        } else if once || reaped + promoted + expired + deleted > 0 {
+            Console.out("reaped \(reaped), promoted \(promoted), expired \(expired), deleted \(deleted)")
         }
     }
 }

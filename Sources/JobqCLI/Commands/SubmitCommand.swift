@@ -71,6 +71,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long the finished task and its result are kept (default: 24h).", valueName: "duration"))
     var keep: String?
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Not started by then, the task ends CANCELLED (reason expired) and never runs — a duration after the submission (10m, on Redis's clock) or an ISO 8601 time; at most 366d away.", valueName: "when"))
+    var expires: String?
+
     @Option(name: .long, help: ArgumentHelp("Idempotency key: a repeat with the same key and content returns the first ids.", valueName: "key"))
     var key: String?
 
@@ -113,6 +116,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("a handler argument", handler != nil), ("--payload", payload != nil), ("--after", !after.isEmpty),
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
+                ("--expires", expires != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -224,6 +228,11 @@ struct SubmitCommand: AsyncParsableCommand {
         if let delay { spec.delay = try Self.duration(delay, option: "--delay", in: limits.delay) }
         if let keep { spec.resultTTL = try Self.duration(keep, option: "--keep", in: limits.resultTTL) }
         if let title { spec.title = title }
+        if let expires {
+            let value = try Self.deadline(expires, option: "--expires")
+            try value.validate("--expires", maximum: TaskSpec.maxExpiry) // in the option's own words
+            spec.expires = value
+        }
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
                 throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
@@ -380,11 +389,12 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
-    /// `--deadline 30m` or `--deadline 2026-12-02T06:00:00Z`.
-    static func deadline(_ text: String) throws(JobqError) -> RunOptions.Deadline {
-        if let duration = DurationText.parse(text) { return .after(duration) }
-        if let date = ISO8601DateFormatter().date(from: text) { return .at(date) }
-        throw JobqError(.invalidOption, "--deadline \"\(text)\" is neither a duration (\(DurationText.grammar)) nor an ISO 8601 time such as 2026-12-02T06:00:00Z")
+    /// `--deadline 30m` / `--expires 10m`, or an ISO 8601 time (`2026-12-02T06:00:00Z`).
+    static func deadline(_ text: String, option: String = "--deadline") throws(JobqError) -> Deadline {
+        guard let deadline = DurationText.deadline(text) else {
+            throw JobqError(.invalidOption, "\(option) \"\(text)\" is neither \(DurationText.deadlineGrammar)")
+        }
+        return deadline
     }
 
     /// A file without `workflow:` names its definition after itself: `flows/nightly.yaml` →
@@ -421,6 +431,7 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("max_attempts", .int(spec.maxAttempts)),
                         ("timeout_ms", .int(spec.timeout.inMilliseconds)),
                         ("delay_ms", .int(spec.delay.inMilliseconds)),
+                        ("expires", .optional(spec.expires.map(\.scriptArgument))),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),

@@ -59,6 +59,11 @@ enum TaskDetail {
             let left = runAfter - DurationText.nowMilliseconds
             line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" : "when a worker is free")
         }
+        if info.state == .pending, let expiresAt = info.expiresAt {
+            // (only a task that never started has one: a claim drops it)
+            let left = expiresAt - DurationText.nowMilliseconds
+            line("expires", left > 0 ? "in \(DurationText.format(milliseconds: left)) unless it starts first" : "now: it ends CANCELLED (expired) at the next claim or maintenance pass")
+        }
         if let error = info.error, !error.isEmpty {
             // The error is what people run `status` for: wrapped to the width, every line of it
             // (up to a bound), never cut.

@@ -51,6 +51,7 @@ enum TaskJSON {
             ("unresolved_prerequisites", .int(info.unresolvedPrerequisites)),
             ("worker", .optional(info.worker)),
             ("run_after", time(info.runAfter)),
+            ("expires_at", time(info.expiresAt)),
             ("lease_deadline", time(info.leaseDeadline)),
             ("timeout_ms", .int(info.timeout.inMilliseconds)),
             ("result_ttl_ms", .int(info.resultTTL.inMilliseconds)),

@@ -20,6 +20,16 @@ extension DurationText {
         return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
+    /// `30m` (after the submission) or an ISO 8601 time (`2026-12-02T06:00:00Z`): a run's
+    /// deadline and a task's expiry, on the command line and in files; `nil` when it is neither.
+    static func deadline(_ text: String) -> Deadline? {
+        if let duration = parse(text) { return .after(duration) }
+        return ISO8601DateFormatter().date(from: text).map { .at($0) }
+    }
+
+    /// What ``deadline(_:)`` accepts, for messages: "is neither \(deadlineGrammar)".
+    static let deadlineGrammar = "a duration (\(grammar)) nor an ISO 8601 time such as 2026-12-02T06:00:00Z"
+
     /// Milliseconds since the epoch, now (local clock; display only).
     static var nowMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

@@ -12,8 +12,8 @@ struct WorkflowFileDecoder {
     var including: [String] = []
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -25,6 +25,7 @@ struct WorkflowFileDecoder {
         var delay: Duration = .zero
         var backoff: RetryBackoff = .default
         var keep = TaskSpec.defaultResultTTL
+        var expires: Deadline?
     }
 
     mutating func decode(_ root: DocumentNode) throws(DocumentError) -> WorkflowFile {
@@ -109,7 +110,15 @@ struct WorkflowFileDecoder {
             }
             file.window = window
         }
-        if let node = top["deadline"] { file.deadline = try Self.deadline(node, decoder: self) }
+        if let node = top["deadline"] {
+            let deadline = try Self.deadline(node, key: "deadline")
+            do {
+                try RunOptions(definition: "check", deadline: deadline).validate()
+            } catch {
+                throw DocumentError(message: "`deadline`: \(error.message)", line: node.line, column: node.column, code: .invalidOption)
+            }
+            file.deadline = deadline
+        }
         if let node = top["output"] {
             let key = try name(node, what: "output")
             guard entries.contains(where: { $0.id == key }) else {
@@ -257,7 +266,8 @@ struct WorkflowFileDecoder {
         var spec = TaskSpec(
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
-            resultTTL: settings.keep, title: title, precondition: precondition, cacheKey: cacheKey
+            resultTTL: settings.keep, title: title, precondition: precondition, cacheKey: cacheKey,
+            expires: settings.expires
         )
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
@@ -323,6 +333,15 @@ struct WorkflowFileDecoder {
         if let node = fields["timeout"] { settings.timeout = try duration(node, what: "timeout", task: task) }
         if let node = fields["delay"] { settings.delay = try duration(node, what: "delay", task: task) }
         if let node = fields["keep"] { settings.keep = try duration(node, what: "keep", task: task) }
+        if let node = fields["expires"] {
+            let expires = try Self.deadline(node, key: "expires", task: task)
+            do {
+                try expires.validate("`expires`", maximum: TaskSpec.maxExpiry)
+            } catch {
+                throw self.error(error.message, at: node, task: task, code: .invalidOption)
+            }
+            settings.expires = expires
+        }
         if let node = fields["backoff"] {
             let text = try string(node, what: "backoff", task: task)
             guard let backoff = BackoffText.parse(text) else {
@@ -418,26 +437,18 @@ struct WorkflowFileDecoder {
         return value
     }
 
-    /// `deadline: 30m` (after the submission, on Redis's clock) or an ISO 8601 time
-    /// (`2026-12-02T06:00:00Z`); one in the past, or unparsable, is refused here.
-    static func deadline(_ node: DocumentNode, decoder: WorkflowFileDecoder, now: Date = Date()) throws(DocumentError) -> RunOptions.Deadline {
+    /// `deadline: 30m` / `expires: 10m` (after the submission, on Redis's clock) or an ISO 8601
+    /// time (`2026-12-02T06:00:00Z`); an unparsable one is refused here, with its place (the
+    /// caller checks the range: a run's deadline, a task's expiry).
+    static func deadline(_ node: DocumentNode, key: String, task: String? = nil) throws(DocumentError) -> Deadline {
+        let prefix = task.map { "task \"\($0)\": " } ?? ""
         let text: String
         switch node.value {
         case .scalar(.string(let value)), .scalar(.number(let value)): text = value
-        default: throw DocumentError(message: "`deadline` must be a duration (30m) or a time (2026-12-02T06:00:00Z), not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
+        default: throw DocumentError(message: prefix + "`\(key)` must be a duration (30m) or a time (2026-12-02T06:00:00Z), not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
         }
-        let deadline: RunOptions.Deadline
-        if let duration = DurationText.parse(text) {
-            deadline = .after(duration)
-        } else if let date = ISO8601DateFormatter().date(from: text) {
-            deadline = .at(date)
-        } else {
-            throw DocumentError(message: "`deadline` \"\(text)\" is neither a duration (\(DurationText.grammar)) nor an ISO 8601 time such as 2026-12-02T06:00:00Z", line: node.line, column: node.column, code: .invalidOption)
-        }
-        do {
-            try RunOptions(definition: "check", deadline: deadline).validate(now: now)
-        } catch {
-            throw DocumentError(message: "`deadline`: \(error.message)", line: node.line, column: node.column, code: .invalidOption)
+        guard let deadline = DurationText.deadline(text) else {
+            throw DocumentError(message: prefix + "`\(key)` \"\(text)\" is neither \(DurationText.deadlineGrammar)", line: node.line, column: node.column, code: .invalidOption)
         }
         return deadline
     }

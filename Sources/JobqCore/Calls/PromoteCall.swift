@@ -1,6 +1,7 @@
 import JobqRedis
 
-/// promote.lua: due delayed tasks become dispatchable; finished tasks past retention are deleted.
+/// promote.lua: tasks past their expiry end CANCELLED (`expired`); due delayed tasks become
+/// dispatchable; finished tasks past retention are deleted.
 package struct PromoteCall: ScriptCall {
     package static var script: RedisScript { Scripts.promote }
 
@@ -8,21 +9,27 @@ package struct PromoteCall: ScriptCall {
     package var promoteLimit: Int
     /// At most this many finished records deleted in this call.
     package var deleteLimit: Int
+    /// At most this many entries of the expiry index taken in this call.
+    package var expireLimit: Int
 
-    package var arguments: [RedisArgument] { [RedisArgument(promoteLimit), RedisArgument(deleteLimit)] }
+    package var arguments: [RedisArgument] { [RedisArgument(promoteLimit), RedisArgument(deleteLimit), RedisArgument(expireLimit)] }
 
-    /// `{1, promoted, deleted, next due time (ms, 0 when nothing is delayed), runs stopped}`.
+    /// `{1, promoted, deleted, next due time (ms, 0 when nothing is due later), runs stopped,
+    /// expired, expiry entries taken}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> PromoteResult {
         try reply.expectOK()
         let promoted = try reply.int("promoted")
         let deleted = try reply.int("deleted")
         let next = try reply.int("next due")
         let stopped = try reply.int("runs stopped")
-        return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil, runsStopped: stopped)
+        let expired = try reply.int("expired")
+        let taken = try reply.int("expiry entries")
+        return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil, runsStopped: stopped,
+                             expired: expired, expiryEntries: taken)
     }
 
     /// Whether this call stopped at one of its limits, so that more may be due.
     package func reachedLimit(_ result: PromoteResult) -> Bool {
-        result.promoted >= promoteLimit || result.deleted >= deleteLimit
+        result.promoted >= promoteLimit || result.deleted >= deleteLimit || result.expiryEntries >= expireLimit
     }
 }

@@ -43,7 +43,10 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
         case .runExists:
             return JobqError(.runExists, "a run with id \(detail.first ?? who) already exists; choose another --run id or omit it to get a generated one", subject: detail.first ?? subject)
         case .deadlinePassed:
-            return JobqError(.invalidOption, "the run's deadline is not in the future (Redis time); give a later time or a duration such as 30m", subject: subject)
+            // detail: the value, and what it was ("expires" for a task's expiry; a run's deadline otherwise)
+            let expiry = detail.count > 2 && detail[1] == "expires"
+            return JobqError(.invalidOption, "\(expiry ? "the task's expiry" : "the run's deadline") is not in the future (Redis time); give a later time or a duration such as 30m",
+                             subject: expiry ? detail[2] : subject)
         case .invalidArgument:
             return JobqError(.internalError, "script rejected its arguments (\(detail.joined(separator: " "))): client and scripts disagree", subject: subject)
         }

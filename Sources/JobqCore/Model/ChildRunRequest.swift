@@ -33,6 +33,10 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         public var title: String
         /// The precondition in its compiled form (``Precondition``), if any.
         public var precondition: String?
+        /// Its expiry (``TaskSpec/expires``): after the child run starts (ms), or at a time (ms
+        /// since the epoch); absent in requests written before expiries.
+        public var expiresMs: Int64? = nil
+        public var expiresAtMs: Int64? = nil
     }
 
     public var definition: String
@@ -56,13 +60,19 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         var children: [ChildTask] = []
         for spec in tasks {
             guard let key = spec.id else { throw JobqError(.invalidOption, "tasks of a sub-workflow need an id") }
-            children.append(ChildTask(
+            var child = ChildTask(
                 key: key, handler: spec.handler, queue: spec.queue, payload: String(decoding: spec.payload, as: UTF8.self),
                 after: spec.prerequisites.map { ChildTask.Edge(id: $0.id, policy: $0.policy.rawValue) },
                 maxAttempts: spec.maxAttempts, timeoutMs: spec.timeout.jobqMilliseconds, delayMs: spec.delay.jobqMilliseconds,
                 keepMs: spec.resultTTL.jobqMilliseconds, backoff: spec.backoff, title: spec.title,
                 precondition: spec.precondition?.compiledJSON
-            ))
+            )
+            switch spec.expires {
+            case .after(let duration)?: child.expiresMs = duration.jobqMilliseconds
+            case .at(let date)?: child.expiresAtMs = Int64(date.timeIntervalSince1970 * 1000)
+            case nil: break
+            }
+            children.append(child)
         }
         self.tasks = children
         if let output, !children.contains(where: { $0.key == output }) {
@@ -101,7 +111,9 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 id: task.key, handler: task.handler, queue: task.queue, payload: Array(task.payload.utf8), prerequisites: prerequisites,
                 maxAttempts: task.maxAttempts, backoff: task.backoff, timeout: .milliseconds(task.timeoutMs), delay: .milliseconds(task.delayMs),
                 resultTTL: .milliseconds(task.keepMs), title: task.title,
-                precondition: try task.precondition.map { text throws(JobqError) in try Precondition(compiledJSON: text) }
+                precondition: try task.precondition.map { text throws(JobqError) in try Precondition(compiledJSON: text) },
+                expires: task.expiresMs.map { .after(.milliseconds($0)) }
+                    ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) }
             ))
         }
         let options = RunOptions(id: id, definition: definition, window: window, deadline: deadlineMs.map { .after(.milliseconds($0)) }, failFast: failFast, critical: Set(critical), output: output)

@@ -9,16 +9,27 @@ public struct PromoteResult: Sendable, Hashable {
     public let promoted: Int
     /// Finished tasks whose retention had passed, deleted.
     public let deleted: Int
-    /// When the next delayed task or run deadline falls due (Redis time, ms), if any.
+    /// When the next delayed task, task expiry or run deadline falls due (Redis time, ms), if any.
     public let nextDue: Int64?
     /// Runs stopped because their deadline passed.
     public let runsStopped: Int
+    /// Tasks that ended CANCELLED with reason `expired` (not started by their expiry).
+    public let expired: Int
+    /// Entries of the expiry index taken: those expired, and those of tasks that had started or
+    /// ended meanwhile (dropped). Decides whether another call is needed.
+    package let expiryEntries: Int
 
-    public init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int = 0) {
+    public init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int = 0, expired: Int = 0) {
+        self.init(promoted: promoted, deleted: deleted, nextDue: nextDue, runsStopped: runsStopped, expired: expired, expiryEntries: expired)
+    }
+
+    package init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int, expired: Int, expiryEntries: Int) {
         self.promoted = promoted
         self.deleted = deleted
         self.nextDue = nextDue
         self.runsStopped = runsStopped
+        self.expired = expired
+        self.expiryEntries = expiryEntries
     }
 }
 

@@ -4,11 +4,8 @@ import Foundation
 /// enforced by the scripts, fleet-wide (docs/workflow-files.md, "Run options").
 public struct RunOptions: Sendable, Hashable {
     /// When a run must be over: a time after the submission (measured on Redis's clock), or an
-    /// absolute time.
-    public enum Deadline: Sendable, Hashable {
-        case after(Duration)
-        case at(Date)
-    }
+    /// absolute time (``Deadline``, shared with a task's expiry).
+    public typealias Deadline = JobqCore.Deadline
 
     /// The run's id; generated from the definition name when `nil` (``RunScope/generateID(definition:)``).
     public var id: String?
@@ -54,24 +51,7 @@ public struct RunOptions: Sendable, Hashable {
         if let window, !(1...Self.maxWindow).contains(window) {
             throw JobqError(.invalidOption, "the run's window must be from 1 to \(Self.maxWindow) tasks running at once; got \(window)")
         }
-        switch deadline {
-        case .after(let duration)?:
-            guard duration > .zero else {
-                throw JobqError(.invalidOption, "the run's deadline must be after the submission; got \(DurationText.format(duration))")
-            }
-            guard duration <= Limits.maxRunDeadline else {
-                throw JobqError(.invalidOption, "the run's deadline is at most \(DurationText.format(Limits.maxRunDeadline)) away; got \(DurationText.format(duration))")
-            }
-        case .at(let date)?:
-            guard date > now else {
-                throw JobqError(.invalidOption, "the run's deadline \(ISO8601DateFormatter().string(from: date)) has passed")
-            }
-            guard date.timeIntervalSince(now) <= Double(Limits.maxRunDeadline.components.seconds) else {
-                throw JobqError(.invalidOption, "the run's deadline is at most \(DurationText.format(Limits.maxRunDeadline)) away")
-            }
-        case nil:
-            break
-        }
+        try deadline?.validate("the run's deadline", now: now)
         for key in critical.sorted() { try Validation.check(name: key, as: .taskID) }
     }
 

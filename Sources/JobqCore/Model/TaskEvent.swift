@@ -32,6 +32,9 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case handBack = "hand_back"
     /// Someone cancelled the task (directly or through its workflow).
     case cancel
+    /// Its expiry (``TaskSpec/expires``) passed before it ever started: CANCELLED, reason
+    /// `expired`, never run (claim.lua finds it due, or the maintenance pass, promote.lua).
+    case expire
     /// A prerequisite ended FAILED or CANCELLED under the `success` policy.
     case dependencyFailed = "dependency_failed"
     /// `retry`: a FAILED or CANCELLED task (or a dependent it took down, CANCELLED or SKIPPED by

@@ -51,6 +51,9 @@ public struct TaskInfo: Sendable, Hashable {
     /// A DONE task one of whose prerequisites ended again after it did (re-run, retried): its
     /// result may be stale; `jobq rerun RUN --outdated` re-runs it and what depends on it.
     public var outdated: Bool
+    /// When a task that has not started ends CANCELLED with reason `expired` (Redis ms); `nil`
+    /// without an expiry and once the task has started (a started task never expires).
+    public var expiresAt: Int64? = nil
 }
 
 extension TaskInfo {
@@ -95,5 +98,6 @@ extension TaskInfo {
         cacheKey = string("ckey")
         cached = state == .done ? string("cached") : nil
         outdated = state == .done && string("outdated") == "1"
+        expiresAt = number("expires_at")
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything a producer says about one task before it exists.
 public struct TaskSpec: Sendable, Hashable {
     /// The id; generated (time-ordered) when `nil`.
@@ -24,11 +26,17 @@ public struct TaskSpec: Sendable, Hashable {
     /// Incremental runs: a DONE task whose key expands the same (within its retention) gives this
     /// task its result at once, without running it (``CacheKey``).
     public var cacheKey: CacheKey?
+    /// When the task must have started by (Celery's `expires`, RQ's `ttl`): still PENDING then,
+    /// it ends CANCELLED with reason `expired` and never runs; its dependents settle as after a
+    /// cancel. A task that started once never expires (a retry after a failure still runs).
+    public var expires: TaskExpiry?
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
     public static let defaultTimeout: Duration = .seconds(15 * 60)
     public static let defaultResultTTL: Duration = .seconds(24 * 3600)
+    /// The furthest a task's expiry may be (a year and a day, as delays and run deadlines).
+    public static let maxExpiry: Duration = Limits.maxRunDeadline
 
     public init(
         id: String? = nil,
@@ -43,7 +51,8 @@ public struct TaskSpec: Sendable, Hashable {
         resultTTL: Duration = TaskSpec.defaultResultTTL,
         title: String = "",
         precondition: Precondition? = nil,
-        cacheKey: CacheKey? = nil
+        cacheKey: CacheKey? = nil,
+        expires: TaskExpiry? = nil
     ) {
         self.id = id
         self.handler = handler
@@ -58,10 +67,14 @@ public struct TaskSpec: Sendable, Hashable {
         self.title = title
         self.precondition = precondition
         self.cacheKey = cacheKey
+        self.expires = expires
     }
 
     /// Checks everything that can be checked without Redis. Throws the first violation.
-    public func validate(limits: Limits) throws(JobqError) {
+    ///
+    /// `now` is this machine's clock, for an absolute ``expires`` only (a quick clear error;
+    /// submit.lua checks it again on Redis's).
+    public func validate(limits: Limits, now: Date = Date()) throws(JobqError) {
         if let id { try Validation.check(name: id, as: .taskID) }
         try Validation.check(name: handler, as: .handler)
         try Validation.check(name: queue, as: .queue)
@@ -82,6 +95,7 @@ public struct TaskSpec: Sendable, Hashable {
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
+        try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)
         }

@@ -24,6 +24,7 @@ public enum TaskTransitions {
         .init(from: .running, event: .handBack, to: .pending),
         .init(from: .running, event: .cancel, to: .cancelled),
         .init(from: .pending, event: .cancel, to: .cancelled),
+        .init(from: .pending, event: .expire, to: .cancelled),
         .init(from: .pending, event: .dependencyFailed, to: .cancelled),
         .init(from: .pending, event: .conditionUnmet, to: .skipped),
         .init(from: .pending, event: .precondition, to: .skipped),

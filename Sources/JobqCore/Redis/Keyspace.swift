@@ -70,6 +70,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let definitionRunsPattern = Pattern(lua: "definition_runs", head: "def:", parameter: "name", tail: ":runs")
     package static let runParkedPattern = Pattern(lua: "run_parked", head: "wf:", parameter: "run", tail: ":parked")
     package static let deadlinesPattern = Pattern(lua: "deadlines", head: "deadlines", parameter: nil, tail: "")
+    package static let expiringPattern = Pattern(lua: "expiring", head: "expiring", parameter: nil, tail: "")
     package static let cachePattern = Pattern(lua: "cache", head: "cache:", parameter: "digest", tail: "")
     package static let rerunPattern = Pattern(lua: "rerun", head: "wf:", parameter: "run", tail: ":rerun")
     package static let rerunTasksPattern = Pattern(lua: "rerun_tasks", head: "wf:", parameter: "run", tail: ":rerun_tasks")
@@ -78,7 +79,7 @@ public struct Keyspace: Sendable, Hashable {
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
-        readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, leasesPattern, endedPattern,
+        readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
@@ -127,6 +128,9 @@ public struct Keyspace: Sendable, Hashable {
     public func wake(_ queue: String) -> String { Self.wakePattern.key(prefix, queue) }
     /// Sorted set: PENDING tasks waiting for a time (delay or retry backoff), by due time.
     public var delayed: String { Self.delayedPattern.key(prefix) }
+    /// Sorted set: PENDING tasks that never started and have an expiry, by it (ms): claim leaves
+    /// them out, the maintenance pass ends those due (CANCELLED, reason `expired`).
+    public var expiring: String { Self.expiringPattern.key(prefix) }
     /// Sorted set: RUNNING tasks by lease deadline (the index of running tasks).
     public var leases: String { Self.leasesPattern.key(prefix) }
     /// Sorted set: PENDING tasks with unresolved prerequisites, by creation time.

@@ -10,6 +10,9 @@
   under a backlog.
   A task of a run whose window is full is parked (prelude window_allows / park), not claimed,
   and the claim goes on with what is queued behind it.
+  A task whose expiry (`expires_at`) has passed is not claimed: it ends CANCELLED with reason
+  `expired` (prelude expire), its dependents settled as after a cancel. A claimed task loses its
+  expiry (it started: a retry after a failure still runs).
   Lists may hold ids that are no longer dispatchable (cancelled while queued): they are dropped
   here instead of being searched for at cancel time (O(1) cancel). A record that cannot be run
   (unknown state, missing fields) is failed with reason corrupt_record, never run. Paused queues
@@ -26,7 +29,7 @@ end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
--- carries the spec's fields, parsed once, at f[8..16]).
+-- carries the spec's fields, parsed once, at f[8..16], and the expiry at f[17]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
@@ -41,8 +44,9 @@ local function take(list, queue, wanted)
     if not popped then return end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at')
       local state = f[1]
+      f[17], f[8] = f[8], nil
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
@@ -52,7 +56,9 @@ local function take(list, queue, wanted)
         elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
           and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
           local run = f[13] ~= '' and run_of(id)
-          if run and not window_allows(run) then
+          if expiry_due(f[17]) then
+            expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
+          elseif run and not window_allows(run) then
             park(run, id) -- its run's window is full: out of the way, queued again when a slot frees
           else
             chosen = chosen + 1
@@ -119,6 +125,11 @@ if chosen > 0 then
     local fields = { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW }
     if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
     set_state(id, 'PENDING', 'claim', attempt, '', fields)
+    if f[17] then
+      -- it started before its expiry: it never expires now
+      redis.call('HDEL', K.task(id), 'expires_at')
+      zset_later(K.expiring, id, false)
+    end
     zset_later(K.leases, id, deadline)
     -- spec fields: f[9] handler, f[10] max_attempts, f[11] timeout_ms, f[13] wf, f[14] deps_total,
     -- f[15] backoff, f[16] title; f[7] worker deaths

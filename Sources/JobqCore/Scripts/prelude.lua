@@ -297,6 +297,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   if from == 'PENDING' and to ~= 'RUNNING' then
     zset_later(K.delayed, id, false)
     zset_later(K.waiting, id, false)
+    zset_later(K.expiring, id, false) -- (a claim takes it out itself, only when it has an expiry)
   end
   if is_terminal(from) then zset_later(K.ended(from), id, false) end
   emit(id, from, to, attempt, reason)
@@ -866,6 +867,29 @@ local function settle_dependents(root, outcome)
   settle_left = settle_left + SETTLE_PER_ROOT
   settle_from(root, outcome, false)
   if settle_left > 0 and not backlog_empty then settle_backlog() end
+end
+
+-- Expiry ----------------------------------------------------------------------------------
+--[[ A task with `expires_at` (Swift TaskSpec.expires) that has not started by then ends CANCELLED
+  with reason `expired` and never runs: claim.lua expires a due task it pops instead of claiming
+  it, and the maintenance pass (promote.lua) every due entry of K.expiring — tasks waiting for
+  prerequisites, for a delay, in a queue, parked by their run's window. Its dependents settle
+  exactly as after a cancel. The first claim drops `expires_at` and the K.expiring entry: a task
+  that started never expires (its retries after a failure run), and `jobq retry` of an expired
+  task re-opens it without expiry. ]]
+local function expiry_due(expires_at)
+  local at = tonumber(expires_at)
+  return at ~= nil and at <= NOW
+end
+
+-- Ends the PENDING task `id` (`spec` as spec_of gives it) CANCELLED, reason `expired`.
+local function expire(id, attempts, spec)
+  finish(id, 'PENDING', 'expire', attempts or 0, 'expired', spec and spec.ttl,
+    { 'reason', 'expired', 'error', 'not started before it expired' })
+  count('expired')
+  -- a run being cancelled counts it with its cancellation, as a cascade's cancel does
+  if spec and workflow_cancelling(spec.wf) then redis.call('HINCRBY', K.workflow_cancel(spec.wf), 'cancelled', 1) end
+  settle_dependents(id, OUTCOME_CANCELLED)
 end
 
 -- Corrupt records -------------------------------------------------------------------------

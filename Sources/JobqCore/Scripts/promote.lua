@@ -1,4 +1,8 @@
 --[[ promote: the maintenance pass's time-driven work.
+  0. Expiry: tasks in K.expiring whose expiry has passed and that are still PENDING (waiting for
+     prerequisites, delayed, queued, parked by a run window) end CANCELLED with reason `expired`
+     (prelude expire: dependents settled as after a cancel); entries of tasks that started or
+     ended are dropped. First, so that a task due for both is not queued only to expire at claim.
   1. Delayed tasks (run-after times, retry backoff) whose time has come become dispatchable.
   2. Retention: finished tasks whose retention has passed are deleted with their auxiliary keys
      and leave the workflow index (the terminal indexes s:DONE/FAILED/CANCELLED are scored by
@@ -7,14 +11,28 @@
      deadline); the maintenance pass continues the cancellation at once.
   ARGV[2] maximum number of delayed tasks to make ready in this call
   ARGV[3] maximum number of finished records to delete in this call
-  (Both small: the client calls again while a limit was reached, so each call stays far under
-  10 ms however much falls due at once; Swift Maintenance.promoteBatch / deleteBatch.)
-  Returns {1, promoted, deleted, next due time in ms (0 when nothing is delayed: the earliest
-           delayed task or run deadline), runs stopped} ]]
+  ARGV[4] maximum number of expiry entries to handle in this call
+  (All small: the client calls again while a limit was reached, so each call stays far under
+  10 ms however much falls due at once; Swift Maintenance.promoteBatch / deleteBatch / expireBatch.)
+  Returns {1, promoted, deleted, next due time in ms (0 when nothing is due later: the earliest
+           delayed task, expiry or run deadline), runs stopped, tasks expired, expiry entries
+           taken (those expired and those of tasks that had started or ended, dropped)} ]]
 
 local promote_limit = tonumber(ARGV[2]) or 200
 local delete_limit = tonumber(ARGV[3]) or 25
-local promoted, deleted = 0, 0
+local expire_limit = tonumber(ARGV[4]) or 100
+local promoted, deleted, expired = 0, 0, 0
+
+-- Expiry first.
+local expiring = redis.call('ZRANGEBYSCORE', K.expiring, '-inf', NOW, 'LIMIT', 0, expire_limit)
+for _, id in ipairs(expiring) do
+  zset_later(K.expiring, id, false)
+  local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'expires_at')
+  if f[1] == 'PENDING' and expiry_due(f[4]) then
+    expire(id, tonumber(f[3]), spec_of(f[2]))
+    expired = expired + 1
+  end
+end
 local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', NOW, 'LIMIT', 0, promote_limit)
 for _, id in ipairs(due) do
   zset_later(K.delayed, id, false)
@@ -31,8 +49,8 @@ local workflows = {}
 for _, state in ipairs({ 'DONE', 'SKIPPED', 'FAILED', 'CANCELLED' }) do
   local index = K.ended(state)
   if deleted >= delete_limit then break end
-  local expired = redis.call('ZRANGEBYSCORE', index, '-inf', NOW, 'LIMIT', 0, delete_limit - deleted)
-  for _, id in ipairs(expired) do
+  local past = redis.call('ZRANGEBYSCORE', index, '-inf', NOW, 'LIMIT', 0, delete_limit - deleted)
+  for _, id in ipairs(past) do
     zset_later(index, id, false)
     local wf = (spec_of(redis.call('HGET', K.task(id), 'spec')) or {}).wf
     -- UNLINK: a big next hash (a fan-out of thousands) is freed off the main thread
@@ -57,9 +75,11 @@ end
 flush()
 local next_due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
 local next_deadline = redis.call('ZRANGE', K.deadlines, 0, 0, 'WITHSCORES')
-local due_at = tonumber(next_due[2]) or 0
-local deadline_at = tonumber(next_deadline[2]) or 0
-if deadline_at > 0 and (due_at == 0 or deadline_at < due_at) then due_at = deadline_at end
+local next_expiry = redis.call('ZRANGE', K.expiring, 0, 0, 'WITHSCORES')
+local due_at = 0
+for _, at in ipairs({ tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0 }) do
+  if at > 0 and (due_at == 0 or at < due_at) then due_at = at end
+end
 for _, wf in ipairs(workflows) do
   if redis.call('ZCARD', K.workflow_tasks(wf)) == 0 then
     -- the run goes with its last task, out of the run indexes too
@@ -71,4 +91,4 @@ for _, wf in ipairs(workflows) do
     end
   end
 end
-return { OK, promoted, deleted, due_at, stopped }
+return { OK, promoted, deleted, due_at, stopped, expired, #expiring }

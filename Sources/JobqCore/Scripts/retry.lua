@@ -55,7 +55,7 @@ local function reopen(id, left)
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'spec', 'cond', 'ckey')
   local spec = spec_of(f[2]) or {}
-  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest')
+  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at')
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
   reply[#reply + 1] = id

@@ -5,11 +5,14 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 13 fields and its edges:
+  then n, the number of tasks; then per task 14 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
-    check_precondition), cache key template ('' for none: prelude.lua check_cache_key), ndeps,
+    check_precondition), cache key template ('' for none: prelude.lua check_cache_key),
+    expires ('' for none; '+ms' after now, on Redis time; or an absolute time in ms: it must be in
+    the future, else the whole submission is refused with DEADLINE_PASSED), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
+  A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
   A task whose existing prerequisite already FAILED/CANCELLED under `success` is created CANCELLED
   (reason dependency_failed), and so are its dependents in the batch: never left PENDING. One whose
@@ -18,7 +21,8 @@
   batch see a SKIPPED prerequisite, as after success.
   Returns {1, created (1|0), run ('' for none), id, state, id, state, ...}
         | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
-        | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what} ]]
+        | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what}
+        | {-11 DEADLINE_PASSED, value, 'expires', id} (a task's expiry not after now) ]]
 
 local idem_key, fingerprint, workflow = ARGV[2], ARGV[3], ARGV[4]
 local idem_ttl = tonumber(ARGV[5]) or 0
@@ -109,11 +113,11 @@ for t = 1, n do
     id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
-    cond = ARGV[i + 10], ckey = ARGV[i + 11], ndeps = tonumber(ARGV[i + 12]), index = t,
+    cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], ndeps = tonumber(ARGV[i + 13]), index = t,
   }
   local ndeps = task.ndeps
   if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 13
+  i = i + 14
   if ndeps > 0 then
     has_edges = true
     task.deps, task.policies = {}, {}
@@ -138,6 +142,14 @@ for t = 1, n do
   if task.ckey ~= '' then
     local bad = check_cache_key(task.id, task.ckey, task.deps or {})
     if bad then return invalid(t, 'cache key of ' .. task.id .. ': ' .. bad) end
+  end
+  if task.expires ~= '' then
+    -- relative expiries are fixed on Redis time, as run deadlines
+    local relative = string.match(task.expires, '^%+(%d+)$')
+    local at = relative and NOW + tonumber(relative) or tonumber(task.expires)
+    if not at or at ~= math.floor(at) then return invalid(t, 'expiry of ' .. task.id) end
+    if at <= NOW then return { DEADLINE_PASSED, task.expires, 'expires', task.id } end
+    task.expires_at = at
   end
   if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
   tasks[t], by_id[task.id] = task, task
@@ -257,6 +269,10 @@ for _, task in ipairs(order) do
     fields[#fields + 1] = 'ckey'
     fields[#fields + 1] = task.ckey
   end
+  if task.expires_at then
+    fields[#fields + 1] = 'expires_at'
+    fields[#fields + 1] = task.expires_at
+  end
   -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
   local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
   if not queues_seen[task.queue] then
@@ -279,6 +295,8 @@ for _, task in ipairs(order) do
     state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
   else
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
+    -- (an ending below — from the cache — takes it out again, in set_state)
+    if task.expires_at then zset_later(K.expiring, task.id, task.expires_at) end
     if left == 0 and ended_from_cache(task.id, task.ckey, task.handler, 0, task.ttl) then
       -- ready at once and cached: DONE now, so its dependents in the batch see it ended
       state_of[task.id] = 'DONE'

@@ -102,6 +102,7 @@ extension TaskStore {
             field(Array(spec.title.utf8))
             if let precondition = spec.precondition { field(Array(precondition.compiledJSON.utf8)) } // absent: as before
             if let cacheKey = spec.cacheKey { field(Array(("cache_key " + cacheKey.template).utf8)) } // absent: as before
+            if let expires = spec.expires { field(Array(("expires " + expires.scriptArgument).utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }

@@ -21,6 +21,9 @@ struct ReferenceModel {
         var suspect = 0
         /// The token of the claim that ran it alone, if any.
         var aloneToken: Int?
+        /// Not started by then, it ends CANCELLED (`expired`); dropped by its first claim and by
+        /// a retry.
+        var expiresAt: Int64?
     }
 
     /// A run (tasks `RUN/KEY`): its window, its critical tasks, the tasks held back by a full
@@ -44,6 +47,10 @@ struct ReferenceModel {
     /// Crash suspects: one per idle claim, run alone; a busy claim while any id (even a stale
     /// one) waits here is told to drain.
     var quarantine: [String] = []
+    /// While a claim pops: what it makes ready (an expired task's released dependents) is queued
+    /// when the call ends, as the scripts' deferred pushes are, so the same call never takes it.
+    var claiming = false
+    var queuedByClaim: [String] = []
 
     /// Whether `id` may start now.
     func isClaimable(_ id: String) -> Bool {
@@ -55,6 +62,12 @@ struct ReferenceModel {
     /// alone); a busy one is told to drain while quarantine holds anything; then recovered,
     /// then ready, oldest first, dropping stale entries, within the script's budget of 36 pops.
     mutating func nextClaim(idle: Bool) -> (id: String?, mode: ClaimMode) {
+        claiming = true
+        defer {
+            claiming = false
+            ready += queuedByClaim
+            queuedByClaim = []
+        }
         var budget = 36
         var picked: Set<String> = [] // a second copy of an id this call took (or parked) is dropped
         if idle {
@@ -73,6 +86,10 @@ struct ReferenceModel {
             let id = self[keyPath: list].removeFirst()
             budget -= 1
             guard isClaimable(id), picked.insert(id).inserted else { continue }
+            if let at = tasks[id]!.expiresAt, at <= now {
+                end(id, as: .cancelled, reason: "expired") // not started by its expiry: never runs
+                continue
+            }
             if let run = RunScope.run(of: id), let window = runs[run]?.window, running(run) >= window {
                 runs[run]!.parked.append(id)
                 continue
@@ -159,8 +176,9 @@ struct ReferenceModel {
         stop(run)
     }
 
-    mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)]) {
+    mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)], expiresAt: Int64? = nil) {
         var task = Task(state: .pending, maxAttempts: maxAttempts, prerequisites: prerequisites.map { (id: $0.0, policy: $0.1) })
+        task.expiresAt = expiresAt
         var doomed = false
         for (prerequisite, policy) in prerequisites {
             tasks[prerequisite]?.dependents.append((id, policy))
@@ -183,6 +201,8 @@ struct ReferenceModel {
     mutating func dispatch(_ id: String) {
         if tasks[id]!.runAfter > now {
             tasks[id]!.delayed = true
+        } else if claiming {
+            queuedByClaim.append(id)
         } else {
             ready.append(id)
         }
@@ -191,6 +211,7 @@ struct ReferenceModel {
     mutating func claim(_ id: String, token: Int, lease: Int64, alone: Bool = false) {
         if alone { tasks[id]!.aloneToken = token }
         tasks[id]!.state = .running
+        tasks[id]!.expiresAt = nil
         tasks[id]!.attempts += 1
         tasks[id]!.token = token
         tasks[id]!.leaseDeadline = now + lease
@@ -334,8 +355,12 @@ struct ReferenceModel {
         }
     }
 
-    /// In the delayed index's order: by due time, then id.
+    /// First the expired (by expiry, then id), then the delayed in the delayed index's order: by
+    /// due time, then id.
     mutating func promote() {
+        let expired = tasks.filter { $0.value.state == .pending && ($0.value.expiresAt ?? .max) <= now }
+            .sorted { ($0.value.expiresAt!, $0.key) < ($1.value.expiresAt!, $1.key) }.map(\.key)
+        for id in expired where tasks[id]!.state == .pending { end(id, as: .cancelled, reason: "expired") }
         let due = tasks.filter { $0.value.delayed && $0.value.runAfter <= now }
             .sorted { ($0.value.runAfter, $0.key) < ($1.value.runAfter, $1.key) }.map(\.key)
         for id in due {
@@ -386,6 +411,7 @@ struct ReferenceModel {
             tasks[dependent]!.unresolved += 1
         }
         tasks[id]!.state = .pending
+        tasks[id]!.expiresAt = nil
         tasks[id]!.attempts = 0
         tasks[id]!.unresolved = unresolved
         tasks[id]!.runAfter = 0
