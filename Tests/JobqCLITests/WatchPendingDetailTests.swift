@@ -30,5 +30,18 @@ struct WatchPendingDetailTests {
         #expect(snapshot.detail(of: task) == "retry 2/3 in 1.2s")
         task.runAfter = nil
         #expect(snapshot.detail(of: task) == "queued (attempt 2/3)")
+        // an expiry still ahead is named whatever the task waits for; a passed one is not
+        task.expiresAt = 9_300
+        #expect(snapshot.detail(of: task) == "queued (attempt 2/3); expires in 500ms")
+        task.expiresAt = 8_800
+        #expect(snapshot.detail(of: task) == "queued (attempt 2/3)")
+    }
+
+    @Test func watchNamesTheExpiryOfAPendingTask() async throws {
+        let cli = try await CLIHarness.make()
+        _ = try await cli.run(["submit", "jobq.noop", "--id", "soon", "--delay", "1h", "--expires", "2h", "--workflow", "ex"])
+        let watch = try await cli.run(["watch", "ex", "--timeout", "1s"])
+        #expect(watch.stdout.contains("soon: PENDING  delayed, runs in 59m"), "\(watch.stdout)")
+        #expect(watch.stdout.contains("; expires in 1h59m"), "\(watch.stdout)")
     }
 }

@@ -153,26 +153,33 @@ struct Snapshot: Sendable {
         return state.rawValue
     }
 
+    /// What a PENDING task waits for: its child run, prerequisites, a time, or a worker.
+    private func pendingDetail(of task: TaskInfo, now: Int64) -> String {
+        let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
+        if let child = task.childRun { return "waiting for its child run \(child)" }
+        if task.unresolvedPrerequisites > 0 {
+            let waiting = task.prerequisites.filter { prerequisite in
+                guard let state = states[prerequisite.id] else { return true }
+                return !prerequisite.policy.accepts(state)
+            }.map(\.id)
+            return "waiting for " + (waiting.isEmpty ? "\(task.unresolvedPrerequisites) prerequisite(s)" : waiting.map(name).joined(separator: ", "))
+        }
+        if let runAfter = task.runAfter, runAfter > now {
+            let due = DurationText.format(milliseconds: runAfter - now)
+            return task.attempts > 0 ? "retry \(task.attempts + 1)/\(task.maxAttempts) in \(due)" : "delayed, runs in \(due)"
+        }
+        if task.suspectLevel >= 2 { return "quarantined: runs alone on an idle worker (its workers died under it)" + attempt }
+        if task.workerDeaths > 0 { return "queued ahead of new work (its worker died)" + attempt }
+        return "queued" + attempt
+    }
+
     func detail(of task: TaskInfo, now: Int64? = nil) -> String {
         let now = now ?? serverNow ?? DurationText.nowMilliseconds
         switch task.state {
         case .pending:
-            let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
-            if let child = task.childRun { return "waiting for its child run \(child)" }
-            if task.unresolvedPrerequisites > 0 {
-                let waiting = task.prerequisites.filter { prerequisite in
-                    guard let state = states[prerequisite.id] else { return true }
-                    return !prerequisite.policy.accepts(state)
-                }.map(\.id)
-                return "waiting for " + (waiting.isEmpty ? "\(task.unresolvedPrerequisites) prerequisite(s)" : waiting.map(name).joined(separator: ", "))
-            }
-            if let runAfter = task.runAfter, runAfter > now {
-                let due = DurationText.format(milliseconds: runAfter - now)
-                return task.attempts > 0 ? "retry \(task.attempts + 1)/\(task.maxAttempts) in \(due)" : "delayed, runs in \(due)"
-            }
-            if task.suspectLevel >= 2 { return "quarantined: runs alone on an idle worker (its workers died under it)" + attempt }
-            if task.workerDeaths > 0 { return "queued ahead of new work (its worker died)" + attempt }
-            return "queued" + attempt
+            // a pending task with an expiry says so whatever it waits for: it may never run
+            guard let expiresAt = task.expiresAt, expiresAt > now else { return pendingDetail(of: task, now: now) }
+            return pendingDetail(of: task, now: now) + "; expires in " + DurationText.format(milliseconds: expiresAt - now)
         case .running:
             var parts: [String] = []
             if let status = progress[task.id]?.first(where: { $0.group.isEmpty })?.status, !status.isEmpty { parts.append(status) }
