@@ -41,10 +41,12 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only this task (ID or RUN/KEY).", valueName: "id"))
     var task: String?
 
-    @Option(name: .long, help: ArgumentHelp("Start here instead of the last N: a stream id (1700000000000-0), a duration ago (10m) or an ISO 8601 time.", valueName: "when"))
+    // `.unconditional`ly, as submit's numbers: `--since -5m` and `--limit -1` must reach the
+    // checks (invalid_option), not be taken for unknown flags.
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Start here instead of the last N: a stream id (1700000000000-0), a duration ago (10m) or an ISO 8601 time.", valueName: "when"))
     var since: String?
 
-    @Option(name: .long, help: ArgumentHelp("How many of the last matching transitions (1 to 10000; default \(EventsCommand.defaultLimit), with --since all).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How many of the last matching transitions (1 to 10000; default \(EventsCommand.defaultLimit), with --since all).", valueName: "n"))
     var limit: Int?
 
     @OptionGroup var output: OutputOptions
