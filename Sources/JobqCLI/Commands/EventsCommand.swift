@@ -17,7 +17,7 @@ struct EventsCommand: AsyncParsableCommand {
               jobq events
               jobq events -f --run nightly-01JF3Q8Z6W9D2K4M7N0P5R8T1V
               jobq events --queue reports --since 10m
-              jobq events --task nightly-01JF3Q8Z6W9D2K4M7N0P5R8T1V/fetch --json | jq .reason
+              jobq events --task RUN/fetch --json | jq -r .reason
               jobq events --since 1700000000000-0 --limit 100
 
             A run or task with no events is not an error: nothing matches (yet). The stream is \
