@@ -1,6 +1,6 @@
 import JobqCore
 
-/// Queues, workers, the event stream and housekeeping: what operators and tools (the `jobq`
+/// Queues, workers and housekeeping: what operators and tools (the `jobq`
 /// CLI, dashboards) need besides tasks.
 extension JobqClient {
     /// Every queue ever used, with its ready count and pause flag.
@@ -45,18 +45,6 @@ extension JobqClient {
     /// Whether this Redis is safe for a task queue (eviction policy, persistence).
     public func checkServer() async throws(JobqError) -> ServerCheck {
         try await engine.inspector.checkServer()
-    }
-
-    /// The id of the newest event, or `"0-0"`: read it *before* looking at a state, then follow
-    /// ``events(after:block:count:)`` from it, and no transition in between is missed.
-    public func lastEventID() async throws(JobqError) -> String {
-        try await engine.inspector.lastEventID()
-    }
-
-    /// Events after `position`, waiting up to `block` for the first one. Returns the records and
-    /// the position to continue from; no records when the wait timed out.
-    public func events(after position: String, block: Duration?, count: Int = 1000) async throws(JobqError) -> (records: [TaskEventRecord], position: String) {
-        try await engine.inspector.events(after: position, block: block, count: count)
     }
 
     /// One maintenance pass (reap expired leases, promote due tasks, retention), if `owner` wins

@@ -121,7 +121,7 @@ extension JobqClient {
 
 /// Retries reads while the connection is lost (``JobqError/isConnectionLoss``), with doubling
 /// pauses, for at most the policy's budget per outage and never past the caller's deadline.
-private struct Reconnection {
+struct Reconnection {
     let policy: JobqClient.ReconnectPolicy
     let deadline: ContinuousClock.Instant?
     /// How many outages ended with a successful call (the caller then looks again).

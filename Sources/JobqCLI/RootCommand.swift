@@ -45,6 +45,7 @@ struct RootCommand: AsyncParsableCommand {
             ListCommand.self,
             WaitCommand.self,
             WatchCommand.self,
+            EventsCommand.self,
             DebriefCommand.self,
             LogsCommand.self,
             ResultCommand.self,

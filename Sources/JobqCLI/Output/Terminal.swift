@@ -105,6 +105,15 @@ enum Console {
         write(STDOUT_FILENO, data)
     }
 
+    /// Ends the process as a failed write to stdout would (``brokenPipeStatus``) when stdout is
+    /// a pipe whose reader has gone (`jobq events -f | head -1`), found without writing: a
+    /// follower that has nothing to print for a while would otherwise notice only at its next
+    /// line, and the pipeline would hang until then.
+    static func endIfReaderGone() {
+        var descriptor = pollfd(fd: STDOUT_FILENO, events: Int16(POLLOUT), revents: 0)
+        if poll(&descriptor, 1, 0) == 1 && descriptor.revents & Int16(POLLERR | POLLHUP) != 0 { _exit(brokenPipeStatus) }
+    }
+
     /// Writes all of `bytes` to `descriptor`, retrying short writes and EINTR.
     static func write(_ descriptor: Int32, _ bytes: [UInt8]) {
         _ = ignoreSIGPIPE

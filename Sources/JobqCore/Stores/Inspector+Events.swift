@@ -22,11 +22,33 @@ extension Inspector {
         } else {
             reply = try await runner.send(RedisCommand("XREAD", arguments), doing: "read events")
         }
+        let (records, last) = Self.records(ofEntries: reply.array?.first?.array?.dropFirst().first?.array ?? [], newestFirst: false)
+        return (records, last ?? position)
+    }
+
+    /// One page of the stream between `start` and `end` (ids, inclusive; `-`/`+` for the ends;
+    /// `(ID` to exclude ID), at most `count` entries: XRANGE, or XREVRANGE when `newestFirst`.
+    /// What `jobq events` reads the last N transitions, or those since a time, with; a page is
+    /// bounded, so a long stream is read a page per round trip, never in one reply.
+    ///
+    /// - Returns: the records in the order asked for (with `newestFirst`, the lines of one entry
+    ///   reversed too), and the id of the page's last entry — the cursor for the next page, `nil`
+    ///   when the page was empty — even when that entry held no decodable line.
+    package func events(from start: String, to end: String, newestFirst: Bool, count: Int) async throws(JobqError) -> (records: [TaskEventRecord], last: String?) {
+        let command = newestFirst
+            ? RedisCommand("XREVRANGE", [RedisArgument(runner.keys.events), RedisArgument(end), RedisArgument(start), "COUNT", RedisArgument(count)])
+            : RedisCommand("XRANGE", [RedisArgument(runner.keys.events), RedisArgument(start), RedisArgument(end), "COUNT", RedisArgument(count)])
+        let reply = try await runner.send(command, doing: "read events")
+        return Self.records(ofEntries: reply.array ?? [], newestFirst: newestFirst)
+    }
+
+    /// Decodes stream entries (`[id, [field, value, …]]` each) into records; the id of the last.
+    private static func records(ofEntries entries: [RedisValue], newestFirst: Bool) -> (records: [TaskEventRecord], last: String?) {
         var records: [TaskEventRecord] = []
-        var next = position
-        for entry in reply.array?.first?.array?.dropFirst().first?.array ?? [] {
+        var last: String?
+        for entry in entries {
             guard let parts = entry.array, parts.count == 2, let entryID = parts[0].string else { continue }
-            next = entryID
+            last = entryID
             let flat = parts[1].array ?? []
             var fields: [String: String] = [:]
             var index = 0
@@ -34,8 +56,9 @@ extension Inspector {
                 if let key = flat[index].string { fields[key] = flat[index + 1].string ?? "" }
                 index += 2
             }
-            records += TaskEventRecord.decode(entryID: entryID, fields: fields)
+            let decoded = TaskEventRecord.decode(entryID: entryID, fields: fields)
+            records += newestFirst ? decoded.reversed() : decoded
         }
-        return (records, next)
+        return (records, last)
     }
 }

@@ -31,6 +31,20 @@ extension TaskStore {
         return infos
     }
 
+    /// The queue of each task in `ids` that has a record, read from its packed `spec` (one HGET
+    /// per task, pipelined): the queue is not in the event lines, and `jobq events --queue` asks
+    /// for a page of them at a time. Tasks without a record (expired, purged) or with an
+    /// unreadable spec are absent from the result.
+    package func queues(of ids: [String]) async throws(JobqError) -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        let replies = try await runner.pipeline(ids.map { RedisCommand("HGET", [RedisArgument(runner.keys.task($0)), "spec"]) }, doing: "read task queues")
+        var queues: [String: String] = [:]
+        for (id, reply) in zip(ids, replies) {
+            if let spec = reply.string.flatMap(PackedSpec.init) { queues[id] = spec.queue }
+        }
+        return queues
+    }
+
     /// Ids of tasks in `state`, at most `limit`.
     ///
     /// RUNNING comes from the lease index (soonest deadline first); terminal states from their

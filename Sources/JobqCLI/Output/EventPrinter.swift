@@ -1,0 +1,56 @@
+import Foundation
+import JobqCore
+
+/// Prints `jobq events` lines: one line per transition, as text or as one JSON object
+/// (NDJSON, never indented: a stream of objects for `jq` and log shippers, also on a terminal).
+///
+/// Text: local time with milliseconds, the task id (or `run RUN`), `FROM → TO` in the state
+/// colours, the attempt (task lines) and the reason — `(new)` for a task's or run's creation.
+struct EventPrinter {
+    let json: Bool
+    let terminal: Terminal
+    /// One formatter for the whole command: making one per line would cost more than the line.
+    private let formatter: DateFormatter
+
+    init(json: Bool, terminal: Terminal = .current) {
+        self.json = json
+        self.terminal = terminal
+        formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+    }
+
+    func print(_ record: TaskEventRecord) {
+        Console.out(json ? Self.json(record).rendered() : text(record))
+    }
+
+    func text(_ record: TaskEventRecord) -> String {
+        let time = formatter.string(from: Date(timeIntervalSince1970: Double(record.time) / 1000))
+        let from = record.from.map { terminal.paint(state: $0) } ?? terminal.paint("(new)", .dim)
+        var parts = [
+            terminal.paint(time, .dim),
+            record.isRunLine ? "run " + (record.run ?? "") : record.task,
+            from + " → " + terminal.paint(state: record.to),
+        ]
+        if !record.isRunLine { parts.append("attempt \(record.attempt)") }
+        if !record.reason.isEmpty { parts.append(record.reason) }
+        return parts.joined(separator: "  ")
+    }
+
+    /// `{"stream_id", "time", "task", "run", "key", "from", "to", "attempt", "reason"}`; a
+    /// run-level line has `task` and `key` null, a standalone task `run` and `key` null, a
+    /// creation `from` null.
+    static func json(_ record: TaskEventRecord) -> JSONValue {
+        let scoped = record.isRunLine ? nil : RunScope.split(record.task)
+        return .object([
+            ("stream_id", .string(record.entryID)),
+            ("time", .string(DurationText.iso8601(milliseconds: record.time))),
+            ("task", .optional(record.isRunLine ? nil : record.task)),
+            ("run", .optional(record.run)),
+            ("key", .optional(scoped?.key)),
+            ("from", .optional(record.from?.rawValue)),
+            ("to", .optional(record.to?.rawValue)),
+            ("attempt", .int(record.attempt)),
+            ("reason", .string(record.reason)),
+        ])
+    }
+}
