@@ -27,4 +27,6 @@ public struct MaintenanceResult: Sendable, Hashable {
     /// Running tasks whose lease had expired, with their new state.
     public let reaped: [ReapedTask]
     public let promote: PromoteResult
+    /// The runs the pass's due schedule ticks submitted (or found submitted by another process).
+    public var scheduledRuns: [String] = []
 }
