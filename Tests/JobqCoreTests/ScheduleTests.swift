@@ -177,7 +177,7 @@ struct ScheduleTests {
             #expect(try await engine.coordinator.maintenance.fireDueSchedules().isEmpty)
             let paused = try await Self.schedule(engine, "ctl")
             #expect(paused.paused && paused.nextFire == nil)
-            #expect(try await store.schedules().map(\.0.name) == ["ctl"])
+            #expect(try await store.schedules().map(\.name) == ["ctl"])
             // resumed: from the next tick after now, the paused ones are not owed
             #expect(try await store.resumeSchedule("ctl"))
             #expect(try await store.resumeSchedule("ctl") == false)
@@ -189,7 +189,7 @@ struct ScheduleTests {
             let after = try await Self.schedule(engine, "ctl")
             #expect(after.lastRun == run && after.lastOutcome == "triggered" && after.nextFire == start + 180_000)
             let listed = try await store.schedules()
-            #expect(listed.count == 1 && listed[0].1 == .pending)
+            #expect(listed.count == 1 && listed[0].lastRunState == .pending)
             try await store.removeSchedule("ctl")
             #expect(try await store.schedule("ctl") == nil)
             #expect(try await store.schedules().isEmpty)

@@ -45,6 +45,9 @@ public struct Schedule: Sendable, Hashable {
     public var nextFire: Int64?
     /// The last run it submitted (a tick's or a trigger's).
     public var lastRun: String?
+    /// The state of ``lastRun`` when the schedule was read by a listing (`nil`: none yet,
+    /// not read, or its retention expired).
+    public var lastRunState: RunState?
     /// The last tick decided (ms), and what became of it (`fired`, `skip`, `missed`,
     /// `triggered`).
     public var lastTick: Int64?

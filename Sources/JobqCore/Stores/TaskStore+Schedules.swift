@@ -27,7 +27,7 @@ extension TaskStore {
 
     /// Every schedule (paused ones too), by next fire time, each with the state of its last run
     /// (`nil`: none yet, or its retention expired). At most `limit`.
-    package func schedules(limit: Int = 1000) async throws(JobqError) -> [(Schedule, RunState?)] {
+    package func schedules(limit: Int = 1000) async throws(JobqError) -> [Schedule] {
         let names = try await runner.send(
             RedisCommand("ZRANGE", [RedisArgument(runner.keys.schedules), "0", RedisArgument(limit - 1)]), doing: "list schedules"
         ).array?.compactMap(\.string) ?? []
@@ -43,7 +43,10 @@ extension TaskStore {
         let states = try await runner.pipeline(
             schedules.map { RedisCommand("HGET", [RedisArgument(runner.keys.workflow($0.lastRun ?? "-")), "state"]) }, doing: "read schedules' runs"
         )
-        return zip(schedules, states).map { ($0, $0.lastRun == nil ? nil : $1.string.flatMap(RunState.init(rawValue:))) }
+        for index in schedules.indices where schedules[index].lastRun != nil {
+            schedules[index].lastRunState = states[index].string.flatMap(RunState.init(rawValue:))
+        }
+        return schedules
     }
 
     /// One schedule, or `nil`.
