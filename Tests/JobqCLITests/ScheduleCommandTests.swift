@@ -50,6 +50,18 @@ struct ScheduleCommandTests {
         #expect(table.stdout.contains("beat") && table.stdout.contains(runs[0]) && table.stdout.contains("nightly"), "\(table.stdout)")
     }
 
+    /// `jobq coordinator` fires due schedules (with no worker running).
+    @Test func theCoordinatorFiresDueTicks() async throws {
+        let cli = try await CLIHarness.make()
+        #expect(try await cli.run(["schedule", "add", "tick", "--every", "1s", "jobq.noop"]).status == 0)
+        try await Task.sleep(for: .milliseconds(1100))
+        let pass = try await cli.run(["coordinator", "--once", "--json"])
+        #expect(pass.status == 0, "\(pass.stderr)")
+        let runs = try pass.json()["scheduled_runs"] as? [String] ?? []
+        #expect(runs.count == 1 && runs[0].hasPrefix("tick-"), "\(pass.stdout)")
+        #expect(try await Self.schedules(cli).first?["last_run"] as? String == runs.first)
+    }
+
     @Test func pauseResumeTriggerRemove() async throws {
         let cli = try await CLIHarness.make()
         #expect(try await cli.run(["schedule", "add", "s", "--cron", "@daily", "jobq.noop"]).status == 0)
