@@ -20,6 +20,11 @@ struct ScheduleTests {
         try #require(try await engine.coordinator.tasks.schedule(name))
     }
 
+    /// Moves the fixture's clock to `time` (ms).
+    static func move(_ engine: EngineFixture, to time: Int64) {
+        engine.clock.advance(by: .milliseconds(time - engine.clock.now))
+    }
+
     static func runCount(_ engine: EngineFixture) async throws -> Int {
         try await engine.zsetMembers(engine.keys.runs).count
     }
@@ -28,9 +33,10 @@ struct ScheduleTests {
         try await withEngine { engine in
             let added = try await Self.add(engine, "minutely")
             let tick = try #require(added.nextFire)
-            #expect(tick == engine.clock.now + 60_000)
+            #expect(tick == (engine.clock.now / 60_000 + 1) * 60_000)  // the next whole minute
+            engine.clock.advance(by: .milliseconds(tick - engine.clock.now - 1))
             #expect(try await engine.coordinator.maintenance.fireDueSchedules().isEmpty)  // not due yet
-            engine.clock.advance(by: .seconds(60))
+            engine.clock.advance(by: .milliseconds(1))
             let runs = try await engine.coordinator.maintenance.fireDueSchedules()
             #expect(runs == [Schedule.runID(name: "minutely", tick: tick)])
             #expect(try await engine.coordinator.maintenance.fireDueSchedules().isEmpty)
@@ -107,11 +113,12 @@ struct ScheduleTests {
     /// Every 10 minutes, then no pass for 1h05m: six ticks passed, the latest 5 minutes late.
     @Test func catchUpAfterAnHourDown() async throws {
         try await withEngine { engine in
-            let start = engine.clock.now
+            var first: Int64 = 0
             for policy in Schedule.CatchUp.allCases {
-                _ = try await Self.add(engine, "c-\(policy.rawValue)", every: .seconds(600), catchUp: policy)
+                first = try #require(try await Self.add(engine, "c-\(policy.rawValue)", every: .seconds(600), catchUp: policy).nextFire)
             }
-            engine.clock.advance(by: .seconds(3900))
+            let start = first - 600_000
+            Self.move(engine, to: first + 5 * 600_000 + 300_000)  // six ticks passed, the last 5 minutes ago
             let runs = try await engine.coordinator.maintenance.fireDueSchedules()
             let ticks = (1...6).map { start + Int64($0) * 600_000 }
             #expect(runs.filter { $0.hasPrefix("c-none-") }.isEmpty)
@@ -143,13 +150,14 @@ struct ScheduleTests {
     /// The first tick's run is still PENDING at the second tick.
     @Test func overlapSkipAllowCancel() async throws {
         try await withEngine { engine in
-            let start = engine.clock.now
+            var first: Int64 = 0
             for policy in Schedule.Overlap.allCases {
-                _ = try await Self.add(engine, "o-\(policy.rawValue)", overlap: policy)
+                first = try #require(try await Self.add(engine, "o-\(policy.rawValue)", overlap: policy).nextFire)
             }
-            engine.clock.advance(by: .seconds(60))
-            let first = try await engine.coordinator.maintenance.fireDueSchedules()
-            #expect(first.count == 3)
+            let start = first - 60_000
+            Self.move(engine, to: first)
+            let initial = try await engine.coordinator.maintenance.fireDueSchedules()
+            #expect(initial.count == 3)
             engine.clock.advance(by: .seconds(60))
             let second = try await engine.coordinator.maintenance.fireDueSchedules()
             let tick2 = start + 120_000
@@ -169,7 +177,6 @@ struct ScheduleTests {
     @Test func pauseResumeRemoveTrigger() async throws {
         try await withEngine { engine in
             let store = engine.coordinator.tasks
-            let start = engine.clock.now
             _ = try await Self.add(engine, "ctl")
             #expect(try await store.pauseSchedule("ctl"))
             #expect(try await store.pauseSchedule("ctl") == false)
@@ -181,13 +188,14 @@ struct ScheduleTests {
             // resumed: from the next tick after now, the paused ones are not owed
             #expect(try await store.resumeSchedule("ctl"))
             #expect(try await store.resumeSchedule("ctl") == false)
-            #expect(try await Self.schedule(engine, "ctl").nextFire == start + 180_000)
+            let next = (engine.clock.now / 60_000 + 1) * 60_000
+            #expect(try await Self.schedule(engine, "ctl").nextFire == next)
             // trigger: a run now, with an id of its own; the ticks are unchanged
             let triggered = try await store.triggerSchedule("ctl")
             let run = try #require(triggered.run)
-            #expect(run.hasPrefix("ctl-") && run != Schedule.runID(name: "ctl", tick: start + 180_000))
+            #expect(run.hasPrefix("ctl-") && run != Schedule.runID(name: "ctl", tick: next))
             let after = try await Self.schedule(engine, "ctl")
-            #expect(after.lastRun == run && after.lastOutcome == "triggered" && after.nextFire == start + 180_000)
+            #expect(after.lastRun == run && after.lastOutcome == "triggered" && after.nextFire == next)
             let listed = try await store.schedules()
             #expect(listed.count == 1 && listed[0].lastRunState == .pending)
             try await store.removeSchedule("ctl")

@@ -39,7 +39,7 @@ struct ScheduleAddCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --cron: the time zone its times are read in (tz database name; default UTC).", valueName: "zone"))
     var tz: String?
 
-    @Option(name: .long, help: ArgumentHelp("Fire every interval (at least 1s), from now: 90s, 5m, 1h.", valueName: "duration"))
+    @Option(name: .long, help: ArgumentHelp("Fire every interval (at least 1s; the multiples of it since the epoch, so 1h is on the hour UTC): 90s, 5m, 1h.", valueName: "duration"))
     var every: String?
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("A workflow file (YAML or JSON) to submit at each tick.", valueName: "file"))

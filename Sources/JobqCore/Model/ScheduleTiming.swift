@@ -8,7 +8,7 @@ import Foundation
 public enum ScheduleTiming: Sendable, Hashable {
     /// `zone` is a system tz database identifier (`Europe/Paris`), UTC by default.
     case cron(CronExpression, zone: TimeZone)
-    /// Every `interval` from `anchor` (ms: the schedule's creation), so the ticks of all
+    /// Every `interval` from `anchor` (ms; schedules use 0, the epoch), so the ticks of all
     /// processes agree without a leader.
     case every(Duration, anchor: Int64)
 

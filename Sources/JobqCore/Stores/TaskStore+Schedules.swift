@@ -98,14 +98,15 @@ extension Schedule {
     public enum Rule: Sendable, Hashable {
         /// A cron expression (5 or 6 fields, or `@daily`…) in a tz database zone (UTC when `nil`).
         case cron(String, timeZone: String? = nil)
-        /// Every interval (at least 1 s) from the schedule's creation.
+        /// Every interval (at least 1 s): the multiples of it since the epoch (`1h` fires on the
+        /// hour, UTC), so the ticks do not depend on when it was added or replaced.
         case every(Duration)
 
         /// The checked timing; throws `invalid_schedule`.
         public func timing(now: Int64) throws(JobqError) -> ScheduleTiming {
             switch self {
             case .cron(let text, let zone): try ScheduleTiming.cron(text, timeZone: zone, now: now)
-            case .every(let interval): try ScheduleTiming.interval(interval, anchor: now)
+            case .every(let interval): try ScheduleTiming.interval(interval, anchor: 0)
             }
         }
     }
