@@ -110,6 +110,21 @@ struct ScheduleTests {
         }
     }
 
+    /// A schedule whose record is broken stays due and is reported; the others fire.
+    @Test func aBrokenScheduleStopsNeitherTheOthersNorThePass() async throws {
+        try await withEngine { engine in
+            let tick = try #require(try await Self.add(engine, "broken").nextFire)
+            _ = try await Self.add(engine, "fine")
+            _ = try await engine.redis.send("HSET", RedisArgument(engine.keys.schedule("broken")), "sub", "{not json")
+            Self.move(engine, to: tick)
+            let pass = try #require(try await engine.coordinator.maintenance.pass(owner: "t", interval: .milliseconds(1)))
+            #expect(pass.scheduledRuns == [Schedule.runID(name: "fine", tick: tick)])
+            #expect(pass.scheduleErrors.map(\.code) == [.corruptRecord])
+            #expect(pass.scheduleErrors.first?.message.hasPrefix("schedule broken: ") == true)
+            #expect(try await engine.zsetMembers(engine.keys.schedules).first == "broken")  // still due
+        }
+    }
+
     /// Every 10 minutes, then no pass for 1h05m: six ticks passed, the latest 5 minutes late.
     @Test func catchUpAfterAnHourDown() async throws {
         try await withEngine { engine in

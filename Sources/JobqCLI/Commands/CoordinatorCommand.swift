@@ -43,6 +43,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     }
 
     private func report(_ pass: MaintenanceResult?) {
+        for failure in pass?.scheduleErrors ?? [] where !output.json {
+            Console.err("jobq coordinator: \(failure.message) [\(failure.code.rawValue)]; it stays due")
+        }
         guard let pass else {
             if once {
                 if output.json {
@@ -59,6 +62,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             Console.out(JSONValue.object([
                 ("ran", .bool(true)), ("reaped", .int(reaped)), ("promoted", .int(promoted)), ("deleted", .int(deleted)),
                 ("scheduled_runs", .array(scheduled.map { .string($0) })),
+                ("schedule_errors", .array(pass.scheduleErrors.map { .object([("code", .string($0.code.rawValue)), ("message", .string($0.message))]) })),
             ]).rendered())
         } else if once || reaped + promoted + deleted + scheduled.count > 0 {
             Console.out("reaped \(reaped), promoted \(promoted), deleted \(deleted)" + (scheduled.isEmpty ? "" : ", started \(scheduled.joined(separator: " "))"))

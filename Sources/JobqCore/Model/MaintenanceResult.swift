@@ -29,4 +29,6 @@ public struct MaintenanceResult: Sendable, Hashable {
     public let promote: PromoteResult
     /// The runs the pass's due schedule ticks submitted (or found submitted by another process).
     public var scheduledRuns: [String] = []
+    /// Schedules that could not fire (their message names them); they stay due for the next pass.
+    public var scheduleErrors: [JobqError] = []
 }

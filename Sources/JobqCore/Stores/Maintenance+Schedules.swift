@@ -15,10 +15,17 @@ extension Maintenance {
     package static let ticksPerPass = 50
 
     /// Decides the due ticks of due schedules, at most `budget` of them. Returns the runs
-    /// submitted (or found submitted) by this pass. A schedule whose record or submission
-    /// fails is left for the next pass; the others go on.
+    /// submitted (or found submitted by another process) by this pass.
     @discardableResult
     package func fireDueSchedules(budget: Int = Maintenance.ticksPerPass) async throws(JobqError) -> [String] {
+        try await fireDueSchedulesReporting(budget: budget).runs
+    }
+
+    /// ``fireDueSchedules(budget:)``, with the schedules that failed: a schedule whose record or
+    /// submission fails is left due for the next pass and the others go on, so one broken
+    /// schedule stops neither them nor the pass; its error (message prefixed with its name) is
+    /// for the caller to report.
+    package func fireDueSchedulesReporting(budget: Int = Maintenance.ticksPerPass) async throws(JobqError) -> (runs: [String], failures: [JobqError]) {
         let now = try await runner.now()
         let names = try await runner.send(
             RedisCommand("ZRANGEBYSCORE", [RedisArgument(runner.keys.schedules), "-inf", RedisArgument(Int(now)), "LIMIT", "0", RedisArgument(budget)]),
@@ -26,16 +33,17 @@ extension Maintenance {
         ).array?.compactMap(\.string) ?? []
         var left = budget
         var runs: [String] = []
+        var failures: [JobqError] = []
         for name in names where left > 0 {
             do {
                 runs += try await fireDue(name, now: now, budget: &left)
             } catch where error.code == .redisUnavailable || error.code == .cancelled {
                 throw error
             } catch {
-                continue  // a broken schedule must not stop the others (nor the pass)
+                failures.append(error.with(message: "schedule \(name): \(error.message)"))
             }
         }
-        return runs
+        return (runs, failures)
     }
 
     /// The due ticks of one schedule, in order, until it is not due or the budget is spent.

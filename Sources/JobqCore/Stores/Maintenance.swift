@@ -48,8 +48,8 @@ extension Maintenance {
         let reaped = try await reap()
         let promoted = try await promote()
         try await continueBoundedWork()
-        let runs = try await fireDueSchedules()
-        return MaintenanceResult(reaped: reaped, promote: promoted, scheduledRuns: runs)
+        let schedules = try await fireDueSchedulesReporting()
+        return MaintenanceResult(reaped: reaped, promote: promoted, scheduledRuns: schedules.runs, scheduleErrors: schedules.failures)
     }
 
     /// The backstop of bounded operations (docs/architecture.md, "Bounded scripts"): settles
