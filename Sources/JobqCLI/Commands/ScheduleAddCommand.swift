@@ -13,10 +13,10 @@ struct ScheduleAddCommand: AsyncParsableCommand {
             maintenance pass of any worker or `jobq coordinator`: one run per tick however many \
             there are. Everything is checked first; nothing is written on an error.
 
-              jobq schedule add nightly --cron "0 2 * * *" --tz Europe/Paris -f nightly.yaml
+              jobq schedule add nightly --cron "0 2 * * *" --tz Europe/Paris -f flow.yaml
               jobq schedule add heartbeat --every 1s jobq.noop
-              jobq schedule add report --cron "@hourly" report.build --payload '{"kind":"hourly"}' --queue reports
-              jobq schedule add sync --every 90s -f sync.yaml --overlap cancel --catch-up none
+              jobq schedule add report --cron @hourly report.build --payload '{"n":1}'
+              jobq schedule add sync --every 90s -f sync.yaml --overlap cancel
 
             --cron takes 5 fields (minute hour day-of-month month day-of-week) or 6 (a second \
             first), @hourly @daily @weekly @monthly @yearly, lists, ranges, steps and names \
@@ -51,10 +51,10 @@ struct ScheduleAddCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With a handler: its queue; with -f: the file's default queue.", valueName: "queue"))
     var queue: String?
 
-    @Option(name: .long, help: ArgumentHelp("While the previous run is still going: skip, allow or cancel (default: skip).", valueName: "policy"))
+    @Option(name: .long, help: ArgumentHelp("While the previous run is still going: skip, allow or cancel.", valueName: "policy"))
     var overlap: String = Schedule.Overlap.skip.rawValue
 
-    @Option(name: .customLong("catch-up"), help: ArgumentHelp("Ticks missed while nothing ran: none, latest or all (default: latest).", valueName: "policy"))
+    @Option(name: .customLong("catch-up"), help: ArgumentHelp("Ticks missed while nothing ran: none, latest or all.", valueName: "policy"))
     var catchUp: String = Schedule.CatchUp.latest.rawValue
 
     @Flag(name: .long, help: "Replace a schedule of that name (it starts afresh) instead of refusing it.")

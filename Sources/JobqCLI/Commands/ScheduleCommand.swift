@@ -11,9 +11,9 @@ struct ScheduleCommand: AsyncParsableCommand {
             A schedule submits a workflow file or one task as a new run at cron times or every \
             interval; any worker or `jobq coordinator` fires it, one run per tick.
 
-              jobq schedule add nightly --cron "0 2 * * *" --tz Europe/Paris -f nightly.yaml
+              jobq schedule add nightly --cron "0 2 * * *" --tz Europe/Paris -f flow.yaml
               jobq schedule pause nightly
-              jobq schedule resume nightly      # from the next tick; paused ticks are not owed
+              jobq schedule resume nightly      # from the next tick after now
               jobq schedule trigger nightly     # a run now, outside the ticks
               jobq schedule remove nightly      # its runs stay
             """,
