@@ -151,6 +151,18 @@ struct ScheduleTests {
         }
     }
 
+    /// Catch-up `none` counts a tick as on time for two maintenance intervals when that is
+    /// longer than a minute: a fleet that passes every 5 minutes still fires it.
+    @Test func onTimeFollowsTheMaintenanceInterval() async throws {
+        try await withEngine { engine in
+            let tick = try #require(try await Self.add(engine, "slow", every: .seconds(3600), catchUp: .none).nextFire)
+            Self.move(engine, to: tick + 290_000)
+            let pass = try #require(try await engine.coordinator.maintenance.pass(owner: "t", interval: .seconds(300)))
+            #expect(pass.scheduledRuns == [Schedule.runID(name: "slow", tick: tick)])
+            #expect(Maintenance.onTimeGrace(interval: .seconds(1)) == .seconds(60))
+        }
+    }
+
     @Test func catchUpAllIsBounded() async throws {
         try await withEngine { engine in
             _ = try await Self.add(engine, "many", every: .seconds(1), catchUp: .all)

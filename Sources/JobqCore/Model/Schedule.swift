@@ -25,8 +25,9 @@ public struct Schedule: Sendable, Hashable {
         case all
     }
 
-    /// How late a tick may be and still fire under catch-up `none`: a pass runs about once per
-    /// maintenance interval, so a tick is normally a few seconds late.
+    /// How late a tick may be and still fire under catch-up `none` (or two maintenance
+    /// intervals, when that is longer): a pass runs about once per interval, so a tick is
+    /// normally a second or so late.
     public static let onTimeGrace: Duration = .seconds(60)
     /// The most missed ticks catch-up `all` fires.
     public static let maxCatchUp = 100

@@ -21,11 +21,19 @@ extension Maintenance {
         try await fireDueSchedulesReporting(budget: budget).runs
     }
 
+    /// How late a tick may be and still count as on time (catch-up `none`): a pass runs about
+    /// once per maintenance `interval`, so never less than two of them.
+    package static func onTimeGrace(interval: Duration) -> Duration {
+        max(Schedule.onTimeGrace, interval * 2)
+    }
+
     /// ``fireDueSchedules(budget:)``, with the schedules that failed: a schedule whose record or
     /// submission fails is left due for the next pass and the others go on, so one broken
     /// schedule stops neither them nor the pass; its error (message prefixed with its name) is
     /// for the caller to report.
-    package func fireDueSchedulesReporting(budget: Int = Maintenance.ticksPerPass) async throws(JobqError) -> (runs: [String], failures: [JobqError]) {
+    package func fireDueSchedulesReporting(
+        budget: Int = Maintenance.ticksPerPass, grace: Duration = Schedule.onTimeGrace
+    ) async throws(JobqError) -> (runs: [String], failures: [JobqError]) {
         let now = try await runner.now()
         let names = try await runner.send(
             RedisCommand("ZRANGEBYSCORE", [RedisArgument(runner.keys.schedules), "-inf", RedisArgument(Int(now)), "LIMIT", "0", RedisArgument(budget)]),
@@ -36,7 +44,7 @@ extension Maintenance {
         var failures: [JobqError] = []
         for name in names where left > 0 {
             do {
-                runs += try await fireDue(name, now: now, budget: &left)
+                runs += try await fireDue(name, now: now, grace: grace, budget: &left)
             } catch where error.code == .redisUnavailable || error.code == .cancelled {
                 throw error
             } catch {
@@ -47,13 +55,13 @@ extension Maintenance {
     }
 
     /// The due ticks of one schedule, in order, until it is not due or the budget is spent.
-    private func fireDue(_ name: String, now: Int64, budget: inout Int) async throws(JobqError) -> [String] {
+    private func fireDue(_ name: String, now: Int64, grace: Duration, budget: inout Int) async throws(JobqError) -> [String] {
         let store = TaskStore(runner: runner)
         guard var schedule = try await store.schedule(name), !schedule.paused else { return [] }
         var runs: [String] = []
         while budget > 0, let tick = schedule.nextFire, tick <= now {
             budget -= 1
-            let plan = Self.plan(schedule, tick: tick, now: now)
+            let plan = Self.plan(schedule, tick: tick, now: now, grace: grace)
             var decision = plan.decision
             var overlapping: String?
             if decision == .fire, let previous = schedule.lastRun, previous != Schedule.runID(name: name, tick: tick),
@@ -93,14 +101,14 @@ extension Maintenance {
 
     /// What to do with the tick `tick` the record says is next, at `now`: fire it, or mark it
     /// (and every tick before `resumeAt`) missed, by the catch-up policy.
-    static func plan(_ schedule: Schedule, tick: Int64, now: Int64) -> (decision: TickOutcome, resumeAt: Int64) {
+    static func plan(_ schedule: Schedule, tick: Int64, now: Int64, grace: Duration) -> (decision: TickOutcome, resumeAt: Int64) {
         let keep = schedule.catchUp == .all ? Schedule.maxCatchUp : 1
         let due = schedule.timing.lastFires(after: tick - 1, through: now, count: keep)
         let target: Int64?
         switch schedule.catchUp {
         case .all: target = due.first
         case .latest: target = due.last
-        case .none: target = due.last.flatMap { now - $0 <= Schedule.onTimeGrace.jobqMilliseconds ? $0 : nil }
+        case .none: target = due.last.flatMap { now - $0 <= grace.jobqMilliseconds ? $0 : nil }
         }
         if target == tick { return (.fire, tick) }
         return (.missed, target ?? schedule.timing.nextFire(after: now) ?? Schedule.never)

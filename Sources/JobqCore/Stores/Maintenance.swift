@@ -48,7 +48,7 @@ extension Maintenance {
         let reaped = try await reap()
         let promoted = try await promote()
         try await continueBoundedWork()
-        let schedules = try await fireDueSchedulesReporting()
+        let schedules = try await fireDueSchedulesReporting(grace: Self.onTimeGrace(interval: interval))
         return MaintenanceResult(reaped: reaped, promote: promoted, scheduledRuns: schedules.runs, scheduleErrors: schedules.failures)
     }
 
