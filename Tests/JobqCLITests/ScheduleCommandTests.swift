@@ -64,7 +64,8 @@ struct ScheduleCommandTests {
 
     @Test func pauseResumeTriggerRemove() async throws {
         let cli = try await CLIHarness.make()
-        #expect(try await cli.run(["schedule", "add", "s", "--cron", "@daily", "jobq.noop"]).status == 0)
+        #expect(try await cli.run(["schedule", "add", "s", "--cron", "@daily", "jobq.noop", "--overlap", "buffer"]).status == 0)
+        #expect(try await Self.schedules(cli).first?["overlap"] as? String == "buffer")
         let paused = try await cli.run(["schedule", "pause", "s", "--json"])
         #expect(paused.status == 0, "\(paused.stderr)")
         #expect(try paused.json()["paused"] as? Bool == true)

@@ -46,7 +46,7 @@ struct ScheduleTests {
             let run = try #require(try await engine.coordinator.tasks.run(runs[0]))
             #expect(run.definition == "tick" && run.total == 1)
             #expect(try await engine.state(runs[0] + "/task") == .pending)
-            #expect(try await engine.events(of: "@sched:minutely").contains("->:\(runs[0])"))
+            #expect(try await engine.events(of: "@sched:minutely") == ["->:added", "->:fired:\(runs[0])"])
             // the whole pass fires it too
             engine.clock.advance(by: .seconds(60))
             let pass = try #require(try await engine.coordinator.maintenance.pass(owner: "t", interval: .milliseconds(1)))
@@ -178,7 +178,7 @@ struct ScheduleTests {
     @Test func overlapSkipAllowCancel() async throws {
         try await withEngine { engine in
             var first: Int64 = 0
-            for policy in Schedule.Overlap.allCases {
+            for policy in [Schedule.Overlap.skip, .allow, .cancel] {
                 first = try #require(try await Self.add(engine, "o-\(policy.rawValue)", overlap: policy).nextFire)
             }
             let start = first - 60_000
@@ -198,6 +198,30 @@ struct ScheduleTests {
             _ = try await engine.drain()
             engine.clock.advance(by: .seconds(60))
             #expect(try await engine.coordinator.maintenance.fireDueSchedules().contains(Schedule.runID(name: "o-skip", tick: start + 180_000)))
+        }
+    }
+
+    /// Overlap `buffer`: ticks while the previous run is going wait (the latest one), and it
+    /// fires at the first pass after that run ended.
+    @Test func overlapBufferFiresTheLatestTickOnceThePreviousRunEnded() async throws {
+        try await withEngine { engine in
+            let tick1 = try #require(try await Self.add(engine, "b", overlap: .buffer, catchUp: .none).nextFire)
+            Self.move(engine, to: tick1)
+            let run1 = try await engine.coordinator.maintenance.fireDueSchedules()
+            #expect(run1 == [Schedule.runID(name: "b", tick: tick1)])
+            engine.clock.advance(by: .seconds(60))
+            #expect(try await engine.coordinator.maintenance.fireDueSchedules().isEmpty)
+            #expect(try await Self.schedule(engine, "b").buffered == tick1 + 60_000)
+            engine.clock.advance(by: .seconds(60))  // a third tick while the first run still goes
+            #expect(try await engine.coordinator.maintenance.fireDueSchedules().isEmpty)
+            let waiting = try await Self.schedule(engine, "b")
+            #expect(waiting.buffered == tick1 + 120_000 && waiting.nextFire == tick1 + 120_000 && waiting.counts["missed"] == 1)
+            _ = try await engine.drain()  // the first run ends
+            engine.clock.advance(by: .seconds(1))
+            #expect(try await engine.coordinator.maintenance.fireDueSchedules() == [Schedule.runID(name: "b", tick: tick1 + 120_000)])
+            let after = try await Self.schedule(engine, "b")
+            #expect(after.buffered == nil && after.nextFire == tick1 + 180_000 && after.counts == ["fired": 2, "missed": 1])
+            #expect(try await engine.events(of: "@sched:b").filter { $0.hasPrefix("->:buffered:") } == ["->:buffered:\(tick1 + 60_000)", "->:buffered:\(tick1 + 120_000)"])
         }
     }
 

@@ -21,7 +21,8 @@ struct ScheduleAddCommand: AsyncParsableCommand {
             --cron takes 5 fields (minute hour day-of-month month day-of-week) or 6 (a second \
             first), @hourly @daily @weekly @monthly @yearly, lists, ranges, steps and names \
             (mon-fri, jan). --overlap: what a tick does while the previous run is still going \
-            (skip: the default; allow; cancel: cancel it and start). --catch-up: ticks missed \
+            (skip: the default; allow; cancel: cancel it and start; buffer: start the latest \
+            tick once it has ended). --catch-up: ticks missed \
             while no worker or coordinator ran (latest: the default, fires the last once; \
             none; all: each, at most 100).
             """
@@ -51,7 +52,7 @@ struct ScheduleAddCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With a handler: its queue; with -f: the file's default queue.", valueName: "queue"))
     var queue: String?
 
-    @Option(name: .long, help: ArgumentHelp("While the previous run is still going: skip, allow or cancel.", valueName: "policy"))
+    @Option(name: .long, help: ArgumentHelp("While the previous run is still going: skip, allow, cancel or buffer.", valueName: "policy"))
     var overlap: String = Schedule.Overlap.skip.rawValue
 
     @Option(name: .customLong("catch-up"), help: ArgumentHelp("Ticks missed while nothing ran: none, latest or all.", valueName: "policy"))
@@ -73,7 +74,7 @@ struct ScheduleAddCommand: AsyncParsableCommand {
             // checked on this machine's clock now, on Redis's again when added
             _ = try rule.timing(now: Int64(Date().timeIntervalSince1970 * 1000))
             guard let policy = Schedule.Overlap(rawValue: self.overlap) else {
-                throw JobqError(.invalidOption, "--overlap \"\(self.overlap)\": use skip, allow or cancel")
+                throw JobqError(.invalidOption, "--overlap \"\(self.overlap)\": use skip, allow, cancel or buffer")
             }
             guard let catching = Schedule.CatchUp(rawValue: self.catchUp) else {
                 throw JobqError(.invalidOption, "--catch-up \"\(self.catchUp)\": use none, latest or all")

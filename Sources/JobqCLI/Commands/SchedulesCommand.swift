@@ -40,7 +40,8 @@ struct SchedulesCommand: AsyncParsableCommand {
                 let next: String = schedule.nextFire.map { ScheduleJSON.localTime($0) } ?? "paused"
                 let due: String = schedule.nextFire.map { ScheduleJSON.relative($0, now: now) } ?? "-"
                 // a tick skipped or missed since the last run shows as such
-                let outcome = schedule.lastOutcome == "skip" || schedule.lastOutcome == "missed" ? " (then \(schedule.lastOutcome ?? ""))" : ""
+                var outcome = schedule.lastOutcome == "skip" || schedule.lastOutcome == "missed" ? " (then \(schedule.lastOutcome ?? ""))" : ""
+                if schedule.buffered != nil { outcome += " (one buffered)" }
                 let state: Table.Cell = schedule.lastRunState.map { Table.Cell($0.rawValue + outcome, RunJSON.color(of: $0)) } ?? Table.Cell("-" + outcome)
                 table.add([.init(schedule.name), .init(spec), .init(next), .init(due), .init(schedule.lastRun ?? "-"), state])
             }

@@ -27,6 +27,7 @@ enum ScheduleJSON {
             ("last_run_state", .optional(schedule.lastRunState?.rawValue)),
             ("last_tick_ms", schedule.lastTick.map { .int($0) } ?? .null),
             ("last_outcome", .optional(schedule.lastOutcome)),
+            ("buffered_tick_ms", schedule.buffered.map { .int($0) } ?? .null),
             ("counts", .object(schedule.counts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
         return .object(fields)

@@ -11,6 +11,9 @@ package struct ScheduleCall: ScriptCall {
         case claim(tick: Int64, decision: TickOutcome)
         /// Moves the next fire time from `tick` (claimed) to `next`, storing the outcome.
         case advance(tick: Int64, next: Int64, run: String?, outcome: TickOutcome)
+        /// Overlap `buffer`: keeps `tick` next (marked buffered) and looks at it again from
+        /// `recheck` on.
+        case wait(tick: Int64, recheck: Int64)
         case pause
         case resume(next: Int64)
         case remove
@@ -45,6 +48,8 @@ package struct ScheduleCall: ScriptCall {
                 RedisArgument(ScheduleAction.advance.rawValue), RedisArgument(name), RedisArgument(Int(tick)),
                 RedisArgument(Int(next)), RedisArgument(run ?? ""), RedisArgument(outcome.rawValue),
             ]
+        case .wait(let tick, let recheck):
+            return [RedisArgument(ScheduleAction.wait.rawValue), RedisArgument(name), RedisArgument(Int(tick)), RedisArgument(Int(recheck))]
         case .pause:
             return [RedisArgument(ScheduleAction.pause.rawValue), RedisArgument(name)]
         case .resume(let next):

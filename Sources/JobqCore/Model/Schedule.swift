@@ -3,7 +3,7 @@ import Foundation
 /// A schedule as stored (`sched:<name>`): when it fires, what it submits then, its policies and
 /// where it stands (docs/flow-control.md, "Schedules").
 public struct Schedule: Sendable, Hashable {
-    /// What a tick does while the schedule's previous run is still going.
+    /// What a tick does while the schedule's previous run is still going (docs/flow-control.md).
     public enum Overlap: String, Sendable, Hashable, CaseIterable {
         /// Record the tick as skipped; submit nothing (the default).
         case skip
@@ -11,6 +11,8 @@ public struct Schedule: Sendable, Hashable {
         case allow
         /// Cancel the previous run (the ordinary run cancellation), then submit.
         case cancel
+        /// Keep one tick waiting (the latest) and submit it once the previous run has ended.
+        case buffer
     }
 
     /// What a schedule does about ticks that passed while no maintenance pass ran (every
@@ -124,11 +126,14 @@ public struct Schedule: Sendable, Hashable {
         for (field, value) in fields where field.hasPrefix("n_") { counts[String(field.dropFirst(2))] = Int(value) }
         self.counts = counts
         firing = fields["firing"]
+        buffered = fields["buffered"].flatMap(Int64.init)
     }
 
     /// `"TICK DECISION"` while a tick is claimed and not yet advanced (a process may have died
     /// between the two: the next pass follows the decision).
     package var firing: String?
+    /// Overlap `buffer`: the tick waiting for the previous run to end.
+    public var buffered: Int64?
 
     package init(name: String, timing: ScheduleTiming, submission: ScheduledSubmission, overlap: Overlap, catchUp: CatchUp) {
         self.name = name

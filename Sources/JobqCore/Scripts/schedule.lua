@@ -11,20 +11,24 @@
               -> {1, decision in force} | {0, next} (the tick is not the next one) | {NOT_FOUND}
     advance   tick, next, run ('' for none), outcome (TICK.fired | skip | missed)
               -> {1} | {0} (someone else advanced it) | {NOT_FOUND}
+    wait      tick, recheck (ms): overlap `buffer` — tick stays next, marked `buffered`, and is
+              looked at again from `recheck` on (its index score) -> {1} | {0} | {NOT_FOUND}
     pause     -> {1} | {0} already paused | {NOT_FOUND}
     resume    next -> {1} | {0} not paused | {NOT_FOUND}
     remove    -> {1} | {NOT_FOUND}
     triggered run -> {1} | {NOT_FOUND}
-  Every change but claim appends a line '@sched:<name> - <what> 0 <run or tick>' to the event
-  stream. Check first, write last. ]]
+  Every change but claim appends a line '@sched:<name> - <what> 0 <what>:<run or tick>' to the
+  event stream. Check first, write last. ]]
 
 local action, name = ARGV[2], ARGV[3]
 if not SCHEDULE_ACTION[action] then return { INVALID_ARGUMENT, 'action ' .. tostring(action) } end
 local key = K.schedule(name)
 local exists = redis.call('EXISTS', key) == 1
 
+-- '@sched:<name> - <what> 0 <what>[:<run or tick>]': the word is repeated in the reason, the
+-- field TaskEventRecord keeps as text (its `to` is a task state).
 local function note(what, detail)
-  emit('@sched:' .. name, nil, what, 0, detail)
+  emit('@sched:' .. name, nil, what, 0, detail ~= '' and (what .. ':' .. detail) or what)
   flush()
 end
 
@@ -70,10 +74,23 @@ if action == SCHEDULE_ACTION.advance then
     fields[#fields + 1] = run
   end
   redis.call('HSET', key, unpack(fields))
-  redis.call('HDEL', key, 'firing')
+  redis.call('HDEL', key, 'firing', 'buffered')
   redis.call('HINCRBY', key, 'n_' .. outcome, 1)
   if not paused then redis.call('ZADD', K.schedules, next_fire, name) end
   note(outcome, run ~= '' and run or tick)
+  return { OK }
+end
+
+if action == SCHEDULE_ACTION.wait then
+  local tick, recheck = ARGV[4], ARGV[5]
+  if not tonumber(recheck) then return { INVALID_ARGUMENT, 'wait' } end
+  local current, paused, buffered = unpack(redis.call('HMGET', key, 'next', 'paused', 'buffered'))
+  if paused or current ~= tick then return { NOOP } end
+  redis.call('ZADD', K.schedules, recheck, name)
+  if buffered ~= tick then
+    redis.call('HSET', key, 'buffered', tick)
+    note('buffered', tick)
+  end
   return { OK }
 end
 
@@ -92,7 +109,7 @@ if action == SCHEDULE_ACTION.resume then
   if redis.call('HEXISTS', key, 'paused') == 0 then return { NOOP } end
   -- the ticks that passed while paused are not owed: the next one is computed from now
   redis.call('HSET', key, 'next', next_fire)
-  redis.call('HDEL', key, 'paused', 'firing')
+  redis.call('HDEL', key, 'paused', 'firing', 'buffered')
   redis.call('ZADD', K.schedules, next_fire, name)
   note('resumed', '')
   return { OK }

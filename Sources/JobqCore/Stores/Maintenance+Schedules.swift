@@ -13,6 +13,8 @@ extension Maintenance {
     /// Ticks decided per pass at most, over all schedules (each is a submit and two small
     /// script calls); the next pass goes on with the rest.
     package static let ticksPerPass = 50
+    /// How soon a tick buffered behind a running run is looked at again (ms): about every pass.
+    static let bufferRecheck: Int64 = 1000
 
     /// Decides the due ticks of due schedules, at most `budget` of them. Returns the runs
     /// submitted (or found submitted by another process) by this pass.
@@ -68,6 +70,11 @@ extension Maintenance {
                 schedule.overlap != .allow, try await isGoing(previous) {
                 overlapping = previous
                 if schedule.overlap == .skip { decision = .skip }
+                if schedule.overlap == .buffer {
+                    // undecided: the tick stays next, looked at again by a later pass
+                    _ = try await runner.run(ScheduleCall(name: name, action: .wait(tick: tick, recheck: now + Self.bufferRecheck)))
+                    break
+                }
             }
             guard case .done(let inForce?) = try await runner.run(ScheduleCall(name: name, action: .claim(tick: tick, decision: decision))) else { break }
             if inForce == .fire, schedule.overlap == .cancel, let overlapping {
@@ -102,10 +109,13 @@ extension Maintenance {
     /// What to do with the tick `tick` the record says is next, at `now`: fire it, or mark it
     /// (and every tick before `resumeAt`) missed, by the catch-up policy.
     static func plan(_ schedule: Schedule, tick: Int64, now: Int64, grace: Duration) -> (decision: TickOutcome, resumeAt: Int64) {
-        let keep = schedule.catchUp == .all ? Schedule.maxCatchUp : 1
+        // a tick buffered (overlap `buffer`) waited on purpose: the latest tick fires, whatever
+        // the catch-up policy says about late ones
+        let catchUp = schedule.buffered != nil ? .latest : schedule.catchUp
+        let keep = catchUp == .all ? Schedule.maxCatchUp : 1
         let due = schedule.timing.lastFires(after: tick - 1, through: now, count: keep)
         let target: Int64?
-        switch schedule.catchUp {
+        switch catchUp {
         case .all: target = due.first
         case .latest: target = due.last
         case .none: target = due.last.flatMap { now - $0 <= grace.jobqMilliseconds ? $0 : nil }
