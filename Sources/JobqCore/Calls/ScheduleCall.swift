@@ -14,6 +14,9 @@ package struct ScheduleCall: ScriptCall {
         /// Overlap `buffer`: keeps `tick` next (marked buffered) and looks at it again from
         /// `recheck` on.
         case wait(tick: Int64, recheck: Int64)
+        /// A schedule that could not fire: looked at again from `recheck` on, if its index
+        /// score is still `seen` (as the failed pass read it).
+        case later(seen: String, recheck: Int64)
         case pause
         case resume(next: Int64)
         case remove
@@ -50,6 +53,8 @@ package struct ScheduleCall: ScriptCall {
             ]
         case .wait(let tick, let recheck):
             return [RedisArgument(ScheduleAction.wait.rawValue), RedisArgument(name), RedisArgument(Int(tick)), RedisArgument(Int(recheck))]
+        case .later(let seen, let recheck):
+            return [RedisArgument(ScheduleAction.later.rawValue), RedisArgument(name), RedisArgument(seen), RedisArgument(Int(recheck))]
         case .pause:
             return [RedisArgument(ScheduleAction.pause.rawValue), RedisArgument(name)]
         case .resume(let next):

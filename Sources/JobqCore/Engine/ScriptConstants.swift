@@ -102,7 +102,7 @@ package enum QueueAction: String, Sendable, CaseIterable {
 
 /// schedule.lua's actions (docs/scripts.md).
 package enum ScheduleAction: String, Sendable, CaseIterable {
-    case add, claim, advance, wait, pause, resume, remove, triggered
+    case add, claim, advance, wait, later, pause, resume, remove, triggered
 }
 
 /// What became of one tick of a schedule: the decision a claim records (`fire`, `skip`,

@@ -13,6 +13,8 @@
               -> {1} | {0} (someone else advanced it) | {NOT_FOUND}
     wait      tick, recheck (ms): overlap `buffer` — tick stays next, marked `buffered`, and is
               looked at again from `recheck` on (its index score) -> {1} | {0} | {NOT_FOUND}
+    later     seen score, recheck (ms): a schedule that could not fire is looked at again from
+              `recheck` on, if its index score is still `seen` -> {1} | {0} | {NOT_FOUND}
     pause     -> {1} | {0} already paused | {NOT_FOUND}
     resume    next -> {1} | {0} not paused | {NOT_FOUND}
     remove    -> {1} | {NOT_FOUND}
@@ -91,6 +93,14 @@ if action == SCHEDULE_ACTION.wait then
     redis.call('HSET', key, 'buffered', tick)
     note('buffered', tick)
   end
+  return { OK }
+end
+
+if action == SCHEDULE_ACTION.later then
+  local seen, recheck = ARGV[4], ARGV[5]
+  if not tonumber(recheck) then return { INVALID_ARGUMENT, 'later' } end
+  if redis.call('ZSCORE', K.schedules, name) ~= seen then return { NOOP } end
+  redis.call('ZADD', K.schedules, recheck, name)
   return { OK }
 end
 

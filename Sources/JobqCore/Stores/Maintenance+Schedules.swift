@@ -13,6 +13,8 @@ extension Maintenance {
     /// Ticks decided per pass at most, over all schedules (each is a submit and two small
     /// script calls); the next pass goes on with the rest.
     package static let ticksPerPass = 50
+    /// How soon a schedule that could not fire is looked at again.
+    package static let retryBroken: Duration = .seconds(60)
     /// How soon a tick buffered behind a running run is looked at again (ms): about every pass.
     static let bufferRecheck: Int64 = 1000
 
@@ -30,27 +32,30 @@ extension Maintenance {
     }
 
     /// ``fireDueSchedules(budget:)``, with the schedules that failed: a schedule whose record or
-    /// submission fails is left due for the next pass and the others go on, so one broken
-    /// schedule stops neither them nor the pass; its error (message prefixed with its name) is
-    /// for the caller to report.
+    /// submission fails stays due but is looked at again only after ``retryBroken`` (so broken
+    /// schedules, oldest in the index, never crowd out the others), and the others go on; its
+    /// error (message prefixed with its name) is for the caller to report.
     package func fireDueSchedulesReporting(
         budget: Int = Maintenance.ticksPerPass, grace: Duration = Schedule.onTimeGrace
     ) async throws(JobqError) -> (runs: [String], failures: [JobqError]) {
         let now = try await runner.now()
         let names = try await runner.send(
-            RedisCommand("ZRANGEBYSCORE", [RedisArgument(runner.keys.schedules), "-inf", RedisArgument(Int(now)), "LIMIT", "0", RedisArgument(budget)]),
+            RedisCommand("ZRANGEBYSCORE", [RedisArgument(runner.keys.schedules), "-inf", RedisArgument(Int(now)), "WITHSCORES", "LIMIT", "0", RedisArgument(budget)]),
             doing: "due schedules"
         ).array?.compactMap(\.string) ?? []
         var left = budget
         var runs: [String] = []
         var failures: [JobqError] = []
-        for name in names where left > 0 {
+        for index in stride(from: 0, to: names.count - 1, by: 2) where left > 0 {
+            let name = names[index]
             do {
                 runs += try await fireDue(name, now: now, grace: grace, budget: &left)
             } catch where error.code == .redisUnavailable || error.code == .cancelled {
                 throw error
             } catch {
                 failures.append(error.with(message: "schedule \(name): \(error.message)"))
+                let later = ScheduleCall(name: name, action: .later(seen: names[index + 1], recheck: now + Self.retryBroken.jobqMilliseconds))
+                _ = try? await runner.run(later)
             }
         }
         return (runs, failures)
