@@ -76,7 +76,9 @@ if action == SCHEDULE_ACTION.advance then
     fields[#fields + 1] = run
   end
   redis.call('HSET', key, unpack(fields))
-  redis.call('HDEL', key, 'firing', 'buffered')
+  redis.call('HDEL', key, 'firing')
+  -- a buffered schedule stays buffered across the ticks it marks missed, until one fires
+  if outcome ~= TICK.missed then redis.call('HDEL', key, 'buffered') end
   redis.call('HINCRBY', key, 'n_' .. outcome, 1)
   if not paused then redis.call('ZADD', K.schedules, next_fire, name) end
   note(outcome, run ~= '' and run or tick)
