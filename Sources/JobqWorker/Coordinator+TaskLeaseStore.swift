@@ -72,7 +72,8 @@ extension Coordinator: TaskLeaseStore {
         guard let pass = try await maintenance.pass(owner: owner, interval: interval) else { return nil }
         return MaintenanceReport(
             reaped: pass.reaped.map { (id: $0.id, state: $0.state) },
-            promote: PromoteReport(promoted: pass.promote.promoted, nextDue: pass.promote.nextDue)
+            promote: PromoteReport(promoted: pass.promote.promoted, nextDue: pass.promote.nextDue),
+            scheduledRuns: pass.scheduledRuns, scheduleErrors: pass.scheduleErrors.map(\.description)
         )
     }
 

@@ -84,9 +84,14 @@ package struct MaintenanceReport: Sendable {
     /// Running tasks whose lease had expired, with their new state.
     package var reaped: [(id: String, state: TaskState?)]
     package var promote: PromoteReport
+    /// Runs the pass's due schedule ticks submitted, and schedules that could not fire.
+    package var scheduledRuns: [String]
+    package var scheduleErrors: [String]
 
-    package init(reaped: [(id: String, state: TaskState?)], promote: PromoteReport) {
+    package init(reaped: [(id: String, state: TaskState?)], promote: PromoteReport, scheduledRuns: [String] = [], scheduleErrors: [String] = []) {
         self.reaped = reaped
         self.promote = promote
+        self.scheduledRuns = scheduledRuns
+        self.scheduleErrors = scheduleErrors
     }
 }

@@ -102,6 +102,12 @@ extension Worker {
             let pass = try await store.maintain(owner: id, interval: configuration.maintenanceInterval)
             let due: ContinuousClock.Instant?? = pass.map { $0.promote.nextDue.map { localInstant(redisMilliseconds: $0) } }
             state.withLock { $0.schedule.passDone(at: .now, nextDue: due) }
+            if let pass, !pass.scheduledRuns.isEmpty {
+                logger.info("schedules fired", metadata: ["runs": .string(pass.scheduledRuns.joined(separator: ","))])
+            }
+            for failure in pass?.scheduleErrors ?? [] {
+                logger.warning("a schedule could not fire; it stays due", metadata: ["error": .string(failure)])
+            }
             guard let reaped = pass?.reaped, !reaped.isEmpty else { return }
             metrics.reaped.increment(by: reaped.count)
             logger.notice("reaped tasks whose worker stopped heartbeating", metadata: [

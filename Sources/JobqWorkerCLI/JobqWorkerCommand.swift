@@ -127,7 +127,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("How long a cancelled or timed-out handler may take to stop before its outcome is recorded anyway (default 5s).", valueName: "duration"))
     var stopTimeout: String?
 
-    @Option(name: .customLong("maintenance-interval"), help: ArgumentHelp("How often the fleet reaps expired leases and promotes due retries (default 1s).", valueName: "duration"))
+    @Option(name: .customLong("maintenance-interval"), help: ArgumentHelp("How often the fleet reaps expired leases, promotes due retries and fires due schedules (default 1s).", valueName: "duration"))
     var maintenanceInterval: String?
 
     // MARK: Operations

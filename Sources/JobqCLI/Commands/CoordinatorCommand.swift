@@ -7,12 +7,12 @@ import JobqCore
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Run the maintenance pass: reap expired leases, promote due tasks, apply retention.",
+        abstract: "Run the maintenance pass: reap expired leases, promote due tasks, apply retention, fire schedules.",
         discussion: """
             Every jobq-worker already runs this pass (one of them per interval, by a lock), so
             you need this command only when no worker is running — e.g. to let delayed tasks
-            fall due, expired leases be reaped and finished tasks be deleted while the fleet is
-            scaled to zero — or to run one pass by hand. Any number may run; the lock keeps the
+            fall due, expired leases be reaped, finished tasks be deleted and schedules fire
+            while the fleet is scaled to zero — or to run one pass by hand. Any number may run; the lock keeps the
             work single. The state changes are the same atomic scripts the workers use.
 
               jobq coordinator                 # every second until Ctrl-C
@@ -43,6 +43,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     }
 
     private func report(_ pass: MaintenanceResult?) {
+        for failure in pass?.scheduleErrors ?? [] where !output.json {
+            Console.err("jobq coordinator: \(failure.message) [\(failure.code.rawValue)]; it stays due")
+        }
         guard let pass else {
             if once {
                 if output.json {
@@ -54,12 +57,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
             return
         }
         let reaped = pass.reaped.count, promoted = pass.promote.promoted, deleted = pass.promote.deleted, expired = pass.promote.expired
+        let scheduled = pass.scheduledRuns
         if output.json {
             Console.out(JSONValue.object([
                 ("ran", .bool(true)), ("reaped", .int(reaped)), ("promoted", .int(promoted)), ("expired", .int(expired)), ("deleted", .int(deleted)),
+                ("scheduled_runs", .array(scheduled.map { .string($0) })),
+                ("schedule_errors", .array(pass.scheduleErrors.map { .object([("code", .string($0.code.rawValue)), ("message", .string($0.message))]) })),
             ]).rendered())
-        } else if once || reaped + promoted + expired + deleted > 0 {
-            Console.out("reaped \(reaped), promoted \(promoted), expired \(expired), deleted \(deleted)")
+        } else if once || reaped + promoted + expired + deleted + scheduled.count > 0 {
+            Console.out("reaped \(reaped), promoted \(promoted), expired \(expired), deleted \(deleted)" + (scheduled.isEmpty ? "" : ", started \(scheduled.joined(separator: " "))"))
         }
     }
 }

@@ -201,7 +201,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         var payloadValue = JSONValue.null
         if let payload {
-            payloadValue = try readPayload(payload)
+            payloadValue = try Self.readPayload(payload)
         }
         let retvals = Self.retvalReferences(in: payloadValue)
         for reference in retvals where !prerequisites.contains(where: { $0.id == reference }) {
@@ -258,7 +258,7 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     /// The payload argument: JSON text, `@file` or `-`; checked as JSON with a line and column.
-    private func readPayload(_ argument: String) throws -> JSONValue {
+    static func readPayload(_ argument: String) throws -> JSONValue {
         let bytes: [UInt8]
         let source: String
         if argument == "-" {

@@ -15,6 +15,7 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
     case invalidArgument = -9
     case runExists = -10
     case deadlinePassed = -11
+    case scheduleExists = -12
 
     /// The producer-facing error for a refusal, with a message that says what to do.
     func error(subject: String?, detail: [String] = []) -> JobqError {
@@ -47,6 +48,8 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
             let expiry = detail.count > 2 && detail[1] == "expires"
             return JobqError(.invalidOption, "\(expiry ? "the task's expiry" : "the run's deadline") is not in the future (Redis time); give a later time or a duration such as 30m",
                              subject: expiry ? detail[2] : subject)
+        case .scheduleExists:
+            return JobqError(.scheduleExists, "a schedule named \(who) already exists; remove it first or add it again with --replace", subject: subject)
         case .invalidArgument:
             return JobqError(.internalError, "script rejected its arguments (\(detail.joined(separator: " "))): client and scripts disagree", subject: subject)
         }

@@ -14,6 +14,8 @@ package enum ScriptConstants {
         lines.append(words("POLICY", DependencyPolicy.allCases.map(\.rawValue)))
         lines.append(words("DOCTOR_MODE", DoctorMode.allCases.map(\.rawValue)))
         lines.append(words("QUEUE_ACTION", QueueAction.allCases.map(\.rawValue)))
+        lines.append(words("SCHEDULE_ACTION", ScheduleAction.allCases.map(\.rawValue)))
+        lines.append(words("TICK", TickOutcome.allCases.map(\.rawValue)))
         lines.append(integers(ClaimMode.allCases.map { ("CLAIM_" + luaName($0), $0.rawValue) }))
         lines.append(words("STEP", ContinuationStep.allCases.map(\.rawValue)))
         lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
@@ -96,6 +98,27 @@ package enum DoctorMode: String, Sendable, CaseIterable {
 package enum QueueAction: String, Sendable, CaseIterable {
     case pause
     case resume
+}
+
+/// schedule.lua's actions (docs/scripts.md).
+package enum ScheduleAction: String, Sendable, CaseIterable {
+    case add, claim, advance, wait, later, pause, resume, remove, triggered
+}
+
+/// What became of one tick of a schedule: the decision a claim records (`fire`, `skip`,
+/// `missed`) and the outcome its advance stores (`fired`, `skipped`, `missed`), plus
+/// `triggered` for `schedule trigger`.
+package enum TickOutcome: String, Sendable, CaseIterable {
+    /// Claim decision: submit the tick's run.
+    case fire
+    /// Claim decision and outcome: the previous run was still going (overlap `skip`).
+    case skip
+    /// Claim decision and outcome: the tick passed while nothing ran the schedules (catch-up).
+    case missed
+    /// Outcome: the tick's run was submitted.
+    case fired
+    /// Outcome of `schedule trigger`: a run outside the ticks.
+    case triggered
 }
 
 /// How claim.lua's tasks must run (the third field of its reply).

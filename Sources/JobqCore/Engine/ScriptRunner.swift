@@ -80,6 +80,13 @@ package struct ScriptRunner: Sendable {
         Self.milliseconds(fromTime: try await send(RedisCommand("TIME"), doing: "read server time"))
     }
 
+    /// "Now" as the scripts see it: the test clock when there is one, else Redis `TIME`. For
+    /// decisions Swift makes on times the scripts store (a schedule's ticks).
+    package func now() async throws(JobqError) -> Int64 {
+        if let milliseconds = clock.milliseconds() { return milliseconds }
+        return try await serverTime()
+    }
+
     /// A `TIME` reply as milliseconds since the epoch.
     package static func milliseconds(fromTime reply: RedisValue) -> Int64 {
         let parts = reply.array ?? []

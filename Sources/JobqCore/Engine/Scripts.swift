@@ -43,5 +43,8 @@ package enum Scripts {
     /// `rerun --outdated`: re-opens a run's outdated tasks and their dependents, in place.
     package static let rerun = script("rerun", PackageResources.rerun_lua)
 
-    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs, rerun]
+    /// Not a task transition: the schedule records, and the claim and advance of their ticks.
+    package static let schedule = script("schedule", PackageResources.schedule_lua)
+
+    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs, rerun, schedule]
 }

@@ -34,6 +34,11 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
         /// A new run was given the id of a run that exists.
         public static let runExists = Code(rawValue: "run_exists")
+        /// A schedule whose cron expression does not parse or never fires, whose time zone is
+        /// unknown, or whose interval is below one second.
+        public static let invalidSchedule = Code(rawValue: "invalid_schedule")
+        /// `schedule add` of a name that exists (without `--replace`).
+        public static let scheduleExists = Code(rawValue: "schedule_exists")
         /// A sub-workflow definition includes itself, directly or not.
         public static let workflowCycle = Code(rawValue: "workflow_cycle")
         // Refusals of a state change.

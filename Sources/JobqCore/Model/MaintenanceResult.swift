@@ -38,4 +38,8 @@ public struct MaintenanceResult: Sendable, Hashable {
     /// Running tasks whose lease had expired, with their new state.
     public let reaped: [ReapedTask]
     public let promote: PromoteResult
+    /// The runs the pass's due schedule ticks submitted (or found submitted by another process).
+    public var scheduledRuns: [String] = []
+    /// Schedules that could not fire (their message names them); they stay due for the next pass.
+    public var scheduleErrors: [JobqError] = []
 }

@@ -16,6 +16,7 @@ public enum Validation {
         case idempotencyKey = "idempotency key"
         case workerID = "worker id"
         case reason = "reason"
+        case schedule = "schedule name"
     }
 
     public static let maxNameLength = 128

@@ -75,6 +75,8 @@ public struct Keyspace: Sendable, Hashable {
     package static let rerunPattern = Pattern(lua: "rerun", head: "wf:", parameter: "run", tail: ":rerun")
     package static let rerunTasksPattern = Pattern(lua: "rerun_tasks", head: "wf:", parameter: "run", tail: ":rerun_tasks")
     package static let rerunTodoPattern = Pattern(lua: "rerun_todo", head: "wf:", parameter: "run", tail: ":rerun_todo")
+    package static let schedulePattern = Pattern(lua: "schedule", head: "sched:", parameter: "name", tail: "")
+    package static let schedulesPattern = Pattern(lua: "schedules", head: "schedules", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -85,6 +87,7 @@ public struct Keyspace: Sendable, Hashable {
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
+        schedulePattern, schedulesPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -202,6 +205,12 @@ public struct Keyspace: Sendable, Hashable {
     public func rerunTasks(_ run: String) -> String { Self.rerunTasksPattern.key(prefix, run) }
     /// List: the tasks of a `rerun --outdated` whose dependents are still to be visited (`cursor id`).
     public func rerunTodo(_ run: String) -> String { Self.rerunTodoPattern.key(prefix, run) }
+    /// Hash: a schedule (its timing, the submission it fires, policies, next fire time, last
+    /// run); docs/keyspace.md lists the fields.
+    public func schedule(_ name: String) -> String { Self.schedulePattern.key(prefix, name) }
+    /// Sorted set: the names of schedules that are not paused, by next fire time (ms); the
+    /// maintenance pass fires the due ones.
+    public var schedules: String { Self.schedulesPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

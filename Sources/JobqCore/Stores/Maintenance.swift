@@ -1,7 +1,7 @@
 import JobqRedis
 
 /// The maintenance pass every worker runs: reap expired leases, promote due delayed tasks,
-/// delete finished tasks whose retention has passed. The scripts are idempotent, so two workers
+/// delete finished tasks whose retention has passed, fire due schedules. The scripts are idempotent, so two workers
 /// running them at once do no harm; ``tryMaintenanceLock(owner:for:)`` just keeps them from
 /// doing it twice.
 extension Maintenance {
@@ -55,7 +55,8 @@ extension Maintenance {
         let reaped = try await reap()
         let promoted = try await promote()
         try await continueBoundedWork()
-        return MaintenanceResult(reaped: reaped, promote: promoted)
+        let schedules = try await fireDueSchedulesReporting(grace: Self.onTimeGrace(interval: interval))
+        return MaintenanceResult(reaped: reaped, promote: promoted, scheduledRuns: schedules.runs, scheduleErrors: schedules.failures)
     }
 
     /// The backstop of bounded operations (docs/architecture.md, "Bounded scripts"): settles

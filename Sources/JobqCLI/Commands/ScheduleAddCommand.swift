@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Jobq
+import JobqCore
+
+/// `jobq schedule add`: a workflow file or one task, at cron times or every interval.
+struct ScheduleAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a schedule: a workflow file or one task, at cron times or every interval.",
+        discussion: """
+            Each tick submits a new run (id NAME-YYYYMMDDTHHMMSSZ, the tick in UTC), through the \
+            maintenance pass of any worker or `jobq coordinator`: one run per tick however many \
+            there are. Everything is checked first; nothing is written on an error.
+
+              jobq schedule add nightly --cron "0 2 * * *" --tz Europe/Paris -f flow.yaml
+              jobq schedule add heartbeat --every 1s jobq.noop
+              jobq schedule add report --cron @hourly report.build --payload '{"n":1}'
+              jobq schedule add sync --every 90s -f sync.yaml --overlap cancel
+
+            --cron takes 5 fields (minute hour day-of-month month day-of-week) or 6 (a second \
+            first), @hourly @daily @weekly @monthly @yearly, lists, ranges, steps and names \
+            (mon-fri, jan). --overlap: what a tick does while the previous run is still going \
+            (skip: the default; allow; cancel: cancel it and start; buffer: start the latest \
+            tick once it has ended). --catch-up: ticks missed \
+            while no worker or coordinator ran (latest: the default, fires the last once; \
+            none; all: each, at most 100).
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The schedule's name (letters, digits, '.', '_', '-'; at most 100).", valueName: "name"))
+    var name: String
+
+    @Argument(help: ArgumentHelp("One task: the handler to run at each tick (instead of -f).", valueName: "handler"))
+    var handler: String?
+
+    @Option(name: .long, help: ArgumentHelp("A cron expression (5 or 6 fields, or @daily…).", valueName: "expr"))
+    var cron: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --cron: the time zone its times are read in (tz database name; default UTC).", valueName: "zone"))
+    var tz: String?
+
+    @Option(name: .long, help: ArgumentHelp("Fire every interval (at least 1s; the multiples of it since the epoch, so 1h is on the hour UTC): 90s, 5m, 1h.", valueName: "duration"))
+    var every: String?
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("A workflow file (YAML or JSON) to submit at each tick.", valueName: "file"))
+    var file: String?
+
+    @Option(name: .long, help: ArgumentHelp("With a handler: its JSON payload (literal JSON or @file).", valueName: "json|@file"))
+    var payload: String?
+
+    @Option(name: .long, help: ArgumentHelp("With a handler: its queue; with -f: the file's default queue.", valueName: "queue"))
+    var queue: String?
+
+    @Option(name: .long, help: ArgumentHelp("While the previous run is still going: skip, allow, cancel or buffer.", valueName: "policy"))
+    var overlap: String = Schedule.Overlap.skip.rawValue
+
+    @Option(name: .customLong("catch-up"), help: ArgumentHelp("Ticks missed while nothing ran: none, latest or all.", valueName: "policy"))
+    var catchUp: String = Schedule.CatchUp.latest.rawValue
+
+    @Flag(name: .long, help: "Replace a schedule of that name (it starts afresh) instead of refusing it.")
+    var replace = false
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Connection") var connection: ConnectionOptions
+
+    func run() async throws {
+        let json = output.json
+        let rule: Schedule.Rule, submission: ScheduledSubmission
+        let overlap: Schedule.Overlap, catchUp: Schedule.CatchUp
+        do {
+            try Schedule.validate(name: name)
+            rule = try makeRule()
+            // checked on this machine's clock now, on Redis's again when added
+            _ = try rule.timing(now: Int64(Date().timeIntervalSince1970 * 1000))
+            guard let policy = Schedule.Overlap(rawValue: self.overlap) else {
+                throw JobqError(.invalidOption, "--overlap \"\(self.overlap)\": use skip, allow, cancel or buffer")
+            }
+            guard let catching = Schedule.CatchUp(rawValue: self.catchUp) else {
+                throw JobqError(.invalidOption, "--catch-up \"\(self.catchUp)\": use none, latest or all")
+            }
+            overlap = policy
+            catchUp = catching
+            submission = try makeSubmission()
+            try submission.validate(limits: Limits())
+        } catch {
+            throw CommandRunner.report(error, json: json).exitCode
+        }
+        try await CommandRunner.run(connection, json: json) { client in
+            let schedule = try await client.addSchedule(name, rule, submitting: submission, overlap: overlap, catchUp: catchUp, replace: replace)
+            if json {
+                Console.out(ScheduleJSON.object(schedule, now: schedule.created).rendered())
+            } else {
+                let next = schedule.nextFire.map { ScheduleJSON.zonedTime($0, schedule) } ?? "never"
+                Console.out("schedule \(name): \(schedule.specText)\(schedule.timeZone.map { " (\($0))" } ?? ""); first run at \(next)")
+            }
+            return .ok
+        }
+    }
+
+    /// Exactly one of --cron and --every.
+    private func makeRule() throws(JobqError) -> Schedule.Rule {
+        switch (cron, every) {
+        case (let cron?, nil):
+            return .cron(cron, timeZone: tz)
+        case (nil, let every?):
+            if tz != nil { throw JobqError(.invalidSchedule, "--tz goes with --cron; --every counts real time") }
+            guard let interval = DurationText.parse(every) else {
+                throw JobqError(.invalidSchedule, "--every \"\(every)\" is not a duration: use \(DurationText.grammar)")
+            }
+            return .every(interval)
+        case (_?, _?):
+            throw JobqError(.invalidSchedule, "give either --cron or --every, not both")
+        case (nil, nil):
+            throw JobqError(.invalidSchedule, "give --cron EXPR or --every DURATION: when the schedule fires")
+        }
+    }
+
+    /// The file's tasks and run options, or one task of the handler.
+    private func makeSubmission() throws -> ScheduledSubmission {
+        switch (file, handler) {
+        case (let path?, nil):
+            if payload != nil { throw JobqError(.invalidOption, "--payload goes with a handler, not -f") }
+            if let queue { try Validation.check(name: queue, as: .queue) }
+            let loaded = try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
+            if let outside = loaded.externalPrerequisites.first {
+                throw JobqError(.invalidOption, "\(loaded.name):\(outside.line): task \"\(outside.task)\" comes after \"\(outside.prerequisite)\", outside the file; a scheduled file must be complete in itself", subject: outside.task)
+            }
+            let options = loaded.runOptions(id: nil, definition: loaded.workflow ?? SubmitCommand.definitionName(path: path))
+            return ScheduledSubmission(tasks: loaded.entries.map(\.spec), run: options)
+        case (nil, let handler?):
+            try Validation.check(name: handler, as: .handler)
+            let payloadValue = try payload.map(SubmitCommand.readPayload) ?? .null
+            return ScheduledSubmission(handler: handler, payload: payloadValue.bytes, queue: queue ?? TaskSpec.defaultQueue, definition: name)
+        case (_?, _?):
+            throw JobqError(.invalidOption, "give either -f FILE or a handler, not both")
+        case (nil, nil):
+            throw JobqError(.invalidOption, "give -f FILE or a handler: what the schedule submits")
+        }
+    }
+}
