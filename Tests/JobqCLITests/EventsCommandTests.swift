@@ -55,7 +55,8 @@ struct EventsCommandTests {
         #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
         return try result.stdout.split(separator: "\n").map { line in
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], sourceLocation: sourceLocation)
-            #expect(Set(object.keys) == ["stream_id", "time", "task", "run", "key", "from", "to", "attempt", "reason"], sourceLocation: sourceLocation)
+            #expect(Set(object.keys) == ["stream_id", "time", "task", "run", "key", "schedule", "from", "to", "attempt", "reason"], sourceLocation: sourceLocation)
+            #expect(object["schedule"] is NSNull, sourceLocation: sourceLocation)
             #expect(EventStreamID(object["stream_id"] as? String ?? "") != nil, sourceLocation: sourceLocation)
             #expect((object["time"] as? String)?.hasSuffix("Z") == true, sourceLocation: sourceLocation)
             let task = object["task"] as? String
@@ -97,6 +98,24 @@ struct EventsCommandTests {
         // Unknown runs and tasks are not errors: nothing matches (yet).
         let unknown = try await cli.run(["events", "--run", "nope", "--task", "nope/x"])
         #expect(unknown.status == 0 && unknown.stdout.isEmpty && unknown.stderr.isEmpty, "\(unknown)")
+    }
+
+    /// A schedule's lines (schedule.lua's `@sched:NAME`) are the schedule's, not a run's: named
+    /// as such in text and JSON, and outside --run/--task/--queue.
+    @Test func scheduleLinesAreNamedAsSchedules() async throws {
+        let cli = try await CLIHarness.make()
+        #expect(try await cli.run(["schedule", "add", "tick", "--every", "1h", "jobq.noop"]).status == 0)
+        #expect(try await cli.run(["schedule", "pause", "tick"]).status == 0)
+        let text = try await cli.run(["events"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map { String($0.dropFirst(25)) }
+        #expect(lines == ["schedule tick  added", "schedule tick  paused"], "\(text.stdout)")
+        let json = try await cli.run(["events", "--json", "--limit", "1"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["schedule"] as? String == "tick" && object["task"] is NSNull && object["run"] is NSNull, "\(json.stdout)")
+        #expect(object["reason"] as? String == "paused")
+        let queued = try await cli.run(["events", "--queue", "default"])
+        #expect(queued.status == 0 && queued.stdout.isEmpty, "a schedule line has no queue: \(queued.stdout)")
     }
 
     @Test func humanLines() async throws {

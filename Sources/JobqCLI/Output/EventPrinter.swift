@@ -25,6 +25,10 @@ struct EventPrinter {
 
     func text(_ record: TaskEventRecord) -> String {
         let time = formatter.string(from: Date(timeIntervalSince1970: Double(record.time) / 1000))
+        if let schedule = record.schedule {
+            // `fired:RUN` → `fired RUN`: what happened to the schedule, and the run or tick
+            return [terminal.paint(time, .dim), "schedule " + schedule, record.reason.replacingOccurrences(of: ":", with: " ")].joined(separator: "  ")
+        }
         let from = record.from.map { terminal.paint(state: $0) } ?? terminal.paint("(new)", .dim)
         var parts = [
             terminal.paint(time, .dim),
@@ -36,17 +40,19 @@ struct EventPrinter {
         return parts.joined(separator: "  ")
     }
 
-    /// `{"stream_id", "time", "task", "run", "key", "from", "to", "attempt", "reason"}`; a
-    /// run-level line has `task` and `key` null, a standalone task `run` and `key` null, a
-    /// creation `from` null.
+    /// `{"stream_id", "time", "task", "run", "key", "schedule", "from", "to", "attempt",
+    /// "reason"}`; a run-level line has `task` and `key` null, a standalone task `run` and `key`
+    /// null, a creation `from` null; a schedule line has only `schedule` and `reason` (`added`,
+    /// `fired:RUN`, `skip:TICK`, …) besides the time.
     static func json(_ record: TaskEventRecord) -> JSONValue {
-        let scoped = record.isRunLine ? nil : RunScope.split(record.task)
+        let scoped = record.isRunLine || record.schedule != nil ? nil : RunScope.split(record.task)
         return .object([
             ("stream_id", .string(record.entryID)),
             ("time", .string(DurationText.iso8601(milliseconds: record.time))),
-            ("task", .optional(record.isRunLine ? nil : record.task)),
+            ("task", .optional(record.isRunLine || record.schedule != nil ? nil : record.task)),
             ("run", .optional(record.run)),
             ("key", .optional(scoped?.key)),
+            ("schedule", .optional(record.schedule)),
             ("from", .optional(record.from?.rawValue)),
             ("to", .optional(record.to?.rawValue)),
             ("attempt", .int(record.attempt)),

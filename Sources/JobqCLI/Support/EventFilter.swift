@@ -34,7 +34,7 @@ struct EventFilter {
         guard let queue else { return candidates }
         var unknown: [String] = []
         var seen = Set<String>()
-        for record in candidates where !record.isRunLine && queues.index(forKey: record.task) == nil && seen.insert(record.task).inserted {
+        for record in candidates where !record.isRunLine && record.schedule == nil && queues.index(forKey: record.task) == nil && seen.insert(record.task).inserted {
             unknown.append(record.task)
         }
         if !unknown.isEmpty {
@@ -42,21 +42,28 @@ struct EventFilter {
             let found = try await client.queues(ofTasks: unknown)
             for id in unknown { queues[id] = .some(found[id]) }
         }
-        return candidates.filter { !$0.isRunLine && queues[$0.task] == .some(queue) }
+        return candidates.filter { !$0.isRunLine && $0.schedule == nil && queues[$0.task] == .some(queue) }
     }
 
     private func matchesIDs(_ record: TaskEventRecord) -> Bool {
         if let run, record.run != run { return false }
-        if let task, record.isRunLine || record.task != task { return false }
+        if let task, record.isRunLine || record.schedule != nil || record.task != task { return false }
         return true
     }
 }
 
 extension TaskEventRecord {
-    /// A run-level line (`@RUN FROM TO 0 reason`), not a task's.
-    var isRunLine: Bool { task.hasPrefix("@") }
+    /// A run-level line (`@RUN FROM TO 0 reason`), not a task's or a schedule's.
+    var isRunLine: Bool { task.hasPrefix("@") && schedule == nil }
+
+    /// The schedule of a schedule line (`@sched:NAME - WHAT 0 WHAT[:RUN|TICK]`, schedule.lua),
+    /// `nil` for any other line.
+    var schedule: String? { task.hasPrefix("@sched:") ? String(task.dropFirst("@sched:".count)) : nil }
 
     /// The run the line belongs to: the run of a run-level line, or of a task `RUN/KEY`; `nil`
-    /// for a standalone task.
-    var run: String? { isRunLine ? String(task.dropFirst()) : RunScope.run(of: task) }
+    /// for a standalone task and a schedule line.
+    var run: String? {
+        if schedule != nil { return nil }
+        return isRunLine ? String(task.dropFirst()) : RunScope.run(of: task)
+    }
 }
