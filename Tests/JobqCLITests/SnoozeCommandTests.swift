@@ -5,25 +5,10 @@ import Testing
 
 @testable import JobqCLI
 
-/// `--max-snoozes` / `max_snoozes:`, and how status, watch and `--json` show snoozes and
+/// `max_snoozes:` (`--max-snoozes`: SubmitNumericOptionTests), and how status, watch and `--json` show snoozes and
 /// checkpoints.
 @Suite("snooze and checkpoints in the CLI", .enabled(if: redisAvailable))
 struct SnoozeCommandTests: WorkflowFileParsing {
-    @Test(arguments: [
-        (["--max-snoozes", "-1"], "--max-snoozes must be from 0 to 100000; got -1"),
-        (["--max-snoozes=-1"], "--max-snoozes must be from 0 to 100000; got -1"),
-        (["--max-snoozes", "100001"], "--max-snoozes must be from 0 to 100000; got 100001"),
-    ])
-    func maxSnoozesOutOfRangeIsRefused(options: [String], message: String) async throws {
-        let cli = try await CLIHarness.make()
-        let result = try await cli.run(["submit", "jobq.noop"] + options + ["--json"])
-        #expect(result.status == 64, "\(options): \(result.stderr)")
-        let error = try result.jsonError()
-        #expect(error["code"] as? String == "invalid_option")
-        #expect((error["message"] as? String ?? "").hasPrefix(message), "\(error)")
-        #expect(try await cli.keysInNamespace().isEmpty)
-    }
-
     @Test func maxSnoozesInAWorkflowFileIsRangeChecked() throws {
         let file = try parse("""
             defaults: {max_snoozes: 5}
