@@ -67,8 +67,8 @@ enum TaskDetail {
         }
         if info.state == .pending, let runAfter = info.runAfter {
             let left = runAfter - DurationText.nowMilliseconds
-            let snoozed = info.reason == "snoozed" ? "snoozed, runs " : ""
-            line("runs", left > 0 ? snoozed + "in \(DurationText.format(milliseconds: left))" : "when a worker is free")
+            let snoozed = info.reason == "snoozed" ? " (snoozed by its handler)" : ""
+            line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" + snoozed : "when a worker is free")
         }
         if info.state == .pending, let expiresAt = info.expiresAt {
             // (only a task that never started has one: a claim drops it)
