@@ -80,7 +80,7 @@ extension JobqClient {
                 },
                 maxAttempts: task.maxAttempts, backoff: task.backoff ?? .default, timeout: task.timeout,
                 resultTTL: task.resultTTL, title: task.title,
-                cacheKey: task.cacheKey.flatMap { try? CacheKey($0) }
+                cacheKey: task.cacheKey.flatMap { try? CacheKey($0) }, maxSnoozes: task.maxSnoozes
             )
         }
         return try await submit(specs, run: RunOptions(id: newID, definition: info.definition, window: info.options["window"].flatMap { Int($0) },

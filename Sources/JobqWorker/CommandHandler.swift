@@ -22,6 +22,10 @@ import Synchronization
 /// | `JOBQ_DEADLINE_MS` | milliseconds left before the task times out |
 /// | `JOBQ_PAYLOAD` | the payload JSON, when at most 32 KiB (always on stdin) |
 /// | `JOBQ_DEPS_JSON` / `JOBQ_DEPS_FILE` | prerequisites' results as `{"id": result, …}` (a prerequisite of the same run by its key), inline when at most 32 KiB, else in a file |
+/// | `JOBQ_CHECKPOINT_FILE` | a file holding the last checkpoint (JSON) an earlier attempt saved; unset when there is none |
+///
+/// A stderr line `JOBQ_SNOOZE 30s` snoozes the task when the command ends; `JOBQ_CHECKPOINT {json}`
+/// saves a checkpoint (``CommandDirectives``).
 ///
 /// A stderr line `JOBQ_PROGRESS 42` reports 42 %; `JOBQ_PROGRESS {"group":["download"],"current":3,"total":10,"status":"…"}`
 /// reports one progress group. Such lines are not logged.
@@ -118,6 +122,13 @@ struct CommandRunner: Sendable {
             environment["JOBQ_DEPS_FILE"] = depsFile
         }
 
+        var checkpointFile: String?
+        defer { if let checkpointFile { unlink(checkpointFile) } }
+        if let checkpoint = context.lastCheckpoint {
+            checkpointFile = try Self.writeTemporaryFile(checkpoint, prefix: "jobq-checkpoint-" + String(context.taskID.replacingOccurrences(of: "/", with: "_").prefix(100)))
+            environment["JOBQ_CHECKPOINT_FILE"] = checkpointFile
+        }
+
         let arguments = configuration.command.map { expand($0, context) }
         let limit = configuration.maxOutputBytes ?? (1 << 20)
         let invocation = CommandProcess.Invocation(
@@ -126,6 +137,7 @@ struct CommandRunner: Sendable {
             killGrace: configuration.killGrace, timeout: configuration.timeout
         )
         let tail = StderrTail()
+        let directives = CommandDirectives(context: context)
         let result: CommandProcess.Result
         do {
             result = try await CommandProcess.run(invocation) { line in
@@ -133,17 +145,21 @@ struct CommandRunner: Sendable {
                     Self.reportProgress(String(line.dropFirst("JOBQ_PROGRESS ".count)), context)
                     return
                 }
+                if directives.handle(line) { return }
                 tail.add(line)
                 context.log(line)
             }
         } catch let error as CommandProcess.SpawnError {
             throw HandlerError.permanent(error.description, reason: "command_failed_to_start")
         }
+        // checkpoints are saved before the outcome is; a snooze line decides it, whatever the exit
+        let directive = await directives.finish()
         if result.cancelled { throw CancellationError() }
         let program = arguments[0]
         if result.timedOut {
             throw HandlerError.retry("command \(program) exceeded its timeout of \(DurationText.format(configuration.timeout ?? .zero)) and was stopped\(tail.suffix)", reason: "timeout")
         }
+        if let directive { throw directive }
         switch result.termination {
         case .signaled(let signal):
             throw HandlerError.retry("command \(program) was killed by signal \(signal) (\(Self.signalName(signal)))\(tail.suffix)", reason: "signal")

@@ -37,6 +37,11 @@ extension Coordinator: TaskLeaseStore {
         try await leases.report(lease, progress: progress, log: lines)
     }
 
+    @discardableResult
+    package func saveCheckpoint(_ lease: TaskLease, _ checkpoint: [UInt8]) async throws(JobqError) -> LeaseWriteOutcome {
+        try await leases.saveCheckpoint(lease, checkpoint)
+    }
+
     package func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String {
         let id = ChildRunRequest.childRunID(parent: parent)
         if let existing = try await tasks.run(id) {

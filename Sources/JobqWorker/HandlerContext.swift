@@ -11,10 +11,13 @@ import Logging
 /// in long loops; `Task.sleep` and most async APIs return early by themselves.
 public struct HandlerContext: Sendable {
     let run: RunningTask
+    /// Where checkpoints are saved (``checkpoint(_:)``), under the task's lease.
+    let store: any TaskLeaseStore
     private let upstreamLogger: Logger
 
-    init(run: RunningTask, payload: [UInt8], logger: Logger, workerID: String) {
+    init(run: RunningTask, store: any TaskLeaseStore, payload: [UInt8], logger: Logger, workerID: String) {
         self.run = run
+        self.store = store
         self.payload = payload
         self.upstreamLogger = logger
         self.workerID = workerID

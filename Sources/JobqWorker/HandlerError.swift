@@ -10,12 +10,22 @@ import JobqCore
 /// ```swift
 /// guard needsWork else { throw HandlerError.skip("already resized") }
 /// guard input.width > 0 else { throw HandlerError.permanent("width must be positive", reason: "invalid_input") }
+/// guard upstream.isReady else { throw HandlerError.snooze(for: .seconds(30), "upstream not ready") }
 /// ```
 public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        /// Not yet: the task goes back to PENDING and runs again after `delay` (1 ms to 366 days, on
+    /// Redis time) without using an attempt: for "the upstream file is not there yet", polling
+    /// without holding a slot. Bounded by the task's `max_snoozes` (default 100): past it the
+    /// snooze counts as a failed attempt (reason `snooze_limit`), retried per the backoff.
+    /// A delay out of range fails the attempt (reason `bad_snooze`).
+    public static func snooze(for delay: Duration, _ message: String = "snoozed by the handler") -> HandlerError {
+        HandlerError(kind: .snooze, reason: "snoozed", message: message, snoozeFor: delay)
+    }
+
+    public var description: String { rawValue }
 
         /// Nothing to do: the task ends SKIPPED (reason `skipped`); dependents run as after success.
         public static let skip = Kind(rawValue: "skip")
@@ -23,6 +33,9 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let permanent = Kind(rawValue: "permanent")
         /// Retry (if attempts remain), optionally after a delay of the handler's choosing.
         public static let retry = Kind(rawValue: "retry")
+        /// Not yet: run again after ``HandlerError/snoozeFor`` without using an attempt, up to
+        /// the task's `max_snoozes`.
+        public static let snooze = Kind(rawValue: "snooze")
     }
 
     public let kind: Kind
@@ -34,13 +47,16 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     public let retryAfter: Duration?
     /// For ``Kind/skip``: the result (JSON) stored with the SKIPPED task; `null` when absent.
     public let result: [UInt8]?
+    /// For ``Kind/snooze``: how long the task waits before it runs again.
+    public let snoozeFor: Duration?
 
-    init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil) {
+    init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil, snoozeFor: Duration? = nil) {
         self.kind = kind
         self.reason = reason
         self.message = message
         self.retryAfter = retryAfter
         self.result = result
+        self.snoozeFor = snoozeFor
     }
 
     /// Ends the task SKIPPED (upsies' and jobcontrol's SKIPPED); its dependents run.
@@ -61,6 +77,15 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Fails this attempt; the task runs again after `after` (default: its backoff) if attempts remain.
     public static func retry(_ message: String, after: Duration? = nil, reason: String = "error") -> HandlerError {
         HandlerError(kind: .retry, reason: reason, message: message, retryAfter: after)
+    }
+
+    /// Not yet: the task goes back to PENDING and runs again after `delay` (1 ms to 366 days, on
+    /// Redis time) without using an attempt: for "the upstream file is not there yet", polling
+    /// without holding a slot. Bounded by the task's `max_snoozes` (default 100): past it the
+    /// snooze counts as a failed attempt (reason `snooze_limit`), retried per the backoff.
+    /// A delay out of range fails the attempt (reason `bad_snooze`).
+    public static func snooze(for delay: Duration, _ message: String = "snoozed by the handler") -> HandlerError {
+        HandlerError(kind: .snooze, reason: "snoozed", message: message, snoozeFor: delay)
     }
 
     public var description: String { "\(kind): \(message)" }

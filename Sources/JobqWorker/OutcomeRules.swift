@@ -52,11 +52,27 @@ enum OutcomeRules {
                 return .completion(Completion(lease: lease, result: error.result ?? Array("null".utf8), skipped: true))
             case .permanent:
                 return .failure(Failure(lease: lease, mode: .final, reason: error.reason, message: error.message))
+            case .snooze:
+                return snoozed(error.snoozeFor, message: error.message, claimed)
             default:
                 return .failure(Failure(lease: lease, mode: .retry(delay: error.retryAfter ?? backoff), reason: error.reason, message: error.message))
             }
         }
         return .failure(Failure(lease: lease, mode: .retry(delay: backoff), reason: "error", message: describe(error)))
+    }
+
+    /// A snooze for `delay`: back to PENDING without using the attempt; a delay out of range
+    /// (or none) is the handler's mistake, a failed attempt with reason `bad_snooze`.
+    static func snoozed(_ delay: Duration?, message: String, _ claimed: ClaimedTask) -> RunOutcome {
+        let backoff = claimed.backoff.delay(afterAttempt: claimed.attempt)
+        guard let delay, Limits.snoozeDelay.contains(delay) else {
+            let given = delay.map { DurationText.format($0) } ?? "none"
+            return .failure(Failure(
+                lease: claimed.lease, mode: .retry(delay: backoff), reason: "bad_snooze",
+                message: "the handler snoozed for \(given); a snooze must be between 1ms and 366d"
+            ))
+        }
+        return .failure(Failure(lease: claimed.lease, mode: .snooze(delay: delay, retryDelay: backoff), reason: "snoozed", message: message))
     }
 
     /// The outcome a stop decision stands for; `nil` for a lost lease (the task belongs to

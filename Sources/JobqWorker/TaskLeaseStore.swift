@@ -34,6 +34,10 @@ package protocol TaskLeaseStore: Sendable {
     /// Records progress and log lines of a running task (fenced).
     @discardableResult
     func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome
+    /// Saves a running task's checkpoint (JSON; fenced) and returns once it is stored: the next
+    /// claim of the task carries it. `.extended` when saved, `.refused` for a lost lease.
+    @discardableResult
+    func saveCheckpoint(_ lease: TaskLease, _ checkpoint: [UInt8]) async throws(JobqError) -> LeaseWriteOutcome
     /// Starts the child run of the sub-workflow task `parent` (idempotently: the run it started
     /// before is returned, and retried if it ended FAILED or CANCELLED). Returns the run's id.
     func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String

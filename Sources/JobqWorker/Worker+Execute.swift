@@ -46,7 +46,7 @@ extension Worker {
         } catch {
             return OutcomeRules.prerequisitesUnreadable(claimed, error)
         }
-        let context = HandlerContext(run: run, payload: payload, logger: logger, workerID: id)
+        let context = HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id)
         do {
             return OutcomeRules.returned(try await handler.body(payload, context), claimed, maxResultBytes: store.maxResultBytes)
         } catch {

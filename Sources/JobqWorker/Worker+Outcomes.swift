@@ -136,6 +136,10 @@ extension Worker {
         case .handedBack:
             perHandler.handedBack.increment()
             logger.info("task handed back", metadata: Self.metadata(run))
+        case .snoozed:
+            if case .snooze(let delay, _) = failure?.mode { learnDue(after: delay) }
+            perHandler.snoozed.increment()
+            logger.info("task snoozed; it will run again later", metadata: Self.metadata(run))
         case .extended, .cancelRequested:
             break
         case .refused(let code):

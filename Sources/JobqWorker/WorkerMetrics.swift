@@ -12,6 +12,7 @@ import Synchronization
 /// | `jobq_worker_tasks_retried_total` | counter | handler, reason (failed, will run again) |
 /// | `jobq_worker_tasks_cancelled_total` | counter | handler |
 /// | `jobq_worker_tasks_handed_back_total` | counter | handler |
+/// | `jobq_worker_tasks_snoozed_total` | counter | handler |
 /// | `jobq_worker_task_duration_seconds` | timer | handler |
 /// | `jobq_worker_slots_busy` / `jobq_worker_slots` | gauge | |
 /// | `jobq_worker_claim_batch_size` | recorder | |
@@ -24,6 +25,7 @@ final class WorkerMetrics: Sendable {
         let succeeded: Counter
         let cancelled: Counter
         let handedBack: Counter
+        let snoozed: Counter
         let duration: Timer
     }
 
@@ -46,6 +48,7 @@ final class WorkerMetrics: Sendable {
                 succeeded: Counter(label: "jobq_worker_tasks_succeeded_total", dimensions: dimensions),
                 cancelled: Counter(label: "jobq_worker_tasks_cancelled_total", dimensions: dimensions),
                 handedBack: Counter(label: "jobq_worker_tasks_handed_back_total", dimensions: dimensions),
+                snoozed: Counter(label: "jobq_worker_tasks_snoozed_total", dimensions: dimensions),
                 duration: Timer(label: "jobq_worker_task_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
             )
             cache[name] = made

@@ -30,10 +30,13 @@ struct ModelBasedTests {
                     // a quarter expire, 2-20 s after their submission
                     let expiresIn: Int64? = Int.random(in: 0..<4, using: &random) == 0 ? Int64.random(in: 2_000...20_000, using: &random) : nil
                     operation = "submit \(id) after \(prerequisites.map { "\($0.0)/\($0.1)" })" + (expiresIn.map { " expires in \($0)ms" } ?? "")
+                    let snoozes = ids.count % 3 // a small snooze budget, so that the limit is reached
                     _ = try await engine.coordinator.tasks.submit([TaskSpec(
                         id: id, handler: "h", prerequisites: prerequisites.map { Prerequisite($0.0, policy: $0.1) },
-                        maxAttempts: attempts, backoff: .fixed(delay: .zero), expires: expiresIn.map { .after(.milliseconds($0)) })])
+                        maxAttempts: attempts, backoff: .fixed(delay: .zero), expires: expiresIn.map { .after(.milliseconds($0)) },
+                        maxSnoozes: snoozes)])
                     model.submit(id, maxAttempts: attempts, prerequisites: prerequisites, expiresAt: expiresIn.map { engine.clock.now + $0 })
+                    model.tasks[id]?.maxSnoozes = snoozes
                     ids.append(id)
                 case 25..<45: // claim one (as an idle or a busy worker): exactly what the model's lanes yield
                     let idle = Int.random(in: 0..<3, using: &random) == 0
@@ -60,10 +63,12 @@ struct ModelBasedTests {
                     guard let (id, held) = running.randomElement(using: &random) else { continue }
                     let delay: Int64 = Int.random(in: 0..<2, using: &random) == 0 ? 0 : 5_000
                     let final = Int.random(in: 0..<4, using: &random) == 0
-                    operation = "fail \(id) \(final ? "final" : "retry +\(delay)ms")"
-                    let outcome = try await engine.coordinator.leases.fail([Failure(
-                        lease: held, mode: final ? .final : .retry(delay: .milliseconds(delay)), reason: "error", message: "x")])
-                    let accepted = model.fail(id, token: held.token, mode: final ? .final : .retry(delay: delay))
+                    let snooze = !final && Int.random(in: 0..<3, using: &random) == 0
+                    operation = "fail \(id) \(final ? "final" : snooze ? "snooze 3000ms or retry +\(delay)ms" : "retry +\(delay)ms")"
+                    let mode: Failure.Mode = final ? .final : snooze ? .snooze(delay: .milliseconds(3_000), retryDelay: .milliseconds(delay)) : .retry(delay: .milliseconds(delay))
+                    let outcome = try await engine.coordinator.leases.fail([Failure(lease: held, mode: mode, reason: "error", message: "x")])
+                    let modelMode: ReferenceModel.FailMode = final ? .final : snooze ? .snooze(delay: 3_000, retryDelay: delay) : .retry(delay: delay)
+                    let accepted = model.fail(id, token: held.token, mode: modelMode)
                     #expect(outcome.first.map { if case .refused = $0 { false } else { true } } == accepted, "step \(step): \(operation)")
                     running[id] = nil
                 case 74..<84: // cancel any task
@@ -109,6 +114,7 @@ struct ModelBasedTests {
                     let expected = model.tasks[id]
                     #expect(info?.state == expected?.state, "seed \(seed) step \(step) after \(operation): \(id) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")
                     #expect(info?.attempts == expected?.attempts, "seed \(seed) step \(step) after \(operation): attempts of \(id)")
+                    #expect(info?.snoozes == expected?.snoozes, "seed \(seed) step \(step) after \(operation): snoozes of \(id)")
                     #expect(info?.suspectLevel == expected?.suspect, "seed \(seed) step \(step) after \(operation): suspect level of \(id)")
                     if expected?.state == .failed, expected?.reason == "poison" { #expect(info?.reason == "poison", "seed \(seed) step \(step): \(id)") }
                 }

@@ -56,6 +56,11 @@ struct ValidationTests {
             let error = #expect(throws: JobqError.self) { try task.validate(limits: limits) }
             #expect(error?.code == .invalidOption)
         }
+        for snoozes in [-1, 100_001, Int.max] {
+            task = TaskSpec(handler: "h", maxSnoozes: snoozes)
+            #expect((#expect(throws: JobqError.self) { try task.validate(limits: limits) })?.code == .invalidOption)
+        }
+        try TaskSpec(handler: "h", maxSnoozes: 0).validate(limits: limits)
         task = TaskSpec(handler: "h", prerequisites: [Prerequisite("a"), Prerequisite("a")])
         #expect((#expect(throws: JobqError.self) { try task.validate(limits: limits) })?.code == .duplicatePrerequisite)
         var few = Limits()

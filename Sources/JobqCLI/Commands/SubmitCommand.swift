@@ -59,6 +59,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Total runs allowed, the first included (alternative to --retries).", valueName: "n"))
     var maxAttempts: Int?
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Times a handler may snooze the task (\"not yet, try again in D\", no attempt used) before a snooze counts as a failure, reason snooze_limit (default: \(TaskSpec.defaultMaxSnoozes)).", valueName: "n"))
+    var maxSnoozes: Int?
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long one run may take before it is stopped and counted as failed (default: 15m). Durations: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m.", valueName: "duration"))
     var timeout: String?
 
@@ -116,7 +119,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("a handler argument", handler != nil), ("--payload", payload != nil), ("--after", !after.isEmpty),
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
-                ("--expires", expires != nil),
+                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -223,6 +226,12 @@ struct SubmitCommand: AsyncParsableCommand {
                 throw JobqError(.invalidOption, "--max-attempts must be from \(limits.attempts.lowerBound) to \(limits.attempts.upperBound) (total runs); got \(maxAttempts)")
             }
             spec.maxAttempts = maxAttempts
+        }
+        if let maxSnoozes {
+            guard limits.snoozes.contains(maxSnoozes) else {
+                throw JobqError(.invalidOption, "--max-snoozes must be from \(limits.snoozes.lowerBound) to \(limits.snoozes.upperBound); got \(maxSnoozes)")
+            }
+            spec.maxSnoozes = maxSnoozes
         }
         if let timeout { spec.timeout = try Self.duration(timeout, option: "--timeout", in: limits.timeout) }
         if let delay { spec.delay = try Self.duration(delay, option: "--delay", in: limits.delay) }
@@ -429,6 +438,7 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("title", .string(spec.title)),
                         ("after", .array(spec.prerequisites.map { .object([("id", .string($0.id)), ("policy", .string($0.policy.rawValue))]) })),
                         ("max_attempts", .int(spec.maxAttempts)),
+                        ("max_snoozes", .int(spec.maxSnoozes)),
                         ("timeout_ms", .int(spec.timeout.inMilliseconds)),
                         ("delay_ms", .int(spec.delay.inMilliseconds)),
                         ("expires", .optional(spec.expires.map(\.scriptArgument))),

@@ -19,9 +19,10 @@ enum AttemptLines {
         case .diedCharged: words = "worker died, ran alone (charged)"
         case .diedFinal: words = "worker died, ran alone, last attempt"
         case .cancelled: words = "cancelled"
+        case .snoozed: words = "snoozed (not charged)"
         }
         let reason = attempt.reason
-        let redundant = reason.isEmpty || reason == attempt.outcome.rawValue || reason == "cancelled" || reason == "lease_expired" || reason == "shutdown"
+        let redundant = reason.isEmpty || reason == attempt.outcome.rawValue || reason == "snoozed" || reason == "cancelled" || reason == "lease_expired" || reason == "shutdown"
         return redundant ? words : words + " (\(reason))"
     }
 
@@ -49,7 +50,7 @@ enum AttemptLines {
         case .done: .green
         case .failed, .diedFinal: .red
         case .retried, .diedCharged, .diedRefunded, .cancelled: .yellow
-        case .handedBack: nil
+        case .handedBack, .snoozed: nil
         }
     }
 }

@@ -65,7 +65,7 @@ enum DebriefOutput {
                 let failed = entry.history.unsuccessful
                 Console.out(ProgressBar.clip("  " + terminal.paint(named(entry.info.id), .bold) + (entry.info.title.isEmpty ? "" : "  \"\(entry.info.title)\"")
                     + "  DONE after \(failed) unsuccessful attempt\(failed == 1 ? "" : "s")", to: width))
-                AttemptLines.lines(entry.history.attempts.filter { $0.outcome != .handedBack }, width: width, terminal: terminal, indent: "    ").forEach { Console.out($0) }
+                AttemptLines.lines(entry.history.attempts.filter { !$0.outcome.isRefundedByChoice }, width: width, terminal: terminal, indent: "    ").forEach { Console.out($0) }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import JobqCore
 
 /// The human form of `status ID`.
@@ -7,6 +8,13 @@ enum TaskDetail {
 
     /// Attempts of the history shown (the newest; `debrief` and `--json` show every one kept).
     static let attemptsShown = 5
+
+    /// "1.2 KB saved 3m ago" (decimal units, as `ls -h --si`; the age on this machine's clock).
+    static func checkpointText(bytes: Int, at: Int64?, now: Int64) -> String {
+        let size = bytes < 1000 ? "\(bytes) B" : String(format: "%.1f KB", Double(bytes) / 1000)
+        guard let at else { return size + " saved" }
+        return size + " saved " + DurationText.format(milliseconds: max(now - at, 0)) + " ago"
+    }
 
     static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory()) {
         let terminal = Terminal.current
@@ -26,7 +34,9 @@ enum TaskDetail {
         if info.workerDeaths > 0 {
             attempts += "   worker deaths: \(info.workerDeaths)" + (info.suspectLevel >= 2 ? " (quarantined: runs alone)" : "")
         }
+        if info.snoozes > 0 { attempts += "   snoozes: \(info.snoozes) of \(info.maxSnoozes)" }
         line("attempts", attempts + (info.worker.map { "   worker: \($0)" } ?? ""))
+        if let bytes = info.checkpointBytes { line("checkpoint", checkpointText(bytes: bytes, at: info.checkpointAt, now: DurationText.nowMilliseconds)) }
         if !history.attempts.isEmpty {
             let shown = history.attempts.suffix(attemptsShown)
             var lines = AttemptLines.lines(shown, width: width, terminal: terminal, indent: "")
@@ -57,7 +67,8 @@ enum TaskDetail {
         }
         if info.state == .pending, let runAfter = info.runAfter {
             let left = runAfter - DurationText.nowMilliseconds
-            line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" : "when a worker is free")
+            let snoozed = info.reason == "snoozed" ? " (snoozed by its handler)" : ""
+            line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" + snoozed : "when a worker is free")
         }
         if info.state == .pending, let expiresAt = info.expiresAt {
             // (only a task that never started has one: a claim drops it)

@@ -25,6 +25,7 @@ enum TaskJSON {
             ("error", .optional(info.error)),
             ("attempts", .int(info.attempts)),
             ("max_attempts", .int(info.maxAttempts)),
+            ("snoozes", .int(info.snoozes)),
             ("created_at", time(info.created)),
             ("started_at", time(info.started)),
             ("finished_at", time(info.finished)),
@@ -52,6 +53,10 @@ enum TaskJSON {
             ("worker", .optional(info.worker)),
             ("run_after", time(info.runAfter)),
             ("expires_at", time(info.expiresAt)),
+            ("max_snoozes", .int(info.maxSnoozes)),
+            // the size, not the value: a checkpoint is the handler's business (up to 64 KiB)
+            ("checkpoint_bytes", info.checkpointBytes.map { .int($0) } ?? .null),
+            ("checkpoint_at", time(info.checkpointAt)),
             ("lease_deadline", time(info.leaseDeadline)),
             ("timeout_ms", .int(info.timeout.inMilliseconds)),
             ("result_ttl_ms", .int(info.resultTTL.inMilliseconds)),

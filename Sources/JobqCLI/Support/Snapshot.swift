@@ -166,12 +166,16 @@ struct Snapshot: Sendable {
         }
         if let runAfter = task.runAfter, runAfter > now {
             let due = DurationText.format(milliseconds: runAfter - now)
+            if task.reason == "snoozed" { return "snoozed, runs in \(due) (\(Self.snoozeCount(task.snoozes)))" }
             return task.attempts > 0 ? "retry \(task.attempts + 1)/\(task.maxAttempts) in \(due)" : "delayed, runs in \(due)"
         }
         if task.suspectLevel >= 2 { return "quarantined: runs alone on an idle worker (its workers died under it)" + attempt }
         if task.workerDeaths > 0 { return "queued ahead of new work (its worker died)" + attempt }
         return "queued" + attempt
     }
+
+    /// "1 snooze", "3 snoozes".
+    static func snoozeCount(_ count: Int) -> String { count == 1 ? "1 snooze" : "\(count) snoozes" }
 
     func detail(of task: TaskInfo, now: Int64? = nil) -> String {
         let now = now ?? serverNow ?? DurationText.nowMilliseconds

@@ -12,8 +12,8 @@ struct WorkflowFileDecoder {
     var including: [String] = []
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -26,6 +26,7 @@ struct WorkflowFileDecoder {
         var backoff: RetryBackoff = .default
         var keep = TaskSpec.defaultResultTTL
         var expires: Deadline?
+        var maxSnoozes = TaskSpec.defaultMaxSnoozes
     }
 
     mutating func decode(_ root: DocumentNode) throws(DocumentError) -> WorkflowFile {
@@ -267,7 +268,7 @@ struct WorkflowFileDecoder {
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
             resultTTL: settings.keep, title: title, precondition: precondition, cacheKey: cacheKey,
-            expires: settings.expires
+            expires: settings.expires, maxSnoozes: settings.maxSnoozes
         )
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
@@ -329,6 +330,13 @@ struct WorkflowFileDecoder {
         }
         if let node = fields["max_attempts"] {
             settings.maxAttempts = try integer(node, what: "max_attempts", task: task)
+        }
+        if let node = fields["max_snoozes"] {
+            let snoozes = try integer(node, what: "max_snoozes", task: task)
+            guard limits.snoozes.contains(snoozes) else {
+                throw error("`max_snoozes` must be from \(limits.snoozes.lowerBound) to \(limits.snoozes.upperBound); got \(snoozes)", at: node, task: task, code: .invalidOption)
+            }
+            settings.maxSnoozes = snoozes
         }
         if let node = fields["timeout"] { settings.timeout = try duration(node, what: "timeout", task: task) }
         if let node = fields["delay"] { settings.delay = try duration(node, what: "delay", task: task) }

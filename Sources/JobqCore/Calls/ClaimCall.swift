@@ -16,7 +16,7 @@ package struct ClaimCall: ScriptCall {
             + queues.map { RedisArgument($0) }
     }
 
-    /// `{1, n, mode, then per task 14 fields and its prerequisites' (id, state, result) triples}`.
+    /// `{1, n, mode, then per task 15 fields and its prerequisites' (id, state, result) triples}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> ClaimBatch {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: nil, detail: reply.details()) }
@@ -39,6 +39,7 @@ package struct ClaimCall: ScriptCall {
             let backoff = try reply.bytes("backoff")
             let title = try reply.string("title")
             let workerDeaths = try reply.int("worker deaths")
+            let checkpoint = try reply.bytes("checkpoint")
             let dependencyCount = try reply.int("prerequisite count")
             var prerequisites: [PrerequisiteOutcome] = []
             prerequisites.reserveCapacity(dependencyCount)
@@ -52,7 +53,8 @@ package struct ClaimCall: ScriptCall {
                 id: id, handler: handler, queue: queue, payload: payload, attempt: attempt, maxAttempts: maxAttempts,
                 lease: TaskLease(id: id, token: token), timeout: .milliseconds(timeout), leaseDeadline: Int64(deadline),
                 workflow: workflow.isEmpty ? nil : workflow, backoff: RetryBackoff(json: backoff) ?? .default,
-                title: title, prerequisites: prerequisites, workerDeaths: workerDeaths
+                title: title, prerequisites: prerequisites, workerDeaths: workerDeaths,
+                checkpoint: checkpoint.isEmpty ? nil : checkpoint
             ))
         }
         return ClaimBatch(tasks: tasks, mode: mode)

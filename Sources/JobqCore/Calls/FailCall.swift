@@ -10,17 +10,22 @@ package struct FailCall: ScriptCall {
         var arguments: [RedisArgument] = []
         arguments.reserveCapacity(failures.count * 6)
         for failure in failures {
-            let (mode, delay): (FailMode, Int64) = switch failure.mode {
-            case .retry(let delay): (.retry, delay.jobqMilliseconds)
-            case .final: (.final, 0)
-            case .handBack: (.handback, 0)
-            case .cancelled: (.cancelled, 0)
+            // A snooze carries its delay and the backoff for the limit case: "snooze_ms/retry_ms".
+            let (mode, delay): (FailMode, String) = switch failure.mode {
+            case .retry(let delay): (.retry, String(delay.jobqMilliseconds))
+            case .final: (.final, "0")
+            case .handBack: (.handback, "0")
+            case .cancelled: (.cancelled, "0")
+            case .snooze(let delay, let retryDelay):
+                // clamped: a snooze outside the range is the handler's mistake, refused before
+                // this (OutcomeRules); one bad item must not make the script refuse the batch
+                (.snooze, "\(min(max(delay, Limits.snoozeDelay.lowerBound), Limits.snoozeDelay.upperBound).jobqMilliseconds)/\(max(retryDelay, .zero).jobqMilliseconds)")
             }
             // The reason is a stable word; anything else is recorded as "error".
             let reason = (try? Validation.check(name: failure.reason, as: .reason)) != nil ? failure.reason : "error"
             arguments += [
                 RedisArgument(failure.lease.id), RedisArgument(failure.lease.token), RedisArgument(mode.rawValue),
-                RedisArgument(Int(delay)), RedisArgument(reason), RedisArgument(String(failure.message.prefix(4096))),
+                RedisArgument(delay), RedisArgument(reason), RedisArgument(String(failure.message.prefix(4096))),
             ]
         }
         return arguments
@@ -36,6 +41,7 @@ package struct FailCall: ScriptCall {
             case .failed: .failed
             case .cancelled: .cancelled
             case .handedBack: .handedBack
+            case .snoozed: .snoozed
             case nil: nil
             }
         }

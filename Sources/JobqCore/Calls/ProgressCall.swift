@@ -8,10 +8,13 @@ package struct ProgressCall: ScriptCall {
     package var logCap: Int
     package var entries: [ProgressEntry]
     package var lines: [String]
+    /// The handler's checkpoint (JSON) to save, if this call carries one.
+    package var checkpoint: [UInt8]? = nil
 
     package var arguments: [RedisArgument] {
         var arguments: [RedisArgument] = [
-            RedisArgument(lease.id), RedisArgument(lease.token), RedisArgument(logCap), RedisArgument(entries.count),
+            RedisArgument(lease.id), RedisArgument(lease.token), RedisArgument(logCap),
+            RedisArgument(bytes: checkpoint ?? []), RedisArgument(entries.count),
         ]
         for entry in entries {
             arguments += [

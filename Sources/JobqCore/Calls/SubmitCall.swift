@@ -28,7 +28,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 15)
+        arguments.reserveCapacity(arguments.count + items.count * 16)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -37,7 +37,9 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(Int(spec.timeout.jobqMilliseconds)), RedisArgument(bytes: spec.backoff.encodedJSON),
                 RedisArgument(Int(spec.delay.jobqMilliseconds)), RedisArgument(Int(spec.resultTTL.jobqMilliseconds)),
                 RedisArgument(spec.title), RedisArgument(spec.precondition?.compiledJSON ?? ""), RedisArgument(spec.cacheKey?.template ?? ""),
-                RedisArgument(spec.expires?.scriptArgument ?? ""), RedisArgument(spec.prerequisites.count),
+                RedisArgument(spec.expires?.scriptArgument ?? ""),
+                RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
+                RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {
                 arguments += [RedisArgument(prerequisite.id), RedisArgument(prerequisite.policy.rawValue)]

@@ -22,6 +22,7 @@ package enum ScriptConstants {
         lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
         lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
+        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes)]))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -60,6 +61,7 @@ package enum FailItemCode: Int, Sendable, CaseIterable {
     case failed = 2
     case cancelled = 3
     case handedBack = 4
+    case snoozed = 5
 }
 
 /// How fail.lua should end a run that did not succeed.
@@ -72,6 +74,9 @@ package enum FailMode: String, Sendable, CaseIterable {
     case handback
     /// The handler stopped because the task was cancelled: CANCELLED.
     case cancelled
+    /// Not yet: back to PENDING after the delay without charging the attempt, unless the task's
+    /// snoozes are used up (then a failure with reason `snooze_limit`, retried per backoff).
+    case snooze
 }
 
 /// What cancel.lua is asked to cancel.

@@ -37,6 +37,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         /// since the epoch); absent in requests written before expiries.
         public var expiresMs: Int64? = nil
         public var expiresAtMs: Int64? = nil
+        /// ``TaskSpec/maxSnoozes``; absent (the default) in requests written before snoozes.
+        public var maxSnoozes: Int? = nil
     }
 
     public var definition: String
@@ -72,6 +74,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             case .at(let date)?: child.expiresAtMs = Int64(date.timeIntervalSince1970 * 1000)
             case nil: break
             }
+            if spec.maxSnoozes != TaskSpec.defaultMaxSnoozes { child.maxSnoozes = spec.maxSnoozes }
             children.append(child)
         }
         self.tasks = children
@@ -113,7 +116,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 resultTTL: .milliseconds(task.keepMs), title: task.title,
                 precondition: try task.precondition.map { text throws(JobqError) in try Precondition(compiledJSON: text) },
                 expires: task.expiresMs.map { .after(.milliseconds($0)) }
-                    ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) }
+                    ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) },
+                maxSnoozes: task.maxSnoozes ?? TaskSpec.defaultMaxSnoozes
             ))
         }
         let options = RunOptions(id: id, definition: definition, window: window, deadline: deadlineMs.map { .after(.milliseconds($0)) }, failFast: failFast, critical: Set(critical), output: output)

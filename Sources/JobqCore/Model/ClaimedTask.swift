@@ -22,6 +22,9 @@ public struct ClaimedTask: Sendable, Hashable {
     /// counted in `attempt` unless the task ran alone, so a re-run after a crash may carry the
     /// same attempt number: this tells it from a first run.
     public internal(set) var workerDeaths: Int = 0
+    /// The last checkpoint (JSON) a handler saved for this task, in this attempt's predecessors
+    /// (`nil` when none): where a retried long job resumes.
+    public internal(set) var checkpoint: [UInt8]? = nil
 }
 
 /// A prerequisite's state and result, as its dependent sees them when it starts.

@@ -18,7 +18,17 @@ public struct Limits: Sendable, Hashable {
     /// Allowed retention of finished tasks.
     public var resultTTL: ClosedRange<Duration> = .seconds(1)...(.seconds(366 * 24 * 3600))
 
+    /// Allowed `maxSnoozes` (0: a snooze is always refused, and fails the attempt).
+    public var snoozes: ClosedRange<Int> = 0...100_000
+
     public init() {}
+
+    /// How long a handler may snooze its task (`HandlerError.snooze`, `JOBQ_SNOOZE`): at least a
+    /// millisecond (a zero snooze would spin), at most a year and a day, as delays.
+    public static let snoozeDelay: ClosedRange<Duration> = .milliseconds(1)...(.seconds(366 * 24 * 3600))
+    /// Largest checkpoint a handler may save, in bytes: a checkpoint is a resume point (an
+    /// offset, a cursor), read on every claim of the task, not a place for data.
+    public static let checkpointMaxBytes = 64 * 1024
 
     /// The furthest a run's deadline may be (a year and a day, as delays).
     public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)

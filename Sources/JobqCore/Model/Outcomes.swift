@@ -53,6 +53,10 @@ public struct Failure: Sendable, Hashable {
         case handBack
         /// The handler stopped because the task was cancelled.
         case cancelled
+        /// Not yet: run again after `delay` without charging the attempt. Past the task's
+        /// `max_snoozes` it is a failure (reason `snooze_limit`) retried after `retryDelay`
+        /// (the backoff) if attempts remain.
+        case snooze(delay: Duration, retryDelay: Duration)
     }
 
     public var lease: TaskLease
@@ -81,6 +85,8 @@ public enum LeaseWriteOutcome: Sendable, Hashable {
     case cancelled
     /// fail with `.handBack`: queued again, attempt not charged.
     case handedBack
+    /// fail with `.snooze`: delayed, attempt not charged.
+    case snoozed
     /// heartbeat: lease extended.
     case extended
     /// heartbeat: lease extended, but the task was cancelled: stop the handler.

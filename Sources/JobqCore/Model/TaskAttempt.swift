@@ -24,9 +24,15 @@ public enum AttemptOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     case diedFinal = "died_final"
     /// The task was cancelled while running: CANCELLED.
     case cancelled
+    /// The handler snoozed (not yet, try again later): the attempt was refunded and the task
+    /// waits in `delayed`.
+    case snoozed
+
+    /// Whether the attempt went back without counting (a hand-back or a snooze: nothing failed).
+    public var isRefundedByChoice: Bool { self == .handedBack || self == .snoozed }
 
     /// Whether the attempt counted against `max_attempts`.
-    public var isCharged: Bool { self != .handedBack && self != .diedRefunded }
+    public var isCharged: Bool { !isRefundedByChoice && self != .diedRefunded }
 
     /// Whether the attempt ended because its worker died or stopped heartbeating.
     public var workerDied: Bool { self == .diedRefunded || self == .diedCharged || self == .diedFinal }
@@ -109,7 +115,7 @@ public struct AttemptHistory: Sendable, Hashable {
         self.init(attempts: attempts, malformed: malformed)
     }
 
-    /// Attempts that failed or whose worker died (a hand-back at shutdown is neither): what
-    /// makes a DONE task "recovered after retries".
-    public var unsuccessful: Int { attempts.count { $0.outcome != .done && $0.outcome != .handedBack } }
+    /// Attempts that failed or whose worker died (a hand-back at shutdown or a snooze is
+    /// neither): what makes a DONE task "recovered after retries".
+    public var unsuccessful: Int { attempts.count { $0.outcome != .done && !$0.outcome.isRefundedByChoice } }
 }

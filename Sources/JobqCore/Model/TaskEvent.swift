@@ -30,6 +30,11 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case leaseExpiredFinal = "lease_expired_final"
     /// A shutting-down worker gave the task back without charging an attempt.
     case handBack = "hand_back"
+    /// The handler said "not yet, try again in D" (`HandlerError.snooze`, a command handler's
+    /// `JOBQ_SNOOZE` line): back to PENDING, delayed by D on Redis time, the attempt refunded and
+    /// `snoozes` counted (reason `snoozed`). Past the task's `max_snoozes` the script records a
+    /// failure instead (reason `snooze_limit`, `retry_later` or `fail_final`).
+    case snooze
     /// Someone cancelled the task (directly or through its workflow).
     case cancel
     /// Its expiry (``TaskSpec/expires``) passed before it ever started: CANCELLED, reason

@@ -54,6 +54,15 @@ public struct TaskInfo: Sendable, Hashable {
     /// When a task that has not started ends CANCELLED with reason `expired` (Redis ms); `nil`
     /// without an expiry and once the task has started (a started task never expires).
     public var expiresAt: Int64? = nil
+    /// Times a handler snoozed the task since it was submitted (or last `jobq retry`ed).
+    public var snoozes: Int = 0
+    /// The snooze budget (``TaskSpec/maxSnoozes``).
+    public var maxSnoozes: Int = TaskSpec.defaultMaxSnoozes
+    /// Size of the task's last checkpoint in bytes; `nil` when it has none. (The value itself
+    /// is the handler's business: status shows only its size and age.)
+    public var checkpointBytes: Int? = nil
+    /// When the last checkpoint was saved (Redis ms).
+    public var checkpointAt: Int64? = nil
 }
 
 extension TaskInfo {
@@ -99,5 +108,9 @@ extension TaskInfo {
         cached = state == .done ? string("cached") : nil
         outdated = state == .done && string("outdated") == "1"
         expiresAt = number("expires_at")
+        snoozes = Int(number("snoozes") ?? 0)
+        maxSnoozes = number("max_snoozes").map { Int($0) } ?? TaskSpec.defaultMaxSnoozes
+        checkpointBytes = fields["checkpoint"]?.count
+        checkpointAt = number("checkpoint_at")
     }
 }

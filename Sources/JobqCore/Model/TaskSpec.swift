@@ -30,11 +30,16 @@ public struct TaskSpec: Sendable, Hashable {
     /// it ends CANCELLED with reason `expired` and never runs; its dependents settle as after a
     /// cancel. A task that started once never expires (a retry after a failure still runs).
     public var expires: TaskExpiry?
+    /// How many times a handler may snooze the task ("not yet, try again in D", which refunds the
+    /// attempt) before a snooze counts as a failed attempt (reason `snooze_limit`).
+    public var maxSnoozes: Int
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
     public static let defaultTimeout: Duration = .seconds(15 * 60)
     public static let defaultResultTTL: Duration = .seconds(24 * 3600)
+    /// Generous: a snooze is cheap, the bound only stops a handler that snoozes forever.
+    public static let defaultMaxSnoozes = 100
     /// The furthest a task's expiry may be (a year and a day, as delays and run deadlines).
     public static let maxExpiry: Duration = Limits.maxRunDeadline
 
@@ -52,7 +57,8 @@ public struct TaskSpec: Sendable, Hashable {
         title: String = "",
         precondition: Precondition? = nil,
         cacheKey: CacheKey? = nil,
-        expires: TaskExpiry? = nil
+        expires: TaskExpiry? = nil,
+        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes
     ) {
         self.id = id
         self.handler = handler
@@ -68,6 +74,7 @@ public struct TaskSpec: Sendable, Hashable {
         self.precondition = precondition
         self.cacheKey = cacheKey
         self.expires = expires
+        self.maxSnoozes = maxSnoozes
     }
 
     /// Checks everything that can be checked without Redis. Throws the first violation.
@@ -90,6 +97,7 @@ public struct TaskSpec: Sendable, Hashable {
             }
         }
         try Validation.check(maxAttempts, in: limits.attempts, "max attempts")
+        try Validation.check(maxSnoozes, in: limits.snoozes, "max snoozes")
         try Validation.check(timeout, in: limits.timeout, "timeout")
         try Validation.check(delay, in: limits.delay, "delay")
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")

@@ -22,6 +22,7 @@ public enum TaskTransitions {
         .init(from: .running, event: .leaseExpired, to: .pending),
         .init(from: .running, event: .leaseExpiredFinal, to: .failed),
         .init(from: .running, event: .handBack, to: .pending),
+        .init(from: .running, event: .snooze, to: .pending),
         .init(from: .running, event: .cancel, to: .cancelled),
         .init(from: .pending, event: .cancel, to: .cancelled),
         .init(from: .pending, event: .expire, to: .cancelled),

@@ -19,7 +19,8 @@
   are skipped.
   Returns {1, n, mode (CLAIM_*, Swift ClaimMode), then per task: id, handler, queue, payload,
            attempt, max_attempts, token, timeout_ms, lease_deadline, workflow, backoff (JSON),
-           title, worker deaths, ndeps, then ndeps triples (id, state, result)} ]]
+           title, worker deaths, checkpoint (the last one a handler saved, JSON; '' for none),
+           ndeps, then ndeps triples (id, state, result)} ]]
 
 local worker, lease_ms, count_wanted = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local idle = ARGV[5] == '1'
@@ -29,7 +30,7 @@ end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
--- carries the spec's fields, parsed once, at f[8..16], and the expiry at f[17]).
+-- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
@@ -44,9 +45,9 @@ local function take(list, queue, wanted)
     if not popped then return end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint')
       local state = f[1]
-      f[17], f[8] = f[8], nil
+      f[17], f[18], f[8], f[9] = f[8], f[9], nil, nil
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
@@ -137,8 +138,8 @@ if chosen > 0 then
       id, f[9], chosen_queue[i], f[3], attempt, tonumber(f[10])
     reply[r + 7], reply[r + 8], reply[r + 9], reply[r + 10], reply[r + 11], reply[r + 12] =
       token, tonumber(f[11]) or 0, deadline, f[13], f[15], f[16]
-    reply[r + 13] = tonumber(f[7]) or 0
-    r = r + 13
+    reply[r + 13], reply[r + 14] = tonumber(f[7]) or 0, f[18] or ''
+    r = r + 14
     if (tonumber(f[14]) or 0) > 0 then
       local edges = redis.call('HKEYS', K.deps(id))
       r = r + 1

@@ -6,23 +6,37 @@
     'handback'  back to PENDING at once without charging the attempt (graceful shutdown), queued
                 ahead of new work (requeue_recovered)
     'cancelled' the handler stopped because the task was cancelled: CANCELLED
+    'snooze'    not yet: delay_ms is 'snooze_ms/retry_ms'. While `snoozes` < `max_snoozes` (record
+                fields; DEFAULT_MAX_SNOOZES when absent) back to PENDING in `delayed` for snooze_ms
+                (Redis time), the attempt refunded (as a hand-back), `snoozes` counted, reason
+                `snoozed`. Past the limit the snooze is refused: the attempt is a failure with
+                reason `snooze_limit`, retried after retry_ms if attempts remain, as 'retry'.
   A task whose cancellation was requested ends CANCELLED whatever the mode. FAILED and
   CANCELLED settle the dependents (prelude.lua settle_edge: per edge policy and outcome). A requested
   cancellation keeps the message its requester gave.
   The retry delay is decided in Swift (backoff with jitter); the script applies it on Redis time.
   A final failure of a task of a fail-fast run, or of a critical task, stops the rest of its run
   (prelude stop_run); the reply's "cascades left" flag then tells the worker to continue it.
-  Returns {1, cascades left (1 | 0, as complete.lua), then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back
+  Returns {1, cascades left (1 | 0, as complete.lua), then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back | 5 snoozed
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN | -9 INVALID_ARGUMENT} ]]
 
 local reply = { OK, 0 }
 for i = 2, #ARGV - 5, 6 do
   local id, token, mode = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason')
+  local snooze_ms, retry_ms = string.match(ARGV[i + 3], '^(%d+)/(%d+)$')
+  snooze_ms = tonumber(snooze_ms)
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes')
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
+  local snoozes = tonumber(f[10]) or 0
   local code
+  if mode == FAIL_MODE.snooze and snooze_ms and snooze_ms >= 1 and snoozes >= (tonumber(f[11]) or DEFAULT_MAX_SNOOZES) then
+    -- the snoozes are used up: this attempt failed (checked before the branches below, which
+    -- still refuse a stale token or a wrong state first)
+    mode, delay, reason = FAIL_MODE.retry, tonumber(retry_ms), 'snooze_limit'
+    message = 'snoozed ' .. snoozes .. ' times; the limit is ' .. (tonumber(f[11]) or DEFAULT_MAX_SNOOZES) .. ' (max_snoozes)'
+  end
   if not f[1] then
     code = NOT_FOUND
   elseif f[1] ~= 'RUNNING' then
@@ -31,7 +45,7 @@ for i = 2, #ARGV - 5, 6 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif not FAIL_MODE[mode] then
+  elseif not FAIL_MODE[mode] or (mode == FAIL_MODE.snooze and not (snooze_ms and snooze_ms >= 1)) then
     code = INVALID_ARGUMENT
   elseif f[5] or mode == FAIL_MODE.cancelled then
     -- A requested cancellation keeps the requester's message (cancel.lua stored it as `error`).
@@ -51,6 +65,15 @@ for i = 2, #ARGV - 5, 6 do
     requeue_recovered(id, spec.queue, f[6]) -- claimed again first (a suspect stays in quarantine)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.handed_back, 'shutdown', message)
     code = FAIL_HANDED_BACK
+  elseif mode == FAIL_MODE.snooze then
+    local run_after = NOW + snooze_ms
+    set_state(id, 'RUNNING', 'snooze', attempts - 1, 'snoozed',
+      { 'attempts', math.max(attempts - 1, 0), 'snoozes', snoozes + 1, 'reason', 'snoozed',
+        'run_after', run_after, 'lease', 0, 'worker', '' }) -- the message is the attempt history's
+    dispatch(id, spec.queue, run_after)
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, 'snoozed', message)
+    count('snoozed')
+    code = FAIL_SNOOZED
   elseif mode == FAIL_MODE.retry and attempts < max_attempts then
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,

@@ -11,6 +11,8 @@
   early; also `success` ones of a SKIPPED task and `failure` ones of a FAILED one: every edge
   that accepted its ending), then it re-opens and 'b' visits its dependents; 'u' releases what 'a' counted on when
   the task could not re-open after all. Such a task carries `retrying` meanwhile.
+  A re-opened task gets a fresh snooze budget (`snoozes` goes) but keeps its `checkpoint`: a retried
+  long job resumes where its last attempt stopped.
   ARGV[2] STEP (Swift ContinuationStep): 'start' | 'next'    ARGV[3] task id (the root)
   Returns {1, status, id, id, ...} (the tasks this call re-opened; over the whole retry the root
            comes first) with status (CONTINUATION, Swift ContinuationStatus) 'done', 'more' (call
@@ -55,7 +57,7 @@ local function reopen(id, left)
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'spec', 'cond', 'ckey')
   local spec = spec_of(f[2]) or {}
-  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at')
+  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at', 'snoozes')
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
   reply[#reply + 1] = id

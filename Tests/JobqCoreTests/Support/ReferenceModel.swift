@@ -24,6 +24,9 @@ struct ReferenceModel {
         /// Not started by then, it ends CANCELLED (`expired`); dropped by its first claim and by
         /// a retry.
         var expiresAt: Int64?
+        /// Snoozes so far and the budget (a snooze past it is a failed attempt).
+        var snoozes = 0
+        var maxSnoozes = TaskSpec.defaultMaxSnoozes
     }
 
     /// A run (tasks `RUN/KEY`): its window, its critical tasks, the tasks held back by a full
@@ -228,13 +231,22 @@ struct ReferenceModel {
         return true
     }
 
-    enum FailMode { case retry(delay: Int64), final }
+    enum FailMode { case retry(delay: Int64), final, snooze(delay: Int64, retryDelay: Int64) }
 
     mutating func fail(_ id: String, token: Int, mode: FailMode) -> Bool {
         guard let task = tasks[id], task.state == .running, task.token == token else { return false }
         var failed = false
+        var mode = mode
+        if case .snooze(_, let retryDelay) = mode, task.snoozes >= task.maxSnoozes { mode = .retry(delay: retryDelay) }
         if task.cancelRequested {
             end(id, as: .cancelled, reason: "cancelled")
+        } else if case .snooze(let delay, _) = mode {
+            // not yet: the attempt is refunded, the task waits `delay`
+            tasks[id]!.state = .pending
+            tasks[id]!.attempts = max(task.attempts - 1, 0)
+            tasks[id]!.snoozes += 1
+            tasks[id]!.runAfter = now + delay
+            dispatch(id)
         } else if case .retry(let delay) = mode, task.attempts < task.maxAttempts {
             tasks[id]!.state = .pending
             tasks[id]!.runAfter = delay > 0 ? now + delay : 0
@@ -413,6 +425,7 @@ struct ReferenceModel {
         tasks[id]!.state = .pending
         tasks[id]!.expiresAt = nil
         tasks[id]!.attempts = 0
+        tasks[id]!.snoozes = 0
         tasks[id]!.unresolved = unresolved
         tasks[id]!.runAfter = 0
         tasks[id]!.cancelRequested = false

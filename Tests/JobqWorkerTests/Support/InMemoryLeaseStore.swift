@@ -157,12 +157,17 @@ final class InMemoryLeaseStore: TaskLeaseStore {
                 case .final: return .failed
                 case .cancelled: return .cancelled
                 case .handBack: return .handedBack
+                case .snooze: return .snoozed
                 }
             }
         }
     }
 
     func report(_ lease: TaskLease, progress: [ProgressEntry], log lines: [String]) async throws(JobqError) -> LeaseWriteOutcome {
+        state.withLock { $0.leased[lease.id] == lease.token ? .extended : .refused(.staleToken) }
+    }
+
+    func saveCheckpoint(_ lease: TaskLease, _ checkpoint: [UInt8]) async throws(JobqError) -> LeaseWriteOutcome {
         state.withLock { $0.leased[lease.id] == lease.token ? .extended : .refused(.staleToken) }
     }
 
