@@ -170,4 +170,12 @@ struct ConcurrencyLimitScriptTests {
             #expect(written.isEmpty, "\(label)")
         }
     }
+
+    /// A sub-workflow's child tasks keep their limits through the request the parent carries.
+    @Test func aChildRunRequestCarriesTheLimit() throws {
+        let limit = ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 3)
+        let request = try ChildRunRequest(definition: "child", tasks: [TaskSpec(id: "a", handler: "h", payload: Array(#"{"tenant":"x"}"#.utf8), concurrency: limit)])
+        let decoded = try ChildRunRequest.decode(try request.encoded())
+        #expect(try decoded.submission(id: "c").tasks.first?.concurrency == limit)
+    }
 }
