@@ -30,13 +30,7 @@ struct ConcurrencyLimitScenarioTests {
                 _ = try await fleet.coordinator.tasks.submit(Array(specs[start..<min(start + 1000, specs.count)]))
             }
             let submitted = specs.map { SubmittedTask($0, id: $0.id ?? "") }
-            let start = ContinuousClock.now
-            for _ in 0..<3 { try fleet.startWorker(concurrency: 4) }
-            let drained = await fleet.awaitDrained(total: submitted.count, timeout: .seconds(120))
-            let elapsed = ContinuousClock.now - start
-            #expect(drained, "the tasks did not drain in 120 s")
-
-            let executions = RunScenarioTests.executions(fleet.journal().entries)
+            let (executions, elapsed) = try await RunScenarioTests.drainOnThreeWorkers(fleet, total: submitted.count, timeout: .seconds(120))
             let peaks = RunScenarioTests.peakConcurrency(executions) { keyOf[$0] }
             let busiest = RunScenarioTests.peakConcurrency(executions) { _ in "all" }["all"] ?? 0
             #expect(peaks.count == tenants)
