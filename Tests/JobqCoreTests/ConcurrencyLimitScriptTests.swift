@@ -178,4 +178,21 @@ struct ConcurrencyLimitScriptTests {
         let decoded = try ChildRunRequest.decode(try request.encoded())
         #expect(try decoded.submission(id: "c").tasks.first?.concurrency == limit)
     }
+
+    /// A parked task is waiting on purpose, whichever lane it came from: doctor does not call it
+    /// stranded (and would otherwise queue it past its limit).
+    @Test func doctorLeavesParkedTasksAlone() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([Self.keyed("a", tenant: "d", limit: 1, queue: "q1"), Self.keyed("b", tenant: "d", limit: 1, queue: "q2"),
+                                                          Self.keyed("c", tenant: "d", limit: 1, queue: "q2")])
+            _ = try await engine.coordinator.leases.claim(queues: ["q1"], count: 1, lease: .seconds(3), worker: "w1")
+            engine.clock.advance(by: .seconds(4))
+            _ = try await engine.coordinator.maintenance.reap()
+            _ = try await engine.coordinator.leases.claim(queues: ["q2"], count: 5, lease: .seconds(30), worker: "w2") // b runs, c parks
+            _ = try await engine.coordinator.leases.claim(queues: ["q1"], count: 1, lease: .seconds(30), worker: "w2") // recovered a parks
+            #expect(try await engine.list(engine.keys.limitParked("tenant-d")) == ["c", "r a"])
+            let report = try await engine.coordinator.maintenance.diagnose()
+            #expect(report.isConsistent, "\(report.problems)")
+        }
+    }
 }

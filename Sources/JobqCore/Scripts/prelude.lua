@@ -169,6 +169,11 @@ local function park_on(list, id, lane)
   redis.call('RPUSH', list, lane == '' and id or lane .. ' ' .. id)
 end
 
+-- Whether `id` is on the parked list, in any of its entry forms (doctor.lua; up to three LPOS).
+local function is_parked_on(list, id)
+  return redis.call('LPOS', list, id) or redis.call('LPOS', list, 'r ' .. id) or redis.call('LPOS', list, 'q ' .. id)
+end
+
 local function park(run, id, lane)
   park_on(K.run_parked(run), id, lane)
 end
