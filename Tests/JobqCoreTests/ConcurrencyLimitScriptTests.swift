@@ -195,4 +195,31 @@ struct ConcurrencyLimitScriptTests {
             #expect(report.isConsistent, "\(report.problems)")
         }
     }
+
+    /// A woken task cancelled before a claim reaches it: the claim that drops it wakes the next
+    /// parked task, which would otherwise wait for a completion that never comes.
+    @Test func aWokenTaskCancelledBeforeItsClaimHandsItsSlotOn() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit(["a", "b", "c"].map { Self.keyed($0, tenant: "h", limit: 1) })
+            let a = try await Self.claim(engine)
+            #expect(a.map(\.id) == ["a"])
+            try await Self.done(engine, a)
+            #expect(try await engine.readyList() == ["b"])
+            _ = try await engine.coordinator.tasks.cancel(task: "b")
+            #expect(try await Self.claim(engine).isEmpty) // drops b, wakes c
+            #expect(try await engine.readyList() == ["c"])
+            #expect(try await Self.claim(engine).map(\.id) == ["c"])
+        }
+    }
+
+    /// Several slots freed in one call wake their parked tasks oldest first.
+    @Test func slotsFreedTogetherWakeInOrder() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit((1...5).map { Self.keyed("t\($0)", tenant: "o", limit: 2) })
+            let first = try await Self.claim(engine)
+            #expect(first.map(\.id) == ["t1", "t2"])
+            try await Self.done(engine, first)
+            #expect(try await Self.claim(engine).map(\.id) == ["t3", "t4"])
+        }
+    }
 }

@@ -64,6 +64,7 @@ local function take(list, queue, wanted, lane)
           local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
           if expiry_due(f[17]) then
             expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
+            limit_hand_on(limit)
           elseif limit and not limit_allows(limit, false) then
             park_on(K.limit_parked(limit.key), id, lane) -- its key is at its limit: woken when a slot frees
           elseif run and not window_allows(run) then
@@ -75,6 +76,11 @@ local function take(list, queue, wanted, lane)
           end
           picked[id] = true
         end
+      end
+      -- a keyed task cancelled or expired while queued (or whose run is being cancelled) hands
+      -- its key's free slots on
+      if f[19] and (is_terminal(state) or (state == 'PENDING' and workflow_cancelling(f[13]))) then
+        limit_hand_on(limit_record(id, f[19]))
       end
       -- anything else is a stale id, dropped: no record, not PENDING, a second copy of an id
       -- this call already took (cancel then retry leaves the stale id beside the new one: without

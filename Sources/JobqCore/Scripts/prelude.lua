@@ -183,9 +183,10 @@ end
 -- dropped; bounded (64 looked at per call). Used by the run window and by concurrency limits.
 local function wake_parked(list, free)
   local looked = 0
+  local woken, lanes = {}, {} -- lane key -> ids, oldest first; lanes in first-seen order
   while free > 0 and looked < 64 do
     local entry = redis.call('LPOP', list)
-    if not entry then return end
+    if not entry then break end
     looked = looked + 1
     local lane, id = string.match(entry, '^([rq]) (.+)$')
     id = id or entry
@@ -193,11 +194,21 @@ local function wake_parked(list, free)
     local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
     if queue then
       local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or K.ready(queue)
-      redis.call('RPUSH', to, id)
-      redis.call('LPUSH', K.wake(queue), '1')
-      redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
+      if not woken[to] then
+        woken[to] = {}
+        lanes[#lanes + 1] = { to, queue }
+      end
+      woken[to][#woken[to] + 1] = id
       free = free - 1
     end
+  end
+  -- RPUSH newest first, so the oldest ends up at the very front (RPOP takes it first)
+  for _, lane in ipairs(lanes) do
+    local ids, reversed = woken[lane[1]], {}
+    for i = #ids, 1, -1 do reversed[#reversed + 1] = ids[i] end
+    redis.call('RPUSH', lane[1], unpack(reversed))
+    redis.call('LPUSH', K.wake(lane[2]), '1')
+    redis.call('LTRIM', K.wake(lane[2]), 0, WAKE_TOKENS_MAX - 1)
   end
 end
 
@@ -262,6 +273,17 @@ local function limit_allows(l, take)
   if s.running + s.taken >= l.limit then return false end
   if take then s.taken = s.taken + 1 end
   return true
+end
+
+-- claim.lua: a queued task of a key (perhaps one just woken) popped, but it will never run: it
+-- was cancelled or expired meanwhile. Its key's free slots wake parked tasks now, so they never
+-- wait for a completion that is not coming (a woken task cancelled before its claim).
+local function limit_hand_on(l)
+  if not l then return end
+  limit_allows(l, false) -- (loads the key's count for this call)
+  local s = limit_seen[l.key]
+  local free = l.limit - s.running - s.taken
+  if free > 0 then wake_parked(K.limit_parked(l.key), free) end
 end
 
 local function apply_limits()
