@@ -61,6 +61,7 @@ struct RootCommand: AsyncParsableCommand {
             ResumeCommand.self,
             ScheduleCommand.self,
             SchedulesCommand.self,
+            LimitsCommand.self,
             PurgeCommand.self,
             DoctorCommand.self,
             DevCommand.self,

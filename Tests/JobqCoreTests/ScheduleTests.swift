@@ -299,7 +299,8 @@ struct ScheduleTests {
         var run = RunOptions(definition: "nightly", window: 2, deadline: .after(.seconds(1800)), failFast: true, critical: ["b"], output: "b")
         run.id = nil
         let submission = ScheduledSubmission(
-            tasks: [TaskSpec(id: "a", handler: "h", queue: "q", payload: Array(#"{"x":1}"#.utf8), maxAttempts: 5, title: "first"),
+            tasks: [TaskSpec(id: "a", handler: "h", queue: "q", payload: Array(#"{"x":1}"#.utf8), maxAttempts: 5, title: "first",
+                             concurrency: ConcurrencyLimit(key: "x-{payload.x}", limit: 2)),
                     TaskSpec(id: "b", handler: "h", prerequisites: [Prerequisite("a", policy: .always)], delay: .seconds(3))],
             run: run
         )

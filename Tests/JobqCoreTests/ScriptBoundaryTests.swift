@@ -106,6 +106,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.cachePattern, "d", keys.cache("d")), (Keyspace.rerunPattern, "r", keys.rerun("r")),
                 (Keyspace.rerunTasksPattern, "r", keys.rerunTasks("r")), (Keyspace.rerunTodoPattern, "r", keys.rerunTodo("r")),
                 (Keyspace.schedulePattern, "s", keys.schedule("s")),
+                (Keyspace.limitPattern, "k", keys.limit("k")), (Keyspace.limitParkedPattern, "k", keys.limitParked("k")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"
@@ -120,7 +121,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.drainerPattern, keys.drainer),
                 (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
                 (Keyspace.expiringPattern, keys.expiring),
-                (Keyspace.schedulesPattern, keys.schedules),
+                (Keyspace.schedulesPattern, keys.schedules), (Keyspace.limitsPattern, keys.limits),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

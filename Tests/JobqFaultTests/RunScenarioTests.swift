@@ -69,6 +69,17 @@ struct RunScenarioTests {
         return specs
     }
 
+    /// Starts 3 workers × 4 slots, expects `total` tasks to drain within `timeout`, and returns
+    /// the journal's executions and how long the drain took.
+    static func drainOnThreeWorkers(_ fleet: Fleet, total: Int, timeout: Duration) async throws -> (executions: [Execution], elapsed: Duration) {
+        let start = ContinuousClock.now
+        for _ in 0..<3 { try fleet.startWorker(concurrency: 4) }
+        let drained = await fleet.awaitDrained(total: total, timeout: timeout)
+        let elapsed = ContinuousClock.now - start
+        #expect(drained, "the tasks did not drain in \(timeout)")
+        return (executions(fleet.journal().entries), elapsed)
+    }
+
     /// Seconds in a duration text such as Fleet's `"250ms"`.
     static func seconds(_ text: String) -> Double {
         guard let duration = DurationText.parse(text) else { return .nan }
@@ -95,13 +106,7 @@ struct RunScenarioTests {
                 submitted += zip(tasks, result.tasks).map { SubmittedTask($0, id: $1.id) }
             }
             #expect(submitted.count == 2_180)
-            let start = ContinuousClock.now
-            for _ in 0..<3 { try fleet.startWorker(concurrency: 4) }
-            let drained = await fleet.awaitDrained(total: submitted.count, timeout: .seconds(90))
-            let elapsed = ContinuousClock.now - start
-            #expect(drained, "the tasks did not drain in 90 s")
-
-            let executions = Self.executions(fleet.journal().entries)
+            let (executions, elapsed) = try await Self.drainOnThreeWorkers(fleet, total: submitted.count, timeout: .seconds(90))
             let peaks = Self.peakConcurrency(executions) { RunScope.run(of: $0) }
             let busiest = Self.peakConcurrency(executions) { _ in "all" }["all"] ?? 0
             var runLines: [String] = []

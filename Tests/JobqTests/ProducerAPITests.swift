@@ -124,6 +124,23 @@ struct ProducerAPITests {
         }
     }
 
+    /// `Workflow.add(concurrency:)`: the key expands over the task's payload when it is added
+    /// (a missing field is refused there, before Redis); the run's tasks carry it.
+    @Test func workflowTasksTakeAConcurrencyLimit() async throws {
+        var flow = Workflow("tenants")
+        let limit = ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 1)
+        try flow.add("a", handler: "h", payload: ["tenant": "t1"], concurrency: limit)
+        let error = #expect(throws: JobqError.self) { try flow.add("b", handler: "h", payload: ["user": "u"], concurrency: limit) }
+        #expect(error?.code == .invalidOption && error?.message.contains("payload.tenant") == true)
+        let submitted = flow
+        try await withClient { client in
+            let run = try await client.submit(submitted)
+            let task = try await client.status(run.taskID("a"))
+            #expect(task.concurrencyKey == "tenant-t1" && task.concurrencyLimit == 1)
+            #expect(try await client.limitUsage(["tenant-t1"]) == [LimitUsage(key: "tenant-t1", running: 0, limit: nil, parked: 0)])
+        }
+    }
+
     @Test func sequenceChainsTasks() throws {
         var flow = Workflow()
         let refs = try (0..<4).map { try flow.add("s\($0)", handler: "h") }

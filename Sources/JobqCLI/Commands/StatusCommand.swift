@@ -56,10 +56,12 @@ struct StatusCommand: AsyncParsableCommand {
         var states: [String: TaskState?] = [:]
         for (prerequisite, state) in zip(ids, try await client.states(of: ids)) { states[prerequisite] = state }
         let history = try await client.attempts(of: id)
+        var limit: LimitUsage?
+        if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
         if output.json {
-            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history).rendered(pretty: Terminal.current.isTTY))
+            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit).rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history)
+        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit)
     }
 }

@@ -77,6 +77,12 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Not started by then, the task ends CANCELLED (reason expired) and never runs — a duration after the submission (10m, on Redis's clock) or an ISO 8601 time; at most 366d away.", valueName: "when"))
     var expires: String?
 
+    @Option(name: .long, help: ArgumentHelp("Tasks with the same key count together against --concurrency-limit, fleet-wide: literal text and {payload.FIELD} placeholders (tenant-{payload.tenant}), expanded now.", valueName: "template"))
+    var concurrencyKey: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --concurrency-key: at most N of the key's tasks running at once, across every worker (1: one at a time, in order; at most \(ConcurrencyLimit.maxLimit)). The others wait parked; no worker polls.", valueName: "n"))
+    var concurrencyLimit: Int?
+
     @Option(name: .long, help: ArgumentHelp("Idempotency key: a repeat with the same key and content returns the first ids.", valueName: "key"))
     var key: String?
 
@@ -120,6 +126,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
+                ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -241,6 +248,12 @@ struct SubmitCommand: AsyncParsableCommand {
             let value = try Self.deadline(expires, option: "--expires")
             try value.validate("--expires", maximum: TaskSpec.maxExpiry) // in the option's own words
             spec.expires = value
+        }
+        switch (concurrencyKey, concurrencyLimit) {
+        case (nil, nil): break
+        case (_?, nil): throw JobqError(.invalidOption, "--concurrency-key needs --concurrency-limit N (how many of its tasks may run at once; 1 runs them one at a time, in order)")
+        case (nil, _?): throw JobqError(.invalidOption, "--concurrency-limit needs --concurrency-key (which tasks it counts together)")
+        case (let key?, let limit?): spec.concurrency = ConcurrencyLimit(key: key, limit: limit)
         }
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
@@ -442,6 +455,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("timeout_ms", .int(spec.timeout.inMilliseconds)),
                         ("delay_ms", .int(spec.delay.inMilliseconds)),
                         ("expires", .optional(spec.expires.map(\.scriptArgument))),
+                        ("concurrency_key", .optional(spec.concurrency.flatMap { try? $0.expandedKey(payload: spec.payload) })),
+                        ("concurrency_limit", .optional(spec.concurrency?.limit)),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),

@@ -16,7 +16,7 @@ enum TaskDetail {
         return size + " saved " + DurationText.format(milliseconds: max(now - at, 0)) + " ago"
     }
 
-    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory()) {
+    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory(), limit: LimitUsage? = nil) {
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
         func line(_ label: String, _ value: String) {
@@ -69,6 +69,14 @@ enum TaskDetail {
             let left = runAfter - DurationText.nowMilliseconds
             let snoozed = info.reason == "snoozed" ? " (snoozed by its handler)" : ""
             line("runs", left > 0 ? "in \(DurationText.format(milliseconds: left))" + snoozed : "when a worker is free")
+        }
+        if let key = info.concurrencyKey, let most = info.concurrencyLimit {
+            // short enough for 80 columns with a long key: the held phrase, or the key's usage
+            if let held = Snapshot.heldByLimit(info, usage: limit) {
+                line("limit", held + ", \(limit?.parked ?? 0) parked")
+            } else {
+                line("limit", "\(key): at most \(most) running (\(limit?.running ?? 0) now)")
+            }
         }
         if info.state == .pending, let expiresAt = info.expiresAt {
             // (only a task that never started has one: a claim drops it)

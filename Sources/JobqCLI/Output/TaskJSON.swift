@@ -29,11 +29,13 @@ enum TaskJSON {
             ("created_at", time(info.created)),
             ("started_at", time(info.started)),
             ("finished_at", time(info.finished)),
+            ("concurrency_key", .optional(info.concurrencyKey)),
+            ("concurrency_limit", .optional(info.concurrencyLimit)),
         ]
     }
 
     /// Everything `status ID --json` shows.
-    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory) -> JSONValue {
+    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil) -> JSONValue {
         let prerequisites: [JSONValue] = info.prerequisites.map { prerequisite in
             .object([
                 ("id", .string(prerequisite.id)),
@@ -54,6 +56,9 @@ enum TaskJSON {
             ("run_after", time(info.runAfter)),
             ("expires_at", time(info.expiresAt)),
             ("max_snoozes", .int(info.maxSnoozes)),
+            // its key's tasks running now, and whether that holds this one back
+            ("concurrency_running", limit.map { .int($0.running) } ?? .null),
+            ("held_by_limit", .bool(Snapshot.heldByLimit(info, usage: limit) != nil)),
             // the size, not the value: a checkpoint is the handler's business (up to 64 KiB)
             ("checkpoint_bytes", info.checkpointBytes.map { .int($0) } ?? .null),
             ("checkpoint_at", time(info.checkpointAt)),

@@ -53,6 +53,9 @@ struct Snapshot: Sendable {
     /// time left is measured against it, not against this machine's clock); read only when a
     /// task waits for a time.
     var serverNow: Int64? = nil
+    /// The concurrency keys of the PENDING tasks, by key: how full each is, so that a task held
+    /// back at its limit says so instead of "queued".
+    var limits: [String: LimitUsage] = [:]
 
     var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
 
@@ -110,7 +113,9 @@ struct Snapshot: Sendable {
         }
         let waitsForTime = tasks.contains { $0.state == .pending && $0.runAfter != nil }
         let serverNow = waitsForTime ? try await client.serverTime() : nil
-        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow)
+        let keys = Set(tasks.filter { $0.state == .pending }.compactMap(\.concurrencyKey)).sorted()
+        let limits = Dictionary(uniqueKeysWithValues: try await client.limitUsage(keys).map { ($0.key, $0) })
+        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits)
     }
 
     /// A run's tasks in an order that respects every dependency, submission order among equals
@@ -170,8 +175,21 @@ struct Snapshot: Sendable {
             return task.attempts > 0 ? "retry \(task.attempts + 1)/\(task.maxAttempts) in \(due)" : "delayed, runs in \(due)"
         }
         if task.suspectLevel >= 2 { return "quarantined: runs alone on an idle worker (its workers died under it)" + attempt }
+        if let held = heldByLimit(task) { return held + attempt }
         if task.workerDeaths > 0 { return "queued ahead of new work (its worker died)" + attempt }
         return "queued" + attempt
+    }
+
+    /// "held by limit tenant-42 (2/2 running)" when the task's key is at the task's limit (it is
+    /// parked, or will be when a claim reaches it).
+    func heldByLimit(_ task: TaskInfo) -> String? {
+        Self.heldByLimit(task, usage: task.concurrencyKey.flatMap { limits[$0] })
+    }
+
+    /// The phrase for a task and its key's usage (`status ID` says it too); `nil` unless held.
+    static func heldByLimit(_ task: TaskInfo, usage: LimitUsage?) -> String? {
+        guard task.state == .pending, let key = task.concurrencyKey, let limit = task.concurrencyLimit, let usage, usage.running >= limit else { return nil }
+        return "held by limit \(key) (\(usage.running)/\(limit) running)"
     }
 
     /// "1 snooze", "3 snoozes".

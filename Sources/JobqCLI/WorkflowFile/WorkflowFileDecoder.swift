@@ -12,8 +12,8 @@ struct WorkflowFileDecoder {
     var including: [String] = []
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -27,6 +27,10 @@ struct WorkflowFileDecoder {
         var keep = TaskSpec.defaultResultTTL
         var expires: Deadline?
         var maxSnoozes = TaskSpec.defaultMaxSnoozes
+        /// `concurrency_key` / `concurrency_limit`, with their nodes for error positions; the
+        /// pair is checked per task, where the payload the key expands over is known.
+        var concurrencyKey: (template: String, node: DocumentNode)?
+        var concurrencyLimit: (limit: Int, node: DocumentNode)?
     }
 
     mutating func decode(_ root: DocumentNode) throws(DocumentError) -> WorkflowFile {
@@ -268,7 +272,8 @@ struct WorkflowFileDecoder {
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
             resultTTL: settings.keep, title: title, precondition: precondition, cacheKey: cacheKey,
-            expires: settings.expires, maxSnoozes: settings.maxSnoozes
+            expires: settings.expires, maxSnoozes: settings.maxSnoozes,
+            concurrency: try concurrency(settings, payload: payload.bytes, task: id)
         )
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
@@ -311,7 +316,31 @@ struct WorkflowFileDecoder {
         }
     }
 
+    /// The task's concurrency limit: `concurrency_key` and `concurrency_limit` come together (from
+    /// the task or `defaults:`); the key must expand over this task's payload.
+    private func concurrency(_ settings: Settings, payload: [UInt8], task: String) throws(DocumentError) -> ConcurrencyLimit? {
+        switch (settings.concurrencyKey, settings.concurrencyLimit) {
+        case (nil, nil):
+            return nil
+        case (let key?, nil):
+            throw error("`concurrency_key` needs a `concurrency_limit` (how many of its tasks may run at once; 1 runs them one at a time, in order)", at: key.node, task: task, code: .invalidOption)
+        case (nil, let limit?):
+            throw error("`concurrency_limit` needs a `concurrency_key` (which tasks it counts together)", at: limit.node, task: task, code: .invalidOption)
+        case (let key?, let limit?):
+            let value = ConcurrencyLimit(key: key.template, limit: limit.limit)
+            do {
+                try value.validate(payload: payload)
+            } catch {
+                // a limit out of range is the limit's fault; anything else (the expansion) the key's
+                throw self.error(error.message, at: error.message.hasPrefix("concurrency_limit") ? limit.node : key.node, task: task, code: error.code)
+            }
+            return value
+        }
+    }
+
     private func apply(_ fields: [String: DocumentNode], to settings: inout Settings, task: String?) throws(DocumentError) {
+        if let node = fields["concurrency_key"] { settings.concurrencyKey = (try string(node, what: "concurrency_key", task: task), node) }
+        if let node = fields["concurrency_limit"] { settings.concurrencyLimit = (try integer(node, what: "concurrency_limit", task: task), node) }
         if let node = fields["queue"] {
             let queue = try name(node, what: "queue", task: task)
             try check(queue, as: .queue, at: node, task: task)

@@ -8,6 +8,8 @@ package struct SubmitCall: ScriptCall {
     package struct Item: Sendable {
         package var id: String
         package var spec: TaskSpec
+        /// `N KEY`, the concurrency limit with its key expanded, or `''` (TaskStore.submit).
+        package var limit: String = ""
     }
 
     package var items: [Item]
@@ -39,6 +41,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.title), RedisArgument(spec.precondition?.compiledJSON ?? ""), RedisArgument(spec.cacheKey?.template ?? ""),
                 RedisArgument(spec.expires?.scriptArgument ?? ""),
                 RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
+                RedisArgument(item.limit),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

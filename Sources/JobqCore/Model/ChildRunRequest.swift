@@ -39,6 +39,10 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         public var expiresAtMs: Int64? = nil
         /// ``TaskSpec/maxSnoozes``; absent (the default) in requests written before snoozes.
         public var maxSnoozes: Int? = nil
+        /// ``TaskSpec/concurrency``: the key template and the limit; absent without one (and in
+        /// requests written before concurrency limits).
+        public var concurrencyKey: String? = nil
+        public var concurrencyLimit: Int? = nil
     }
 
     public var definition: String
@@ -75,6 +79,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             case nil: break
             }
             if spec.maxSnoozes != TaskSpec.defaultMaxSnoozes { child.maxSnoozes = spec.maxSnoozes }
+            child.concurrencyKey = spec.concurrency?.key
+            child.concurrencyLimit = spec.concurrency?.limit
             children.append(child)
         }
         self.tasks = children
@@ -117,7 +123,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 precondition: try task.precondition.map { text throws(JobqError) in try Precondition(compiledJSON: text) },
                 expires: task.expiresMs.map { .after(.milliseconds($0)) }
                     ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) },
-                maxSnoozes: task.maxSnoozes ?? TaskSpec.defaultMaxSnoozes
+                maxSnoozes: task.maxSnoozes ?? TaskSpec.defaultMaxSnoozes,
+                concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 0) }
             ))
         }
         let options = RunOptions(id: id, definition: definition, window: window, deadline: deadlineMs.map { .after(.milliseconds($0)) }, failFast: failFast, critical: Set(critical), output: output)

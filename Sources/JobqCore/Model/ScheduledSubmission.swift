@@ -55,6 +55,9 @@ public struct ScheduledSubmission: Sendable, Hashable {
         var title: String
         var precondition: String?
         var cacheKey: String?
+        /// ``TaskSpec/concurrency`` (absent without one, so older records decode and keep their bytes)
+        var concurrencyKey: String? = nil
+        var concurrencyLimit: Int? = nil
     }
 
     private struct Stored: Codable {
@@ -79,7 +82,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
                     id: $0.id ?? "", handler: $0.handler, queue: $0.queue, payload: String(decoding: $0.payload, as: UTF8.self),
                     after: $0.prerequisites, maxAttempts: $0.maxAttempts, backoff: $0.backoff,
                     timeoutMs: $0.timeout.jobqMilliseconds, delayMs: $0.delay.jobqMilliseconds, ttlMs: $0.resultTTL.jobqMilliseconds,
-                    title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template
+                    title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template,
+                    concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit
                 )
             },
             window: run.window, deadlineMs: deadline, failFast: run.failFast, critical: run.critical.sorted(), output: run.output
@@ -107,6 +111,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
             )
             if let precondition = task.precondition { spec.precondition = try Precondition(compiledJSON: precondition) }
             if let cacheKey = task.cacheKey { spec.cacheKey = try CacheKey(cacheKey) }
+            if let key = task.concurrencyKey { spec.concurrency = ConcurrencyLimit(key: key, limit: task.concurrencyLimit ?? 0) }
             specs.append(spec)
         }
         tasks = specs

@@ -63,6 +63,10 @@ public struct TaskInfo: Sendable, Hashable {
     public var checkpointBytes: Int? = nil
     /// When the last checkpoint was saved (Redis ms).
     public var checkpointAt: Int64? = nil
+    /// The task's concurrency key, expanded at submit (``ConcurrencyLimit``); `nil` without one.
+    public var concurrencyKey: String? = nil
+    /// How many tasks of ``concurrencyKey`` may run at once; `nil` without a key.
+    public var concurrencyLimit: Int? = nil
 }
 
 extension TaskInfo {
@@ -112,5 +116,10 @@ extension TaskInfo {
         maxSnoozes = number("max_snoozes").map { Int($0) } ?? TaskSpec.defaultMaxSnoozes
         checkpointBytes = fields["checkpoint"]?.count
         checkpointAt = number("checkpoint_at")
+        // `climit` is "N KEY" (submit.lua)
+        if let climit = string("climit"), let space = climit.firstIndex(of: " "), let limit = Int(climit[..<space]) {
+            concurrencyLimit = limit
+            concurrencyKey = String(climit[climit.index(after: space)...])
+        }
     }
 }

@@ -33,6 +33,9 @@ public struct TaskSpec: Sendable, Hashable {
     /// How many times a handler may snooze the task ("not yet, try again in D", which refunds the
     /// attempt) before a snooze counts as a failed attempt (reason `snooze_limit`).
     public var maxSnoozes: Int
+    /// At most `limit` tasks with this key RUNNING at once, fleet-wide (``ConcurrencyLimit``);
+    /// a task held back waits parked, with no worker polling, until a slot frees.
+    public var concurrency: ConcurrencyLimit?
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -58,7 +61,8 @@ public struct TaskSpec: Sendable, Hashable {
         precondition: Precondition? = nil,
         cacheKey: CacheKey? = nil,
         expires: TaskExpiry? = nil,
-        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes
+        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes,
+        concurrency: ConcurrencyLimit? = nil
     ) {
         self.id = id
         self.handler = handler
@@ -75,6 +79,7 @@ public struct TaskSpec: Sendable, Hashable {
         self.cacheKey = cacheKey
         self.expires = expires
         self.maxSnoozes = maxSnoozes
+        self.concurrency = concurrency
     }
 
     /// Checks everything that can be checked without Redis. Throws the first violation.
@@ -103,6 +108,7 @@ public struct TaskSpec: Sendable, Hashable {
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
+        try concurrency?.validate(payload: payload, subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)

@@ -77,6 +77,9 @@ public struct Keyspace: Sendable, Hashable {
     package static let rerunTodoPattern = Pattern(lua: "rerun_todo", head: "wf:", parameter: "run", tail: ":rerun_todo")
     package static let schedulePattern = Pattern(lua: "schedule", head: "sched:", parameter: "name", tail: "")
     package static let schedulesPattern = Pattern(lua: "schedules", head: "schedules", parameter: nil, tail: "")
+    package static let limitPattern = Pattern(lua: "limit", head: "limit:", parameter: "key", tail: "")
+    package static let limitParkedPattern = Pattern(lua: "limit_parked", head: "limit:", parameter: "key", tail: ":parked")
+    package static let limitsPattern = Pattern(lua: "limits", head: "limits", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -88,6 +91,7 @@ public struct Keyspace: Sendable, Hashable {
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
         schedulePattern, schedulesPattern,
+        limitPattern, limitParkedPattern, limitsPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -211,6 +215,14 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: the names of schedules that are not paused, by next fire time (ms); the
     /// maintenance pass fires the due ones.
     public var schedules: String { Self.schedulesPattern.key(prefix) }
+    /// Hash: a concurrency key's `running` count and the `limit` its last claim carried;
+    /// deleted when nothing of the key runs or is parked.
+    public func limit(_ key: String) -> String { Self.limitPattern.key(prefix, key) }
+    /// List: tasks of a concurrency key held back at its limit, oldest first (claim parks, a
+    /// script that frees a slot wakes them).
+    public func limitParked(_ key: String) -> String { Self.limitParkedPattern.key(prefix, key) }
+    /// Set: the concurrency keys that have a `limit:<key>` record (`jobq limits` pages it).
+    public var limits: String { Self.limitsPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

@@ -9,7 +9,9 @@
   claiming until it is idle (mode DRAIN), so a suspect waits at most about one task's run even
   under a backlog.
   A task of a run whose window is full is parked (prelude window_allows / park), not claimed,
-  and the claim goes on with what is queued behind it.
+  and the claim goes on with what is queued behind it; so is a task whose concurrency key is at
+  its limit (prelude limit_allows, parked on limit:<key>:parked). Either way it is woken, back
+  to the front of the lane it came from, by the script that frees a slot.
   A task whose expiry (`expires_at`) has passed is not claimed: it ends CANCELLED with reason
   `expired` (prelude expire), its dependents settled as after a cancel. A claimed task loses its
   expiry (it started: a retry after a failure still runs).
@@ -30,14 +32,16 @@ end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
--- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18]).
+-- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
+-- the concurrency limit `climit` at f[19]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
 local mode = CLAIM_NORMAL
 
--- Pops up to `wanted` ids from `list` (a lane of `queue`) and keeps the dispatchable ones.
-local function take(list, queue, wanted)
+-- Pops up to `wanted` ids from `list` (a lane of `queue`: `lane` '' ready, 'r' recovered, 'q'
+-- quarantine, which a parked task goes back to) and keeps the dispatchable ones.
+local function take(list, queue, wanted, lane)
   local goal = chosen + wanted
   while chosen < goal and budget > 0 do
     local want = math.min(goal - chosen, budget)
@@ -45,9 +49,9 @@ local function take(list, queue, wanted)
     if not popped then return end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit')
       local state = f[1]
-      f[17], f[18], f[8], f[9] = f[8], f[9], nil, nil
+      f[17], f[18], f[19], f[8], f[9], f[10] = f[8], f[9], f[10], nil, nil, nil
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
@@ -57,16 +61,26 @@ local function take(list, queue, wanted)
         elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
           and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
           local run = f[13] ~= '' and run_of(id)
+          local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
           if expiry_due(f[17]) then
             expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
+            limit_hand_on(limit)
+          elseif limit and not limit_allows(limit, false) then
+            park_on(K.limit_parked(limit.key), id, lane) -- its key is at its limit: woken when a slot frees
           elseif run and not window_allows(run) then
-            park(run, id) -- its run's window is full: out of the way, queued again when a slot frees
+            park(run, id, lane) -- its run's window is full: out of the way, queued again when a slot frees
           else
+            if limit then limit_allows(limit, true) end
             chosen = chosen + 1
             chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
           end
           picked[id] = true
         end
+      end
+      -- a keyed task cancelled or expired while queued (or whose run is being cancelled) hands
+      -- its key's free slots on
+      if f[19] and (is_terminal(state) or (state == 'PENDING' and workflow_cancelling(f[13]))) then
+        limit_hand_on(limit_record(id, f[19]))
       end
       -- anything else is a stale id, dropped: no record, not PENDING, a second copy of an id
       -- this call already took (cancel then retry leaves the stale id beside the new one: without
@@ -86,7 +100,7 @@ for q = 6, #ARGV do
 end
 if idle then
   for _, queue in ipairs(open_queues) do
-    take(K.quarantine(queue), queue, 1)
+    take(K.quarantine(queue), queue, 1, 'q')
     if chosen > 0 then
       mode = CLAIM_ALONE
       break
@@ -107,8 +121,8 @@ end
 if mode == CLAIM_NORMAL then
   for _, queue in ipairs(open_queues) do
     if chosen >= count_wanted or budget <= 0 then break end
-    take(K.recovered(queue), queue, count_wanted - chosen)
-    if chosen < count_wanted and budget > 0 then take(K.ready(queue), queue, count_wanted - chosen) end
+    take(K.recovered(queue), queue, count_wanted - chosen, 'r')
+    if chosen < count_wanted and budget > 0 then take(K.ready(queue), queue, count_wanted - chosen, '') end
   end
 end
 

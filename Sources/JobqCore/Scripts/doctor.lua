@@ -94,15 +94,17 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning', 'climit')
   local spec = spec_of(f[2])
   -- `rerunning`: a rerun --outdated in progress holds it back on purpose (rerun.lua counts it)
   if f[1] ~= 'PENDING' or not spec or f[9] then return 'ok' end
   -- waiting for its child run (a sub-workflow), in no queue on purpose
   if f[8] then return 'ok' end
-  -- held back by its run's window, queued again when a slot frees
+  -- held back by its run's window or its concurrency key's limit, queued again when a slot frees
   local run = run_of(id)
-  if run and redis.call('LPOS', K.run_parked(run), id) then return 'ok' end
+  if run and is_parked_on(K.run_parked(run), id) then return 'ok' end
+  local limit = parse_climit(f[10])
+  if limit and is_parked_on(K.limit_parked(limit.key), id) then return 'ok' end
   local left, doomed_by, unmet_by = 0, nil, nil
   local edges = redis.call('HGETALL', K.deps(id))
   for i = 1, #edges, 2 do

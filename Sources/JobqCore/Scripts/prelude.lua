@@ -162,31 +162,146 @@ local function window_allows(run)
   return true
 end
 
-local function park(run, id)
-  redis.call('RPUSH', K.run_parked(run), id)
+-- A parked entry is the id, or 'r id' / 'q id' for a task popped from the recovered or the
+-- quarantine lane: woken, it goes back to the front of that lane, so the lanes keep their order
+-- rule (recovered first, a suspect still runs alone). `lane` is '', 'r' or 'q'.
+local function park_on(list, id, lane)
+  redis.call('RPUSH', list, lane == '' and id or lane .. ' ' .. id)
 end
 
--- Slots freed in a windowed run: queue up to that many parked tasks again, at the front of
--- their queue (they were ready first). Stale ids (cancelled meanwhile) are dropped; bounded.
+-- Whether `id` is on the parked list, in any of its entry forms (doctor.lua; up to three LPOS).
+local function is_parked_on(list, id)
+  return redis.call('LPOS', list, id) or redis.call('LPOS', list, 'r ' .. id) or redis.call('LPOS', list, 'q ' .. id)
+end
+
+local function park(run, id, lane)
+  park_on(K.run_parked(run), id, lane)
+end
+
+-- Slots freed: queue up to `free` tasks of the parked list again, at the front of the lane they
+-- were popped from (they were ready first). Stale ids (cancelled or expired meanwhile) are
+-- dropped; bounded (64 looked at per call). Used by the run window and by concurrency limits.
+local function wake_parked(list, free)
+  local looked = 0
+  local woken, lanes = {}, {} -- lane key -> ids, oldest first; lanes in first-seen order
+  while free > 0 and looked < 64 do
+    local entry = redis.call('LPOP', list)
+    if not entry then break end
+    looked = looked + 1
+    local lane, id = string.match(entry, '^([rq]) (.+)$')
+    id = id or entry
+    local t = redis.call('HMGET', K.task(id), 'state', 'spec')
+    local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
+    if queue then
+      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or K.ready(queue)
+      if not woken[to] then
+        woken[to] = {}
+        lanes[#lanes + 1] = { to, queue }
+      end
+      woken[to][#woken[to] + 1] = id
+      free = free - 1
+    end
+  end
+  -- RPUSH newest first, so the oldest ends up at the very front (RPOP takes it first)
+  for _, lane in ipairs(lanes) do
+    local ids, reversed = woken[lane[1]], {}
+    for i = #ids, 1, -1 do reversed[#reversed + 1] = ids[i] end
+    redis.call('RPUSH', lane[1], unpack(reversed))
+    redis.call('LPUSH', K.wake(lane[2]), '1')
+    redis.call('LTRIM', K.wake(lane[2]), 0, WAKE_TOKENS_MAX - 1)
+  end
+end
+
+-- Slots freed in a windowed run: queue up to that many parked tasks again.
 local function unpark(run, key)
   local f = redis.call('HMGET', key, 'window', 'n_RUNNING')
   local limit = tonumber(f[1])
   if not limit then return end
-  local free = limit - (tonumber(f[2]) or 0)
-  local looked = 0
-  while free > 0 and looked < 64 do
-    local id = redis.call('LPOP', K.run_parked(run))
-    if not id then return end
-    looked = looked + 1
-    local t = redis.call('HMGET', K.task(id), 'state', 'spec')
-    local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
-    if queue then
-      redis.call('RPUSH', K.ready(queue), id)
-      redis.call('LPUSH', K.wake(queue), '1')
-      redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
-      free = free - 1
+  wake_parked(K.run_parked(run), limit - (tonumber(f[2]) or 0))
+end
+
+-- Concurrency limits ------------------------------------------------------------------------
+--[[ A task submitted with a concurrency key and limit (record field `climit`, 'N KEY') runs only
+  while fewer than N tasks of KEY are RUNNING, fleet-wide. Exactly like the run window: the
+  count lives in limit:<key> (`running`, and the `limit` the last claimed task carried), kept by
+  set_state (count_limit: one place for every script that moves a task in or out of RUNNING);
+  claim.lua asks limit_allows for a popped keyed task and parks it on limit:<key>:parked when the
+  key is full; each task of the key that leaves RUNNING wakes up to the free slots' worth
+  (apply_limits, in flush). Each task is held to its own limit against the key's shared count;
+  the wake-ups use the limit of the task that left. The key's record and its entry in `limits`
+  are deleted when nothing of it runs or is parked. Applied once per key per call. ]]
+local limit_of = {}                 -- id -> { key, limit } | false (no limit)
+local limit_deltas, limit_list = {}, {} -- key -> { running = delta, limit = n }
+local limit_seen = {}               -- key -> { running = n, taken = n } (claim.lua, per call)
+
+local function parse_climit(raw)
+  local n, key = string.match(raw or '', '^(%d+) (.+)$')
+  return n and { key = key, limit = tonumber(n) } or false
+end
+
+-- `raw` when the caller read the field already (claim.lua), else one HGET, once per id per call.
+local function limit_record(id, raw)
+  local l = limit_of[id]
+  if l == nil then
+    l = parse_climit(raw or redis.call('HGET', K.task(id), 'climit'))
+    limit_of[id] = l
+  end
+  return l
+end
+
+local function count_limit(id, from, to)
+  if (from == 'RUNNING') == (to == 'RUNNING') then return end
+  local l = limit_record(id)
+  if not l then return end
+  local d = limit_deltas[l.key]
+  if not d then
+    d = { running = 0 }
+    limit_deltas[l.key] = d
+    limit_list[#limit_list + 1] = l.key
+  end
+  d.running = d.running + (to == 'RUNNING' and 1 or -1)
+  d.limit = l.limit
+end
+
+-- Whether the keyed task (`l` from limit_record) may start now; a yes takes the slot for this call.
+local function limit_allows(l, take)
+  local s = limit_seen[l.key]
+  if not s then
+    s = { running = tonumber(redis.call('HGET', K.limit(l.key), 'running')) or 0, taken = 0 }
+    limit_seen[l.key] = s
+  end
+  if s.running + s.taken >= l.limit then return false end
+  if take then s.taken = s.taken + 1 end
+  return true
+end
+
+-- claim.lua: a queued task of a key (perhaps one just woken) popped, but it will never run: it
+-- was cancelled or expired meanwhile. Its key's free slots wake parked tasks now, so they never
+-- wait for a completion that is not coming (a woken task cancelled before its claim).
+local function limit_hand_on(l)
+  if not l then return end
+  limit_allows(l, false) -- (loads the key's count for this call)
+  local s = limit_seen[l.key]
+  local free = l.limit - s.running - s.taken
+  if free > 0 then wake_parked(K.limit_parked(l.key), free) end
+end
+
+local function apply_limits()
+  for _, key in ipairs(limit_list) do
+    local d, record = limit_deltas[key], K.limit(key)
+    local running = tonumber(redis.call('HINCRBY', record, 'running', d.running))
+    if d.running > 0 then
+      redis.call('HSET', record, 'limit', d.limit)
+      redis.call('SADD', K.limits, key)
+    elseif d.running < 0 then
+      wake_parked(K.limit_parked(key), d.limit - running)
+      if running <= 0 and redis.call('EXISTS', K.limit_parked(key)) == 0 then
+        redis.call('DEL', record)
+        redis.call('SREM', K.limits, key)
+      end
     end
   end
+  limit_deltas, limit_list = {}, {}
 end
 
 local function apply_runs()
@@ -252,6 +367,7 @@ end
 -- wake-up tokens for queues that got work, counters. Every script calls it before returning.
 local function flush()
   apply_runs()
+  apply_limits()
   for _, key in ipairs(zset_keys) do
     local adds, removes = {}, {}
     for member, score in pairs(zsets[key]) do
@@ -302,6 +418,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   if is_terminal(from) then zset_later(K.ended(from), id, false) end
   emit(id, from, to, attempt, reason)
   count_run(id, from, to)
+  count_limit(id, from, to)
   return to
 end
 

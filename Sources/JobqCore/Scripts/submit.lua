@@ -5,13 +5,15 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 15 fields and its edges:
+  then n, the number of tasks; then per task 16 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
     check_precondition), cache key template ('' for none: prelude.lua check_cache_key),
     expires ('' for none; '+ms' after now, on Redis time; or an absolute time in ms: it must be in
     the future, else the whole submission is refused with DEADLINE_PASSED), max_snoozes ('' for
-    DEFAULT_MAX_SNOOZES: the record field is stored only when it differs), ndeps,
+    DEFAULT_MAX_SNOOZES: the record field is stored only when it differs), climit ('' for none, or
+    'N KEY': the concurrency limit and the key, expanded by Swift ConcurrencyLimit; record field
+    `climit`, prelude.lua count_limit), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
@@ -115,11 +117,11 @@ for t = 1, n do
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
     cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-    ndeps = tonumber(ARGV[i + 14]), index = t,
+    climit = ARGV[i + 14], ndeps = tonumber(ARGV[i + 15]), index = t,
   }
   local ndeps = task.ndeps
   if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 15
+  i = i + 16
   if ndeps > 0 then
     has_edges = true
     task.deps, task.policies = {}, {}
@@ -137,6 +139,13 @@ for t = 1, n do
     or (task.max_snoozes ~= '' and not tonumber(task.max_snoozes))
     or string.find(task.backoff, '\t') then
     return invalid(t, 'options of ' .. task.id)
+  end
+  if task.climit ~= '' then
+    -- 'N KEY': the key already expanded (Swift ConcurrencyKey), a name; N from 1 to 10,000
+    local n, key = string.match(task.climit, '^(%d+) (.+)$')
+    if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_name(key) then
+      return invalid(t, 'concurrency limit of ' .. task.id)
+    end
   end
   if task.cond ~= '' then
     local bad = check_precondition(task.cond, task.deps or {})
@@ -271,6 +280,10 @@ for _, task in ipairs(order) do
   if task.ckey ~= '' then
     fields[#fields + 1] = 'ckey'
     fields[#fields + 1] = task.ckey
+  end
+  if task.climit ~= '' then
+    fields[#fields + 1] = 'climit'
+    fields[#fields + 1] = task.climit
   end
   if task.max_snoozes ~= '' then
     fields[#fields + 1] = 'max_snoozes'

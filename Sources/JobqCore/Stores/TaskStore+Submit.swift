@@ -55,7 +55,11 @@ extension TaskStore {
             throw JobqError(.cycle, "the dependencies form a cycle: \(cycle.joined(separator: " -> "))", subject: cycle.first)
         }
 
-        var items = zip(keys, tasks).map { SubmitCall.Item(id: $0, spec: $1) }
+        var items: [SubmitCall.Item] = []
+        items.reserveCapacity(tasks.count)
+        for (key, spec) in zip(keys, tasks) {
+            items.append(SubmitCall.Item(id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? ""))
+        }
         if let runID {
             // Scope the batch: its ids and its references to its own tasks become RUN/KEY.
             for index in items.indices {
@@ -103,6 +107,7 @@ extension TaskStore {
             if let precondition = spec.precondition { field(Array(precondition.compiledJSON.utf8)) } // absent: as before
             if let cacheKey = spec.cacheKey { field(Array(("cache_key " + cacheKey.template).utf8)) } // absent: as before
             if let expires = spec.expires { field(Array(("expires " + expires.scriptArgument).utf8)) } // absent: as before
+            if let limit = spec.concurrency { field(Array("concurrency \(limit.limit) \(limit.key)".utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }
