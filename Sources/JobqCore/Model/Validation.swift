@@ -17,6 +17,7 @@ public enum Validation {
         case workerID = "worker id"
         case reason = "reason"
         case schedule = "schedule name"
+        case signal = "signal name"
     }
 
     public static let maxNameLength = 128

@@ -94,12 +94,14 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning', 'wait')
   local spec = spec_of(f[2])
   -- `rerunning`: a rerun --outdated in progress holds it back on purpose (rerun.lua counts it)
   if f[1] ~= 'PENDING' or not spec or f[9] then return 'ok' end
   -- waiting for its child run (a sub-workflow), in no queue on purpose
   if f[8] then return 'ok' end
+  -- waiting for a signal or an answer (signal.lua queues it), in no queue on purpose
+  if f[10] and f[10] ~= '' then return 'ok' end
   -- held back by its run's window, queued again when a slot frees
   local run = run_of(id)
   if run and redis.call('LPOS', K.run_parked(run), id) then return 'ok' end
