@@ -28,7 +28,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 16)
+        arguments.reserveCapacity(arguments.count + items.count * 17)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -39,6 +39,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.title), RedisArgument(spec.precondition?.compiledJSON ?? ""), RedisArgument(spec.cacheKey?.template ?? ""),
                 RedisArgument(spec.expires?.scriptArgument ?? ""),
                 RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
+                RedisArgument(spec.waitFor?.scriptArgument ?? ""),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

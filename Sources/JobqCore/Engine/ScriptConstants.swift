@@ -9,6 +9,7 @@ package enum ScriptConstants {
         lines.append(integers(HeartbeatItemCode.allCases.map { ("HEARTBEAT_" + luaName($0), $0.rawValue) }))
         lines.append(integers(FailItemCode.allCases.map { ("FAIL_" + luaName($0), $0.rawValue) }))
         lines.append(words("FAIL_MODE", FailMode.allCases.map(\.rawValue)))
+        lines.append(words("WAIT_ON_TIMEOUT", DeclaredWait.OnTimeout.allCases.map(\.rawValue)))
         lines.append(words("CANCEL_TARGET", CancelTarget.allCases.map(\.rawValue)))
         lines.append(words("CANCEL_RESULT", CancelScriptResult.allCases.map(\.rawValue)))
         lines.append(words("POLICY", DependencyPolicy.allCases.map(\.rawValue)))

@@ -64,9 +64,13 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case awaitSignal = "await_signal"
     /// A signal (or an answer) arrived for a task that waits for it: queued again, reason
     /// `signalled` (or `answered`). The handler is invoked again from its start and finds it kept.
+    /// A declared wait (`wait_for`) counts the signal off like a prerequisite (queued when it was
+    /// the last condition); with `on_timeout: run` its timeout does the same (reason `signal_timeout`).
     case signal
     /// Its wait's timeout passed with no signal: FAILED, reason `signal_timeout`.
     case signalTimeout = "signal_timeout"
+    /// A declared wait (`wait_for`, `on_timeout: skip`) timed out: SKIPPED, reason `signal_timeout`.
+    case waitSkipped = "wait_skipped"
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
 }

@@ -33,6 +33,8 @@ public struct TaskSpec: Sendable, Hashable {
     /// How many times a handler may snooze the task ("not yet, try again in D", which refunds the
     /// attempt) before a snooze counts as a failed attempt (reason `snooze_limit`).
     public var maxSnoozes: Int
+    /// A signal the task waits for before it runs (``DeclaredWait``); `nil` for none.
+    public var waitFor: DeclaredWait? = nil
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -103,6 +105,7 @@ public struct TaskSpec: Sendable, Hashable {
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
+        try waitFor?.validate(subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)

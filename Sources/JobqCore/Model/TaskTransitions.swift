@@ -40,6 +40,7 @@ public enum TaskTransitions {
         .init(from: .running, event: .awaitSignal, to: .pending),
         .init(from: .pending, event: .signal, to: .pending),
         .init(from: .pending, event: .signalTimeout, to: .failed),
+        .init(from: .pending, event: .waitSkipped, to: .skipped),
         .init(from: .pending, event: .corrupt, to: .failed),
         .init(from: .running, event: .corrupt, to: .failed),
     ]

@@ -135,6 +135,8 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: PENDING tasks that never started and have an expiry, by it (ms): claim leaves
     /// them out, the maintenance pass ends those due (CANCELLED, reason `expired`).
     public var expiring: String { Self.expiringPattern.key(prefix) }
+    /// Sorted set: PENDING tasks waiting for a signal with a timeout, by when it times out (ms).
+    public var signalTimeouts: String { Self.signalTimeoutsPattern.key(prefix) }
     /// Sorted set: RUNNING tasks by lease deadline (the index of running tasks).
     public var leases: String { Self.leasesPattern.key(prefix) }
     /// Sorted set: PENDING tasks with unresolved prerequisites, by creation time.

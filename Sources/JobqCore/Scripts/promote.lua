@@ -5,7 +5,9 @@
      ended are dropped. First, so that a task due for both is not queued only to expire at claim.
   0b. Signal timeouts: tasks in K.signal_timeouts whose wait timed out and that still wait
      (PENDING, `wait` set, `wait_until` passed) end FAILED with reason `signal_timeout`
-     (dependents settled as after a failure); entries of tasks no longer waiting are dropped.
+     (dependents settled as after a failure); a declared wait (`wait_declared`) does what its
+     action says instead: `skip` (SKIPPED, `wait_skipped`, dependents as after a skip) or `run`
+     (counted off as if the signal had come); entries of tasks no longer waiting are dropped.
      At most the expire limit of entries per call.
   1. Delayed tasks (run-after times, retry backoff) whose time has come become dispatchable.
   2. Retention: finished tasks whose retention has passed are deleted with their auxiliary keys
@@ -42,15 +44,26 @@ local timeouts = redis.call('ZRANGEBYSCORE', K.signal_timeouts, '-inf', NOW, 'LI
 local timed_out = 0
 for _, id in ipairs(timeouts) do
   zset_later(K.signal_timeouts, id, false)
-  local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'wait', 'wait_until')
+  local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'wait', 'wait_until', 'wait_declared', 'deps_left')
   local until_ms = tonumber(f[5]) or 0
   if f[1] == 'PENDING' and f[4] and f[4] ~= '' and until_ms > 0 and until_ms <= NOW then
     local spec = spec_of(f[2]) or {}
-    finish(id, 'PENDING', 'signal_timeout', tonumber(f[3]) or 0, 'signal_timeout', spec.ttl,
-      { 'reason', 'signal_timeout', 'error', 'no signal ' .. f[4] .. ' came before its timeout',
-        'wait', '', 'wait_until', 0, 'asking', '' })
-    settle_dependents(id, OUTCOME_FAILED)
-    run_task_failed(id)
+    local attempts, action = tonumber(f[3]) or 0, f[6] or ''
+    local fields = { 'reason', 'signal_timeout', 'error', 'no signal ' .. f[4] .. ' came before its timeout',
+      'wait', '', 'wait_until', 0, 'asking', '' }
+    if action == WAIT_ON_TIMEOUT.run then
+      -- run without the signal: counted off as if it had come
+      set_state(id, 'PENDING', 'signal', attempts, 'signal_timeout', { 'wait', '', 'wait_until', 0, 'wait_declared', '', 'reason', 'signal_timeout' })
+      if release(id) == OUTCOME_OK then settle_dependents(id, OUTCOME_OK) end
+      if (tonumber(f[7]) or 0) > 1 then zset_later(K.waiting, id, NOW) end
+    elseif action == WAIT_ON_TIMEOUT.skip then
+      finish(id, 'PENDING', 'wait_skipped', attempts, 'signal_timeout', spec.ttl, fields)
+      settle_dependents(id, OUTCOME_OK)
+    else
+      finish(id, 'PENDING', 'signal_timeout', attempts, 'signal_timeout', spec.ttl, fields)
+      settle_dependents(id, OUTCOME_FAILED)
+      run_task_failed(id)
+    end
     timed_out = timed_out + 1
   end
 end

@@ -12,12 +12,14 @@
   An answer goes to the question the task waits on (`asking`, stored by fail.lua mode 'wait'): the
   choice must be one of its choices; it is kept as the signal the wait names (the question's
   `ask-<hash>`, the choice as a JSON string) and resumes the task (reason `answered`).
+  A declared wait (`wait_declared`, submit's wait_for) counts the signal off like a prerequisite
+  (prelude release: queued when it was the last condition; 'resumed' either way).
   Returns {1, 'resumed' | 'kept'} | {-1 NOT_FOUND} | {-2 WRONG_STATE, state} (ended)
         | {-9 INVALID_ARGUMENT, 'payload' | 'signals' | 'asks_nothing' | 'answer'}: too big, too
           many names kept, no question waiting, not one of the choices (nothing written) ]]
 
 local id, kind, name, payload = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'wait', 'asking', 'signals', 'deps_left')
+local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'wait', 'asking', 'signals', 'deps_left', 'wait_declared')
 if not f[1] then return { NOT_FOUND } end
 if f[1] ~= 'PENDING' and f[1] ~= 'RUNNING' then return { WRONG_STATE, f[1] } end
 local waiting = f[1] == 'PENDING' and f[4] and f[4] ~= ''
@@ -53,9 +55,15 @@ if not (waiting and f[4] == name) then
 end
 local spec = spec_of(f[2]) or {}
 set_state(id, 'PENDING', 'signal', tonumber(f[3]) or 0, reason,
-  { 'wait', '', 'wait_until', 0, 'asking', '', 'reason', reason })
+  { 'wait', '', 'wait_until', 0, 'asking', '', 'wait_declared', '', 'reason', reason })
 zset_later(K.signal_timeouts, id, false)
-if (tonumber(f[7]) or 0) <= 0 and spec.queue then dispatch(id, spec.queue, 0) end
+if f[8] and f[8] ~= '' then
+  -- a declared wait: the signal was one more unresolved condition
+  if release(id) == OUTCOME_OK then settle_dependents(id, OUTCOME_OK) end
+  if (tonumber(f[7]) or 0) > 1 then zset_later(K.waiting, id, NOW) end -- prerequisites still open
+elseif (tonumber(f[7]) or 0) <= 0 and spec.queue then
+  dispatch(id, spec.queue, 0)
+end
 count(reason)
 flush()
 return { OK, 'resumed' }

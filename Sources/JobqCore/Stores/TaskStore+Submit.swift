@@ -103,6 +103,7 @@ extension TaskStore {
             if let precondition = spec.precondition { field(Array(precondition.compiledJSON.utf8)) } // absent: as before
             if let cacheKey = spec.cacheKey { field(Array(("cache_key " + cacheKey.template).utf8)) } // absent: as before
             if let expires = spec.expires { field(Array(("expires " + expires.scriptArgument).utf8)) } // absent: as before
+            if let wait = spec.waitFor { field(Array(("wait_for " + wait.scriptArgument).utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }
