@@ -8,7 +8,7 @@ import Testing
 /// `jobq signal`, `jobq answer`, how status and watch show a task that waits or asks, and each
 /// refusal (stable code, exit status, nothing written).
 @Suite("signal and answer in the CLI", .enabled(if: redisAvailable))
-struct SignalCommandTests {
+struct SignalCommandTests: WorkflowFileParsing {
     /// Submits `id` on workflow `wf`, claims it and has its handler wait (or ask).
     private func waiting(_ cli: CLIHarness, _ id: String, wf: String, name: String = "approve",
                          timeout: Duration? = nil, question: SignalQuestion? = nil) async throws {
@@ -96,5 +96,37 @@ struct SignalCommandTests {
         let ended = try await cli.run(["signal", "t", "approve"])
         #expect(ended.status == 65)
         #expect(ended.stderr.contains("has ended"), "\(ended.stderr)")
+    }
+
+    @Test func submitWaitForGatesTheTaskUntilTheSignal() async throws {
+        let cli = try await CLIHarness.make()
+        let submitted = try await cli.run(["submit", "jobq.noop", "--id", "d", "--workflow", "sw", "--wait-for", "approve",
+                                           "--wait-timeout", "10m", "--on-timeout", "skip"])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let watch = try await cli.run(["watch", "sw", "--timeout", "1s"])
+        #expect(watch.stdout.contains("d: PENDING  waiting for signal approve (times out in 9m"), "\(watch.stdout)")
+        #expect(try await cli.run(["signal", "d", "approve"]).status == 0)
+        _ = try await cli.claim("d") // dispatched now
+        let bad = try await cli.run(["submit", "jobq.noop", "--on-timeout", "skip"])
+        #expect(bad.status == 64 && bad.stderr.contains("--wait-for"), "\(bad.stderr)")
+        let action = try await cli.run(["submit", "jobq.noop", "--wait-for", "x", "--on-timeout", "later"])
+        #expect(action.status == 64 && action.stderr.contains("fail, skip or run"), "\(action.stderr)")
+    }
+
+    @Test func waitForInAWorkflowFile() throws {
+        let file = try parse("""
+            tasks:
+              - {id: a, handler: h, wait_for: approve, wait_timeout: 1h, on_timeout: run}
+              - {id: b, handler: h}
+            """)
+        #expect(file.entries.map(\.spec.waitFor) == [DeclaredWait("approve", timeout: .seconds(3600), onTimeout: .run), nil])
+        #expect(failure("""
+            tasks:
+              - {id: a, handler: h, on_timeout: skip}
+            """)?.message.contains("go with `wait_for: NAME`") == true)
+        #expect(failure("""
+            tasks:
+              - {id: a, handler: h, wait_for: "no way"}
+            """)?.code == .invalidName)
     }
 }

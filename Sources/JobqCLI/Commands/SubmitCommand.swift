@@ -77,6 +77,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Not started by then, the task ends CANCELLED (reason expired) and never runs — a duration after the submission (10m, on Redis's clock) or an ISO 8601 time; at most 366d away.", valueName: "when"))
     var expires: String?
 
+    @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
+    var waitFor: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --wait-for: how long to wait for the signal, from the submission (default: forever).", valueName: "duration"))
+    var waitTimeout: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --wait-for: what the timeout does: fail (FAILED, reason signal_timeout), skip (SKIPPED), run (without the signal). (default: fail)", valueName: "action"))
+    var onTimeout: String?
+
     @Option(name: .long, help: ArgumentHelp("Idempotency key: a repeat with the same key and content returns the first ids.", valueName: "key"))
     var key: String?
 
@@ -119,7 +128,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("a handler argument", handler != nil), ("--payload", payload != nil), ("--after", !after.isEmpty),
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
-                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
+                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil), ("--wait-for", waitFor != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -242,6 +251,7 @@ struct SubmitCommand: AsyncParsableCommand {
             try value.validate("--expires", maximum: TaskSpec.maxExpiry) // in the option's own words
             spec.expires = value
         }
+        spec.waitFor = try declaredWait()
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
                 throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
@@ -459,5 +469,27 @@ struct SubmitCommand: AsyncParsableCommand {
         let scope = definition.map { " in a new run of \($0)" + (workflow.map { " (\($0))" } ?? "") } ?? workflow.map { " in workflow \($0)" } ?? ""
         Console.out("dry run: \(specs.count) task(s)\(scope); nothing was submitted")
         table.render().forEach { Console.out($0) }
+    }
+}
+
+extension SubmitCommand {
+    /// `--wait-for NAME [--wait-timeout D] [--on-timeout fail|skip|run]`; the latter two only
+    /// with the first.
+    func declaredWait() throws -> DeclaredWait? {
+        guard let waitFor else {
+            if waitTimeout != nil || onTimeout != nil {
+                throw JobqError(.invalidOption, "--wait-timeout and --on-timeout go with --wait-for NAME")
+            }
+            return nil
+        }
+        var wait = DeclaredWait(waitFor)
+        if let waitTimeout { wait.timeout = try Self.duration(waitTimeout, option: "--wait-timeout", in: .milliseconds(1)...(.seconds(366 * 24 * 3600))) }
+        if let onTimeout {
+            guard let action = DeclaredWait.OnTimeout(rawValue: onTimeout) else {
+                throw JobqError(.invalidOption, "--on-timeout must be fail, skip or run; got \(onTimeout)")
+            }
+            wait.onTimeout = action
+        }
+        return wait
     }
 }
