@@ -60,22 +60,24 @@ public struct Workflow: Sendable {
 
     /// Adds a task whose payload is `payload` encoded as JSON. `expires`: not started by then
     /// (a duration counts from each run's submission), it ends CANCELLED with reason `expired`.
-    /// `maxSnoozes`: how often a handler may snooze it (``TaskSpec/maxSnoozes``).
+    /// `maxSnoozes`: how often a handler may snooze it (``TaskSpec/maxSnoozes``). `waitFor`: a
+    /// signal it waits for before it runs (``TaskSpec/waitFor``).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
         requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
-        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes
+        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, waitFor: DeclaredWait? = nil
     ) throws(JobqError) -> TaskRef {
-        let spec = TaskSpec(
+        var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
             maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition,
             cacheKey: try cacheKey.map { template throws(JobqError) in try CacheKey(template) }, expires: expires,
             maxSnoozes: maxSnoozes
         )
+        spec.waitFor = waitFor
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         try spec.expires?.validate("the task's expiry", maximum: TaskSpec.maxExpiry, subject: id)
         try spec.cacheKey?.validate(prerequisites: spec.prerequisites.map(\.id))

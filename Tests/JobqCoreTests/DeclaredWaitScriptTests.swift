@@ -64,6 +64,7 @@ struct DeclaredWaitScriptTests {
             #expect(try await engine.coordinator.maintenance.promote().signalTimeouts == 3)
             #expect(try await engine.state("f") == .failed)
             #expect(try await engine.field("f", "reason") == "signal_timeout")
+            #expect(try await engine.field("f", "wait_declared") == "") // a retried task's later waits are its handler's
             #expect(try await engine.state("fd") == .cancelled)
             #expect(try await engine.state("s") == .skipped)
             #expect(try await engine.events(of: "s").last == "PENDING>SKIPPED:signal_timeout")
@@ -95,5 +96,18 @@ struct DeclaredWaitScriptTests {
             let report = try await engine.coordinator.maintenance.diagnose()
             #expect(report.problems.isEmpty, "\(report)")
         }
+    }
+}
+
+/// A sub-workflow request carries its tasks' declared waits to the child run.
+@Suite("declared waits in sub-workflow requests")
+struct DeclaredWaitChildRequestTests {
+    @Test func aChildTasksWaitForSurvivesTheRequest() throws {
+        var task = TaskSpec(id: "a", handler: "h")
+        task.waitFor = DeclaredWait("approve", timeout: .seconds(60), onTimeout: .skip)
+        let request = try ChildRunRequest(definition: "d", tasks: [task, TaskSpec(id: "b", handler: "h")])
+        let decoded = try ChildRunRequest.decode(try request.encoded())
+        let specs = try decoded.submission(id: "r").tasks
+        #expect(specs.map(\.waitFor) == [DeclaredWait("approve", timeout: .seconds(60), onTimeout: .skip), nil])
     }
 }

@@ -39,6 +39,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         public var expiresAtMs: Int64? = nil
         /// ``TaskSpec/maxSnoozes``; absent (the default) in requests written before snoozes.
         public var maxSnoozes: Int? = nil
+        /// ``TaskSpec/waitFor`` as submit.lua's `name/timeout_ms/action`; absent for none.
+        public var waitFor: String? = nil
     }
 
     public var definition: String
@@ -75,6 +77,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             case nil: break
             }
             if spec.maxSnoozes != TaskSpec.defaultMaxSnoozes { child.maxSnoozes = spec.maxSnoozes }
+            child.waitFor = spec.waitFor?.scriptArgument
             children.append(child)
         }
         self.tasks = children
@@ -110,7 +113,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 }
                 prerequisites.append(Prerequisite(edge.id, policy: policy))
             }
-            specs.append(TaskSpec(
+            var spec = TaskSpec(
                 id: task.key, handler: task.handler, queue: task.queue, payload: Array(task.payload.utf8), prerequisites: prerequisites,
                 maxAttempts: task.maxAttempts, backoff: task.backoff, timeout: .milliseconds(task.timeoutMs), delay: .milliseconds(task.delayMs),
                 resultTTL: .milliseconds(task.keepMs), title: task.title,
@@ -118,7 +121,14 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 expires: task.expiresMs.map { .after(.milliseconds($0)) }
                     ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) },
                 maxSnoozes: task.maxSnoozes ?? TaskSpec.defaultMaxSnoozes
-            ))
+            )
+            if let text = task.waitFor {
+                guard let wait = DeclaredWait(scriptArgument: text) else {
+                    throw JobqError(.invalidPayload, "sub-workflow task \(task.key): bad wait_for \(text)")
+                }
+                spec.waitFor = wait
+            }
+            specs.append(spec)
         }
         let options = RunOptions(id: id, definition: definition, window: window, deadline: deadlineMs.map { .after(.milliseconds($0)) }, failFast: failFast, critical: Set(critical), output: output)
         return (specs, options)

@@ -32,6 +32,13 @@ public struct DeclaredWait: Sendable, Hashable {
         }
     }
 
+    /// Reads ``scriptArgument`` back (a sub-workflow request carries it); `nil` when malformed.
+    init?(scriptArgument text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, let ms = Int64(parts[1]), ms >= 0, let action = OnTimeout(rawValue: parts[2]) else { return nil }
+        self.init(parts[0], timeout: ms > 0 ? .milliseconds(ms) : nil, onTimeout: action)
+    }
+
     /// submit.lua's argument: `name/timeout_ms/action` (timeout 0: none).
     var scriptArgument: String {
         "\(name)/\(max(timeout ?? .zero, .zero).jobqMilliseconds)/\(onTimeout.rawValue)"

@@ -50,7 +50,7 @@ for _, id in ipairs(timeouts) do
     local spec = spec_of(f[2]) or {}
     local attempts, action = tonumber(f[3]) or 0, f[6] or ''
     local fields = { 'reason', 'signal_timeout', 'error', 'no signal ' .. f[4] .. ' came before its timeout',
-      'wait', '', 'wait_until', 0, 'asking', '' }
+      'wait', '', 'wait_until', 0, 'asking', '', 'wait_declared', '' }
     if action == WAIT_ON_TIMEOUT.run then
       -- run without the signal: counted off as if it had come
       set_state(id, 'PENDING', 'signal', attempts, 'signal_timeout', { 'wait', '', 'wait_until', 0, 'wait_declared', '', 'reason', 'signal_timeout' })
