@@ -5,7 +5,7 @@ import PackageDescription
 let luaScripts: [Resource] = [
     "prelude", "submit", "claim", "heartbeat", "complete", "fail", "cancel",
     "retry", "reap", "promote", "progress", "doctor", "queue", "settle", "runs",
-    "rerun", "schedule",
+    "rerun", "schedule", "signal",
 ].map { .embedInCode("Scripts/\($0).lua") }
 
 let package = Package(

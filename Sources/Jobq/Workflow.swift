@@ -63,15 +63,16 @@ public struct Workflow: Sendable {
     /// `maxSnoozes`: how often a handler may snooze it (``TaskSpec/maxSnoozes``).
     /// `concurrency`: at most `limit` tasks of its expanded key running at once, fleet-wide
     /// (``ConcurrencyLimit``; `ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 2)`).
+    /// `waitFor`: a signal it waits for before it runs (``TaskSpec/waitFor``).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
         requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
-        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil
+        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil
     ) throws(JobqError) -> TaskRef {
-        let spec = TaskSpec(
+        var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
             maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition,
@@ -79,6 +80,7 @@ public struct Workflow: Sendable {
             maxSnoozes: maxSnoozes, concurrency: concurrency
         )
         try spec.concurrency?.validate(payload: spec.payload, subject: id)
+        spec.waitFor = waitFor
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         try spec.expires?.validate("the task's expiry", maximum: TaskSpec.maxExpiry, subject: id)
         try spec.cacheKey?.validate(prerequisites: spec.prerequisites.map(\.id))

@@ -59,6 +59,8 @@ struct RootCommand: AsyncParsableCommand {
             WorkersCommand.self,
             PauseCommand.self,
             ResumeCommand.self,
+            SignalCommand.self,
+            AnswerCommand.self,
             ScheduleCommand.self,
             SchedulesCommand.self,
             LimitsCommand.self,

@@ -14,15 +14,30 @@ import Synchronization
 ///   attempt's outcome is recorded). Not JSON, or over 64 KiB: refused with a log line, the run
 ///   goes on (a lost checkpoint costs work, not correctness).
 ///
+/// - `JOBQ_WAIT approve [1h]`: when the command ends, however it exits, the task waits (holding
+///   no slot) for the signal `approve`, at most the duration if one is given (then FAILED,
+///   `signal_timeout`); the command runs again from its start when the signal comes, and finds it
+///   in `JOBQ_SIGNALS_FILE`. A wait for a signal the file already holds is ignored (logged): the
+///   command had it, so its exit decides, as a Swift `waitForSignal` returns at once.
+/// - `JOBQ_ASK {"question": "Overwrite?", "choices": ["yes", "no"], "timeout": "1h"}`: the same
+///   for a question `jobq answer TASK CHOICE` answers; the next run gets the answer in
+///   `JOBQ_ANSWER`. A question already answered is ignored (logged) likewise.
+///   A wait or a question that does not parse fails the attempt (reason `bad_wait`). A wait
+///   takes precedence over a snooze; the last wait line wins.
+///
 /// A stderr line was chosen over an exit code (as `skip_exit_code`) because a snooze needs a
 /// delay, and a line needs no configuration.
 final class CommandDirectives: Sendable {
     static let snoozePrefix = "JOBQ_SNOOZE "
     static let checkpointPrefix = "JOBQ_CHECKPOINT "
+    static let waitPrefix = "JOBQ_WAIT "
+    static let askPrefix = "JOBQ_ASK "
 
     private struct State {
         var snooze: Duration?
         var badSnooze: String?
+        var wait: SignalWait?
+        var badWait: String?
         /// The last checkpoint save started; each save waits for the one before (order kept).
         var saving: Task<Void, Never>?
     }
@@ -40,6 +55,10 @@ final class CommandDirectives: Sendable {
             snooze(String(line.dropFirst(Self.snoozePrefix.count)).trimmingCharacters(in: .whitespaces), line: line)
             return true
         }
+        if line.hasPrefix(Self.waitPrefix) || line.hasPrefix(Self.askPrefix) {
+            wait(line)
+            return true
+        }
         if line.hasPrefix(Self.checkpointPrefix) {
             checkpoint(Array(line.dropFirst(Self.checkpointPrefix.count).utf8), line: line)
             return true
@@ -54,6 +73,41 @@ final class CommandDirectives: Sendable {
             context.log(line)
             state.withLock { $0.badSnooze = text }
         }
+    }
+
+    private func wait(_ line: String) {
+        guard let wait = Self.parseWait(line) else {
+            context.log(line)
+            state.withLock { $0.badWait = line }
+            return
+        }
+        if context.rawSignal(wait.name) != nil {
+            context.log("[jobq: \(wait.question == nil ? "the signal \(wait.name)" : "the question") is answered already (JOBQ_SIGNALS_FILE): the wait is ignored]")
+            return
+        }
+        state.withLock { $0.wait = wait }
+    }
+
+    /// `JOBQ_WAIT name [duration]` or `JOBQ_ASK {json}`; `nil` when it does not parse.
+    static func parseWait(_ line: String) -> SignalWait? {
+        if line.hasPrefix(waitPrefix) {
+            let words = line.dropFirst(waitPrefix.count).split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard (1...2).contains(words.count), (try? Validation.check(name: words[0], as: .signal)) != nil else { return nil }
+            let timeout = words.count == 2 ? DurationText.parse(words[1]) : nil
+            if words.count == 2, timeout == nil { return nil }
+            return SignalWait(name: words[0], timeout: timeout, question: nil)
+        }
+        guard let value = try? JobqCore.JSONValue.parse(String(line.dropFirst(askPrefix.count))),
+              let text = value["question"]?.stringValue, case .array(let items)? = value["choices"]
+        else { return nil }
+        let choices = items.compactMap(\.stringValue)
+        guard choices.count == items.count, let question = try? SignalQuestion(text, choices: choices) else { return nil }
+        var timeout: Duration?
+        if let given = value["timeout"] {
+            guard let text = given.stringValue, let parsed = DurationText.parse(text) else { return nil }
+            timeout = parsed
+        }
+        return SignalWait(name: question.signalName, timeout: timeout, question: question)
     }
 
     private func checkpoint(_ json: [UInt8], line: String) {
@@ -78,11 +132,15 @@ final class CommandDirectives: Sendable {
     }
 
     /// Waits until every checkpoint line seen so far is saved (or refused); then what the
-    /// command asked for: a snooze, a bad snooze line, or nothing.
+    /// command asked for: a wait, a snooze, a bad line, or nothing.
     func finish() async -> HandlerError? {
         let saving = state.withLock { $0.saving }
         await saving?.value
-        let (snooze, bad) = state.withLock { ($0.snooze, $0.badSnooze) }
+        let (snooze, bad, wait, badWait) = state.withLock { ($0.snooze, $0.badSnooze, $0.wait, $0.badWait) }
+        if let badWait {
+            return HandlerError.retry("bad line \"\(badWait.prefix(100))\": expected JOBQ_WAIT NAME [DURATION] or JOBQ_ASK {\"question\": \"…\", \"choices\": [\"…\"]}", reason: "bad_wait")
+        }
+        if let wait { return HandlerError.waiting(wait) }
         if let bad {
             return HandlerError.retry("bad JOBQ_SNOOZE line \"\(bad.prefix(100))\": expected a duration between 1ms and 366d, such as 30s or 5m", reason: "bad_snooze")
         }

@@ -23,9 +23,12 @@ import Synchronization
 /// | `JOBQ_PAYLOAD` | the payload JSON, when at most 32 KiB (always on stdin) |
 /// | `JOBQ_DEPS_JSON` / `JOBQ_DEPS_FILE` | prerequisites' results as `{"id": result, …}` (a prerequisite of the same run by its key), inline when at most 32 KiB, else in a file |
 /// | `JOBQ_CHECKPOINT_FILE` | a file holding the last checkpoint (JSON) an earlier attempt saved; unset when there is none |
+/// | `JOBQ_SIGNALS_FILE` | a file holding the signals the task keeps, `{"name": payload, …}` (answers as `"ask-<12 hex of sha1(question)>": "choice"`); unset when none |
+/// | `JOBQ_ANSWER` | the answer to the question most recently answered (`JOBQ_ASK`); unset when none |
 ///
 /// A stderr line `JOBQ_SNOOZE 30s` snoozes the task when the command ends; `JOBQ_CHECKPOINT {json}`
-/// saves a checkpoint (``CommandDirectives``).
+/// saves a checkpoint; `JOBQ_WAIT NAME [DURATION]` and `JOBQ_ASK {json}` wait for a signal or an
+/// answer (``CommandDirectives``).
 ///
 /// A stderr line `JOBQ_PROGRESS 42` reports 42 %; `JOBQ_PROGRESS {"group":["download"],"current":3,"total":10,"status":"…"}`
 /// reports one progress group. Such lines are not logged.
@@ -128,6 +131,14 @@ struct CommandRunner: Sendable {
             checkpointFile = try Self.writeTemporaryFile(checkpoint, prefix: "jobq-checkpoint-" + String(context.taskID.replacingOccurrences(of: "/", with: "_").prefix(100)))
             environment["JOBQ_CHECKPOINT_FILE"] = checkpointFile
         }
+
+        var signalsFile: String?
+        defer { if let signalsFile { unlink(signalsFile) } }
+        if let signals = context.run.claimed.signals {
+            signalsFile = try Self.writeTemporaryFile(signals, prefix: "jobq-signals-" + String(context.taskID.replacingOccurrences(of: "/", with: "_").prefix(100)))
+            environment["JOBQ_SIGNALS_FILE"] = signalsFile
+        }
+        if let answer = context.latestAnswer { environment["JOBQ_ANSWER"] = answer }
 
         let arguments = configuration.command.map { expand($0, context) }
         let limit = configuration.maxOutputBytes ?? (1 << 20)

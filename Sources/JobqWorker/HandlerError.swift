@@ -36,6 +36,9 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
         /// Not yet: run again after ``HandlerError/snoozeFor`` without using an attempt, up to
         /// the task's `max_snoozes`.
         public static let snooze = Kind(rawValue: "snooze")
+        /// Wait for a signal (or an answer): thrown by ``HandlerContext/waitForSignal(_:timeout:)``
+        /// and ``HandlerContext/ask(_:choices:timeout:)``, not by handlers themselves.
+        public static let wait = Kind(rawValue: "wait")
     }
 
     public let kind: Kind
@@ -49,8 +52,12 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     public let result: [UInt8]?
     /// For ``Kind/snooze``: how long the task waits before it runs again.
     public let snoozeFor: Duration?
+    /// For ``Kind/wait``: the signal waited for.
+    let signalWait: SignalWait?
 
-    init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil, snoozeFor: Duration? = nil) {
+    init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil, snoozeFor: Duration? = nil,
+         signalWait: SignalWait? = nil) {
+        self.signalWait = signalWait
         self.kind = kind
         self.reason = reason
         self.message = message

@@ -54,6 +54,9 @@ enum OutcomeRules {
                 return .failure(Failure(lease: lease, mode: .final, reason: error.reason, message: error.message))
             case .snooze:
                 return snoozed(error.snoozeFor, message: error.message, claimed)
+            case .wait:
+                if let wait = error.signalWait { return waiting(wait, claimed) }
+                return .failure(Failure(lease: lease, mode: .retry(delay: backoff), reason: "error", message: error.message))
             default:
                 return .failure(Failure(lease: lease, mode: .retry(delay: error.retryAfter ?? backoff), reason: error.reason, message: error.message))
             }
@@ -73,6 +76,12 @@ enum OutcomeRules {
             ))
         }
         return .failure(Failure(lease: claimed.lease, mode: .snooze(delay: delay, retryDelay: backoff), reason: "snoozed", message: message))
+    }
+
+    /// A wait for a signal (or an answer): back to PENDING in no queue without using the attempt.
+    static func waiting(_ wait: SignalWait, _ claimed: ClaimedTask) -> RunOutcome {
+        .failure(Failure(lease: claimed.lease, mode: .wait(name: wait.name, timeout: wait.timeout, question: wait.question),
+                         reason: "waiting", message: "waits for the signal \(wait.name)"))
     }
 
     /// The outcome a stop decision stands for; `nil` for a lost lease (the task belongs to

@@ -140,6 +140,8 @@ extension Worker {
             if case .snooze(let delay, _) = failure?.mode { learnDue(after: delay) }
             perHandler.snoozed.increment()
             logger.info("task snoozed; it will run again later", metadata: Self.metadata(run))
+        case .waiting:
+            logger.info("task waits for a signal; it runs again when the signal comes", metadata: Self.metadata(run))
         case .extended, .cancelRequested:
             break
         case .refused(let code):

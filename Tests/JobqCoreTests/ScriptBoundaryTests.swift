@@ -120,7 +120,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.maintenancePattern, keys.maintenanceLock), (Keyspace.workersPattern, keys.workers),
                 (Keyspace.drainerPattern, keys.drainer),
                 (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
-                (Keyspace.expiringPattern, keys.expiring),
+                (Keyspace.expiringPattern, keys.expiring), (Keyspace.signalTimeoutsPattern, keys.signalTimeouts),
                 (Keyspace.schedulesPattern, keys.schedules), (Keyspace.limitsPattern, keys.limits),
             ]
             for (pattern, expected) in fixed {

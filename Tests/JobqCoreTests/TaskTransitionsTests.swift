@@ -36,7 +36,7 @@ struct TaskTransitionsTests {
 
     @Test func skippedIsReachedOnlyByASkipAndLeftOnlyByReopen() {
         let skipped = TaskTransitions.table.filter { $0.to == .skipped }
-        #expect(Set(skipped.map(\.event)) == [.skip, .submitSkipped, .conditionUnmet, .precondition])
+        #expect(Set(skipped.map(\.event)) == [.skip, .submitSkipped, .conditionUnmet, .precondition, .waitSkipped])
         #expect(skipped.allSatisfy { $0.from == nil || $0.from == .pending || ($0.from == .running && $0.event == .skip) })
         #expect(TaskTransitions.target(from: .skipped, on: .reopen) == .pending)
         #expect(TaskTransitions.target(from: .done, on: .reopen) == nil)

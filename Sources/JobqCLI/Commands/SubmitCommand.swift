@@ -83,6 +83,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --concurrency-key: at most N of the key's tasks running at once, across every worker (1: one at a time, in order; at most \(ConcurrencyLimit.maxLimit)). The others wait parked; no worker polls.", valueName: "n"))
     var concurrencyLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
+    var waitFor: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --wait-for: how long to wait for the signal, from the submission (default: forever).", valueName: "duration"))
+    var waitTimeout: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --wait-for: what the timeout does: fail (FAILED, reason signal_timeout), skip (SKIPPED), run (without the signal). (default: fail)", valueName: "action"))
+    var onTimeout: String?
+
     @Option(name: .long, help: ArgumentHelp("Idempotency key: a repeat with the same key and content returns the first ids.", valueName: "key"))
     var key: String?
 
@@ -126,7 +135,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
-                ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil),
+                ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -255,6 +264,7 @@ struct SubmitCommand: AsyncParsableCommand {
         case (nil, _?): throw JobqError(.invalidOption, "--concurrency-limit needs --concurrency-key (which tasks it counts together)")
         case (let key?, let limit?): spec.concurrency = ConcurrencyLimit(key: key, limit: limit)
         }
+        spec.waitFor = try declaredWait()
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
                 throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
@@ -474,5 +484,27 @@ struct SubmitCommand: AsyncParsableCommand {
         let scope = definition.map { " in a new run of \($0)" + (workflow.map { " (\($0))" } ?? "") } ?? workflow.map { " in workflow \($0)" } ?? ""
         Console.out("dry run: \(specs.count) task(s)\(scope); nothing was submitted")
         table.render().forEach { Console.out($0) }
+    }
+}
+
+extension SubmitCommand {
+    /// `--wait-for NAME [--wait-timeout D] [--on-timeout fail|skip|run]`; the latter two only
+    /// with the first.
+    func declaredWait() throws -> DeclaredWait? {
+        guard let waitFor else {
+            if waitTimeout != nil || onTimeout != nil {
+                throw JobqError(.invalidOption, "--wait-timeout and --on-timeout go with --wait-for NAME")
+            }
+            return nil
+        }
+        var wait = DeclaredWait(waitFor)
+        if let waitTimeout { wait.timeout = try Self.duration(waitTimeout, option: "--wait-timeout", in: .milliseconds(1)...(.seconds(366 * 24 * 3600))) }
+        if let onTimeout {
+            guard let action = DeclaredWait.OnTimeout(rawValue: onTimeout) else {
+                throw JobqError(.invalidOption, "--on-timeout must be fail, skip or run; got \(onTimeout)")
+            }
+            wait.onTimeout = action
+        }
+        return wait
     }
 }

@@ -20,9 +20,10 @@ enum AttemptLines {
         case .diedFinal: words = "worker died, ran alone, last attempt"
         case .cancelled: words = "cancelled"
         case .snoozed: words = "snoozed (not charged)"
+        case .waiting: words = "waits for a signal (not charged)"
         }
         let reason = attempt.reason
-        let redundant = reason.isEmpty || reason == attempt.outcome.rawValue || reason == "snoozed" || reason == "cancelled" || reason == "lease_expired" || reason == "shutdown"
+        let redundant = reason.isEmpty || reason == attempt.outcome.rawValue || reason == "snoozed" || reason == "waiting" || reason == "cancelled" || reason == "lease_expired" || reason == "shutdown"
         return redundant ? words : words + " (\(reason))"
     }
 
@@ -50,7 +51,7 @@ enum AttemptLines {
         case .done: .green
         case .failed, .diedFinal: .red
         case .retried, .diedCharged, .diedRefunded, .cancelled: .yellow
-        case .handedBack, .snoozed: nil
+        case .handedBack, .snoozed, .waiting: nil
         }
     }
 }

@@ -36,6 +36,8 @@ enum TaskDetail {
         }
         if info.snoozes > 0 { attempts += "   snoozes: \(info.snoozes) of \(info.maxSnoozes)" }
         line("attempts", attempts + (info.worker.map { "   worker: \($0)" } ?? ""))
+        if let wait = Snapshot.waitText(of: info, now: DurationText.nowMilliseconds) { line("waits", wait) }
+        if !info.keptSignals.isEmpty { line("signals", info.keptSignals.joined(separator: ", ") + " (kept)") }
         if let bytes = info.checkpointBytes { line("checkpoint", checkpointText(bytes: bytes, at: info.checkpointAt, now: DurationText.nowMilliseconds)) }
         if !history.attempts.isEmpty {
             let shown = history.attempts.suffix(attemptsShown)

@@ -162,6 +162,7 @@ struct Snapshot: Sendable {
     private func pendingDetail(of task: TaskInfo, now: Int64) -> String {
         let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
         if let child = task.childRun { return "waiting for its child run \(child)" }
+        if let wait = Self.waitText(of: task, now: now) { return wait }
         if task.unresolvedPrerequisites > 0 {
             let waiting = task.prerequisites.filter { prerequisite in
                 guard let state = states[prerequisite.id] else { return true }
@@ -190,6 +191,17 @@ struct Snapshot: Sendable {
     static func heldByLimit(_ task: TaskInfo, usage: LimitUsage?) -> String? {
         guard task.state == .pending, let key = task.concurrencyKey, let limit = task.concurrencyLimit, let usage, usage.running >= limit else { return nil }
         return "held by limit \(key) (\(usage.running)/\(limit) running)"
+    }
+
+    /// "waiting for signal approve (times out in 9m)" / "asks: Overwrite? [yes/no] — jobq answer
+    /// ID yes"; `nil` when the task waits for neither.
+    static func waitText(of task: TaskInfo, now: Int64) -> String? {
+        guard let name = task.waitingFor else { return nil }
+        let timeout = task.waitUntil.map { " (times out in \(DurationText.format(milliseconds: max($0 - now, 0))))" } ?? ""
+        if let question = task.question, let hint = task.answerHint {
+            return "asks: \(question.question) [\(question.choices.joined(separator: "/"))] — \(hint)" + timeout
+        }
+        return "waiting for signal \(name)" + timeout
     }
 
     /// "1 snooze", "3 snoozes".

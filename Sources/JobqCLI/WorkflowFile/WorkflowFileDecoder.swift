@@ -12,7 +12,7 @@ struct WorkflowFileDecoder {
     var including: [String] = []
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -268,6 +268,8 @@ struct WorkflowFileDecoder {
             }
         }
 
+        let waitFor = try declaredWait(fields, task: id)
+
         var spec = TaskSpec(
             id: id, handler: handler, queue: settings.queue, payload: payload.bytes, prerequisites: prerequisites,
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
@@ -275,6 +277,7 @@ struct WorkflowFileDecoder {
             expires: settings.expires, maxSnoozes: settings.maxSnoozes,
             concurrency: try concurrency(settings, payload: payload.bytes, task: id)
         )
+        spec.waitFor = waitFor
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
@@ -336,6 +339,29 @@ struct WorkflowFileDecoder {
             }
             return value
         }
+    }
+
+    /// `wait_for: NAME` with `wait_timeout: D` and `on_timeout: fail|skip|run` (the latter two
+    /// only with the first).
+    private func declaredWait(_ fields: [String: DocumentNode], task: String?) throws(DocumentError) -> DeclaredWait? {
+        guard let node = fields["wait_for"] else {
+            if let stray = fields["wait_timeout"] ?? fields["on_timeout"] {
+                throw error("`wait_timeout` and `on_timeout` go with `wait_for: NAME`", at: stray, task: task, code: .invalidOption)
+            }
+            return nil
+        }
+        let name = try string(node, what: "wait_for", task: task)
+        try check(name, as: .signal, at: node, task: task)
+        var wait = DeclaredWait(name)
+        if let timeout = fields["wait_timeout"] { wait.timeout = try duration(timeout, what: "wait_timeout", task: task) }
+        if let action = fields["on_timeout"] {
+            let word = try string(action, what: "on_timeout", task: task)
+            guard let parsed = DeclaredWait.OnTimeout(rawValue: word) else {
+                throw error("`on_timeout` must be fail, skip or run; got \(word)", at: action, task: task, code: .invalidOption)
+            }
+            wait.onTimeout = parsed
+        }
+        return wait
     }
 
     private func apply(_ fields: [String: DocumentNode], to settings: inout Settings, task: String?) throws(DocumentError) {

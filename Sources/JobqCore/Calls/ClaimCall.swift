@@ -16,7 +16,7 @@ package struct ClaimCall: ScriptCall {
             + queues.map { RedisArgument($0) }
     }
 
-    /// `{1, n, mode, then per task 15 fields and its prerequisites' (id, state, result) triples}`.
+    /// `{1, n, mode, then per task 16 fields and its prerequisites' (id, state, result) triples}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> ClaimBatch {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: nil, detail: reply.details()) }
@@ -40,6 +40,7 @@ package struct ClaimCall: ScriptCall {
             let title = try reply.string("title")
             let workerDeaths = try reply.int("worker deaths")
             let checkpoint = try reply.bytes("checkpoint")
+            let signals = try reply.bytes("signals")
             let dependencyCount = try reply.int("prerequisite count")
             var prerequisites: [PrerequisiteOutcome] = []
             prerequisites.reserveCapacity(dependencyCount)
@@ -54,7 +55,7 @@ package struct ClaimCall: ScriptCall {
                 lease: TaskLease(id: id, token: token), timeout: .milliseconds(timeout), leaseDeadline: Int64(deadline),
                 workflow: workflow.isEmpty ? nil : workflow, backoff: RetryBackoff(json: backoff) ?? .default,
                 title: title, prerequisites: prerequisites, workerDeaths: workerDeaths,
-                checkpoint: checkpoint.isEmpty ? nil : checkpoint
+                checkpoint: checkpoint.isEmpty ? nil : checkpoint, signals: signals.isEmpty ? nil : signals
             ))
         }
         return ClaimBatch(tasks: tasks, mode: mode)

@@ -11,6 +11,7 @@ package struct FailCall: ScriptCall {
         arguments.reserveCapacity(failures.count * 6)
         for failure in failures {
             // A snooze carries its delay and the backoff for the limit case: "snooze_ms/retry_ms".
+            var reason = failure.reason, message = String(failure.message.prefix(4096))
             let (mode, delay): (FailMode, String) = switch failure.mode {
             case .retry(let delay): (.retry, String(delay.jobqMilliseconds))
             case .final: (.final, "0")
@@ -20,12 +21,20 @@ package struct FailCall: ScriptCall {
                 // clamped: a snooze outside the range is the handler's mistake, refused before
                 // this (OutcomeRules); one bad item must not make the script refuse the batch
                 (.snooze, "\(min(max(delay, Limits.snoozeDelay.lowerBound), Limits.snoozeDelay.upperBound).jobqMilliseconds)/\(max(retryDelay, .zero).jobqMilliseconds)")
+            case .wait(_, let timeout, _):
+                // the reason carries the signal's name, the message the question (fail.lua 'wait')
+                (.wait, String(max(timeout ?? .zero, .zero).jobqMilliseconds))
             }
-            // The reason is a stable word; anything else is recorded as "error".
-            let reason = (try? Validation.check(name: failure.reason, as: .reason)) != nil ? failure.reason : "error"
+            if case .wait(let name, _, let question) = failure.mode {
+                reason = name
+                message = question?.json ?? ""
+            }
+            // The reason is a stable word; anything else is recorded as "error" (a bad wait name is
+            // refused by the script, item by item).
+            if mode != .wait, (try? Validation.check(name: reason, as: .reason)) == nil { reason = "error" }
             arguments += [
                 RedisArgument(failure.lease.id), RedisArgument(failure.lease.token), RedisArgument(mode.rawValue),
-                RedisArgument(delay), RedisArgument(reason), RedisArgument(String(failure.message.prefix(4096))),
+                RedisArgument(delay), RedisArgument(reason), RedisArgument(message),
             ]
         }
         return arguments
@@ -42,6 +51,7 @@ package struct FailCall: ScriptCall {
             case .cancelled: .cancelled
             case .handedBack: .handedBack
             case .snoozed: .snoozed
+            case .waiting: .waiting
             case nil: nil
             }
         }

@@ -30,7 +30,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 16)
+        arguments.reserveCapacity(arguments.count + items.count * 17)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -42,6 +42,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.expires?.scriptArgument ?? ""),
                 RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
                 RedisArgument(item.limit),
+                RedisArgument(spec.waitFor?.scriptArgument ?? ""),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

@@ -9,6 +9,7 @@ package enum ScriptConstants {
         lines.append(integers(HeartbeatItemCode.allCases.map { ("HEARTBEAT_" + luaName($0), $0.rawValue) }))
         lines.append(integers(FailItemCode.allCases.map { ("FAIL_" + luaName($0), $0.rawValue) }))
         lines.append(words("FAIL_MODE", FailMode.allCases.map(\.rawValue)))
+        lines.append(words("WAIT_ON_TIMEOUT", DeclaredWait.OnTimeout.allCases.map(\.rawValue)))
         lines.append(words("CANCEL_TARGET", CancelTarget.allCases.map(\.rawValue)))
         lines.append(words("CANCEL_RESULT", CancelScriptResult.allCases.map(\.rawValue)))
         lines.append(words("POLICY", DependencyPolicy.allCases.map(\.rawValue)))
@@ -22,7 +23,7 @@ package enum ScriptConstants {
         lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
         lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
-        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes)]))
+        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax)]))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -62,6 +63,8 @@ package enum FailItemCode: Int, Sendable, CaseIterable {
     case cancelled = 3
     case handedBack = 4
     case snoozed = 5
+    /// Waiting for a signal (in no queue), or resumed at once by one already kept.
+    case waiting = 6
 }
 
 /// How fail.lua should end a run that did not succeed.
@@ -77,6 +80,9 @@ package enum FailMode: String, Sendable, CaseIterable {
     /// Not yet: back to PENDING after the delay without charging the attempt, unless the task's
     /// snoozes are used up (then a failure with reason `snooze_limit`, retried per backoff).
     case snooze
+    /// Wait for a signal: back to PENDING in no queue without charging the attempt (the delay is
+    /// the timeout, the reason the signal's name, the message the question, if any).
+    case wait
 }
 
 /// What cancel.lua is asked to cancel.

@@ -46,5 +46,8 @@ package enum Scripts {
     /// Not a task transition: the schedule records, and the claim and advance of their ticks.
     package static let schedule = script("schedule", PackageResources.schedule_lua)
 
-    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs, rerun, schedule]
+    /// A signal or an answer for a task: kept in its record, resuming it when it waits for it.
+    package static let signal = script("signal", PackageResources.signal_lua)
+
+    package static let all: [RedisScript] = [submit, claim, heartbeat, complete, fail, cancel, retry, reap, promote, progress, doctor, queue, settle, runs, rerun, schedule, signal]
 }

@@ -43,6 +43,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         /// requests written before concurrency limits).
         public var concurrencyKey: String? = nil
         public var concurrencyLimit: Int? = nil
+        /// ``TaskSpec/waitFor`` as submit.lua's `name/timeout_ms/action`; absent for none.
+        public var waitFor: String? = nil
     }
 
     public var definition: String
@@ -81,6 +83,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             if spec.maxSnoozes != TaskSpec.defaultMaxSnoozes { child.maxSnoozes = spec.maxSnoozes }
             child.concurrencyKey = spec.concurrency?.key
             child.concurrencyLimit = spec.concurrency?.limit
+            child.waitFor = spec.waitFor?.scriptArgument
             children.append(child)
         }
         self.tasks = children
@@ -116,7 +119,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 }
                 prerequisites.append(Prerequisite(edge.id, policy: policy))
             }
-            specs.append(TaskSpec(
+            var spec = TaskSpec(
                 id: task.key, handler: task.handler, queue: task.queue, payload: Array(task.payload.utf8), prerequisites: prerequisites,
                 maxAttempts: task.maxAttempts, backoff: task.backoff, timeout: .milliseconds(task.timeoutMs), delay: .milliseconds(task.delayMs),
                 resultTTL: .milliseconds(task.keepMs), title: task.title,
@@ -125,7 +128,14 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                     ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) },
                 maxSnoozes: task.maxSnoozes ?? TaskSpec.defaultMaxSnoozes,
                 concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 0) }
-            ))
+            )
+            if let text = task.waitFor {
+                guard let wait = DeclaredWait(scriptArgument: text) else {
+                    throw JobqError(.invalidPayload, "sub-workflow task \(task.key): bad wait_for \(text)")
+                }
+                spec.waitFor = wait
+            }
+            specs.append(spec)
         }
         let options = RunOptions(id: id, definition: definition, window: window, deadline: deadlineMs.map { .after(.milliseconds($0)) }, failFast: failFast, critical: Set(critical), output: output)
         return (specs, options)

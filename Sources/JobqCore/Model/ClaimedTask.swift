@@ -25,6 +25,9 @@ public struct ClaimedTask: Sendable, Hashable {
     /// The last checkpoint (JSON) a handler saved for this task, in this attempt's predecessors
     /// (`nil` when none): where a retried long job resumes.
     public internal(set) var checkpoint: [UInt8]? = nil
+    /// The signals (and answers) the task keeps, as one JSON object name → payload (`nil` when
+    /// none): what `waitForSignal` and `ask` find when the handler is invoked again.
+    public internal(set) var signals: [UInt8]? = nil
 }
 
 /// A prerequisite's state and result, as its dependent sees them when it starts.

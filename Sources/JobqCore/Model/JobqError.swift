@@ -39,6 +39,10 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidSchedule = Code(rawValue: "invalid_schedule")
         /// `schedule add` of a name that exists (without `--replace`).
         public static let scheduleExists = Code(rawValue: "schedule_exists")
+        /// `jobq answer` with a choice the task's question does not offer.
+        public static let invalidAnswer = Code(rawValue: "invalid_answer")
+        /// `jobq answer` to a task that asks nothing now.
+        public static let notAsking = Code(rawValue: "not_asking")
         /// A sub-workflow definition includes itself, directly or not.
         public static let workflowCycle = Code(rawValue: "workflow_cycle")
         // Refusals of a state change.

@@ -29,6 +29,14 @@ public struct Limits: Sendable, Hashable {
     /// Largest checkpoint a handler may save, in bytes: a checkpoint is a resume point (an
     /// offset, a cursor), read on every claim of the task, not a place for data.
     public static let checkpointMaxBytes = 64 * 1024
+    /// Largest signal payload (JSON), in bytes: a signal carries a decision or a reference,
+    /// handed to the handler on every claim while it is kept.
+    public static let signalMaxBytes = 64 * 1024
+    /// Most signals (and answers) one task keeps: a bound on what each claim reads.
+    public static let signalsKeptMax = 32
+    /// Longest question a handler may ask, and most choices it may offer.
+    public static let questionMaxBytes = 2048
+    public static let choicesMax = 32
 
     /// The furthest a run's deadline may be (a year and a day, as delays).
     public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)

@@ -18,12 +18,19 @@ public struct PromoteResult: Sendable, Hashable {
     /// Entries of the expiry index taken: those expired, and those of tasks that had started or
     /// ended meanwhile (dropped). Decides whether another call is needed.
     package let expiryEntries: Int
+    /// Tasks that ended FAILED with reason `signal_timeout` (their wait timed out).
+    public let signalTimeouts: Int
+    /// Entries of the signal timeout index taken (decides whether another call is needed).
+    package let signalTimeoutEntries: Int
 
     public init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int = 0, expired: Int = 0) {
         self.init(promoted: promoted, deleted: deleted, nextDue: nextDue, runsStopped: runsStopped, expired: expired, expiryEntries: expired)
     }
 
-    package init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int, expired: Int, expiryEntries: Int) {
+    package init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int, expired: Int, expiryEntries: Int,
+                 signalTimeouts: Int = 0, signalTimeoutEntries: Int = 0) {
+        self.signalTimeouts = signalTimeouts
+        self.signalTimeoutEntries = signalTimeoutEntries
         self.promoted = promoted
         self.deleted = deleted
         self.nextDue = nextDue

@@ -57,6 +57,9 @@ public struct Failure: Sendable, Hashable {
         /// `max_snoozes` it is a failure (reason `snooze_limit`) retried after `retryDelay`
         /// (the backoff) if attempts remain.
         case snooze(delay: Duration, retryDelay: Duration)
+        /// Wait for the signal `name` (and, with a question, for its answer): PENDING in no
+        /// queue without charging the attempt; FAILED (`signal_timeout`) after `timeout`.
+        case wait(name: String, timeout: Duration?, question: SignalQuestion?)
     }
 
     public var lease: TaskLease
@@ -87,6 +90,8 @@ public enum LeaseWriteOutcome: Sendable, Hashable {
     case handedBack
     /// fail with `.snooze`: delayed, attempt not charged.
     case snoozed
+    /// fail with `.wait`: waiting for a signal (or resumed by one already kept), attempt not charged.
+    case waiting
     /// heartbeat: lease extended.
     case extended
     /// heartbeat: lease extended, but the task was cancelled: stop the handler.

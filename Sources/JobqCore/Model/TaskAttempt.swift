@@ -27,9 +27,12 @@ public enum AttemptOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     /// The handler snoozed (not yet, try again later): the attempt was refunded and the task
     /// waits in `delayed`.
     case snoozed
+    /// The handler waits for a signal or an answer: the attempt was refunded and the task waits
+    /// in no queue until the signal comes.
+    case waiting
 
-    /// Whether the attempt went back without counting (a hand-back or a snooze: nothing failed).
-    public var isRefundedByChoice: Bool { self == .handedBack || self == .snoozed }
+    /// Whether the attempt went back without counting (a hand-back, a snooze or a wait: nothing failed).
+    public var isRefundedByChoice: Bool { self == .handedBack || self == .snoozed || self == .waiting }
 
     /// Whether the attempt counted against `max_attempts`.
     public var isCharged: Bool { !isRefundedByChoice && self != .diedRefunded }

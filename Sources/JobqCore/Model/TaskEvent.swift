@@ -57,6 +57,20 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case cached
     /// `rerun --outdated`: a DONE task that is outdated (or depends on one) is re-opened.
     case rerun
+    /// The handler waits for a signal or asks a question (`HandlerContext.waitForSignal`,
+    /// `ask`; a command handler's `JOBQ_WAIT` / `JOBQ_ASK` line): back to PENDING in no queue,
+    /// the attempt refunded, holding no slot, reason `waiting`. A signal it already has kept
+    /// resumes it at once (`signal` right after).
+    case awaitSignal = "await_signal"
+    /// A signal (or an answer) arrived for a task that waits for it: queued again, reason
+    /// `signalled` (or `answered`). The handler is invoked again from its start and finds it kept.
+    /// A declared wait (`wait_for`) counts the signal off like a prerequisite (queued when it was
+    /// the last condition); with `on_timeout: run` its timeout does the same (reason `signal_timeout`).
+    case signal
+    /// Its wait's timeout passed with no signal: FAILED, reason `signal_timeout`.
+    case signalTimeout = "signal_timeout"
+    /// A declared wait (`wait_for`, `on_timeout: skip`) timed out: SKIPPED, reason `signal_timeout`.
+    case waitSkipped = "wait_skipped"
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
 }

@@ -67,6 +67,20 @@ public struct TaskInfo: Sendable, Hashable {
     public var concurrencyKey: String? = nil
     /// How many tasks of ``concurrencyKey`` may run at once; `nil` without a key.
     public var concurrencyLimit: Int? = nil
+
+    /// While PENDING and waiting (in no queue) for a signal or an answer: its name.
+    public var waitingFor: String? = nil
+    /// When that wait times out (Redis ms); `nil` for never.
+    public var waitUntil: Int64? = nil
+    /// While waiting for an answer: the question and its choices.
+    public var question: SignalQuestion? = nil
+    /// The names of the signals (and answers, `ask-…`) the task keeps, in arrival order.
+    public var keptSignals: [String] = []
+
+    /// `jobq answer ID CHOICE`, when the task asks a question now.
+    public var answerHint: String? {
+        question.map { "jobq answer \(id) \($0.choices.first ?? "CHOICE")" }
+    }
 }
 
 extension TaskInfo {
@@ -121,5 +135,11 @@ extension TaskInfo {
             concurrencyLimit = limit
             concurrencyKey = String(climit[climit.index(after: space)...])
         }
+        if state == .pending, let wait = string("wait") {
+            waitingFor = wait
+            waitUntil = number("wait_until").flatMap { $0 > 0 ? $0 : nil }
+            question = string("asking").flatMap(SignalQuestion.init(stored:))
+        }
+        keptSignals = string("signals").map { $0.split(separator: " ").map(String.init) } ?? []
     }
 }

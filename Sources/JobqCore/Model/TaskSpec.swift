@@ -36,6 +36,8 @@ public struct TaskSpec: Sendable, Hashable {
     /// At most `limit` tasks with this key RUNNING at once, fleet-wide (``ConcurrencyLimit``);
     /// a task held back waits parked, with no worker polling, until a slot frees.
     public var concurrency: ConcurrencyLimit?
+    /// A signal the task waits for before it runs (``DeclaredWait``); `nil` for none.
+    public var waitFor: DeclaredWait? = nil
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -109,6 +111,7 @@ public struct TaskSpec: Sendable, Hashable {
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
         try concurrency?.validate(payload: payload, subject: id)
+        try waitFor?.validate(subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)

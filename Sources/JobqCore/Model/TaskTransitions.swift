@@ -37,6 +37,10 @@ public enum TaskTransitions {
         .init(from: .pending, event: .childDone, to: .done),
         .init(from: .pending, event: .childFailed, to: .failed),
         .init(from: .done, event: .rerun, to: .pending),
+        .init(from: .running, event: .awaitSignal, to: .pending),
+        .init(from: .pending, event: .signal, to: .pending),
+        .init(from: .pending, event: .signalTimeout, to: .failed),
+        .init(from: .pending, event: .waitSkipped, to: .skipped),
         .init(from: .pending, event: .corrupt, to: .failed),
         .init(from: .running, event: .corrupt, to: .failed),
     ]

@@ -71,6 +71,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let runParkedPattern = Pattern(lua: "run_parked", head: "wf:", parameter: "run", tail: ":parked")
     package static let deadlinesPattern = Pattern(lua: "deadlines", head: "deadlines", parameter: nil, tail: "")
     package static let expiringPattern = Pattern(lua: "expiring", head: "expiring", parameter: nil, tail: "")
+    package static let signalTimeoutsPattern = Pattern(lua: "signal_timeouts", head: "signal_timeouts", parameter: nil, tail: "")
     package static let cachePattern = Pattern(lua: "cache", head: "cache:", parameter: "digest", tail: "")
     package static let rerunPattern = Pattern(lua: "rerun", head: "wf:", parameter: "run", tail: ":rerun")
     package static let rerunTasksPattern = Pattern(lua: "rerun_tasks", head: "wf:", parameter: "run", tail: ":rerun_tasks")
@@ -84,7 +85,7 @@ public struct Keyspace: Sendable, Hashable {
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
-        readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, leasesPattern, endedPattern,
+        readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
@@ -138,6 +139,8 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: PENDING tasks that never started and have an expiry, by it (ms): claim leaves
     /// them out, the maintenance pass ends those due (CANCELLED, reason `expired`).
     public var expiring: String { Self.expiringPattern.key(prefix) }
+    /// Sorted set: PENDING tasks waiting for a signal with a timeout, by when it times out (ms).
+    public var signalTimeouts: String { Self.signalTimeoutsPattern.key(prefix) }
     /// Sorted set: RUNNING tasks by lease deadline (the index of running tasks).
     public var leases: String { Self.leasesPattern.key(prefix) }
     /// Sorted set: PENDING tasks with unresolved prerequisites, by creation time.

@@ -22,6 +22,7 @@
   Returns {1, n, mode (CLAIM_*, Swift ClaimMode), then per task: id, handler, queue, payload,
            attempt, max_attempts, token, timeout_ms, lease_deadline, workflow, backoff (JSON),
            title, worker deaths, checkpoint (the last one a handler saved, JSON; '' for none),
+           signals (the kept signals as one JSON object name -> payload; '' for none),
            ndeps, then ndeps triples (id, state, result)} ]]
 
 local worker, lease_ms, count_wanted = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -30,10 +31,26 @@ if not lease_ms or lease_ms <= 0 or not count_wanted or count_wanted < 1 then
   return { INVALID_ARGUMENT, 'lease/count' }
 end
 
+-- The kept signals (`signals`: names; `sig:<name>`: JSON payloads) as one JSON object, '' for
+-- none: one HMGET more, only for a task that keeps signals.
+local function kept_signals(id, names)
+  if not names or names == '' then return '' end
+  local list = {}
+  for name in string.gmatch(names, '%S+') do list[#list + 1] = name end
+  local fields = {}
+  for i, name in ipairs(list) do fields[i] = 'sig:' .. name end
+  local values = redis.call('HMGET', K.task(id), unpack(fields))
+  local parts = {}
+  for i, name in ipairs(list) do
+    if values[i] then parts[#parts + 1] = cjson.encode(name) .. ':' .. values[i] end
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
--- the concurrency limit `climit` at f[19]).
+-- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
@@ -49,9 +66,9 @@ local function take(list, queue, wanted, lane)
     if not popped then return end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait')
       local state = f[1]
-      f[17], f[18], f[19], f[8], f[9], f[10] = f[8], f[9], f[10], nil, nil, nil
+      f[17], f[18], f[19], f[20], f[21], f[8], f[9], f[10], f[11], f[12] = f[8], f[9], f[10], f[11], f[12], nil, nil, nil, nil, nil
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
@@ -138,6 +155,10 @@ if chosen > 0 then
     local attempt = (tonumber(f[4]) or 0) + 1
     local token = last_token - chosen + i
     local fields = { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW }
+    if f[21] and f[21] ~= '' then
+      -- a stale wait (a task that ended while waiting, then retried) must not show while it runs
+      fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'wait', '', 'asking', ''
+    end
     if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
     set_state(id, 'PENDING', 'claim', attempt, '', fields)
     if f[17] then
@@ -152,8 +173,8 @@ if chosen > 0 then
       id, f[9], chosen_queue[i], f[3], attempt, tonumber(f[10])
     reply[r + 7], reply[r + 8], reply[r + 9], reply[r + 10], reply[r + 11], reply[r + 12] =
       token, tonumber(f[11]) or 0, deadline, f[13], f[15], f[16]
-    reply[r + 13], reply[r + 14] = tonumber(f[7]) or 0, f[18] or ''
-    r = r + 14
+    reply[r + 13], reply[r + 14], reply[r + 15] = tonumber(f[7]) or 0, f[18] or '', kept_signals(id, f[20])
+    r = r + 15
     if (tonumber(f[14]) or 0) > 0 then
       local edges = redis.call('HKEYS', K.deps(id))
       r = r + 1

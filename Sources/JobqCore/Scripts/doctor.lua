@@ -94,12 +94,15 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning', 'climit')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning', 'climit', 'wait', 'wait_declared')
   local spec = spec_of(f[2])
   -- `rerunning`: a rerun --outdated in progress holds it back on purpose (rerun.lua counts it)
   if f[1] ~= 'PENDING' or not spec or f[9] then return 'ok' end
   -- waiting for its child run (a sub-workflow), in no queue on purpose
   if f[8] then return 'ok' end
+  -- a handler waiting for a signal or an answer (signal.lua queues it), in no queue on purpose
+  local declared = f[12] and f[12] ~= ''
+  if f[11] and f[11] ~= '' and not declared then return 'ok' end
   -- held back by its run's window or its concurrency key's limit, queued again when a slot frees
   local run = run_of(id)
   if run and is_parked_on(K.run_parked(run), id) then return 'ok' end
@@ -137,6 +140,8 @@ local function pending(id)
     end
     return 'skip: prerequisite ' .. unmet_by .. ' did not fail'
   end
+  -- a declared wait whose signal has not come counts as one more (signal.lua counts it off)
+  if declared and f[11] ~= '' then left = left + 1 end
   local done = {}
   if (f[3] == false and 0 or tonumber(f[3])) ~= left then -- absent means 0
     if apply then redis.call('HSET', key, 'deps_left', left) end

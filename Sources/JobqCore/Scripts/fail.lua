@@ -11,14 +11,29 @@
                 (Redis time), the attempt refunded (as a hand-back), `snoozes` counted, reason
                 `snoozed`. Past the limit the snooze is refused: the attempt is a failure with
                 reason `snooze_limit`, retried after retry_ms if attempts remain, as 'retry'.
+    'wait'      the handler waits for a signal (`context.waitForSignal`, `ask`; `JOBQ_WAIT`, `JOBQ_ASK`):
+                reason is the signal's name, delay_ms the timeout (0: none), message '' or the
+                question (JSON {"question", "choices"}, stored as `asking`). Back to PENDING
+                (`await_signal`, reason `waiting`), the attempt refunded, in NO queue, `wait` and
+                `wait_until` set, in `signal_timeouts` when it has a timeout. A signal of that name
+                already kept (it came while the handler ran) resumes it at once (`signal`, queued).
   A task whose cancellation was requested ends CANCELLED whatever the mode. FAILED and
   CANCELLED settle the dependents (prelude.lua settle_edge: per edge policy and outcome). A requested
   cancellation keeps the message its requester gave.
   The retry delay is decided in Swift (backoff with jitter); the script applies it on Redis time.
   A final failure of a task of a fail-fast run, or of a critical task, stops the rest of its run
   (prelude stop_run); the reply's "cascades left" flag then tells the worker to continue it.
-  Returns {1, cascades left (1 | 0, as complete.lua), then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back | 5 snoozed
+  Returns {1, cascades left (1 | 0, as complete.lua), then per task a code (FAIL_*, Swift FailItemCode): 1 retrying | 2 FAILED | 3 CANCELLED | 4 handed back | 5 snoozed | 6 waiting
            | -1 NOT_FOUND | -2 WRONG_STATE | -3 STALE_TOKEN | -9 INVALID_ARGUMENT} ]]
+
+-- A wait's name (a signal name: the name grammar, checked by Swift; here only "one word") and its
+-- question ('' or a JSON object with a string question and a list of choices).
+local function wait_argument_ok(name, question)
+  if not string.match(name, '^[%w_%-%.]+$') then return false end
+  if question == '' then return true end
+  local ok, q = pcall(cjson.decode, question)
+  return ok and type(q) == 'table' and type(q.question) == 'string' and type(q.choices) == 'table' and #q.choices > 0
+end
 
 local reply = { OK, 0 }
 for i = 2, #ARGV - 5, 6 do
@@ -26,7 +41,7 @@ for i = 2, #ARGV - 5, 6 do
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
   local snooze_ms, retry_ms = string.match(ARGV[i + 3], '^(%d+)/(%d+)$')
   snooze_ms = tonumber(snooze_ms)
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals')
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local snoozes = tonumber(f[10]) or 0
@@ -45,7 +60,8 @@ for i = 2, #ARGV - 5, 6 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif not FAIL_MODE[mode] or (mode == FAIL_MODE.snooze and not (snooze_ms and snooze_ms >= 1)) then
+  elseif not FAIL_MODE[mode] or (mode == FAIL_MODE.snooze and not (snooze_ms and snooze_ms >= 1))
+    or (mode == FAIL_MODE.wait and not wait_argument_ok(reason, message)) then
     code = INVALID_ARGUMENT
   elseif f[5] or mode == FAIL_MODE.cancelled then
     -- A requested cancellation keeps the requester's message (cancel.lua stored it as `error`).
@@ -74,6 +90,22 @@ for i = 2, #ARGV - 5, 6 do
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, 'snoozed', message)
     count('snoozed')
     code = FAIL_SNOOZED
+  elseif mode == FAIL_MODE.wait then
+    local kept = string.find(' ' .. (f[12] or '') .. ' ', ' ' .. reason .. ' ', 1, true)
+    local wait_until = (not kept and delay > 0) and NOW + delay or 0
+    set_state(id, 'RUNNING', 'await_signal', attempts - 1, 'waiting',
+      { 'attempts', math.max(attempts - 1, 0), 'reason', 'waiting', 'run_after', 0, 'lease', 0, 'worker', '',
+        'wait', kept and '' or reason, 'wait_until', wait_until, 'asking', kept and '' or message })
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.waiting, 'waiting', 'waits for the signal ' .. reason)
+    if kept then
+      -- it came while the handler ran: resumed at once
+      set_state(id, 'PENDING', 'signal', attempts - 1, 'signalled', { 'reason', 'signalled' })
+      dispatch(id, spec.queue, 0)
+    elseif wait_until > 0 then
+      zset_later(K.signal_timeouts, id, wait_until)
+    end
+    count('waiting')
+    code = FAIL_WAITING
   elseif mode == FAIL_MODE.retry and attempts < max_attempts then
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,

@@ -3,6 +3,12 @@
      prerequisites, delayed, queued, parked by a run window) end CANCELLED with reason `expired`
      (prelude expire: dependents settled as after a cancel); entries of tasks that started or
      ended are dropped. First, so that a task due for both is not queued only to expire at claim.
+  0b. Signal timeouts: tasks in K.signal_timeouts whose wait timed out and that still wait
+     (PENDING, `wait` set, `wait_until` passed) end FAILED with reason `signal_timeout`
+     (dependents settled as after a failure); a declared wait (`wait_declared`) does what its
+     action says instead: `skip` (SKIPPED, `wait_skipped`, dependents as after a skip) or `run`
+     (counted off as if the signal had come); entries of tasks no longer waiting are dropped.
+     At most the expire limit of entries per call.
   1. Delayed tasks (run-after times, retry backoff) whose time has come become dispatchable.
   2. Retention: finished tasks whose retention has passed are deleted with their auxiliary keys
      and leave the workflow index (the terminal indexes s:DONE/FAILED/CANCELLED are scored by
@@ -16,7 +22,8 @@
   10 ms however much falls due at once; Swift Maintenance.promoteBatch / deleteBatch / expireBatch.)
   Returns {1, promoted, deleted, next due time in ms (0 when nothing is due later: the earliest
            delayed task, expiry or run deadline), runs stopped, tasks expired, expiry entries
-           taken (those expired and those of tasks that had started or ended, dropped)} ]]
+           taken (those expired and those of tasks that had started or ended, dropped),
+           tasks timed out waiting for a signal, signal timeout entries taken} ]]
 
 local promote_limit = tonumber(ARGV[2]) or 200
 local delete_limit = tonumber(ARGV[3]) or 25
@@ -31,6 +38,33 @@ for _, id in ipairs(expiring) do
   if f[1] == 'PENDING' and expiry_due(f[4]) then
     expire(id, tonumber(f[3]), spec_of(f[2]))
     expired = expired + 1
+  end
+end
+local timeouts = redis.call('ZRANGEBYSCORE', K.signal_timeouts, '-inf', NOW, 'LIMIT', 0, expire_limit)
+local timed_out = 0
+for _, id in ipairs(timeouts) do
+  zset_later(K.signal_timeouts, id, false)
+  local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'wait', 'wait_until', 'wait_declared', 'deps_left')
+  local until_ms = tonumber(f[5]) or 0
+  if f[1] == 'PENDING' and f[4] and f[4] ~= '' and until_ms > 0 and until_ms <= NOW then
+    local spec = spec_of(f[2]) or {}
+    local attempts, action = tonumber(f[3]) or 0, f[6] or ''
+    local fields = { 'reason', 'signal_timeout', 'error', 'no signal ' .. f[4] .. ' came before its timeout',
+      'wait', '', 'wait_until', 0, 'asking', '', 'wait_declared', '' }
+    if action == WAIT_ON_TIMEOUT.run then
+      -- run without the signal: counted off as if it had come
+      set_state(id, 'PENDING', 'signal', attempts, 'signal_timeout', { 'wait', '', 'wait_until', 0, 'wait_declared', '', 'reason', 'signal_timeout' })
+      if release(id) == OUTCOME_OK then settle_dependents(id, OUTCOME_OK) end
+      if (tonumber(f[7]) or 0) > 1 then zset_later(K.waiting, id, NOW) end
+    elseif action == WAIT_ON_TIMEOUT.skip then
+      finish(id, 'PENDING', 'wait_skipped', attempts, 'signal_timeout', spec.ttl, fields)
+      settle_dependents(id, OUTCOME_OK)
+    else
+      finish(id, 'PENDING', 'signal_timeout', attempts, 'signal_timeout', spec.ttl, fields)
+      settle_dependents(id, OUTCOME_FAILED)
+      run_task_failed(id)
+    end
+    timed_out = timed_out + 1
   end
 end
 local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', NOW, 'LIMIT', 0, promote_limit)
@@ -76,8 +110,9 @@ flush()
 local next_due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
 local next_deadline = redis.call('ZRANGE', K.deadlines, 0, 0, 'WITHSCORES')
 local next_expiry = redis.call('ZRANGE', K.expiring, 0, 0, 'WITHSCORES')
+local next_timeout = redis.call('ZRANGE', K.signal_timeouts, 0, 0, 'WITHSCORES')
 local due_at = 0
-for _, at in ipairs({ tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0 }) do
+for _, at in ipairs({ tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0, tonumber(next_timeout[2]) or 0 }) do
   if at > 0 and (due_at == 0 or at < due_at) then due_at = at end
 end
 for _, wf in ipairs(workflows) do
@@ -91,4 +126,4 @@ for _, wf in ipairs(workflows) do
     end
   end
 end
-return { OK, promoted, deleted, due_at, stopped, expired, #expiring }
+return { OK, promoted, deleted, due_at, stopped, expired, #expiring, timed_out, #timeouts }

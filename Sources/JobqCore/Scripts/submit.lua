@@ -13,7 +13,10 @@
     the future, else the whole submission is refused with DEADLINE_PASSED), max_snoozes ('' for
     DEFAULT_MAX_SNOOZES: the record field is stored only when it differs), climit ('' for none, or
     'N KEY': the concurrency limit and the key, expanded by Swift ConcurrencyLimit; record field
-    `climit`, prelude.lua count_limit), ndeps,
+    `climit`, prelude.lua count_limit), wait_for ('' or 'name/timeout_ms/action', action
+    WAIT_ON_TIMEOUT: the signal counts as one more unresolved prerequisite in deps_left; fields
+    `wait`, `wait_until`, `wait_declared` (the action); an entry in K.signal_timeouts when it has a
+    timeout), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
@@ -117,11 +120,16 @@ for t = 1, n do
     max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
     delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
     cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-    climit = ARGV[i + 14], ndeps = tonumber(ARGV[i + 15]), index = t,
+    climit = ARGV[i + 14], wait_for = ARGV[i + 15], ndeps = tonumber(ARGV[i + 16]), index = t,
   }
   local ndeps = task.ndeps
   if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 16
+  i = i + 17
+  if task.wait_for ~= '' then
+    local name, ms, action = string.match(task.wait_for, '^([%w_%.%-]+)/(%d+)/(%a+)$')
+    if not name or not WAIT_ON_TIMEOUT[action] then return invalid(t, 'wait_for of ' .. task.id) end
+    task.wait_name, task.wait_ms, task.wait_action = name, tonumber(ms), action
+  end
   if ndeps > 0 then
     has_edges = true
     task.deps, task.policies = {}, {}
@@ -293,6 +301,15 @@ for _, task in ipairs(order) do
     fields[#fields + 1] = 'expires_at'
     fields[#fields + 1] = task.expires_at
   end
+  local wait_until = 0
+  if task.wait_name then
+    -- the signal is one more condition to meet (signal.lua counts it off, as release does)
+    left = left + 1
+    wait_until = task.wait_ms > 0 and NOW + task.wait_ms or 0
+    for _, v in ipairs({ 'deps_left', left, 'wait', task.wait_name, 'wait_until', wait_until, 'wait_declared', task.wait_action }) do
+      fields[#fields + 1] = v
+    end
+  end
   -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
   local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
   if not queues_seen[task.queue] then
@@ -317,6 +334,7 @@ for _, task in ipairs(order) do
     state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
     -- (an ending below — from the cache — takes it out again, in set_state)
     if task.expires_at then zset_later(K.expiring, task.id, task.expires_at) end
+    if wait_until > 0 then zset_later(K.signal_timeouts, task.id, wait_until) end
     if left == 0 and ended_from_cache(task.id, task.ckey, task.handler, 0, task.ttl) then
       -- ready at once and cached: DONE now, so its dependents in the batch see it ended
       state_of[task.id] = 'DONE'

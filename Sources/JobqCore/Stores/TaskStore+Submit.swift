@@ -108,6 +108,7 @@ extension TaskStore {
             if let cacheKey = spec.cacheKey { field(Array(("cache_key " + cacheKey.template).utf8)) } // absent: as before
             if let expires = spec.expires { field(Array(("expires " + expires.scriptArgument).utf8)) } // absent: as before
             if let limit = spec.concurrency { field(Array("concurrency \(limit.limit) \(limit.key)".utf8)) } // absent: as before
+            if let wait = spec.waitFor { field(Array(("wait_for " + wait.scriptArgument).utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }

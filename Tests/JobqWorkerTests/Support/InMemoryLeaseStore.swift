@@ -158,6 +158,7 @@ final class InMemoryLeaseStore: TaskLeaseStore {
                 case .cancelled: return .cancelled
                 case .handBack: return .handedBack
                 case .snooze: return .snoozed
+                case .wait: return .waiting
                 }
             }
         }
