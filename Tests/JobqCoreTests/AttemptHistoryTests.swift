@@ -174,7 +174,7 @@ struct TaskAttemptDecodingTests {
     }
 
     @Test func outcomesSayWhatTheyCost() {
-        #expect(AttemptOutcome.allCases.filter { !$0.isCharged } == [.handedBack, .diedRefunded, .snoozed])
+        #expect(AttemptOutcome.allCases.filter { !$0.isCharged } == [.handedBack, .diedRefunded, .snoozed, .waiting])
         #expect(AttemptOutcome.allCases.filter(\.workerDied) == [.diedRefunded, .diedCharged, .diedFinal])
         #expect(AttemptOutcome.allCases.filter(\.endedTask) == [.done, .failed, .diedFinal, .cancelled])
     }
