@@ -39,7 +39,7 @@ struct SignalCommandTests: WorkflowFileParsing {
 
         let sent = try await cli.run(["signal", "gate", "approve", "--payload", #"{"by":"ann"}"#])
         #expect(sent.status == 0, "\(sent.stderr)")
-        #expect(sent.stdout == "task gate: signal approve delivered; it runs again\n")
+        #expect(sent.stdout == "task gate: signal approve delivered; it no longer waits for it\n")
         let after = try await cli.run(["status", "gate", "--json"]).json()
         #expect(after["waiting_for"] is NSNull)
         #expect(after["signals"] as? [String] == ["approve"])
@@ -67,7 +67,7 @@ struct SignalCommandTests: WorkflowFileParsing {
         #expect(bad.stderr.contains("invalid_answer"), "\(bad.stderr)")
         let answered = try await cli.run(["answer", "up", "no"])
         #expect(answered.status == 0, "\(answered.stderr)")
-        #expect(answered.stdout == "task up: answer no delivered; it runs again\n")
+        #expect(answered.stdout == "task up: answer no delivered; it no longer waits for it\n")
         // it asks nothing now
         let again = try await cli.run(["answer", "up", "no"])
         #expect(again.status == 64)

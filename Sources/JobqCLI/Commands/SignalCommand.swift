@@ -44,7 +44,7 @@ struct SignalCommand: AsyncParsableCommand {
         if json {
             Console.out(JSONValue.object([("task", .string(task)), ("delivery", .string(delivery.rawValue))]).rendered())
         } else {
-            Console.out(delivery == .resumed ? "task \(task): \(what) delivered; it runs again" : "task \(task): \(what) kept for its wait to come")
+            Console.out(delivery == .resumed ? "task \(task): \(what) delivered; it no longer waits for it" : "task \(task): \(what) kept for its wait to come")
         }
     }
 }
