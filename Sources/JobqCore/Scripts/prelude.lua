@@ -239,7 +239,8 @@ local function parse_climit(raw)
   return n and { key = key, limit = tonumber(n) } or false
 end
 
--- `raw` when the caller read the field already (claim.lua), else one HGET, once per id per call.
+-- `raw` when the caller read the field already (claim, complete, fail and reap read it with the
+-- fields they need anyway), else one HGET, once per id per call.
 local function limit_record(id, raw)
   local l = limit_of[id]
   if l == nil then
