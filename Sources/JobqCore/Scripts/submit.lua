@@ -30,335 +30,341 @@
         | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what}
         | {-11 DEADLINE_PASSED, value, 'expires', id} (a task's expiry not after now) ]]
 
-local idem_key, fingerprint, workflow = ARGV[2], ARGV[3], ARGV[4]
-local idem_ttl = tonumber(ARGV[5]) or 0
-local definition = ARGV[6]
-local new_run = definition ~= ''
-local m = tonumber(ARGV[7])
-if not m or m < 0 then return { INVALID_ARGUMENT, 'run option count' } end
-local run_options = {}
-for o = 8, 7 + 2 * m, 2 do
-  local field, value = ARGV[o], ARGV[o + 1]
-  if not RUN_OPTIONS[field] or not value then return { INVALID_ARGUMENT, 'run option ' .. tostring(field) } end
-  if field == RUN_OPTIONS.window and not ((tonumber(value) or 0) >= 1) then return { INVALID_ARGUMENT, 'window' } end
-  if field == RUN_OPTIONS.deadline_in then
-    -- relative deadlines are fixed on Redis time, as every other deadline
-    field, value = RUN_OPTIONS.deadline, NOW + (tonumber(value) or -NOW)
-  end
-  if field == RUN_OPTIONS.deadline and not ((tonumber(value) or 0) > NOW) then return { DEADLINE_PASSED, tostring(value) } end
-  run_options[#run_options + 1] = field
-  run_options[#run_options + 1] = value
-  if field == RUN_OPTIONS.deadline then run_options.deadline = tonumber(value) end
-end
-local n = tonumber(ARGV[8 + 2 * m])
-if not n or n < 1 then return { INVALID_ARGUMENT, 'task count' } end
-if new_run and workflow == '' then return { INVALID_ARGUMENT, 'run id' } end
-if not new_run and m > 0 then return { INVALID_ARGUMENT, 'run options without a run' } end
-
--- Idempotent replay: the same key and the same submission return what was created before.
-if idem_key ~= '' then
-  local seen = redis.call('HMGET', K.idempotency(idem_key), 'fingerprint', 'ids', 'run')
-  if seen[1] then
-    if seen[1] ~= fingerprint then return { IDEMPOTENCY_CONFLICT, idem_key } end
-    local reply = { OK, 0, seen[3] or '' }
-    for id in string.gmatch(seen[2], '%S+') do
-      reply[#reply + 1] = id
-      reply[#reply + 1] = redis.call('HGET', K.task(id), 'state') or 'EXPIRED'
+-- The body is a function of its own: the prelude's locals are upvalues here, so this script has
+-- Lua's full budget of 200 active locals for itself (docs/scripts.md, "Locals").
+local function submit()
+  local idem_key, fingerprint, workflow = ARGV[2], ARGV[3], ARGV[4]
+  local idem_ttl = tonumber(ARGV[5]) or 0
+  local definition = ARGV[6]
+  local new_run = definition ~= ''
+  local m = tonumber(ARGV[7])
+  if not m or m < 0 then return { INVALID_ARGUMENT, 'run option count' } end
+  local run_options = {}
+  for o = 8, 7 + 2 * m, 2 do
+    local field, value = ARGV[o], ARGV[o + 1]
+    if not RUN_OPTIONS[field] or not value then return { INVALID_ARGUMENT, 'run option ' .. tostring(field) } end
+    if field == RUN_OPTIONS.window and not ((tonumber(value) or 0) >= 1) then return { INVALID_ARGUMENT, 'window' } end
+    if field == RUN_OPTIONS.deadline_in then
+      -- relative deadlines are fixed on Redis time, as every other deadline
+      field, value = RUN_OPTIONS.deadline, NOW + (tonumber(value) or -NOW)
     end
-    return reply
+    if field == RUN_OPTIONS.deadline and not ((tonumber(value) or 0) > NOW) then return { DEADLINE_PASSED, tostring(value) } end
+    run_options[#run_options + 1] = field
+    run_options[#run_options + 1] = value
+    if field == RUN_OPTIONS.deadline then run_options.deadline = tonumber(value) end
   end
-end
--- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
-if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then return { RUN_EXISTS, workflow } end
+  local n = tonumber(ARGV[8 + 2 * m])
+  if not n or n < 1 then return { INVALID_ARGUMENT, 'task count' } end
+  if new_run and workflow == '' then return { INVALID_ARGUMENT, 'run id' } end
+  if not new_run and m > 0 then return { INVALID_ARGUMENT, 'run options without a run' } end
 
--- Parse and check; nothing is written until every task passed. Per task this makes no Lua
--- tables beyond the task itself (names already checked in this call are not checked again),
--- and whether an id is taken is asked once for the whole batch (one variadic EXISTS).
-local tasks, by_id = {}, {}
-local good_name = {}
-local function bad_name(name)
-  if good_name[name] then return false end
-  if not string.find(name, '^[%w%._%-]+$') or #name > 128 then return true end
-  good_name[name] = true
-  return false
-end
--- A task id: a name, or 'run/key' (a task of a run). A new run's tasks all carry its id.
-local run_prefix = new_run and workflow .. '/' or nil
-local function bad_id(id)
-  if run_prefix then
-    return string.sub(id, 1, #run_prefix) ~= run_prefix or bad_name(string.sub(id, #run_prefix + 1))
-  end
-  return bad_name(id)
-end
--- A prerequisite named outside the batch: a standalone task or a task of another run.
-local function bad_reference(id)
-  local run, key = string.match(id, '^([^/]*)/(.*)$')
-  if run then return bad_name(run) or bad_name(key) end
-  return bad_name(id)
-end
--- The first task up to `last` whose id is repeated in the batch or already taken: the error
--- path only, so that the reply names the same task as a check in batch order would.
-local function first_duplicate(last)
-  local seen = {}
-  for t = 1, last do
-    local id = tasks[t].id
-    if seen[id] or redis.call('EXISTS', K.task(id)) == 1 then return id end
-    seen[id] = true
-  end
-end
--- A bad task: but a duplicate id earlier in the batch is reported first, as before.
-local function invalid(t, what)
-  local dup = first_duplicate(t - 1)
-  if dup then return { DUPLICATE_ID, dup } end
-  return { INVALID_ARGUMENT, what }
-end
-local has_edges = false
-local i = 9 + 2 * m
-for t = 1, n do
-  local task = {
-    id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
-    max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
-    delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
-    cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-    climit = ARGV[i + 14], wait_for = ARGV[i + 15], ndeps = tonumber(ARGV[i + 16]), index = t,
-  }
-  local ndeps = task.ndeps
-  if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-  i = i + 17
-  if task.wait_for ~= '' then
-    local name, ms, action = string.match(task.wait_for, '^([%w_%.%-]+)/(%d+)/(%a+)$')
-    if not name or not WAIT_ON_TIMEOUT[action] then return invalid(t, 'wait_for of ' .. task.id) end
-    task.wait_name, task.wait_ms, task.wait_action = name, tonumber(ms), action
-  end
-  if ndeps > 0 then
-    has_edges = true
-    task.deps, task.policies = {}, {}
-    for d = 1, ndeps do
-      local policy = ARGV[i + 1]
-      if not POLICY[policy] then return invalid(t, 'policy ' .. tostring(policy)) end
-      task.deps[d], task.policies[d] = ARGV[i], policy
-      i = i + 2
+  -- Idempotent replay: the same key and the same submission return what was created before.
+  if idem_key ~= '' then
+    local seen = redis.call('HMGET', K.idempotency(idem_key), 'fingerprint', 'ids', 'run')
+    if seen[1] then
+      if seen[1] ~= fingerprint then return { IDEMPOTENCY_CONFLICT, idem_key } end
+      local reply = { OK, 0, seen[3] or '' }
+      for id in string.gmatch(seen[2], '%S+') do
+        reply[#reply + 1] = id
+        reply[#reply + 1] = redis.call('HGET', K.task(id), 'state') or 'EXPIRED'
+      end
+      return reply
     end
   end
-  if bad_id(task.id) then return invalid(t, 'name ' .. task.id) end
-  if bad_name(task.handler) then return invalid(t, 'name ' .. task.handler) end
-  if bad_name(task.queue) then return invalid(t, 'name ' .. task.queue) end
-  if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
-    or (task.max_snoozes ~= '' and not tonumber(task.max_snoozes))
-    or string.find(task.backoff, '\t') then
-    return invalid(t, 'options of ' .. task.id)
+  -- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
+  if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then return { RUN_EXISTS, workflow } end
+
+  -- Parse and check; nothing is written until every task passed. Per task this makes no Lua
+  -- tables beyond the task itself (names already checked in this call are not checked again),
+  -- and whether an id is taken is asked once for the whole batch (one variadic EXISTS).
+  local tasks, by_id = {}, {}
+  local good_name = {}
+  local function bad_name(name)
+    if good_name[name] then return false end
+    if not string.find(name, '^[%w%._%-]+$') or #name > 128 then return true end
+    good_name[name] = true
+    return false
   end
-  if task.climit ~= '' then
-    -- 'N KEY': the key already expanded (Swift ConcurrencyKey), a name; N from 1 to 10,000
-    local n, key = string.match(task.climit, '^(%d+) (.+)$')
-    if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_name(key) then
-      return invalid(t, 'concurrency limit of ' .. task.id)
+  -- A task id: a name, or 'run/key' (a task of a run). A new run's tasks all carry its id.
+  local run_prefix = new_run and workflow .. '/' or nil
+  local function bad_id(id)
+    if run_prefix then
+      return string.sub(id, 1, #run_prefix) ~= run_prefix or bad_name(string.sub(id, #run_prefix + 1))
+    end
+    return bad_name(id)
+  end
+  -- A prerequisite named outside the batch: a standalone task or a task of another run.
+  local function bad_reference(id)
+    local run, key = string.match(id, '^([^/]*)/(.*)$')
+    if run then return bad_name(run) or bad_name(key) end
+    return bad_name(id)
+  end
+  -- The first task up to `last` whose id is repeated in the batch or already taken: the error
+  -- path only, so that the reply names the same task as a check in batch order would.
+  local function first_duplicate(last)
+    local seen = {}
+    for t = 1, last do
+      local id = tasks[t].id
+      if seen[id] or redis.call('EXISTS', K.task(id)) == 1 then return id end
+      seen[id] = true
     end
   end
-  if task.cond ~= '' then
-    local bad = check_precondition(task.cond, task.deps or {})
-    if bad then return invalid(t, 'precondition of ' .. task.id .. ': ' .. bad) end
+  -- A bad task: but a duplicate id earlier in the batch is reported first, as before.
+  local function invalid(t, what)
+    local dup = first_duplicate(t - 1)
+    if dup then return { DUPLICATE_ID, dup } end
+    return { INVALID_ARGUMENT, what }
   end
-  if task.ckey ~= '' then
-    local bad = check_cache_key(task.id, task.ckey, task.deps or {})
-    if bad then return invalid(t, 'cache key of ' .. task.id .. ': ' .. bad) end
-  end
-  if task.expires ~= '' then
-    -- relative expiries are fixed on Redis time, as run deadlines
-    local relative = string.match(task.expires, '^%+(%d+)$')
-    local at = relative and NOW + tonumber(relative) or tonumber(task.expires)
-    if not at or at ~= math.floor(at) then return invalid(t, 'expiry of ' .. task.id) end
-    if at <= NOW then return { DEADLINE_PASSED, task.expires, 'expires', task.id } end
-    task.expires_at = at
-  end
-  if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
-  tasks[t], by_id[task.id] = task, task
-end
-do
-  local keys = {}
-  for t = 1, n do keys[t] = K.task(tasks[t].id) end
-  local taken = 0
-  for c = 1, n, CHUNK do taken = taken + redis.call('EXISTS', unpack(keys, c, math.min(c + CHUNK - 1, n))) end
-  if taken > 0 then return { DUPLICATE_ID, first_duplicate(n) } end
-end
-
--- Prerequisites outside the batch must exist; remember their state for the write phase.
--- `has_dependents[id]`: a task of this batch that another task of the batch depends on.
-local outside = {}
-local order = tasks
-local has_dependents = {}
-if has_edges then
-  local indegree, dependents = {}, {}
-  for _, task in ipairs(tasks) do
-    indegree[task.id] = 0
-    dependents[task.id] = {}
-  end
-  for _, task in ipairs(tasks) do
-    for _, dep in ipairs(task.deps or {}) do
-      if by_id[dep] then
-        indegree[task.id] = indegree[task.id] + 1
-        table.insert(dependents[dep], task.id)
-        has_dependents[dep] = true
-      elseif not outside[dep] then
-        if bad_reference(dep) then return { INVALID_ARGUMENT, 'name ' .. dep } end
-        local state = redis.call('HGET', K.task(dep), 'state')
-        if not state then return { UNKNOWN_DEPENDENCY, task.id, dep } end
-        outside[dep] = state
+  local has_edges = false
+  local i = 9 + 2 * m
+  for t = 1, n do
+    local task = {
+      id = ARGV[i], handler = ARGV[i + 1], queue = ARGV[i + 2], payload = ARGV[i + 3],
+      max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
+      delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
+      cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
+      climit = ARGV[i + 14], wait_for = ARGV[i + 15], ndeps = tonumber(ARGV[i + 16]), index = t,
+    }
+    local ndeps = task.ndeps
+    if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
+    i = i + 17
+    if task.wait_for ~= '' then
+      local name, ms, action = string.match(task.wait_for, '^([%w_%.%-]+)/(%d+)/(%a+)$')
+      if not name or not WAIT_ON_TIMEOUT[action] then return invalid(t, 'wait_for of ' .. task.id) end
+      task.wait_name, task.wait_ms, task.wait_action = name, tonumber(ms), action
+    end
+    if ndeps > 0 then
+      has_edges = true
+      task.deps, task.policies = {}, {}
+      for d = 1, ndeps do
+        local policy = ARGV[i + 1]
+        if not POLICY[policy] then return invalid(t, 'policy ' .. tostring(policy)) end
+        task.deps[d], task.policies[d] = ARGV[i], policy
+        i = i + 2
       end
     end
+    if bad_id(task.id) then return invalid(t, 'name ' .. task.id) end
+    if bad_name(task.handler) then return invalid(t, 'name ' .. task.handler) end
+    if bad_name(task.queue) then return invalid(t, 'name ' .. task.queue) end
+    if not tonumber(task.max_attempts) or not tonumber(task.timeout_ms) or not tonumber(task.ttl)
+      or (task.max_snoozes ~= '' and not tonumber(task.max_snoozes))
+      or string.find(task.backoff, '\t') then
+      return invalid(t, 'options of ' .. task.id)
+    end
+    if task.climit ~= '' then
+      -- 'N KEY': the key already expanded (Swift ConcurrencyKey), a name; N from 1 to 10,000
+      local n, key = string.match(task.climit, '^(%d+) (.+)$')
+      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_name(key) then
+        return invalid(t, 'concurrency limit of ' .. task.id)
+      end
+    end
+    if task.cond ~= '' then
+      local bad = check_precondition(task.cond, task.deps or {})
+      if bad then return invalid(t, 'precondition of ' .. task.id .. ': ' .. bad) end
+    end
+    if task.ckey ~= '' then
+      local bad = check_cache_key(task.id, task.ckey, task.deps or {})
+      if bad then return invalid(t, 'cache key of ' .. task.id .. ': ' .. bad) end
+    end
+    if task.expires ~= '' then
+      -- relative expiries are fixed on Redis time, as run deadlines
+      local relative = string.match(task.expires, '^%+(%d+)$')
+      local at = relative and NOW + tonumber(relative) or tonumber(task.expires)
+      if not at or at ~= math.floor(at) then return invalid(t, 'expiry of ' .. task.id) end
+      if at <= NOW then return { DEADLINE_PASSED, task.expires, 'expires', task.id } end
+      task.expires_at = at
+    end
+    if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
+    tasks[t], by_id[task.id] = task, task
+  end
+  do
+    local keys = {}
+    for t = 1, n do keys[t] = K.task(tasks[t].id) end
+    local taken = 0
+    for c = 1, n, CHUNK do taken = taken + redis.call('EXISTS', unpack(keys, c, math.min(c + CHUNK - 1, n))) end
+    if taken > 0 then return { DUPLICATE_ID, first_duplicate(n) } end
   end
 
-  -- Kahn's algorithm: the write order, and a cycle check that needs no recursion.
-  local head = 1
-  order = {}
-  for _, task in ipairs(tasks) do
-    if indegree[task.id] == 0 then order[#order + 1] = task end
-  end
-  while head <= #order do
-    local task = order[head]
-    head = head + 1
-    for _, child in ipairs(dependents[task.id]) do
-      indegree[child] = indegree[child] - 1
-      if indegree[child] == 0 then order[#order + 1] = by_id[child] end
-    end
-  end
-  if #order < n then
-    local cycle = { CYCLE }
+  -- Prerequisites outside the batch must exist; remember their state for the write phase.
+  -- `has_dependents[id]`: a task of this batch that another task of the batch depends on.
+  local outside = {}
+  local order = tasks
+  local has_dependents = {}
+  if has_edges then
+    local indegree, dependents = {}, {}
     for _, task in ipairs(tasks) do
-      if indegree[task.id] > 0 then cycle[#cycle + 1] = task.id end
+      indegree[task.id] = 0
+      dependents[task.id] = {}
     end
-    return cycle
-  end
-end
-
--- Write, prerequisites before dependents.
-local state_of = {}
-local ids = {}
-local queues_seen = {}
-if new_run then
-  -- The run record: its counters start at zero and are kept by set_state (prelude), per task
-  -- transition, so the run's state follows its tasks' in the same script calls.
-  local record = { 'created', NOW, 'def', definition, 'state', 'PENDING', 'open', 0 }
-  for _, v in ipairs(run_options) do record[#record + 1] = v end
-  redis.call('HSET', K.workflow(workflow), unpack(record))
-  zset_later(K.runs, workflow, NOW)
-  zset_later(K.definition_runs(definition), workflow, NOW)
-  if run_options.deadline then zset_later(K.deadlines, workflow, run_options.deadline) end
-  emit_run(workflow, nil, 'PENDING', 'submitted')
-elseif workflow ~= '' then
-  redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
-end
-local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
-for _, task in ipairs(order) do
-  local left, doomed_by, unmet_by = 0, nil, nil
-  local deps = task.deps
-  if deps then
-    local edges = {}
-    for d, dep in ipairs(deps) do
-      local policy = task.policies[d]
-      local outcome = outcome_of(state_of[dep] or outside[dep])
-      if not outcome then
-        left = left + 1
-      elseif not edge_accepts(policy, outcome) then
-        if policy == POLICY.failure then unmet_by = unmet_by or dep else doomed_by = doomed_by or dep end
+    for _, task in ipairs(tasks) do
+      for _, dep in ipairs(task.deps or {}) do
+        if by_id[dep] then
+          indegree[task.id] = indegree[task.id] + 1
+          table.insert(dependents[dep], task.id)
+          has_dependents[dep] = true
+        elseif not outside[dep] then
+          if bad_reference(dep) then return { INVALID_ARGUMENT, 'name ' .. dep } end
+          local state = redis.call('HGET', K.task(dep), 'state')
+          if not state then return { UNKNOWN_DEPENDENCY, task.id, dep } end
+          outside[dep] = state
+        end
       end
-      redis.call('HSET', K.next(dep), task.id, policy)
-      edges[#edges + 1] = dep
-      edges[#edges + 1] = policy
     end
-    variadic('HSET', K.deps(task.id), edges)
-  end
-  local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
-  local spec = task.queue .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
-    .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
-  -- deps_left is written only when there is something to wait for (absent means 0).
-  local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
-  if left > 0 then
-    fields[#fields + 1] = 'deps_left'
-    fields[#fields + 1] = left
-  end
-  if run_after > 0 then
-    fields[#fields + 1] = 'run_after'
-    fields[#fields + 1] = run_after
-  end
-  if task.cond ~= '' then
-    fields[#fields + 1] = 'cond'
-    fields[#fields + 1] = task.cond
-  end
-  if task.ckey ~= '' then
-    fields[#fields + 1] = 'ckey'
-    fields[#fields + 1] = task.ckey
-  end
-  if task.climit ~= '' then
-    fields[#fields + 1] = 'climit'
-    fields[#fields + 1] = task.climit
-  end
-  if task.max_snoozes ~= '' then
-    fields[#fields + 1] = 'max_snoozes'
-    fields[#fields + 1] = task.max_snoozes
-  end
-  if task.expires_at then
-    fields[#fields + 1] = 'expires_at'
-    fields[#fields + 1] = task.expires_at
-  end
-  local wait_until = 0
-  if task.wait_name then
-    -- the signal is one more condition to meet (signal.lua counts it off, as release does)
-    left = left + 1
-    wait_until = task.wait_ms > 0 and NOW + task.wait_ms or 0
-    for _, v in ipairs({ 'deps_left', left, 'wait', task.wait_name, 'wait_until', wait_until, 'wait_declared', task.wait_action }) do
-      fields[#fields + 1] = v
-    end
-  end
-  -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
-  local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
-  if not queues_seen[task.queue] then
-    queues_seen[task.queue] = true
-    redis.call('SADD', K.queues, task.queue)
-  end
-  if workflow ~= '' then zset_later(K.workflow_tasks(workflow), task.id, wf_base + task.index) end
-  if doomed_by then
-    for _, v in ipairs({ 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by }) do
-      fields[#fields + 1] = v
-    end
-    state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, 'dependency_failed', task.ttl, fields)
-  elseif unmet_by then
-    for _, v in ipairs({ 'reason', 'condition_unmet', 'error', 'prerequisite ' .. unmet_by .. ' did not fail', 'cause', unmet_by }) do
-      fields[#fields + 1] = v
-    end
-    state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'condition_unmet', task.ttl, fields)
-  elseif skip_why then
-    for _, v in ipairs({ 'reason', 'precondition', 'error', skip_why }) do fields[#fields + 1] = v end
-    state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
-  else
-    state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
-    -- (an ending below — from the cache — takes it out again, in set_state)
-    if task.expires_at then zset_later(K.expiring, task.id, task.expires_at) end
-    if wait_until > 0 then zset_later(K.signal_timeouts, task.id, wait_until) end
-    if left == 0 and ended_from_cache(task.id, task.ckey, task.handler, 0, task.ttl) then
-      -- ready at once and cached: DONE now, so its dependents in the batch see it ended
-      state_of[task.id] = 'DONE'
-    elseif left > 0 then
-      zset_later(K.waiting, task.id, NOW)
-    elseif run_after > NOW then
-      zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove
-    else
-      push_later(task.id, task.queue)
-    end
-  end
-end
-count('submitted', n)
 
-local reply = { OK, 1, new_run and workflow or '' }
-for _, task in ipairs(tasks) do
-  ids[#ids + 1] = task.id
-  reply[#reply + 1] = task.id
-  reply[#reply + 1] = state_of[task.id]
+    -- Kahn's algorithm: the write order, and a cycle check that needs no recursion.
+    local head = 1
+    order = {}
+    for _, task in ipairs(tasks) do
+      if indegree[task.id] == 0 then order[#order + 1] = task end
+    end
+    while head <= #order do
+      local task = order[head]
+      head = head + 1
+      for _, child in ipairs(dependents[task.id]) do
+        indegree[child] = indegree[child] - 1
+        if indegree[child] == 0 then order[#order + 1] = by_id[child] end
+      end
+    end
+    if #order < n then
+      local cycle = { CYCLE }
+      for _, task in ipairs(tasks) do
+        if indegree[task.id] > 0 then cycle[#cycle + 1] = task.id end
+      end
+      return cycle
+    end
+  end
+
+  -- Write, prerequisites before dependents.
+  local state_of = {}
+  local ids = {}
+  local queues_seen = {}
+  if new_run then
+    -- The run record: its counters start at zero and are kept by set_state (prelude), per task
+    -- transition, so the run's state follows its tasks' in the same script calls.
+    local record = { 'created', NOW, 'def', definition, 'state', 'PENDING', 'open', 0 }
+    for _, v in ipairs(run_options) do record[#record + 1] = v end
+    redis.call('HSET', K.workflow(workflow), unpack(record))
+    zset_later(K.runs, workflow, NOW)
+    zset_later(K.definition_runs(definition), workflow, NOW)
+    if run_options.deadline then zset_later(K.deadlines, workflow, run_options.deadline) end
+    emit_run(workflow, nil, 'PENDING', 'submitted')
+  elseif workflow ~= '' then
+    redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
+  end
+  local wf_base = workflow ~= '' and redis.call('HINCRBY', K.workflow(workflow), 'total', n) - n or 0
+  for _, task in ipairs(order) do
+    local left, doomed_by, unmet_by = 0, nil, nil
+    local deps = task.deps
+    if deps then
+      local edges = {}
+      for d, dep in ipairs(deps) do
+        local policy = task.policies[d]
+        local outcome = outcome_of(state_of[dep] or outside[dep])
+        if not outcome then
+          left = left + 1
+        elseif not edge_accepts(policy, outcome) then
+          if policy == POLICY.failure then unmet_by = unmet_by or dep else doomed_by = doomed_by or dep end
+        end
+        redis.call('HSET', K.next(dep), task.id, policy)
+        edges[#edges + 1] = dep
+        edges[#edges + 1] = policy
+      end
+      variadic('HSET', K.deps(task.id), edges)
+    end
+    local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
+    local spec = task.queue .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
+      .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
+    -- deps_left is written only when there is something to wait for (absent means 0).
+    local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
+    if left > 0 then
+      fields[#fields + 1] = 'deps_left'
+      fields[#fields + 1] = left
+    end
+    if run_after > 0 then
+      fields[#fields + 1] = 'run_after'
+      fields[#fields + 1] = run_after
+    end
+    if task.cond ~= '' then
+      fields[#fields + 1] = 'cond'
+      fields[#fields + 1] = task.cond
+    end
+    if task.ckey ~= '' then
+      fields[#fields + 1] = 'ckey'
+      fields[#fields + 1] = task.ckey
+    end
+    if task.climit ~= '' then
+      fields[#fields + 1] = 'climit'
+      fields[#fields + 1] = task.climit
+    end
+    if task.max_snoozes ~= '' then
+      fields[#fields + 1] = 'max_snoozes'
+      fields[#fields + 1] = task.max_snoozes
+    end
+    if task.expires_at then
+      fields[#fields + 1] = 'expires_at'
+      fields[#fields + 1] = task.expires_at
+    end
+    local wait_until = 0
+    if task.wait_name then
+      -- the signal is one more condition to meet (signal.lua counts it off, as release does)
+      left = left + 1
+      wait_until = task.wait_ms > 0 and NOW + task.wait_ms or 0
+      for _, v in ipairs({ 'deps_left', left, 'wait', task.wait_name, 'wait_until', wait_until, 'wait_declared', task.wait_action }) do
+        fields[#fields + 1] = v
+      end
+    end
+    -- Nothing to wait for: the precondition is decided now, on the prerequisites' stored results.
+    local skip_why = not doomed_by and not unmet_by and left == 0 and task.cond ~= '' and precondition_says_skip(task.cond)
+    if not queues_seen[task.queue] then
+      queues_seen[task.queue] = true
+      redis.call('SADD', K.queues, task.queue)
+    end
+    if workflow ~= '' then zset_later(K.workflow_tasks(workflow), task.id, wf_base + task.index) end
+    if doomed_by then
+      for _, v in ipairs({ 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by }) do
+        fields[#fields + 1] = v
+      end
+      state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, 'dependency_failed', task.ttl, fields)
+    elseif unmet_by then
+      for _, v in ipairs({ 'reason', 'condition_unmet', 'error', 'prerequisite ' .. unmet_by .. ' did not fail', 'cause', unmet_by }) do
+        fields[#fields + 1] = v
+      end
+      state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'condition_unmet', task.ttl, fields)
+    elseif skip_why then
+      for _, v in ipairs({ 'reason', 'precondition', 'error', skip_why }) do fields[#fields + 1] = v end
+      state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
+    else
+      state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
+      -- (an ending below — from the cache — takes it out again, in set_state)
+      if task.expires_at then zset_later(K.expiring, task.id, task.expires_at) end
+      if wait_until > 0 then zset_later(K.signal_timeouts, task.id, wait_until) end
+      if left == 0 and ended_from_cache(task.id, task.ckey, task.handler, 0, task.ttl) then
+        -- ready at once and cached: DONE now, so its dependents in the batch see it ended
+        state_of[task.id] = 'DONE'
+      elseif left > 0 then
+        zset_later(K.waiting, task.id, NOW)
+      elseif run_after > NOW then
+        zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove
+      else
+        push_later(task.id, task.queue)
+      end
+    end
+  end
+  count('submitted', n)
+
+  local reply = { OK, 1, new_run and workflow or '' }
+  for _, task in ipairs(tasks) do
+    ids[#ids + 1] = task.id
+    reply[#reply + 1] = task.id
+    reply[#reply + 1] = state_of[task.id]
+  end
+  if idem_key ~= '' then
+    local key = K.idempotency(idem_key)
+    redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '), 'run', new_run and workflow or '')
+    if idem_ttl > 0 then redis.call('PEXPIRE', key, idem_ttl) end
+  end
+  flush()
+  return reply
 end
-if idem_key ~= '' then
-  local key = K.idempotency(idem_key)
-  redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '), 'run', new_run and workflow or '')
-  if idem_ttl > 0 then redis.call('PEXPIRE', key, idem_ttl) end
-end
-flush()
-return reply
+
+return submit()
