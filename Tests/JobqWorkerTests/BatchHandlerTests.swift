@@ -347,3 +347,55 @@ struct BatchCommandHandlerTests {
         }
     }
 }
+
+@Suite("Batch command handlers in jobq-worker", .enabled(if: redisAvailable), .serialized)
+struct BatchExecutableTests {
+    @Test func aConfigFileBatchHandlerRunsInBatches() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withHarness { harness in
+                try batchScript.write(toFile: "\(directory)/batch.py", atomically: true, encoding: .utf8)
+                let path = "\(directory)/worker.yaml"
+                try """
+                    worker:
+                      concurrency: 16
+                    handlers:
+                      py:
+                        command: ["python3", "\(directory)/batch.py", "\(directory)/journal"]
+                        batch: {max: 16, wait: 300ms}
+                    """.write(toFile: path, atomically: true, encoding: .utf8)
+                _ = try await harness.coordinator.tasks.submit((0..<40).map { task("p\($0)", handler: "py", payload: #"{"n":\#($0)}"#) })
+                try await withWorkerProcess(harness, ["--config", path, "--once"] + quickTimings) { process in
+                    let status = try await process.exitStatus()
+                    #expect(status == 0, "\(process.text)")
+                }
+                struct Doubled: Decodable { var double: Int }
+                for index in 0..<40 { #expect(try await harness.client.result(of: "p\(index)", as: Doubled.self).double == index * 2) }
+                let lines = readJournal("\(directory)/journal")
+                #expect(lines.count == 40)
+                #expect(Set(lines.map(\.pid)).count < 40 && lines.map(\.batchSize).max() == 16, "\(lines.map(\.batchSize))")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("batch: {max: 0}", "worker.yaml:3: handler py: batch.max must be from 1 to 1000 tasks; got 0"),
+        ("batch: {max: 5000}", "batch.max must be from 1 to 1000 tasks; got 5000"),
+        ("batch: {max: 10, wait: -1s}", "handlers.py.batch.wait: \"-1s\" is not a duration"),
+        ("batch: {max: 10, wait: soon}", "handlers.py.batch.wait: \"soon\" is not a duration"),
+        ("batch: {max: 10, wait: 2m}", "batch.wait must be from 0s to 1m"),
+        ("batch: {max: 10, size: 3}", "handlers.py.batch: unknown setting `size`"),
+        ("batch: {wait: 1s}", "handlers.py.batch: `max` is required"),
+        ("batch: {max: ten}", "handlers.py.batch.max must be a whole number"),
+        ("batch: {max: 10, key: \"{tenant}\"}", "batch.key {tenant}: unknown placeholder"),
+        ("batch: 10", "handlers.py.batch must be a mapping"),
+    ])
+    func badBatchSettingsExit64NamingTheSetting(setting: String, message: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let path = "\(directory)/worker.yaml"
+            try "handlers:\n  py:\n    command: [\"python3\", \"x.py\"]\n    \(setting)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let process = try WorkerProcess.start(["--config", path])
+            #expect(try await process.exitStatus() == 64)
+            #expect(process.text.contains(message), "expected \"\(message)\" in:\n\(process.text)")
+        }
+    }
+}
