@@ -91,7 +91,7 @@ enum BatchCommandBenchmark {
     }
 
     private static func drain(_ client: JobqClient, worker: String, config: String, concurrency: Int, url: String, namespace: String, count: Int) async throws -> Double {
-        _ = try await client.pause(queue: TaskSpec.defaultQueue)
+        _ = try await client.pause(queue: TaskSpec.defaultQueue, allowNew: true)
         for slice in stride(from: 0, to: count, by: 1000) {
             let specs = (slice..<min(slice + 1000, count)).map {
                 TaskSpec(handler: "double", payload: Array("{\"n\":\($0)}".utf8), maxAttempts: 1, resultTTL: .seconds(600))
