@@ -280,6 +280,37 @@ struct BatchHandlerTests {
     }
 }
 
+@Suite("Batch handlers: timeouts", .enabled(if: redisAvailable))
+struct BatchTimeoutTests {
+    /// A task whose own timeout passes while its batch runs fails `timeout`; its batch-mates,
+    /// with longer timeouts, keep what the handler reported; the batch is not cancelled.
+    @Test func aTimeoutStopsOnlyItsOwnTaskOfABatch() async throws {
+        try await withHarness { harness in
+            let cancelled = Box(false)
+            var registry = HandlerRegistry()
+            registry.register(batch: "slow", max: 3, wait: .seconds(5)) { (items: [BatchItem<Int>]) async throws -> [String: BatchOutcome<Int>] in
+                do {
+                    try await Task.sleep(for: .milliseconds(1500))
+                } catch {
+                    cancelled.set(true)
+                }
+                return Dictionary(uniqueKeysWithValues: items.map { ($0.id, .done($0.input)) })
+            }
+            _ = try await harness.coordinator.tasks.submit([
+                task("short", handler: "slow", payload: "0", maxAttempts: 1, timeout: .milliseconds(300)),
+                task("long1", handler: "slow", payload: "1", maxAttempts: 1),
+                task("long2", handler: "slow", payload: "2", maxAttempts: 1),
+            ])
+            try harness.startWorker(registry)
+            let short = try await harness.finished("short")
+            #expect(short.state == .failed && short.reason == "timeout", "\(short)")
+            #expect(try await harness.client.result(of: "long1", as: Int.self) == 1)
+            #expect(try await harness.client.result(of: "long2", as: Int.self) == 2)
+            #expect(!cancelled.current)
+        }
+    }
+}
+
 /// A batch command in Python: reads the tasks from stdin, appends "pid id attempt" to a journal,
 /// answers one line per task. Tenant "crash" makes it answer for its first task only and die.
 let batchScript = #"""
