@@ -220,6 +220,28 @@ struct BatchHandlerTests {
         }
     }
 
+    /// Two workers share a backlog: every task runs once, in exactly one batch, and no batch
+    /// exceeds `max` or the worker's slots.
+    @Test func twoWorkersShareABacklogInBatches() async throws {
+        try await withHarness { harness in
+            let journal = BatchJournal()
+            var registry = HandlerRegistry()
+            registry.register(batch: "n", max: 20, wait: .milliseconds(100)) { (items: [BatchItem<Int>]) async throws -> [String: BatchOutcome<Int>] in
+                journal.record(items.map(\.id))
+                try await Task.sleep(for: .milliseconds(20))
+                return Dictionary(uniqueKeysWithValues: items.map { ($0.id, .done($0.input)) })
+            }
+            _ = try await harness.coordinator.tasks.submit((0..<300).map { task("w\($0)", handler: "n", payload: "\($0)", maxAttempts: 1) })
+            try harness.startWorker(registry) { $0.concurrency = 16 }
+            try harness.startWorker(registry) { $0.concurrency = 32 }
+            for index in 0..<300 { #expect(try await harness.finished("w\(index)").state == .done) }
+            let all = journal.batches.joined()
+            #expect(all.count == 300 && Set(all).count == 300, "a task ran twice or not at all")
+            #expect(journal.batches.allSatisfy { $0.count <= 20 }, "\(journal.batches.map(\.count))")
+            #expect(journal.batches.count < 300 / 2, "\(journal.batches.map(\.count))")
+        }
+    }
+
     @Test func aKeyKeepsTenantsApart() async throws {
         try await withHarness { harness in
             let journal = BatchJournal()
