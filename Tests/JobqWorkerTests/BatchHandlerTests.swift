@@ -220,6 +220,19 @@ struct BatchHandlerTests {
         }
     }
 
+    @Test func aWorkerWithBadBatchSettingsIsNotCreated() async throws {
+        try await withHarness { harness in
+            var registry = HandlerRegistry()
+            registry.register(batch: "zero", max: 0) { (items: [BatchItem<Int>]) async throws -> [String: BatchOutcome<Int>] in [:] }
+            do {
+                try harness.startWorker(registry)
+                Issue.record("a batch max of 0 was accepted")
+            } catch let error as JobqError {
+                #expect(error.code == .invalidOption && error.message.contains("handler zero: batch.max"), "\(error)")
+            }
+        }
+    }
+
     /// Two workers share a backlog: every task runs once, in exactly one batch, and no batch
     /// exceeds `max` or the worker's slots.
     @Test func twoWorkersShareABacklogInBatches() async throws {
