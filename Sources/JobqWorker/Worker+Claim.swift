@@ -78,13 +78,19 @@ extension Worker {
             return
         }
         metrics.slotsBusy.record(busy)
+        var batched: [(RunningTask, AnyBatchHandler)] = []
         for run in runs {
             deadlines.track(run)
+            if let handler = registry.batchHandler(named: run.claimed.handler) {
+                batched.append((run, handler))
+                continue
+            }
             // One `Task` per handler (not a child of the engine's group): it is cancelled on its
             // own, and one that ignores cancellation is abandoned at shutdown, not awaited.
             let handle = Task { await self.execute(run) }
             run.attach(handle)
         }
+        if !batched.isEmpty { joinBatches(batched) }
     }
 
     /// Blocks until a wake-up arrives or the idle wait passes. (Delayed tasks are promoted by
