@@ -83,6 +83,18 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --concurrency-key: at most N of the key's tasks running at once, across every worker (1: one at a time, in order; at most \(ConcurrencyLimit.maxLimit)). The others wait parked; no worker polls.", valueName: "n"))
     var concurrencyLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("At most one task by key: a submit whose key is held gets the existing task back (literal text and {payload.FIELD} placeholders, expanded now). Needs --unique-for, --debounce or --throttle.", valueName: "template"))
+    var uniqueKey: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: how long the key is held — until_started (until a worker claims it), until_finished (until it ends), or a duration (until it ends, at most that long).", valueName: "scope"))
+    var uniqueFor: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: start the task this long after the last submit of its key; a submit while it still waits replaces its payload and pushes its start back.", valueName: "duration"))
+    var debounce: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: at most one task of the key per interval; a submit inside it gets the task that opened it.", valueName: "duration"))
+    var throttle: String?
+
     @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
     var waitFor: String?
 
@@ -136,6 +148,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
+                ("--unique-key", uniqueKey != nil), ("--unique-for", uniqueFor != nil), ("--debounce", debounce != nil), ("--throttle", throttle != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -189,12 +202,14 @@ struct SubmitCommand: AsyncParsableCommand {
                     ("id", .string(task.id)),
                     ("state", .optional(task.state?.rawValue)),
                     ("created", .bool(result.created)),
+                    ("outcome", .string(Self.outcomeWord(result.outcome))),
+                    ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                     ("workflow", .optional(workflow)),
                 ]).rendered())
             } else {
                 Console.out(task.id)
                 if Terminal.stderrIsTTY {
-                    let note = result.created ? "" : " (already submitted with this --key)"
+                    let note = Self.outcomeNote(result.outcome)
                     let doomed = task.state == .cancelled ? " — CANCELLED at once: a prerequisite had already failed" : ""
                     Console.err("submitted \(handler ?? "") as \(task.id)\(note)\(doomed); follow it with: jobq watch \(task.id)")
                 }
@@ -265,6 +280,7 @@ struct SubmitCommand: AsyncParsableCommand {
         case (let key?, let limit?): spec.concurrency = ConcurrencyLimit(key: key, limit: limit)
         }
         spec.waitFor = try declaredWait()
+        spec.uniqueness = try Uniqueness.parse(key: uniqueKey, scope: uniqueFor, debounce: debounce, throttle: throttle, spelling: .cli)
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
                 throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
@@ -418,6 +434,20 @@ struct SubmitCommand: AsyncParsableCommand {
                 }
             }
             return .ok
+        }
+    }
+
+    /// `--json`'s `outcome`: created, replayed, deduplicated, debounced, throttled.
+    static func outcomeWord(_ outcome: SubmitOutcome) -> String { String(describing: outcome) }
+
+    /// What the terminal line adds when nothing new was created.
+    static func outcomeNote(_ outcome: SubmitOutcome) -> String {
+        switch outcome {
+        case .created: ""
+        case .replayed: " (already submitted with this --key)"
+        case .deduplicated: " (its unique key is held: this is the existing task)"
+        case .debounced: " (debounced: the waiting task has the new payload and starts later)"
+        case .throttled: " (throttled: the task that opened the key's interval)"
         }
     }
 

@@ -12,7 +12,7 @@ struct WorkflowFileDecoder {
     var including: [String] = []
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -278,6 +278,7 @@ struct WorkflowFileDecoder {
             concurrency: try concurrency(settings, payload: payload.bytes, task: id)
         )
         spec.waitFor = waitFor
+        spec.uniqueness = try uniqueness(fields, task: id)
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
@@ -338,6 +339,33 @@ struct WorkflowFileDecoder {
                 throw self.error(error.message, at: error.message.hasPrefix("concurrency_limit") ? limit.node : key.node, task: task, code: error.code)
             }
             return value
+        }
+    }
+
+    /// `unique_key` with one of `unique_for` (until_started, until_finished, a duration) or
+    /// `throttle`; a `debounce` is refused here, with its line: a file is a run, and a debounce
+    /// replaces one standalone task's payload (`jobq submit HANDLER --debounce D`).
+    private func uniqueness(_ fields: [String: DocumentNode], task: String) throws(DocumentError) -> Uniqueness? {
+        if let node = fields["debounce"] {
+            throw error("`debounce` applies to one standalone task (jobq submit HANDLER --unique-key K --debounce D); in a workflow file use `unique_key` with `unique_for: until_started`", at: node, task: task, code: .invalidOption)
+        }
+        let parts = ["unique_key", "unique_for", "throttle"].map { fields[$0] }
+        guard let at = parts.compactMap({ $0 }).first else { return nil }
+        var text: [String?] = []
+        for (node, what) in zip(parts, ["unique_key", "unique_for", "throttle"]) {
+            guard let node else {
+                text.append(nil)
+                continue
+            }
+            switch node.value {
+            case .scalar(.string(let value)), .scalar(.number(let value)): text.append(value)
+            default: throw error("`\(what)` must be text or a duration, not \(node.kind)", at: node, task: task, code: .invalidOption)
+            }
+        }
+        do {
+            return try Uniqueness.parse(key: text[0], scope: text[1], debounce: nil, throttle: text[2], spelling: .file)
+        } catch {
+            throw self.error(error.message, at: fields["unique_for"] ?? fields["throttle"] ?? at, task: task, code: error.code)
         }
     }
 
