@@ -125,6 +125,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With -f: the first task that fails for good stops the rest of the run (reason fail_fast).")
     var failFast = false
 
+    @Flag(name: .long, help: "With -f: submit a file that has a `schedule:` block as one run now (as `jobq schedule trigger` would), instead of refusing it.")
+    var once = false
+
     @Option(name: .long, help: ArgumentHelp("One task: a label that groups standalone tasks for status, watch and cancel. With -f: the same as --run (kept for 0.1 scripts).", valueName: "id"))
     var workflow: String?
 
@@ -154,8 +157,8 @@ struct SubmitCommand: AsyncParsableCommand {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
             }
         }
-        if file == nil && (window != nil || deadline != nil || failFast) {
-            throw ValidationError("--window, --deadline and --fail-fast apply to a run (jobq submit -f FILE)")
+        if file == nil && (window != nil || deadline != nil || failFast || once) {
+            throw ValidationError("--window, --deadline, --fail-fast and --once apply to a run (jobq submit -f FILE)")
         }
         if file == nil && run != nil {
             throw ValidationError("--run names a run of a workflow file (jobq submit -f FILE --run ID); a standalone task joins a label with --workflow")
@@ -364,6 +367,10 @@ struct SubmitCommand: AsyncParsableCommand {
             if let queue { try Validation.check(name: queue, as: .queue) }
             if let key { try Validation.check(name: key, as: .idempotencyKey) }
             file = try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
+            if let block = file.schedule, !once {
+                // a file that says when it runs is added as a schedule; submitting it now is a choice
+                throw JobqError(.invalidOption, "\(file.name):\(block.line): the file has a `schedule:` block: add it with `jobq schedule add -f \(path)`, or submit one run now with --once")
+            }
         } catch {
             throw CommandRunner.report(error, json: json).exitCode
         }
