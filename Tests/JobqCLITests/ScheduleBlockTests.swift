@@ -49,6 +49,20 @@ struct ScheduleBlockTests {
         #expect(try await cli.state("n1/fetch") == .pending)
     }
 
+    @Test func aScheduledFileCannotHaveUniqueKeys() async throws {
+        let cli = try await CLIHarness.make()
+        let path = try CLIHarness.temporaryFile("sync.yaml", """
+            schedule: {every: 1m}
+            tasks:
+              - {id: sync, handler: jobq.noop, unique_key: sync, unique_for: until_finished}
+            """)
+        let result = try await cli.run(["schedule", "add", "-f", path, "--json"])
+        #expect(result.status == 64, "\(result.stderr)")
+        let error = try result.jsonError()
+        #expect(error["code"] as? String == "invalid_option" && (error["message"] as? String)?.contains("--overlap") == true, "\(error)")
+        #expect(try await cli.keysInNamespace().isEmpty)
+    }
+
     @Test(arguments: [
         ("schedule:\n  cron: \"not a cron\"\n", "invalid_schedule", ":3:"),
         ("schedule:\n  cron: \"@daily\"\n  every: 1m\n", "invalid_schedule", ":4:"),
