@@ -85,22 +85,8 @@ struct ScheduleAddCommand: AsyncParsableCommand {
             rule = try makeRule(block)
             // checked on this machine's clock now, on Redis's again when added
             _ = try rule.timing(now: Int64(Date().timeIntervalSince1970 * 1000))
-            if let text = self.overlap {
-                guard let policy = Schedule.Overlap(rawValue: text) else {
-                    throw JobqError(.invalidOption, "--overlap \"\(text)\": use skip, allow, cancel or buffer")
-                }
-                overlap = policy
-            } else {
-                overlap = block?.overlap ?? .skip
-            }
-            if let text = self.catchUp {
-                guard let policy = Schedule.CatchUp(rawValue: text) else {
-                    throw JobqError(.invalidOption, "--catch-up \"\(text)\": use none, latest or all")
-                }
-                catchUp = policy
-            } else {
-                catchUp = block?.catchUp ?? .latest
-            }
+            overlap = try Self.policy(self.overlap, flag: "--overlap", words: "skip, allow, cancel or buffer") ?? block?.overlap ?? .skip
+            catchUp = try Self.policy(self.catchUp, flag: "--catch-up", words: "none, latest or all") ?? block?.catchUp ?? .latest
             submission = try makeSubmission(loaded, name: name)
             try submission.validate(limits: Limits())
         } catch {
@@ -116,6 +102,15 @@ struct ScheduleAddCommand: AsyncParsableCommand {
             }
             return .ok
         }
+    }
+
+    /// A policy flag's word, when given (`nil`: the file's block or the default decides).
+    private static func policy<Policy: RawRepresentable<String>>(_ text: String?, flag: String, words: String) throws(JobqError) -> Policy? {
+        guard let text else { return nil }
+        guard let policy = Policy(rawValue: text) else {
+            throw JobqError(.invalidOption, "\(flag) \"\(text)\": use \(words)")
+        }
+        return policy
     }
 
     /// Exactly one of --cron and --every, or the file's `schedule:` block (--tz overrides its zone).
