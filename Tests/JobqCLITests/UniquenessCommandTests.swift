@@ -54,6 +54,10 @@ struct UniquenessCommandTests {
         let id = try #require(first["id"] as? String)
         #expect(try await cli.coordinator.tasks.task(id)?.payload == Array(#"{"doc":1,"rev":2}"#.utf8))
 
+        let plan = try await cli.run(["submit", "jobq.noop", "--payload", #"{"doc":2}"#, "--unique-key", "index-{payload.doc}", "--debounce", "30s", "--dry-run", "--json"]).json()
+        let planned = try #require((plan["tasks"] as? [[String: Any]])?.first)
+        #expect(planned["unique_key"] as? String == "index-2" && planned["unique_mode"] as? String == "debounce 30s", "\(planned)")
+
         let throttle = ["submit", "jobq.noop", "--unique-key", "report", "--throttle", "1h", "--json"]
         let opened = try await cli.run(throttle).json()
         let inside = try await cli.run(throttle).json()

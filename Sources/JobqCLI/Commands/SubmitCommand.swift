@@ -504,6 +504,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("expires", .optional(spec.expires.map(\.scriptArgument))),
                         ("concurrency_key", .optional(spec.concurrency.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                         ("concurrency_limit", .optional(spec.concurrency?.limit)),
+                        ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
+                        ("unique_mode", .optional(spec.uniqueness?.modeText)),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),
