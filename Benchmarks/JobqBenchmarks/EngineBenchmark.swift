@@ -23,6 +23,27 @@ enum EngineBenchmark {
                 try await lifeCycle(coordinator, tasks: count, batch: batch)
             }
         }
+        // uniqueness on vs off, side by side: every task with its own unique key (all created, so
+        // the same work as the plain life plus the lock), alternated over two rounds; then one key
+        // for all (every submit after the first is answered by the holder)
+        for round in 0..<2 {
+            try await measure(client, name: "no-op life, batches of 100 (round \(round + 1))", tasks: 20_000) { coordinator in
+                try await lifeCycle(coordinator, tasks: 20_000, batch: 100)
+            }
+            try await measure(client, name: "  unique until_finished, own key each", tasks: 20_000) { coordinator in
+                try await lifeCycle(coordinator, tasks: 20_000, batch: 100, unique: .untilFinished)
+            }
+            try await measure(client, name: "  unique until_started, own key each", tasks: 20_000) { coordinator in
+                try await lifeCycle(coordinator, tasks: 20_000, batch: 100, unique: .untilStarted)
+            }
+        }
+        try await measure(client, name: "deduplicated submit (one key, held)", tasks: 5_000) { coordinator in
+            for _ in 0..<5_000 {
+                var spec = TaskSpec(handler: "noop", payload: Array("{}".utf8))
+                spec.uniqueness = Uniqueness(key: "one", mode: .untilFinished)
+                _ = try await coordinator.submit([spec])
+            }
+        }
         try await phases(client, tasks: 20_000, batch: 100)
         for parents in [1_000, 2_000, 4_000] {
             try await measure(client, name: "fan-in: 1 task after \(grouped(Double(parents)))", tasks: parents + 1) { coordinator in
@@ -93,12 +114,17 @@ enum EngineBenchmark {
         print("  of which, per task: " + cost.map { "\($0.0) \(String(format: "%.1f", $0.1)) µs" }.joined(separator: ", "))
     }
 
-    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int) async throws {
+    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, unique: Uniqueness.Mode? = nil) async throws {
         let payload = Array("{}".utf8)
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
-            _ = try await coordinator.submit((0..<n).map { _ in TaskSpec(handler: "noop", payload: payload) })
+            let first = submitted
+            _ = try await coordinator.submit((0..<n).map { index in
+                var spec = TaskSpec(handler: "noop", payload: payload)
+                if let unique { spec.uniqueness = Uniqueness(key: "u-\(first + index)", mode: unique) }
+                return spec
+            })
             submitted += n
         }
         try await drain(coordinator, batch: batch)

@@ -107,6 +107,8 @@ struct ScriptBoundaryTests {
                 (Keyspace.rerunTasksPattern, "r", keys.rerunTasks("r")), (Keyspace.rerunTodoPattern, "r", keys.rerunTodo("r")),
                 (Keyspace.schedulePattern, "s", keys.schedule("s")),
                 (Keyspace.limitPattern, "k", keys.limit("k")), (Keyspace.limitParkedPattern, "k", keys.limitParked("k")),
+                (Keyspace.uniquePattern, "k", keys.unique("k")), (Keyspace.debouncePattern, "k", keys.debounce("k")),
+                (Keyspace.throttlePattern, "k", keys.throttle("k")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"

@@ -83,6 +83,18 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --concurrency-key: at most N of the key's tasks running at once, across every worker (1: one at a time, in order; at most \(ConcurrencyLimit.maxLimit)). The others wait parked; no worker polls.", valueName: "n"))
     var concurrencyLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("At most one task by key: a submit whose key is held gets the existing task back (literal text and {payload.FIELD} placeholders, expanded now). Needs --unique-for, --debounce or --throttle.", valueName: "template"))
+    var uniqueKey: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: how long the key is held — until_started (until a worker claims it), until_finished (until it ends), or a duration (until it ends, at most that long).", valueName: "scope"))
+    var uniqueFor: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: start the task this long after the last submit of its key; a submit while it still waits replaces its payload and pushes its start back.", valueName: "duration"))
+    var debounce: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: at most one task of the key per interval; a submit inside it gets the task that opened it.", valueName: "duration"))
+    var throttle: String?
+
     @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
     var waitFor: String?
 
@@ -113,6 +125,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With -f: the first task that fails for good stops the rest of the run (reason fail_fast).")
     var failFast = false
 
+    @Flag(name: .long, help: "With -f: submit a file that has a `schedule:` block as one run now (as `jobq schedule trigger` would), instead of refusing it.")
+    var once = false
+
     @Option(name: .long, help: ArgumentHelp("One task: a label that groups standalone tasks for status, watch and cancel. With -f: the same as --run (kept for 0.1 scripts).", valueName: "id"))
     var workflow: String?
 
@@ -136,13 +151,14 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
+                ("--unique-key", uniqueKey != nil), ("--unique-for", uniqueFor != nil), ("--debounce", debounce != nil), ("--throttle", throttle != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
             }
         }
-        if file == nil && (window != nil || deadline != nil || failFast) {
-            throw ValidationError("--window, --deadline and --fail-fast apply to a run (jobq submit -f FILE)")
+        if file == nil && (window != nil || deadline != nil || failFast || once) {
+            throw ValidationError("--window, --deadline, --fail-fast and --once apply to a run (jobq submit -f FILE)")
         }
         if file == nil && run != nil {
             throw ValidationError("--run names a run of a workflow file (jobq submit -f FILE --run ID); a standalone task joins a label with --workflow")
@@ -189,12 +205,14 @@ struct SubmitCommand: AsyncParsableCommand {
                     ("id", .string(task.id)),
                     ("state", .optional(task.state?.rawValue)),
                     ("created", .bool(result.created)),
+                    ("outcome", .string(Self.outcomeWord(result.outcome))),
+                    ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                     ("workflow", .optional(workflow)),
                 ]).rendered())
             } else {
                 Console.out(task.id)
                 if Terminal.stderrIsTTY {
-                    let note = result.created ? "" : " (already submitted with this --key)"
+                    let note = Self.outcomeNote(result.outcome)
                     let doomed = task.state == .cancelled ? " — CANCELLED at once: a prerequisite had already failed" : ""
                     Console.err("submitted \(handler ?? "") as \(task.id)\(note)\(doomed); follow it with: jobq watch \(task.id)")
                 }
@@ -265,6 +283,7 @@ struct SubmitCommand: AsyncParsableCommand {
         case (let key?, let limit?): spec.concurrency = ConcurrencyLimit(key: key, limit: limit)
         }
         spec.waitFor = try declaredWait()
+        spec.uniqueness = try Uniqueness.parse(key: uniqueKey, scope: uniqueFor, debounce: debounce, throttle: throttle, spelling: .cli)
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
                 throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
@@ -348,6 +367,10 @@ struct SubmitCommand: AsyncParsableCommand {
             if let queue { try Validation.check(name: queue, as: .queue) }
             if let key { try Validation.check(name: key, as: .idempotencyKey) }
             file = try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
+            if let block = file.schedule, !once {
+                // a file that says when it runs is added as a schedule; submitting it now is a choice
+                throw JobqError(.invalidOption, "\(file.name):\(block.line): the file has a `schedule:` block: add it with `jobq schedule add -f \(path)`, or submit one run now with --once")
+            }
         } catch {
             throw CommandRunner.report(error, json: json).exitCode
         }
@@ -421,6 +444,20 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--json`'s `outcome`: created, replayed, deduplicated, debounced, throttled.
+    static func outcomeWord(_ outcome: SubmitOutcome) -> String { String(describing: outcome) }
+
+    /// What the terminal line adds when nothing new was created.
+    static func outcomeNote(_ outcome: SubmitOutcome) -> String {
+        switch outcome {
+        case .created: ""
+        case .replayed: " (already submitted with this --key)"
+        case .deduplicated: " (its unique key is held: this is the existing task)"
+        case .debounced: " (debounced: the waiting task has the new payload and starts later)"
+        case .throttled: " (throttled: the task that opened the key's interval)"
+        }
+    }
+
     /// `--deadline 30m` / `--expires 10m`, or an ISO 8601 time (`2026-12-02T06:00:00Z`).
     static func deadline(_ text: String, option: String = "--deadline") throws(JobqError) -> Deadline {
         guard let deadline = DurationText.deadline(text) else {
@@ -467,6 +504,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("expires", .optional(spec.expires.map(\.scriptArgument))),
                         ("concurrency_key", .optional(spec.concurrency.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                         ("concurrency_limit", .optional(spec.concurrency?.limit)),
+                        ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
+                        ("unique_mode", .optional(spec.uniqueness?.modeText)),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),

@@ -80,6 +80,9 @@ enum TaskDetail {
                 line("limit", "\(key): at most \(most) running (\(limit?.running ?? 0) now)")
             }
         }
+        if let key = info.uniqueKey, let mode = info.uniqueMode {
+            line("unique", "\(key) (\(mode))")
+        }
         if info.state == .pending, let expiresAt = info.expiresAt {
             // (only a task that never started has one: a claim drops it)
             let left = expiresAt - DurationText.nowMilliseconds

@@ -31,6 +31,8 @@ enum TaskJSON {
             ("finished_at", time(info.finished)),
             ("concurrency_key", .optional(info.concurrencyKey)),
             ("concurrency_limit", .optional(info.concurrencyLimit)),
+            ("unique_key", .optional(info.uniqueKey)),
+            ("unique_mode", .optional(info.uniqueMode)),
         ]
     }
 

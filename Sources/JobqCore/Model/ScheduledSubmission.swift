@@ -35,6 +35,11 @@ public struct ScheduledSubmission: Sendable, Hashable {
         try withoutID.validate()
         for spec in tasks {
             guard spec.id != nil else { throw JobqError(.invalidOption, "every task of a schedule needs a key (its id within the run)") }
+            // A held key would refuse the tick's run whole (unique_held) and leave the schedule
+            // retrying it; what a tick does while earlier work goes is the overlap policy's job.
+            guard spec.uniqueness == nil else {
+                throw JobqError(.invalidOption, "task \(spec.id ?? ""): a scheduled run's tasks cannot have a unique key; use the schedule's --overlap (skip, cancel, buffer) for \"not while the last one runs\"", subject: spec.id)
+            }
             try spec.validate(limits: limits)
         }
     }

@@ -67,6 +67,10 @@ public struct TaskInfo: Sendable, Hashable {
     public var concurrencyKey: String? = nil
     /// How many tasks of ``concurrencyKey`` may run at once; `nil` without a key.
     public var concurrencyLimit: Int? = nil
+    /// The task's unique key, expanded at submit (``Uniqueness``); `nil` without one.
+    public var uniqueKey: String? = nil
+    /// Its mode in words: `until_started`, `until_finished`, `for 10m`, `debounce 30s`, `throttle 1m`.
+    public var uniqueMode: String? = nil
 
     /// While PENDING and waiting (in no queue) for a signal or an answer: its name.
     public var waitingFor: String? = nil
@@ -134,6 +138,10 @@ extension TaskInfo {
         if let climit = string("climit"), let space = climit.firstIndex(of: " "), let limit = Int(climit[..<space]) {
             concurrencyLimit = limit
             concurrencyKey = String(climit[climit.index(after: space)...])
+        }
+        if let unique = string("unique").flatMap(Uniqueness.parseRecord) {
+            uniqueKey = unique.key
+            uniqueMode = unique.mode
         }
         if state == .pending, let wait = string("wait") {
             waitingFor = wait

@@ -38,6 +38,9 @@ public struct TaskSpec: Sendable, Hashable {
     public var concurrency: ConcurrencyLimit?
     /// A signal the task waits for before it runs (``DeclaredWait``); `nil` for none.
     public var waitFor: DeclaredWait? = nil
+    /// At most one task by key (``Uniqueness``): unique until started / until finished / for D,
+    /// debounce or throttle; a second submit gets the existing task back. `nil` for none.
+    public var uniqueness: Uniqueness? = nil
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -112,6 +115,7 @@ public struct TaskSpec: Sendable, Hashable {
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
         try concurrency?.validate(payload: payload, subject: id)
         try waitFor?.validate(subject: id)
+        try uniqueness?.validate(spec: self, subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)

@@ -81,6 +81,9 @@ public struct Keyspace: Sendable, Hashable {
     package static let limitPattern = Pattern(lua: "limit", head: "limit:", parameter: "key", tail: "")
     package static let limitParkedPattern = Pattern(lua: "limit_parked", head: "limit:", parameter: "key", tail: ":parked")
     package static let limitsPattern = Pattern(lua: "limits", head: "limits", parameter: nil, tail: "")
+    package static let uniquePattern = Pattern(lua: "unique", head: "unique:", parameter: "key", tail: "")
+    package static let debouncePattern = Pattern(lua: "debounce", head: "debounce:", parameter: "key", tail: "")
+    package static let throttlePattern = Pattern(lua: "throttle", head: "throttle:", parameter: "key", tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -93,6 +96,7 @@ public struct Keyspace: Sendable, Hashable {
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
         schedulePattern, schedulesPattern,
         limitPattern, limitParkedPattern, limitsPattern,
+        uniquePattern, debouncePattern, throttlePattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -226,6 +230,13 @@ public struct Keyspace: Sendable, Hashable {
     public func limitParked(_ key: String) -> String { Self.limitParkedPattern.key(prefix, key) }
     /// Set: the concurrency keys that have a `limit:<key>` record (`jobq limits` pages it).
     public var limits: String { Self.limitsPattern.key(prefix) }
+    /// String: the id of the task holding a unique key (``Uniqueness``, until started or until
+    /// finished, PX for `for D`); released by the transition that ends its scope.
+    public func unique(_ key: String) -> String { Self.uniquePattern.key(prefix, key) }
+    /// String: the id of the task a debounce key's next submit replaces while it waits out its delay.
+    public func debounce(_ key: String) -> String { Self.debouncePattern.key(prefix, key) }
+    /// String: the id of the task that opened a throttle key's interval; PX the interval.
+    public func throttle(_ key: String) -> String { Self.throttlePattern.key(prefix, key) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

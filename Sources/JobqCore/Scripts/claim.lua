@@ -50,7 +50,8 @@ end
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
--- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21]).
+-- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
+-- the unique key `unique` at f[22]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
@@ -66,9 +67,10 @@ local function take(list, queue, wanted, lane)
     if not popped then return end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique')
       local state = f[1]
-      f[17], f[18], f[19], f[20], f[21], f[8], f[9], f[10], f[11], f[12] = f[8], f[9], f[10], f[11], f[12], nil, nil, nil, nil, nil
+      f[17], f[18], f[19], f[20], f[21], f[22], f[8], f[9], f[10], f[11], f[12], f[13] = f[8], f[9], f[10], f[11], f[12], f[13], nil, nil, nil, nil, nil, nil
+      UNIQUE.record(id, f[22] or '') -- (read here: set_state needs no HGET for it)
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)

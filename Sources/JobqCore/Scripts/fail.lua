@@ -41,9 +41,9 @@ for i = 2, #ARGV - 5, 6 do
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
   local snooze_ms, retry_ms = string.match(ARGV[i + 3], '^(%d+)/(%d+)$')
   snooze_ms = tonumber(snooze_ms)
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'unique')
   -- a task leaving RUNNING changes its key's count: read here, with the rest, not again
-  if f[1] == 'RUNNING' then limit_record(id, f[13] or '') end
+  if f[1] == 'RUNNING' then limit_record(id, f[13] or '') UNIQUE.record(id, f[14] or '') end
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local snoozes = tonumber(f[10]) or 0

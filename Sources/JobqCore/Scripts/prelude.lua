@@ -339,6 +339,87 @@ local function apply_runs()
   run_deltas, run_list = {}, {}
 end
 
+-- Uniqueness, debounce and throttle by key ---------------------------------------------------
+--[[ A task submitted with `unique` ('MODE MS KEY'; record field `unique`; Swift Uniqueness) holds
+  a lock, a string 'ID UNTIL' naming it (UNTIL: when a bounded lock runs out, ms on the scripts'
+  clock, 0 for none; the key's PX only cleans up, as for the drainer pick): unique:<KEY> (modes
+  `started`, `finished`), debounce:<KEY>, throttle:<KEY>. submit.lua takes it and answers a
+  second submit of the key with its holder.
+  set_state, which every transition passes through, releases it when the holder's scope ends:
+  `started` and `debounce` when the task leaves PENDING (claimed, or ended without starting),
+  `finished` when it ends (DONE, SKIPPED, FAILED for good, CANCELLED, expired). Compare-and-delete:
+  a lock taken over meanwhile names another task. `finished` with MS > 0 (`for D`) also expires
+  after MS (PX); `throttle` is held exactly MS, whatever its task does. All of it is one table:
+  the prelude is near Lua's 200-local limit. ]]
+local UNIQUE = { of = {} } -- of: id -> parsed `unique` field | false, per call
+
+function UNIQUE.parse(raw)
+  local mode, ms, key = string.match(raw or '', '^(%a+) (%d+) (.+)$')
+  if not mode or not UNIQUE_MODE[mode] then return false end
+  return { mode = mode, ms = tonumber(ms), key = key }
+end
+
+-- The lock's key name.
+function UNIQUE.lock(u)
+  if u.mode == UNIQUE_MODE.debounce then return K.debounce(u.key) end
+  if u.mode == UNIQUE_MODE.throttle then return K.throttle(u.key) end
+  return K.unique(u.key)
+end
+
+-- `raw` when the caller read the field already (claim, complete, fail and reap read it with the
+-- fields they need anyway), else one HGET, once per id per call.
+function UNIQUE.record(id, raw)
+  local u = UNIQUE.of[id]
+  if u == nil then
+    u = UNIQUE.parse(raw or redis.call('HGET', K.task(id), 'unique'))
+    UNIQUE.of[id] = u
+  end
+  return u
+end
+
+-- Whether `from` -> `to` ends the scope of a lock of `mode`.
+function UNIQUE.ends(mode, from, to)
+  if mode == UNIQUE_MODE.started or mode == UNIQUE_MODE.debounce then return from == 'PENDING' and to ~= 'PENDING' end
+  if mode == UNIQUE_MODE.finished then return is_terminal(to) and not is_terminal(from) end
+  return false -- throttle: the interval only
+end
+
+-- set_state: release the lock of `id` when this transition ends its scope.
+function UNIQUE.transition(id, from, to)
+  if not from or from == to then return end
+  if not ((from == 'PENDING' and to ~= 'PENDING') or (is_terminal(to) and not is_terminal(from))) then return end
+  local u = UNIQUE.record(id)
+  if not u or not UNIQUE.ends(u.mode, from, to) then return end
+  local lock = UNIQUE.lock(u)
+  if string.match(redis.call('GET', lock) or '', '^(%S+)') == id then redis.call('DEL', lock) end
+end
+
+-- submit.lua: `id` takes the lock of `u` (for MS, on the scripts' clock, when the mode is bounded).
+function UNIQUE.take(u, id)
+  local ms = u.mode ~= UNIQUE_MODE.debounce and u.ms or 0
+  if ms > 0 then
+    redis.call('SET', UNIQUE.lock(u), id .. ' ' .. (NOW + ms), 'PX', ms)
+  else
+    redis.call('SET', UNIQUE.lock(u), id .. ' 0')
+  end
+end
+
+-- submit.lua: the task holding `lock` and its state, or nil when the lock is free. A throttle
+-- lock holds for its interval whatever its task does (state EXPIRED when the record is gone); a
+-- unique or debounce lock whose holder's scope has ended (a record deleted by hand, a release
+-- that never ran) counts as free, so a key is never held by a task that ended.
+function UNIQUE.holder(lock, mode)
+  local id, until_ms = string.match(redis.call('GET', lock) or '', '^(%S+) (%d+)$')
+  if not id then return nil end
+  if tonumber(until_ms) > 0 and tonumber(until_ms) <= NOW then return nil end -- its bound passed
+  local f = redis.call('HMGET', K.task(id), 'state', 'unique')
+  if mode == UNIQUE_MODE.throttle then return id, f[1] or 'EXPIRED' end
+  local u = UNIQUE.parse(f[2])
+  if not f[1] or not u or is_terminal(f[1]) then return nil end
+  if (u.mode == UNIQUE_MODE.started or u.mode == UNIQUE_MODE.debounce) and f[1] ~= 'PENDING' then return nil end
+  return id, f[1]
+end
+
 -- Deferred index writes --------------------------------------------------------------------
 local zsets, zset_keys = {}, {}      -- key -> { member -> score | false (remove) }
 local pushes, push_lists = {}, {}    -- list key -> ids to LPUSH, in order (push_lists[i] = {key, queue})
@@ -420,6 +501,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   emit(id, from, to, attempt, reason)
   count_run(id, from, to)
   count_limit(id, from, to)
+  UNIQUE.transition(id, from, to)
   return to
 end
 
