@@ -64,22 +64,25 @@ public struct Workflow: Sendable {
     /// `concurrency`: at most `limit` tasks of its expanded key running at once, fleet-wide
     /// (``ConcurrencyLimit``; `ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 2)`).
     /// `waitFor`: a signal it waits for before it runs (``TaskSpec/waitFor``).
+    /// `priority`: its priority within its queue, -100...100, higher first (``TaskSpec/priority``).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
         requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
-        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil
+        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil,
+        priority: Int = TaskSpec.defaultPriority
     ) throws(JobqError) -> TaskRef {
         var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
             maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition,
             cacheKey: try cacheKey.map { template throws(JobqError) in try CacheKey(template) }, expires: expires,
-            maxSnoozes: maxSnoozes, concurrency: concurrency
+            maxSnoozes: maxSnoozes, concurrency: concurrency, priority: priority
         )
         try spec.concurrency?.validate(payload: spec.payload, subject: id)
+        try TaskSpec.check(priority: priority, subject: id)
         spec.waitFor = waitFor
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         try spec.expires?.validate("the task's expiry", maximum: TaskSpec.maxExpiry, subject: id)

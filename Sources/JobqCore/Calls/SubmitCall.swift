@@ -30,7 +30,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 17)
+        arguments.reserveCapacity(arguments.count + items.count * 18)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -43,6 +43,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
                 RedisArgument(item.limit),
                 RedisArgument(spec.waitFor?.scriptArgument ?? ""),
+                RedisArgument(spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {
