@@ -57,11 +57,12 @@ struct PriorityCommandTests: WorkflowFileParsing {
         #expect(status.stdout.contains("priority: 9"), "\(status.stdout)")
         #expect(!(try await cli.run(["status", "plain"]).stdout.contains("priority")), "the default is not shown")
         #expect(try await cli.run(["status", "urgent", "--json"]).json()["priority"] as? Int == 9)
-        #expect(try await cli.run(["status", "later", "--json"]).json()["priority"] as? Int == -3)
+        let later = fromFile.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/later"
+        #expect(try await cli.run(["status", later, "--json"]).json()["priority"] as? Int == -3)
 
         let list = try await cli.run(["list", "--state", "pending", "--json"]).json()
         let tasks = list["tasks"] as? [[String: Any]] ?? []
-        #expect(tasks.compactMap { $0["id"] as? String } == ["urgent", "plain", "later"], "pending in claim order: \(tasks)")
+        #expect(tasks.compactMap { $0["id"] as? String } == ["urgent", "plain", later], "pending in claim order: \(tasks)")
         #expect(tasks.compactMap { $0["priority"] as? Int } == [9, 0, -3])
 
         let queues = try await cli.run(["queues", "--json"]).json()
