@@ -134,6 +134,18 @@ struct PriorityScriptTests {
         }
     }
 
+    /// A schedule's stored submission and a sub-workflow's request keep each task's priority
+    /// (and leave the default out, so older records keep their bytes).
+    @Test func schedulesAndSubWorkflowsCarryThePriority() throws {
+        let tasks = [Self.task("a", 8), Self.task("b", 0)]
+        let submission = ScheduledSubmission(tasks: tasks, run: RunOptions(definition: "nightly"))
+        #expect(!submission.encoded.contains("\"priority\":0"))
+        let decoded = try ScheduledSubmission(encoded: submission.encoded, schedule: "s")
+        #expect(decoded.tasks.map(\.priority) == [8, 0])
+        let request = try ChildRunRequest(definition: "child", tasks: tasks)
+        #expect(try ChildRunRequest.decode(try request.encoded()).submission(id: "c").tasks.map(\.priority) == [8, 0])
+    }
+
     @Test func aPriorityOutOfRangeIsRefusedAndNothingIsWritten() async throws {
         try await withEngine { engine in
             for bad in [101, -101, 1000] {
