@@ -61,6 +61,42 @@ struct PriorityScenarioTests {
         }
     }
 
+    /// 3 workers × 4 slots; 4,000 short sleeps at priority 5 and 30 at priority 9 sharing the
+    /// concurrency key `vip` with limit 2, all queued before the workers start: the vip tasks
+    /// beyond the limit are parked, and each one woken goes back to *its* priority's lane (9), so
+    /// every vip task starts while the priority-5 backlog still has work (from the journal: the
+    /// last vip start precedes the last priority-5 start). Woken into the default lane instead,
+    /// they would wait behind the whole backlog; and no more than 2 vip tasks ever ran at once.
+    @Test func tasksWokenFromALimitKeepTheirPriorityUnderLoad() async throws {
+        try await withFleet { fleet in
+            var specs: [TaskSpec] = []
+            for index in 0..<30 {
+                var task = spec("vip\(index)", payload: #"{"seconds": 0.01, "tenant": "vip"}"#, maxAttempts: 1)
+                task.priority = 9
+                task.concurrency = ConcurrencyLimit(key: "{payload.tenant}", limit: 2)
+                specs.append(task)
+            }
+            for index in 0..<4_000 {
+                var task = spec("bulk\(index)", payload: #"{"seconds": 0.002}"#, maxAttempts: 1)
+                task.priority = 5
+                specs.append(task)
+            }
+            for start in stride(from: 0, to: specs.count, by: 1000) {
+                _ = try await fleet.coordinator.tasks.submit(Array(specs[start..<min(start + 1000, specs.count)]))
+            }
+            let submitted = specs.map { SubmittedTask($0, id: $0.id ?? "") }
+            let (executions, elapsed) = try await RunScenarioTests.drainOnThreeWorkers(fleet, total: submitted.count, timeout: .seconds(120))
+            let lastVIP = executions.filter { $0.task.hasPrefix("vip") }.map(\.start).max() ?? .max
+            let lastBulk = executions.filter { $0.task.hasPrefix("bulk") }.map(\.start).max() ?? 0
+            let bulkAfter = executions.filter { $0.task.hasPrefix("bulk") && $0.start > lastVIP }.count
+            let peak = RunScenarioTests.peakConcurrency(executions) { $0.hasPrefix("vip") ? "vip" : nil }["vip"] ?? 0
+            #expect(peak == 2, "vip ran \(peak) at once; its limit is 2 (and it must reach it)")
+            #expect(lastVIP < lastBulk, "a vip task started after the whole priority-5 backlog: woken into the wrong lane")
+            print("FAULT priority-wake: vip=30 limit=2 priority=9 bulk=4000 priority=5 workers=3x4 bulkStartedAfterLastVIP=\(bulkAfter) peakVIP=\(peak) elapsed=\(elapsed)")
+            report("priority-wake", try await fleet.check(submitted, faults: false))
+        }
+    }
+
     /// 3 workers × 4 slots serving `hi=3,lo=1`, 900 short sleeps on each queue before they start:
     /// while both queues still had work (up to the first start of hi's last task), `lo` got a
     /// share near its weight (1/4; accepted 8%–45%), where strict order would give it none.
