@@ -44,6 +44,18 @@ enum EngineBenchmark {
                 _ = try await coordinator.submit([spec])
             }
         }
+        // Priorities off vs on, side by side and alternated (the machine drifts): the batched life
+        // with every task at the default priority, at one other priority, and spread over 10.
+        let variants: [(String, [Int])] = [("batches of 100, priority 0 (off)", [0]), ("batches of 100, all at priority 5", [5]), ("batches of 100, priorities -4...5", Array(-4...5))]
+        for round in 0..<3 {
+            // each variant in each position once: a drift within a round does not favour one
+            for offset in 0..<variants.count {
+                let (name, levels) = variants[(offset + round) % variants.count]
+                try await measure(client, name: name, tasks: 20_000) { coordinator in
+                    try await lifeCycle(coordinator, tasks: 20_000, batch: 100, priorities: levels)
+                }
+            }
+        }
         try await phases(client, tasks: 20_000, batch: 100)
         for parents in [1_000, 2_000, 4_000] {
             try await measure(client, name: "fan-in: 1 task after \(grouped(Double(parents)))", tasks: parents + 1) { coordinator in
@@ -114,14 +126,15 @@ enum EngineBenchmark {
         print("  of which, per task: " + cost.map { "\($0.0) \(String(format: "%.1f", $0.1)) µs" }.joined(separator: ", "))
     }
 
-    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, unique: Uniqueness.Mode? = nil) async throws {
+    /// `priorities`: the tasks' priorities, in turn (`[0]`: the default, no priority lanes).
+    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, unique: Uniqueness.Mode? = nil, priorities: [Int] = [0]) async throws {
         let payload = Array("{}".utf8)
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
             let first = submitted
             _ = try await coordinator.submit((0..<n).map { index in
-                var spec = TaskSpec(handler: "noop", payload: payload)
+                var spec = TaskSpec(handler: "noop", payload: payload, priority: priorities[(first + index) % priorities.count])
                 if let unique { spec.uniqueness = Uniqueness(key: "u-\(first + index)", mode: unique) }
                 return spec
             })

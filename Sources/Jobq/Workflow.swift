@@ -66,6 +66,7 @@ public struct Workflow: Sendable {
     /// `waitFor`: a signal it waits for before it runs (``TaskSpec/waitFor``).
     /// `unique`: a unique key (``Uniqueness``, until started / until finished / for D, or a
     /// throttle): the run is refused whole (`unique_held`) while another task holds the key.
+    /// `priority`: its priority within its queue, -100...100, higher first (``TaskSpec/priority``).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
@@ -73,16 +74,18 @@ public struct Workflow: Sendable {
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
         maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil,
-        unique: Uniqueness? = nil
+        unique: Uniqueness? = nil,
+        priority: Int = TaskSpec.defaultPriority
     ) throws(JobqError) -> TaskRef {
         var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
             maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition,
             cacheKey: try cacheKey.map { template throws(JobqError) in try CacheKey(template) }, expires: expires,
-            maxSnoozes: maxSnoozes, concurrency: concurrency
+            maxSnoozes: maxSnoozes, concurrency: concurrency, priority: priority
         )
         try spec.concurrency?.validate(payload: spec.payload, subject: id)
+        try TaskSpec.check(priority: priority, subject: id)
         spec.waitFor = waitFor
         spec.uniqueness = unique
         try spec.uniqueness?.validate(spec: spec, subject: id)

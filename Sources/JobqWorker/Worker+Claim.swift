@@ -9,10 +9,12 @@ extension Worker {
         var failures = ErrorStreak(operation: "claim")
         var decisions = ClaimDecisions(exitWhenDrained: configuration.exitWhenDrained)
         let batchLimit = min(configuration.effectiveClaimBatch, 500)
+        let order = QueueOrder(queues: configuration.queues, weights: configuration.queueWeights)
+        var generator = SystemRandomNumberGenerator()
         while let (count, idle) = await nextClaimSize(batchLimit: batchLimit) {
             let batch: ClaimBatch
             do {
-                batch = try await store.claim(queues: configuration.queues, count: count, lease: configuration.lease, worker: id, idle: idle)
+                batch = try await store.claim(queues: order.next(using: &generator), count: count, lease: configuration.lease, worker: id, idle: idle)
                 failures.succeeded(logger)
             } catch {
                 if isStopping { return }

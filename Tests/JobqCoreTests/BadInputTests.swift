@@ -144,11 +144,11 @@ struct BadInputTests {
 struct ScriptArgumentTests {
     static func submitArguments(
         id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "", cacheKey: String = "",
-        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", unique: String = "", delayMs: Int = 0, run: String = "", definition: String = "", options: [(String, String)] = []
+        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", unique: String = "", priority: String = "", delayMs: Int = 0, run: String = "", definition: String = "", options: [(String, String)] = []
     ) -> [RedisArgument] {
         var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
         for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
-        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", RedisArgument(delayMs), 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(unique)]
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", RedisArgument(delayMs), 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(unique), RedisArgument(priority)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -187,6 +187,10 @@ struct ScriptArgumentTests {
         ("a debounce whose delay is not its quiet time", submitArguments(id: "b", unique: "debounce 500 k", delayMs: 100)),
         ("a debounce with a prerequisite", submitArguments(id: "b", dependency: "a", unique: "debounce 500 k", delayMs: 500)),
         ("a debounce in a run", submitArguments(id: "r1/b", unique: "debounce 500 k", delayMs: 500, run: "r1", definition: "d")),
+        ("a priority above the range", submitArguments(id: "b", priority: "101")),
+        ("a priority below the range", submitArguments(id: "b", priority: "-101")),
+        ("a priority that is not a whole number", submitArguments(id: "b", priority: "1.5")),
+        ("a priority that is not a number", submitArguments(id: "b", priority: "high")),
         ("a window of 0", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "0")])),
         ("a window that is not a number", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "many")])),
         ("precondition with 17 tests", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":["# + Array(repeating: #"{"task":"a","path":[],"op":"eq","value":1}"#, count: 17).joined(separator: ",") + "]}")),

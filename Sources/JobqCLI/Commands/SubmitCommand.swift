@@ -62,6 +62,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Times a handler may snooze the task (\"not yet, try again in D\", no attempt used) before a snooze counts as a failure, reason snooze_limit (default: \(TaskSpec.defaultMaxSnoozes)).", valueName: "n"))
     var maxSnoozes: Int?
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Priority within the queue, \(TaskSpec.priorities.lowerBound) to \(TaskSpec.priorities.upperBound): higher first, FIFO within one priority; strict, so a low one waits while higher ones are ready (default: 0).", valueName: "n"))
+    var priority: Int?
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long one run may take before it is stopped and counted as failed (default: 15m). Durations: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m.", valueName: "duration"))
     var timeout: String?
 
@@ -149,7 +152,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("a handler argument", handler != nil), ("--payload", payload != nil), ("--after", !after.isEmpty),
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
-                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
+                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil), ("--priority", priority != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
                 ("--unique-key", uniqueKey != nil), ("--unique-for", uniqueFor != nil), ("--debounce", debounce != nil), ("--throttle", throttle != nil),
             ]
@@ -266,6 +269,12 @@ struct SubmitCommand: AsyncParsableCommand {
                 throw JobqError(.invalidOption, "--max-snoozes must be from \(limits.snoozes.lowerBound) to \(limits.snoozes.upperBound); got \(maxSnoozes)")
             }
             spec.maxSnoozes = maxSnoozes
+        }
+        if let priority {
+            guard TaskSpec.priorities.contains(priority) else {
+                throw JobqError(.invalidOption, "--priority must be from \(TaskSpec.priorities.lowerBound) to \(TaskSpec.priorities.upperBound) (higher first); got \(priority)")
+            }
+            spec.priority = priority
         }
         if let timeout { spec.timeout = try Self.duration(timeout, option: "--timeout", in: limits.timeout) }
         if let delay { spec.delay = try Self.duration(delay, option: "--delay", in: limits.delay) }
@@ -495,6 +504,7 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("id", .optional(spec.id)),
                         ("handler", .string(spec.handler)),
                         ("queue", .string(spec.queue)),
+                        ("priority", .int(spec.priority)),
                         ("title", .string(spec.title)),
                         ("after", .array(spec.prerequisites.map { .object([("id", .string($0.id)), ("policy", .string($0.policy.rawValue))]) })),
                         ("max_attempts", .int(spec.maxAttempts)),

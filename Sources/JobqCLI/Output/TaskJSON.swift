@@ -17,6 +17,7 @@ enum TaskJSON {
             ("title", .string(info.title)),
             ("handler", .string(info.handler)),
             ("queue", .string(info.queue)),
+            ("priority", .int(info.priority)),
             ("workflow", .optional(info.workflow)),
             ("state", .optional(info.state?.rawValue)),
             ("reason", .optional(info.reason)),

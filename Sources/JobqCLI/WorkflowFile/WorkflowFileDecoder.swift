@@ -13,8 +13,8 @@ struct WorkflowFileDecoder {
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
     static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -28,6 +28,7 @@ struct WorkflowFileDecoder {
         var keep = TaskSpec.defaultResultTTL
         var expires: Deadline?
         var maxSnoozes = TaskSpec.defaultMaxSnoozes
+        var priority = TaskSpec.defaultPriority
         /// `concurrency_key` / `concurrency_limit`, with their nodes for error positions; the
         /// pair is checked per task, where the payload the key expands over is known.
         var concurrencyKey: (template: String, node: DocumentNode)?
@@ -281,6 +282,7 @@ struct WorkflowFileDecoder {
         )
         spec.waitFor = waitFor
         spec.uniqueness = try uniqueness(fields, task: id)
+        spec.priority = settings.priority
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
@@ -477,6 +479,15 @@ struct WorkflowFileDecoder {
                 throw error("`max_snoozes` must be from \(limits.snoozes.lowerBound) to \(limits.snoozes.upperBound); got \(snoozes)", at: node, task: task, code: .invalidOption)
             }
             settings.maxSnoozes = snoozes
+        }
+        if let node = fields["priority"] {
+            let range = TaskSpec.priorities
+            guard case .scalar(.number(let text)) = node.value, let priority = Int(text), range.contains(priority) else {
+                var given = node.kind
+                if case .scalar(.number(let text)) = node.value { given = text }
+                throw error("`priority` must be a whole number from \(range.lowerBound) to \(range.upperBound) (higher first); got \(given)", at: node, task: task, code: .invalidOption)
+            }
+            settings.priority = priority
         }
         if let node = fields["timeout"] { settings.timeout = try duration(node, what: "timeout", task: task) }
         if let node = fields["delay"] { settings.delay = try duration(node, what: "delay", task: task) }

@@ -46,6 +46,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(item.limit),
                 RedisArgument(spec.waitFor?.scriptArgument ?? ""),
                 RedisArgument(item.unique),
+                RedisArgument(spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

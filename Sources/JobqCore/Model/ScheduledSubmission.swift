@@ -63,6 +63,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
         /// ``TaskSpec/concurrency`` (absent without one, so older records decode and keep their bytes)
         var concurrencyKey: String? = nil
         var concurrencyLimit: Int? = nil
+        /// ``TaskSpec/priority``, absent for the default (older records decode, same bytes)
+        var priority: Int? = nil
     }
 
     private struct Stored: Codable {
@@ -88,7 +90,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
                     after: $0.prerequisites, maxAttempts: $0.maxAttempts, backoff: $0.backoff,
                     timeoutMs: $0.timeout.jobqMilliseconds, delayMs: $0.delay.jobqMilliseconds, ttlMs: $0.resultTTL.jobqMilliseconds,
                     title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template,
-                    concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit
+                    concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit,
+                    priority: $0.priority == TaskSpec.defaultPriority ? nil : $0.priority
                 )
             },
             window: run.window, deadlineMs: deadline, failFast: run.failFast, critical: run.critical.sorted(), output: run.output
@@ -117,6 +120,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
             if let precondition = task.precondition { spec.precondition = try Precondition(compiledJSON: precondition) }
             if let cacheKey = task.cacheKey { spec.cacheKey = try CacheKey(cacheKey) }
             if let key = task.concurrencyKey { spec.concurrency = ConcurrencyLimit(key: key, limit: task.concurrencyLimit ?? 0) }
+            spec.priority = task.priority ?? TaskSpec.defaultPriority
             specs.append(spec)
         }
         tasks = specs

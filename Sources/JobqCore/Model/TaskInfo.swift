@@ -3,6 +3,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var id: String
     public var handler: String
     public var queue: String
+    /// Its priority within the queue (``TaskSpec/priority``; 0 by default).
+    public var priority: Int
     /// `nil` when the stored state is not one jobq knows (a corrupt record).
     public var state: TaskState?
     /// Runs charged against `maxAttempts`. A worker death is charged only when the task ran
@@ -100,6 +102,7 @@ extension TaskInfo {
         self.id = id
         handler = spec?.handler ?? ""
         queue = spec?.queue ?? ""
+        priority = spec?.priority ?? TaskSpec.defaultPriority
         state = string("state").flatMap(TaskState.init(rawValue:))
         attempts = Int(number("attempts") ?? 0)
         maxAttempts = spec?.maxAttempts ?? 0

@@ -4,7 +4,10 @@
   ARGV[6..] queue names
   Each queue's lanes are taken in one order, the rule every claim keeps: quarantine (crash
   suspects, one at a time, only by an idle worker, which then runs it alone: reply mode ALONE),
-  recovered (taken back from dead or stopping workers), then ready (new work, FIFO). A busy worker
+  recovered (taken back from dead or stopping workers), then ready (new work: by priority,
+  highest first, the lanes of K.levels(queue) above 0, then the default lane K.ready, then those
+  below 0; FIFO within one priority; prelude PRIORITY). A level found empty is dropped from
+  K.levels (whatever pushes to it again adds it back). A busy worker
   that finds a quarantined suspect waiting may be picked (one worker at a time, K.drainer) to stop
   claiming until it is idle (mode DRAIN), so a suspect waits at most about one task's run even
   under a backlog.
@@ -64,7 +67,7 @@ local function take(list, queue, wanted, lane)
   while chosen < goal and budget > 0 do
     local want = math.min(goal - chosen, budget)
     local popped = redis.call('RPOP', list, want)
-    if not popped then return end
+    if not popped then return true end
     budget = budget - #popped
     for _, id in ipairs(popped) do
       local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique')
@@ -107,7 +110,30 @@ local function take(list, queue, wanted, lane)
       -- earlier cancel of a task now waiting for its retry or delay (promote queues it when
       -- due), or a task of a workflow being cancelled (it ends CANCELLED)
     end
-    if #popped < want then return end
+    if #popped < want then return true end
+  end
+end
+
+-- The ready lanes of `queue`, highest priority first: one ZREVRANGE of its levels in use (empty
+-- for a queue that never used priorities: then only the default lane, as before them). Answers
+-- whether the claim is still short.
+local function take_ready(queue)
+  local levels = redis.call('ZREVRANGE', K.levels(queue), 0, -1)
+  local default_done = false
+  for _, level in ipairs(levels) do
+    local p = tonumber(level)
+    if p < 0 and not default_done then
+      default_done = true
+      if chosen >= count_wanted or budget <= 0 then return end
+      take(K.ready(queue), queue, count_wanted - chosen, '')
+    end
+    if chosen >= count_wanted or budget <= 0 then return end
+    if take(K.ready_at(queue, level), queue, count_wanted - chosen, '') then
+      redis.call('ZREM', K.levels(queue), level) -- ran dry: pushes add it back
+    end
+  end
+  if not default_done and chosen < count_wanted and budget > 0 then
+    take(K.ready(queue), queue, count_wanted - chosen, '')
   end
 end
 
@@ -141,7 +167,7 @@ if mode == CLAIM_NORMAL then
   for _, queue in ipairs(open_queues) do
     if chosen >= count_wanted or budget <= 0 then break end
     take(K.recovered(queue), queue, count_wanted - chosen, 'r')
-    if chosen < count_wanted and budget > 0 then take(K.ready(queue), queue, count_wanted - chosen, '') end
+    if chosen < count_wanted and budget > 0 then take_ready(queue) end
   end
 end
 

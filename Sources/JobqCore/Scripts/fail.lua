@@ -88,7 +88,7 @@ for i = 2, #ARGV - 5, 6 do
     set_state(id, 'RUNNING', 'snooze', attempts - 1, 'snoozed',
       { 'attempts', math.max(attempts - 1, 0), 'snoozes', snoozes + 1, 'reason', 'snoozed',
         'run_after', run_after, 'lease', 0, 'worker', '' }) -- the message is the attempt history's
-    dispatch(id, spec.queue, run_after)
+    dispatch(id, spec.queue, run_after, spec.priority)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, 'snoozed', message)
     count('snoozed')
     code = FAIL_SNOOZED
@@ -102,7 +102,7 @@ for i = 2, #ARGV - 5, 6 do
     if kept then
       -- it came while the handler ran: resumed at once
       set_state(id, 'PENDING', 'signal', attempts - 1, 'signalled', { 'reason', 'signalled' })
-      dispatch(id, spec.queue, 0)
+      dispatch(id, spec.queue, 0, spec.priority)
     elseif wait_until > 0 then
       zset_later(K.signal_timeouts, id, wait_until)
     end
@@ -112,7 +112,7 @@ for i = 2, #ARGV - 5, 6 do
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,
       { 'reason', reason, 'error', message, 'run_after', run_after, 'lease', 0, 'worker', '' })
-    dispatch(id, spec.queue, run_after)
+    dispatch(id, spec.queue, run_after, spec.priority)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.retried, reason, message)
     count('retried')
     code = FAIL_RETRYING

@@ -60,11 +60,32 @@ local SPEC_TTL_PATTERN = '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t'
 local function spec_ttl(raw)
   return raw and tonumber(string.match(raw, SPEC_TTL_PATTERN))
 end
+-- Priorities (docs/flow-control.md#priorities): the spec's first field is the queue, followed by
+-- ' P' for a priority P other than 0 (a record without it has priority 0, as every record written
+-- before priorities). A ready task of priority P waits on K.ready_at(queue, P), or K.ready(queue)
+-- for 0; the priorities other than 0 in use are the members of K.levels(queue) (score = P),
+-- which claim.lua takes highest first around the default lane and drops when it empties one.
+-- One table, not top-level locals (the prelude's local budget).
+local PRIORITY = {}
+-- The queue and the priority of a spec's first field: one plain find for the default.
+function PRIORITY.split(field)
+  if not string.find(field, ' ', 1, true) then return field, 0 end
+  local queue, p = string.match(field, '^(%S*) (%-?%d+)$')
+  return queue or field, tonumber(p) or 0
+end
+-- The ready lane of `queue` at priority `p`.
+function PRIORITY.lane(queue, p)
+  if not p or p == 0 then return K.ready(queue) end
+  return K.ready_at(queue, p)
+end
+
 local function spec_of(raw)
   if not raw then return nil end
   local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
   if not queue then return nil end
-  return { queue = queue, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
+  local priority
+  queue, priority = PRIORITY.split(queue)
+  return { queue = queue, priority = priority, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
     ttl = tonumber(ttl), wf = wf, deps_total = tonumber(deps_total), backoff = backoff, title = title }
 end
 
@@ -193,7 +214,12 @@ local function wake_parked(list, free)
     local t = redis.call('HMGET', K.task(id), 'state', 'spec')
     local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
     if queue then
-      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or K.ready(queue)
+      local priority
+      queue, priority = PRIORITY.split(queue)
+      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or PRIORITY.lane(queue, priority)
+      if lane ~= 'q' and lane ~= 'r' and priority ~= 0 then
+        redis.call('ZADD', K.levels(queue), priority, priority) -- (now: a claim may drop the level later in this call)
+      end
       if not woken[to] then
         woken[to] = {}
         lanes[#lanes + 1] = { to, queue }
@@ -548,10 +574,17 @@ local function record_attempt(id, attempt, worker, started, outcome, reason, mes
 end
 
 -- Queue `id` on one of its queue's lanes (deferred: one LPUSH per list per script call).
--- `lane` is K.ready (new work, FIFO), K.recovered (taken back from a worker that died or
--- stopped: claimed first) or K.quarantine (a crash suspect: run alone by an idle worker).
-local function push_later(id, queue, lane)
-  local key = (lane or K.ready)(queue)
+-- `lane` is K.ready (new work, FIFO; nil means it too), K.recovered (taken back from a worker
+-- that died or stopped: claimed first, whatever its priority) or K.quarantine (a crash suspect:
+-- run alone by an idle worker). `priority` (nil: 0) picks the ready lane's priority level.
+local function push_later(id, queue, lane, priority)
+  local key
+  if (lane == nil or lane == K.ready) and priority and priority ~= 0 then
+    key = K.ready_at(queue, priority)
+    zset_later(K.levels(queue), priority, priority)
+  else
+    key = (lane or K.ready)(queue)
+  end
   local list = pushes[key]
   if not list then
     list = {}
@@ -585,13 +618,14 @@ local function set_drainer_pick(worker, lease_ms)
   redis.call('SET', K.drainer, worker .. ' ' .. (NOW + lease_ms), 'PX', lease_ms)
 end
 
--- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after).
-local function dispatch(id, queue, run_after)
+-- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after), on
+-- the ready lane of its `priority` (the spec's, spec_of; nil: 0).
+local function dispatch(id, queue, run_after, priority)
   zset_later(K.waiting, id, false)
   if run_after and run_after > NOW then
     zset_later(K.delayed, id, run_after)
   else
-    push_later(id, queue)
+    push_later(id, queue, nil, priority)
   end
 end
 
@@ -833,7 +867,7 @@ local function release(id)
     if f[1] == 'PENDING' and spec and not f[7] then
       if skipped_by_precondition(id, f[4], f[5], spec.ttl) then return OUTCOME_OK end
       if ended_from_cache(id, f[6], spec.handler, f[5], spec.ttl) then return OUTCOME_OK end
-      dispatch(id, spec.queue, tonumber(f[3]) or 0)
+      dispatch(id, spec.queue, tonumber(f[3]) or 0, spec.priority)
     elseif f[1] == 'DONE' then
       -- A prerequisite ended (again) after this task did: its result may be stale (OUTDATED).
       redis.call('HSET', key, 'outdated', '1')

@@ -5,7 +5,7 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 16 fields and its edges:
+  then n, the number of tasks; then per task 17 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
     check_precondition), cache key template ('' for none: prelude.lua check_cache_key),
@@ -20,7 +20,9 @@
     UNIQUE_MODE: `started` / `finished` (MS 0, or the `for D` bound) hold unique:<KEY>, `debounce`
     (MS the quiet time, equal to delay_ms; one standalone task without prerequisites or wait)
     debounce:<KEY>, `throttle` (MS the interval) throttle:<KEY>; record field `unique`, prelude.lua
-    UNIQUE), ndeps,
+    UNIQUE),
+    priority ('' for the default 0; else an integer from PRIORITY_MIN to PRIORITY_MAX,
+    higher first: kept in the spec's first field as 'queue P', prelude PRIORITY), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
@@ -136,11 +138,18 @@ local function submit()
       max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
       delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
       cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], ndeps = tonumber(ARGV[i + 17]), index = t,
+      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], priority = ARGV[i + 17], ndeps = tonumber(ARGV[i + 18]), index = t,
     }
     local ndeps = task.ndeps
     if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-    i = i + 18
+    i = i + 19
+    if task.priority ~= '' then
+      local p = string.match(task.priority, '^%-?%d+$') and tonumber(task.priority)
+      if not p or p < PRIORITY_MIN or p > PRIORITY_MAX then return invalid(t, 'priority of ' .. task.id) end
+      task.priority = p
+    else
+      task.priority = 0
+    end
     if task.wait_for ~= '' then
       local name, ms, action = string.match(task.wait_for, '^([%w_%.%-]+)/(%d+)/(%a+)$')
       if not name or not WAIT_ON_TIMEOUT[action] then return invalid(t, 'wait_for of ' .. task.id) end
@@ -324,7 +333,7 @@ local function submit()
       variadic('HSET', K.deps(task.id), edges)
     end
     local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
-    local spec = task.queue .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
+    local spec = (task.priority ~= 0 and task.queue .. ' ' .. task.priority or task.queue) .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
       .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
     -- deps_left is written only when there is something to wait for (absent means 0).
     local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
@@ -402,7 +411,7 @@ local function submit()
       elseif run_after > NOW then
         zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove
       else
-        push_later(task.id, task.queue)
+        push_later(task.id, task.queue, nil, task.priority)
       end
     end
     -- The lock: a unique or debounce key only for a task that waits to start (one that ended at
