@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "Jobq", "JobqCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -80,6 +81,7 @@ let package = Package(
             dependencies: [
                 "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
