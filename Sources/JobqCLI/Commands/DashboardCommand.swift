@@ -4,6 +4,7 @@ import Hummingbird
 import Jobq
 import JobqCore
 import JobqDashboard
+import Logging
 
 /// `jobq dashboard`: the web dashboard (JobqDashboard's routes) on its own server.
 struct DashboardCommand: AsyncParsableCommand {
@@ -44,6 +45,9 @@ struct DashboardCommand: AsyncParsableCommand {
             }
             _ = try await client.serverTime() // fail now, with the usual message, if Redis is away
             let dashboard = Dashboard(client: client, options: Dashboard.Options(auth: auth, readOnly: readOnly))
+            // the server's own log: warnings and errors only (the URL line below says it started)
+            var logger = Logger(label: "jobq-dashboard")
+            logger.logLevel = .warning
             let router = Router(context: DashboardRequestContext.self)
             dashboard.addRoutes(to: router)
             let app = Application(
@@ -53,7 +57,8 @@ struct DashboardCommand: AsyncParsableCommand {
                     let bound = channel.localAddress?.port ?? port
                     let shown = host.contains(":") ? "[\(host)]" : host
                     Console.out("jobq dashboard: http://\(shown):\(bound)/ (namespace \(client.namespace)\(readOnly ? ", read-only" : "")\(auth == nil ? "" : ", authentication required"))")
-                }
+                },
+                logger: logger
             )
             do {
                 try await app.runService()
