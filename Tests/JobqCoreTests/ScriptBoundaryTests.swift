@@ -107,6 +107,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.rerunTasksPattern, "r", keys.rerunTasks("r")), (Keyspace.rerunTodoPattern, "r", keys.rerunTodo("r")),
                 (Keyspace.schedulePattern, "s", keys.schedule("s")),
                 (Keyspace.limitPattern, "k", keys.limit("k")), (Keyspace.limitParkedPattern, "k", keys.limitParked("k")),
+                (Keyspace.ratePattern, "7", keys.rate(hour: 7)),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"
