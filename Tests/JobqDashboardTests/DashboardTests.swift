@@ -316,6 +316,32 @@ struct DashboardTests {
     }
 }
 
+/// The app of docs/dashboard.md's snippet, served for real (`.live`: a socket on 127.0.0.1): an
+/// unauthenticated action is recorded as `dashboard@ADDRESS`.
+@Suite("Dashboard in an app of one's own", .enabled(if: RedisServerFixture.shouldRun))
+struct DashboardMountTests {
+    @Test func actorIsTheRemoteAddressWithoutAuthentication() async throws {
+        try await withSharedRedis { redis, namespace in
+            let client = JobqClient(engine: try Coordinator(redis: redis, namespace: namespace))
+            _ = try await client.submit(TaskSpec(id: "t1", handler: "h"))
+            let dashboard = Dashboard(client: client)
+            let router = Router(context: DashboardRequestContext.self)
+            router.get("/health") { _, _ in "ok" }
+            dashboard.addRoutes(to: router, at: "/jobq")
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: dashboard.services)
+            try await app.test(.live) { http in
+                try await http.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+                try await http.execute(uri: "/jobq/api/v1/actions/cancel-task", method: .post, body: ByteBuffer(string: "id=t1")) { response in
+                    #expect(response.status == .ok, "\(String(buffer: response.body))")
+                }
+            }
+            let info = try await client.status("t1")
+            #expect(info.state == .cancelled)
+            #expect(info.error == "cancelled by dashboard@127.0.0.1 from the dashboard", "\(info.error ?? "")")
+        }
+    }
+}
+
 @Suite("Dashboard auth parsing")
 struct DashboardAuthTests {
     @Test func parsesTokensAndBasicCredentials() {
