@@ -51,10 +51,14 @@ struct RunDetailPage: Sendable {
         ])
         var actions = ""
         if !layout.readOnly {
-            actions = "<p class=\"actions\">"
-                + HTML.actionForm(layout.base + "/actions/retry-run", fields: [("run", run.id)], label: "Retry failed tasks…")
-                + " " + HTML.actionForm(layout.base + "/actions/cancel-run", fields: [("run", run.id)], label: "Cancel run…", danger: true)
-                + "</p>"
+            var forms: [String] = []
+            if (run.counts[.failed] ?? 0) + (run.counts[.cancelled] ?? 0) > 0 {
+                forms.append(HTML.actionForm(layout.base + "/actions/retry-run", fields: [("run", run.id)], label: "Retry failed tasks…"))
+            }
+            if !run.state.isTerminal {
+                forms.append(HTML.actionForm(layout.base + "/actions/cancel-run", fields: [("run", run.id)], label: "Cancel run…", danger: true))
+            }
+            actions = forms.isEmpty ? "" : "<p class=\"actions\">" + forms.joined(separator: " ") + "</p>"
         }
         let rows = tasks.map { task in
             [layout.taskLink(task.id), HTML.escape(task.title), HTML.escape(task.handler), HTML.escape(task.queue),
