@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "Jobq", "JobqCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -80,6 +81,8 @@ let package = Package(
             dependencies: [
                 "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -121,7 +124,13 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
+        .testTarget(
+            name: "JobqCLITests",
+            dependencies: [
+                "JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

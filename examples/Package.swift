@@ -18,6 +18,8 @@ let package = Package(
         // ServiceGroup: a user's package declares both too.
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // docs/dashboard.md mounts the dashboard in a Hummingbird app of one's own.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // README.md, "The Swift library": the producer …
@@ -45,6 +47,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/WorkerLibrary"
+        ),
+        // docs/dashboard.md, "Mounting the routes in your own app".
+        .executableTarget(
+            name: "dashboard-app",
+            dependencies: [
+                .product(name: "Jobq", package: "jobq"),
+                .product(name: "JobqDashboard", package: "jobq"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/DashboardApp"
         ),
     ],
     swiftLanguageModes: [.v6]

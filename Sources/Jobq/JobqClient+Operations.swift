@@ -37,6 +37,12 @@ extension JobqClient {
         try await engine.inspector.stats()
     }
 
+    /// Tasks ended DONE and FAILED per minute over the last `hours` (at most 72: the scripts keep
+    /// 72 h of them), in one round trip: the dashboard's throughput and failure charts.
+    public func minuteRates(hours: Int = 72) async throws(JobqError) -> MinuteRates {
+        try await engine.inspector.minuteRates(hours: min(max(hours, 1), 72))
+    }
+
     /// Redis server time, milliseconds since the epoch (ages that do not depend on this clock).
     public func serverTime() async throws(JobqError) -> Int64 {
         try await engine.inspector.serverTime()

@@ -233,6 +233,12 @@ public struct JobqClient: Sendable {
         try await engine.tasks.taskIDs(inWorkflow: workflow, after: cursor, limit: limit)
     }
 
+    /// Up to `limit` of the tasks that depend on `id` (with the policy of each edge) and how
+    /// many there are, in one round trip.
+    public func dependents(of id: String, limit: Int = 100) async throws(JobqError) -> (dependents: [Prerequisite], total: Int) {
+        try await engine.tasks.dependents(of: id, limit: limit)
+    }
+
     /// A task's log lines from line `start` on (0-based; the newest 1,000 are kept).
     public func logs(of id: String, from start: Int = 0) async throws(JobqError) -> [String] {
         try await engine.tasks.logs(of: id, from: start)

@@ -66,6 +66,7 @@ struct RootCommand: AsyncParsableCommand {
             LimitsCommand.self,
             PurgeCommand.self,
             DoctorCommand.self,
+            DashboardCommand.self,
             DevCommand.self,
         ]
     )

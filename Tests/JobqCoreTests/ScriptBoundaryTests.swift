@@ -110,6 +110,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.uniquePattern, "k", keys.unique("k")), (Keyspace.debouncePattern, "k", keys.debounce("k")),
                 (Keyspace.throttlePattern, "k", keys.throttle("k")),
                 (Keyspace.levelsPattern, "q", keys.levels("q")),
+                (Keyspace.throughputPattern, "7", keys.throughput(hour: 7)),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"

@@ -35,15 +35,7 @@ struct LimitsCommand: AsyncParsableCommand {
         try await CommandRunner.run(connection, json: output.json) { client in
             let page = try await client.limits(cursor: cursor, count: limit)
             if output.json {
-                Console.out(JSONValue.object([
-                    ("limits", .array(page.keys.map { usage in
-                        .object([
-                            ("key", .string(usage.key)), ("running", .int(usage.running)),
-                            ("limit", .optional(usage.limit)), ("parked", .int(usage.parked)),
-                        ])
-                    })),
-                    ("next_cursor", .optional(page.next)),
-                ]).rendered())
+                Console.out(OperatorJSON.limits(page).rendered())
                 return .ok
             }
             if page.keys.isEmpty && page.next == nil {

@@ -23,9 +23,7 @@ struct QueuesCommand: AsyncParsableCommand {
         try await CommandRunner.run(connection, json: output.json) { client in
             let queues = try await client.queues()
             if output.json {
-                Console.out(JSONValue.object([
-                    ("queues", .array(queues.map { .object([("name", .string($0.name)), ("ready", .int($0.ready)), ("paused", .bool($0.paused))]) })),
-                ]).rendered(pretty: Terminal.current.isTTY))
+                Console.out(OperatorJSON.queues(queues).rendered(pretty: Terminal.current.isTTY))
                 return .ok
             }
             guard !queues.isEmpty else {

@@ -45,10 +45,7 @@ struct RunsCommand: AsyncParsableCommand {
         try await CommandRunner.run(connection, json: output.json) { client in
             let page = try await client.runs(definition: definition, state: state, after: after.flatMap(RunCursor.init), limit: limit)
             if output.json {
-                Console.out(JSONValue.object([
-                    ("runs", .array(page.runs.map(RunJSON.object))),
-                    ("next", .optional(page.next?.description)),
-                ]).rendered(pretty: Terminal.current.isTTY))
+                Console.out(OperatorJSON.runs(page).rendered(pretty: Terminal.current.isTTY))
                 return .ok
             }
             let terminal = Terminal.current

@@ -25,20 +25,9 @@ struct StatsCommand: AsyncParsableCommand {
             let overview = try await client.overview()
             let counters = try await client.stats()
             let queues = try await client.queues()
-            let counterNames = ["submitted", "claimed", "done", "failed", "cancelled", "retried", "reopened"]
-            let names = counterNames + counters.keys.filter { !counterNames.contains($0) }.sorted()
+            let names = OperatorJSON.counterNames + counters.keys.filter { !OperatorJSON.counterNames.contains($0) }.sorted()
             if output.json {
-                Console.out(JSONValue.object([
-                    ("namespace", .string(client.namespace)),
-                    ("tasks", .object(TaskState.allCases.map { ($0.rawValue.lowercased(), .int(count(overview, $0))) })),
-                    ("pending_detail", .object([
-                        ("ready", .int(overview.ready)), ("delayed", .int(overview.delayed)), ("waiting", .int(overview.waiting)),
-                    ])),
-                    ("queues", .int(queues.count)),
-                    ("paused_queues", .int(queues.filter(\.paused).count)),
-                    ("workers", .int(overview.workers)),
-                    ("counters", .object(names.map { ($0, .int(counters[$0] ?? 0)) })),
-                ]).rendered(pretty: Terminal.current.isTTY))
+                Console.out(OperatorJSON.stats(namespace: client.namespace, overview: overview, queues: queues, counters: counters).rendered(pretty: Terminal.current.isTTY))
                 return .ok
             }
             let terminal = Terminal.current
@@ -46,7 +35,7 @@ struct StatsCommand: AsyncParsableCommand {
             Console.out("")
             Console.out(terminal.paint("Tasks now", .bold))
             for state in TaskState.allCases {
-                var line = "  " + padded(terminal.paint(state.rawValue, Terminal.color(of: state)), to: 11) + String(count(overview, state))
+                var line = "  " + padded(terminal.paint(state.rawValue, Terminal.color(of: state)), to: 11) + String(OperatorJSON.count(overview, state))
                 if state == .pending {
                     line += "  (\(overview.ready) queued, \(overview.delayed) waiting for a time, \(overview.waiting) for prerequisites)"
                 }
@@ -64,11 +53,4 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 
-    private func count(_ overview: NamespaceOverview, _ state: TaskState) -> Int {
-        switch state {
-        case .pending: overview.pending
-        case .running: overview.running
-        case .done, .skipped, .failed, .cancelled: overview.finished[state] ?? 0
-        }
-    }
 }

@@ -24,20 +24,7 @@ struct WorkersCommand: AsyncParsableCommand {
             let workers = try await client.workers()
             let now = try await client.serverTime()
             if output.json {
-                Console.out(JSONValue.object([
-                    ("workers", .array(workers.map { worker in
-                        .object([
-                            ("id", .string(worker.id)),
-                            ("host", .string(worker.host)),
-                            ("pid", .int(worker.pid)),
-                            ("queues", .array(worker.queues.map { .string($0) })),
-                            ("concurrency", .int(worker.concurrency)),
-                            ("running", .array(worker.running.map { .string($0) })),
-                            ("last_seen", TaskJSON.time(worker.lastSeen)),
-                            ("last_seen_ms_ago", .int(max(0, now - worker.lastSeen))),
-                        ])
-                    })),
-                ]).rendered(pretty: Terminal.current.isTTY))
+                Console.out(OperatorJSON.workers(workers, now: now).rendered(pretty: Terminal.current.isTTY))
                 return .ok
             }
             guard !workers.isEmpty else {

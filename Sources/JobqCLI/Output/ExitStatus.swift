@@ -86,6 +86,8 @@ extension JobqError.Code {
     static let cannotWrite = JobqError.Code(rawValue: "cannot_write")
     /// `graph --format svg|png` without graphviz's `dot` on PATH.
     static let graphvizMissing = JobqError.Code(rawValue: "graphviz_missing")
+    /// `jobq dashboard --listen` on an address other machines reach, without credentials.
+    static let insecureListen = JobqError.Code(rawValue: "insecure_listen")
     /// Ctrl-C.
     static let interrupted = JobqError.Code(rawValue: "interrupted")
     /// `wait`/`watch` ended with a FAILED or CANCELLED task (reported, not thrown).

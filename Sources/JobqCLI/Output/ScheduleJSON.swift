@@ -1,44 +1,9 @@
 import Foundation
-import Jobq
 import JobqCore
 
-/// How `jobq schedules` and `jobq schedule add` show a schedule: the JSON object (stable
-/// snake_case fields, times in ms and ISO 8601 UTC) and the local and relative times of the table.
-enum ScheduleJSON {
-    static func object(_ schedule: Schedule, now: Int64?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [("name", .string(schedule.name))]
-        switch schedule.timing {
-        case .cron(let expression, let zone):
-            fields += [("cron", .string(expression.text)), ("tz", .string(zone.identifier)), ("every_ms", .null)]
-        case .every(let interval, _):
-            fields += [("cron", .null), ("tz", .null), ("every_ms", .int(interval.inMilliseconds))]
-        }
-        fields += [
-            ("spec", .string(schedule.specText)),
-            ("definition", .string(schedule.submission.run.definition)),
-            ("tasks", .int(schedule.submission.tasks.count)),
-            ("overlap", .string(schedule.overlap.rawValue)),
-            ("catch_up", .string(schedule.catchUp.rawValue)),
-            ("paused", .bool(schedule.paused)),
-            ("next_fire_ms", schedule.nextFire.map { .int($0) } ?? .null),
-            ("next_fire", schedule.nextFire.map { .string(iso($0)) } ?? .null),
-            ("next_fire_in_ms", schedule.nextFire.flatMap { next in now.map { .int(next - $0) } } ?? .null),
-            ("last_run", .optional(schedule.lastRun)),
-            ("last_run_state", .optional(schedule.lastRunState?.rawValue)),
-            ("last_tick_ms", schedule.lastTick.map { .int($0) } ?? .null),
-            ("last_outcome", .optional(schedule.lastOutcome)),
-            ("buffered_tick_ms", schedule.buffered.map { .int($0) } ?? .null),
-            ("counts", .object(schedule.counts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-        ]
-        return .object(fields)
-    }
-
-    static func iso(_ ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
-
+/// The local and relative times of `jobq schedules` and `jobq schedule add`, beside the JSON
+/// object (JobqCore's ScheduleJSON).
+extension ScheduleJSON {
     /// The time on the schedule's own clock (its zone for cron, UTC for intervals), with its
     /// offset: what `schedule add` reports.
     static func zonedTime(_ ms: Int64, _ schedule: Schedule) -> String {

@@ -74,7 +74,7 @@ enum TaskDetail {
         }
         if let key = info.concurrencyKey, let most = info.concurrencyLimit {
             // short enough for 80 columns with a long key: the held phrase, or the key's usage
-            if let held = Snapshot.heldByLimit(info, usage: limit) {
+            if let held = TaskJSON.heldByLimit(info, usage: limit) {
                 line("limit", held + ", \(limit?.parked ?? 0) parked")
             } else {
                 line("limit", "\(key): at most \(most) running (\(limit?.running ?? 0) now)")

@@ -184,14 +184,9 @@ struct Snapshot: Sendable {
     /// "held by limit tenant-42 (2/2 running)" when the task's key is at the task's limit (it is
     /// parked, or will be when a claim reaches it).
     func heldByLimit(_ task: TaskInfo) -> String? {
-        Self.heldByLimit(task, usage: task.concurrencyKey.flatMap { limits[$0] })
+        TaskJSON.heldByLimit(task, usage: task.concurrencyKey.flatMap { limits[$0] })
     }
 
-    /// The phrase for a task and its key's usage (`status ID` says it too); `nil` unless held.
-    static func heldByLimit(_ task: TaskInfo, usage: LimitUsage?) -> String? {
-        guard task.state == .pending, let key = task.concurrencyKey, let limit = task.concurrencyLimit, let usage, usage.running >= limit else { return nil }
-        return "held by limit \(key) (\(usage.running)/\(limit) running)"
-    }
 
     /// "waiting for signal approve (times out in 9m)" / "asks: Overwrite? [yes/no] — jobq answer
     /// ID yes"; `nil` when the task waits for neither.

@@ -58,6 +58,11 @@ public struct RunPage: Sendable, Hashable {
     public var runs: [RunInfo]
     /// Pass to the next call; `nil` when there are no more runs.
     public var next: RunCursor?
+
+    public init(runs: [RunInfo], next: RunCursor?) {
+        self.runs = runs
+        self.next = next
+    }
 }
 
 /// Where a page of runs ends: the last run's creation time and id (ties in one millisecond are

@@ -61,6 +61,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let pausedPattern = Pattern(lua: "paused", head: "paused", parameter: nil, tail: "")
     package static let queuesPattern = Pattern(lua: "queues", head: "queues", parameter: nil, tail: "")
     package static let statsPattern = Pattern(lua: "stats", head: "stats", parameter: nil, tail: "")
+    package static let throughputPattern = Pattern(lua: "throughput", head: "throughput:", parameter: "hour", tail: "")
     package static let maintenancePattern = Pattern(lua: "maintenance", head: "maintenance", parameter: nil, tail: "")
     package static let workersPattern = Pattern(lua: "workers", head: "workers", parameter: nil, tail: "")
     package static let drainerPattern = Pattern(lua: "drainer", head: "drainer", parameter: nil, tail: "")
@@ -94,7 +95,7 @@ public struct Keyspace: Sendable, Hashable {
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
         readyPattern, priorityLanePattern, levelsPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
-        pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
+        pausedPattern, queuesPattern, statsPattern, throughputPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
@@ -197,6 +198,10 @@ public struct Keyspace: Sendable, Hashable {
     public var queues: String { Self.queuesPattern.key(prefix) }
     /// Hash: counters (submitted, claimed, done, failed, cancelled, retried, reopened).
     public var stats: String { Self.statsPattern.key(prefix) }
+    /// Hash, one per hour (`hour` = ms since the epoch / 3,600,000): fields `<minute>:done` and
+    /// `<minute>:failed` (`minute` = ms / 60,000) count the tasks that ended so in that minute;
+    /// expires just over 72 h after its hour began. The dashboard's charts read 73 of them.
+    package func throughput(hour: Int64) -> String { Self.throughputPattern.key(prefix, String(hour)) }
     /// String (SET NX PX): which worker runs the maintenance pass right now.
     public var maintenanceLock: String { Self.maintenancePattern.key(prefix) }
     /// Sorted set: worker ids by last heartbeat time.

@@ -499,6 +499,15 @@ local function flush()
     redis.call('LTRIM', wake, 0, WAKE_TOKENS_MAX - 1)
   end
   for field, n in pairs(counters) do redis.call('HINCRBY', K.stats, field, n) end
+  -- per-minute DONE/FAILED counts for the dashboard's 72 h charts (Keyspace.rate): one hash
+  -- per hour, so a chart reads 73 keys; only scripts that ended tasks pay for it
+  if counters.done or counters.failed then
+    local minute = math.floor(NOW / 60000)
+    local key = K.throughput(math.floor(minute / 60))
+    if counters.done then redis.call('HINCRBY', key, minute .. ':done', counters.done) end
+    if counters.failed then redis.call('HINCRBY', key, minute .. ':failed', counters.failed) end
+    redis.call('EXPIRE', key, 266400) -- 74 h after the last write: the hour stays readable for 72 h
+  end
   for i = 1, #event_lines, EVENT_LINES_PER_ENTRY do
     local last = math.min(i + EVENT_LINES_PER_ENTRY - 1, #event_lines)
     redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', table.concat(event_lines, '\n', i, last))

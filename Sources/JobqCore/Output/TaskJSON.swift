@@ -1,13 +1,12 @@
 import Foundation
-import JobqCore
 
-/// The `--json` shapes of tasks, workflows and progress: one place, so field names stay stable.
+/// The `--json` shapes of tasks (the CLI's `--json` and the dashboard's `/api/v1`), workflows and progress: one place, so field names stay stable.
 ///
 /// Field names are snake_case; times are ISO 8601 UTC strings (`null` when not reached); payloads
 /// and results are embedded as JSON values, exactly as stored.
-enum TaskJSON {
+package enum TaskJSON {
     /// The short form used by `list` and in workflow tables.
-    static func summary(_ info: TaskInfo) -> JSONValue {
+    package static func summary(_ info: TaskInfo) -> JSONValue {
         .object(summaryFields(info))
     }
 
@@ -38,7 +37,7 @@ enum TaskJSON {
     }
 
     /// Everything `status ID --json` shows.
-    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil) -> JSONValue {
+    package static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil) -> JSONValue {
         let prerequisites: [JSONValue] = info.prerequisites.map { prerequisite in
             .object([
                 ("id", .string(prerequisite.id)),
@@ -65,13 +64,13 @@ enum TaskJSON {
             ("max_snoozes", .int(info.maxSnoozes)),
             // its key's tasks running now, and whether that holds this one back
             ("concurrency_running", limit.map { .int($0.running) } ?? .null),
-            ("held_by_limit", .bool(Snapshot.heldByLimit(info, usage: limit) != nil)),
+            ("held_by_limit", .bool(heldByLimit(info, usage: limit) != nil)),
             // the size, not the value: a checkpoint is the handler's business (up to 64 KiB)
             ("checkpoint_bytes", info.checkpointBytes.map { .int($0) } ?? .null),
             ("checkpoint_at", time(info.checkpointAt)),
             ("lease_deadline", time(info.leaseDeadline)),
-            ("timeout_ms", .int(info.timeout.inMilliseconds)),
-            ("result_ttl_ms", .int(info.resultTTL.inMilliseconds)),
+            ("timeout_ms", .int(info.timeout.jobqMilliseconds)),
+            ("result_ttl_ms", .int(info.resultTTL.jobqMilliseconds)),
             ("payload", .stored(info.payload)),
             ("result", info.state?.isSuccessLike == true ? .stored(info.result) : .null),
             ("progress", .array(progress.map(self.progress))),
@@ -81,17 +80,17 @@ enum TaskJSON {
     /// `attempt_history` (oldest first; the first attempt and the last 20 are kept) and
     /// `attempt_history_malformed` (stored entries that could not be read, skipped). Not named
     /// `attempts`: that is the attempt count.
-    static func historyFields(_ history: AttemptHistory) -> [(String, JSONValue)] {
+    package static func historyFields(_ history: AttemptHistory) -> [(String, JSONValue)] {
         [("attempt_history", .array(history.attempts.map(attempt))), ("attempt_history_malformed", .int(history.malformed))]
     }
 
-    static func attempt(_ attempt: TaskAttempt) -> JSONValue {
+    package static func attempt(_ attempt: TaskAttempt) -> JSONValue {
         .object([
             ("attempt", .int(attempt.attempt)),
             ("worker", .string(attempt.worker)),
             ("started_at", time(attempt.started)),
             ("ended_at", time(attempt.ended)),
-            ("duration_ms", .int(attempt.duration.inMilliseconds)),
+            ("duration_ms", .int(attempt.duration.jobqMilliseconds)),
             ("outcome", .string(attempt.outcome.rawValue)),
             ("charged", .bool(attempt.outcome.isCharged)),
             ("worker_died", .bool(attempt.outcome.workerDied)),
@@ -101,11 +100,11 @@ enum TaskJSON {
     }
 
     /// The task shape of `list` and workflow tables, with the fields a debrief adds.
-    static func debriefed(_ info: TaskInfo, history: AttemptHistory) -> JSONValue {
+    package static func debriefed(_ info: TaskInfo, history: AttemptHistory) -> JSONValue {
         .object(summaryFields(info) + [("cause", .optional(info.cause)), ("worker_deaths", .int(info.workerDeaths))] + historyFields(history))
     }
 
-    static func progress(_ entry: ProgressEntry) -> JSONValue {
+    package static func progress(_ entry: ProgressEntry) -> JSONValue {
         .object([
             ("group", .array(entry.group.map { .string($0) })),
             ("current", .int(entry.current)),
@@ -116,12 +115,12 @@ enum TaskJSON {
     }
 
     /// `{"pending": n, "running": n, "done": n, "failed": n, "cancelled": n}` in that order.
-    static func counts(_ summary: StateCounts) -> JSONValue {
+    package static func counts(_ summary: StateCounts) -> JSONValue {
         .object(TaskState.allCases.map { ($0.rawValue.lowercased(), .int(summary.counts[$0] ?? 0)) })
     }
 
     /// The workflow header shared by `status WORKFLOW`, `wait` and `watch`.
-    static func workflow(_ summary: StateCounts, tasks: [JSONValue], key: String = "workflow") -> JSONValue {
+    package static func workflow(_ summary: StateCounts, tasks: [JSONValue], key: String = "workflow") -> JSONValue {
         .object([
             (key, .string(summary.name)),
             ("summary", .string(summary.description)),
@@ -133,8 +132,15 @@ enum TaskJSON {
         ])
     }
 
-    static func time(_ milliseconds: Int64?) -> JSONValue {
+    package static func time(_ milliseconds: Int64?) -> JSONValue {
         guard let milliseconds, milliseconds > 0 else { return .null }
         return .string(DurationText.iso8601(milliseconds: milliseconds))
+    }
+
+    /// "held by limit tenant-42 (2/2 running)" when the task's key is at the task's limit (it is
+    /// parked, or will be when a claim reaches it); `nil` unless held. `status ID` says it too.
+    package static func heldByLimit(_ task: TaskInfo, usage: LimitUsage?) -> String? {
+        guard task.state == .pending, let key = task.concurrencyKey, let limit = task.concurrencyLimit, let usage, usage.running >= limit else { return nil }
+        return "held by limit \(key) (\(usage.running)/\(limit) running)"
     }
 }
