@@ -5,14 +5,6 @@ import JobqCore
 /// Timestamps for output. The duration grammar and its formatter are JobqCore's
 /// ``DurationText`` (shared with jobq-worker); these are what only the CLI shows.
 extension DurationText {
-    /// ISO 8601 in UTC with milliseconds, for `--json`.
-    static func iso8601(milliseconds ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
-
     /// Local wall-clock time for humans: `2024-05-01 12:03:04`.
     static func local(milliseconds ms: Int64) -> String {
         let formatter = DateFormatter()

@@ -122,5 +122,13 @@ package enum DurationText {
         format(milliseconds: duration.jobqMilliseconds)
     }
 
+    /// ISO 8601 in UTC with milliseconds, for `--json` and the dashboard's API.
+    package static func iso8601(milliseconds ms: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
     private static func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }
