@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "Jobq", "JobqCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -104,7 +105,7 @@ let package = Package(
         // Test support: a real redis-server per test run.
         .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "JobqSpawn"]),
         // Benchmark support: public wrappers over package-level engine calls, for Benchmarks/.
-        .target(name: "JobqBenchmarkSupport", dependencies: ["JobqCore", "JobqRedis"]),
+        .target(name: "JobqBenchmarkSupport", dependencies: ["JobqCore", "JobqRedis", "Jobq", "JobqDashboard"]),
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),

@@ -11,7 +11,8 @@ import ServiceLifecycle
 public struct Dashboard: Sendable {
     let client: JobqClient
     let options: Options
-    /// The one XREAD loop of this process, fanned out to the browsers' event streams.
+    /// The one transition-stream reader of this process, feeding every tab's `/events`; run it
+    /// beside the server (it is a `Service`).
     let hub: EventHub
 
     /// How the dashboard guards itself.
@@ -34,6 +35,13 @@ public struct Dashboard: Sendable {
         self.hub = EventHub(client: client)
     }
 
+    /// A dashboard over a hub the caller made (tests: a hub with a short heartbeat).
+    package init(client: JobqClient, hub: EventHub, options: Options = Options()) {
+        self.client = client
+        self.options = options
+        self.hub = hub
+    }
+
     /// What the app must run beside its server (with its ServiceGroup).
     public var services: [any Service] { [hub] }
 
@@ -46,7 +54,7 @@ public struct Dashboard: Sendable {
         group.add(middleware: DashboardMiddleware<Context>(auth: options.auth, readOnly: options.readOnly))
         let layout = Layout(base: base, namespace: client.namespace, readOnly: options.readOnly)
         group.get("/assets/dashboard.css") { _, _ in
-            var response = Responses.body(Stylesheet.css, type: "text/css; charset=utf-8", status: .ok)
+            var response = Responses.body(Stylesheet.css + RunGraphSection.css, type: "text/css; charset=utf-8", status: .ok)
             response.headers[.cacheControl] = "max-age=300"
             return response
         }

@@ -40,23 +40,6 @@ struct EventPrinter {
         return parts.joined(separator: "  ")
     }
 
-    /// `{"stream_id", "time", "task", "run", "key", "schedule", "from", "to", "attempt",
-    /// "reason"}`; a run-level line has `task` and `key` null, a standalone task `run` and `key`
-    /// null, a creation `from` null; a schedule line has only `schedule` and `reason` (`added`,
-    /// `fired:RUN`, `skip:TICK`, …) besides the time.
-    static func json(_ record: TaskEventRecord) -> JSONValue {
-        let scoped = record.isRunLine || record.schedule != nil ? nil : RunScope.split(record.task)
-        return .object([
-            ("stream_id", .string(record.entryID)),
-            ("time", .string(DurationText.iso8601(milliseconds: record.time))),
-            ("task", .optional(record.isRunLine || record.schedule != nil ? nil : record.task)),
-            ("run", .optional(record.run)),
-            ("key", .optional(scoped?.key)),
-            ("schedule", .optional(record.schedule)),
-            ("from", .optional(record.from?.rawValue)),
-            ("to", .optional(record.to?.rawValue)),
-            ("attempt", .int(record.attempt)),
-            ("reason", .string(record.reason)),
-        ])
-    }
+    /// The line as JSON (``TaskEventRecord/json``, shared with the dashboard's live feed).
+    static func json(_ record: TaskEventRecord) -> JSONValue { record.json }
 }

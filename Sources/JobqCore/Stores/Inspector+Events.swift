@@ -9,6 +9,25 @@ extension Inspector {
         return reply.array?.first?.array?.first?.string ?? "0-0"
     }
 
+    /// What was removed from the stream (it is capped): how many entries ever (Redis 7's
+    /// `entries-added` less `length`; `nil` on an older Redis), the newest id deleted by XDEL
+    /// (`max-deleted-entry-id`, `0-0` for none), and the oldest entry kept. A reader that saw
+    /// everything up to an id missed nothing when nothing was removed, or when its id is at or
+    /// after the oldest kept entry and the newest deleted one. A stream that does not exist is
+    /// an error here: read its newest id first.
+    package func eventsRemoved() async throws(JobqError) -> (count: Int?, newestDeleted: String?, oldestKept: String?) {
+        let reply = try await runner.send(RedisCommand("XINFO", ["STREAM", RedisArgument(runner.keys.events)]), doing: "read events")
+        let flat = reply.array ?? []
+        var fields: [String: RedisValue] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let name = flat[index].string { fields[name] = flat[index + 1] }
+            index += 2
+        }
+        let count = fields["entries-added"]?.int.flatMap { added in fields["length"]?.int.map { added - $0 } }
+        return (count, fields["max-deleted-entry-id"]?.string, fields["first-entry"]?.array?.first?.string)
+    }
+
     /// Events after `position`, waiting up to `block` for the first one (XREAD BLOCK on the
     /// client's blocking lane; never the cooperative pool). Returns the records and the position
     /// to continue from; no records when the wait timed out.

@@ -1,0 +1,127 @@
+import Foundation
+import Jobq
+import JobqBenchmarkSupport
+import JobqRedis
+import JobqTestSupport
+
+/// The dashboard's live parts (issue 13), each beside a reference in the same process:
+///
+/// 1. `graph`: the run page's graph section for a 2,000-task run (model, layered layout, SVG),
+///    beside the same graph as `jobq graph`'s DOT text (built, ordered and printed, no layout).
+///    `--out FILE` also writes a standalone page of it, to time the browser's paint
+///    (docs/dashboard.md says how).
+/// 2. `fanout`: one dashboard's event hub feeding 100 tabs, against a private redis-server:
+///    Redis commands (INFO commandstats) per transition, beside 100 readers with an `XREAD
+///    BLOCK` loop each (one reader per tab).
+///
+/// `JobqBenchmarks dashboard [graph] [fanout] [--tabs N] [--transitions N] [--out FILE]`.
+enum DashboardBenchmark {
+    static func run(_ arguments: [String]) async throws {
+        var parts: Set<String> = []
+        var tabs = 100
+        var transitions = 500
+        var out: String?
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "graph", "fanout": parts.insert(argument)
+            case "--tabs": tabs = Int(iterator.next() ?? "") ?? 0
+            case "--transitions": transitions = Int(iterator.next() ?? "") ?? 0
+            case "--out": out = iterator.next()
+            default:
+                throw BenchmarkError("usage: JobqBenchmarks dashboard [graph] [fanout] [--tabs N (100)] [--transitions N (500)] [--out FILE]; unknown argument \(argument)")
+            }
+        }
+        guard tabs > 0, transitions > 0 else { throw BenchmarkError("--tabs and --transitions must be positive") }
+        if parts.isEmpty { parts = ["graph", "fanout"] }
+        print("Dashboard live parts (\(ProcessInfo.processInfo.activeProcessorCount) cores; load average \(loadAverage()))")
+        if parts.contains("graph") { try graph(out: out) }
+        if parts.contains("fanout") { try await fanOut(tabs: tabs, transitions: transitions) }
+        print("")
+        print("reproduce: swift run -c release --package-path Benchmarks JobqBenchmarks " + (["dashboard"] + arguments).joined(separator: " "))
+    }
+
+    static func graph(out: String?) throws {
+        let layers = 40, width = 50
+        print("")
+        print("run graph of \(layers * width) tasks (\(layers) layers of \(width), 2 prerequisites each): median of 15, alternated")
+        var section: [Double] = []
+        var dot: [Double] = []
+        var html = ""
+        var text = ""
+        for _ in 0..<15 {
+            section.append(seconds { html = DashboardProbe.graphSection(layers: layers, width: width) })
+            dot.append(seconds { text = DashboardProbe.graphDOT(layers: layers, width: width) })
+        }
+        print("  " + "graph section (layout + SVG)".padding(36) + String(format: "%8.1f ms", median(section) * 1000) + "   \(grouped(Double(html.utf8.count))) bytes")
+        print("  " + "reference: jobq graph's DOT text".padding(36) + String(format: "%8.1f ms", median(dot) * 1000) + "   \(grouped(Double(text.utf8.count))) bytes")
+        if let out {
+            let page = "<!doctype html><html><head><meta charset=\"utf-8\"><style>:root{--line:#ccc;--panel:#fff;--muted:#888;--fg:#222;--failed:#c00;--done:#2a2;--running:#27c;--pending:#999}"
+                + ".node rect{fill:var(--panel);stroke:var(--line)}.node.state-DONE rect{fill:var(--done)}.node.state-RUNNING rect{fill:var(--running)}.node.state-PENDING rect{fill:var(--pending)}.node text{fill:#fff;font-size:11px}"
+                + DashboardProbe.graphCSS + "</style></head><body>" + html + "</body></html>"
+            try page.write(toFile: out, atomically: true, encoding: .utf8)
+            print("  wrote \(out)")
+        }
+    }
+
+    static func fanOut(tabs: Int, transitions: Int) async throws {
+        print("")
+        print("\(tabs) tabs following the transition stream while \(transitions) one-task submissions are made")
+        let server = try await RedisServerFixture.start()
+        let redis = server.makeClient { $0.commandTimeout = .seconds(60) }
+        func commands() async throws -> [String: Int] {
+            let text = try await redis.send("INFO", "commandstats").decodeString()
+            var calls: [String: Int] = [:]
+            for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+                let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
+                if let range = line.range(of: "calls="), let value = Int(line[range.upperBound...].prefix { $0.isNumber }) { calls[String(name)] = value }
+            }
+            return calls
+        }
+        func report(_ label: String, _ received: [Int], _ before: [String: Int], _ after: [String: Int], _ elapsed: Double) {
+            let xread = (after["xread"] ?? 0) - (before["xread"] ?? 0)
+            let reads = ["xread", "xrange", "xrevrange", "hmget", "hget"].reduce(0) { $0 + (after[$1] ?? 0) - (before[$1] ?? 0) }
+            let complete = received.allSatisfy { $0 >= transitions }
+            print("  " + label.padding(40) + "XREAD \(grouped(Double(xread)).leftPadding(7))  (\(String(format: "%.2f", Double(xread) / Double(transitions))) per transition)   stream reads \(grouped(Double(reads)).leftPadding(7))   \(String(format: "%.2f", elapsed)) s   every tab got all: \(complete)")
+        }
+        do {
+            var before = try await commands()
+            var elapsed = 0.0
+            var received: [Int] = []
+            elapsed = try await asyncSeconds { received = try await DashboardProbe.fanOut(redis: redis, namespace: "fan-hub", subscribers: tabs, transitions: transitions) }
+            var after = try await commands()
+            report("one hub, \(tabs) tabs", received, before, after, elapsed)
+            before = after
+            elapsed = try await asyncSeconds { received = try await DashboardProbe.separateReaders(redis: redis, namespace: "fan-sep", followers: tabs, transitions: transitions) }
+            after = try await commands()
+            report("reference: \(tabs) readers, a loop each", received, before, after, elapsed)
+        } catch {
+            await redis.close()
+            await server.stop()
+            throw error
+        }
+        await redis.close()
+        await server.stop()
+    }
+
+    static func seconds(_ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func asyncSeconds(_ body: () async throws -> Void) async throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func loadAverage() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+}
