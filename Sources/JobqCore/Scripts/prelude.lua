@@ -98,8 +98,19 @@ local function run_of(id)
   return string.match(id, '^([^/]+)/')
 end
 
+local counters = {} -- stats field -> increment, applied by flush
+local function count(field, n)
+  counters[field] = (counters[field] or 0) + (n or 1)
+end
+
+-- Every run state change passes here, so it also keeps the run counters of `stats` (metrics
+-- read them at scrape time instead of walking the runs): `run_<state>` counts entries into a
+-- state, `run_left_<state>` exits, so runs in a state now = entries - exits.
 local function emit_run(run, from, to, reason)
   emit('@' .. run, from, to, 0, reason)
+  if from == to then return end
+  count('run_' .. string.lower(to))
+  if from then count('run_left_' .. string.lower(from)) end
 end
 
 local function count_run(id, from, to)
@@ -342,7 +353,6 @@ end
 -- Deferred index writes --------------------------------------------------------------------
 local zsets, zset_keys = {}, {}      -- key -> { member -> score | false (remove) }
 local pushes, push_lists = {}, {}    -- list key -> ids to LPUSH, in order (push_lists[i] = {key, queue})
-local counters = {}                  -- stats field -> increment
 
 local function zset_later(key, member, score)
   local members = zsets[key]
@@ -354,9 +364,6 @@ local function zset_later(key, member, score)
   members[member] = score
 end
 
-local function count(field, n)
-  counters[field] = (counters[field] or 0) + (n or 1)
-end
 
 local function variadic(command, key, items)
   for i = 1, #items, CHUNK do
