@@ -75,10 +75,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // Cluster metrics read from Redis at scrape time, and the small HTTP responder that
+        // serves them (`jobq coordinator --metrics-port`) and the worker's own metrics.
+        .target(
+            name: "JobqMetrics",
+            dependencies: [
+                "Jobq", "JobqCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "JobqCLI",
             dependencies: [
-                "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard",
+                "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard", "JobqMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -86,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
+                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -121,6 +130,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "JobqMetricsTests", dependencies: ["JobqMetrics", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
