@@ -57,7 +57,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .notFound, .fileNotFound: self = .notFound
         case .invalidState, .staleToken, .prerequisiteFailed: self = .invalidState
         case .timeout: self = .timeout
-        case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis: self = .unavailable
+        case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis, .cannotListen: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError
         case .cannotWrite: self = .cannotCreate
         case .interrupted, .cancelled: self = .interrupted
@@ -86,6 +86,9 @@ extension JobqError.Code {
     static let cannotWrite = JobqError.Code(rawValue: "cannot_write")
     /// `graph --format svg|png` without graphviz's `dot` on PATH.
     static let graphvizMissing = JobqError.Code(rawValue: "graphviz_missing")
+    /// A port to serve on (`coordinator --metrics-port`) cannot be bound: in use, not
+    /// permitted, or the address is not this host's.
+    static let cannotListen = JobqError.Code(rawValue: "cannot_listen")
     /// Ctrl-C.
     static let interrupted = JobqError.Code(rawValue: "interrupted")
     /// `wait`/`watch` ended with a FAILED or CANCELLED task (reported, not thrown).
