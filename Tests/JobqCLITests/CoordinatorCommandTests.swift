@@ -62,7 +62,7 @@ struct CoordinatorCommandTests {
         ["--metrics-port", "70000"],
         ["--metrics-port=-1"],
         ["--metrics-port", "0", "--metrics-host", "localhost"],
-        ["--metrics-port", "0", "--metrics-host", "300.1.1.1"],
+        ["--metrics-port", "0", "--metrics-address", "300.1.1.1"],
         ["--metrics-host", "127.0.0.1"],
         ["--metrics-port", "0", "--once"],
     ])

@@ -34,7 +34,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve the namespace's Prometheus metrics at http://<host>:<port>/metrics; 0 picks a free port.", valueName: "port"))
     var metricsPort: Int?
 
-    @Option(name: .customLong("metrics-host"), help: ArgumentHelp("The IP address the metrics endpoint listens on (default 127.0.0.1; 0.0.0.0 for every interface).", valueName: "ip"))
+    @Option(name: [.customLong("metrics-host"), .customLong("metrics-address")], help: ArgumentHelp("The IP address the metrics endpoint listens on (default 127.0.0.1; 0.0.0.0 for every interface). --metrics-address, as jobq-worker spells it, is the same.", valueName: "ip"))
     var metricsHost: String?
 
     @OptionGroup var output: OutputOptions
