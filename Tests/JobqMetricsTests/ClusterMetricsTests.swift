@@ -146,6 +146,32 @@ struct ClusterMetricsTests {
         #expect(found.value("jobq_queue_tasks", ["queue": "q2", "lane": "recovered"]) == 1)
     }
 
+    /// A run cancelled before any task ran, retried, then claimed: it is RUNNING once, not
+    /// twice (the first claim of a re-opened run is no PENDING -> RUNNING change).
+    @Test func aRunRetriedBeforeItStartedCountsOnce() async throws {
+        let (client, redis) = try Self.client(on: try await RedisServerFixture.shared())
+        defer { Task { await redis.close() } }
+        var flow = Workflow("again")
+        try flow.add("only", handler: "h", queue: "q")
+        try await client.submit(flow, run: "again-1")
+        _ = try await client.cancel(workflow: "again-1")
+        var found = samples(try await ClusterMetrics.prometheusText(client: client))
+        #expect(found.value("jobq_runs", ["state": "pending"]) == 0)
+        #expect(found.value("jobq_runs_finished_total", ["state": "cancelled"]) == 1)
+        _ = try await client.retry(run: "again-1")
+        let only = try #require(try await client.engine.leases.claim(queues: ["q"], count: 1, lease: .seconds(60), worker: "t").first)
+        found = samples(try await ClusterMetrics.prometheusText(client: client))
+        #expect(found.value("jobq_runs", ["state": "running"]) == 1)
+        #expect(found.value("jobq_runs", ["state": "pending"]) == 0)
+        _ = try await client.engine.leases.complete([Completion(lease: only.lease, result: Array("null".utf8))])
+        found = samples(try await ClusterMetrics.prometheusText(client: client))
+        #expect(found.value("jobq_runs", ["state": "running"]) == 0)
+        #expect(found.value("jobq_runs_finished_total", ["state": "done"]) == 1)
+        let stats = try await client.engine.inspector.stats()
+        #expect(stats["run_running"] == stats["run_left_running"])
+        #expect(stats["run_pending"] == stats["run_left_pending"])
+    }
+
     /// A worker whose registration expired (it died; no other worker pruned its index entry)
     /// is not counted, nor are its slots; a live one is, with its heartbeat's age.
     @Test func aDeadWorkerDoesNotCount() async throws {

@@ -330,7 +330,9 @@ local function apply_runs()
     end
     local open = d.open ~= 0 and redis.call('HINCRBY', key, 'open', d.open) or nil
     if (d.states.RUNNING or 0) < 0 then unpark(run, key) end
-    if d.claimed and redis.call('HSETNX', key, 'started', NOW) == 1 then
+    -- (a run re-opened by a retry before any of its tasks ever ran is RUNNING already: its
+    -- first claim records the start but is no PENDING -> RUNNING change)
+    if d.claimed and redis.call('HSETNX', key, 'started', NOW) == 1 and redis.call('HGET', key, 'state') == 'PENDING' then
       redis.call('HSET', key, 'state', 'RUNNING')
       emit_run(run, 'PENDING', 'RUNNING', 'started')
     end
