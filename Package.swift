@@ -71,16 +71,25 @@ let package = Package(
         .target(
             name: "JobqDashboard",
             dependencies: [
-                "Jobq", "JobqCore",
+                "Jobq", "JobqCore", "JobqMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Cluster metrics read from Redis at scrape time, and the small HTTP responder that
+        // serves them (`jobq coordinator --metrics-port`) and the worker's own metrics.
+        .target(
+            name: "JobqMetrics",
+            dependencies: [
+                "Jobq", "JobqCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "JobqCLI",
             dependencies: [
-                "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard",
+                "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard", "JobqMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "JobqWorkerCLI",
             dependencies: [
-                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn",
+                "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -125,6 +134,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "JobqMetricsTests", dependencies: ["JobqMetrics", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
         .testTarget(
             name: "JobqCLITests",
             dependencies: [

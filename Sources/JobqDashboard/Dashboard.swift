@@ -1,6 +1,7 @@
 import Hummingbird
 import Jobq
 import JobqCore
+import JobqMetrics
 import ServiceLifecycle
 
 /// The jobq web dashboard: every page and its `/api/v1` twin, as routes over one ``JobqClient``.
@@ -57,6 +58,14 @@ public struct Dashboard: Sendable {
             var response = Responses.body(Stylesheet.css + RunGraphSection.css, type: "text/css; charset=utf-8", status: .ok)
             response.headers[.cacheControl] = "max-age=300"
             return response
+        }
+        // The cluster's state for Prometheus, the same text `jobq coordinator --metrics-port` serves.
+        group.get("/metrics") { request, _ in
+            do throws(JobqError) {
+                return Responses.body(try await ClusterMetrics.prometheusText(client: client), type: "text/plain; version=0.0.4; charset=utf-8", status: .ok)
+            } catch {
+                return Responses.error(error, request: request, layout: layout)
+            }
         }
         addPages(to: group, layout: layout)
         addActions(to: group, layout: layout)

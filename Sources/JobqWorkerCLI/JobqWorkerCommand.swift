@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Jobq
 import JobqCore
+import JobqMetrics
 import JobqRedis
 import JobqWorker
 import JobqTestHandlers
@@ -346,13 +347,17 @@ struct JobqWorkerCommand: AsyncParsableCommand {
 
         if let port = settings.metricsPort {
             do {
-                let server = try MetricsServer(address: settings.metricsAddress, port: port, registry: metricsRegistry) { [worker] in
-                    !worker.isStopping
-                }
+                let server = try MetricsServer(
+                    address: settings.metricsAddress, port: port, healthy: { [worker] in !worker.isStopping },
+                    body: { metricsRegistry.emitToBuffer() }
+                )
                 server.start()
                 logger.info("serving metrics", metadata: ["metrics_port": .stringConvertible(server.port), "address": .string(settings.metricsAddress)])
             } catch {
-                logger.critical("\(error)")
+                switch error.kind {
+                case .badAddress: logger.critical("--metrics-address \(error.description)")
+                case .cannotListen: logger.critical("\(error.description) — choose another --metrics-port")
+                }
                 throw ExitCode.failure
             }
         }

@@ -160,6 +160,7 @@ struct ACLTests {
         #expect(try await a.inspector.stats()["done"] ?? 0 >= 5)
         #expect(try await a.inspector.queues().map(\.name) == ["default", "slow"])
         #expect(try await a.inspector.workers().map(\.id) == ["w"])
+        #expect(try await a.inspector.snapshot().queueCount == 2)  // the cluster metrics' reads (ZCOUNT, SCARD)
         #expect(try await a.inspector.overview().finished[.cancelled] == 3)
         #expect(try await a.inspector.serverTime() > 0)
         #expect(try await a.inspector.finishedTaskIDs(in: .done).count >= 5)

@@ -253,32 +253,6 @@ struct ExecutableTests {
     }
 }
 
-/// A minimal HTTP GET over a TCP socket to 127.0.0.1 (no URLSession dependency).
-func httpGet(port: Int, path: String) async throws -> String {
-    try await Task.detached {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { throw HarnessError.timeout }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            response += buffer[0..<count]
-        }
-        let text = String(decoding: response, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { throw HarnessError.timeout }
-        return String(text[split.upperBound...])
-    }.value
-}
-
 @Suite("docker/worker.yaml", .enabled(if: redisAvailable))
 struct ExampleConfigTests {
     /// The example configuration shipped in the Docker image parses and its handlers work.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Jobq
 import JobqCore
+import JobqMetrics
 
 /// `jobq coordinator`: the maintenance pass, on its own.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -17,6 +18,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
               jobq coordinator                 # every second until Ctrl-C
               jobq coordinator --once --json   # one pass, report what it did
+              jobq coordinator --metrics-port 9465   # and serve the cluster's metrics
+
+            With --metrics-port it also serves Prometheus metrics of the whole namespace at
+            http://HOST:PORT/metrics, read from Redis at each scrape (docs/operations.md).
             """
     )
 
@@ -26,6 +31,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Time between passes (default 1s).", valueName: "duration"))
     var interval: DurationArgument?
 
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve the namespace's Prometheus metrics at http://<host>:<port>/metrics; 0 picks a free port.", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: [.customLong("metrics-host"), .customLong("metrics-address")], help: ArgumentHelp("The IP address the metrics endpoint listens on (default 127.0.0.1; 0.0.0.0 for every interface). --metrics-address, as jobq-worker spells it, is the same.", valueName: "ip"))
+    var metricsHost: String?
+
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
@@ -33,6 +44,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let every = interval?.duration ?? .seconds(1)
         let owner = "coordinator-\(ProcessInfo.processInfo.hostName)-\(getpid())"
         try await CommandRunner.run(connection, json: output.json) { client in
+            let server = try startMetrics(client)
+            defer { server?.stop() }
             repeat {
                 let pass = try await client.maintenancePass(owner: owner, interval: every)
                 report(pass)
@@ -40,6 +53,32 @@ struct CoordinatorCommand: AsyncParsableCommand {
             } while !once && !Task.isCancelled
             return .ok
         }
+    }
+
+    /// Binds the metrics endpoint before the first pass, so a bad `--metrics-port` or
+    /// `--metrics-host` is refused at once (nothing written) rather than after work was done.
+    private func startMetrics(_ client: JobqClient) throws(JobqError) -> MetricsServer? {
+        guard let port = metricsPort else {
+            if let metricsHost { throw JobqError(.invalidOption, "--metrics-host \(metricsHost) needs --metrics-port") }
+            return nil
+        }
+        guard (0...65535).contains(port) else {
+            throw JobqError(.invalidOption, "--metrics-port must be between 0 and 65535; got \(port)")
+        }
+        if once { throw JobqError(.invalidOption, "--metrics-port serves while the coordinator runs; drop --once") }
+        let host = metricsHost ?? "127.0.0.1"
+        let server: MetricsServer
+        do {
+            server = try MetricsServer(address: host, port: port) { try await ClusterMetrics.exposition(client: client) }
+        } catch {
+            switch error.kind {
+            case .badAddress: throw JobqError(.invalidOption, "--metrics-host \(error.description)")
+            case .cannotListen: throw JobqError(.cannotListen, "\(error.description); choose another --metrics-port")
+            }
+        }
+        server.start()
+        Console.err("jobq coordinator: serving metrics at http://\(host.contains(":") ? "[\(host)]" : host):\(server.port)/metrics")
+        return server
     }
 
     private func report(_ pass: MaintenanceResult?) {

@@ -57,7 +57,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         case .notFound, .fileNotFound: self = .notFound
         case .invalidState, .staleToken, .prerequisiteFailed, .uniqueHeld: self = .invalidState
         case .timeout: self = .timeout
-        case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis: self = .unavailable
+        case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis, .cannotListen: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError
         case .cannotWrite: self = .cannotCreate
         case .interrupted, .cancelled: self = .interrupted
@@ -88,6 +88,9 @@ extension JobqError.Code {
     static let graphvizMissing = JobqError.Code(rawValue: "graphviz_missing")
     /// `jobq dashboard --listen` on an address other machines reach, without credentials.
     static let insecureListen = JobqError.Code(rawValue: "insecure_listen")
+    /// A port to serve on (`coordinator --metrics-port`) cannot be bound: in use, not
+    /// permitted, or the address is not this host's.
+    static let cannotListen = JobqError.Code(rawValue: "cannot_listen")
     /// Ctrl-C.
     static let interrupted = JobqError.Code(rawValue: "interrupted")
     /// `wait`/`watch` ended with a FAILED or CANCELLED task (reported, not thrown).

@@ -119,8 +119,19 @@ local function run_of(id)
   return string.match(id, '^([^/]+)/')
 end
 
+local counters = {} -- stats field -> increment, applied by flush
+local function count(field, n)
+  counters[field] = (counters[field] or 0) + (n or 1)
+end
+
+-- Every run state change passes here, so it also keeps the run counters of `stats` (metrics
+-- read them at scrape time instead of walking the runs): `run_<state>` counts entries into a
+-- state, `run_left_<state>` exits, so runs in a state now = entries - exits.
 local function emit_run(run, from, to, reason)
   emit('@' .. run, from, to, 0, reason)
+  if from == to then return end
+  count('run_' .. string.lower(to))
+  if from then count('run_left_' .. string.lower(from)) end
 end
 
 local function count_run(id, from, to)
@@ -345,7 +356,9 @@ local function apply_runs()
     end
     local open = d.open ~= 0 and redis.call('HINCRBY', key, 'open', d.open) or nil
     if (d.states.RUNNING or 0) < 0 then unpark(run, key) end
-    if d.claimed and redis.call('HSETNX', key, 'started', NOW) == 1 then
+    -- (a run re-opened by a retry before any of its tasks ever ran is RUNNING already: its
+    -- first claim records the start but is no PENDING -> RUNNING change)
+    if d.claimed and redis.call('HSETNX', key, 'started', NOW) == 1 and redis.call('HGET', key, 'state') == 'PENDING' then
       redis.call('HSET', key, 'state', 'RUNNING')
       emit_run(run, 'PENDING', 'RUNNING', 'started')
     end
@@ -449,7 +462,6 @@ end
 -- Deferred index writes --------------------------------------------------------------------
 local zsets, zset_keys = {}, {}      -- key -> { member -> score | false (remove) }
 local pushes, push_lists = {}, {}    -- list key -> ids to LPUSH, in order (push_lists[i] = {key, queue})
-local counters = {}                  -- stats field -> increment
 
 local function zset_later(key, member, score)
   local members = zsets[key]
@@ -461,9 +473,6 @@ local function zset_later(key, member, score)
   members[member] = score
 end
 
-local function count(field, n)
-  counters[field] = (counters[field] or 0) + (n or 1)
-end
 
 local function variadic(command, key, items)
   for i = 1, #items, CHUNK do

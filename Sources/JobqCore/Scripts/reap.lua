@@ -28,6 +28,7 @@ for _, id in ipairs(due) do
     local queue = spec.queue or 'default'
     local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
     local deaths = (tonumber(f[10]) or 0) + 1
+    count('lease_expired')
     local alone = f[8] ~= false and f[8] == f[7]
     local to
     if f[5] then
