@@ -144,11 +144,11 @@ struct BadInputTests {
 struct ScriptArgumentTests {
     static func submitArguments(
         id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "", cacheKey: String = "",
-        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", run: String = "", definition: String = "", options: [(String, String)] = []
+        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", trace: String = "", run: String = "", definition: String = "", options: [(String, String)] = []
     ) -> [RedisArgument] {
         var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
         for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
-        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor)]
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(trace)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -180,6 +180,8 @@ struct ScriptArgumentTests {
         ("max snoozes that is not a number", submitArguments(id: "b", maxSnoozes: "lots")),
         ("a wait_for with a bad name", submitArguments(id: "b", waitFor: "a:b/0/fail")),
         ("a wait_for with an unknown timeout action", submitArguments(id: "b", waitFor: "go/10/retry")),
+        ("a trace context that is not a JSON object", submitArguments(id: "b", trace: "00-abc")),
+        ("a trace context over TRACE_MAX_BYTES", submitArguments(id: "b", trace: "{\"traceparent\":\"" + String(repeating: "a", count: TraceCarrier.maxBytes) + "\"}")),
         ("a window of 0", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "0")])),
         ("a window that is not a number", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "many")])),
         ("precondition with 17 tests", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":["# + Array(repeating: #"{"task":"a","path":[],"op":"eq","value":1}"#, count: 17).joined(separator: ",") + "]}")),
