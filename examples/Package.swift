@@ -18,6 +18,8 @@ let package = Package(
         // ServiceGroup: a user's package declares both too.
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // docs/operations.md, "Tracing": spans with swift-distributed-tracing.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.0"),
     ],
     targets: [
         // README.md, "The Swift library": the producer …
@@ -43,6 +45,7 @@ let package = Package(
                 .product(name: "JobqWorker", package: "jobq"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/WorkerLibrary"
         ),

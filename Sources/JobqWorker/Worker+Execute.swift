@@ -1,6 +1,7 @@
 import Jobq
 import JobqCore
 import Logging
+import Tracing
 
 /// Running one handler and turning what it did into an outcome. The decisions are
 /// ``TaskSettlement``'s (which outcome stands) and ``OutcomeRules``' (what it is); this file
@@ -13,7 +14,7 @@ extension Worker {
         if logger.logLevel <= .debug {
             logger.debug("task started", metadata: Self.metadata(run))
         }
-        let outcome = await invoke(run)
+        let outcome = await traced(run) { await invoke(run) }
         let settlement = run.handlerReturned()
         let elapsed = ContinuousClock.now - run.started
         perHandler.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -46,7 +47,7 @@ extension Worker {
         } catch {
             return OutcomeRules.prerequisitesUnreadable(claimed, error)
         }
-        let context = HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id)
+        let context = HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id, serviceContext: ServiceContext.current ?? .topLevel)
         do {
             return OutcomeRules.returned(try await handler.body(payload, context), claimed, maxResultBytes: store.maxResultBytes)
         } catch {
