@@ -16,7 +16,7 @@ InstrumentationSystem.bootstrap(tracer)
 func tracedProducer(client: JobqClient) async throws {
 // The submit is a `jobq.submit` span under the current one; the worker's span continues it.
 try await withSpan("nightly billing") { _ in
-    try await client.submit("invoice.render", payload: Invoice(id: 42))
+    _ = try await client.submit("invoice.render", payload: Invoice(id: 42))
 }
 }
 
