@@ -5,6 +5,7 @@ import JobqBenchmarkSupport
 import JobqRedis
 import JobqTestSupport
 import JobqWorker
+import Logging
 import Synchronization
 import Tracing
 
@@ -66,7 +67,9 @@ enum TracingBenchmark {
         })
         var configuration = WorkerConfiguration(queues: ["default"], concurrency: 16)
         configuration.idleWait = .milliseconds(100)
-        let worker = try Worker(client: client, registry: registry, configuration: configuration)
+        var logger = Logger(label: "bench.worker")
+        logger.logLevel = .warning
+        let worker = try Worker(client: client, registry: registry, configuration: configuration, logger: logger)
 
         let body = { () async throws -> (Double, Double, Double) in
             let running = Task { try await worker.run() }
