@@ -6,8 +6,8 @@
 // Configured by the standard OpenTelemetry environment variables: OTEL_EXPORTER_OTLP_ENDPOINT
 // (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; default http://localhost:4318), OTEL_SERVICE_NAME
 // (default jobq-worker), OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG),
-// OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_TRACES_EXPORTER (otlp, console or
-// none), OTEL_PROPAGATORS (default tracecontext: the W3C traceparent jobq stores per task).
+// OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_TRACES_EXPORTER (otlp or none;
+// swift-otel 1.6 refuses console for traces: exit 78), OTEL_PROPAGATORS (default tracecontext: the W3C traceparent jobq stores per task).
 import Foundation
 import JobqWorkerCLI
 import OTel
