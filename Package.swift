@@ -15,7 +15,11 @@ let package = Package(
         .library(name: "Jobq", targets: ["Jobq"]),
         .library(name: "JobqWorker", targets: ["JobqWorker"]),
         .executable(name: "jobq", targets: ["JobqCLI"]),
-        .executable(name: "jobq-worker", targets: ["JobqWorkerCLI"]),
+        .executable(name: "jobq-worker", targets: ["JobqWorkerMain"]),
+        // The jobq-worker command as a library, for Integrations/OTel's jobq-worker-otel (a
+        // worker with an OpenTelemetry exporter, kept out of this package because swift-otel
+        // builds slowly): `JobqWorkerCommand.main(alongside:)` and nothing else is meant for use.
+        .library(name: "JobqWorkerCLI", targets: ["JobqWorkerCLI"]),
         // The web dashboard's routes, for `jobq dashboard` and for mounting in a Hummingbird app.
         // Its own library so the web server stays out of the Jobq and JobqWorker dependency trees.
         .library(name: "JobqDashboard", targets: ["JobqDashboard"]),
@@ -32,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.0"),
     ],
     targets: [
         // C: hiredis through pkg-config; a shim header for what Swift cannot import directly.
@@ -51,7 +56,13 @@ let package = Package(
             resources: luaScripts
         ),
         // Producer API.
-        .target(name: "Jobq", dependencies: ["JobqCore", "JobqRedis"]),
+        .target(
+            name: "Jobq",
+            dependencies: [
+                "JobqCore", "JobqRedis",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
         // Worker runtime.
         .target(
             name: "JobqWorker",
@@ -60,6 +71,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The demo and test handlers (jobq.noop, jobq.sleep, jobq.fail, jobq.crash, … and their
@@ -94,9 +106,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .executableTarget(
+        .executableTarget(name: "JobqWorkerMain", dependencies: ["JobqWorkerCLI"]),
+        .target(
             name: "JobqWorkerCLI",
             dependencies: [
                 "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqMetrics",
@@ -123,6 +137,8 @@ let package = Package(
             dependencies: [
                 "JobqWorker", "JobqTestHandlers", "Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         // Fault tests: real jobq-worker processes killed, stopped and starved of Redis.

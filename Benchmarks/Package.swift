@@ -20,6 +20,8 @@ let package = Package(
         // (a path dependency's identity is otherwise its directory name).
         .package(name: "jobq", path: ".."),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -30,6 +32,11 @@ let package = Package(
                 // benchmarks measure is below the public API (see the root Package.swift).
                 .product(name: "_JobqBenchmarkSupport", package: "jobq"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // the tracing benchmark: an in-process worker, with and without a tracer
+                .product(name: "JobqWorker", package: "jobq"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "JobqBenchmarks"
         ),

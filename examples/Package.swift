@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         // docs/dashboard.md mounts the dashboard in a Hummingbird app of one's own.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // docs/operations.md, "Tracing": spans with swift-distributed-tracing.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.0"),
     ],
     targets: [
         // README.md, "The Swift library": the producer …
@@ -45,6 +47,7 @@ let package = Package(
                 .product(name: "JobqWorker", package: "jobq"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/WorkerLibrary"
         ),

@@ -166,7 +166,7 @@ enum EngineBenchmark {
         }
     }
 
-    private static func info(_ client: RedisClient, _ section: String) async throws -> [String: String] {
+    static func info(_ client: RedisClient, _ section: String) async throws -> [String: String] {
         let text = try await client.send("INFO", RedisArgument(section)).decodeString()
         var fields: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
@@ -176,7 +176,7 @@ enum EngineBenchmark {
         return fields
     }
 
-    private static func cpuSeconds(_ client: RedisClient) async throws -> Double {
+    static func cpuSeconds(_ client: RedisClient) async throws -> Double {
         let cpu = try await info(client, "cpu")
         return (Double(cpu["used_cpu_user"] ?? "") ?? 0) + (Double(cpu["used_cpu_sys"] ?? "") ?? 0)
     }

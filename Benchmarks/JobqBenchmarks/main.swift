@@ -11,6 +11,7 @@ let benchmarks: [(name: String, summary: String, run: ([String]) async throws ->
     ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),
     ("batch", "command handlers in batches vs one process per task (a small Python handler, real jobq-worker)", BatchCommandBenchmark.run),
     ("dashboard", "the dashboard's live parts: a 2,000-task run graph drawn, SSE fan-out to 100 tabs (Redis commands)", DashboardBenchmark.run),
+    ("tracing", "submit + run with and without a tracer, side by side (what a span per submit and per run costs)", TracingBenchmark.run),
     ("producer", "one end-to-end workload against a given Redis (what `worker` and e2e.sh run; --help)", { await BenchmarkProducer.main($0) }),
 ]
 

@@ -90,10 +90,15 @@ public struct JobqClient: Sendable {
     ///   - workflow: groups the tasks for status, watch and cancel.
     ///   - idempotencyKey: a repeated submission with the same key and content returns the first
     ///     one's ids with `created == false`; the same key with other content is a conflict.
+    ///
+    /// Traced: a `.producer` span `jobq.submit` whose context is stored with each task, so that
+    /// the worker's span for it continues the caller's trace (docs/operations.md, "Tracing").
     /// - Throws: ``JobqError`` with a stable code; nothing is written.
     @discardableResult
     public func submit(_ tasks: [TaskSpec], workflow: String? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
-        try await engine.tasks.submit(tasks, workflow: workflow, idempotencyKey: idempotencyKey)
+        try await tracedSubmit(taskCount: tasks.count, workflow: workflow, { headers throws(JobqError) in
+            try await engine.tasks.submit(tasks, workflow: workflow, idempotencyKey: idempotencyKey, trace: headers)
+        }, ids: { $0.tasks.map(\.id) })
     }
 
     /// Starts a run of a workflow definition, atomically: every task or none.
@@ -113,7 +118,9 @@ public struct JobqClient: Sendable {
     /// batch resolve within the run), atomically.
     @discardableResult
     public func submit(_ tasks: [TaskSpec], run: RunOptions, idempotencyKey: String? = nil) async throws(JobqError) -> WorkflowRun {
-        let result = try await engine.tasks.submit(tasks, run: run, idempotencyKey: idempotencyKey)
+        let result = try await tracedSubmit(taskCount: tasks.count, workflow: run.id, { headers throws(JobqError) in
+            try await engine.tasks.submit(tasks, run: run, idempotencyKey: idempotencyKey, trace: headers)
+        }, ids: { $0.tasks.map(\.id) })
         guard let id = result.run else { throw JobqError(.internalError, "submit of a run returned no run id") }
         return WorkflowRun(client: self, id: id, created: result.created, tasks: result.tasks)
     }

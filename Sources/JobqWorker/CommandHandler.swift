@@ -25,6 +25,7 @@ import Synchronization
 /// | `JOBQ_CHECKPOINT_FILE` | a file holding the last checkpoint (JSON) an earlier attempt saved; unset when there is none |
 /// | `JOBQ_SIGNALS_FILE` | a file holding the signals the task keeps, `{"name": payload, …}` (answers as `"ask-<12 hex of sha1(question)>": "choice"`); unset when none |
 /// | `JOBQ_ANSWER` | the answer to the question most recently answered (`JOBQ_ASK`); unset when none |
+/// | `TRACEPARENT`, `TRACESTATE` | the task span's trace context (W3C, the OpenTelemetry convention for processes) when a tracer is bootstrapped; unset otherwise |
 ///
 /// A stderr line `JOBQ_SNOOZE 30s` snoozes the task when the command ends; `JOBQ_CHECKPOINT {json}`
 /// saves a checkpoint; `JOBQ_WAIT NAME [DURATION]` and `JOBQ_ASK {json}` wait for a signal or an
@@ -129,6 +130,7 @@ struct CommandRunner: Sendable {
         environment["JOBQ_WORKER_DEATHS"] = String(context.workerDeaths)
         environment["JOBQ_MAX_ATTEMPTS"] = String(context.maxAttempts)
         environment["JOBQ_WORKER_ID"] = context.workerID
+        addTraceContext(context, to: &environment)
         let left = context.deadline - ContinuousClock.now
         environment["JOBQ_DEADLINE_MS"] = String(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
         if payload.count <= Self.inlineLimit, !payload.contains(0) {

@@ -1,4 +1,6 @@
+import Jobq
 import JobqCore
+import Tracing
 
 /// The Redis implementation of the worker's store: the engine's lease store, with the few
 /// maintenance and task-store calls a worker makes.
@@ -55,7 +57,8 @@ extension Coordinator: TaskLeaseStore {
         }
         let (specs, options) = try request.submission(id: id)
         do {
-            return try await tasks.submit(specs, run: options).run ?? id
+            // the child run's tasks continue the parent task's trace (its span is current here)
+            return try await tasks.submit(specs, run: options, trace: TraceHeaders.inject(ServiceContext.current ?? .topLevel)).run ?? id
         } catch where error.code == .runExists {
             return id // started meanwhile by another attempt of the same parent
         }

@@ -1,6 +1,7 @@
 import Jobq
 import JobqCore
 import Logging
+import Tracing
 
 /// What a handler knows about the task it runs, and how it talks back: progress, logs,
 /// prerequisites' results.
@@ -15,8 +16,9 @@ public struct HandlerContext: Sendable {
     let store: any TaskLeaseStore
     private let upstreamLogger: Logger
 
-    init(run: RunningTask, store: any TaskLeaseStore, payload: [UInt8], logger: Logger, workerID: String) {
+    init(run: RunningTask, store: any TaskLeaseStore, payload: [UInt8], logger: Logger, workerID: String, serviceContext: ServiceContext = .topLevel) {
         self.run = run
+        self.serviceContext = serviceContext
         self.store = store
         self.payload = payload
         self.upstreamLogger = logger
@@ -55,6 +57,12 @@ public struct HandlerContext: Sendable {
     public var deadline: ContinuousClock.Instant { run.deadline }
     /// The worker running the task.
     public let workerID: String
+    /// The trace context of this run: its `.consumer` span `jobq.task <handler>`, a child of the
+    /// producer's `jobq.submit` span when the task was submitted in a traced context. The handler
+    /// runs with it bound as `ServiceContext.current`, so its own spans and its submissions nest
+    /// under the task without passing it; hand it on explicitly across a detached task or
+    /// another process. `.topLevel` with no tracer bootstrapped.
+    public let serviceContext: ServiceContext
     /// The payload (JSON) the handler receives: as submitted, with `{"$retval": "id"}`
     /// references replaced by those prerequisites' results.
     public let payload: [UInt8]

@@ -1,6 +1,7 @@
 import Jobq
 import JobqCore
 import Logging
+import Tracing
 
 /// Running one handler and turning what it did into an outcome. The decisions are
 /// ``TaskSettlement``'s (which outcome stands) and ``OutcomeRules``' (what it is); this file
@@ -9,7 +10,7 @@ extension Worker {
     /// The body of a handler's `Task`: run it, then report its outcome (or the stop's).
     func execute(_ run: RunningTask) async {
         began(run)
-        await finish(run, with: await invoke(run))
+        await finish(run, with: await traced(run) { await invoke(run) })
     }
 
     /// Counts and logs the start of a task's handler.
@@ -72,7 +73,7 @@ extension Worker {
         let claimed = run.claimed
         do {
             let payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites, scope: RunScope.run(of: claimed.id))
-            return .ready(HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id))
+            return .ready(HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id, serviceContext: ServiceContext.current ?? .topLevel))
         } catch {
             return .settled(OutcomeRules.prerequisitesUnreadable(claimed, error))
         }

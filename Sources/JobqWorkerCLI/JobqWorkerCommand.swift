@@ -11,9 +11,8 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-@main
-struct JobqWorkerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct JobqWorkerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "jobq-worker",
         abstract: "Run jobq tasks: claim them from Redis, run their handlers, record the outcomes.",
         usage: """
@@ -316,7 +315,11 @@ struct JobqWorkerCommand: AsyncParsableCommand {
 
     // MARK: Running
 
-    func run() async throws {
+    public init() {}
+
+    /// The worker, with `services` (an exporter's flush loop, …) run in its service group:
+    /// started before the worker and shut down after it (JobqWorkerCommand+Services.swift).
+    func run(alongside services: [any Service]) async throws {
         let settings = try resolve()
         let level = settings.logLevel
         let format = settings.logFormat
@@ -393,7 +396,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
         }
 
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services.map { .init(service: $0) } + [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
             logger: logger
         ))
         let grace = DurationText.format(settings.worker.shutdownGrace)

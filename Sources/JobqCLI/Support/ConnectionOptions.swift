@@ -87,6 +87,7 @@ struct ConnectionOptions: ParsableArguments {
         } catch let error {
             throw JobqError(.invalidConnection, "\(self.namespace != nil ? "--namespace" : "JOBQ_NAMESPACE"): \(error.message)", underlying: error)
         }
+        EnvironmentTraceContext.bootstrapIfPresent()
         return try JobqClient(configuration: configuration, namespace: namespace)
     }
 }

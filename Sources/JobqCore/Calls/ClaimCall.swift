@@ -16,7 +16,7 @@ package struct ClaimCall: ScriptCall {
             + queues.map { RedisArgument($0) }
     }
 
-    /// `{1, n, mode, then per task 16 fields and its prerequisites' (id, state, result) triples}`.
+    /// `{1, n, mode, then per task 17 fields and its prerequisites' (id, state, result) triples}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> ClaimBatch {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: nil, detail: reply.details()) }
@@ -41,6 +41,7 @@ package struct ClaimCall: ScriptCall {
             let workerDeaths = try reply.int("worker deaths")
             let checkpoint = try reply.bytes("checkpoint")
             let signals = try reply.bytes("signals")
+            let trace = try reply.bytes("trace")
             let dependencyCount = try reply.int("prerequisite count")
             var prerequisites: [PrerequisiteOutcome] = []
             prerequisites.reserveCapacity(dependencyCount)
@@ -55,7 +56,8 @@ package struct ClaimCall: ScriptCall {
                 lease: TaskLease(id: id, token: token), timeout: .milliseconds(timeout), leaseDeadline: Int64(deadline),
                 workflow: workflow.isEmpty ? nil : workflow, backoff: RetryBackoff(json: backoff) ?? .default,
                 title: title, prerequisites: prerequisites, workerDeaths: workerDeaths,
-                checkpoint: checkpoint.isEmpty ? nil : checkpoint, signals: signals.isEmpty ? nil : signals
+                checkpoint: checkpoint.isEmpty ? nil : checkpoint, signals: signals.isEmpty ? nil : signals,
+                traceHeaders: TraceCarrier.decode(trace)
             ))
         }
         return ClaimBatch(tasks: tasks, mode: mode)

@@ -12,6 +12,8 @@ package struct SubmitCall: ScriptCall {
         package var limit: String = ""
         /// `MODE MS KEY`, the uniqueness with its key expanded, or `''` (TaskStore.submit).
         package var unique: String = ""
+        /// The producer's trace context (``TraceCarrier/encode(_:)``), or `''`.
+        package var trace: String = ""
     }
 
     package var items: [Item]
@@ -47,6 +49,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.waitFor?.scriptArgument ?? ""),
                 RedisArgument(item.unique),
                 RedisArgument(spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
+                RedisArgument(item.trace),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

@@ -27,6 +27,7 @@ package enum ScriptConstants {
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
         lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax)]))
         lines.append(integers([("PRIORITY_MIN", TaskSpec.priorities.lowerBound), ("PRIORITY_MAX", TaskSpec.priorities.upperBound)]))
+        lines.append(integers([("TRACE_MAX_BYTES", TraceCarrier.maxBytes)]))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -28,6 +28,10 @@ public struct ClaimedTask: Sendable, Hashable {
     /// The signals (and answers) the task keeps, as one JSON object name → payload (`nil` when
     /// none): what `waitForSignal` and `ask` find when the handler is invoked again.
     public internal(set) var signals: [UInt8]? = nil
+    /// The trace context its producer stored (`traceparent`/`tracestate` with a W3C tracer;
+    /// empty when it was submitted outside a traced context): the worker's tracing instrument
+    /// extracts it, so the run's span continues the producer's trace.
+    public internal(set) var traceHeaders: [String: String] = [:]
 }
 
 /// A prerequisite's state and result, as its dependent sees them when it starts.

@@ -26,7 +26,7 @@
            attempt, max_attempts, token, timeout_ms, lease_deadline, workflow, backoff (JSON),
            title, worker deaths, checkpoint (the last one a handler saved, JSON; '' for none),
            signals (the kept signals as one JSON object name -> payload; '' for none),
-           ndeps, then ndeps triples (id, state, result)} ]]
+           trace (the producer's trace context, submit.lua; '' for none), ndeps, then ndeps triples (id, state, result)} ]]
 
 local worker, lease_ms, count_wanted = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local idle = ARGV[5] == '1'
@@ -54,7 +54,7 @@ local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale one
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
 -- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
--- the unique key `unique` at f[22]).
+-- the unique key `unique` at f[22], the trace context at f[23]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
@@ -70,9 +70,9 @@ local function take(list, queue, wanted, lane)
     if not popped then return true end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace')
       local state = f[1]
-      f[17], f[18], f[19], f[20], f[21], f[22], f[8], f[9], f[10], f[11], f[12], f[13] = f[8], f[9], f[10], f[11], f[12], f[13], nil, nil, nil, nil, nil, nil
+      f[17], f[18], f[19], f[20], f[21], f[22], f[23], f[8], f[9], f[10], f[11], f[12], f[13], f[14] = f[8], f[9], f[10], f[11], f[12], f[13], f[14], nil, nil, nil, nil, nil, nil, nil
       UNIQUE.record(id, f[22] or '') -- (read here: set_state needs no HGET for it)
       if state then
         if f[2] then
@@ -201,8 +201,8 @@ if chosen > 0 then
       id, f[9], chosen_queue[i], f[3], attempt, tonumber(f[10])
     reply[r + 7], reply[r + 8], reply[r + 9], reply[r + 10], reply[r + 11], reply[r + 12] =
       token, tonumber(f[11]) or 0, deadline, f[13], f[15], f[16]
-    reply[r + 13], reply[r + 14], reply[r + 15] = tonumber(f[7]) or 0, f[18] or '', kept_signals(id, f[20])
-    r = r + 15
+    reply[r + 13], reply[r + 14], reply[r + 15], reply[r + 16] = tonumber(f[7]) or 0, f[18] or '', kept_signals(id, f[20]), f[23] or ''
+    r = r + 16
     if (tonumber(f[14]) or 0) > 0 then
       local edges = redis.call('HKEYS', K.deps(id))
       r = r + 1

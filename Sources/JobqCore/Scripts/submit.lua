@@ -5,7 +5,7 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 17 fields and its edges:
+  then n, the number of tasks; then per task 19 fields (the last, ndeps, counts its edges) and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
     check_precondition), cache key template ('' for none: prelude.lua check_cache_key),
@@ -22,7 +22,10 @@
     debounce:<KEY>, `throttle` (MS the interval) throttle:<KEY>; record field `unique`, prelude.lua
     UNIQUE),
     priority ('' for the default 0; else an integer from PRIORITY_MIN to PRIORITY_MAX,
-    higher first: kept in the spec's first field as 'queue P', prelude PRIORITY), ndeps,
+    higher first: kept in the spec's first field as 'queue P', prelude PRIORITY), trace ('' for none, or the producer's trace context: a JSON object of at most
+    TRACE_MAX_BYTES, Swift TraceCarrier; record field `trace`, stored only when not '', handed to
+    the worker by claim.lua), ndeps,
+
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
@@ -138,11 +141,11 @@ local function submit()
       max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
       delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
       cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], priority = ARGV[i + 17], ndeps = tonumber(ARGV[i + 18]), index = t,
+      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], priority = ARGV[i + 17], trace = ARGV[i + 18], ndeps = tonumber(ARGV[i + 19]), index = t,
     }
     local ndeps = task.ndeps
     if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-    i = i + 19
+    i = i + 20
     if task.priority ~= '' then
       local p = string.match(task.priority, '^%-?%d+$') and tonumber(task.priority)
       if not p or p < PRIORITY_MIN or p > PRIORITY_MAX then return invalid(t, 'priority of ' .. task.id) end
@@ -172,6 +175,9 @@ local function submit()
       or (task.max_snoozes ~= '' and not tonumber(task.max_snoozes))
       or string.find(task.backoff, '\t') then
       return invalid(t, 'options of ' .. task.id)
+    end
+    if task.trace ~= '' and (#task.trace > TRACE_MAX_BYTES or string.sub(task.trace, 1, 1) ~= '{') then
+      return invalid(t, 'trace context of ' .. task.id)
     end
     if task.climit ~= '' then
       -- 'N KEY': the key already expanded (Swift ConcurrencyKey), a name; N from 1 to 10,000
@@ -360,6 +366,10 @@ local function submit()
     if task.u then
       fields[#fields + 1] = 'unique'
       fields[#fields + 1] = task.unique
+    end
+    if task.trace ~= '' then
+      fields[#fields + 1] = 'trace'
+      fields[#fields + 1] = task.trace
     end
     if task.max_snoozes ~= '' then
       fields[#fields + 1] = 'max_snoozes'

@@ -16,8 +16,13 @@ extension TaskStore {
     ///   - idempotencyKey: a repeated submission with the same key and content returns the first
     ///     one's ids (and run) with `created == false`, whether or not the run id was generated;
     ///     the same key with other content is a conflict.
+    ///   - trace: the producer's trace context, stored with every task (``TraceCarrier``); not
+    ///     part of the idempotency fingerprint (a retried submission comes from another span).
     /// - Throws: ``JobqError`` with a stable code; nothing is written.
-    package func submit(_ tasks: [TaskSpec], workflow: String? = nil, run: RunOptions? = nil, idempotencyKey: String? = nil) async throws(JobqError) -> SubmitResult {
+    package func submit(
+        _ tasks: [TaskSpec], workflow: String? = nil, run: RunOptions? = nil, idempotencyKey: String? = nil,
+        trace: [String: String] = [:]
+    ) async throws(JobqError) -> SubmitResult {
         guard !tasks.isEmpty else { throw JobqError(.invalidOption, "nothing to submit") }
         guard tasks.count <= runner.limits.maxTasksPerSubmission else {
             throw JobqError(.tooManyTasks, "\(tasks.count) tasks in one submission; at most \(runner.limits.maxTasksPerSubmission) allowed — split it into several workflows")
@@ -58,12 +63,14 @@ extension TaskStore {
         try Self.checkUniqueness(tasks, keys: keys, inRun: run != nil)
         var items: [SubmitCall.Item] = []
         items.reserveCapacity(tasks.count)
+        let traceArgument = TraceCarrier.encode(trace)
         for (key, spec) in zip(keys, tasks) {
             var spec = spec
             if case .debounce(let quiet) = spec.uniqueness?.mode { spec.delay = quiet } // its delay is the quiet time
             items.append(SubmitCall.Item(
                 id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? "",
-                unique: try spec.uniqueness?.scriptArgument(payload: spec.payload) ?? ""
+                unique: try spec.uniqueness?.scriptArgument(payload: spec.payload) ?? "",
+                trace: traceArgument
             ))
         }
         if let runID {
