@@ -21,7 +21,7 @@ for i = 1, n do
     local key = 'rate:' .. math.floor(minute / 60)
     if counters.done then redis.call('HINCRBY', key, minute .. ':done', counters.done) end
     if counters.failed then redis.call('HINCRBY', key, minute .. ':failed', counters.failed) end
-    redis.call('EXPIRE', key, 266400)
+    redis.call('PEXPIRE', key, 266400000)
   end
 end
 return n

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): system packages, build, then every test against real
-# redis-servers that the tests start themselves on Unix sockets. Then the two packages beside
+# redis-servers that the tests start themselves on Unix sockets, and the dashboard in a real
+# headless Chromium. Then the two packages beside
 # the root one, which use jobq as a user would (by path, products only): examples/ (the docs'
 # Swift snippets, checked verbatim against it, and the README's producer + worker run end to
 # end) and Benchmarks/ (built, not run).
@@ -14,6 +15,9 @@ swift build --build-tests
 # (fixture PINGs time out, a neighbour's large script makes the shared server answer BUSY), and
 # what fails is the machine, not jobq. Sequential, the suite takes about 3 minutes here.
 swift test --skip-build --no-parallel
+# The dashboard in a real headless Chromium (installs chromium, chromium-driver and Selenium
+# when missing; screenshots of every page in .build/dashboard-screenshots).
+scripts/browser-test.sh
 
 # One scratch directory for both packages: jobq and its dependencies are compiled once for the
 # two of them (for the root package they are compiled with other flags, so not shared with it).

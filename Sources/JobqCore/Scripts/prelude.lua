@@ -515,7 +515,7 @@ local function flush()
     local key = K.throughput(math.floor(minute / 60))
     if counters.done then redis.call('HINCRBY', key, minute .. ':done', counters.done) end
     if counters.failed then redis.call('HINCRBY', key, minute .. ':failed', counters.failed) end
-    redis.call('EXPIRE', key, 266400) -- 74 h after the last write: the hour stays readable for 72 h
+    redis.call('PEXPIRE', key, 266400000) -- 74 h after the last write: the hour stays readable for 72 h
   end
   for i = 1, #event_lines, EVENT_LINES_PER_ENTRY do
     local last = math.min(i + EVENT_LINES_PER_ENTRY - 1, #event_lines)

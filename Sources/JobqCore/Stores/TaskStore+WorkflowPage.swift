@@ -3,8 +3,21 @@ import JobqRedis
 /// Where a paged read of a workflow's task index (`wf:<wf>:tasks`, scored by submission order)
 /// stopped: the score of the last id returned. A score rather than an offset, so that tasks that
 /// retention deletes meanwhile do not make the next page skip any.
-public struct WorkflowPageCursor: Sendable, Hashable {
+public struct WorkflowPageCursor: Sendable, Hashable, CustomStringConvertible {
     package var score: String
+
+    /// The cursor as text (a page link's `after=`): the score itself.
+    public var description: String { score }
+
+    /// A cursor from its text; `nil` unless it is a number (a score of the task index).
+    public init?(_ text: String) {
+        guard !text.isEmpty, Double(text) != nil else { return nil }
+        score = text
+    }
+
+    package init(score: String) {
+        self.score = score
+    }
 }
 
 extension TaskStore {

@@ -11,11 +11,21 @@ import JobqCore
 /// dashboard is mounted; the live script fetches it again from `BASE/runs/RUN/graph` (same query)
 /// when the run gains tasks.
 package enum RunGraphSection {
+    /// The largest run whose graph the page draws (it reads every task record of the run).
+    package static let maxTasksRead = 20_000
+
     /// The section's HTML (a `<div id="run-graph">`, no heading: the page gives it one).
     /// `query`: the run page's query (`expand`, `focus`, `dir`). Throws `invalid_name` for a bad
     /// run id, `not_found` for a run without tasks or record.
-    package static func html(client: JobqClient, run: String, query: [String: String]) async throws -> String {
+    package static func html(client: JobqClient, run: String, total: Int? = nil, query: [String: String]) async throws -> String {
         try Validation.check(name: run, as: .run)
+        let total = try await total ?? client.run(run).total
+        guard total <= maxTasksRead else {
+            // Drawing reads every task record of the run: bounded, so one page view of a run of
+            // 100,000 tasks stays a page view.
+            return "<div id=\"run-graph\" class=\"run-graph\" data-run=\"\(HTML.escape(run))\"><p class=\"graph-note muted\">\(total) tasks: "
+                + "the page draws the graph of runs of up to \(maxTasksRead) tasks; <code>jobq graph \(HTML.escape(run)) --format svg</code> draws any size.</p></div>"
+        }
         let infos = try await client.tasks(ofRun: run)
         if infos.isEmpty { _ = try await client.run(run) }
         let tasks = infos.map { info in

@@ -10,7 +10,9 @@ extension Dashboard {
               json: { $0.json }, html: { model, _ in model.html(layout) })
         route(group, "/runs", layout: layout, load: { request, _ throws(JobqError) in try await runs(request) },
               json: { OperatorJSON.runs($0.page) }, html: { model, _ in model.html(layout) })
-        route(group, "/runs/:run", layout: layout, load: { _, context throws(JobqError) in try await run(context.parameters.get("run") ?? "") },
+        route(group, "/runs/:run", layout: layout, load: { request, context throws(JobqError) in
+            try await run(context.parameters.get("run") ?? "", after: Self.query(request)["after"])
+        },
               json: { $0.json }, html: { model, request throws(JobqError) in try await model.html(layout, client: client, query: Self.query(request)) })
         route(group, "/tasks/**", layout: layout, load: { _, context throws(JobqError) in
             try await task(context.parameters.getCatchAll().joined(separator: "/"))
@@ -73,15 +75,22 @@ extension Dashboard {
         return RunsPage(page: page, state: state, definition: definition, lookup: nil)
     }
 
-    func run(_ id: String) async throws(JobqError) -> RunDetailPage {
+    /// `after`: the page cursor (`?after=`, from the previous page's "next" link), `nil` for the
+    /// first page.
+    func run(_ id: String, after: String?) async throws(JobqError) -> RunDetailPage {
         let info = try await client.run(id)
-        // the first page of tasks: a run of 100,000 tasks is not read whole for one page
-        let (ids, next) = try await client.taskIDs(inWorkflow: id, after: nil, limit: RunDetailPage.taskLimit)
+        var cursor: WorkflowPageCursor?
+        if let after, !after.isEmpty {
+            guard let parsed = WorkflowPageCursor(after) else { throw JobqError(.invalidOption, "after \(after) is not a task page cursor (a number)", subject: after) }
+            cursor = parsed
+        }
+        // one page of tasks: a run of 100,000 tasks is not read whole for one page
+        let (ids, next) = try await client.taskIDs(inWorkflow: id, after: cursor, limit: RunDetailPage.taskLimit)
         let tasks = try await client.tasks(ids).compactMap { $0 }
         let histories = try await client.attempts(of: tasks.filter { $0.attempts > 1 || $0.state == .failed }.map(\.id))
         var attempts: [String: AttemptHistory] = [:]
         for (task, history) in zip(tasks.filter { $0.attempts > 1 || $0.state == .failed }, histories) { attempts[task.id] = history }
-        return RunDetailPage(run: info, tasks: tasks, more: next != nil, attempts: attempts, now: try await client.serverTime())
+        return RunDetailPage(run: info, tasks: tasks, next: next, paged: cursor != nil, attempts: attempts, now: try await client.serverTime())
     }
 
     func task(_ id: String) async throws(JobqError) -> TaskPage {

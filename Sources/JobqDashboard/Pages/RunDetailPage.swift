@@ -6,12 +6,17 @@ import JobqCore
 /// its tasks, and a timeline of the attempts that did not simply succeed (retries, deaths),
 /// with the actions on the whole run.
 struct RunDetailPage: Sendable {
-    /// Tasks shown on the page (in submission order); the API says `more_tasks` beyond.
-    static let taskLimit = 2000
+    /// Tasks per page (in submission order); the next page is `?after=CURSOR`, and the API says
+    /// `more_tasks` and `next` (the cursor) when there are more.
+    static let taskLimit = 500
 
     let run: RunInfo
     let tasks: [TaskInfo]
-    let more: Bool
+    /// Where the next page starts; `nil` on the last page.
+    let next: WorkflowPageCursor?
+    /// Whether this is a later page (the graph and the timeline are on the first only).
+    let paged: Bool
+    var more: Bool { next != nil }
     /// Histories of the tasks that were retried or failed.
     let attempts: [String: AttemptHistory]
     let now: Int64
@@ -22,13 +27,15 @@ struct RunDetailPage: Sendable {
         guard case .object(var fields) = TaskJSON.workflow(summary, tasks: tasks.map(TaskJSON.summary)) else { return .null }
         fields.insert(("run", RunJSON.object(run)), at: 1)
         fields.append(("more_tasks", .bool(more)))
+        if let next { fields.append(("next", .string(next.description))) }
         return .object(fields)
     }
 
     func html(_ layout: Layout, client: JobqClient, query: [String: String]) async throws(JobqError) -> String {
         let graph: String
         do {
-            graph = try await RunGraphSection.html(client: client, run: run.id, query: query)
+            graph = paged ? "<p class=\"muted\"><a href=\"\(HTML.escape(layout.base))/runs/\(HTML.component(run.id))\">The graph is on the first page.</a></p>"
+                : try await RunGraphSection.html(client: client, run: run.id, total: run.total, query: query)
         } catch let error as JobqError {
             throw error
         } catch {
@@ -66,7 +73,9 @@ struct RunDetailPage: Sendable {
              "<td class=\"num\">\(task.attempts)/\(task.maxAttempts)</td>", HTML.escape(task.error ?? task.reason ?? "")]
         }
         let attributes = tasks.map { "tabindex=\"0\" data-task=\"\(HTML.escape($0.id))\" data-state=\"\(HTML.escape($0.state?.rawValue ?? ""))\"" }
-        let more = more ? "<p class=\"muted\">Only the first \(Self.taskLimit) tasks are listed.</p>" : ""
+        let more = next.map { cursor in
+            "<p class=\"pager\">" + layout.link("/runs/" + HTML.component(run.id) + HTML.query([("after", cursor.description)]), "Next \(Self.taskLimit) tasks →", attributes: "rel=\"next\"") + "</p>"
+        } ?? ""
         return layout.page(title: "Run \(run.id)", current: "/runs", live: "/events?run=" + HTML.component(run.id), summary + """
         <ul class="counts">\(counts)</ul>\(details)\(actions)
         <section aria-labelledby="graph"><h2 id="graph">Graph</h2>\(graph)</section>
