@@ -24,6 +24,15 @@ enum EngineBenchmark {
             }
         }
         try await phases(client, tasks: 20_000, batch: 100)
+        // Rate limits off vs on (1,000 keys, a rate none reaches: the cost of enforcing it),
+        // alternated so that drift on a shared machine falls on both.
+        for round in 1...2 {
+            for (label, keys) in [("off", 0), ("on, 1,000 keys", 1_000)] {
+                try await measure(client, name: "batches of 100, rate limits \(label) (\(round))", tasks: 20_000) { coordinator in
+                    try await lifeCycle(coordinator, tasks: 20_000, batch: 100, rateKeys: keys)
+                }
+            }
+        }
         for parents in [1_000, 2_000, 4_000] {
             try await measure(client, name: "fan-in: 1 task after \(grouped(Double(parents)))", tasks: parents + 1) { coordinator in
                 try await fanIn(coordinator, parents: parents)
@@ -93,12 +102,19 @@ enum EngineBenchmark {
         print("  of which, per task: " + cost.map { "\($0.0) \(String(format: "%.1f", $0.1)) µs" }.joined(separator: ", "))
     }
 
-    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int) async throws {
+    /// `rateKeys` > 0: each task carries a rate limit (10,000 a minute: never reached) on
+    /// one of that many keys (`api-{payload.k}`), round-robin.
+    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, rateKeys: Int = 0) async throws {
         let payload = Array("{}".utf8)
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
-            _ = try await coordinator.submit((0..<n).map { _ in TaskSpec(handler: "noop", payload: payload) })
+            _ = try await coordinator.submit((0..<n).map { index in
+                guard rateKeys > 0 else { return TaskSpec(handler: "noop", payload: payload) }
+                var spec = TaskSpec(handler: "noop", payload: Array("{\"k\":\((submitted + index) % rateKeys)}".utf8))
+                spec.rate = RateLimit(10_000, per: .seconds(60), key: "api-{payload.k}")
+                return spec
+            })
             submitted += n
         }
         try await drain(coordinator, batch: batch)

@@ -64,13 +64,16 @@ public struct Workflow: Sendable {
     /// `concurrency`: at most `limit` tasks of its expanded key running at once, fleet-wide
     /// (``ConcurrencyLimit``; `ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 2)`).
     /// `waitFor`: a signal it waits for before it runs (``TaskSpec/waitFor``).
+    /// `rate`: at most `count` tasks of its expanded key start per `interval`, fleet-wide
+    /// (``RateLimit``; `RateLimit(100, per: .seconds(60), key: "api-{payload.tenant}")`).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
         requires prerequisites: [TaskRef] = [], policy: DependencyPolicy = .success,
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
-        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil
+        maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil,
+        rate: RateLimit? = nil
     ) throws(JobqError) -> TaskRef {
         var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
@@ -81,6 +84,8 @@ public struct Workflow: Sendable {
         )
         try spec.concurrency?.validate(payload: spec.payload, subject: id)
         spec.waitFor = waitFor
+        spec.rate = rate
+        try spec.rate?.validate(payload: spec.payload, queue: spec.queue, subject: id)
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         try spec.expires?.validate("the task's expiry", maximum: TaskSpec.maxExpiry, subject: id)
         try spec.cacheKey?.validate(prerequisites: spec.prerequisites.map(\.id))

@@ -83,6 +83,12 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --concurrency-key: at most N of the key's tasks running at once, across every worker (1: one at a time, in order; at most \(ConcurrencyLimit.maxLimit)). The others wait parked; no worker polls.", valueName: "n"))
     var concurrencyLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Tasks with the same key count together against --rate-limit, fleet-wide: literal text and {payload.FIELD} placeholders (api-{payload.tenant}), expanded now. Default: the queue.", valueName: "template"))
+    var rateKey: String?
+
+    @Option(name: .long, help: ArgumentHelp("At most N of the key's tasks start in any window of the interval, across every worker: N/DURATION (100/1m, 5/s; N from 1 to \(RateLimit.maxCount)). The others wait parked; no worker polls.", valueName: "n/interval"))
+    var rateLimit: String?
+
     @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
     var waitFor: String?
 
@@ -136,6 +142,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
+                ("--rate-key", rateKey != nil), ("--rate-limit", rateLimit != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -263,6 +270,11 @@ struct SubmitCommand: AsyncParsableCommand {
         case (_?, nil): throw JobqError(.invalidOption, "--concurrency-key needs --concurrency-limit N (how many of its tasks may run at once; 1 runs them one at a time, in order)")
         case (nil, _?): throw JobqError(.invalidOption, "--concurrency-limit needs --concurrency-key (which tasks it counts together)")
         case (let key?, let limit?): spec.concurrency = ConcurrencyLimit(key: key, limit: limit)
+        }
+        switch (rateKey, rateLimit) {
+        case (nil, nil): break
+        case (_?, nil): throw JobqError(.invalidOption, "--rate-key needs --rate-limit N/DURATION (how many of its tasks may start per interval, e.g. 100/1m)")
+        case (let key, let text?): spec.rate = try RateLimit(parsing: text, key: key, setting: "--rate-limit")
         }
         spec.waitFor = try declaredWait()
         if let backoff {
@@ -467,6 +479,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("expires", .optional(spec.expires.map(\.scriptArgument))),
                         ("concurrency_key", .optional(spec.concurrency.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                         ("concurrency_limit", .optional(spec.concurrency?.limit)),
+                        ("rate_key", .optional(spec.rate.flatMap { try? $0.template(queue: spec.queue).expand(payload: spec.payload) })),
+                        ("rate_limit", .optional(spec.rate?.text)),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),

@@ -16,7 +16,7 @@ enum TaskDetail {
         return size + " saved " + DurationText.format(milliseconds: max(now - at, 0)) + " ago"
     }
 
-    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory(), limit: LimitUsage? = nil) {
+    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory(), limit: LimitUsage? = nil, rate: RateUsage? = nil) {
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
         func line(_ label: String, _ value: String) {
@@ -78,6 +78,13 @@ enum TaskDetail {
                 line("limit", held + ", \(limit?.parked ?? 0) parked")
             } else {
                 line("limit", "\(key): at most \(most) running (\(limit?.running ?? 0) now)")
+            }
+        }
+        if let given = info.rate, let key = given.key {
+            if let limited = Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) {
+                line("rate", limited + ", \(rate?.parked ?? 0) parked")
+            } else {
+                line("rate", "\(key): at most \(given.text) (\(rate?.startsLeft.map { "\($0) left now" } ?? "–"))")
             }
         }
         if info.state == .pending, let expiresAt = info.expiresAt {

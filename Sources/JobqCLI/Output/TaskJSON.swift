@@ -31,11 +31,14 @@ enum TaskJSON {
             ("finished_at", time(info.finished)),
             ("concurrency_key", .optional(info.concurrencyKey)),
             ("concurrency_limit", .optional(info.concurrencyLimit)),
+            ("rate_key", .optional(info.rate?.key)),
+            ("rate_limit", .optional(info.rate?.text)),
         ]
     }
 
     /// Everything `status ID --json` shows.
-    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil) -> JSONValue {
+    static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil,
+                       rate: RateUsage? = nil, now: Int64 = DurationText.nowMilliseconds) -> JSONValue {
         let prerequisites: [JSONValue] = info.prerequisites.map { prerequisite in
             .object([
                 ("id", .string(prerequisite.id)),
@@ -63,6 +66,11 @@ enum TaskJSON {
             // its key's tasks running now, and whether that holds this one back
             ("concurrency_running", limit.map { .int($0.running) } ?? .null),
             ("held_by_limit", .bool(Snapshot.heldByLimit(info, usage: limit) != nil)),
+            // its rate key: starts left in the window, and whether (until when) it holds this one back
+            ("rate_starts_left", .optional(rate?.startsLeft)),
+            ("rate_limited", .bool(Snapshot.rateLimited(info, usage: rate, now: now) != nil)),
+            ("rate_paused_until", time(rate?.pausedUntil)),
+            ("rate_wake_at", time(rate?.wakeAt)),
             // the size, not the value: a checkpoint is the handler's business (up to 64 KiB)
             ("checkpoint_bytes", info.checkpointBytes.map { .int($0) } ?? .null),
             ("checkpoint_at", time(info.checkpointAt)),

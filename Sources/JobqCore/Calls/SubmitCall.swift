@@ -10,6 +10,8 @@ package struct SubmitCall: ScriptCall {
         package var spec: TaskSpec
         /// `N KEY`, the concurrency limit with its key expanded, or `''` (TaskStore.submit).
         package var limit: String = ""
+        /// `N INTERVAL_MS KEY`, the rate limit with its key expanded, or `''` (TaskStore.submit).
+        package var rate: String = ""
     }
 
     package var items: [Item]
@@ -30,7 +32,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 17)
+        arguments.reserveCapacity(arguments.count + items.count * 18)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -43,6 +45,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
                 RedisArgument(item.limit),
                 RedisArgument(spec.waitFor?.scriptArgument ?? ""),
+                RedisArgument(item.rate),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

@@ -58,6 +58,11 @@ public struct ScheduledSubmission: Sendable, Hashable {
         /// ``TaskSpec/concurrency`` (absent without one, so older records decode and keep their bytes)
         var concurrencyKey: String? = nil
         var concurrencyLimit: Int? = nil
+        /// ``TaskSpec/rate`` (absent without one): the count, the interval and the key template
+        /// (absent: the queue)
+        var rateCount: Int? = nil
+        var rateIntervalMs: Int64? = nil
+        var rateKey: String? = nil
     }
 
     private struct Stored: Codable {
@@ -83,7 +88,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
                     after: $0.prerequisites, maxAttempts: $0.maxAttempts, backoff: $0.backoff,
                     timeoutMs: $0.timeout.jobqMilliseconds, delayMs: $0.delay.jobqMilliseconds, ttlMs: $0.resultTTL.jobqMilliseconds,
                     title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template,
-                    concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit
+                    concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit,
+                    rateCount: $0.rate?.count, rateIntervalMs: $0.rate?.interval.jobqMilliseconds, rateKey: $0.rate?.key
                 )
             },
             window: run.window, deadlineMs: deadline, failFast: run.failFast, critical: run.critical.sorted(), output: run.output
@@ -112,6 +118,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
             if let precondition = task.precondition { spec.precondition = try Precondition(compiledJSON: precondition) }
             if let cacheKey = task.cacheKey { spec.cacheKey = try CacheKey(cacheKey) }
             if let key = task.concurrencyKey { spec.concurrency = ConcurrencyLimit(key: key, limit: task.concurrencyLimit ?? 0) }
+            if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             specs.append(spec)
         }
         tasks = specs

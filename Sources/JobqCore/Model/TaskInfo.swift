@@ -67,6 +67,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var concurrencyKey: String? = nil
     /// How many tasks of ``concurrencyKey`` may run at once; `nil` without a key.
     public var concurrencyLimit: Int? = nil
+    /// The task's rate limit, its key expanded at submit (``RateLimit``); `nil` without one.
+    public var rate: RateLimit? = nil
 
     /// While PENDING and waiting (in no queue) for a signal or an answer: its name.
     public var waitingFor: String? = nil
@@ -134,6 +136,13 @@ extension TaskInfo {
         if let climit = string("climit"), let space = climit.firstIndex(of: " "), let limit = Int(climit[..<space]) {
             concurrencyLimit = limit
             concurrencyKey = String(climit[climit.index(after: space)...])
+        }
+        // `rlimit` is "N INTERVAL_MS KEY" (submit.lua)
+        if let rlimit = string("rlimit") {
+            let parts = rlimit.split(separator: " ", maxSplits: 2)
+            if parts.count == 3, let count = Int(parts[0]), let interval = Int64(parts[1]) {
+                rate = RateLimit(count, per: .milliseconds(interval), key: String(parts[2]))
+            }
         }
         if state == .pending, let wait = string("wait") {
             waitingFor = wait

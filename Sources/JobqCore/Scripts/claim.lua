@@ -19,7 +19,10 @@
   here instead of being searched for at cancel time (O(1) cancel). A record that cannot be run
   (unknown state, missing fields) is failed with reason corrupt_record, never run. Paused queues
   are skipped.
-  Returns {1, n, mode (CLAIM_*, Swift ClaimMode), then per task: id, handler, queue, payload,
+  A task whose rate key (`rlimit`, prelude rate) is over its rate or paused is parked on
+  rate:<key>:parked and its key due in `rates`; the reply's `rate wake` is the earliest such due
+  time (ms, 0 for none), so the worker's maintenance loop can wake them then (promote.lua).
+  Returns {1, n, mode (CLAIM_*, Swift ClaimMode), rate wake, then per task: id, handler, queue, payload,
            attempt, max_attempts, token, timeout_ms, lease_deadline, workflow, backoff (JSON),
            title, worker deaths, checkpoint (the last one a handler saved, JSON; '' for none),
            signals (the kept signals as one JSON object name -> payload; '' for none),
@@ -50,11 +53,13 @@ end
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
--- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21]).
+-- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
+-- the rate limit `rlimit` at f[22]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
 local mode = CLAIM_NORMAL
+local next_wake = 0 -- the earliest time a rate key this call parked on may start again (ms)
 
 -- Pops up to `wanted` ids from `list` (a lane of `queue`: `lane` '' ready, 'r' recovered, 'q'
 -- quarantine, which a parked task goes back to) and keeps the dispatchable ones.
@@ -66,9 +71,9 @@ local function take(list, queue, wanted, lane)
     if not popped then return end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'rlimit')
       local state = f[1]
-      f[17], f[18], f[19], f[20], f[21], f[8], f[9], f[10], f[11], f[12] = f[8], f[9], f[10], f[11], f[12], nil, nil, nil, nil, nil
+      f[17], f[18], f[19], f[20], f[21], f[22], f[8], f[9], f[10], f[11], f[12], f[13] = f[8], f[9], f[10], f[11], f[12], f[13], nil, nil, nil, nil, nil, nil
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
@@ -79,15 +84,25 @@ local function take(list, queue, wanted, lane)
           and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
           local run = f[13] ~= '' and run_of(id)
           local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
+          local rated = f[22] and rate.record(id, f[22])
+          local rate_ok, rate_wake = true, nil
+          if rated and not expiry_due(f[17]) and not (limit and not limit_allows(limit, false)) then
+            rate_ok, rate_wake = rate.allows(rated, false)
+          end
           if expiry_due(f[17]) then
             expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
             limit_hand_on(limit)
           elseif limit and not limit_allows(limit, false) then
             park_on(K.limit_parked(limit.key), id, lane) -- its key is at its limit: woken when a slot frees
+          elseif not rate_ok then
+            -- its rate key is over its rate (or paused): woken by the maintenance pass when a start frees
+            rate.park(rated, id, lane, rate_wake)
+            if next_wake == 0 or rate_wake < next_wake then next_wake = rate_wake end
           elseif run and not window_allows(run) then
             park(run, id, lane) -- its run's window is full: out of the way, queued again when a slot frees
           else
             if limit then limit_allows(limit, true) end
+            if rated then rate.allows(rated, true) end
             chosen = chosen + 1
             chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
           end
@@ -145,11 +160,11 @@ end
 
 -- Phase 2: one INCRBY for all tokens, then one HSET and one event per task; the reply is built
 -- in place.
-local reply = { OK, chosen, mode }
+local reply = { OK, chosen, mode, next_wake }
 if chosen > 0 then
   local last_token = redis.call('INCRBY', K.token, chosen)
   local deadline = NOW + lease_ms
-  local r = 3
+  local r = 4
   for i = 1, chosen do
     local id, f = chosen_id[i], chosen_f[i]
     local attempt = (tonumber(f[4]) or 0) + 1
@@ -161,6 +176,7 @@ if chosen > 0 then
     end
     if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
     set_state(id, 'PENDING', 'claim', attempt, '', fields)
+    if f[22] then rate.start(rate.record(id), token) end
     if f[17] then
       -- it started before its expiry: it never expires now
       redis.call('HDEL', K.task(id), 'expires_at')

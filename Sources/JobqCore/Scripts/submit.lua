@@ -5,7 +5,7 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 16 fields and its edges:
+  then n, the number of tasks; then per task 17 fields and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
     check_precondition), cache key template ('' for none: prelude.lua check_cache_key),
@@ -16,7 +16,8 @@
     `climit`, prelude.lua count_limit), wait_for ('' or 'name/timeout_ms/action', action
     WAIT_ON_TIMEOUT: the signal counts as one more unresolved prerequisite in deps_left; fields
     `wait`, `wait_until`, `wait_declared` (the action); an entry in K.signal_timeouts when it has a
-    timeout), ndeps,
+    timeout), rlimit ('' for none, or 'N INTERVAL_MS KEY': the rate limit and the key, expanded by
+    Swift RateLimit; record field `rlimit`, prelude.lua rate), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
@@ -123,11 +124,11 @@ local function submit()
       max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
       delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
       cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-      climit = ARGV[i + 14], wait_for = ARGV[i + 15], ndeps = tonumber(ARGV[i + 16]), index = t,
+      climit = ARGV[i + 14], wait_for = ARGV[i + 15], rlimit = ARGV[i + 16], ndeps = tonumber(ARGV[i + 17]), index = t,
     }
     local ndeps = task.ndeps
     if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-    i = i + 17
+    i = i + 18
     if task.wait_for ~= '' then
       local name, ms, action = string.match(task.wait_for, '^([%w_%.%-]+)/(%d+)/(%a+)$')
       if not name or not WAIT_ON_TIMEOUT[action] then return invalid(t, 'wait_for of ' .. task.id) end
@@ -156,6 +157,13 @@ local function submit()
       local n, key = string.match(task.climit, '^(%d+) (.+)$')
       if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_name(key) then
         return invalid(t, 'concurrency limit of ' .. task.id)
+      end
+    end
+    if task.rlimit ~= '' then
+      -- 'N INTERVAL_MS KEY': the key already expanded (Swift RateLimit), a name; N from 1 to 10,000
+      local n, ms, key = string.match(task.rlimit, '^(%d+) (%d+) (.+)$')
+      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or tonumber(ms) < 1 or bad_name(key) then
+        return invalid(t, 'rate limit of ' .. task.id)
       end
     end
     if task.cond ~= '' then
@@ -295,6 +303,10 @@ local function submit()
     if task.climit ~= '' then
       fields[#fields + 1] = 'climit'
       fields[#fields + 1] = task.climit
+    end
+    if task.rlimit ~= '' then
+      fields[#fields + 1] = 'rlimit'
+      fields[#fields + 1] = task.rlimit
     end
     if task.max_snoozes ~= '' then
       fields[#fields + 1] = 'max_snoozes'

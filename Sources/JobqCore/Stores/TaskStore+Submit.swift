@@ -58,7 +58,10 @@ extension TaskStore {
         var items: [SubmitCall.Item] = []
         items.reserveCapacity(tasks.count)
         for (key, spec) in zip(keys, tasks) {
-            items.append(SubmitCall.Item(id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? ""))
+            items.append(SubmitCall.Item(
+                id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? "",
+                rate: try spec.rate?.scriptArgument(payload: spec.payload, queue: spec.queue) ?? ""
+            ))
         }
         if let runID {
             // Scope the batch: its ids and its references to its own tasks become RUN/KEY.
@@ -108,6 +111,7 @@ extension TaskStore {
             if let cacheKey = spec.cacheKey { field(Array(("cache_key " + cacheKey.template).utf8)) } // absent: as before
             if let expires = spec.expires { field(Array(("expires " + expires.scriptArgument).utf8)) } // absent: as before
             if let limit = spec.concurrency { field(Array("concurrency \(limit.limit) \(limit.key)".utf8)) } // absent: as before
+            if let rate = spec.rate { field(Array("rate \(rate.count) \(rate.interval.jobqMilliseconds) \(rate.key ?? "")".utf8)) } // absent: as before
             if let wait = spec.waitFor { field(Array(("wait_for " + wait.scriptArgument).utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
