@@ -127,7 +127,7 @@ struct BoundedScriptTests {
             }
             await server.stop()
             if violations.isEmpty { return }
-            print("\(label): run \(attempt) had \(violations.count) calls over the bar: \(violations.prefix(5))")
+            print("\(label): run \(attempt) had \(violations.count) calls over the bar: \(violations.prefix(20))")
             if attempt == 2 {
                 for violation in violations { Issue.record(Comment(rawValue: violation)) }
             }

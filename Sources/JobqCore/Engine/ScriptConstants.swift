@@ -23,7 +23,7 @@ package enum ScriptConstants {
         lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
         lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
-        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax), ("RATE_WAKE_KEYS", Limits.rateWakeKeys)]))
+        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax), ("RATE_WAKE_KEYS", Limits.rateWakeKeys), ("PARKS_PER_CLAIM", Limits.parksPerClaim)]))
         return lines.joined(separator: "\n") + "\n"
     }
 

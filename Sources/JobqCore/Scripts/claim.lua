@@ -51,6 +51,11 @@ local function kept_signals(id, names)
 end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
+-- Parking costs a write per task: at most PARKS_PER_CLAIM per call (a backlog of one key over
+-- its limit or rate is parked over several calls, each well under 10 ms); a call that stops
+-- there pushes a wake-up token for the queue, so a claim goes on at once (progress, not polling).
+local parks_left = PARKS_PER_CLAIM
+local parked_out = {} -- queue -> true: this call stopped parking with the queue's lists not done
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
 -- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
@@ -66,7 +71,7 @@ local next_wake = 0 -- the earliest time a rate key this call parked on may star
 local function take(list, queue, wanted, lane)
   local goal = chosen + wanted
   while chosen < goal and budget > 0 do
-    local want = math.min(goal - chosen, budget)
+    local want = math.min(goal - chosen, budget, parks_left)
     local popped = redis.call('RPOP', list, want)
     if not popped then return end
     budget = budget - #popped
@@ -107,6 +112,7 @@ local function take(list, queue, wanted, lane)
             chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
           end
           picked[id] = true
+          if chosen_id[chosen] ~= id then parks_left = parks_left - 1 end -- (parked or expired)
         end
       end
       -- a keyed task cancelled or expired while queued (or whose run is being cancelled) hands
@@ -121,6 +127,11 @@ local function take(list, queue, wanted, lane)
       -- due), or a task of a workflow being cancelled (it ends CANCELLED)
     end
     if #popped < want then return end
+    if parks_left <= 0 then
+      parked_out[queue] = true
+      budget = 0
+      return
+    end
   end
 end
 
@@ -156,6 +167,11 @@ if mode == CLAIM_NORMAL then
     take(K.recovered(queue), queue, count_wanted - chosen, 'r')
     if chosen < count_wanted and budget > 0 then take(K.ready(queue), queue, count_wanted - chosen, '') end
   end
+end
+
+for queue in pairs(parked_out) do
+  redis.call('LPUSH', K.wake(queue), '1')
+  redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
 end
 
 -- Phase 2: one INCRBY for all tokens, then one HSET and one event per task; the reply is built
