@@ -67,7 +67,7 @@ struct RateLimitScriptTests {
             let second = try await Self.claim(engine)
             #expect(second.map(\.id) == ["a3", "a4"])
             try await Self.done(engine, second)
-            // the log expires an interval after the last start: nothing of the key is left
+            // the log expires (a minute after the interval after the last start): nothing of the key stays
             #expect(try await engine.redis.send("PTTL", RedisArgument(engine.keys.rateStarts("api-a"))).decodeInt() > 0)
         }
     }

@@ -236,7 +236,7 @@ public struct Keyspace: Sendable, Hashable {
     /// of the key is parked and no pause is in force.
     public func rate(_ key: String) -> String { Self.ratePattern.key(prefix, key) }
     /// Sorted set: a rate key's recent starts (member: the claim's fencing token, score: when,
-    /// ms), the newest `limit` kept; expires one interval after the last start.
+    /// ms), the newest `limit` kept; expires a minute after the interval after the last start.
     public func rateStarts(_ key: String) -> String { Self.rateStartsPattern.key(prefix, key) }
     /// List: tasks of a rate key held back over its rate (or by a pause), oldest first.
     public func rateParked(_ key: String) -> String { Self.rateParkedPattern.key(prefix, key) }

@@ -157,7 +157,7 @@ elseif #open_queues > 0 then
     local drainer = drainer_pick()
     if not drainer or drainer == worker then
       set_drainer_pick(worker, lease_ms)
-      return { OK, 0, CLAIM_DRAIN }
+      return { OK, 0, CLAIM_DRAIN, 0 }
     end
   end
 end

@@ -469,13 +469,14 @@ function rate.pause(r, id, until_ms)
 end
 
 -- flush: the starts of this call, one ZADD per key; the log keeps the newest `limit` entries
--- and expires one interval after the last start.
+-- and expires a minute after the interval after the last start (PEXPIRE runs on Redis's own
+-- clock: the margin keeps a log whose window a test clock or a slow caller stretches).
 function rate.apply()
   for _, key in ipairs(rate.keys) do
     local st, starts = rate.started[key], K.rate_starts(key)
     redis.call('ZADD', starts, unpack(st.tokens))
     redis.call('ZREMRANGEBYRANK', starts, 0, -(st.limit + 1))
-    redis.call('PEXPIRE', starts, st.interval)
+    redis.call('PEXPIRE', starts, st.interval + 60000)
   end
   rate.started, rate.keys = {}, {}
 end
