@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "JobqWorker", targets: ["JobqWorker"]),
         .executable(name: "jobq", targets: ["JobqCLI"]),
         .executable(name: "jobq-worker", targets: ["JobqWorkerCLI"]),
+        // The web dashboard's routes, for `jobq dashboard` and for mounting in a Hummingbird app.
+        // Its own library so the web server stays out of the Jobq and JobqWorker dependency trees.
+        .library(name: "JobqDashboard", targets: ["JobqDashboard"]),
         // NOT API: for jobq's own benchmarks package (Benchmarks/Package.swift) only. What they
         // measure (the Redis client, the engine's scripts) sits below the public API, and a path
         // dependency can use products only. No compatibility promise; do not depend on it.
@@ -28,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C: hiredis through pkg-config; a shim header for what Swift cannot import directly.
@@ -62,10 +66,19 @@ let package = Package(
         // journal) behind `jobq-worker --enable-test-handlers`: linked by the jobq-worker
         // executable and the tests only, so the JobqWorker library carries none of them.
         .target(name: "JobqTestHandlers", dependencies: ["JobqWorker", "Jobq"]),
+        // The web dashboard: server-rendered pages, the JSON API, live updates (SSE). Hummingbird
+        // is linked here and by the jobq executable only.
+        .target(
+            name: "JobqDashboard",
+            dependencies: [
+                "Jobq", "JobqCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "JobqCLI",
             dependencies: [
-                "Jobq", "JobqCore", "JobqSpawn",
+                "Jobq", "JobqCore", "JobqSpawn", "JobqDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -101,6 +114,13 @@ let package = Package(
         ),
         // Fault tests: real jobq-worker processes killed, stopped and starved of Redis.
         .testTarget(name: "JobqFaultTests", dependencies: ["Jobq", "JobqCore", "JobqRedis", "JobqSpawn", "JobqTestSupport"]),
+        .testTarget(
+            name: "JobqDashboardTests",
+            dependencies: [
+                "JobqDashboard", "Jobq", "JobqCore", "JobqTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "JobqCLITests", dependencies: ["JobqCLI", "Jobq", "JobqCore", "JobqRedis", "JobqTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,39 @@ enum EngineBenchmark {
                 try await lifeCycle(coordinator, tasks: count, batch: batch)
             }
         }
+        // uniqueness on vs off, side by side: every task with its own unique key (all created, so
+        // the same work as the plain life plus the lock), alternated over two rounds; then one key
+        // for all (every submit after the first is answered by the holder)
+        for round in 0..<2 {
+            try await measure(client, name: "no-op life, batches of 100 (round \(round + 1))", tasks: 20_000) { coordinator in
+                try await lifeCycle(coordinator, tasks: 20_000, batch: 100)
+            }
+            try await measure(client, name: "  unique until_finished, own key each", tasks: 20_000) { coordinator in
+                try await lifeCycle(coordinator, tasks: 20_000, batch: 100, unique: .untilFinished)
+            }
+            try await measure(client, name: "  unique until_started, own key each", tasks: 20_000) { coordinator in
+                try await lifeCycle(coordinator, tasks: 20_000, batch: 100, unique: .untilStarted)
+            }
+        }
+        try await measure(client, name: "deduplicated submit (one key, held)", tasks: 5_000) { coordinator in
+            for _ in 0..<5_000 {
+                var spec = TaskSpec(handler: "noop", payload: Array("{}".utf8))
+                spec.uniqueness = Uniqueness(key: "one", mode: .untilFinished)
+                _ = try await coordinator.submit([spec])
+            }
+        }
+        // Priorities off vs on, side by side and alternated (the machine drifts): the batched life
+        // with every task at the default priority, at one other priority, and spread over 10.
+        let variants: [(String, [Int])] = [("batches of 100, priority 0 (off)", [0]), ("batches of 100, all at priority 5", [5]), ("batches of 100, priorities -4...5", Array(-4...5))]
+        for round in 0..<3 {
+            // each variant in each position once: a drift within a round does not favour one
+            for offset in 0..<variants.count {
+                let (name, levels) = variants[(offset + round) % variants.count]
+                try await measure(client, name: name, tasks: 20_000) { coordinator in
+                    try await lifeCycle(coordinator, tasks: 20_000, batch: 100, priorities: levels)
+                }
+            }
+        }
         try await phases(client, tasks: 20_000, batch: 100)
         // Rate limits off vs on (1,000 keys, a rate none reaches: the cost of enforcing it),
         // alternated so that drift on a shared machine falls on both.
@@ -102,17 +135,20 @@ enum EngineBenchmark {
         print("  of which, per task: " + cost.map { "\($0.0) \(String(format: "%.1f", $0.1)) µs" }.joined(separator: ", "))
     }
 
+    /// `priorities`: the tasks' priorities, in turn (`[0]`: the default, no priority lanes).
     /// `rateKeys` > 0: each task carries a rate limit (10,000 a minute: never reached) on
     /// one of that many keys (`api-{payload.k}`), round-robin.
-    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, rateKeys: Int = 0) async throws {
+    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, unique: Uniqueness.Mode? = nil, priorities: [Int] = [0], rateKeys: Int = 0) async throws {
         let payload = Array("{}".utf8)
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
+            let first = submitted
             _ = try await coordinator.submit((0..<n).map { index in
-                guard rateKeys > 0 else { return TaskSpec(handler: "noop", payload: payload) }
-                var spec = TaskSpec(handler: "noop", payload: Array("{\"k\":\((submitted + index) % rateKeys)}".utf8))
-                spec.rate = RateLimit(10_000, per: .seconds(60), key: "api-{payload.k}")
+                let body = rateKeys > 0 ? Array("{\"k\":\((first + index) % rateKeys)}".utf8) : payload
+                var spec = TaskSpec(handler: "noop", payload: body, priority: priorities[(first + index) % priorities.count])
+                if let unique { spec.uniqueness = Uniqueness(key: "u-\(first + index)", mode: unique) }
+                if rateKeys > 0 { spec.rate = RateLimit(10_000, per: .seconds(60), key: "api-{payload.k}") }
                 return spec
             })
             submitted += n

@@ -9,6 +9,7 @@ let benchmarks: [(name: String, summary: String, run: ([String]) async throws ->
     ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
     ("runs", "workflow runs: the window check per claim, jobq runs on 100,000 runs, a 10,000-task run drained", RunBenchmark.run),
     ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),
+    ("batch", "command handlers in batches vs one process per task (a small Python handler, real jobq-worker)", BatchCommandBenchmark.run),
     ("producer", "one end-to-end workload against a given Redis (what `worker` and e2e.sh run; --help)", { await BenchmarkProducer.main($0) }),
 ]
 

@@ -82,7 +82,8 @@ extension JobqClient {
                 resultTTL: task.resultTTL, title: task.title,
                 cacheKey: task.cacheKey.flatMap { try? CacheKey($0) }, maxSnoozes: task.maxSnoozes,
                 // the expanded key: a plain name, a literal template
-                concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 1) }
+                concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 1) },
+                priority: task.priority
             )
             spec.rate = task.rate // (its key expanded: a literal)
             return spec

@@ -64,6 +64,9 @@ public struct Workflow: Sendable {
     /// `concurrency`: at most `limit` tasks of its expanded key running at once, fleet-wide
     /// (``ConcurrencyLimit``; `ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 2)`).
     /// `waitFor`: a signal it waits for before it runs (``TaskSpec/waitFor``).
+    /// `unique`: a unique key (``Uniqueness``, until started / until finished / for D, or a
+    /// throttle): the run is refused whole (`unique_held`) while another task holds the key.
+    /// `priority`: its priority within its queue, -100...100, higher first (``TaskSpec/priority``).
     /// `rate`: at most `count` tasks of its expanded key start per `interval`, fleet-wide
     /// (``RateLimit``; `RateLimit(100, per: .seconds(60), key: "api-{payload.tenant}")`).
     @discardableResult
@@ -73,6 +76,8 @@ public struct Workflow: Sendable {
         maxAttempts: Int = TaskSpec.defaultMaxAttempts, timeout: Duration = TaskSpec.defaultTimeout, title: String = "",
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
         maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil,
+        unique: Uniqueness? = nil,
+        priority: Int = TaskSpec.defaultPriority,
         rate: RateLimit? = nil
     ) throws(JobqError) -> TaskRef {
         var spec = TaskSpec(
@@ -80,10 +85,13 @@ public struct Workflow: Sendable {
             prerequisites: prerequisites.map { Prerequisite($0.id, policy: policy) },
             maxAttempts: maxAttempts, timeout: timeout, title: title, precondition: precondition,
             cacheKey: try cacheKey.map { template throws(JobqError) in try CacheKey(template) }, expires: expires,
-            maxSnoozes: maxSnoozes, concurrency: concurrency
+            maxSnoozes: maxSnoozes, concurrency: concurrency, priority: priority
         )
         try spec.concurrency?.validate(payload: spec.payload, subject: id)
+        try TaskSpec.check(priority: priority, subject: id)
         spec.waitFor = waitFor
+        spec.uniqueness = unique
+        try spec.uniqueness?.validate(spec: spec, subject: id)
         spec.rate = rate
         try spec.rate?.validate(payload: spec.payload, queue: spec.queue, subject: id)
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))

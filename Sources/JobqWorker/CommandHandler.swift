@@ -52,7 +52,11 @@ public struct CommandHandlerConfiguration: Sendable, Hashable {
     /// From SIGTERM to SIGKILL when the command must stop.
     public var killGrace: Duration = .seconds(5)
     /// Most stdout bytes accepted as the result; `nil` means the installation's payload limit.
+    /// For a batch: per task of the batch (at most 256 MiB for the batch).
     public var maxOutputBytes: Int?
+    /// Take tasks in batches: one process per batch, the tasks as JSON lines on stdin, one
+    /// outcome line per task on stdout (``CommandBatchRunner``; docs/worker.md, "Batch handlers").
+    public var batch: BatchSettings?
 
     public init(command: [String]) {
         self.command = command
@@ -81,13 +85,28 @@ public struct CommandHandlerConfiguration: Sendable, Hashable {
         for key in environment.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
             throw JobqError(.invalidOption, "command handler \(name): invalid environment variable name \"\(key)\"")
         }
+        if let batch {
+            try batch.validate(handler: name)
+            let perTask = ["{task_id}", "{task_key}", "{run}", "{attempt}", "{max_attempts}", "{queue}", "{workflow}"]
+            if let placeholder = perTask.first(where: { placeholder in command.contains { $0.contains(placeholder) } }) {
+                throw JobqError(.invalidOption, "command handler \(name): \(placeholder) in `command` names one task, but a batch process serves many; batch commands read each task's values from their stdin line", subject: name)
+            }
+            if skipExitCode != nil || !finalExitCodes.isEmpty {
+                throw JobqError(.invalidOption, "command handler \(name): skip_exit_code and final_exit_codes do not apply to a batch (its outcomes are per task, on stdout: {\"id\": …, \"skip\": true} or {\"id\": …, \"error\": …, \"retry\": false})", subject: name)
+            }
+        }
     }
 }
 
 extension HandlerRegistry {
     /// Registers a command handler under `name`.
+    /// With ``CommandHandlerConfiguration/batch`` set, one process serves a batch of tasks.
     public mutating func register(_ name: String, command configuration: CommandHandlerConfiguration) {
-        register(name, raw: CommandRunner(configuration: configuration).handle)
+        if let batch = configuration.batch {
+            register(batch: name, settings: batch, raw: CommandBatchRunner(configuration: configuration).handle)
+        } else {
+            register(name, raw: CommandRunner(configuration: configuration).handle)
+        }
     }
 }
 
@@ -98,7 +117,7 @@ struct CommandRunner: Sendable {
     static let inlineLimit = 32 * 1024
 
     func handle(_ payload: [UInt8], _ context: HandlerContext) async throws -> [UInt8] {
-        var environment = baseEnvironment()
+        var environment = Self.baseEnvironment(configuration)
         environment.merge(configuration.environment) { _, new in new }
         environment["JOBQ_TASK_ID"] = context.taskID
         environment["JOBQ_HANDLER"] = context.handlerName
@@ -188,7 +207,9 @@ struct CommandRunner: Sendable {
         }
     }
 
-    private func baseEnvironment() -> [String: String] {
+    /// The child's environment before the task's variables: the worker's own (minus
+    /// `JOBQ_REDIS_*`) with `inherit_env`, else a minimal one.
+    static func baseEnvironment(_ configuration: CommandHandlerConfiguration) -> [String: String] {
         let own = ProcessInfo.processInfo.environment
         if configuration.inheritEnvironment {
             return own.filter { !$0.key.hasPrefix("JOBQ_REDIS_") }

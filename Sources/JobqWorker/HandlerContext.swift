@@ -25,6 +25,9 @@ public struct HandlerContext: Sendable {
 
     private var claimed: ClaimedTask { run.claimed }
 
+    /// The worker's own logger (lines not kept with the task).
+    var workerLogger: Logger { upstreamLogger }
+
     /// The task's id.
     public var taskID: String { claimed.id }
     /// The handler name the task asked for.

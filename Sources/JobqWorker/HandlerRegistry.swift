@@ -19,14 +19,16 @@ import JobqCore
 /// run more than once for one task (at-least-once delivery), so make them idempotent.
 public struct HandlerRegistry: Sendable {
     private var handlers: [String: AnyHandler] = [:]
+    /// Handlers that take their tasks in batches (``register(batch:max:wait:key:_:)``).
+    private var batchHandlers: [String: AnyBatchHandler] = [:]
 
     public init() {}
 
     /// The registered names, sorted.
-    public var names: [String] { handlers.keys.sorted() }
+    public var names: [String] { Set(handlers.keys).union(batchHandlers.keys).sorted() }
 
     /// Whether `name` is registered.
-    public func contains(_ name: String) -> Bool { handlers[name] != nil }
+    public func contains(_ name: String) -> Bool { handlers[name] != nil || batchHandlers[name] != nil }
 
     /// Registers `handler` under `name`, replacing any handler registered under it before.
     ///
@@ -37,6 +39,7 @@ public struct HandlerRegistry: Sendable {
         _ name: String,
         _ handler: @escaping @Sendable (Input, HandlerContext) async throws -> Output
     ) {
+        batchHandlers[name] = nil
         handlers[name] = AnyHandler(name: name) { payload, context in
             let input: Input
             do throws(JobqError) {
@@ -72,6 +75,7 @@ public struct HandlerRegistry: Sendable {
         _ name: String,
         raw handler: @escaping @Sendable (_ payload: [UInt8], _ context: HandlerContext) async throws -> [UInt8]
     ) {
+        batchHandlers[name] = nil
         handlers[name] = AnyHandler(name: name) { payload, context in
             let result = try await handler(payload, context)
             return result.isEmpty ? Array("null".utf8) : result
@@ -80,14 +84,27 @@ public struct HandlerRegistry: Sendable {
 
     /// Adds every handler of `other`, replacing same-named ones.
     public mutating func merge(_ other: HandlerRegistry) {
+        for name in other.handlers.keys { batchHandlers[name] = nil }
+        for name in other.batchHandlers.keys { handlers[name] = nil }
         handlers.merge(other.handlers) { _, new in new }
+        batchHandlers.merge(other.batchHandlers) { _, new in new }
     }
 
     func handler(named name: String) -> AnyHandler? { handlers[name] }
 
-    /// Throws `invalid_name` for the first registered name outside the grammar.
+    func batchHandler(named name: String) -> AnyBatchHandler? { batchHandlers[name] }
+
+    /// Registers a type-erased batch handler, replacing any handler registered under its name.
+    mutating func set(batch handler: AnyBatchHandler) {
+        handlers[handler.name] = nil
+        batchHandlers[handler.name] = handler
+    }
+
+    /// Throws `invalid_name` for the first registered name outside the grammar, `invalid_option`
+    /// for batch settings out of range.
     func validate() throws(JobqError) {
         for name in names { try Validation.check(name: name, as: .handler) }
+        for handler in batchHandlers.values.sorted(by: { $0.name < $1.name }) { try handler.settings.validate(handler: handler.name) }
     }
 }
 

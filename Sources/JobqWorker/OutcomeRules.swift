@@ -38,6 +38,24 @@ enum OutcomeRules {
         return .completion(Completion(lease: claimed.lease, result: result))
     }
 
+    /// What a batch handler reported for one task (``BatchOutcome``): a result, or an error
+    /// meaning what it would mean thrown by a single-task handler.
+    static func batch(_ outcome: BatchOutcome<[UInt8]>, _ claimed: ClaimedTask, maxResultBytes: Int) -> RunOutcome {
+        switch outcome {
+        case .done(let result): returned(result.isEmpty ? Array("null".utf8) : result, claimed, maxResultBytes: maxResultBytes)
+        case .failed(let error): threw(error, claimed)
+        }
+    }
+
+    /// A batch ended without an outcome for this task (left out, or its process crashed or
+    /// exited first): a failed attempt, retried per the task's backoff.
+    static func batchNoOutcome(_ claimed: ClaimedTask, _ why: String) -> RunOutcome {
+        .failure(Failure(
+            lease: claimed.lease, mode: .retry(delay: claimed.backoff.delay(afterAttempt: claimed.attempt)), reason: "batch_no_outcome",
+            message: "the batch handler reported no outcome for this task: \(why)"
+        ))
+    }
+
     /// The handler threw `error`: skip, permanent, retry-after, a bad payload, or any other
     /// error (a failed attempt retried per the task's backoff).
     static func threw(_ error: any Error, _ claimed: ClaimedTask) -> RunOutcome {

@@ -25,6 +25,8 @@ final class RunningTask: Sendable {
 
     private struct State {
         var handle: Task<Void, Never>?
+        /// The batch the task runs in, if its handler takes batches (instead of `handle`).
+        var batch: BatchHandle?
         var settlement: TaskSettlement
     }
 
@@ -50,15 +52,25 @@ final class RunningTask: Sendable {
         if cancelNow { handle.cancel() }
     }
 
+    /// Attaches the batch the task runs in; counts a stop decided before as one of its stops.
+    func attach(_ batch: BatchHandle) {
+        let stoppedBefore = state.withLock { state -> Bool in
+            state.batch = batch
+            return state.settlement.stop != nil
+        }
+        if stoppedBefore { batch.memberStopped() }
+    }
+
     /// Decides that the handler must stop; false if a stop was already decided or the outcome
     /// is already settled. Cancels the handler's task.
     @discardableResult
     func requestStop(_ reason: StopReason, stopTimeout: Duration, now: ContinuousClock.Instant) -> Bool {
-        let (action, handle) = state.withLock { state in
-            (state.settlement.requestStop(reason, stopTimeout: stopTimeout, now: now), state.handle)
+        let (action, handle, batch) = state.withLock { state in
+            (state.settlement.requestStop(reason, stopTimeout: stopTimeout, now: now), state.handle, state.batch)
         }
         guard action == .cancelHandler else { return false }
         handle?.cancel()
+        batch?.memberStopped()
         return true
     }
 
@@ -80,4 +92,37 @@ final class RunningTask: Sendable {
     }
 
     var isSettled: Bool { state.withLock { $0.settlement.isSettled } }
+}
+
+/// The `Task` of one running batch, cancelled once every task in it was told to stop: one task's
+/// cancellation or timeout must not stop the others (its handler sees it per task, and its
+/// outcome is the stop's), but a batch nobody waits for any more should not run on.
+final class BatchHandle: Sendable {
+    private struct State {
+        var handle: Task<Void, Never>?
+        var stopped = 0
+    }
+
+    let members: Int
+    private let state = Mutex(State())
+
+    init(members: Int) {
+        self.members = members
+    }
+
+    func attach(_ handle: Task<Void, Never>) {
+        let cancelNow = state.withLock { state -> Bool in
+            state.handle = handle
+            return state.stopped >= members
+        }
+        if cancelNow { handle.cancel() }
+    }
+
+    func memberStopped() {
+        let handle = state.withLock { state -> Task<Void, Never>? in
+            state.stopped += 1
+            return state.stopped == members ? state.handle : nil
+        }
+        handle?.cancel()
+    }
 }

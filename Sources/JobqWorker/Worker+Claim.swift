@@ -9,10 +9,12 @@ extension Worker {
         var failures = ErrorStreak(operation: "claim")
         var decisions = ClaimDecisions(exitWhenDrained: configuration.exitWhenDrained)
         let batchLimit = min(configuration.effectiveClaimBatch, 500)
+        let order = QueueOrder(queues: configuration.queues, weights: configuration.queueWeights)
+        var generator = SystemRandomNumberGenerator()
         while let (count, idle) = await nextClaimSize(batchLimit: batchLimit) {
             let batch: ClaimBatch
             do {
-                batch = try await store.claim(queues: configuration.queues, count: count, lease: configuration.lease, worker: id, idle: idle)
+                batch = try await store.claim(queues: order.next(using: &generator), count: count, lease: configuration.lease, worker: id, idle: idle)
                 failures.succeeded(logger)
             } catch {
                 if isStopping { return }
@@ -79,13 +81,19 @@ extension Worker {
             return
         }
         metrics.slotsBusy.record(busy)
+        var batched: [(RunningTask, AnyBatchHandler)] = []
         for run in runs {
             deadlines.track(run)
+            if let handler = registry.batchHandler(named: run.claimed.handler) {
+                batched.append((run, handler))
+                continue
+            }
             // One `Task` per handler (not a child of the engine's group): it is cancelled on its
             // own, and one that ignores cancellation is abandoned at shutdown, not awaited.
             let handle = Task { await self.execute(run) }
             run.attach(handle)
         }
+        if !batched.isEmpty { joinBatches(batched) }
     }
 
     /// Blocks until a wake-up arrives or the idle wait passes. (Delayed tasks are promoted by

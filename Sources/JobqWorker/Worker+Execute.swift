@@ -8,15 +8,23 @@ import Logging
 extension Worker {
     /// The body of a handler's `Task`: run it, then report its outcome (or the stop's).
     func execute(_ run: RunningTask) async {
-        let perHandler = metrics.handler(run.claimed.handler)
-        perHandler.started.increment()
+        began(run)
+        await finish(run, with: await invoke(run))
+    }
+
+    /// Counts and logs the start of a task's handler.
+    func began(_ run: RunningTask) {
+        metrics.handler(run.claimed.handler).started.increment()
         if logger.logLevel <= .debug {
             logger.debug("task started", metadata: Self.metadata(run))
         }
-        let outcome = await invoke(run)
+    }
+
+    /// The task's handler returned `outcome`: report it (or the stop's), free the task's slot.
+    func finish(_ run: RunningTask, with outcome: RunOutcome) async {
         let settlement = run.handlerReturned()
         let elapsed = ContinuousClock.now - run.started
-        perHandler.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        metrics.handler(run.claimed.handler).duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         deadlines.untrack(run)
         switch settlement {
         case .nothing:
@@ -39,18 +47,34 @@ extension Worker {
         guard let handler = registry.handler(named: claimed.handler) else {
             return OutcomeRules.unknownHandler(claimed, workerID: id, known: registry.names)
         }
-        // Workflow files pass results along as {"$retval": "id"}: substitute them now.
-        let payload: [UInt8]
-        do {
-            payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites, scope: RunScope.run(of: claimed.id))
-        } catch {
-            return OutcomeRules.prerequisitesUnreadable(claimed, error)
+        let context: HandlerContext
+        switch await prepare(run) {
+        case .ready(let ready): context = ready
+        case .settled(let outcome): return outcome
         }
-        let context = HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id)
         do {
-            return OutcomeRules.returned(try await handler.body(payload, context), claimed, maxResultBytes: store.maxResultBytes)
+            return OutcomeRules.returned(try await handler.body(context.payload, context), claimed, maxResultBytes: store.maxResultBytes)
         } catch {
             return OutcomeRules.threw(error, claimed)
+        }
+    }
+
+    enum Preparation {
+        /// The handler may run with this context.
+        case ready(HandlerContext)
+        /// The task ends before its handler runs, with this outcome.
+        case settled(RunOutcome)
+    }
+
+    /// The context a handler gets: workflow files pass results along as {"$retval": "id"},
+    /// substituted now.
+    func prepare(_ run: RunningTask) async -> Preparation {
+        let claimed = run.claimed
+        do {
+            let payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites, scope: RunScope.run(of: claimed.id))
+            return .ready(HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id))
+        } catch {
+            return .settled(OutcomeRules.prerequisitesUnreadable(claimed, error))
         }
     }
 

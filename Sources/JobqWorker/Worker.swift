@@ -53,6 +53,8 @@ public final class Worker: Service, Sendable {
     /// Task progress and log lines wait to be sent.
     let reportsQueued = AsyncSignal()
     let reports = Mutex(PendingReports())
+    /// Claimed tasks of batch handlers waiting for their batch to fill.
+    let batches = Mutex(BatchBuffer<RunningTask>())
     let deadlines: DeadlineWatcher
 
     struct State {
@@ -164,6 +166,12 @@ public final class Worker: Service, Sendable {
             "lease": .string(DurationText.format(configuration.lease)),
             "heartbeat": .string(DurationText.format(configuration.heartbeat)),
         ])
+        for name in registry.names {
+            guard let batch = registry.batchHandler(named: name)?.settings, batch.max > configuration.concurrency else { continue }
+            logger.notice("a batch holds at most as many tasks as the worker has slots: raise the concurrency to fill batches of batch.max", metadata: [
+                "handler": .string(name), "batch_max": .stringConvertible(batch.max), "concurrency": .stringConvertible(configuration.concurrency),
+            ])
+        }
         metrics.slots.record(configuration.concurrency)
         metrics.slotsBusy.record(0)
         await refreshClockOffset()
@@ -205,6 +213,7 @@ public final class Worker: Service, Sendable {
         let request = state.withLock { $0.lifecycle.beginDraining() }
         logger.info("worker stopping: no more claims", metadata: ["reason": .string("\(request)")])
         await claimLoopEnded.wait()
+        startWaitingBatches()
 
         // Let running tasks finish within the grace period (or until an immediate stop).
         let running = state.withLock { $0.lifecycle.busy }

@@ -6,8 +6,14 @@ import JobqCore
 /// Defaults suit most deployments. ``validate()`` (called by ``Worker/init(store:registry:configuration:logger:)``)
 /// rejects combinations that cannot work, such as a heartbeat too slow to keep the lease alive.
 public struct WorkerConfiguration: Sendable, Hashable {
-    /// Queues to claim from, in priority order: a queue is drained before the next is looked at.
+    /// Queues to claim from, in priority order: a queue is drained before the next is looked at
+    /// (strict order), unless ``queueWeights`` are given.
     public var queues: [String]
+    /// Weighted selection across ``queues`` (asynq-style, `["critical": 6, "default": 3, "low": 1]`):
+    /// each claim draws the queue order at random, a queue first with probability weight / total,
+    /// so every queue gets a share under a backlog. Empty (the default): strict order. When
+    /// given, every queue needs a weight from 1 to 1000.
+    public var queueWeights: [String: Int] = [:]
     /// Most handlers running at once (slots).
     public var concurrency: Int
     /// How long a claim is valid without a heartbeat. A worker that dies loses its tasks to the
@@ -72,6 +78,14 @@ public struct WorkerConfiguration: Sendable, Hashable {
         for queue in queues {
             try Validation.check(name: queue, as: .queue)
             guard seen.insert(queue).inserted else { throw JobqError(.invalidOption, "queue \(queue) is listed twice") }
+        }
+        if !queueWeights.isEmpty {
+            guard Set(queueWeights.keys) == Set(queues) else {
+                throw JobqError(.invalidOption, "queue weights must name exactly the worker's queues (\(queues.joined(separator: ",")))")
+            }
+            for (queue, weight) in queueWeights where !QueueOrder.weightRange.contains(weight) {
+                throw JobqError(.invalidOption, "queue weight of \(queue) must be from \(QueueOrder.weightRange.lowerBound) to \(QueueOrder.weightRange.upperBound); got \(weight)")
+            }
         }
         try Validation.check(name: workerID, as: .workerID)
         try Self.check(concurrency, in: 1...10_000, "concurrency")

@@ -33,6 +33,8 @@ final class WorkerMetrics: Sendable {
     let slots = Gauge(label: "jobq_worker_slots")
     let claimBatch = Recorder(label: "jobq_worker_claim_batch_size")
     let ackBatch = Recorder(label: "jobq_worker_ack_batch_size")
+    /// Tasks per batch a batch handler was called with.
+    let batchSize = Recorder(label: "jobq_worker_batch_size")
     let reaped = Counter(label: "jobq_worker_leases_reaped_total")
 
     private let handlers = Mutex<[String: PerHandler]>([:])

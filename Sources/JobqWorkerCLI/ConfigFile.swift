@@ -32,6 +32,9 @@ import Yams
 ///     skip_exit_code: 3
 ///     final_exit_codes: [2, 64]
 ///     max_output_bytes: 1048576
+///   send-mail:
+///     command: ["/usr/bin/python3", "/srv/send_batch.py"]
+///     batch: {max: 100, wait: 200ms, key: "{payload.tenant}"}   # one process per batch
 /// ```
 ///
 /// Unknown keys are errors (a typo must not silently drop a setting).
@@ -180,7 +183,7 @@ struct ConfigFile {
             let what = "handlers.\(name)"
             let fields = try mapping(node, what, allowed: [
                 "command", "env", "inherit_env", "working_dir", "timeout", "kill_grace", "skip_exit_code",
-                "final_exit_codes", "max_output_bytes",
+                "final_exit_codes", "max_output_bytes", "batch",
             ])
             guard let commandNode = fields["command"] else {
                 throw problem(node, "\(what): `command` is required: the program and its arguments as a list, e.g. [\"/usr/bin/python3\", \"resize.py\"]")
@@ -210,12 +213,25 @@ struct ConfigFile {
                 guard value > 0 else { throw problem(node, "\(what).max_output_bytes must be positive") }
                 configuration.maxOutputBytes = value
             }
+            if let node = fields["batch"] { configuration.batch = try batch(node, "\(what).batch") }
             do {
                 try configuration.validate(name: name)
             } catch {
                 throw problem(node, error.message)
             }
             return configuration
+        }
+
+        /// `batch: {max: 100, wait: 200ms, key: "{payload.tenant}"}`; `max` is required.
+        func batch(_ node: Node, _ what: String) throws(Problem) -> BatchSettings {
+            let fields = try mapping(node, what, allowed: ["max", "wait", "key"])
+            guard let maxNode = fields["max"] else {
+                throw problem(node, "\(what): `max` is required: the most tasks one process gets, e.g. {max: 100, wait: 200ms}")
+            }
+            var settings = BatchSettings(max: try int(maxNode, "\(what).max"))
+            if let node = fields["wait"] { settings.wait = try duration(node, "\(what).wait") }
+            if let node = fields["key"] { settings.key = try string(node, "\(what).key") }
+            return settings
         }
 
         /// Edit distance, for "did you mean".

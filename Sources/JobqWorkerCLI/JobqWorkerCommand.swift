@@ -92,7 +92,7 @@ struct JobqWorkerCommand: AsyncParsableCommand {
     // MARK: Work
 
     @Option(help: ArgumentHelp(
-        "Queues to serve, comma-separated, in priority order (default: $JOBQ_QUEUES, else \"default\").", valueName: "a,b"))
+        "Queues to serve, comma-separated, in priority order (strict: a queue is drained before the next), or each with a weight, critical=6,default=3,low=1 (each claim picks the order at random by weight, so every queue gets a share) (default: $JOBQ_QUEUES, else \"default\").", valueName: "a,b"))
     var queues: [String] = []
 
     @Option(help: ArgumentHelp("Most handlers running at once (default: $JOBQ_CONCURRENCY, else 10; for CPU-bound handlers use the number of cores).", valueName: "n"))
@@ -245,7 +245,14 @@ struct JobqWorkerCommand: AsyncParsableCommand {
             concurrencyValue = parsed
         }
 
-        var worker = WorkerConfiguration(queues: queueList, concurrency: concurrencyValue, workerID: workerID)
+        let parsedQueues: (queues: [String], weights: [String: Int])
+        do {
+            parsedQueues = try QueueOrder.parse(queueList)
+        } catch {
+            throw fail("--queues: \(error.message)")
+        }
+        var worker = WorkerConfiguration(queues: parsedQueues.queues, concurrency: concurrencyValue, workerID: workerID)
+        worker.queueWeights = parsedQueues.weights
         worker.lease = try duration(lease, file.worker.lease, "lease", default: worker.lease)
         worker.heartbeat = try duration(heartbeat, file.worker.heartbeat, "heartbeat", default: min(worker.heartbeat, worker.lease / 3))
         worker.shutdownGrace = try duration(shutdownGrace, file.worker.shutdownGrace, "shutdown-grace", default: worker.shutdownGrace)

@@ -144,11 +144,11 @@ struct BadInputTests {
 struct ScriptArgumentTests {
     static func submitArguments(
         id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "", cacheKey: String = "",
-        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", rlimit: String = "", run: String = "", definition: String = "", options: [(String, String)] = []
+        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", unique: String = "", priority: String = "", rlimit: String = "", delayMs: Int = 0, run: String = "", definition: String = "", options: [(String, String)] = []
     ) -> [RedisArgument] {
         var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
         for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
-        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", 0, 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(rlimit)]
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", RedisArgument(delayMs), 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(unique), RedisArgument(priority), RedisArgument(rlimit)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -180,6 +180,17 @@ struct ScriptArgumentTests {
         ("max snoozes that is not a number", submitArguments(id: "b", maxSnoozes: "lots")),
         ("a wait_for with a bad name", submitArguments(id: "b", waitFor: "a:b/0/fail")),
         ("a wait_for with an unknown timeout action", submitArguments(id: "b", waitFor: "go/10/retry")),
+        ("a unique key of an unknown mode", submitArguments(id: "b", unique: "sometimes 0 k")),
+        ("a unique key that is not a name", submitArguments(id: "b", unique: "finished 0 a:b")),
+        ("a throttle of 0 ms", submitArguments(id: "b", unique: "throttle 0 k")),
+        ("until_started with a duration", submitArguments(id: "b", unique: "started 5 k")),
+        ("a debounce whose delay is not its quiet time", submitArguments(id: "b", unique: "debounce 500 k", delayMs: 100)),
+        ("a debounce with a prerequisite", submitArguments(id: "b", dependency: "a", unique: "debounce 500 k", delayMs: 500)),
+        ("a debounce in a run", submitArguments(id: "r1/b", unique: "debounce 500 k", delayMs: 500, run: "r1", definition: "d")),
+        ("a priority above the range", submitArguments(id: "b", priority: "101")),
+        ("a priority below the range", submitArguments(id: "b", priority: "-101")),
+        ("a priority that is not a whole number", submitArguments(id: "b", priority: "1.5")),
+        ("a priority that is not a number", submitArguments(id: "b", priority: "high")),
         ("a window of 0", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "0")])),
         ("a window that is not a number", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "many")])),
         ("a rate of 0 per interval", submitArguments(id: "b", rlimit: "0 1000 api")),

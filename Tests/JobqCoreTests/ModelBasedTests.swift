@@ -1,4 +1,5 @@
 import JobqRedis
+import JobqTestSupport
 import Testing
 
 @testable import JobqCore
@@ -31,11 +32,13 @@ struct ModelBasedTests {
                     let expiresIn: Int64? = Int.random(in: 0..<4, using: &random) == 0 ? Int64.random(in: 2_000...20_000, using: &random) : nil
                     operation = "submit \(id) after \(prerequisites.map { "\($0.0)/\($0.1)" })" + (expiresIn.map { " expires in \($0)ms" } ?? "")
                     let snoozes = ids.count % 3 // a small snooze budget, so that the limit is reached
+                    // priorities in turn (not drawn: the seeds' sequences stay as they were)
+                    let priority = [0, 2, 0, -1, 5][ids.count % 5]
                     _ = try await engine.coordinator.tasks.submit([TaskSpec(
                         id: id, handler: "h", prerequisites: prerequisites.map { Prerequisite($0.0, policy: $0.1) },
                         maxAttempts: attempts, backoff: .fixed(delay: .zero), expires: expiresIn.map { .after(.milliseconds($0)) },
-                        maxSnoozes: snoozes)])
-                    model.submit(id, maxAttempts: attempts, prerequisites: prerequisites, expiresAt: expiresIn.map { engine.clock.now + $0 })
+                        maxSnoozes: snoozes, priority: priority)])
+                    model.submit(id, maxAttempts: attempts, prerequisites: prerequisites, expiresAt: expiresIn.map { engine.clock.now + $0 }, priority: priority)
                     model.tasks[id]?.maxSnoozes = snoozes
                     ids.append(id)
                 case 25..<45: // claim one (as an idle or a busy worker): exactly what the model's lanes yield

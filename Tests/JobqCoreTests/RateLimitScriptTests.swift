@@ -72,6 +72,33 @@ struct RateLimitScriptTests {
         }
     }
 
+    /// A task held back by its rate key (parked by a claim, or paused by backpressure) is woken
+    /// onto the ready lane of its own priority, as one woken from a concurrency limit is: it is
+    /// claimed ahead of default-priority work queued meanwhile, not behind it.
+    @Test func rateParkedTasksWakeOnTheirOwnPriorityLane() async throws {
+        try await withEngine { engine in
+            var first = Self.rated("h1", tenant: "a", count: 1)
+            first.priority = 7
+            var second = Self.rated("h2", tenant: "a", count: 1)
+            second.priority = 7
+            _ = try await engine.coordinator.tasks.submit([first, second])
+            let started = try await Self.claim(engine)
+            #expect(started.map(\.id) == ["h1"])
+            #expect(try await engine.list(engine.keys.rateParked("api-a")) == ["h2"])
+            // backpressure from h1: the key pauses, h1 is parked on it too
+            let outcome = try await engine.coordinator.leases.fail([Failure(lease: started[0].lease, mode: .rateLimited(delay: .seconds(1), retryDelay: .seconds(1)), reason: "rate_limited", message: "429")])
+            #expect(outcome == [.snoozed])
+            #expect(try await engine.list(engine.keys.rateParked("api-a")) == ["h2", "h1"])
+            _ = try await engine.coordinator.tasks.submit([Self.rated("low1", tenant: nil), Self.rated("low2", tenant: nil)])
+            engine.clock.advance(by: .seconds(11))
+            #expect(try await engine.coordinator.maintenance.promote().rateKeys == 1)
+            // one start free: the oldest parked task goes back, on its priority's lane
+            #expect(try await engine.list(engine.keys.ready("default", priority: 7)) == ["h2"])
+            #expect(try await engine.zsetMembers(engine.keys.levels("default")) == ["7"])
+            #expect(try await Self.claim(engine, 1).map(\.id) == ["h2"])
+        }
+    }
+
     @Test func neverMoreThanNStartsInAnyWindowOverAManualClock() async throws {
         try await withEngine { engine in
             let n = 3, interval: Int64 = 1000

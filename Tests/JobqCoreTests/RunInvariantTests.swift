@@ -1,4 +1,5 @@
 import JobqRedis
+import JobqTestSupport
 import Testing
 
 @testable import JobqCore

@@ -111,6 +111,9 @@ struct ScriptBoundaryTests {
                 (Keyspace.rerunTasksPattern, "r", keys.rerunTasks("r")), (Keyspace.rerunTodoPattern, "r", keys.rerunTodo("r")),
                 (Keyspace.schedulePattern, "s", keys.schedule("s")),
                 (Keyspace.limitPattern, "k", keys.limit("k")), (Keyspace.limitParkedPattern, "k", keys.limitParked("k")),
+                (Keyspace.uniquePattern, "k", keys.unique("k")), (Keyspace.debouncePattern, "k", keys.debounce("k")),
+                (Keyspace.throttlePattern, "k", keys.throttle("k")),
+                (Keyspace.levelsPattern, "q", keys.levels("q")),
                 (Keyspace.ratePattern, "k", keys.rate("k")), (Keyspace.rateStartsPattern, "k", keys.rateStarts("k")),
                 (Keyspace.rateParkedPattern, "k", keys.rateParked("k")),
             ]
@@ -134,7 +137,16 @@ struct ScriptBoundaryTests {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))
                 #expect(reply.string == expected, "\(pattern.lua)")
             }
-            #expect(samples.count + fixed.count == Keyspace.layout.count, "a key shape without a check")
+            // two parameters: a priority lane (negative priorities included)
+            var pairs = 0
+            for (queue, priority) in [("q", 7), ("q", -100)] {
+                let lua = Scripts.generated + "return K.\(Keyspace.priorityLanePattern.lua)('\(queue)', \(priority))"
+                let reply = try await engine.redis.send("EVAL", RedisArgument(lua), 1, RedisArgument(keys.prefix))
+                #expect(reply.string == keys.ready(queue, priority: priority), "\(Keyspace.priorityLanePattern.lua) \(priority)")
+                pairs = 1
+            }
+            #expect(keys.ready("q", priority: 0) == keys.ready("q"), "priority 0 is the plain ready list")
+            #expect(samples.count + fixed.count + pairs == Keyspace.layout.count, "a key shape without a check")
         }
     }
 

@@ -163,6 +163,27 @@ struct ProducerAPITests {
         }
     }
 
+    /// `TaskSpec.priority` / `Workflow.add(priority:)`: stored, read back, and claimed highest
+    /// first; out of range is `invalid_option` with nothing written.
+    @Test func prioritiesRoundTripAndOutOfRangeIsRefused() async throws {
+        var flow = Workflow("prio")
+        try flow.add("low", handler: "h", priority: -7)
+        try flow.add("high", handler: "h", priority: 7)
+        let error = #expect(throws: JobqError.self) { try flow.add("bad", handler: "h", priority: 101) }
+        #expect(error?.code == .invalidOption && error?.message.contains("-100 to 100") == true, "\(String(describing: error))")
+        let submitted = flow
+        try await withClient { client in
+            let refused = await #expect(throws: JobqError.self) { _ = try await client.submit(TaskSpec(handler: "h", priority: -101)) }
+            #expect(refused?.code == .invalidOption)
+            #expect(try await client.list().isEmpty, "nothing written")
+            let run = try await client.submit(submitted)
+            #expect(try await client.status(run.taskID("high")).priority == 7)
+            #expect(try await client.status(run.taskID("low")).priority == -7)
+            let pending = try await client.list(state: .pending)
+            #expect(pending.map(\.id) == [run.taskID("high"), run.taskID("low")], "listed in claim order")
+        }
+    }
+
     @Test func sequenceChainsTasks() throws {
         var flow = Workflow()
         let refs = try (0..<4).map { try flow.add("s\($0)", handler: "h") }

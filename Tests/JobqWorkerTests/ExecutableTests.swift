@@ -40,6 +40,8 @@ struct ExecutableTests {
         (["--enable-test-handlers", "--lease", "30s", "--heartbeat", "20s"], "lease/3"),
         (["--enable-test-handlers", "--concurrency", "0"], "concurrency must be between 1"),
         (["--enable-test-handlers", "--queues", "good,bad:name"], "contains ':'"),
+        (["--enable-test-handlers", "--queues", "critical=6,default"], "give every queue a weight"),
+        (["--enable-test-handlers", "--queues", "critical=0,default=1"], "queue weight \"0\" of critical must be a whole number from 1 to 1000"),
         (["--enable-test-handlers", "--lease", "soon"], "not a duration"),
         (["--enable-test-handlers", "--lease", "1x"], "--lease: \"1x\" is not a duration; use e.g. 30s, 1m30s, 250ms"),
         (["--enable-test-handlers", "--heartbeat", "1s1s"], "--heartbeat: \"1s1s\" is not a duration"),

@@ -25,11 +25,16 @@ struct ScheduleAddCommand: AsyncParsableCommand {
             tick once it has ended). --catch-up: ticks missed \
             while no worker or coordinator ran (latest: the default, fires the last once; \
             none; all: each, at most 100).
+
+            A file may carry its timing in a top-level `schedule:` block (cron or every, tz, \
+            overlap, catch_up, name): then `jobq schedule add -f FILE` needs nothing else; \
+            flags override the block, NAME defaults to the block's name, else the file's \
+            `workflow:` name, else its base name.
             """
     )
 
-    @Argument(help: ArgumentHelp("The schedule's name (letters, digits, '.', '_', '-'; at most 100).", valueName: "name"))
-    var name: String
+    @Argument(help: ArgumentHelp("The schedule's name (letters, digits, '.', '_', '-'; at most 100). With -f: default the file's schedule.name, workflow name or base name.", valueName: "name"))
+    var name: String?
 
     @Argument(help: ArgumentHelp("One task: the handler to run at each tick (instead of -f).", valueName: "handler"))
     var handler: String?
@@ -53,10 +58,10 @@ struct ScheduleAddCommand: AsyncParsableCommand {
     var queue: String?
 
     @Option(name: .long, help: ArgumentHelp("While the previous run is still going: skip, allow, cancel or buffer.", valueName: "policy"))
-    var overlap: String = Schedule.Overlap.skip.rawValue
+    var overlap: String?
 
     @Option(name: .customLong("catch-up"), help: ArgumentHelp("Ticks missed while nothing ran: none, latest or all.", valueName: "policy"))
-    var catchUp: String = Schedule.CatchUp.latest.rawValue
+    var catchUp: String?
 
     @Flag(name: .long, help: "Replace a schedule of that name (it starts afresh) instead of refusing it.")
     var replace = false
@@ -68,20 +73,21 @@ struct ScheduleAddCommand: AsyncParsableCommand {
         let json = output.json
         let rule: Schedule.Rule, submission: ScheduledSubmission
         let overlap: Schedule.Overlap, catchUp: Schedule.CatchUp
+        let name: String
         do {
+            let loaded = try file.map(loadFile)
+            let block = loaded?.schedule
+            guard let chosen = self.name ?? block?.name ?? loaded.map({ $0.workflow ?? SubmitCommand.definitionName(path: file ?? "") }) else {
+                throw JobqError(.invalidOption, "give the schedule's NAME (jobq schedule add NAME --every 1m HANDLER)")
+            }
+            name = chosen
             try Schedule.validate(name: name)
-            rule = try makeRule()
+            rule = try makeRule(block)
             // checked on this machine's clock now, on Redis's again when added
             _ = try rule.timing(now: Int64(Date().timeIntervalSince1970 * 1000))
-            guard let policy = Schedule.Overlap(rawValue: self.overlap) else {
-                throw JobqError(.invalidOption, "--overlap \"\(self.overlap)\": use skip, allow, cancel or buffer")
-            }
-            guard let catching = Schedule.CatchUp(rawValue: self.catchUp) else {
-                throw JobqError(.invalidOption, "--catch-up \"\(self.catchUp)\": use none, latest or all")
-            }
-            overlap = policy
-            catchUp = catching
-            submission = try makeSubmission()
+            overlap = try Self.policy(self.overlap, flag: "--overlap", words: "skip, allow, cancel or buffer") ?? block?.overlap ?? .skip
+            catchUp = try Self.policy(self.catchUp, flag: "--catch-up", words: "none, latest or all") ?? block?.catchUp ?? .latest
+            submission = try makeSubmission(loaded, name: name)
             try submission.validate(limits: Limits())
         } catch {
             throw CommandRunner.report(error, json: json).exitCode
@@ -98,8 +104,24 @@ struct ScheduleAddCommand: AsyncParsableCommand {
         }
     }
 
-    /// Exactly one of --cron and --every.
-    private func makeRule() throws(JobqError) -> Schedule.Rule {
+    /// A policy flag's word, when given (`nil`: the file's block or the default decides).
+    private static func policy<Policy: RawRepresentable<String>>(_ text: String?, flag: String, words: String) throws(JobqError) -> Policy? {
+        guard let text else { return nil }
+        guard let policy = Policy(rawValue: text) else {
+            throw JobqError(.invalidOption, "\(flag) \"\(text)\": use \(words)")
+        }
+        return policy
+    }
+
+    /// Exactly one of --cron and --every, or the file's `schedule:` block (--tz overrides its zone).
+    private func makeRule(_ block: WorkflowFile.ScheduleBlock?) throws(JobqError) -> Schedule.Rule {
+        if cron == nil, every == nil, let block {
+            if let cron = block.cron { return .cron(cron, timeZone: tz ?? block.tz) }
+            if let every = block.every {
+                if tz != nil { throw JobqError(.invalidSchedule, "--tz goes with a cron; the file's schedule.every counts real time") }
+                return .every(every)
+            }
+        }
         switch (cron, every) {
         case (let cron?, nil):
             return .cron(cron, timeZone: tz)
@@ -112,17 +134,23 @@ struct ScheduleAddCommand: AsyncParsableCommand {
         case (_?, _?):
             throw JobqError(.invalidSchedule, "give either --cron or --every, not both")
         case (nil, nil):
-            throw JobqError(.invalidSchedule, "give --cron EXPR or --every DURATION: when the schedule fires")
+            throw JobqError(.invalidSchedule, "give --cron EXPR or --every DURATION (or a `schedule:` block in the file): when the schedule fires")
         }
     }
 
+    /// The workflow file of -f, read and checked once.
+    private func loadFile(_ path: String) throws -> WorkflowFile {
+        if handler != nil { throw JobqError(.invalidOption, "give either -f FILE or a handler, not both") }
+        if let queue { try Validation.check(name: queue, as: .queue) }
+        return try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
+    }
+
     /// The file's tasks and run options, or one task of the handler.
-    private func makeSubmission() throws -> ScheduledSubmission {
+    private func makeSubmission(_ file: WorkflowFile?, name: String) throws -> ScheduledSubmission {
         switch (file, handler) {
-        case (let path?, nil):
+        case (let loaded?, nil):
             if payload != nil { throw JobqError(.invalidOption, "--payload goes with a handler, not -f") }
-            if let queue { try Validation.check(name: queue, as: .queue) }
-            let loaded = try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
+            let path = self.file ?? ""
             if let outside = loaded.externalPrerequisites.first {
                 throw JobqError(.invalidOption, "\(loaded.name):\(outside.line): task \"\(outside.task)\" comes after \"\(outside.prerequisite)\", outside the file; a scheduled file must be complete in itself", subject: outside.task)
             }

@@ -62,6 +62,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Times a handler may snooze the task (\"not yet, try again in D\", no attempt used) before a snooze counts as a failure, reason snooze_limit (default: \(TaskSpec.defaultMaxSnoozes)).", valueName: "n"))
     var maxSnoozes: Int?
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Priority within the queue, \(TaskSpec.priorities.lowerBound) to \(TaskSpec.priorities.upperBound): higher first, FIFO within one priority; strict, so a low one waits while higher ones are ready (default: 0).", valueName: "n"))
+    var priority: Int?
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long one run may take before it is stopped and counted as failed (default: 15m). Durations: 250ms, 30s, 1.5s, 5m, 2h, 1d, 1h30m.", valueName: "duration"))
     var timeout: String?
 
@@ -82,6 +85,18 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --concurrency-key: at most N of the key's tasks running at once, across every worker (1: one at a time, in order; at most \(ConcurrencyLimit.maxLimit)). The others wait parked; no worker polls.", valueName: "n"))
     var concurrencyLimit: Int?
+
+    @Option(name: .long, help: ArgumentHelp("At most one task by key: a submit whose key is held gets the existing task back (literal text and {payload.FIELD} placeholders, expanded now). Needs --unique-for, --debounce or --throttle.", valueName: "template"))
+    var uniqueKey: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: how long the key is held — until_started (until a worker claims it), until_finished (until it ends), or a duration (until it ends, at most that long).", valueName: "scope"))
+    var uniqueFor: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: start the task this long after the last submit of its key; a submit while it still waits replaces its payload and pushes its start back.", valueName: "duration"))
+    var debounce: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: at most one task of the key per interval; a submit inside it gets the task that opened it.", valueName: "duration"))
+    var throttle: String?
 
     @Option(name: .long, help: ArgumentHelp("Tasks with the same key count together against --rate-limit, fleet-wide: literal text and {payload.FIELD} placeholders (api-{payload.tenant}), expanded now. Default: the queue.", valueName: "template"))
     var rateKey: String?
@@ -119,6 +134,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With -f: the first task that fails for good stops the rest of the run (reason fail_fast).")
     var failFast = false
 
+    @Flag(name: .long, help: "With -f: submit a file that has a `schedule:` block as one run now (as `jobq schedule trigger` would), instead of refusing it.")
+    var once = false
+
     @Option(name: .long, help: ArgumentHelp("One task: a label that groups standalone tasks for status, watch and cancel. With -f: the same as --run (kept for 0.1 scripts).", valueName: "id"))
     var workflow: String?
 
@@ -140,16 +158,17 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("a handler argument", handler != nil), ("--payload", payload != nil), ("--after", !after.isEmpty),
                 ("--retries", retries != nil), ("--max-attempts", maxAttempts != nil), ("--timeout", timeout != nil),
                 ("--delay", delay != nil), ("--backoff", backoff != nil), ("--keep", keep != nil), ("--id", id != nil), ("--title", title != nil),
-                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil),
+                ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil), ("--priority", priority != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
+                ("--unique-key", uniqueKey != nil), ("--unique-for", uniqueFor != nil), ("--debounce", debounce != nil), ("--throttle", throttle != nil),
                 ("--rate-key", rateKey != nil), ("--rate-limit", rateLimit != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
             }
         }
-        if file == nil && (window != nil || deadline != nil || failFast) {
-            throw ValidationError("--window, --deadline and --fail-fast apply to a run (jobq submit -f FILE)")
+        if file == nil && (window != nil || deadline != nil || failFast || once) {
+            throw ValidationError("--window, --deadline, --fail-fast and --once apply to a run (jobq submit -f FILE)")
         }
         if file == nil && run != nil {
             throw ValidationError("--run names a run of a workflow file (jobq submit -f FILE --run ID); a standalone task joins a label with --workflow")
@@ -196,12 +215,14 @@ struct SubmitCommand: AsyncParsableCommand {
                     ("id", .string(task.id)),
                     ("state", .optional(task.state?.rawValue)),
                     ("created", .bool(result.created)),
+                    ("outcome", .string(Self.outcomeWord(result.outcome))),
+                    ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                     ("workflow", .optional(workflow)),
                 ]).rendered())
             } else {
                 Console.out(task.id)
                 if Terminal.stderrIsTTY {
-                    let note = result.created ? "" : " (already submitted with this --key)"
+                    let note = Self.outcomeNote(result.outcome)
                     let doomed = task.state == .cancelled ? " — CANCELLED at once: a prerequisite had already failed" : ""
                     Console.err("submitted \(handler ?? "") as \(task.id)\(note)\(doomed); follow it with: jobq watch \(task.id)")
                 }
@@ -256,6 +277,12 @@ struct SubmitCommand: AsyncParsableCommand {
             }
             spec.maxSnoozes = maxSnoozes
         }
+        if let priority {
+            guard TaskSpec.priorities.contains(priority) else {
+                throw JobqError(.invalidOption, "--priority must be from \(TaskSpec.priorities.lowerBound) to \(TaskSpec.priorities.upperBound) (higher first); got \(priority)")
+            }
+            spec.priority = priority
+        }
         if let timeout { spec.timeout = try Self.duration(timeout, option: "--timeout", in: limits.timeout) }
         if let delay { spec.delay = try Self.duration(delay, option: "--delay", in: limits.delay) }
         if let keep { spec.resultTTL = try Self.duration(keep, option: "--keep", in: limits.resultTTL) }
@@ -277,6 +304,7 @@ struct SubmitCommand: AsyncParsableCommand {
         case (let key, let text?): spec.rate = try RateLimit(parsing: text, key: key, setting: "--rate-limit")
         }
         spec.waitFor = try declaredWait()
+        spec.uniqueness = try Uniqueness.parse(key: uniqueKey, scope: uniqueFor, debounce: debounce, throttle: throttle, spelling: .cli)
         if let backoff {
             guard let parsed = BackoffText.parse(backoff) else {
                 throw JobqError(.invalidOption, "--backoff \"\(backoff)\" is not \(BackoffText.grammar)")
@@ -360,6 +388,10 @@ struct SubmitCommand: AsyncParsableCommand {
             if let queue { try Validation.check(name: queue, as: .queue) }
             if let key { try Validation.check(name: key, as: .idempotencyKey) }
             file = try WorkflowFile.load(path: path, overrides: .init(workflow: nil, queue: queue))
+            if let block = file.schedule, !once {
+                // a file that says when it runs is added as a schedule; submitting it now is a choice
+                throw JobqError(.invalidOption, "\(file.name):\(block.line): the file has a `schedule:` block: add it with `jobq schedule add -f \(path)`, or submit one run now with --once")
+            }
         } catch {
             throw CommandRunner.report(error, json: json).exitCode
         }
@@ -433,6 +465,20 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--json`'s `outcome`: created, replayed, deduplicated, debounced, throttled.
+    static func outcomeWord(_ outcome: SubmitOutcome) -> String { String(describing: outcome) }
+
+    /// What the terminal line adds when nothing new was created.
+    static func outcomeNote(_ outcome: SubmitOutcome) -> String {
+        switch outcome {
+        case .created: ""
+        case .replayed: " (already submitted with this --key)"
+        case .deduplicated: " (its unique key is held: this is the existing task)"
+        case .debounced: " (debounced: the waiting task has the new payload and starts later)"
+        case .throttled: " (throttled: the task that opened the key's interval)"
+        }
+    }
+
     /// `--deadline 30m` / `--expires 10m`, or an ISO 8601 time (`2026-12-02T06:00:00Z`).
     static func deadline(_ text: String, option: String = "--deadline") throws(JobqError) -> Deadline {
         guard let deadline = DurationText.deadline(text) else {
@@ -470,6 +516,7 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("id", .optional(spec.id)),
                         ("handler", .string(spec.handler)),
                         ("queue", .string(spec.queue)),
+                        ("priority", .int(spec.priority)),
                         ("title", .string(spec.title)),
                         ("after", .array(spec.prerequisites.map { .object([("id", .string($0.id)), ("policy", .string($0.policy.rawValue))]) })),
                         ("max_attempts", .int(spec.maxAttempts)),
@@ -479,6 +526,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("expires", .optional(spec.expires.map(\.scriptArgument))),
                         ("concurrency_key", .optional(spec.concurrency.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                         ("concurrency_limit", .optional(spec.concurrency?.limit)),
+                        ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
+                        ("unique_mode", .optional(spec.uniqueness?.modeText)),
                         ("rate_key", .optional(spec.rate.flatMap { try? $0.template(queue: spec.queue).expand(payload: spec.payload) })),
                         ("rate_limit", .optional(spec.rate?.text)),
                         ("payload", .stored(spec.payload)),

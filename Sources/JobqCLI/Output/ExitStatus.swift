@@ -55,7 +55,7 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
     init(for code: JobqError.Code) {
         switch code {
         case .notFound, .fileNotFound: self = .notFound
-        case .invalidState, .staleToken, .prerequisiteFailed: self = .invalidState
+        case .invalidState, .staleToken, .prerequisiteFailed, .uniqueHeld: self = .invalidState
         case .timeout: self = .timeout
         case .redisUnavailable, .redisError, .redisOutOfMemory, .graphvizMissing, .unsafeRedis: self = .unavailable
         case .corruptRecord, .internalError: self = .internalError

@@ -29,7 +29,7 @@ enum TaskDetail {
         if let source = info.cached { state += "  cached: result of \(source)" }
         if info.outdated { state += "  " + terminal.paint("OUTDATED", .yellow) + " (a prerequisite ended again after it; jobq rerun RUN --outdated)" }
         line("state", state)
-        line("handler", info.handler + "   queue: " + info.queue + (info.workflow.map { "   workflow: \($0)" } ?? ""))
+        line("handler", info.handler + "   queue: " + info.queue + (info.priority == TaskSpec.defaultPriority ? "" : "   priority: \(info.priority)") + (info.workflow.map { "   workflow: \($0)" } ?? ""))
         var attempts = "\(info.attempts) of \(info.maxAttempts)"
         if info.workerDeaths > 0 {
             attempts += "   worker deaths: \(info.workerDeaths)" + (info.suspectLevel >= 2 ? " (quarantined: runs alone)" : "")
@@ -79,6 +79,9 @@ enum TaskDetail {
             } else {
                 line("limit", "\(key): at most \(most) running (\(limit?.running ?? 0) now)")
             }
+        }
+        if let key = info.uniqueKey, let mode = info.uniqueMode {
+            line("unique", "\(key) (\(mode))")
         }
         if let given = info.rate, let key = given.key {
             if let limited = Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) {

@@ -17,6 +17,7 @@ enum TaskJSON {
             ("title", .string(info.title)),
             ("handler", .string(info.handler)),
             ("queue", .string(info.queue)),
+            ("priority", .int(info.priority)),
             ("workflow", .optional(info.workflow)),
             ("state", .optional(info.state?.rawValue)),
             ("reason", .optional(info.reason)),
@@ -31,6 +32,8 @@ enum TaskJSON {
             ("finished_at", time(info.finished)),
             ("concurrency_key", .optional(info.concurrencyKey)),
             ("concurrency_limit", .optional(info.concurrencyLimit)),
+            ("unique_key", .optional(info.uniqueKey)),
+            ("unique_mode", .optional(info.uniqueMode)),
             ("rate_key", .optional(info.rate?.key)),
             ("rate_limit", .optional(info.rate?.text)),
         ]

@@ -37,6 +37,20 @@ struct WorkflowFile: Sendable {
     var critical: Set<String> = []
     /// `output:` — the task whose result is the run's output (a sub-workflow's result).
     var output: String? = nil
+    /// `schedule:` — when `jobq schedule add -f FILE` fires the file (its flags override each
+    /// part); `jobq submit -f FILE` refuses a file that has one unless `--once`.
+    var schedule: ScheduleBlock? = nil
+
+    /// A file's `schedule:` block, checked when the file is read (each error with its line).
+    struct ScheduleBlock: Sendable {
+        var name: String?
+        var cron: String?
+        var tz: String?
+        var every: Duration?
+        var overlap: Schedule.Overlap?
+        var catchUp: Schedule.CatchUp?
+        var line: Int
+    }
 
     /// The options of the run this file starts; command-line options are applied on top.
     func runOptions(id: String?, definition: String) -> RunOptions {

@@ -11,9 +11,10 @@ struct WorkflowFileDecoder {
     var path: String? = nil
     var including: [String] = []
 
-    static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "rate_key", "rate_limit", "wait_for", "wait_timeout", "on_timeout"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "rate_key", "rate_limit"]
+    static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
+    static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -27,6 +28,7 @@ struct WorkflowFileDecoder {
         var keep = TaskSpec.defaultResultTTL
         var expires: Deadline?
         var maxSnoozes = TaskSpec.defaultMaxSnoozes
+        var priority = TaskSpec.defaultPriority
         /// `concurrency_key` / `concurrency_limit`, with their nodes for error positions; the
         /// pair is checked per task, where the payload the key expands over is known.
         var concurrencyKey: (template: String, node: DocumentNode)?
@@ -134,6 +136,7 @@ struct WorkflowFileDecoder {
             }
             file.output = key
         }
+        if let node = top["schedule"] { file.schedule = try scheduleBlock(node) }
         if let node = top["fail_fast"] {
             guard case .scalar(.bool(let flag)) = node.value else {
                 throw DocumentError(message: "`fail_fast` must be true or false, not \(node.kind)", line: node.line, column: node.column, code: .invalidOption)
@@ -281,6 +284,8 @@ struct WorkflowFileDecoder {
             concurrency: try concurrency(settings, payload: payload.bytes, task: id)
         )
         spec.waitFor = waitFor
+        spec.uniqueness = try uniqueness(fields, task: id)
+        spec.priority = settings.priority
         spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id)
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
@@ -364,6 +369,88 @@ struct WorkflowFileDecoder {
         return value
     }
 
+    /// `unique_key` with one of `unique_for` (until_started, until_finished, a duration) or
+    /// `throttle`; a `debounce` is refused here, with its line: a file is a run, and a debounce
+    /// replaces one standalone task's payload (`jobq submit HANDLER --debounce D`).
+    private func uniqueness(_ fields: [String: DocumentNode], task: String) throws(DocumentError) -> Uniqueness? {
+        if let node = fields["debounce"] {
+            throw error("`debounce` applies to one standalone task (jobq submit HANDLER --unique-key K --debounce D); in a workflow file use `unique_key` with `unique_for: until_started`", at: node, task: task, code: .invalidOption)
+        }
+        let parts = ["unique_key", "unique_for", "throttle"].map { fields[$0] }
+        guard let at = parts.compactMap({ $0 }).first else { return nil }
+        var text: [String?] = []
+        for (node, what) in zip(parts, ["unique_key", "unique_for", "throttle"]) {
+            guard let node else {
+                text.append(nil)
+                continue
+            }
+            switch node.value {
+            case .scalar(.string(let value)), .scalar(.number(let value)): text.append(value)
+            default: throw error("`\(what)` must be text or a duration, not \(node.kind)", at: node, task: task, code: .invalidOption)
+            }
+        }
+        do {
+            return try Uniqueness.parse(key: text[0], scope: text[1], debounce: nil, throttle: text[2], spelling: .file)
+        } catch {
+            throw self.error(error.message, at: fields["unique_for"] ?? fields["throttle"] ?? at, task: task, code: error.code)
+        }
+    }
+
+    /// `schedule: {cron | every, tz, overlap, catch_up, name}`, checked as `jobq schedule add`
+    /// checks its flags (the same codes: `invalid_schedule` for the timing, `invalid_option` for a
+    /// policy, `invalid_name`), so a file that reads is a schedule that adds.
+    private func scheduleBlock(_ node: DocumentNode) throws(DocumentError) -> WorkflowFile.ScheduleBlock {
+        let fields = try mapping(node, what: "schedule", allowed: Self.scheduleKeys)
+        var block = WorkflowFile.ScheduleBlock(line: node.line)
+        if let at = fields["name"] {
+            let value = try name(at, what: "schedule name")
+            do { try Schedule.validate(name: value) } catch { throw self.error("`schedule.name`: \(error.message)", at: at, task: nil, code: error.code) }
+            block.name = value
+        }
+        if let at = fields["cron"] { block.cron = try string(at, what: "schedule.cron") }
+        if let at = fields["tz"] { block.tz = try string(at, what: "schedule.tz") }
+        if let at = fields["every"] {
+            let text: String
+            switch at.value {
+            case .scalar(.string(let value)), .scalar(.number(let value)): text = value
+            default: throw error("`schedule.every` must be a duration (\(DurationText.grammar)), not \(at.kind)", at: at, task: nil, code: .invalidSchedule)
+            }
+            guard let every = DurationText.parse(text) else {
+                throw error("`schedule.every` \"\(text)\" is not a duration: use \(DurationText.grammar)", at: at, task: nil, code: .invalidSchedule)
+            }
+            block.every = every
+        }
+        if block.cron != nil, let at = fields["every"] {
+            throw error("`schedule:` gives `cron` and `every`; give one", at: at, task: nil, code: .invalidSchedule)
+        }
+        if block.cron == nil, let at = fields["tz"] {
+            throw error("`schedule.tz` goes with `cron`; `every` counts real time", at: at, task: nil, code: .invalidSchedule)
+        }
+        let rule: Schedule.Rule? = block.cron.map { .cron($0, timeZone: block.tz) } ?? block.every.map { .every($0) }
+        if let rule {
+            do {
+                _ = try rule.timing(now: Int64(Date().timeIntervalSince1970 * 1000))
+            } catch {
+                throw self.error("`schedule`: \(error.message)", at: fields["cron"] ?? fields["every"] ?? node, task: nil, code: error.code)
+            }
+        }
+        if let at = fields["overlap"] {
+            let word = try string(at, what: "schedule.overlap")
+            guard let policy = Schedule.Overlap(rawValue: word) else {
+                throw error("`schedule.overlap` \"\(word)\": use skip, allow, cancel or buffer", at: at, task: nil, code: .invalidOption)
+            }
+            block.overlap = policy
+        }
+        if let at = fields["catch_up"] {
+            let word = try string(at, what: "schedule.catch_up")
+            guard let policy = Schedule.CatchUp(rawValue: word) else {
+                throw error("`schedule.catch_up` \"\(word)\": use none, latest or all", at: at, task: nil, code: .invalidOption)
+            }
+            block.catchUp = policy
+        }
+        return block
+    }
+
     /// `wait_for: NAME` with `wait_timeout: D` and `on_timeout: fail|skip|run` (the latter two
     /// only with the first).
     private func declaredWait(_ fields: [String: DocumentNode], task: String?) throws(DocumentError) -> DeclaredWait? {
@@ -420,6 +507,15 @@ struct WorkflowFileDecoder {
                 throw error("`max_snoozes` must be from \(limits.snoozes.lowerBound) to \(limits.snoozes.upperBound); got \(snoozes)", at: node, task: task, code: .invalidOption)
             }
             settings.maxSnoozes = snoozes
+        }
+        if let node = fields["priority"] {
+            let range = TaskSpec.priorities
+            guard case .scalar(.number(let text)) = node.value, let priority = Int(text), range.contains(priority) else {
+                var given = node.kind
+                if case .scalar(.number(let text)) = node.value { given = text }
+                throw error("`priority` must be a whole number from \(range.lowerBound) to \(range.upperBound) (higher first); got \(given)", at: node, task: task, code: .invalidOption)
+            }
+            settings.priority = priority
         }
         if let node = fields["timeout"] { settings.timeout = try duration(node, what: "timeout", task: task) }
         if let node = fields["delay"] { settings.delay = try duration(node, what: "delay", task: task) }

@@ -10,6 +10,8 @@ package struct SubmitCall: ScriptCall {
         package var spec: TaskSpec
         /// `N KEY`, the concurrency limit with its key expanded, or `''` (TaskStore.submit).
         package var limit: String = ""
+        /// `MODE MS KEY`, the uniqueness with its key expanded, or `''` (TaskStore.submit).
+        package var unique: String = ""
         /// `N INTERVAL_MS KEY`, the rate limit with its key expanded, or `''` (TaskStore.submit).
         package var rate: String = ""
     }
@@ -32,7 +34,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 18)
+        arguments.reserveCapacity(arguments.count + items.count * 20)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -45,6 +47,8 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(spec.maxSnoozes == TaskSpec.defaultMaxSnoozes ? "" : String(spec.maxSnoozes)),
                 RedisArgument(item.limit),
                 RedisArgument(spec.waitFor?.scriptArgument ?? ""),
+                RedisArgument(item.unique),
+                RedisArgument(spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
                 RedisArgument(item.rate),
                 RedisArgument(spec.prerequisites.count),
             ]
@@ -55,15 +59,19 @@ package struct SubmitCall: ScriptCall {
         return arguments
     }
 
-    /// `{1, created, run, (id, state)...}`; a replayed submission whose task expired answers `EXPIRED`
-    /// for its state (decoded as `nil`).
+    /// `{1, outcome, run, (id, state)...}` (outcome ``SubmitOutcome``); a replayed submission whose
+    /// task expired answers `EXPIRED` for its state (decoded as `nil`), as does a throttle whose
+    /// task's record is gone.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> SubmitResult {
         let code = try reply.code()
         guard code == .ok else {
             let detail = reply.details()
             throw code.error(subject: detail.first, detail: detail)
         }
-        let created = try reply.int("created") == 1
+        let number = try reply.int("outcome")
+        guard let outcome = SubmitOutcome(rawValue: number) else {
+            throw JobqError(.internalError, "submit answered an unknown outcome \(number): client and scripts disagree")
+        }
         let run = try reply.string("run id")
         var tasks: [SubmittedTask] = []
         tasks.reserveCapacity(reply.remaining / 2)
@@ -72,6 +80,6 @@ package struct SubmitCall: ScriptCall {
             let state = try reply.string("task state")
             tasks.append(SubmittedTask(id: id, state: TaskState(rawValue: state)))
         }
-        return SubmitResult(created: created, tasks: tasks, workflow: run.isEmpty ? workflow : run, run: run.isEmpty ? nil : run)
+        return SubmitResult(created: outcome == .created, tasks: tasks, workflow: run.isEmpty ? workflow : run, run: run.isEmpty ? nil : run, outcome: outcome)
     }
 }

@@ -16,6 +16,8 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
     case runExists = -10
     case deadlinePassed = -11
     case scheduleExists = -12
+    /// submit.lua: a unique key of a submission of several tasks (or a run) is held.
+    case uniqueHeld = -13
 
     /// The producer-facing error for a refusal, with a message that says what to do.
     func error(subject: String?, detail: [String] = []) -> JobqError {
@@ -50,6 +52,11 @@ package enum ScriptCode: Int, Sendable, Hashable, CaseIterable {
                              subject: expiry ? detail[2] : subject)
         case .scheduleExists:
             return JobqError(.scheduleExists, "a schedule named \(who) already exists; remove it first or add it again with --replace", subject: subject)
+        case .uniqueHeld:
+            // detail: the key, the task holding it, its state
+            let holder = detail.count > 1 ? detail[1] : "?"
+            let state = detail.count > 2 ? " (\(detail[2]))" : ""
+            return JobqError(.uniqueHeld, "unique key \(detail.first ?? who) is held by task \(holder)\(state); nothing was submitted (a submission of several tasks, or a run, is refused whole)", subject: holder)
         case .invalidArgument:
             return JobqError(.internalError, "script rejected its arguments (\(detail.joined(separator: " "))): client and scripts disagree", subject: subject)
         }

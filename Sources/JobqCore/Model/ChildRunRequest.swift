@@ -50,6 +50,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         public var rateKey: String? = nil
         /// ``TaskSpec/waitFor`` as submit.lua's `name/timeout_ms/action`; absent for none.
         public var waitFor: String? = nil
+        /// ``TaskSpec/priority``; absent for the default (and in requests written before priorities).
+        public var priority: Int? = nil
     }
 
     public var definition: String
@@ -92,6 +94,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             child.rateIntervalMs = spec.rate?.interval.jobqMilliseconds
             child.rateKey = spec.rate?.key
             child.waitFor = spec.waitFor?.scriptArgument
+            if spec.priority != TaskSpec.defaultPriority { child.priority = spec.priority }
             children.append(child)
         }
         self.tasks = children
@@ -135,7 +138,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 expires: task.expiresMs.map { .after(.milliseconds($0)) }
                     ?? task.expiresAtMs.map { .at(Date(timeIntervalSince1970: Double($0) / 1000)) },
                 maxSnoozes: task.maxSnoozes ?? TaskSpec.defaultMaxSnoozes,
-                concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 0) }
+                concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 0) },
+                priority: task.priority ?? TaskSpec.defaultPriority
             )
             if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             if let text = task.waitFor {

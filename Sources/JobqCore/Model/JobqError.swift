@@ -43,6 +43,9 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidAnswer = Code(rawValue: "invalid_answer")
         /// `jobq answer` to a task that asks nothing now.
         public static let notAsking = Code(rawValue: "not_asking")
+        /// A unique key held by another task, in a submission of several tasks or a run (one
+        /// task gets the holder back instead).
+        public static let uniqueHeld = Code(rawValue: "unique_held")
         /// A sub-workflow definition includes itself, directly or not.
         public static let workflowCycle = Code(rawValue: "workflow_cycle")
         // Refusals of a state change.

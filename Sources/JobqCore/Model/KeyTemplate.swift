@@ -1,12 +1,12 @@
 /// A limit key template — literal text plus `{payload.a.b}` placeholders over the task's JSON
-/// payload — and its expansion, shared by concurrency keys (``ConcurrencyLimit``) and rate keys
-/// (``RateLimit``): both are expanded once, at submit time (`tenant-{payload.tenant}` →
+/// payload — and its expansion, shared by concurrency keys (``ConcurrencyLimit``), unique keys
+/// (``Uniqueness``) and rate keys (``RateLimit``): all are expanded once, at submit time (`tenant-{payload.tenant}` →
 /// `tenant-42`), so the scripts only ever see a plain name and bad input is refused before
 /// anything is sent.
 package struct KeyTemplate: Sendable {
     /// The template as written.
     package var template: String
-    /// How errors name the setting: `concurrency_key`, `rate_key`.
+    /// How errors name the setting: `concurrency_key`, `unique_key`, `rate_key`.
     package var option: String
     /// The name grammar the expansion is checked against.
     package var kind: Validation.NameKind

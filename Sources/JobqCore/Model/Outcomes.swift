@@ -15,12 +15,16 @@ public struct SubmitResult: Sendable, Hashable {
     public let workflow: String?
     /// The run the submission created (or returned), when it was a run.
     public let run: String?
+    /// Why nothing was created, when ``created`` is false: an idempotent replay, or a held
+    /// unique key (deduplicated, debounced, throttled: ``tasks`` holds the existing task).
+    public let outcome: SubmitOutcome
 
-    public init(created: Bool, tasks: [SubmittedTask], workflow: String?, run: String? = nil) {
+    public init(created: Bool, tasks: [SubmittedTask], workflow: String?, run: String? = nil, outcome: SubmitOutcome? = nil) {
         self.created = created
         self.tasks = tasks
         self.workflow = workflow
         self.run = run
+        self.outcome = outcome ?? (created ? .created : .replayed)
     }
 }
 

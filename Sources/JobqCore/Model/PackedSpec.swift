@@ -3,6 +3,9 @@
 /// never split). The prelude's `spec_of` reads it in Lua; this is the one Swift reader.
 package struct PackedSpec: Sendable, Hashable {
     package var queue: String
+    /// The task's priority: the first field is `queue`, or `queue P` for a priority P other
+    /// than 0 (prelude.lua PRIORITY; records from before priorities have none: 0).
+    package var priority: Int
     package var handler: String
     /// `nil` when the stored text is not a number (a corrupt record).
     package var maxAttempts: Int?
@@ -21,7 +24,14 @@ package struct PackedSpec: Sendable, Hashable {
         let parts = bytes.split(separator: 0x09, maxSplits: Self.fieldCount - 1, omittingEmptySubsequences: false)
         guard parts.count == Self.fieldCount else { return nil }
         func text(_ index: Int) -> String { String(decoding: parts[index], as: UTF8.self) }
-        queue = text(0)
+        let lane = text(0)
+        if let space = lane.firstIndex(of: " "), let level = Int(lane[lane.index(after: space)...]) {
+            queue = String(lane[..<space])
+            priority = level
+        } else {
+            queue = lane
+            priority = TaskSpec.defaultPriority
+        }
         handler = text(1)
         maxAttempts = Int(text(2)) ?? Double(text(2)).map { Int($0) }
         timeoutMilliseconds = Int64(text(3)) ?? 0

@@ -35,6 +35,11 @@ public struct ScheduledSubmission: Sendable, Hashable {
         try withoutID.validate()
         for spec in tasks {
             guard spec.id != nil else { throw JobqError(.invalidOption, "every task of a schedule needs a key (its id within the run)") }
+            // A held key would refuse the tick's run whole (unique_held) and leave the schedule
+            // retrying it; what a tick does while earlier work goes is the overlap policy's job.
+            guard spec.uniqueness == nil else {
+                throw JobqError(.invalidOption, "task \(spec.id ?? ""): a scheduled run's tasks cannot have a unique key; use the schedule's --overlap (skip, cancel, buffer) for \"not while the last one runs\"", subject: spec.id)
+            }
             try spec.validate(limits: limits)
         }
     }
@@ -58,6 +63,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
         /// ``TaskSpec/concurrency`` (absent without one, so older records decode and keep their bytes)
         var concurrencyKey: String? = nil
         var concurrencyLimit: Int? = nil
+        /// ``TaskSpec/priority``, absent for the default (older records decode, same bytes)
+        var priority: Int? = nil
         /// ``TaskSpec/rate`` (absent without one): the count, the interval and the key template
         /// (absent: the queue)
         var rateCount: Int? = nil
@@ -89,6 +96,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
                     timeoutMs: $0.timeout.jobqMilliseconds, delayMs: $0.delay.jobqMilliseconds, ttlMs: $0.resultTTL.jobqMilliseconds,
                     title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template,
                     concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit,
+                    priority: $0.priority == TaskSpec.defaultPriority ? nil : $0.priority,
                     rateCount: $0.rate?.count, rateIntervalMs: $0.rate?.interval.jobqMilliseconds, rateKey: $0.rate?.key
                 )
             },
@@ -118,6 +126,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
             if let precondition = task.precondition { spec.precondition = try Precondition(compiledJSON: precondition) }
             if let cacheKey = task.cacheKey { spec.cacheKey = try CacheKey(cacheKey) }
             if let key = task.concurrencyKey { spec.concurrency = ConcurrencyLimit(key: key, limit: task.concurrencyLimit ?? 0) }
+            spec.priority = task.priority ?? TaskSpec.defaultPriority
             if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             specs.append(spec)
         }

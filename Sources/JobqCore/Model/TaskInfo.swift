@@ -3,6 +3,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var id: String
     public var handler: String
     public var queue: String
+    /// Its priority within the queue (``TaskSpec/priority``; 0 by default).
+    public var priority: Int
     /// `nil` when the stored state is not one jobq knows (a corrupt record).
     public var state: TaskState?
     /// Runs charged against `maxAttempts`. A worker death is charged only when the task ran
@@ -67,6 +69,10 @@ public struct TaskInfo: Sendable, Hashable {
     public var concurrencyKey: String? = nil
     /// How many tasks of ``concurrencyKey`` may run at once; `nil` without a key.
     public var concurrencyLimit: Int? = nil
+    /// The task's unique key, expanded at submit (``Uniqueness``); `nil` without one.
+    public var uniqueKey: String? = nil
+    /// Its mode in words: `until_started`, `until_finished`, `for 10m`, `debounce 30s`, `throttle 1m`.
+    public var uniqueMode: String? = nil
     /// The task's rate limit, its key expanded at submit (``RateLimit``); `nil` without one.
     public var rate: RateLimit? = nil
 
@@ -98,6 +104,7 @@ extension TaskInfo {
         self.id = id
         handler = spec?.handler ?? ""
         queue = spec?.queue ?? ""
+        priority = spec?.priority ?? TaskSpec.defaultPriority
         state = string("state").flatMap(TaskState.init(rawValue:))
         attempts = Int(number("attempts") ?? 0)
         maxAttempts = spec?.maxAttempts ?? 0
@@ -136,6 +143,10 @@ extension TaskInfo {
         if let climit = string("climit"), let space = climit.firstIndex(of: " "), let limit = Int(climit[..<space]) {
             concurrencyLimit = limit
             concurrencyKey = String(climit[climit.index(after: space)...])
+        }
+        if let unique = string("unique").flatMap(Uniqueness.parseRecord) {
+            uniqueKey = unique.key
+            uniqueMode = unique.mode
         }
         // `rlimit` is "N INTERVAL_MS KEY" (submit.lua)
         if let rlimit = string("rlimit") {

@@ -41,6 +41,13 @@ public struct TaskSpec: Sendable, Hashable {
     public var rate: RateLimit? = nil
     /// A signal the task waits for before it runs (``DeclaredWait``); `nil` for none.
     public var waitFor: DeclaredWait? = nil
+    /// At most one task by key (``Uniqueness``): unique until started / until finished / for D,
+    /// debounce or throttle; a second submit gets the existing task back. `nil` for none.
+    public var uniqueness: Uniqueness? = nil
+    /// Its priority within its queue, from ``priorities`` (-100...100): higher first, FIFO within
+    /// one priority; the default 0 is today's single lane. Strict: a low priority waits while
+    /// higher ones are ready (docs/flow-control.md#priorities; weighted queues give a share).
+    public var priority: Int
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -48,6 +55,10 @@ public struct TaskSpec: Sendable, Hashable {
     public static let defaultResultTTL: Duration = .seconds(24 * 3600)
     /// Generous: a snooze is cheap, the bound only stops a handler that snoozes forever.
     public static let defaultMaxSnoozes = 100
+    /// The priorities a task may have (higher first); the scripts get the bounds as
+    /// `PRIORITY_MIN` / `PRIORITY_MAX`.
+    public static let priorities: ClosedRange<Int> = -100...100
+    public static let defaultPriority = 0
     /// The furthest a task's expiry may be (a year and a day, as delays and run deadlines).
     public static let maxExpiry: Duration = Limits.maxRunDeadline
 
@@ -67,7 +78,8 @@ public struct TaskSpec: Sendable, Hashable {
         cacheKey: CacheKey? = nil,
         expires: TaskExpiry? = nil,
         maxSnoozes: Int = TaskSpec.defaultMaxSnoozes,
-        concurrency: ConcurrencyLimit? = nil
+        concurrency: ConcurrencyLimit? = nil,
+        priority: Int = TaskSpec.defaultPriority
     ) {
         self.id = id
         self.handler = handler
@@ -85,6 +97,14 @@ public struct TaskSpec: Sendable, Hashable {
         self.expires = expires
         self.maxSnoozes = maxSnoozes
         self.concurrency = concurrency
+        self.priority = priority
+    }
+
+    /// `invalid_option` unless `priority` is in ``priorities``.
+    public static func check(priority: Int, subject: String? = nil) throws(JobqError) {
+        guard priorities.contains(priority) else {
+            throw JobqError(.invalidOption, "priority must be from \(priorities.lowerBound) to \(priorities.upperBound) (higher first); got \(priority)", subject: subject)
+        }
     }
 
     /// Checks everything that can be checked without Redis. Throws the first violation.
@@ -108,6 +128,7 @@ public struct TaskSpec: Sendable, Hashable {
         }
         try Validation.check(maxAttempts, in: limits.attempts, "max attempts")
         try Validation.check(maxSnoozes, in: limits.snoozes, "max snoozes")
+        try Self.check(priority: priority, subject: id)
         try Validation.check(timeout, in: limits.timeout, "timeout")
         try Validation.check(delay, in: limits.delay, "delay")
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
@@ -116,6 +137,7 @@ public struct TaskSpec: Sendable, Hashable {
         try concurrency?.validate(payload: payload, subject: id)
         try rate?.validate(payload: payload, queue: queue, subject: id)
         try waitFor?.validate(subject: id)
+        try uniqueness?.validate(spec: self, subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)
         guard title.utf8.count <= 1024, !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobqError(.invalidOption, "title must be at most 1024 bytes without control characters", subject: id)

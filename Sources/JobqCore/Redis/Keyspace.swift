@@ -24,11 +24,13 @@ public struct Keyspace: Sendable, Hashable {
         /// What the key is parameterised by (`id`, `queue`, …), or `nil` for a fixed key.
         package let parameter: String?
         package let tail: String
+        /// A second parameter after `tail` (`q:<queue>:p:<priority>`), or `nil`.
+        package var second: String? = nil
 
         /// The form docs/keyspace.md uses: `t:<id>:deps`, `delayed`.
-        package var documented: String { head + (parameter.map { "<\($0)>" } ?? "") + tail }
+        package var documented: String { head + (parameter.map { "<\($0)>" } ?? "") + tail + (second.map { "<\($0)>" } ?? "") }
 
-        func key(_ prefix: String, _ argument: String = "") -> String { prefix + head + argument + tail }
+        func key(_ prefix: String, _ argument: String = "", _ secondArgument: String = "") -> String { prefix + head + argument + tail + secondArgument }
     }
 
     // The layout: one entry per key shape. Names inside keys follow the name grammar
@@ -42,6 +44,8 @@ public struct Keyspace: Sendable, Hashable {
     package static let readyPattern = Pattern(lua: "ready", head: "q:", parameter: "queue", tail: "")
     package static let recoveredPattern = Pattern(lua: "recovered", head: "q:", parameter: "queue", tail: ":recovered")
     package static let quarantinePattern = Pattern(lua: "quarantine", head: "q:", parameter: "queue", tail: ":quarantine")
+    package static let priorityLanePattern = Pattern(lua: "ready_at", head: "q:", parameter: "queue", tail: ":p:", second: "priority")
+    package static let levelsPattern = Pattern(lua: "levels", head: "q:", parameter: "queue", tail: ":levels")
     package static let wakePattern = Pattern(lua: "wake", head: "wake:", parameter: "queue", tail: "")
     package static let endedPattern = Pattern(lua: "ended", head: "s:", parameter: "state", tail: "")
     package static let workflowPattern = Pattern(lua: "workflow", head: "wf:", parameter: "wf", tail: "")
@@ -81,6 +85,9 @@ public struct Keyspace: Sendable, Hashable {
     package static let limitPattern = Pattern(lua: "limit", head: "limit:", parameter: "key", tail: "")
     package static let limitParkedPattern = Pattern(lua: "limit_parked", head: "limit:", parameter: "key", tail: ":parked")
     package static let limitsPattern = Pattern(lua: "limits", head: "limits", parameter: nil, tail: "")
+    package static let uniquePattern = Pattern(lua: "unique", head: "unique:", parameter: "key", tail: "")
+    package static let debouncePattern = Pattern(lua: "debounce", head: "debounce:", parameter: "key", tail: "")
+    package static let throttlePattern = Pattern(lua: "throttle", head: "throttle:", parameter: "key", tail: "")
     package static let ratePattern = Pattern(lua: "rate", head: "rate:", parameter: "key", tail: "")
     package static let rateStartsPattern = Pattern(lua: "rate_starts", head: "rate:", parameter: "key", tail: ":starts")
     package static let rateParkedPattern = Pattern(lua: "rate_parked", head: "rate:", parameter: "key", tail: ":parked")
@@ -89,7 +96,7 @@ public struct Keyspace: Sendable, Hashable {
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
-        readyPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
+        readyPattern, priorityLanePattern, levelsPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
@@ -97,6 +104,7 @@ public struct Keyspace: Sendable, Hashable {
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
         schedulePattern, schedulesPattern,
         limitPattern, limitParkedPattern, limitsPattern,
+        uniquePattern, debouncePattern, throttlePattern,
         ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern,
     ]
 
@@ -104,7 +112,9 @@ public struct Keyspace: Sendable, Hashable {
     static var luaSource: String {
         var lines = ["local K = {}"]
         for pattern in layout {
-            if let parameter = pattern.parameter {
+            if let parameter = pattern.parameter, let second = pattern.second {
+                lines.append("function K.\(pattern.lua)(\(parameter), \(second)) return P .. '\(pattern.head)' .. \(parameter) .. '\(pattern.tail)' .. \(second) end")
+            } else if let parameter = pattern.parameter {
                 let tail = pattern.tail.isEmpty ? "" : " .. '\(pattern.tail)'"
                 lines.append("function K.\(pattern.lua)(\(parameter)) return P .. '\(pattern.head)' .. \(parameter)\(tail) end")
             } else {
@@ -129,14 +139,27 @@ public struct Keyspace: Sendable, Hashable {
     public func attempts(_ id: String) -> String { Self.attemptsPattern.key(prefix, id) }
     /// List: ids ready to run on `queue` (LPUSH in, RPOP out: FIFO).
     public func ready(_ queue: String) -> String { Self.readyPattern.key(prefix, queue) }
+    /// List: ids ready to run on `queue` at `priority` (``TaskSpec/priority``): the default
+    /// priority 0 is the plain ``ready(_:)`` list, so a queue that never uses priorities has
+    /// exactly the keys it had before them.
+    public func ready(_ queue: String, priority: Int) -> String {
+        priority == 0 ? ready(queue) : Self.priorityLanePattern.key(prefix, queue, String(priority))
+    }
+    /// Sorted set: the priorities other than 0 that may have ready tasks on `queue` (member and
+    /// score: the priority); claims take the lanes highest first, and drop a level they empty.
+    public func levels(_ queue: String) -> String { Self.levelsPattern.key(prefix, queue) }
     /// List: ids taken back from a worker that died or stopped (reaped, handed back), claimed
     /// before `ready` ("recovered first").
     public func recovered(_ queue: String) -> String { Self.recoveredPattern.key(prefix, queue) }
     /// List: suspects of a worker crash that must run alone (an idle worker claims one and
     /// claims nothing else until it ends), claimed before `recovered` by idle workers.
     public func quarantine(_ queue: String) -> String { Self.quarantinePattern.key(prefix, queue) }
-    /// Every list a queue's dispatchable ids wait in, in the order claims take them.
-    public func lanes(_ queue: String) -> [String] { [quarantine(queue), recovered(queue), ready(queue)] }
+    /// Every list a queue's dispatchable ids wait in, in the order claims take them, given the
+    /// priorities in use (the members of ``levels(_:)``; `[]` reads the default lane only).
+    public func lanes(_ queue: String, priorities: [Int] = []) -> [String] {
+        let levels = Set(priorities + [0]).sorted(by: >)
+        return [quarantine(queue), recovered(queue)] + levels.map { ready(queue, priority: $0) }
+    }
     /// List: wake-up tokens that blocked claimers wait on (BLPOP), capped.
     public func wake(_ queue: String) -> String { Self.wakePattern.key(prefix, queue) }
     /// Sorted set: PENDING tasks waiting for a time (delay or retry backoff), by due time.
@@ -231,6 +254,13 @@ public struct Keyspace: Sendable, Hashable {
     public func limitParked(_ key: String) -> String { Self.limitParkedPattern.key(prefix, key) }
     /// Set: the concurrency keys that have a `limit:<key>` record (`jobq limits` pages it).
     public var limits: String { Self.limitsPattern.key(prefix) }
+    /// String: the id of the task holding a unique key (``Uniqueness``, until started or until
+    /// finished, PX for `for D`); released by the transition that ends its scope.
+    public func unique(_ key: String) -> String { Self.uniquePattern.key(prefix, key) }
+    /// String: the id of the task a debounce key's next submit replaces while it waits out its delay.
+    public func debounce(_ key: String) -> String { Self.debouncePattern.key(prefix, key) }
+    /// String: the id of the task that opened a throttle key's interval; PX the interval.
+    public func throttle(_ key: String) -> String { Self.throttlePattern.key(prefix, key) }
     /// Hash: a rate key's `limit` and `interval` (ms) as its last parked task carried, and
     /// `paused` (ms: a handler's backpressure holds the key until then); deleted when nothing
     /// of the key is parked and no pause is in force.

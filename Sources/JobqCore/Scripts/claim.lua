@@ -4,7 +4,10 @@
   ARGV[6..] queue names
   Each queue's lanes are taken in one order, the rule every claim keeps: quarantine (crash
   suspects, one at a time, only by an idle worker, which then runs it alone: reply mode ALONE),
-  recovered (taken back from dead or stopping workers), then ready (new work, FIFO). A busy worker
+  recovered (taken back from dead or stopping workers), then ready (new work: by priority,
+  highest first, the lanes of K.levels(queue) above 0, then the default lane K.ready, then those
+  below 0; FIFO within one priority; prelude PRIORITY). A level found empty is dropped from
+  K.levels (whatever pushes to it again adds it back). A busy worker
   that finds a quarantined suspect waiting may be picked (one worker at a time, K.drainer) to stop
   claiming until it is idle (mode DRAIN), so a suspect waits at most about one task's run even
   under a backlog.
@@ -54,31 +57,34 @@ local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale one
 -- Parking costs a write per task: at most PARKS_PER_CLAIM per call (a backlog of one key over
 -- its limit or rate is parked over several calls, each well under 10 ms); a call that stops
 -- there pushes a wake-up token for the queue, so a claim goes on at once (progress, not polling).
-local parks_left = PARKS_PER_CLAIM
-local parked_out = {} -- queue -> true: this call stopped parking with the queue's lists not done
+-- One table, not three top-level locals (the prelude and this script share Lua's 200-local
+-- limit): `left` parks this call may still make, `out` queue -> true when this call stopped
+-- parking with the queue's lists not done, `wake` the earliest time (ms) a rate key this call
+-- parked on may start again (0 for none).
+local parking = { left = PARKS_PER_CLAIM, out = {}, wake = 0 }
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
 -- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
--- the rate limit `rlimit` at f[22]).
+-- the unique key `unique` at f[22], the rate limit `rlimit` at f[23]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
 local mode = CLAIM_NORMAL
-local next_wake = 0 -- the earliest time a rate key this call parked on may start again (ms)
 
 -- Pops up to `wanted` ids from `list` (a lane of `queue`: `lane` '' ready, 'r' recovered, 'q'
 -- quarantine, which a parked task goes back to) and keeps the dispatchable ones.
 local function take(list, queue, wanted, lane)
   local goal = chosen + wanted
   while chosen < goal and budget > 0 do
-    local want = math.min(goal - chosen, budget, parks_left)
+    local want = math.min(goal - chosen, budget, parking.left)
     local popped = redis.call('RPOP', list, want)
-    if not popped then return end
+    if not popped then return true end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'rlimit')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'rlimit')
       local state = f[1]
-      f[17], f[18], f[19], f[20], f[21], f[22], f[8], f[9], f[10], f[11], f[12], f[13] = f[8], f[9], f[10], f[11], f[12], f[13], nil, nil, nil, nil, nil, nil
+      f[17], f[18], f[19], f[20], f[21], f[22], f[23], f[8], f[9], f[10], f[11], f[12], f[13], f[14] = f[8], f[9], f[10], f[11], f[12], f[13], f[14], nil, nil, nil, nil, nil, nil, nil
+      UNIQUE.record(id, f[22] or '') -- (read here: set_state needs no HGET for it)
       if state then
         if f[2] then
           f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
@@ -89,7 +95,7 @@ local function take(list, queue, wanted, lane)
           and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
           local run = f[13] ~= '' and run_of(id)
           local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
-          local rated = f[22] and rate.record(id, f[22])
+          local rated = f[23] and rate.record(id, f[23])
           local rate_ok, rate_wake = true, nil
           if rated and not expiry_due(f[17]) and not (limit and not limit_allows(limit, false)) then
             rate_ok, rate_wake = rate.allows(rated, false)
@@ -102,7 +108,7 @@ local function take(list, queue, wanted, lane)
           elseif not rate_ok then
             -- its rate key is over its rate (or paused): woken by the maintenance pass when a start frees
             rate.park(rated, id, lane, rate_wake)
-            if next_wake == 0 or rate_wake < next_wake then next_wake = rate_wake end
+            if parking.wake == 0 or rate_wake < parking.wake then parking.wake = rate_wake end
           elseif run and not window_allows(run) then
             park(run, id, lane) -- its run's window is full: out of the way, queued again when a slot frees
           else
@@ -112,7 +118,7 @@ local function take(list, queue, wanted, lane)
             chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
           end
           picked[id] = true
-          if chosen_id[chosen] ~= id then parks_left = parks_left - 1 end -- (parked or expired)
+          if chosen_id[chosen] ~= id then parking.left = parking.left - 1 end -- (parked or expired)
         end
       end
       -- a keyed task cancelled or expired while queued (or whose run is being cancelled) hands
@@ -126,12 +132,35 @@ local function take(list, queue, wanted, lane)
       -- earlier cancel of a task now waiting for its retry or delay (promote queues it when
       -- due), or a task of a workflow being cancelled (it ends CANCELLED)
     end
-    if #popped < want then return end
-    if parks_left <= 0 then
-      parked_out[queue] = true
+    if #popped < want then return true end
+    if parking.left <= 0 then
+      parking.out[queue] = true
       budget = 0
       return
     end
+  end
+end
+
+-- The ready lanes of `queue`, highest priority first: one ZREVRANGE of its levels in use (empty
+-- for a queue that never used priorities: then only the default lane, as before them). Answers
+-- whether the claim is still short.
+local function take_ready(queue)
+  local levels = redis.call('ZREVRANGE', K.levels(queue), 0, -1)
+  local default_done = false
+  for _, level in ipairs(levels) do
+    local p = tonumber(level)
+    if p < 0 and not default_done then
+      default_done = true
+      if chosen >= count_wanted or budget <= 0 then return end
+      take(K.ready(queue), queue, count_wanted - chosen, '')
+    end
+    if chosen >= count_wanted or budget <= 0 then return end
+    if take(K.ready_at(queue, level), queue, count_wanted - chosen, '') then
+      redis.call('ZREM', K.levels(queue), level) -- ran dry: pushes add it back
+    end
+  end
+  if not default_done and chosen < count_wanted and budget > 0 then
+    take(K.ready(queue), queue, count_wanted - chosen, '')
   end
 end
 
@@ -165,18 +194,18 @@ if mode == CLAIM_NORMAL then
   for _, queue in ipairs(open_queues) do
     if chosen >= count_wanted or budget <= 0 then break end
     take(K.recovered(queue), queue, count_wanted - chosen, 'r')
-    if chosen < count_wanted and budget > 0 then take(K.ready(queue), queue, count_wanted - chosen, '') end
+    if chosen < count_wanted and budget > 0 then take_ready(queue) end
   end
 end
 
-for queue in pairs(parked_out) do
+for queue in pairs(parking.out) do
   redis.call('LPUSH', K.wake(queue), '1')
   redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
 end
 
 -- Phase 2: one INCRBY for all tokens, then one HSET and one event per task; the reply is built
 -- in place.
-local reply = { OK, chosen, mode, next_wake }
+local reply = { OK, chosen, mode, parking.wake }
 if chosen > 0 then
   local last_token = redis.call('INCRBY', K.token, chosen)
   local deadline = NOW + lease_ms
@@ -192,7 +221,7 @@ if chosen > 0 then
     end
     if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
     set_state(id, 'PENDING', 'claim', attempt, '', fields)
-    if f[22] then rate.start(rate.record(id), token) end
+    if f[23] then rate.start(rate.record(id), token) end
     if f[17] then
       -- it started before its expiry: it never expires now
       redis.call('HDEL', K.task(id), 'expires_at')

@@ -12,7 +12,7 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 4, 5 do
   local id, token, result, skipped, child = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit', 'unique')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -22,10 +22,12 @@ for i = 2, #ARGV - 4, 5 do
     code = STALE_TOKEN
   elseif child ~= '' then
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
+    UNIQUE.record(id, f[12] or '') -- and its unique key's
     await_child(id, f, child)
     code = OK
   else
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
+    UNIQUE.record(id, f[12] or '') -- and its unique key's
     -- a finished task needs no resume point (a rerun starts afresh): the checkpoint goes
     if f[5] or f[10] then redis.call('HDEL', K.task(id), 'error', 'checkpoint', 'checkpoint_at') end
     -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.

@@ -46,9 +46,9 @@ for i = 2, #ARGV - 5, 6 do
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
   local snooze_ms, retry_ms = string.match(ARGV[i + 3], '^(%d+)/(%d+)$')
   snooze_ms = tonumber(snooze_ms)
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'rlimit')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'unique', 'rlimit')
   -- a task leaving RUNNING changes its key's count: read here, with the rest, not again
-  if f[1] == 'RUNNING' then limit_record(id, f[13] or '') end
+  if f[1] == 'RUNNING' then limit_record(id, f[13] or '') UNIQUE.record(id, f[14] or '') end
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local snoozes = tonumber(f[10]) or 0
@@ -92,14 +92,14 @@ for i = 2, #ARGV - 5, 6 do
   elseif snoozing then
     local run_after = NOW + snooze_ms
     local why = mode == FAIL_MODE.ratelimited and 'rate_limited' or 'snoozed'
-    local rated = mode == FAIL_MODE.ratelimited and rate.parse(f[14])
+    local rated = mode == FAIL_MODE.ratelimited and rate.parse(f[15])
     set_state(id, 'RUNNING', 'snooze', attempts - 1, why,
       { 'attempts', math.max(attempts - 1, 0), 'snoozes', snoozes + 1, 'reason', why,
         'run_after', rated and 0 or run_after, 'lease', 0, 'worker', '' }) -- the message is the attempt history's
     if rated then
       rate.pause(rated, id, run_after) -- the whole key waits; this task is woken with it
     else
-      dispatch(id, spec.queue, run_after)
+      dispatch(id, spec.queue, run_after, spec.priority)
     end
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, why, message)
     count('snoozed')
@@ -114,7 +114,7 @@ for i = 2, #ARGV - 5, 6 do
     if kept then
       -- it came while the handler ran: resumed at once
       set_state(id, 'PENDING', 'signal', attempts - 1, 'signalled', { 'reason', 'signalled' })
-      dispatch(id, spec.queue, 0)
+      dispatch(id, spec.queue, 0, spec.priority)
     elseif wait_until > 0 then
       zset_later(K.signal_timeouts, id, wait_until)
     end
@@ -124,7 +124,7 @@ for i = 2, #ARGV - 5, 6 do
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,
       { 'reason', reason, 'error', message, 'run_after', run_after, 'lease', 0, 'worker', '' })
-    dispatch(id, spec.queue, run_after)
+    dispatch(id, spec.queue, run_after, spec.priority)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.retried, reason, message)
     count('retried')
     code = FAIL_RETRYING

@@ -60,11 +60,32 @@ local SPEC_TTL_PATTERN = '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t'
 local function spec_ttl(raw)
   return raw and tonumber(string.match(raw, SPEC_TTL_PATTERN))
 end
+-- Priorities (docs/flow-control.md#priorities): the spec's first field is the queue, followed by
+-- ' P' for a priority P other than 0 (a record without it has priority 0, as every record written
+-- before priorities). A ready task of priority P waits on K.ready_at(queue, P), or K.ready(queue)
+-- for 0; the priorities other than 0 in use are the members of K.levels(queue) (score = P),
+-- which claim.lua takes highest first around the default lane and drops when it empties one.
+-- One table, not top-level locals (the prelude's local budget).
+local PRIORITY = {}
+-- The queue and the priority of a spec's first field: one plain find for the default.
+function PRIORITY.split(field)
+  if not string.find(field, ' ', 1, true) then return field, 0 end
+  local queue, p = string.match(field, '^(%S*) (%-?%d+)$')
+  return queue or field, tonumber(p) or 0
+end
+-- The ready lane of `queue` at priority `p`.
+function PRIORITY.lane(queue, p)
+  if not p or p == 0 then return K.ready(queue) end
+  return K.ready_at(queue, p)
+end
+
 local function spec_of(raw)
   if not raw then return nil end
   local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
   if not queue then return nil end
-  return { queue = queue, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
+  local priority
+  queue, priority = PRIORITY.split(queue)
+  return { queue = queue, priority = priority, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
     ttl = tonumber(ttl), wf = wf, deps_total = tonumber(deps_total), backoff = backoff, title = title }
 end
 
@@ -193,7 +214,12 @@ local function wake_parked(list, free)
     local t = redis.call('HMGET', K.task(id), 'state', 'spec')
     local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
     if queue then
-      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or K.ready(queue)
+      local priority
+      queue, priority = PRIORITY.split(queue)
+      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or PRIORITY.lane(queue, priority)
+      if lane ~= 'q' and lane ~= 'r' and priority ~= 0 then
+        redis.call('ZADD', K.levels(queue), priority, priority) -- (now: a claim may drop the level later in this call)
+      end
       if not woken[to] then
         woken[to] = {}
         lanes[#lanes + 1] = { to, queue }
@@ -337,6 +363,87 @@ local function apply_runs()
     end
   end
   run_deltas, run_list = {}, {}
+end
+
+-- Uniqueness, debounce and throttle by key ---------------------------------------------------
+--[[ A task submitted with `unique` ('MODE MS KEY'; record field `unique`; Swift Uniqueness) holds
+  a lock, a string 'ID UNTIL' naming it (UNTIL: when a bounded lock runs out, ms on the scripts'
+  clock, 0 for none; the key's PX only cleans up, as for the drainer pick): unique:<KEY> (modes
+  `started`, `finished`), debounce:<KEY>, throttle:<KEY>. submit.lua takes it and answers a
+  second submit of the key with its holder.
+  set_state, which every transition passes through, releases it when the holder's scope ends:
+  `started` and `debounce` when the task leaves PENDING (claimed, or ended without starting),
+  `finished` when it ends (DONE, SKIPPED, FAILED for good, CANCELLED, expired). Compare-and-delete:
+  a lock taken over meanwhile names another task. `finished` with MS > 0 (`for D`) also expires
+  after MS (PX); `throttle` is held exactly MS, whatever its task does. All of it is one table:
+  the prelude is near Lua's 200-local limit. ]]
+local UNIQUE = { of = {} } -- of: id -> parsed `unique` field | false, per call
+
+function UNIQUE.parse(raw)
+  local mode, ms, key = string.match(raw or '', '^(%a+) (%d+) (.+)$')
+  if not mode or not UNIQUE_MODE[mode] then return false end
+  return { mode = mode, ms = tonumber(ms), key = key }
+end
+
+-- The lock's key name.
+function UNIQUE.lock(u)
+  if u.mode == UNIQUE_MODE.debounce then return K.debounce(u.key) end
+  if u.mode == UNIQUE_MODE.throttle then return K.throttle(u.key) end
+  return K.unique(u.key)
+end
+
+-- `raw` when the caller read the field already (claim, complete, fail and reap read it with the
+-- fields they need anyway), else one HGET, once per id per call.
+function UNIQUE.record(id, raw)
+  local u = UNIQUE.of[id]
+  if u == nil then
+    u = UNIQUE.parse(raw or redis.call('HGET', K.task(id), 'unique'))
+    UNIQUE.of[id] = u
+  end
+  return u
+end
+
+-- Whether `from` -> `to` ends the scope of a lock of `mode`.
+function UNIQUE.ends(mode, from, to)
+  if mode == UNIQUE_MODE.started or mode == UNIQUE_MODE.debounce then return from == 'PENDING' and to ~= 'PENDING' end
+  if mode == UNIQUE_MODE.finished then return is_terminal(to) and not is_terminal(from) end
+  return false -- throttle: the interval only
+end
+
+-- set_state: release the lock of `id` when this transition ends its scope.
+function UNIQUE.transition(id, from, to)
+  if not from or from == to then return end
+  if not ((from == 'PENDING' and to ~= 'PENDING') or (is_terminal(to) and not is_terminal(from))) then return end
+  local u = UNIQUE.record(id)
+  if not u or not UNIQUE.ends(u.mode, from, to) then return end
+  local lock = UNIQUE.lock(u)
+  if string.match(redis.call('GET', lock) or '', '^(%S+)') == id then redis.call('DEL', lock) end
+end
+
+-- submit.lua: `id` takes the lock of `u` (for MS, on the scripts' clock, when the mode is bounded).
+function UNIQUE.take(u, id)
+  local ms = u.mode ~= UNIQUE_MODE.debounce and u.ms or 0
+  if ms > 0 then
+    redis.call('SET', UNIQUE.lock(u), id .. ' ' .. (NOW + ms), 'PX', ms)
+  else
+    redis.call('SET', UNIQUE.lock(u), id .. ' 0')
+  end
+end
+
+-- submit.lua: the task holding `lock` and its state, or nil when the lock is free. A throttle
+-- lock holds for its interval whatever its task does (state EXPIRED when the record is gone); a
+-- unique or debounce lock whose holder's scope has ended (a record deleted by hand, a release
+-- that never ran) counts as free, so a key is never held by a task that ended.
+function UNIQUE.holder(lock, mode)
+  local id, until_ms = string.match(redis.call('GET', lock) or '', '^(%S+) (%d+)$')
+  if not id then return nil end
+  if tonumber(until_ms) > 0 and tonumber(until_ms) <= NOW then return nil end -- its bound passed
+  local f = redis.call('HMGET', K.task(id), 'state', 'unique')
+  if mode == UNIQUE_MODE.throttle then return id, f[1] or 'EXPIRED' end
+  local u = UNIQUE.parse(f[2])
+  if not f[1] or not u or is_terminal(f[1]) then return nil end
+  if (u.mode == UNIQUE_MODE.started or u.mode == UNIQUE_MODE.debounce) and f[1] ~= 'PENDING' then return nil end
+  return id, f[1]
 end
 
 -- Deferred index writes --------------------------------------------------------------------
@@ -567,6 +674,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   emit(id, from, to, attempt, reason)
   count_run(id, from, to)
   count_limit(id, from, to)
+  UNIQUE.transition(id, from, to)
   return to
 end
 
@@ -613,10 +721,17 @@ local function record_attempt(id, attempt, worker, started, outcome, reason, mes
 end
 
 -- Queue `id` on one of its queue's lanes (deferred: one LPUSH per list per script call).
--- `lane` is K.ready (new work, FIFO), K.recovered (taken back from a worker that died or
--- stopped: claimed first) or K.quarantine (a crash suspect: run alone by an idle worker).
-local function push_later(id, queue, lane)
-  local key = (lane or K.ready)(queue)
+-- `lane` is K.ready (new work, FIFO; nil means it too), K.recovered (taken back from a worker
+-- that died or stopped: claimed first, whatever its priority) or K.quarantine (a crash suspect:
+-- run alone by an idle worker). `priority` (nil: 0) picks the ready lane's priority level.
+local function push_later(id, queue, lane, priority)
+  local key
+  if (lane == nil or lane == K.ready) and priority and priority ~= 0 then
+    key = K.ready_at(queue, priority)
+    zset_later(K.levels(queue), priority, priority)
+  else
+    key = (lane or K.ready)(queue)
+  end
   local list = pushes[key]
   if not list then
     list = {}
@@ -650,13 +765,14 @@ local function set_drainer_pick(worker, lease_ms)
   redis.call('SET', K.drainer, worker .. ' ' .. (NOW + lease_ms), 'PX', lease_ms)
 end
 
--- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after).
-local function dispatch(id, queue, run_after)
+-- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after), on
+-- the ready lane of its `priority` (the spec's, spec_of; nil: 0).
+local function dispatch(id, queue, run_after, priority)
   zset_later(K.waiting, id, false)
   if run_after and run_after > NOW then
     zset_later(K.delayed, id, run_after)
   else
-    push_later(id, queue)
+    push_later(id, queue, nil, priority)
   end
 end
 
@@ -898,7 +1014,7 @@ local function release(id)
     if f[1] == 'PENDING' and spec and not f[7] then
       if skipped_by_precondition(id, f[4], f[5], spec.ttl) then return OUTCOME_OK end
       if ended_from_cache(id, f[6], spec.handler, f[5], spec.ttl) then return OUTCOME_OK end
-      dispatch(id, spec.queue, tonumber(f[3]) or 0)
+      dispatch(id, spec.queue, tonumber(f[3]) or 0, spec.priority)
     elseif f[1] == 'DONE' then
       -- A prerequisite ended (again) after this task did: its result may be stale (OUTDATED).
       redis.call('HSET', key, 'outdated', '1')

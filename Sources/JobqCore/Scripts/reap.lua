@@ -19,8 +19,8 @@ local due = redis.call('ZRANGEBYSCORE', K.leases, '-inf', NOW, 'LIMIT', 0, limit
 local reply = { OK, 0 }
 for _, id in ipairs(due) do
   local f = redis.call('HMGET', K.task(id), 'state', 'lease', 'attempts', 'spec', 'cancel_requested', 'worker',
-    'token', 'alone', 'suspect', 'deaths', 'started', 'cancel_reason', 'climit')
-  if f[1] == 'RUNNING' then limit_record(id, f[13] or '') end -- its key's count, read with the rest
+    'token', 'alone', 'suspect', 'deaths', 'started', 'cancel_reason', 'climit', 'unique')
+  if f[1] == 'RUNNING' then limit_record(id, f[13] or '') UNIQUE.record(id, f[14] or '') end -- its key's count, read with the rest
   if f[1] ~= 'RUNNING' then
     zset_later(K.leases, id, false) -- index entry out of step with the record: drop it
   elseif (tonumber(f[2]) or 0) <= NOW then

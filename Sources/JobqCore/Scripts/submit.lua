@@ -16,7 +16,14 @@
     `climit`, prelude.lua count_limit), wait_for ('' or 'name/timeout_ms/action', action
     WAIT_ON_TIMEOUT: the signal counts as one more unresolved prerequisite in deps_left; fields
     `wait`, `wait_until`, `wait_declared` (the action); an entry in K.signal_timeouts when it has a
-    timeout), rlimit ('' for none, or 'N INTERVAL_MS KEY': the rate limit and the key, expanded by
+    timeout), unique ('' for none, or 'MODE MS KEY', the key expanded by Swift Uniqueness; MODE
+    UNIQUE_MODE: `started` / `finished` (MS 0, or the `for D` bound) hold unique:<KEY>, `debounce`
+    (MS the quiet time, equal to delay_ms; one standalone task without prerequisites or wait)
+    debounce:<KEY>, `throttle` (MS the interval) throttle:<KEY>; record field `unique`, prelude.lua
+    UNIQUE),
+    priority ('' for the default 0; else an integer from PRIORITY_MIN to PRIORITY_MAX,
+    higher first: kept in the spec's first field as 'queue P', prelude PRIORITY),
+    rlimit ('' for none, or 'N INTERVAL_MS KEY': the rate limit and the key, expanded by
     Swift RateLimit; record field `rlimit`, prelude.lua rate), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
@@ -26,10 +33,18 @@
   `failure` edge can no longer hold (the prerequisite ended DONE, SKIPPED or CANCELLED) is created
   SKIPPED (reason condition_unmet; a dependency_failed edge wins over it); its dependents in the
   batch see a SKIPPED prerequisite, as after success.
-  Returns {1, created (1|0), run ('' for none), id, state, id, state, ...}
+  A unique key that is held (prelude.lua UNIQUE.holder): a one-task submission gets the holder
+  back (outcome deduplicated or throttled; nothing written but an event line), a debounce whose
+  holder still waits out its delay replaces the holder's payload and pushes its start back to
+  now + MS (outcome debounced); a submission of several tasks, or a run, is refused whole with
+  UNIQUE_HELD. A debounce whose holder is past its delay (queued, started) creates a new task and
+  takes the lock over.
+  Returns {1, outcome (SUBMITTED: 1 created, 0 an idempotent replay, 2 deduplicated, 3 debounced,
+          4 throttled), run ('' for none), id, state, id, state, ...}
         | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
         | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what}
-        | {-11 DEADLINE_PASSED, value, 'expires', id} (a task's expiry not after now) ]]
+        | {-11 DEADLINE_PASSED, value, 'expires', id} (a task's expiry not after now)
+        | {-13 UNIQUE_HELD, key, holder, state} ]]
 
 -- The body is a function of its own: the prelude's locals are upvalues here, so this script has
 -- Lua's full budget of 200 active locals for itself (docs/scripts.md, "Locals").
@@ -64,7 +79,7 @@ local function submit()
     local seen = redis.call('HMGET', K.idempotency(idem_key), 'fingerprint', 'ids', 'run')
     if seen[1] then
       if seen[1] ~= fingerprint then return { IDEMPOTENCY_CONFLICT, idem_key } end
-      local reply = { OK, 0, seen[3] or '' }
+      local reply = { OK, SUBMITTED.replayed, seen[3] or '' }
       for id in string.gmatch(seen[2], '%S+') do
         reply[#reply + 1] = id
         reply[#reply + 1] = redis.call('HGET', K.task(id), 'state') or 'EXPIRED'
@@ -117,6 +132,7 @@ local function submit()
     return { INVALID_ARGUMENT, what }
   end
   local has_edges = false
+  local uniques, unique_locks = {}, {} -- tasks with a unique key; the locks they take
   local i = 9 + 2 * m
   for t = 1, n do
     local task = {
@@ -124,11 +140,18 @@ local function submit()
       max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
       delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
       cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-      climit = ARGV[i + 14], wait_for = ARGV[i + 15], rlimit = ARGV[i + 16], ndeps = tonumber(ARGV[i + 17]), index = t,
+      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], priority = ARGV[i + 17], rlimit = ARGV[i + 18], ndeps = tonumber(ARGV[i + 19]), index = t,
     }
     local ndeps = task.ndeps
     if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-    i = i + 18
+    i = i + 20
+    if task.priority ~= '' then
+      local p = string.match(task.priority, '^%-?%d+$') and tonumber(task.priority)
+      if not p or p < PRIORITY_MIN or p > PRIORITY_MAX then return invalid(t, 'priority of ' .. task.id) end
+      task.priority = p
+    else
+      task.priority = 0
+    end
     if task.wait_for ~= '' then
       local name, ms, action = string.match(task.wait_for, '^([%w_%.%-]+)/(%d+)/(%a+)$')
       if not name or not WAIT_ON_TIMEOUT[action] then return invalid(t, 'wait_for of ' .. task.id) end
@@ -166,6 +189,19 @@ local function submit()
         return invalid(t, 'rate limit of ' .. task.id)
       end
     end
+    if task.unique ~= '' then
+      local u = UNIQUE.parse(task.unique)
+      local timed = u and u.mode ~= UNIQUE_MODE.started and u.mode ~= UNIQUE_MODE.finished
+      if not u or bad_name(u.key) or (timed and u.ms < 1) or (u.mode == UNIQUE_MODE.started and u.ms ~= 0)
+        or (u.mode == UNIQUE_MODE.debounce and (n > 1 or new_run or ndeps > 0 or task.wait_for ~= '' or task.delay_ms ~= u.ms)) then
+        return invalid(t, 'unique of ' .. task.id)
+      end
+      local lock = UNIQUE.lock(u)
+      if unique_locks[lock] then return invalid(t, 'unique key twice: ' .. u.key) end
+      unique_locks[lock] = true
+      task.u = u
+      uniques[#uniques + 1] = task
+    end
     if task.cond ~= '' then
       local bad = check_precondition(task.cond, task.deps or {})
       if bad then return invalid(t, 'precondition of ' .. task.id .. ': ' .. bad) end
@@ -184,6 +220,32 @@ local function submit()
     end
     if by_id[task.id] then return { DUPLICATE_ID, first_duplicate(t) } end
     tasks[t], by_id[task.id] = task, task
+  end
+  -- A held unique key answers before ids are checked: repeating a submit with its own --id
+  -- returns the task, not duplicate_id.
+  for _, task in ipairs(uniques) do
+    local u = task.u
+    local holder, state = UNIQUE.holder(UNIQUE.lock(u), u.mode)
+    if holder then
+      if n > 1 or new_run then return { UNIQUE_HELD, u.key, holder, state } end
+      if u.mode ~= UNIQUE_MODE.debounce then
+        local outcome = u.mode == UNIQUE_MODE.throttle and SUBMITTED.throttled or SUBMITTED.deduplicated
+        if state ~= 'EXPIRED' then emit(holder, state, state, 0, u.mode == UNIQUE_MODE.throttle and 'throttled' or 'deduplicated') end
+        flush()
+        return { OK, outcome, '', holder, state }
+      end
+      if state == 'PENDING' and redis.call('ZSCORE', K.delayed, holder) then
+        -- still waiting out its quiet time: keep the newest payload, start later
+        local at = NOW + u.ms
+        redis.call('HSET', K.task(holder), 'payload', task.payload, 'run_after', at)
+        zset_later(K.delayed, holder, at)
+        emit(holder, state, state, 0, 'debounced')
+        count('debounced')
+        flush()
+        return { OK, SUBMITTED.debounced, '', holder, state }
+      end
+      -- (its quiet time is over: queued or started; this one starts anew and takes the lock over)
+    end
   end
   do
     local keys = {}
@@ -280,7 +342,7 @@ local function submit()
       variadic('HSET', K.deps(task.id), edges)
     end
     local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
-    local spec = task.queue .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
+    local spec = (task.priority ~= 0 and task.queue .. ' ' .. task.priority or task.queue) .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
       .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
     -- deps_left is written only when there is something to wait for (absent means 0).
     local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
@@ -307,6 +369,10 @@ local function submit()
     if task.rlimit ~= '' then
       fields[#fields + 1] = 'rlimit'
       fields[#fields + 1] = task.rlimit
+    end
+    if task.u then
+      fields[#fields + 1] = 'unique'
+      fields[#fields + 1] = task.unique
     end
     if task.max_snoozes ~= '' then
       fields[#fields + 1] = 'max_snoozes'
@@ -358,13 +424,16 @@ local function submit()
       elseif run_after > NOW then
         zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove
       else
-        push_later(task.id, task.queue)
+        push_later(task.id, task.queue, nil, task.priority)
       end
     end
+    -- The lock: a unique or debounce key only for a task that waits to start (one that ended at
+    -- submit has nothing to hold it for); a throttle's interval starts with any task it created.
+    if task.u and (state_of[task.id] == 'PENDING' or task.u.mode == UNIQUE_MODE.throttle) then UNIQUE.take(task.u, task.id) end
   end
   count('submitted', n)
 
-  local reply = { OK, 1, new_run and workflow or '' }
+  local reply = { OK, SUBMITTED.created, new_run and workflow or '' }
   for _, task in ipairs(tasks) do
     ids[#ids + 1] = task.id
     reply[#reply + 1] = task.id

@@ -11,14 +11,26 @@ extension Inspector {
         ], doing: "list queues")
         let names = (sets[0].array ?? []).compactMap(\.string).sorted()
         let paused = Set((sets[1].array ?? []).compactMap(\.string))
-        // Every lane of a queue counts as ready (recovered and quarantined work included).
-        let lanes = names.map { keys.lanes($0) }
+        // Every lane of a queue counts as ready (recovered and quarantined work included, and
+        // every priority in use).
+        let lanes = try await self.lanes(of: names)
         let lengths = try await runner.pipeline(lanes.joined().map { RedisCommand("LLEN", [RedisArgument($0)]) }, doing: "list queues")
         var offset = 0
         return zip(names, lanes).map { name, lanes in
             let ready = lengths[offset..<(offset + lanes.count)].reduce(0) { $0 + ($1.int ?? 0) }
             offset += lanes.count
             return QueueInfo(name: name, ready: ready, paused: paused.contains(name))
+        }
+    }
+
+    /// Every list each queue's dispatchable ids wait in (``Keyspace/lanes(_:priorities:)``), in
+    /// claim order: one pipelined ZRANGE of the queues' priority levels in use.
+    package func lanes(of queues: [String]) async throws(JobqError) -> [[String]] {
+        let keys = runner.keys
+        guard !queues.isEmpty else { return [] }
+        let levels = try await runner.pipeline(queues.map { RedisCommand("ZRANGE", [RedisArgument(keys.levels($0)), 0, -1]) }, doing: "read priority levels")
+        return zip(queues, levels).map { queue, reply in
+            keys.lanes(queue, priorities: (reply.array ?? []).compactMap { $0.string.flatMap { Int($0) } })
         }
     }
 

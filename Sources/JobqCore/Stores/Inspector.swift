@@ -15,7 +15,7 @@ extension Inspector {
             RedisCommand("TIME"),
         ]
         commands += terminal.map { RedisCommand("ZCARD", [RedisArgument(keys.ended($0))]) }
-        commands += queueNames.flatMap { keys.lanes($0).map { RedisCommand("LLEN", [RedisArgument($0)]) } }
+        commands += try await lanes(of: queueNames).joined().map { RedisCommand("LLEN", [RedisArgument($0)]) }
         let replies = try await runner.pipeline(commands, doing: "read overview")
         var finished: [TaskState: Int] = [:]
         for (offset, state) in terminal.enumerated() { finished[state] = replies[5 + offset].int ?? 0 }

@@ -146,10 +146,12 @@ private struct DoctorScan {
         var queueNames = Set((try await redis.send(RedisCommand("SMEMBERS", [RedisArgument(keys.queues)])).array ?? []).compactMap(\.string))
         queueNames.formUnion(records.values.compactMap(\.queue))
         var ready: [String: [String]] = [:]
-        // Every lane of a queue (new work, recovered, quarantine) holds dispatched ids.
-        for queue in queueNames.sorted() {
+        // Every lane of a queue (new work at each priority in use, recovered, quarantine) holds
+        // dispatched ids.
+        let sortedQueues = queueNames.sorted()
+        for (queue, lanes) in zip(sortedQueues, try await Inspector(runner: maintenance.runner).lanes(of: sortedQueues)) {
             var ids: [String] = []
-            for lane in keys.lanes(queue) { ids += try await members(lane, command: "LRANGE") }
+            for lane in lanes { ids += try await members(lane, command: "LRANGE") }
             ready[queue] = ids
         }
         let indexed = leases + waiting + delayed + ended.values.joined() + ready.values.joined()

@@ -62,8 +62,9 @@ extension TaskStore {
             var ids: [String] = []
             var seen = Set<String>()
             // In the order claims take them: each queue's lanes, the head (right end) first.
-            for queue in try await Inspector(runner: runner).queues().map(\.name) {
-                for lane in runner.keys.lanes(queue) {
+            let inspector = Inspector(runner: runner)
+            for lanes in try await inspector.lanes(of: inspector.queues().map(\.name)) {
+                for lane in lanes {
                     for id in try await strings(RedisCommand("LRANGE", [RedisArgument(lane), RedisArgument(-limit), -1]), doing: "list tasks").reversed()
                     where seen.insert(id).inserted {
                         ids.append(id)

@@ -55,11 +55,15 @@ extension TaskStore {
             throw JobqError(.cycle, "the dependencies form a cycle: \(cycle.joined(separator: " -> "))", subject: cycle.first)
         }
 
+        try Self.checkUniqueness(tasks, keys: keys, inRun: run != nil)
         var items: [SubmitCall.Item] = []
         items.reserveCapacity(tasks.count)
         for (key, spec) in zip(keys, tasks) {
+            var spec = spec
+            if case .debounce(let quiet) = spec.uniqueness?.mode { spec.delay = quiet } // its delay is the quiet time
             items.append(SubmitCall.Item(
                 id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? "",
+                unique: try spec.uniqueness?.scriptArgument(payload: spec.payload) ?? "",
                 rate: try spec.rate?.scriptArgument(payload: spec.payload, queue: spec.queue) ?? ""
             ))
         }
@@ -88,6 +92,23 @@ extension TaskStore {
         ))
     }
 
+    /// Uniqueness across a submission: a debounce only in a one-task standalone submission (it
+    /// replaces that task's payload, which means nothing inside a graph), and no unique key twice
+    /// (the second would wait on the first for ever, or collapse into it).
+    static func checkUniqueness(_ tasks: [TaskSpec], keys: [String], inRun: Bool) throws(JobqError) {
+        var seen: [String: String] = [:]
+        for (spec, id) in zip(tasks, keys) {
+            guard let unique = spec.uniqueness else { continue }
+            if case .debounce = unique.mode, tasks.count > 1 || inRun {
+                throw JobqError(.invalidOption, "debounce applies to one standalone task (jobq submit HANDLER); in a workflow, use unique_key with until_started instead", subject: id)
+            }
+            let lock = unique.lockKind + " " + (try unique.expandedKey(payload: spec.payload, subject: id))
+            if let other = seen.updateValue(id, forKey: lock) {
+                throw JobqError(.invalidOption, "tasks \(other) and \(id) have the same unique key; one submission may hold a key once", subject: id)
+            }
+        }
+    }
+
     /// A digest of what the producer asked for (generated ids excluded — task ids and a run's
     /// id — so a retried submission that generates new ids still matches its first try).
     static func fingerprint(_ tasks: [TaskSpec], workflow: String?, run: RunOptions? = nil) -> String {
@@ -113,6 +134,7 @@ extension TaskStore {
             if let limit = spec.concurrency { field(Array("concurrency \(limit.limit) \(limit.key)".utf8)) } // absent: as before
             if let rate = spec.rate { field(Array("rate \(rate.count) \(rate.interval.jobqMilliseconds) \(rate.key ?? "")".utf8)) } // absent: as before
             if let wait = spec.waitFor { field(Array(("wait_for " + wait.scriptArgument).utf8)) } // absent: as before
+            if let unique = spec.uniqueness { field(Array("unique \(unique.modeText) \(unique.key)".utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }

@@ -5,6 +5,8 @@
 struct ReferenceModel {
     struct Task {
         var state: TaskState
+        /// Its priority within the queue: its ready lane.
+        var priority = 0
         var attempts = 0
         var maxAttempts: Int
         var prerequisites: [(id: String, policy: DependencyPolicy)]
@@ -43,8 +45,16 @@ struct ReferenceModel {
 
     var tasks: [String: Task] = [:]
     var now: Int64
-    /// The ready list, oldest first, stale entries included (the scripts drop them lazily).
-    var ready: [String] = []
+    /// The ready lanes by priority, each oldest first, stale entries included (the scripts drop
+    /// them lazily).
+    var lanes: [Int: [String]] = [:]
+    /// Every ready lane in claim order (highest priority first).
+    var ready: [String] { lanes.keys.sorted(by: >).flatMap { lanes[$0] ?? [] } }
+    /// Queues `id` on its priority's lane: at the back, or at the front (woken from a window).
+    mutating func enqueue(_ id: String, front: Bool = false) {
+        let priority = tasks[id]?.priority ?? 0
+        if front { lanes[priority, default: []].insert(id, at: 0) } else { lanes[priority, default: []].append(id) }
+    }
     /// Taken back from dead workers, claimed before `ready`.
     var recovered: [String] = []
     /// Crash suspects: one per idle claim, run alone; a busy claim while any id (even a stale
@@ -68,7 +78,7 @@ struct ReferenceModel {
         claiming = true
         defer {
             claiming = false
-            ready += queuedByClaim
+            for id in queuedByClaim { enqueue(id) }
             queuedByClaim = []
         }
         var budget = 36
@@ -79,7 +89,10 @@ struct ReferenceModel {
             return (nil, .drain)
         }
         if let id = pop(\.recovered, budget: &budget, picked: &picked) { return (id, .normal) }
-        return (pop(\.ready, budget: &budget, picked: &picked), .normal)
+        for priority in lanes.keys.sorted(by: >) {
+            if let id = pop(\.lanes[priority]!, budget: &budget, picked: &picked) { return (id, .normal) }
+        }
+        return (nil, .normal)
     }
 
     /// Pops `list` oldest first until a claimable id, dropping stale ones, within `budget`. A
@@ -116,7 +129,7 @@ struct ReferenceModel {
         while free > 0, !(runs[run]?.parked.isEmpty ?? true) {
             let id = runs[run]!.parked.removeFirst()
             if tasks[id]?.state == .pending {
-                ready.insert(id, at: 0)
+                enqueue(id, front: true)
                 free -= 1
             }
         }
@@ -179,9 +192,10 @@ struct ReferenceModel {
         stop(run)
     }
 
-    mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)], expiresAt: Int64? = nil) {
+    mutating func submit(_ id: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)], expiresAt: Int64? = nil, priority: Int = 0) {
         var task = Task(state: .pending, maxAttempts: maxAttempts, prerequisites: prerequisites.map { (id: $0.0, policy: $0.1) })
         task.expiresAt = expiresAt
+        task.priority = priority
         var doomed = false
         for (prerequisite, policy) in prerequisites {
             tasks[prerequisite]?.dependents.append((id, policy))
@@ -207,7 +221,7 @@ struct ReferenceModel {
         } else if claiming {
             queuedByClaim.append(id)
         } else {
-            ready.append(id)
+            enqueue(id)
         }
     }
 
@@ -379,7 +393,7 @@ struct ReferenceModel {
             tasks[id]!.delayed = false
             if tasks[id]!.state == .pending, tasks[id]!.unresolved <= 0 {
                 tasks[id]!.runAfter = 0
-                ready.append(id)
+                enqueue(id)
             }
         }
     }
@@ -431,18 +445,6 @@ struct ReferenceModel {
         tasks[id]!.cancelRequested = false
         tasks[id]!.reason = ""
         tasks[id]!.delayed = false
-        if unresolved == 0 { ready.append(id) }
-    }
-}
-
-/// A seeded generator (SplitMix64), so a failing sequence can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        if unresolved == 0 { enqueue(id) }
     }
 }

@@ -1,0 +1,6 @@
+import Testing
+@testable import JobqDashboard
+
+@Suite("Dashboard")
+struct DashboardTests {
+}
