@@ -57,6 +57,15 @@ enum EngineBenchmark {
             }
         }
         try await phases(client, tasks: 20_000, batch: 100)
+        // Rate limits off vs on (1,000 keys, a rate none reaches: the cost of enforcing it),
+        // alternated so that drift on a shared machine falls on both.
+        for round in 1...2 {
+            for (label, keys) in [("off", 0), ("on, 1,000 keys", 1_000)] {
+                try await measure(client, name: "batches of 100, rate limits \(label) (\(round))", tasks: 20_000) { coordinator in
+                    try await lifeCycle(coordinator, tasks: 20_000, batch: 100, rateKeys: keys)
+                }
+            }
+        }
         for parents in [1_000, 2_000, 4_000] {
             try await measure(client, name: "fan-in: 1 task after \(grouped(Double(parents)))", tasks: parents + 1) { coordinator in
                 try await fanIn(coordinator, parents: parents)
@@ -127,15 +136,19 @@ enum EngineBenchmark {
     }
 
     /// `priorities`: the tasks' priorities, in turn (`[0]`: the default, no priority lanes).
-    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, unique: Uniqueness.Mode? = nil, priorities: [Int] = [0]) async throws {
+    /// `rateKeys` > 0: each task carries a rate limit (10,000 a minute: never reached) on
+    /// one of that many keys (`api-{payload.k}`), round-robin.
+    private static func lifeCycle(_ coordinator: EngineProbe, tasks: Int, batch: Int, unique: Uniqueness.Mode? = nil, priorities: [Int] = [0], rateKeys: Int = 0) async throws {
         let payload = Array("{}".utf8)
         var submitted = 0
         while submitted < tasks {
             let n = min(batch, tasks - submitted)
             let first = submitted
             _ = try await coordinator.submit((0..<n).map { index in
-                var spec = TaskSpec(handler: "noop", payload: payload, priority: priorities[(first + index) % priorities.count])
+                let body = rateKeys > 0 ? Array("{\"k\":\((first + index) % rateKeys)}".utf8) : payload
+                var spec = TaskSpec(handler: "noop", payload: body, priority: priorities[(first + index) % priorities.count])
                 if let unique { spec.uniqueness = Uniqueness(key: "u-\(first + index)", mode: unique) }
+                if rateKeys > 0 { spec.rate = RateLimit(10_000, per: .seconds(60), key: "api-{payload.k}") }
                 return spec
             })
             submitted += n

@@ -12,3 +12,18 @@ extension JobqClient {
         try await engine.tasks.limits(cursor: cursor, count: count)
     }
 }
+
+extension JobqClient {
+    /// How each rate key in `keys` stands (starts in the current window, parked, paused until),
+    /// in two round trips. A key with nothing parked keeps no record of its rate: give it in
+    /// `rates` to count against it.
+    public func rateUsage(_ keys: [String], rates: [String: RateLimit] = [:]) async throws(JobqError) -> [RateUsage] {
+        try await engine.tasks.rateUsage(keys, rates: rates)
+    }
+
+    /// The rate keys with tasks held back or a pause in force, earliest wake first (at most
+    /// `count`), and how many there are.
+    public func rateLimits(count: Int = 100) async throws(JobqError) -> (keys: [RateUsage], total: Int) {
+        try await engine.tasks.rateKeys(count: count)
+    }
+}

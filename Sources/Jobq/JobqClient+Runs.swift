@@ -73,7 +73,7 @@ extension JobqClient {
         let tasks = try await tasks(ofRun: id)
         guard !tasks.isEmpty else { throw JobqError(.notFound, "run \(id) has no tasks left to copy (their retention expired)", subject: id) }
         let specs = tasks.map { task in
-            TaskSpec(
+            var spec = TaskSpec(
                 id: RunScope.key(of: task.id), handler: task.handler, queue: task.queue, payload: task.payload,
                 prerequisites: task.prerequisites.map { prerequisite in
                     RunScope.run(of: prerequisite.id) == id ? Prerequisite(RunScope.key(of: prerequisite.id), policy: prerequisite.policy) : prerequisite
@@ -85,6 +85,8 @@ extension JobqClient {
                 concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 1) },
                 priority: task.priority
             )
+            spec.rate = task.rate // (its key expanded: a literal)
+            return spec
         }
         return try await submit(specs, run: RunOptions(id: newID, definition: info.definition, window: info.options["window"].flatMap { Int($0) },
             failFast: info.options["fail_fast"] == "1",

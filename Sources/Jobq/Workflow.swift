@@ -67,6 +67,8 @@ public struct Workflow: Sendable {
     /// `unique`: a unique key (``Uniqueness``, until started / until finished / for D, or a
     /// throttle): the run is refused whole (`unique_held`) while another task holds the key.
     /// `priority`: its priority within its queue, -100...100, higher first (``TaskSpec/priority``).
+    /// `rate`: at most `count` tasks of its expanded key start per `interval`, fleet-wide
+    /// (``RateLimit``; `RateLimit(100, per: .seconds(60), key: "api-{payload.tenant}")`).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
@@ -75,7 +77,8 @@ public struct Workflow: Sendable {
         precondition: Precondition? = nil, cacheKey: String? = nil, expires: TaskExpiry? = nil,
         maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil,
         unique: Uniqueness? = nil,
-        priority: Int = TaskSpec.defaultPriority
+        priority: Int = TaskSpec.defaultPriority,
+        rate: RateLimit? = nil
     ) throws(JobqError) -> TaskRef {
         var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
@@ -89,6 +92,8 @@ public struct Workflow: Sendable {
         spec.waitFor = waitFor
         spec.uniqueness = unique
         try spec.uniqueness?.validate(spec: spec, subject: id)
+        spec.rate = rate
+        try spec.rate?.validate(payload: spec.payload, queue: spec.queue, subject: id)
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         try spec.expires?.validate("the task's expiry", maximum: TaskSpec.maxExpiry, subject: id)
         try spec.cacheKey?.validate(prerequisites: spec.prerequisites.map(\.id))

@@ -17,6 +17,7 @@ extension HandlerRegistry {
     /// | `jobq.fail` | `{"times": 2, "final": false}` | fails attempts 1…times, then succeeds; `final` fails permanently instead |
     /// | `jobq.crash` | `{"exit_code": 3}` (optional) | kills the worker process (SIGKILL, or exit with the code) |
     /// | `jobq.progress` | `{"steps": 5, "interval_ms": 100}` | reports progress (overall and per step) and logs each step |
+    /// | `jobq.ratelimited` | `{"retry_after_ms": 500}` | the first run of each task reports backpressure (``HandlerError/rateLimited(retryAfter:_:)``, remembered in a checkpoint); the next run succeeds |
     /// | `jobq.whoami` | anything | result `{"task": id, "run": run, "payload": payload, "results": {key: result(of: key)}}` |
     ///
     /// With `JOBQ_TEST_JOURNAL=/path` in the environment, every run of these handlers appends a
@@ -49,6 +50,16 @@ extension HandlerRegistry {
                 return FailOutput(attempt: context.attempt)
             }
         }
+        register("jobq.ratelimited", raw: { payload, context in
+            try await TestJournal.run(context) {
+                if (try context.checkpoint(as: Bool.self)) == nil {
+                    let input = try? PayloadCoding.decode(RateLimitedInput.self, from: payload)
+                    try await context.checkpoint(true)
+                    throw HandlerError.rateLimited(retryAfter: .milliseconds(input?.retryAfterMs ?? 500), "jobq.ratelimited: 429 as asked")
+                }
+                return Array("null".utf8)
+            }
+        })
         register("jobq.crash", raw: { payload, context in
             try await TestJournal.run(context) {
                 let input = try? PayloadCoding.decode(CrashInput.self, from: payload)
@@ -157,3 +168,11 @@ struct ProgressInput: Codable, Sendable {
     }
 }
 
+
+struct RateLimitedInput: Decodable {
+    var retryAfterMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case retryAfterMs = "retry_after_ms"
+    }
+}

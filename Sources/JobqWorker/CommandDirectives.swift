@@ -10,6 +10,10 @@ import Synchronization
 ///   after the delay without using an attempt). The last such line wins. A line that does not
 ///   parse, or a delay out of range, is logged and fails the attempt (reason `bad_snooze`): a
 ///   handler that meant to wait must not be taken as having succeeded or failed otherwise.
+/// - `JOBQ_RATE_LIMITED 30s` (the same duration grammar and range): backpressure, "the service
+///   said 429, retry after 30 s": as `JOBQ_SNOOZE`, and the task's rate key (`rate_key`) pauses
+///   for the delay, on every worker; without a rate key, a snooze. It shares the snooze's line
+///   slot: the last of the two wins; a bad one fails the attempt (reason `bad_snooze`).
 /// - `JOBQ_CHECKPOINT {json}`: saved as the task's checkpoint (fenced, in order, before the
 ///   attempt's outcome is recorded). Not JSON, or over 64 KiB: refused with a log line, the run
 ///   goes on (a lost checkpoint costs work, not correctness).
@@ -29,12 +33,15 @@ import Synchronization
 /// delay, and a line needs no configuration.
 final class CommandDirectives: Sendable {
     static let snoozePrefix = "JOBQ_SNOOZE "
+    static let rateLimitedPrefix = "JOBQ_RATE_LIMITED "
     static let checkpointPrefix = "JOBQ_CHECKPOINT "
     static let waitPrefix = "JOBQ_WAIT "
     static let askPrefix = "JOBQ_ASK "
 
     private struct State {
         var snooze: Duration?
+        /// The snooze line was `JOBQ_RATE_LIMITED` (pause the task's rate key too).
+        var rateLimited = false
         var badSnooze: String?
         var wait: SignalWait?
         var badWait: String?
@@ -55,6 +62,10 @@ final class CommandDirectives: Sendable {
             snooze(String(line.dropFirst(Self.snoozePrefix.count)).trimmingCharacters(in: .whitespaces), line: line)
             return true
         }
+        if line.hasPrefix(Self.rateLimitedPrefix) {
+            snooze(String(line.dropFirst(Self.rateLimitedPrefix.count)).trimmingCharacters(in: .whitespaces), line: line, rateLimited: true)
+            return true
+        }
         if line.hasPrefix(Self.waitPrefix) || line.hasPrefix(Self.askPrefix) {
             wait(line)
             return true
@@ -66,9 +77,12 @@ final class CommandDirectives: Sendable {
         return false
     }
 
-    private func snooze(_ text: String, line: String) {
+    private func snooze(_ text: String, line: String, rateLimited: Bool = false) {
         if let delay = DurationText.parse(text), Limits.snoozeDelay.contains(delay) {
-            state.withLock { $0.snooze = delay }
+            state.withLock {
+                $0.snooze = delay
+                $0.rateLimited = rateLimited
+            }
         } else {
             context.log(line)
             state.withLock { $0.badSnooze = text }
@@ -136,13 +150,16 @@ final class CommandDirectives: Sendable {
     func finish() async -> HandlerError? {
         let saving = state.withLock { $0.saving }
         await saving?.value
-        let (snooze, bad, wait, badWait) = state.withLock { ($0.snooze, $0.badSnooze, $0.wait, $0.badWait) }
+        let (snooze, bad, wait, badWait, rateLimited) = state.withLock { ($0.snooze, $0.badSnooze, $0.wait, $0.badWait, $0.rateLimited) }
         if let badWait {
             return HandlerError.retry("bad line \"\(badWait.prefix(100))\": expected JOBQ_WAIT NAME [DURATION] or JOBQ_ASK {\"question\": \"…\", \"choices\": [\"…\"]}", reason: "bad_wait")
         }
         if let wait { return HandlerError.waiting(wait) }
         if let bad {
-            return HandlerError.retry("bad JOBQ_SNOOZE line \"\(bad.prefix(100))\": expected a duration between 1ms and 366d, such as 30s or 5m", reason: "bad_snooze")
+            return HandlerError.retry("bad JOBQ_SNOOZE/JOBQ_RATE_LIMITED line \"\(bad.prefix(100))\": expected a duration between 1ms and 366d, such as 30s or 5m", reason: "bad_snooze")
+        }
+        if rateLimited, let snooze {
+            return HandlerError.rateLimited(retryAfter: snooze, "the command reported rate limiting: retry after \(DurationText.format(snooze))")
         }
         return snooze.map { HandlerError.snooze(for: $0, "the command asked to snooze for \(DurationText.format($0))") }
     }

@@ -89,7 +89,7 @@ extension Coordinator: TaskLeaseStore {
         let result = try await maintenance.promote()
         // a run whose deadline passed was stopped: walk its cancellation now, not at the next pass
         if result.runsStopped > 0 { try await maintenance.continueBoundedWork(staleAfter: .zero) }
-        return PromoteReport(promoted: result.promoted, nextDue: result.nextDue)
+        return PromoteReport(promoted: result.promoted, nextDue: result.nextDue, rateKeys: result.rateKeys)
     }
 
     package func runningTaskCount() async throws(JobqError) -> Int {

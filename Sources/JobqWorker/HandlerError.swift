@@ -36,6 +36,9 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
         /// Not yet: run again after ``HandlerError/snoozeFor`` without using an attempt, up to
         /// the task's `max_snoozes`.
         public static let snooze = Kind(rawValue: "snooze")
+        /// Backpressure: the task runs again after ``HandlerError/snoozeFor`` (as a snooze) and
+        /// its rate key pauses as long: no task of the key starts before then.
+        public static let rateLimited = Kind(rawValue: "rate_limited")
         /// Wait for a signal (or an answer): thrown by ``HandlerContext/waitForSignal(_:timeout:)``
         /// and ``HandlerContext/ask(_:choices:timeout:)``, not by handlers themselves.
         public static let wait = Kind(rawValue: "wait")
@@ -93,6 +96,14 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A delay out of range fails the attempt (reason `bad_snooze`).
     public static func snooze(for delay: Duration, _ message: String = "snoozed by the handler") -> HandlerError {
         HandlerError(kind: .snooze, reason: "snoozed", message: message, snoozeFor: delay)
+    }
+
+    /// "Rate limited, retry after `retryAfter`" (an HTTP 429 from the service the handler
+    /// calls): the task goes back without using an attempt, as a snooze (same `max_snoozes`
+    /// budget), and its whole rate key (`rate_key`) pauses for `retryAfter`: no task of the key
+    /// starts before then, on any worker. A task without a rate key is snoozed. 1 ms to 366 days.
+    public static func rateLimited(retryAfter: Duration, _ message: String = "rate limited by the service") -> HandlerError {
+        HandlerError(kind: .rateLimited, reason: "rate_limited", message: message, snoozeFor: retryAfter)
     }
 
     public var description: String { "\(kind): \(message)" }

@@ -72,6 +72,8 @@ enum OutcomeRules {
                 return .failure(Failure(lease: lease, mode: .final, reason: error.reason, message: error.message))
             case .snooze:
                 return snoozed(error.snoozeFor, message: error.message, claimed)
+            case .rateLimited:
+                return snoozed(error.snoozeFor, message: error.message, claimed, rateLimited: true)
             case .wait:
                 if let wait = error.signalWait { return waiting(wait, claimed) }
                 return .failure(Failure(lease: lease, mode: .retry(delay: backoff), reason: "error", message: error.message))
@@ -84,7 +86,8 @@ enum OutcomeRules {
 
     /// A snooze for `delay`: back to PENDING without using the attempt; a delay out of range
     /// (or none) is the handler's mistake, a failed attempt with reason `bad_snooze`.
-    static func snoozed(_ delay: Duration?, message: String, _ claimed: ClaimedTask) -> RunOutcome {
+    /// `rateLimited`: the handler's backpressure, which also pauses the task's rate key.
+    static func snoozed(_ delay: Duration?, message: String, _ claimed: ClaimedTask, rateLimited: Bool = false) -> RunOutcome {
         let backoff = claimed.backoff.delay(afterAttempt: claimed.attempt)
         guard let delay, Limits.snoozeDelay.contains(delay) else {
             let given = delay.map { DurationText.format($0) } ?? "none"
@@ -92,6 +95,9 @@ enum OutcomeRules {
                 lease: claimed.lease, mode: .retry(delay: backoff), reason: "bad_snooze",
                 message: "the handler snoozed for \(given); a snooze must be between 1ms and 366d"
             ))
+        }
+        if rateLimited {
+            return .failure(Failure(lease: claimed.lease, mode: .rateLimited(delay: delay, retryDelay: backoff), reason: "rate_limited", message: message))
         }
         return .failure(Failure(lease: claimed.lease, mode: .snooze(delay: delay, retryDelay: backoff), reason: "snoozed", message: message))
     }

@@ -76,10 +76,13 @@ package struct PromoteReport: Sendable, Hashable {
     package var promoted: Int
     /// When the next delayed task falls due (store clock, ms), if any.
     package var nextDue: Int64?
+    /// Rate keys whose parked tasks it woke (queued again).
+    package var rateKeys: Int
 
-    package init(promoted: Int, nextDue: Int64?) {
+    package init(promoted: Int, nextDue: Int64?, rateKeys: Int = 0) {
         self.promoted = promoted
         self.nextDue = nextDue
+        self.rateKeys = rateKeys
     }
 }
 

@@ -144,6 +144,14 @@ extension Worker {
         if earlier { scheduleChanged.notify() }
     }
 
+    /// A rate key this worker's claim parked tasks on may start again at `ms` (Redis time):
+    /// promote then, which wakes them; the idle claim loops wait on their wake-up keys meanwhile.
+    func learnDue(atRedisMilliseconds ms: Int64) {
+        let due = localInstant(redisMilliseconds: ms)
+        let earlier = state.withLock { $0.schedule.learned(due: due) }
+        if earlier { scheduleChanged.notify() }
+    }
+
     // MARK: Progress and logs
 
     func scheduleReport(_ reporter: TaskReporter) {

@@ -23,6 +23,7 @@ extension Worker {
                 continue
             }
             let claimed = batch.tasks
+            if let wake = batch.rateWake { learnDue(atRedisMilliseconds: wake) }
             state.withLock { $0.lifecycle.claimReturned(mode: batch.mode, idle: idle) }
             if batch.mode == .alone, let suspect = claimed.first {
                 logger.notice("running a crash suspect alone (its workers died under it before)", metadata: ["task": .string(suspect.id)])
@@ -120,7 +121,7 @@ extension Worker {
             let promoted = try await store.promoteDueTasks()
             let due = promoted.nextDue.map { localInstant(redisMilliseconds: $0) }
             state.withLock { $0.schedule.promoteDone(at: .now, nextDue: due) }
-            guard promoted.promoted == 0 else { return false }
+            guard promoted.promoted == 0, promoted.rateKeys == 0 else { return false } // (a rate key woken: its tasks are queued)
             if let due = promoted.nextDue, timeUntil(redisMilliseconds: due) <= configuration.drainHorizon { return false }
             return true
         } catch {

@@ -138,6 +138,7 @@ extension Worker {
             logger.info("task handed back", metadata: Self.metadata(run))
         case .snoozed:
             if case .snooze(let delay, _) = failure?.mode { learnDue(after: delay) }
+            if case .rateLimited(let delay, _) = failure?.mode { learnDue(after: delay) }
             perHandler.snoozed.increment()
             logger.info("task snoozed; it will run again later", metadata: Self.metadata(run))
         case .waiting:

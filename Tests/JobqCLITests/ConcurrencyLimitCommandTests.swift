@@ -12,14 +12,8 @@ import Testing
 struct ConcurrencyLimitCommandTests {
     @Test func statusSaysATaskIsHeldByItsLimit() async throws {
         let cli = try await CLIHarness.make()
-        for id in ["a", "b", "c"] {
-            let submitted = try await cli.run(["submit", "jobq.noop", "--id", id, "--payload", #"{"tenant":42}"#, "--workflow", "wl",
-                                               "--concurrency-key", "tenant-{payload.tenant}", "--concurrency-limit", "2"])
-            #expect(submitted.status == 0, "\(submitted.stderr)")
-        }
         // a claim of 10 takes two; the third is parked at the limit
-        let claimed = try await cli.coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(60), worker: "w")
-        #expect(claimed.map(\.id) == ["a", "b"])
+        let claimed = try await cli.submitThreeAndHoldOne(workflow: "wl", ["--concurrency-key", "tenant-{payload.tenant}", "--concurrency-limit", "2"])
 
         let watch = try await cli.run(["watch", "wl", "--timeout", "1s"])
         #expect(watch.stdout.contains("c: PENDING  held by limit tenant-42 (2/2 running)"), "\(watch.stdout)")
@@ -86,13 +80,7 @@ struct ConcurrencyLimitCommandTests {
         (["--concurrency-key", "a b", "--concurrency-limit", "2"], "invalid_name", "expands to an invalid key"),
     ])
     func submitRefusesBadLimits(_ extra: [String], code: String, message: String) async throws {
-        let cli = try await CLIHarness.make()
-        let result = try await cli.run(["submit", "jobq.noop", "--payload", #"{"other":1}"#, "--json"] + extra)
-        #expect(result.status == 64, "\(extra): \(result.stderr)")
-        let error = try result.jsonError()
-        #expect(error["code"] as? String == code, "\(extra): \(error)")
-        #expect((error["message"] as? String)?.contains(message) == true, "\(extra): \(error)")
-        #expect(try await cli.keysInNamespace().isEmpty)
+        try await CLIHarness.make().expectSubmitRefused(extra, code: code, message: message)
     }
 }
 

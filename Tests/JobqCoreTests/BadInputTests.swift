@@ -144,11 +144,11 @@ struct BadInputTests {
 struct ScriptArgumentTests {
     static func submitArguments(
         id: String, queue: String = "default", handler: String = "h", policy: String = "success", dependency: String? = nil, cond: String = "", cacheKey: String = "",
-        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", unique: String = "", priority: String = "", trace: String = "", delayMs: Int = 0, run: String = "", definition: String = "", options: [(String, String)] = []
+        expires: String = "", maxSnoozes: String = "", climit: String = "", waitFor: String = "", unique: String = "", priority: String = "", trace: String = "", rlimit: String = "", delayMs: Int = 0, run: String = "", definition: String = "", options: [(String, String)] = []
     ) -> [RedisArgument] {
         var arguments: [RedisArgument] = ["", "", RedisArgument(run), 0, RedisArgument(definition), RedisArgument(options.count)]
         for (field, value) in options { arguments += [RedisArgument(field), RedisArgument(value)] }
-        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", RedisArgument(delayMs), 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(unique), RedisArgument(priority), RedisArgument(trace)]
+        arguments += [1, RedisArgument(id), RedisArgument(handler), RedisArgument(queue), "{}", 1, 1000, "{}", RedisArgument(delayMs), 1000, "", RedisArgument(cond), RedisArgument(cacheKey), RedisArgument(expires), RedisArgument(maxSnoozes), RedisArgument(climit), RedisArgument(waitFor), RedisArgument(unique), RedisArgument(priority), RedisArgument(trace), RedisArgument(rlimit)]
         if let dependency {
             arguments += [1, RedisArgument(dependency), RedisArgument(policy)]
         } else {
@@ -195,6 +195,10 @@ struct ScriptArgumentTests {
         ("a trace context over TRACE_MAX_BYTES", submitArguments(id: "b", trace: "{\"traceparent\":\"" + String(repeating: "a", count: TraceCarrier.maxBytes) + "\"}")),
         ("a window of 0", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "0")])),
         ("a window that is not a number", submitArguments(id: "r1/a", run: "r1", definition: "d", options: [("window", "many")])),
+        ("a rate of 0 per interval", submitArguments(id: "b", rlimit: "0 1000 api")),
+        ("a rate over an interval of 0", submitArguments(id: "b", rlimit: "5 0 api")),
+        ("a rate whose key is not a name", submitArguments(id: "b", rlimit: "5 1000 api:x")),
+        ("a rate that does not parse", submitArguments(id: "b", rlimit: "5/1m api")),
         ("precondition with 17 tests", submitArguments(id: "b", dependency: "a", cond: #"{"mode":"run_if","tests":["# + Array(repeating: #"{"task":"a","path":[],"op":"eq","value":1}"#, count: 17).joined(separator: ",") + "]}")),
     ])
     func submitScriptRefusesWhatSwiftWouldHave(what: String, arguments: [RedisArgument]) async throws {

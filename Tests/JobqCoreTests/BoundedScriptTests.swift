@@ -110,6 +110,12 @@ struct BoundedScriptTests {
     /// on a fresh server and the test fails only if the second run has them too: an unbounded
     /// call (0.5–1.9 s before) fails both, every time.
     @Test func cancellingRetryingRepairingAndPurgingFiftyThousandTasksStaysUnderTenMilliseconds() async throws {
+        try await Self.overTheBarTwice("bounded scripts") { server in try await exercise(server) }
+    }
+
+    /// Runs `exercise` (which returns the calls over the bar) on a fresh private server, once
+    /// more if it had violations; records them as issues only when both runs had some.
+    static func overTheBarTwice(_ label: String, _ exercise: (Server) async throws -> [String]) async throws {
         for attempt in 1...2 {
             let server = try await Server.start()
             let violations: [String]
@@ -121,7 +127,7 @@ struct BoundedScriptTests {
             }
             await server.stop()
             if violations.isEmpty { return }
-            print("bounded scripts: run \(attempt) had \(violations.count) calls over the bar: \(violations.prefix(5))")
+            print("\(label): run \(attempt) had \(violations.count) calls over the bar: \(violations.prefix(20))")
             if attempt == 2 {
                 for violation in violations { Issue.record(Comment(rawValue: violation)) }
             }

@@ -44,12 +44,16 @@ struct ScriptBoundaryTests {
         }
         let claim = ClaimCall(worker: "w", lease: .seconds(1), count: 1, idle: false, queues: ["default"])
         // One task announced, its fields cut short.
-        let error = #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(1), .integer(0), bulk("a"), bulk("noop")]) }
+        let error = #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(1), .integer(0), .integer(0), bulk("a"), bulk("noop")]) }
         #expect(error?.message.contains("claim") == true)
         #expect(error?.message.contains("reply ends before") == true)
         // A claim mode nobody defined.
-        #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(0), .integer(9)]) }
-        #expect(try decode(claim, [.integer(1), .integer(0), .integer(ClaimMode.drain.rawValue)]).mode == .drain)
+        #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(0), .integer(9), .integer(0)]) }
+        #expect(try decode(claim, [.integer(1), .integer(0), .integer(ClaimMode.drain.rawValue), .integer(0)]).mode == .drain)
+        // the rate wake: 0 is none, a time is kept; a missing one is a short reply
+        #expect(try decode(claim, [.integer(1), .integer(0), .integer(0), .integer(0)]).rateWake == nil)
+        #expect(try decode(claim, [.integer(1), .integer(0), .integer(0), .integer(1_700_000_000_000)]).rateWake == 1_700_000_000_000)
+        #expect(throws: JobqError.self) { _ = try decode(claim, [.integer(1), .integer(0), .integer(0)]) }
         let reap = ReapCall(limit: 1)
         #expect(throws: JobqError.self) { _ = try decode(reap, [.integer(1), .integer(1), bulk("a"), bulk("SLEEPING")]) }
     }
@@ -111,6 +115,8 @@ struct ScriptBoundaryTests {
                 (Keyspace.throttlePattern, "k", keys.throttle("k")),
                 (Keyspace.levelsPattern, "q", keys.levels("q")),
                 (Keyspace.throughputPattern, "7", keys.throughput(hour: 7)),
+                (Keyspace.ratePattern, "k", keys.rate("k")), (Keyspace.rateStartsPattern, "k", keys.rateStarts("k")),
+                (Keyspace.rateParkedPattern, "k", keys.rateParked("k")),
             ]
             for (pattern, argument, expected) in samples {
                 let lua = Scripts.generated + "return K.\(pattern.lua)('\(argument)')"
@@ -126,6 +132,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
                 (Keyspace.expiringPattern, keys.expiring), (Keyspace.signalTimeoutsPattern, keys.signalTimeouts),
                 (Keyspace.schedulesPattern, keys.schedules), (Keyspace.limitsPattern, keys.limits),
+                (Keyspace.ratesPattern, keys.rates),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

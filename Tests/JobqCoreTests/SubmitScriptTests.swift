@@ -73,7 +73,7 @@ struct SubmitScriptTests {
             // idempotency key, fingerprint, workflow, idempotency window, definition, 0 run options, n
             var arguments: [RedisArgument] = ["", "", "", 0, "", 0, RedisArgument(length)]
             for (index, id) in ids.enumerated() {
-                arguments += [RedisArgument(id), "noop", "default", "{}", 1, 1000, "{}", 0, 1000, "", "", "", "", "", "", "", "", "", "", 1,
+                arguments += [RedisArgument(id), "noop", "default", "{}", 1, 1000, "{}", 0, 1000, "", "", "", "", "", "", "", "", "", "", "", 1,
                               RedisArgument(ids[(index + 1) % length]), "success"]
             }
             let reply = try await engine.coordinator.runner.evaluate(Scripts.submit, arguments).array ?? []

@@ -57,6 +57,8 @@ struct EventCounts: Sendable {
     var handBacks: [String: Int] = [:]
     /// Worker deaths not charged (the task ran beside others): RUNNING → PENDING `lease_expired`.
     var refundedDeaths: [String: Int] = [:]
+    /// Uncharged re-runs the handler asked for: RUNNING → PENDING `snoozed` / `rate_limited`.
+    var snoozes: [String: Int] = [:]
     var doneAttempt: [String: Int] = [:]
 
     mutating func add(_ record: TaskEventRecord) {
@@ -69,6 +71,9 @@ struct EventCounts: Sendable {
         }
         if record.from == .running, record.to == .pending, record.reason == "lease_expired" {
             refundedDeaths[record.task, default: 0] += 1
+        }
+        if record.from == .running, record.to == .pending, record.reason == "snoozed" || record.reason == "rate_limited" {
+            snoozes[record.task, default: 0] += 1
         }
     }
 }
@@ -188,16 +193,16 @@ enum Checker {
             }
         }
 
-        // 3: starts ≤ max attempts + hand-backs + uncharged worker deaths; without faults, no
-        // task runs more than it must.
+        // 3: starts ≤ max attempts + hand-backs + uncharged worker deaths + the handler's own
+        // snoozes; without faults, no task runs more than it must.
         for spec in run.submitted {
             let runs = starts[spec.id] ?? []
-            let handBacks = run.events.handBacks[spec.id] ?? 0
+            let handBacks = (run.events.handBacks[spec.id] ?? 0) + (run.events.snoozes[spec.id] ?? 0)
             let refunded = run.events.refundedDeaths[spec.id] ?? 0
             let allowed = spec.maxAttempts + handBacks + refunded
             if runs.count > allowed {
                 report.attemptViolations += 1
-                report.violation("\(spec.id): started \(runs.count) times; max attempts \(spec.maxAttempts) + \(handBacks) hand-backs + \(refunded) uncharged worker deaths")
+                report.violation("\(spec.id): started \(runs.count) times; max attempts \(spec.maxAttempts) + \(handBacks) hand-backs and snoozes + \(refunded) uncharged worker deaths")
             }
             if let beyond = runs.map(\.attempt).max(), beyond > spec.maxAttempts {
                 report.attemptViolations += 1

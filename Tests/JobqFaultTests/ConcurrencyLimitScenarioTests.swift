@@ -16,18 +16,12 @@ struct ConcurrencyLimitScenarioTests {
     @Test func noKeyEverExceedsItsLimitAcrossWorkers() async throws {
         try await withFleet { fleet in
             let tenants = 20
-            var keyOf: [String: String] = [:]
-            var specs: [TaskSpec] = []
-            for index in 0..<2_000 {
-                let tenant = (index / 5) % tenants
-                var task = spec("k\(index)", payload: "{\"seconds\": \(0.01 + Double(index % 3) * 0.01), \"tenant\": \(tenant)}", maxAttempts: 1)
+            let (specs, keyOf) = try await RunScenarioTests.keyedBacklog(
+                fleet, prefix: "k", count: 2_000, keys: tenants, block: 5, freeEvery: 10,
+                payload: { index, tenant in "{\"seconds\": \(0.01 + Double(index % 3) * 0.01), \"tenant\": \(tenant)}" }
+            ) { task, tenant in
                 task.concurrency = ConcurrencyLimit(key: "tenant-{payload.tenant}", limit: 2)
-                keyOf[task.id ?? ""] = "tenant-\(tenant)"
-                specs.append(task)
-                if index % 10 == 9 { specs.append(spec("free\(index / 10)", payload: #"{"seconds": 0.01}"#, maxAttempts: 1)) }
-            }
-            for start in stride(from: 0, to: specs.count, by: 1000) {
-                _ = try await fleet.coordinator.tasks.submit(Array(specs[start..<min(start + 1000, specs.count)]))
+                return "tenant-\(tenant)"
             }
             let submitted = specs.map { SubmittedTask($0, id: $0.id ?? "") }
             let (executions, elapsed) = try await RunScenarioTests.drainOnThreeWorkers(fleet, total: submitted.count, timeout: .seconds(120))

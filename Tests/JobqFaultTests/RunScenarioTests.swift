@@ -69,6 +69,27 @@ struct RunScenarioTests {
         return specs
     }
 
+    /// `count` keyed sleeps `<prefix><n>` in blocks of `block` per key over `keys` keys (so claims
+    /// keep meeting a key over its limit), each given its key by `limit` (which returns the
+    /// key's name), with an unkeyed sleep `free<n>` after every `freeEvery`; submitted in chunks
+    /// of 1,000. Returns the specs and each keyed task's key.
+    static func keyedBacklog(_ fleet: Fleet, prefix: String, count: Int, keys: Int, block: Int, freeEvery: Int,
+                             payload: (Int, Int) -> String, limit: (inout TaskSpec, Int) -> String) async throws -> (specs: [TaskSpec], keyOf: [String: String]) {
+        var keyOf: [String: String] = [:]
+        var specs: [TaskSpec] = []
+        for index in 0..<count {
+            let key = (index / block) % keys
+            var task = spec("\(prefix)\(index)", payload: payload(index, key), maxAttempts: 1)
+            keyOf[task.id ?? ""] = limit(&task, key)
+            specs.append(task)
+            if index % freeEvery == freeEvery - 1 { specs.append(spec("free\(index / freeEvery)", payload: #"{"seconds": 0.01}"#, maxAttempts: 1)) }
+        }
+        for start in stride(from: 0, to: specs.count, by: 1000) {
+            _ = try await fleet.coordinator.tasks.submit(Array(specs[start..<min(start + 1000, specs.count)]))
+        }
+        return (specs, keyOf)
+    }
+
     /// Starts 3 workers × 4 slots, expects `total` tasks to drain within `timeout`, and returns
     /// the journal's executions and how long the drain took.
     static func drainOnThreeWorkers(_ fleet: Fleet, total: Int, timeout: Duration) async throws -> (executions: [Execution], elapsed: Duration) {

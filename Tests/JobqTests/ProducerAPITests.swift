@@ -141,6 +141,28 @@ struct ProducerAPITests {
         }
     }
 
+    /// `Workflow.add(rate:)`: the key expands over the payload when the task is added (a missing
+    /// field is refused there), the task carries it, `rateUsage` reads it, and a rerun keeps it.
+    @Test func workflowTasksTakeARateLimit() async throws {
+        var flow = Workflow("calls")
+        let rate = RateLimit(100, per: .seconds(60), key: "api-{payload.tenant}")
+        try flow.add("a", handler: "h", payload: ["tenant": "t1"], rate: rate)
+        let error = #expect(throws: JobqError.self) { try flow.add("b", handler: "h", payload: ["user": "u"], rate: rate) }
+        #expect(error?.code == .invalidOption && error?.message.contains("payload.tenant") == true)
+        let zero = #expect(throws: JobqError.self) { try flow.add("c", handler: "h", payload: ["tenant": "t1"], rate: RateLimit(0, per: .seconds(1))) }
+        #expect(zero?.code == .invalidOption)
+        let submitted = flow
+        try await withClient { client in
+            let run = try await client.submit(submitted)
+            let task = try await client.status(run.taskID("a"))
+            #expect(task.rate == RateLimit(100, per: .seconds(60), key: "api-t1"))
+            let usage = try await client.rateUsage(["api-t1"], rates: ["api-t1": try #require(task.rate)])
+            #expect(usage.first?.startsLeft == 100 && usage.first?.parked == 0 && usage.first?.pausedUntil == nil)
+            let again = try await client.rerun(run.id)
+            #expect(try await client.status(again.taskID("a")).rate == task.rate)
+        }
+    }
+
     /// `TaskSpec.priority` / `Workflow.add(priority:)`: stored, read back, and claimed highest
     /// first; out of range is `invalid_option` with nothing written.
     @Test func prioritiesRoundTripAndOutOfRangeIsRefused() async throws {

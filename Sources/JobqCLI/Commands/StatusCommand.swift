@@ -58,10 +58,13 @@ struct StatusCommand: AsyncParsableCommand {
         let history = try await client.attempts(of: id)
         var limit: LimitUsage?
         if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
+        var rate: RateUsage?
+        if let given = info.rate, let key = given.key { rate = try await client.rateUsage([key], rates: [key: given]).first }
         if output.json {
-            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit).rendered(pretty: Terminal.current.isTTY))
+            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
+                                        rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil).rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit)
+        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate)
     }
 }

@@ -98,6 +98,12 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --unique-key: at most one task of the key per interval; a submit inside it gets the task that opened it.", valueName: "duration"))
     var throttle: String?
 
+    @Option(name: .long, help: ArgumentHelp("Tasks with the same key count together against --rate-limit, fleet-wide: literal text and {payload.FIELD} placeholders (api-{payload.tenant}), expanded now. Default: the queue.", valueName: "template"))
+    var rateKey: String?
+
+    @Option(name: .long, help: ArgumentHelp("At most N of the key's tasks start in any window of the interval, across every worker: N/DURATION (100/1m, 5/s; N from 1 to \(RateLimit.maxCount)). The others wait parked; no worker polls.", valueName: "n/interval"))
+    var rateLimit: String?
+
     @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
     var waitFor: String?
 
@@ -155,6 +161,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil), ("--priority", priority != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
                 ("--unique-key", uniqueKey != nil), ("--unique-for", uniqueFor != nil), ("--debounce", debounce != nil), ("--throttle", throttle != nil),
+                ("--rate-key", rateKey != nil), ("--rate-limit", rateLimit != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -290,6 +297,11 @@ struct SubmitCommand: AsyncParsableCommand {
         case (_?, nil): throw JobqError(.invalidOption, "--concurrency-key needs --concurrency-limit N (how many of its tasks may run at once; 1 runs them one at a time, in order)")
         case (nil, _?): throw JobqError(.invalidOption, "--concurrency-limit needs --concurrency-key (which tasks it counts together)")
         case (let key?, let limit?): spec.concurrency = ConcurrencyLimit(key: key, limit: limit)
+        }
+        switch (rateKey, rateLimit) {
+        case (nil, nil): break
+        case (_?, nil): throw JobqError(.invalidOption, "--rate-key needs --rate-limit N/DURATION (how many of its tasks may start per interval, e.g. 100/1m)")
+        case (let key, let text?): spec.rate = try RateLimit(parsing: text, key: key, setting: "--rate-limit")
         }
         spec.waitFor = try declaredWait()
         spec.uniqueness = try Uniqueness.parse(key: uniqueKey, scope: uniqueFor, debounce: debounce, throttle: throttle, spelling: .cli)
@@ -516,6 +528,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("concurrency_limit", .optional(spec.concurrency?.limit)),
                         ("unique_key", .optional(spec.uniqueness.flatMap { try? $0.expandedKey(payload: spec.payload) })),
                         ("unique_mode", .optional(spec.uniqueness?.modeText)),
+                        ("rate_key", .optional(spec.rate.flatMap { try? $0.template(queue: spec.queue).expand(payload: spec.payload) })),
+                        ("rate_limit", .optional(spec.rate?.text)),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),

@@ -16,7 +16,7 @@ enum TaskDetail {
         return size + " saved " + DurationText.format(milliseconds: max(now - at, 0)) + " ago"
     }
 
-    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory(), limit: LimitUsage? = nil) {
+    static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory(), limit: LimitUsage? = nil, rate: RateUsage? = nil) {
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
         func line(_ label: String, _ value: String) {
@@ -82,6 +82,13 @@ enum TaskDetail {
         }
         if let key = info.uniqueKey, let mode = info.uniqueMode {
             line("unique", "\(key) (\(mode))")
+        }
+        if let given = info.rate, let key = given.key {
+            if let limited = Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) {
+                line("rate", limited + ", \(rate?.parked ?? 0) parked")
+            } else {
+                line("rate", "\(key): at most \(given.text) (\(rate?.startsLeft.map { "\($0) left now" } ?? "–"))")
+            }
         }
         if info.state == .pending, let expiresAt = info.expiresAt {
             // (only a task that never started has one: a claim drops it)

@@ -56,6 +56,9 @@ struct Snapshot: Sendable {
     /// The concurrency keys of the PENDING tasks, by key: how full each is, so that a task held
     /// back at its limit says so instead of "queued".
     var limits: [String: LimitUsage] = [:]
+    /// The rate keys of the PENDING tasks, by key: so that a task held back by its rate (or a
+    /// pause) says "rate limited until …".
+    var rates: [String: RateUsage] = [:]
 
     var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
 
@@ -115,7 +118,10 @@ struct Snapshot: Sendable {
         let serverNow = waitsForTime ? try await client.serverTime() : nil
         let keys = Set(tasks.filter { $0.state == .pending }.compactMap(\.concurrencyKey)).sorted()
         let limits = Dictionary(uniqueKeysWithValues: try await client.limitUsage(keys).map { ($0.key, $0) })
-        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits)
+        var rated: [String: RateLimit] = [:]
+        for task in tasks where task.state == .pending { if let rate = task.rate, let key = rate.key { rated[key] = rate } }
+        let rates = Dictionary(uniqueKeysWithValues: try await client.rateUsage(rated.keys.sorted(), rates: rated).map { ($0.key, $0) })
+        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits, rates: rates)
     }
 
     /// A run's tasks in an order that respects every dependency, submission order among equals
@@ -177,6 +183,7 @@ struct Snapshot: Sendable {
         }
         if task.suspectLevel >= 2 { return "quarantined: runs alone on an idle worker (its workers died under it)" + attempt }
         if let held = heldByLimit(task) { return held + attempt }
+        if let limited = Self.rateLimited(task, usage: task.rate?.key.flatMap { rates[$0] }, now: now) { return limited + attempt }
         if task.workerDeaths > 0 { return "queued ahead of new work (its worker died)" + attempt }
         return "queued" + attempt
     }
@@ -187,6 +194,18 @@ struct Snapshot: Sendable {
         TaskJSON.heldByLimit(task, usage: task.concurrencyKey.flatMap { limits[$0] })
     }
 
+
+    /// "rate limited until 10:42:07 (api-7, 100/1m)" / "… (api-7 paused by its handler)" when the
+    /// task's rate key has no start left in its window or is paused; `nil` otherwise.
+    static func rateLimited(_ task: TaskInfo, usage: RateUsage?, now: Int64) -> String? {
+        guard task.state == .pending, let rate = task.rate, let key = rate.key, let usage else { return nil }
+        if let paused = usage.pausedUntil, paused > now {
+            return "rate limited until \(DurationText.local(milliseconds: paused)) (\(key) paused by its handler)"
+        }
+        guard usage.startsLeft == 0 || usage.parked > 0 else { return nil }
+        let until = usage.wakeAt.map { " until " + DurationText.local(milliseconds: max($0, now)) } ?? ""
+        return "rate limited\(until) (\(key), \(rate.text))"
+    }
 
     /// "waiting for signal approve (times out in 9m)" / "asks: Overwrite? [yes/no] — jobq answer
     /// ID yes"; `nil` when the task waits for neither.

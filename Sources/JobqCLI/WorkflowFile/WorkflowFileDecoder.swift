@@ -13,8 +13,8 @@ struct WorkflowFileDecoder {
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
     static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -33,6 +33,9 @@ struct WorkflowFileDecoder {
         /// pair is checked per task, where the payload the key expands over is known.
         var concurrencyKey: (template: String, node: DocumentNode)?
         var concurrencyLimit: (limit: Int, node: DocumentNode)?
+        /// `rate_key` / `rate_limit` (`100/1m`), likewise; a rate without a key limits the queue.
+        var rateKey: (template: String, node: DocumentNode)?
+        var rateLimit: (rate: RateLimit, node: DocumentNode)?
     }
 
     mutating func decode(_ root: DocumentNode) throws(DocumentError) -> WorkflowFile {
@@ -283,6 +286,7 @@ struct WorkflowFileDecoder {
         spec.waitFor = waitFor
         spec.uniqueness = try uniqueness(fields, task: id)
         spec.priority = settings.priority
+        spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id)
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
@@ -344,6 +348,25 @@ struct WorkflowFileDecoder {
             }
             return value
         }
+    }
+
+    /// The task's rate limit: `rate_limit` (`100/1m`) with an optional `rate_key` (from the task
+    /// or `defaults:`; without one, the queue is the key); the key must expand over the payload.
+    private func rate(_ settings: Settings, payload: [UInt8], queue: String, task: String) throws(DocumentError) -> RateLimit? {
+        guard let limit = settings.rateLimit else {
+            if let key = settings.rateKey {
+                throw error("`rate_key` needs a `rate_limit` (N/DURATION: how many of its tasks may start per interval, e.g. 100/1m)", at: key.node, task: task, code: .invalidOption)
+            }
+            return nil
+        }
+        var value = limit.rate
+        value.key = settings.rateKey?.template
+        do {
+            try value.validate(payload: payload, queue: queue)
+        } catch {
+            throw self.error(error.message, at: error.message.hasPrefix("rate_limit") ? limit.node : (settings.rateKey?.node ?? limit.node), task: task, code: error.code)
+        }
+        return value
     }
 
     /// `unique_key` with one of `unique_for` (until_started, until_finished, a duration) or
@@ -454,6 +477,11 @@ struct WorkflowFileDecoder {
     private func apply(_ fields: [String: DocumentNode], to settings: inout Settings, task: String?) throws(DocumentError) {
         if let node = fields["concurrency_key"] { settings.concurrencyKey = (try string(node, what: "concurrency_key", task: task), node) }
         if let node = fields["concurrency_limit"] { settings.concurrencyLimit = (try integer(node, what: "concurrency_limit", task: task), node) }
+        if let node = fields["rate_key"] { settings.rateKey = (try string(node, what: "rate_key", task: task), node) }
+        if let node = fields["rate_limit"] {
+            let text = try string(node, what: "rate_limit", task: task)
+            do { settings.rateLimit = (try RateLimit(parsing: text), node) } catch { throw self.error(error.message, at: node, task: task, code: error.code) }
+        }
         if let node = fields["queue"] {
             let queue = try name(node, what: "queue", task: task)
             try check(queue, as: .queue, at: node, task: task)

@@ -16,13 +16,14 @@ package struct ClaimCall: ScriptCall {
             + queues.map { RedisArgument($0) }
     }
 
-    /// `{1, n, mode, then per task 17 fields and its prerequisites' (id, state, result) triples}`.
+    /// `{1, n, mode, rate wake (ms, 0 for none), then per task 17 fields and its prerequisites' (id, state, result) triples}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> ClaimBatch {
         let code = try reply.code()
         guard code == .ok else { throw code.error(subject: nil, detail: reply.details()) }
         let claimed = try reply.int("claimed count")
         let modeNumber = try reply.int("claim mode")
         guard let mode = ClaimMode(rawValue: modeNumber) else { throw reply.malformed("claim mode \(modeNumber)") }
+        let rateWake = try reply.int("rate wake")
         var tasks: [ClaimedTask] = []
         tasks.reserveCapacity(claimed)
         for _ in 0..<claimed {
@@ -60,7 +61,7 @@ package struct ClaimCall: ScriptCall {
                 traceHeaders: TraceCarrier.decode(trace)
             ))
         }
-        return ClaimBatch(tasks: tasks, mode: mode)
+        return ClaimBatch(tasks: tasks, mode: mode, rateWake: rateWake > 0 ? Int64(rateWake) : nil)
     }
 }
 
@@ -68,9 +69,13 @@ package struct ClaimCall: ScriptCall {
 package struct ClaimBatch: Sendable {
     package var tasks: [ClaimedTask]
     package var mode: ClaimMode
+    /// When (Redis ms) the earliest rate key this claim parked a task on may start again: the
+    /// worker runs `promote` then, which wakes it (no polling meanwhile).
+    package var rateWake: Int64?
 
-    package init(tasks: [ClaimedTask], mode: ClaimMode = .normal) {
+    package init(tasks: [ClaimedTask], mode: ClaimMode = .normal, rateWake: Int64? = nil) {
         self.tasks = tasks
         self.mode = mode
+        self.rateWake = rateWake
     }
 }

@@ -21,6 +21,8 @@ package struct FailCall: ScriptCall {
                 // clamped: a snooze outside the range is the handler's mistake, refused before
                 // this (OutcomeRules); one bad item must not make the script refuse the batch
                 (.snooze, "\(min(max(delay, Limits.snoozeDelay.lowerBound), Limits.snoozeDelay.upperBound).jobqMilliseconds)/\(max(retryDelay, .zero).jobqMilliseconds)")
+            case .rateLimited(let delay, let retryDelay):
+                (.ratelimited, "\(min(max(delay, Limits.snoozeDelay.lowerBound), Limits.snoozeDelay.upperBound).jobqMilliseconds)/\(max(retryDelay, .zero).jobqMilliseconds)")
             case .wait(_, let timeout, _):
                 // the reason carries the signal's name, the message the question (fail.lua 'wait')
                 (.wait, String(max(timeout ?? .zero, .zero).jobqMilliseconds))

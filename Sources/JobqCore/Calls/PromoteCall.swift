@@ -15,7 +15,8 @@ package struct PromoteCall: ScriptCall {
     package var arguments: [RedisArgument] { [RedisArgument(promoteLimit), RedisArgument(deleteLimit), RedisArgument(expireLimit)] }
 
     /// `{1, promoted, deleted, next due time (ms, 0 when nothing is due later), runs stopped,
-    /// expired, expiry entries taken, timed out waiting for a signal, signal timeout entries taken}`.
+    /// expired, expiry entries taken, timed out waiting for a signal, signal timeout entries taken,
+    /// rate keys taken}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> PromoteResult {
         try reply.expectOK()
         let promoted = try reply.int("promoted")
@@ -26,13 +27,15 @@ package struct PromoteCall: ScriptCall {
         let taken = try reply.int("expiry entries")
         let timedOut = try reply.int("signal timeouts")
         let timeoutEntries = try reply.int("signal timeout entries")
+        let rateKeys = try reply.int("rate keys")
         return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil, runsStopped: stopped,
-                             expired: expired, expiryEntries: taken, signalTimeouts: timedOut, signalTimeoutEntries: timeoutEntries)
+                             expired: expired, expiryEntries: taken, signalTimeouts: timedOut, signalTimeoutEntries: timeoutEntries,
+                             rateKeys: rateKeys)
     }
 
     /// Whether this call stopped at one of its limits, so that more may be due.
     package func reachedLimit(_ result: PromoteResult) -> Bool {
         result.promoted >= promoteLimit || result.deleted >= deleteLimit || result.expiryEntries >= expireLimit
-            || result.signalTimeoutEntries >= expireLimit
+            || result.signalTimeoutEntries >= expireLimit || result.rateKeys >= Limits.rateWakeKeys
     }
 }

@@ -14,6 +14,8 @@ package struct SubmitCall: ScriptCall {
         package var unique: String = ""
         /// The producer's trace context (``TraceCarrier/encode(_:)``), or `''`.
         package var trace: String = ""
+        /// `N INTERVAL_MS KEY`, the rate limit with its key expanded, or `''` (TaskStore.submit).
+        package var rate: String = ""
     }
 
     package var items: [Item]
@@ -34,7 +36,7 @@ package struct SubmitCall: ScriptCall {
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
-        arguments.reserveCapacity(arguments.count + items.count * 18)
+        arguments.reserveCapacity(arguments.count + items.count * 20)
         for item in items {
             let spec = item.spec
             arguments += [
@@ -50,6 +52,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(item.unique),
                 RedisArgument(spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
                 RedisArgument(item.trace),
+                RedisArgument(item.rate),
                 RedisArgument(spec.prerequisites.count),
             ]
             for prerequisite in spec.prerequisites {

@@ -25,7 +25,7 @@ package enum ScriptConstants {
         lines.append(words("UNIQUE_MODE", Uniqueness.ScriptMode.allCases.map(\.rawValue)))
         lines.append("local SUBMITTED = { " + SubmitOutcome.allCases.map { "\($0) = \($0.rawValue)" }.joined(separator: ", ") + " }")
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
-        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax)]))
+        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax), ("RATE_WAKE_KEYS", Limits.rateWakeKeys), ("PARKS_PER_CLAIM", Limits.parksPerClaim)]))
         lines.append(integers([("PRIORITY_MIN", TaskSpec.priorities.lowerBound), ("PRIORITY_MAX", TaskSpec.priorities.upperBound)]))
         lines.append(integers([("TRACE_MAX_BYTES", TraceCarrier.maxBytes)]))
         return lines.joined(separator: "\n") + "\n"
@@ -87,6 +87,10 @@ package enum FailMode: String, Sendable, CaseIterable {
     /// Wait for a signal: back to PENDING in no queue without charging the attempt (the delay is
     /// the timeout, the reason the signal's name, the message the question, if any).
     case wait
+    /// A snooze (same budget, same delay grammar `snooze_ms/retry_ms`) that also pauses the
+    /// task's rate key for the delay (reason `rate_limited`): a handler's "429, retry after D".
+    /// A task without a rate key is snoozed, with that reason.
+    case ratelimited
 }
 
 /// What cancel.lua is asked to cancel.

@@ -43,6 +43,11 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         /// requests written before concurrency limits).
         public var concurrencyKey: String? = nil
         public var concurrencyLimit: Int? = nil
+        /// ``TaskSpec/rate``: the count, the interval (ms) and the key template (absent: the
+        /// queue); absent without one.
+        public var rateCount: Int? = nil
+        public var rateIntervalMs: Int64? = nil
+        public var rateKey: String? = nil
         /// ``TaskSpec/waitFor`` as submit.lua's `name/timeout_ms/action`; absent for none.
         public var waitFor: String? = nil
         /// ``TaskSpec/priority``; absent for the default (and in requests written before priorities).
@@ -85,6 +90,9 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             if spec.maxSnoozes != TaskSpec.defaultMaxSnoozes { child.maxSnoozes = spec.maxSnoozes }
             child.concurrencyKey = spec.concurrency?.key
             child.concurrencyLimit = spec.concurrency?.limit
+            child.rateCount = spec.rate?.count
+            child.rateIntervalMs = spec.rate?.interval.jobqMilliseconds
+            child.rateKey = spec.rate?.key
             child.waitFor = spec.waitFor?.scriptArgument
             if spec.priority != TaskSpec.defaultPriority { child.priority = spec.priority }
             children.append(child)
@@ -133,6 +141,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 0) },
                 priority: task.priority ?? TaskSpec.defaultPriority
             )
+            if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             if let text = task.waitFor {
                 guard let wait = DeclaredWait(scriptArgument: text) else {
                     throw JobqError(.invalidPayload, "sub-workflow task \(task.key): bad wait_for \(text)")

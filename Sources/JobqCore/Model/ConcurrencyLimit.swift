@@ -26,56 +26,7 @@ public struct ConcurrencyLimit: Sendable, Hashable {
     /// goes through it; `invalid_name` when the expansion is not a name
     /// (`[A-Za-z0-9._-]{1,128}`), since it becomes part of Redis keys.
     public func expandedKey(payload: [UInt8], subject: String? = nil) throws(JobqError) -> String {
-        try Self.expand(key, option: "concurrency_key", payload: payload, subject: subject)
-    }
-
-    /// Expands a key template (`option` names it in errors: `concurrency_key`, `unique_key`):
-    /// shared by every key-by-payload feature, so they accept and refuse the same templates.
-    package static func expand(_ key: String, option: String, payload: [UInt8], subject: String?) throws(JobqError) -> String {
-        var expanded = ""
-        var rest = Substring(key)
-        var document: JSONValue?
-        while let open = rest.firstIndex(of: "{") {
-            expanded += rest[..<open]
-            let inner = rest[rest.index(after: open)...]
-            guard let close = inner.firstIndex(of: "}") else {
-                throw JobqError(.invalidOption, "\(option) \(key): `{` is not closed", subject: subject)
-            }
-            let name = String(inner[..<close])
-            guard name.hasPrefix("payload."), name.count > "payload.".count else {
-                throw JobqError(.invalidOption, "\(option) \(key): unknown placeholder {\(name)}; use {payload.FIELD} (a dotted path into the payload)", subject: subject)
-            }
-            if document == nil {
-                document = (try? JSONValue.parse(payload)) ?? .null
-            }
-            expanded += try Self.scalar(at: name, in: document ?? .null, template: "\(option) \(key)", subject: subject)
-            rest = inner[inner.index(after: close)...]
-        }
-        expanded += rest
-        do {
-            try Validation.check(name: expanded, as: .concurrencyKey)
-        } catch {
-            throw JobqError(.invalidName, "\(option) \(key) expands to an invalid key: \(error.message)", subject: subject)
-        }
-        return expanded
-    }
-
-    /// The text of the scalar at `path` ("payload.a.b").
-    private static func scalar(at path: String, in document: JSONValue, template: String, subject: String?) throws(JobqError) -> String {
-        var value = document
-        for component in path.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
-            guard let next = value[String(component)] else {
-                throw JobqError(.invalidOption, "\(template): the payload has no field \(path)", subject: subject)
-            }
-            value = next
-        }
-        switch value {
-        case .string(let text): return text
-        case .number(let text): return text
-        case .bool(let flag): return flag ? "true" : "false"
-        case .null, .array, .object:
-            throw JobqError(.invalidOption, "\(template): the payload's \(path) is not a string, number or boolean", subject: subject)
-        }
+        try KeyTemplate(template: key, option: "concurrency_key", kind: .concurrencyKey).expand(payload: payload, subject: subject)
     }
 
     /// Checks the limit and the key against `payload`.

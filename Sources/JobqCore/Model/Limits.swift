@@ -38,6 +38,15 @@ public struct Limits: Sendable, Hashable {
     public static let questionMaxBytes = 2048
     public static let choicesMax = 32
 
+    /// Most tasks one claim call parks (over a concurrency limit, a rate, a run's window) or
+    /// expires: each costs a few writes, so a backlog held back is parked over several calls,
+    /// each well under the 10 ms bar; such a call wakes its queue's claimers to go on.
+    public static let parksPerClaim = 64
+
+    /// Most rate keys one promote call wakes (each queues up to 64 parked tasks): a bound on
+    /// the call's work; the maintenance pass calls again while it is reached.
+    public static let rateWakeKeys = 20
+
     /// The furthest a run's deadline may be (a year and a day, as delays).
     public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)
 }

@@ -9,7 +9,8 @@ public struct PromoteResult: Sendable, Hashable {
     public let promoted: Int
     /// Finished tasks whose retention had passed, deleted.
     public let deleted: Int
-    /// When the next delayed task, task expiry or run deadline falls due (Redis time, ms), if any.
+    /// When the next delayed task, task expiry, run deadline, signal timeout or rate key wake
+    /// falls due (Redis time, ms), if any.
     public let nextDue: Int64?
     /// Runs stopped because their deadline passed.
     public let runsStopped: Int
@@ -22,13 +23,16 @@ public struct PromoteResult: Sendable, Hashable {
     public let signalTimeouts: Int
     /// Entries of the signal timeout index taken (decides whether another call is needed).
     package let signalTimeoutEntries: Int
+    /// Rate keys whose wake time had come, taken (decides whether another call is needed).
+    package var rateKeys: Int = 0
 
     public init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int = 0, expired: Int = 0) {
         self.init(promoted: promoted, deleted: deleted, nextDue: nextDue, runsStopped: runsStopped, expired: expired, expiryEntries: expired)
     }
 
     package init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int, expired: Int, expiryEntries: Int,
-                 signalTimeouts: Int = 0, signalTimeoutEntries: Int = 0) {
+                 signalTimeouts: Int = 0, signalTimeoutEntries: Int = 0, rateKeys: Int = 0) {
+        self.rateKeys = rateKeys
         self.signalTimeouts = signalTimeouts
         self.signalTimeoutEntries = signalTimeoutEntries
         self.promoted = promoted

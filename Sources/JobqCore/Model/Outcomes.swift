@@ -64,6 +64,10 @@ public struct Failure: Sendable, Hashable {
         /// Wait for the signal `name` (and, with a question, for its answer): PENDING in no
         /// queue without charging the attempt; FAILED (`signal_timeout`) after `timeout`.
         case wait(name: String, timeout: Duration?, question: SignalQuestion?)
+        /// Backpressure ("rate limited, retry after `delay`", an HTTP 429): a snooze (same
+        /// budget, same `retryDelay` past it) that also pauses the task's rate key for `delay`,
+        /// so no task of the key starts before then; without a rate key, a snooze.
+        case rateLimited(delay: Duration, retryDelay: Duration)
     }
 
     public var lease: TaskLease

@@ -65,6 +65,11 @@ public struct ScheduledSubmission: Sendable, Hashable {
         var concurrencyLimit: Int? = nil
         /// ``TaskSpec/priority``, absent for the default (older records decode, same bytes)
         var priority: Int? = nil
+        /// ``TaskSpec/rate`` (absent without one): the count, the interval and the key template
+        /// (absent: the queue)
+        var rateCount: Int? = nil
+        var rateIntervalMs: Int64? = nil
+        var rateKey: String? = nil
     }
 
     private struct Stored: Codable {
@@ -91,7 +96,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
                     timeoutMs: $0.timeout.jobqMilliseconds, delayMs: $0.delay.jobqMilliseconds, ttlMs: $0.resultTTL.jobqMilliseconds,
                     title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template,
                     concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit,
-                    priority: $0.priority == TaskSpec.defaultPriority ? nil : $0.priority
+                    priority: $0.priority == TaskSpec.defaultPriority ? nil : $0.priority,
+                    rateCount: $0.rate?.count, rateIntervalMs: $0.rate?.interval.jobqMilliseconds, rateKey: $0.rate?.key
                 )
             },
             window: run.window, deadlineMs: deadline, failFast: run.failFast, critical: run.critical.sorted(), output: run.output
@@ -121,6 +127,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
             if let cacheKey = task.cacheKey { spec.cacheKey = try CacheKey(cacheKey) }
             if let key = task.concurrencyKey { spec.concurrency = ConcurrencyLimit(key: key, limit: task.concurrencyLimit ?? 0) }
             spec.priority = task.priority ?? TaskSpec.defaultPriority
+            if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             specs.append(spec)
         }
         tasks = specs

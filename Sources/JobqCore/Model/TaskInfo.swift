@@ -73,6 +73,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var uniqueKey: String? = nil
     /// Its mode in words: `until_started`, `until_finished`, `for 10m`, `debounce 30s`, `throttle 1m`.
     public var uniqueMode: String? = nil
+    /// The task's rate limit, its key expanded at submit (``RateLimit``); `nil` without one.
+    public var rate: RateLimit? = nil
 
     /// While PENDING and waiting (in no queue) for a signal or an answer: its name.
     public var waitingFor: String? = nil
@@ -145,6 +147,13 @@ extension TaskInfo {
         if let unique = string("unique").flatMap(Uniqueness.parseRecord) {
             uniqueKey = unique.key
             uniqueMode = unique.mode
+        }
+        // `rlimit` is "N INTERVAL_MS KEY" (submit.lua)
+        if let rlimit = string("rlimit") {
+            let parts = rlimit.split(separator: " ", maxSplits: 2)
+            if parts.count == 3, let count = Int(parts[0]), let interval = Int64(parts[1]) {
+                rate = RateLimit(count, per: .milliseconds(interval), key: String(parts[2]))
+            }
         }
         if state == .pending, let wait = string("wait") {
             waitingFor = wait

@@ -36,6 +36,9 @@ public struct TaskSpec: Sendable, Hashable {
     /// At most `limit` tasks with this key RUNNING at once, fleet-wide (``ConcurrencyLimit``);
     /// a task held back waits parked, with no worker polling, until a slot frees.
     public var concurrency: ConcurrencyLimit?
+    /// At most `count` tasks with this key start in any window of `interval`, fleet-wide
+    /// (``RateLimit``); a task over the rate waits parked, with no worker polling.
+    public var rate: RateLimit? = nil
     /// A signal the task waits for before it runs (``DeclaredWait``); `nil` for none.
     public var waitFor: DeclaredWait? = nil
     /// At most one task by key (``Uniqueness``): unique until started / until finished / for D,
@@ -132,6 +135,7 @@ public struct TaskSpec: Sendable, Hashable {
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
         try concurrency?.validate(payload: payload, subject: id)
+        try rate?.validate(payload: payload, queue: queue, subject: id)
         try waitFor?.validate(subject: id)
         try uniqueness?.validate(spec: self, subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)

@@ -83,9 +83,9 @@ public struct Uniqueness: Sendable, Hashable {
         }
     }
 
-    /// The key for this payload (``ConcurrencyLimit/expand(_:option:payload:subject:)``).
+    /// The key for this payload (``KeyTemplate``, shared with concurrency and rate keys).
     public func expandedKey(payload: [UInt8], subject: String? = nil) throws(JobqError) -> String {
-        try ConcurrencyLimit.expand(key, option: "unique_key", payload: payload, subject: subject)
+        try KeyTemplate(template: key, option: "unique_key", kind: .concurrencyKey).expand(payload: payload, subject: subject)
     }
 
     /// Checks the mode against the rest of `spec` and the key against its payload. Throws

@@ -18,6 +18,7 @@ public enum Validation {
         case reason = "reason"
         case schedule = "schedule name"
         case concurrencyKey = "concurrency key"
+        case rateKey = "rate key"
         case signal = "signal name"
     }
 

@@ -33,11 +33,15 @@ package enum TaskJSON {
             ("concurrency_limit", .optional(info.concurrencyLimit)),
             ("unique_key", .optional(info.uniqueKey)),
             ("unique_mode", .optional(info.uniqueMode)),
+            ("rate_key", .optional(info.rate?.key)),
+            ("rate_limit", .optional(info.rate?.text)),
         ]
     }
 
     /// Everything `status ID --json` shows.
-    package static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil) -> JSONValue {
+    /// `rateLimited`: whether its rate key holds it back now (the CLI's `Snapshot.rateLimited`).
+    package static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil,
+                               rate: RateUsage? = nil, rateLimited: Bool = false) -> JSONValue {
         let prerequisites: [JSONValue] = info.prerequisites.map { prerequisite in
             .object([
                 ("id", .string(prerequisite.id)),
@@ -65,6 +69,11 @@ package enum TaskJSON {
             // its key's tasks running now, and whether that holds this one back
             ("concurrency_running", limit.map { .int($0.running) } ?? .null),
             ("held_by_limit", .bool(heldByLimit(info, usage: limit) != nil)),
+            // its rate key: starts left in the window, and whether (until when) it holds this one back
+            ("rate_starts_left", .optional(rate?.startsLeft)),
+            ("rate_limited", .bool(rateLimited)),
+            ("rate_paused_until", time(rate?.pausedUntil)),
+            ("rate_wake_at", time(rate?.wakeAt)),
             // the size, not the value: a checkpoint is the handler's business (up to 64 KiB)
             ("checkpoint_bytes", info.checkpointBytes.map { .int($0) } ?? .null),
             ("checkpoint_at", time(info.checkpointAt)),

@@ -89,6 +89,10 @@ public struct Keyspace: Sendable, Hashable {
     package static let uniquePattern = Pattern(lua: "unique", head: "unique:", parameter: "key", tail: "")
     package static let debouncePattern = Pattern(lua: "debounce", head: "debounce:", parameter: "key", tail: "")
     package static let throttlePattern = Pattern(lua: "throttle", head: "throttle:", parameter: "key", tail: "")
+    package static let ratePattern = Pattern(lua: "rate", head: "rate:", parameter: "key", tail: "")
+    package static let rateStartsPattern = Pattern(lua: "rate_starts", head: "rate:", parameter: "key", tail: ":starts")
+    package static let rateParkedPattern = Pattern(lua: "rate_parked", head: "rate:", parameter: "key", tail: ":parked")
+    package static let ratesPattern = Pattern(lua: "rates", head: "rates", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -102,6 +106,7 @@ public struct Keyspace: Sendable, Hashable {
         schedulePattern, schedulesPattern,
         limitPattern, limitParkedPattern, limitsPattern,
         uniquePattern, debouncePattern, throttlePattern,
+        ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -261,6 +266,18 @@ public struct Keyspace: Sendable, Hashable {
     public func debounce(_ key: String) -> String { Self.debouncePattern.key(prefix, key) }
     /// String: the id of the task that opened a throttle key's interval; PX the interval.
     public func throttle(_ key: String) -> String { Self.throttlePattern.key(prefix, key) }
+    /// Hash: a rate key's `limit` and `interval` (ms) as its last parked task carried, and
+    /// `paused` (ms: a handler's backpressure holds the key until then); deleted when nothing
+    /// of the key is parked and no pause is in force.
+    public func rate(_ key: String) -> String { Self.ratePattern.key(prefix, key) }
+    /// Sorted set: a rate key's recent starts (member: the claim's fencing token, score: when,
+    /// ms), the newest `limit` kept; expires a minute after the interval after the last start.
+    public func rateStarts(_ key: String) -> String { Self.rateStartsPattern.key(prefix, key) }
+    /// List: tasks of a rate key held back over its rate (or by a pause), oldest first.
+    public func rateParked(_ key: String) -> String { Self.rateParkedPattern.key(prefix, key) }
+    /// Sorted set: the rate keys with parked tasks or a pause, by when to wake them (ms); the
+    /// maintenance pass (promote.lua) wakes the due ones.
+    public var rates: String { Self.ratesPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

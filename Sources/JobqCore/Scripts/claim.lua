@@ -22,7 +22,10 @@
   here instead of being searched for at cancel time (O(1) cancel). A record that cannot be run
   (unknown state, missing fields) is failed with reason corrupt_record, never run. Paused queues
   are skipped.
-  Returns {1, n, mode (CLAIM_*, Swift ClaimMode), then per task: id, handler, queue, payload,
+  A task whose rate key (`rlimit`, prelude rate) is over its rate or paused is parked on
+  rate:<key>:parked and its key due in `rates`; the reply's `rate wake` is the earliest such due
+  time (ms, 0 for none), so the worker's maintenance loop can wake them then (promote.lua).
+  Returns {1, n, mode (CLAIM_*, Swift ClaimMode), rate wake, then per task: id, handler, queue, payload,
            attempt, max_attempts, token, timeout_ms, lease_deadline, workflow, backoff (JSON),
            title, worker deaths, checkpoint (the last one a handler saved, JSON; '' for none),
            signals (the kept signals as one JSON object name -> payload; '' for none),
@@ -51,10 +54,18 @@ local function kept_signals(id, names)
 end
 
 local budget = count_wanted * 4 + 32 -- bound the ids popped per call (stale ones included)
+-- Parking costs a write per task: at most PARKS_PER_CLAIM per call (a backlog of one key over
+-- its limit or rate is parked over several calls, each well under 10 ms); a call that stops
+-- there pushes a wake-up token for the queue, so a claim goes on at once (progress, not polling).
+-- One table, not three top-level locals (the prelude and this script share Lua's 200-local
+-- limit): `left` parks this call may still make, `out` queue -> true when this call stopped
+-- parking with the queue's lists not done, `wake` the earliest time (ms) a rate key this call
+-- parked on may start again (0 for none).
+local parking = { left = PARKS_PER_CLAIM, out = {}, wake = 0 }
 -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
 -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
 -- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
--- the unique key `unique` at f[22], the trace context at f[23]).
+-- the unique key `unique` at f[22], the trace context at f[23], the rate limit `rlimit` at f[24]).
 local chosen_id, chosen_queue, chosen_f = {}, {}, {}
 local chosen = 0
 local picked = {} -- ids chosen by this call
@@ -65,14 +76,14 @@ local mode = CLAIM_NORMAL
 local function take(list, queue, wanted, lane)
   local goal = chosen + wanted
   while chosen < goal and budget > 0 do
-    local want = math.min(goal - chosen, budget)
+    local want = math.min(goal - chosen, budget, parking.left)
     local popped = redis.call('RPOP', list, want)
     if not popped then return true end
     budget = budget - #popped
     for _, id in ipairs(popped) do
-      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace')
+      local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace', 'rlimit')
       local state = f[1]
-      f[17], f[18], f[19], f[20], f[21], f[22], f[23], f[8], f[9], f[10], f[11], f[12], f[13], f[14] = f[8], f[9], f[10], f[11], f[12], f[13], f[14], nil, nil, nil, nil, nil, nil, nil
+      f[17], f[18], f[19], f[20], f[21], f[22], f[23], f[24], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15] = f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], nil, nil, nil, nil, nil, nil, nil, nil
       UNIQUE.record(id, f[22] or '') -- (read here: set_state needs no HGET for it)
       if state then
         if f[2] then
@@ -84,19 +95,30 @@ local function take(list, queue, wanted, lane)
           and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
           local run = f[13] ~= '' and run_of(id)
           local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
+          local rated = f[24] and rate.record(id, f[24])
+          local rate_ok, rate_wake = true, nil
+          if rated and not expiry_due(f[17]) and not (limit and not limit_allows(limit, false)) then
+            rate_ok, rate_wake = rate.allows(rated, false)
+          end
           if expiry_due(f[17]) then
             expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
             limit_hand_on(limit)
           elseif limit and not limit_allows(limit, false) then
             park_on(K.limit_parked(limit.key), id, lane) -- its key is at its limit: woken when a slot frees
+          elseif not rate_ok then
+            -- its rate key is over its rate (or paused): woken by the maintenance pass when a start frees
+            rate.park(rated, id, lane, rate_wake)
+            if parking.wake == 0 or rate_wake < parking.wake then parking.wake = rate_wake end
           elseif run and not window_allows(run) then
             park(run, id, lane) -- its run's window is full: out of the way, queued again when a slot frees
           else
             if limit then limit_allows(limit, true) end
+            if rated then rate.allows(rated, true) end
             chosen = chosen + 1
             chosen_id[chosen], chosen_queue[chosen], chosen_f[chosen] = id, queue, f
           end
           picked[id] = true
+          if chosen_id[chosen] ~= id then parking.left = parking.left - 1 end -- (parked or expired)
         end
       end
       -- a keyed task cancelled or expired while queued (or whose run is being cancelled) hands
@@ -111,6 +133,11 @@ local function take(list, queue, wanted, lane)
       -- due), or a task of a workflow being cancelled (it ends CANCELLED)
     end
     if #popped < want then return true end
+    if parking.left <= 0 then
+      parking.out[queue] = true
+      budget = 0
+      return
+    end
   end
 end
 
@@ -159,7 +186,7 @@ elseif #open_queues > 0 then
     local drainer = drainer_pick()
     if not drainer or drainer == worker then
       set_drainer_pick(worker, lease_ms)
-      return { OK, 0, CLAIM_DRAIN }
+      return { OK, 0, CLAIM_DRAIN, 0 }
     end
   end
 end
@@ -171,13 +198,18 @@ if mode == CLAIM_NORMAL then
   end
 end
 
+for queue in pairs(parking.out) do
+  redis.call('LPUSH', K.wake(queue), '1')
+  redis.call('LTRIM', K.wake(queue), 0, WAKE_TOKENS_MAX - 1)
+end
+
 -- Phase 2: one INCRBY for all tokens, then one HSET and one event per task; the reply is built
 -- in place.
-local reply = { OK, chosen, mode }
+local reply = { OK, chosen, mode, parking.wake }
 if chosen > 0 then
   local last_token = redis.call('INCRBY', K.token, chosen)
   local deadline = NOW + lease_ms
-  local r = 3
+  local r = 4
   for i = 1, chosen do
     local id, f = chosen_id[i], chosen_f[i]
     local attempt = (tonumber(f[4]) or 0) + 1
@@ -189,6 +221,7 @@ if chosen > 0 then
     end
     if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
     set_state(id, 'PENDING', 'claim', attempt, '', fields)
+    if f[24] then rate.start(rate.record(id), token) end
     if f[17] then
       -- it started before its expiry: it never expires now
       redis.call('HDEL', K.task(id), 'expires_at')

@@ -96,7 +96,7 @@ end
 
 local function pending(id)
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning', 'climit', 'wait', 'wait_declared')
+  local f = redis.call('HMGET', key, 'state', 'spec', 'deps_left', 'run_after', 'attempts', 'created', 'cond', 'child', 'rerunning', 'climit', 'wait', 'wait_declared', 'rlimit')
   local spec = spec_of(f[2])
   -- `rerunning`: a rerun --outdated in progress holds it back on purpose (rerun.lua counts it)
   if f[1] ~= 'PENDING' or not spec or f[9] then return 'ok' end
@@ -110,6 +110,9 @@ local function pending(id)
   if run and is_parked_on(K.run_parked(run), id) then return 'ok' end
   local limit = parse_climit(f[10])
   if limit and is_parked_on(K.limit_parked(limit.key), id) then return 'ok' end
+  -- held back by its rate key (over its rate, or paused), woken by the maintenance pass
+  local rated = rate.parse(f[13])
+  if rated and is_parked_on(K.rate_parked(rated.key), id) then return 'ok' end
   local left, doomed_by, unmet_by = 0, nil, nil
   local edges = redis.call('HGETALL', K.deps(id))
   for i = 1, #edges, 2 do

@@ -11,6 +11,11 @@
                 (Redis time), the attempt refunded (as a hand-back), `snoozes` counted, reason
                 `snoozed`. Past the limit the snooze is refused: the attempt is a failure with
                 reason `snooze_limit`, retried after retry_ms if attempts remain, as 'retry'.
+    'ratelimited' a handler's backpressure ("rate limited, retry after D": HandlerError.rateLimited,
+                `JOBQ_RATE_LIMITED D`): a snooze (same budget, same delay_ms grammar) with reason
+                `rate_limited` that, for a task with a rate key (`rlimit`), also pauses the whole
+                key until now + snooze_ms (prelude rate.pause: `paused` in rate:<key>) and parks
+                the task on the key instead of `delayed`. Without a rate key: a snooze.
     'wait'      the handler waits for a signal (`context.waitForSignal`, `ask`; `JOBQ_WAIT`, `JOBQ_ASK`):
                 reason is the signal's name, delay_ms the timeout (0: none), message '' or the
                 question (JSON {"question", "choices"}, stored as `asking`). Back to PENDING
@@ -41,17 +46,18 @@ for i = 2, #ARGV - 5, 6 do
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
   local snooze_ms, retry_ms = string.match(ARGV[i + 3], '^(%d+)/(%d+)$')
   snooze_ms = tonumber(snooze_ms)
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'unique')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'unique', 'rlimit')
   -- a task leaving RUNNING changes its key's count: read here, with the rest, not again
   if f[1] == 'RUNNING' then limit_record(id, f[13] or '') UNIQUE.record(id, f[14] or '') end
   local spec = spec_of(f[4]) or {}
   local attempts, max_attempts = tonumber(f[3]) or 0, spec.max_attempts or 1
   local snoozes = tonumber(f[10]) or 0
   local code
-  if mode == FAIL_MODE.snooze and snooze_ms and snooze_ms >= 1 and snoozes >= (tonumber(f[11]) or DEFAULT_MAX_SNOOZES) then
+  local snoozing = mode == FAIL_MODE.snooze or mode == FAIL_MODE.ratelimited
+  if snoozing and snooze_ms and snooze_ms >= 1 and snoozes >= (tonumber(f[11]) or DEFAULT_MAX_SNOOZES) then
     -- the snoozes are used up: this attempt failed (checked before the branches below, which
     -- still refuse a stale token or a wrong state first)
-    mode, delay, reason = FAIL_MODE.retry, tonumber(retry_ms), 'snooze_limit'
+    mode, delay, reason, snoozing = FAIL_MODE.retry, tonumber(retry_ms), 'snooze_limit', false
     message = 'snoozed ' .. snoozes .. ' times; the limit is ' .. (tonumber(f[11]) or DEFAULT_MAX_SNOOZES) .. ' (max_snoozes)'
   end
   if not f[1] then
@@ -62,7 +68,7 @@ for i = 2, #ARGV - 5, 6 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif not FAIL_MODE[mode] or (mode == FAIL_MODE.snooze and not (snooze_ms and snooze_ms >= 1))
+  elseif not FAIL_MODE[mode] or (snoozing and not (snooze_ms and snooze_ms >= 1))
     or (mode == FAIL_MODE.wait and not wait_argument_ok(reason, message)) then
     code = INVALID_ARGUMENT
   elseif f[5] or mode == FAIL_MODE.cancelled then
@@ -83,13 +89,19 @@ for i = 2, #ARGV - 5, 6 do
     requeue_recovered(id, spec.queue, f[6]) -- claimed again first (a suspect stays in quarantine)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.handed_back, 'shutdown', message)
     code = FAIL_HANDED_BACK
-  elseif mode == FAIL_MODE.snooze then
+  elseif snoozing then
     local run_after = NOW + snooze_ms
-    set_state(id, 'RUNNING', 'snooze', attempts - 1, 'snoozed',
-      { 'attempts', math.max(attempts - 1, 0), 'snoozes', snoozes + 1, 'reason', 'snoozed',
-        'run_after', run_after, 'lease', 0, 'worker', '' }) -- the message is the attempt history's
-    dispatch(id, spec.queue, run_after, spec.priority)
-    record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, 'snoozed', message)
+    local why = mode == FAIL_MODE.ratelimited and 'rate_limited' or 'snoozed'
+    local rated = mode == FAIL_MODE.ratelimited and rate.parse(f[15])
+    set_state(id, 'RUNNING', 'snooze', attempts - 1, why,
+      { 'attempts', math.max(attempts - 1, 0), 'snoozes', snoozes + 1, 'reason', why,
+        'run_after', rated and 0 or run_after, 'lease', 0, 'worker', '' }) -- the message is the attempt history's
+    if rated then
+      rate.pause(rated, id, run_after) -- the whole key waits; this task is woken with it
+    else
+      dispatch(id, spec.queue, run_after, spec.priority)
+    end
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, why, message)
     count('snoozed')
     code = FAIL_SNOOZED
   elseif mode == FAIL_MODE.wait then

@@ -480,11 +480,158 @@ local function variadic(command, key, items)
   end
 end
 
+-- Rate limits --------------------------------------------------------------------------------
+--[[ A task submitted with a rate key and rate (record field `rlimit`, 'N INTERVAL_MS KEY') starts
+  only while fewer than N tasks of KEY started in the last INTERVAL_MS, fleet-wide: a sliding
+  log, exact over every window (docs/flow-control.md says why not a token bucket). The starts
+  live in rate:<key>:starts (a sorted set: member the claim's token, score its time; the newest N
+  kept, gone one interval after the last start). claim.lua asks rate.allows for a popped keyed
+  task (one ZCOUNT and one HGET per key per call) and parks it on rate:<key>:parked when the key
+  is over its rate or paused; the key then gets an entry in `rates` scored by when a start frees
+  (or the pause ends), which the maintenance pass (promote.lua, rate.wake_due) honours: no worker
+  polls. A handler's backpressure (fail.lua 'ratelimited') pauses the key: `paused` in
+  rate:<key>. One table, so the prelude keeps its budget of top-level locals. ]]
+local rate = {
+  of = {},      -- id -> { key, limit, interval } | false (none)
+  seen = {},    -- key -> { used = starts in the window, taken = this call's, paused, wake }
+  started = {}, -- key -> { limit, interval, tokens = {...} } (claim phase 2), applied by flush
+  keys = {},    -- keys in `started`, in order
+  parked = {},  -- key -> { limit, interval } parked on by this call
+}
+
+function rate.parse(raw)
+  local n, ms, key = string.match(raw or '', '^(%d+) (%d+) (.+)$')
+  return n and { key = key, limit = tonumber(n), interval = tonumber(ms) } or false
+end
+
+-- `raw` when the caller read the field already (claim reads it with the rest).
+function rate.record(id, raw)
+  local r = rate.of[id]
+  if r == nil then
+    r = rate.parse(raw or redis.call('HGET', K.task(id), 'rlimit'))
+    rate.of[id] = r
+  end
+  return r
+end
+
+-- The key's state for this call, read once.
+function rate.state(r)
+  local s = rate.seen[r.key]
+  if not s then
+    s = {
+      used = redis.call('ZCOUNT', K.rate_starts(r.key), '(' .. (NOW - r.interval), '+inf'),
+      paused = tonumber(redis.call('HGET', K.rate(r.key), 'paused')) or 0, taken = 0,
+    }
+    rate.seen[r.key] = s
+  end
+  return s
+end
+
+-- When the key may start one more task, given `extra` starts at NOW not yet in its log: the
+-- time the oldest start that must age out does (its score + interval), or NOW if none must.
+function rate.next_start(key, limit, interval, used, extra)
+  local over = used + extra - limit + 1 -- starts that must leave the window first
+  if over <= 0 then return NOW end
+  if over > used then return NOW + interval end -- only this call's own starts would leave
+  local oldest = redis.call('ZRANGEBYSCORE', K.rate_starts(key), '(' .. (NOW - interval), '+inf', 'WITHSCORES', 'LIMIT', over - 1, 1)
+  return (tonumber(oldest[2]) or NOW) + interval
+end
+
+-- Whether the keyed task may start now (a yes takes a start for this call); a no also gives
+-- when to look again.
+function rate.allows(r, take)
+  local s = rate.state(r)
+  if s.paused > NOW then return false, s.paused end
+  if s.used + s.taken >= r.limit then
+    s.wake = s.wake or rate.next_start(r.key, r.limit, r.interval, s.used, s.taken)
+    return false, s.wake
+  end
+  if take then s.taken = s.taken + 1 end
+  return true
+end
+
+-- claim.lua: the task was held back (over the rate or paused): parked, its key due at `wake`.
+function rate.park(r, id, lane, wake)
+  park_on(K.rate_parked(r.key), id, lane)
+  if not rate.parked[r.key] then
+    rate.parked[r.key] = r
+    redis.call('HSET', K.rate(r.key), 'limit', r.limit, 'interval', r.interval)
+  end
+  zset_later(K.rates, r.key, wake)
+end
+
+-- claim.lua phase 2: a keyed task started under fencing token `token`.
+function rate.start(r, token)
+  local st = rate.started[r.key]
+  if not st then
+    st = { limit = r.limit, interval = r.interval, tokens = {} }
+    rate.started[r.key] = st
+    rate.keys[#rate.keys + 1] = r.key
+  end
+  local tokens = st.tokens
+  tokens[#tokens + 1] = NOW
+  tokens[#tokens + 1] = token
+end
+
+-- A handler's backpressure: nothing of the key starts before `until_ms`; the task (already
+-- back to PENDING) waits parked on the key, woken with it.
+function rate.pause(r, id, until_ms)
+  local key = K.rate(r.key)
+  local paused = math.max(tonumber(redis.call('HGET', key, 'paused')) or 0, until_ms)
+  redis.call('HSET', key, 'paused', paused, 'limit', r.limit, 'interval', r.interval)
+  park_on(K.rate_parked(r.key), id, '')
+  zset_later(K.rates, r.key, paused)
+  rate.parked[r.key] = r
+end
+
+-- flush: the starts of this call, one ZADD per key; the log keeps the newest `limit` entries
+-- and expires a minute after the interval after the last start (PEXPIRE runs on Redis's own
+-- clock: the margin keeps a log whose window a test clock or a slow caller stretches).
+function rate.apply()
+  for _, key in ipairs(rate.keys) do
+    local st, starts = rate.started[key], K.rate_starts(key)
+    redis.call('ZADD', starts, unpack(st.tokens))
+    redis.call('ZREMRANGEBYRANK', starts, 0, -(st.limit + 1))
+    redis.call('PEXPIRE', starts, st.interval + 60000)
+  end
+  rate.started, rate.keys = {}, {}
+end
+
+-- promote.lua: wake the keys due in `rates`, at most `max_keys` of them and 64 parked tasks
+-- each (wake_parked), as many as the key has starts free. A key still holding parked tasks is
+-- due again when its next start frees (counting the woken as started: a woken task that does
+-- not start in time is woken again then, and one that finds the key over its rate is parked
+-- again); an empty key leaves `rates` and its record goes once no pause is in force.
+-- Returns the number of keys taken.
+function rate.wake_due(max_keys)
+  local due = redis.call('ZRANGEBYSCORE', K.rates, '-inf', NOW, 'LIMIT', 0, max_keys)
+  for _, key in ipairs(due) do
+    local h = redis.call('HMGET', K.rate(key), 'limit', 'interval', 'paused')
+    local limit, interval, paused = tonumber(h[1]) or 1, tonumber(h[2]) or 1000, tonumber(h[3]) or 0
+    local parked = K.rate_parked(key)
+    if paused > NOW then
+      zset_later(K.rates, key, paused)
+    else
+      local used = redis.call('ZCOUNT', K.rate_starts(key), '(' .. (NOW - interval), '+inf')
+      local free = math.min(limit - used, 64)
+      if free > 0 then wake_parked(parked, free) end
+      if redis.call('EXISTS', parked) == 1 then
+        zset_later(K.rates, key, math.max(rate.next_start(key, limit, interval, used, math.max(free, 0)), NOW + 1))
+      else
+        zset_later(K.rates, key, false)
+        redis.call('DEL', K.rate(key))
+      end
+    end
+  end
+  return #due
+end
+
 -- Applies every deferred write: sorted sets (last write per member wins), ready lists,
 -- wake-up tokens for queues that got work, counters. Every script calls it before returning.
 local function flush()
   apply_runs()
   apply_limits()
+  rate.apply()
   for _, key in ipairs(zset_keys) do
     local adds, removes = {}, {}
     for member, score in pairs(zsets[key]) do

@@ -13,6 +13,9 @@
   2. Retention: finished tasks whose retention has passed are deleted with their auxiliary keys
      and leave the workflow index (the terminal indexes s:DONE/FAILED/CANCELLED are scored by
      expiry time); an emptied workflow (run) record goes too, out of the run indexes.
+  2b. Rate keys (`rates`) whose wake time has come: up to RATE_WAKE_KEYS keys, each queueing
+     up to 64 parked tasks (as many as it has starts free) at the front of their lane, and due
+     again when its next start frees while tasks stay parked (prelude rate.wake_due).
   3. Run deadlines: a run whose deadline has passed is stopped (prelude stop_run, reason
      deadline); the maintenance pass continues the cancellation at once.
   ARGV[2] maximum number of delayed tasks to make ready in this call
@@ -21,9 +24,10 @@
   (All small: the client calls again while a limit was reached, so each call stays far under
   10 ms however much falls due at once; Swift Maintenance.promoteBatch / deleteBatch / expireBatch.)
   Returns {1, promoted, deleted, next due time in ms (0 when nothing is due later: the earliest
-           delayed task, expiry or run deadline), runs stopped, tasks expired, expiry entries
-           taken (those expired and those of tasks that had started or ended, dropped),
-           tasks timed out waiting for a signal, signal timeout entries taken} ]]
+           delayed task, expiry, run deadline, signal timeout or rate key wake), runs stopped,
+           tasks expired, expiry entries taken (those expired and those of tasks that had started
+           or ended, dropped), tasks timed out waiting for a signal, signal timeout entries
+           taken, rate keys taken} ]]
 
 local promote_limit = tonumber(ARGV[2]) or 200
 local delete_limit = tonumber(ARGV[3]) or 25
@@ -100,6 +104,9 @@ for _, state in ipairs({ 'DONE', 'SKIPPED', 'FAILED', 'CANCELLED' }) do
   end
 end
 
+-- Rate keys due: their parked tasks queued again as starts free (prelude rate.wake_due).
+local rate_keys = rate.wake_due(RATE_WAKE_KEYS)
+
 local stopped = 0
 for _, run in ipairs(redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', NOW, 'LIMIT', 0, 100)) do
   zset_later(K.deadlines, run, false)
@@ -111,8 +118,9 @@ local next_due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
 local next_deadline = redis.call('ZRANGE', K.deadlines, 0, 0, 'WITHSCORES')
 local next_expiry = redis.call('ZRANGE', K.expiring, 0, 0, 'WITHSCORES')
 local next_timeout = redis.call('ZRANGE', K.signal_timeouts, 0, 0, 'WITHSCORES')
+local next_rate = redis.call('ZRANGE', K.rates, 0, 0, 'WITHSCORES')
 local due_at = 0
-for _, at in ipairs({ tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0, tonumber(next_timeout[2]) or 0 }) do
+for _, at in ipairs({ tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0, tonumber(next_timeout[2]) or 0, tonumber(next_rate[2]) or 0 }) do
   if at > 0 and (due_at == 0 or at < due_at) then due_at = at end
 end
 for _, wf in ipairs(workflows) do
@@ -126,4 +134,4 @@ for _, wf in ipairs(workflows) do
     end
   end
 end
-return { OK, promoted, deleted, due_at, stopped, expired, #expiring, timed_out, #timeouts }
+return { OK, promoted, deleted, due_at, stopped, expired, #expiring, timed_out, #timeouts, rate_keys }

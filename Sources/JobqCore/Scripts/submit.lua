@@ -5,7 +5,7 @@
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
           (RUN_OPTIONS lists the fields a run may carry)
-  then n, the number of tasks; then per task 19 fields (the last, ndeps, counts its edges) and its edges:
+  then n, the number of tasks; then per task 21 fields (the last, ndeps, counts its edges) and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
     check_precondition), cache key template ('' for none: prelude.lua check_cache_key),
@@ -24,8 +24,9 @@
     priority ('' for the default 0; else an integer from PRIORITY_MIN to PRIORITY_MAX,
     higher first: kept in the spec's first field as 'queue P', prelude PRIORITY), trace ('' for none, or the producer's trace context: a JSON object of at most
     TRACE_MAX_BYTES, Swift TraceCarrier; record field `trace`, stored only when not '', handed to
-    the worker by claim.lua), ndeps,
-
+    the worker by claim.lua),
+    rlimit ('' for none, or 'N INTERVAL_MS KEY': the rate limit and the key, expanded by
+    Swift RateLimit; record field `rlimit`, prelude.lua rate), ndeps,
     then ndeps pairs (prerequisite id, policy 'success' | 'always' | 'failure')
   A task with an expiry gets `expires_at` and, while it is PENDING, an entry in K.expiring.
   Checks everything before writing: duplicate ids, unknown prerequisites, cycles in the batch.
@@ -141,11 +142,11 @@ local function submit()
       max_attempts = ARGV[i + 4], timeout_ms = ARGV[i + 5], backoff = ARGV[i + 6],
       delay_ms = tonumber(ARGV[i + 7]) or 0, ttl = ARGV[i + 8], title = ARGV[i + 9],
       cond = ARGV[i + 10], ckey = ARGV[i + 11], expires = ARGV[i + 12], max_snoozes = ARGV[i + 13],
-      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], priority = ARGV[i + 17], trace = ARGV[i + 18], ndeps = tonumber(ARGV[i + 19]), index = t,
+      climit = ARGV[i + 14], wait_for = ARGV[i + 15], unique = ARGV[i + 16], priority = ARGV[i + 17], trace = ARGV[i + 18], rlimit = ARGV[i + 19], ndeps = tonumber(ARGV[i + 20]), index = t,
     }
     local ndeps = task.ndeps
     if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
-    i = i + 20
+    i = i + 21
     if task.priority ~= '' then
       local p = string.match(task.priority, '^%-?%d+$') and tonumber(task.priority)
       if not p or p < PRIORITY_MIN or p > PRIORITY_MAX then return invalid(t, 'priority of ' .. task.id) end
@@ -184,6 +185,13 @@ local function submit()
       local n, key = string.match(task.climit, '^(%d+) (.+)$')
       if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_name(key) then
         return invalid(t, 'concurrency limit of ' .. task.id)
+      end
+    end
+    if task.rlimit ~= '' then
+      -- 'N INTERVAL_MS KEY': the key already expanded (Swift RateLimit), a name; N from 1 to 10,000
+      local n, ms, key = string.match(task.rlimit, '^(%d+) (%d+) (.+)$')
+      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or tonumber(ms) < 1 or bad_name(key) then
+        return invalid(t, 'rate limit of ' .. task.id)
       end
     end
     if task.unique ~= '' then
@@ -362,6 +370,10 @@ local function submit()
     if task.climit ~= '' then
       fields[#fields + 1] = 'climit'
       fields[#fields + 1] = task.climit
+    end
+    if task.rlimit ~= '' then
+      fields[#fields + 1] = 'rlimit'
+      fields[#fields + 1] = task.rlimit
     end
     if task.u then
       fields[#fields + 1] = 'unique'

@@ -70,7 +70,8 @@ extension TaskStore {
             items.append(SubmitCall.Item(
                 id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? "",
                 unique: try spec.uniqueness?.scriptArgument(payload: spec.payload) ?? "",
-                trace: traceArgument
+                trace: traceArgument,
+                rate: try spec.rate?.scriptArgument(payload: spec.payload, queue: spec.queue) ?? ""
             ))
         }
         if let runID {
@@ -138,6 +139,7 @@ extension TaskStore {
             if let cacheKey = spec.cacheKey { field(Array(("cache_key " + cacheKey.template).utf8)) } // absent: as before
             if let expires = spec.expires { field(Array(("expires " + expires.scriptArgument).utf8)) } // absent: as before
             if let limit = spec.concurrency { field(Array("concurrency \(limit.limit) \(limit.key)".utf8)) } // absent: as before
+            if let rate = spec.rate { field(Array("rate \(rate.count) \(rate.interval.jobqMilliseconds) \(rate.key ?? "")".utf8)) } // absent: as before
             if let wait = spec.waitFor { field(Array(("wait_for " + wait.scriptArgument).utf8)) } // absent: as before
             if let unique = spec.uniqueness { field(Array("unique \(unique.modeText) \(unique.key)".utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {

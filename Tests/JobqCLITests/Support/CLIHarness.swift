@@ -129,6 +129,30 @@ struct CLIHarness: Sendable {
         try await RunningCLI.start(arguments + ["--redis", server.url, "--namespace", namespace])
     }
 
+    /// Submits tasks a, b and c (`jobq.noop`, payload `{"tenant":42}`) to `workflow` with the
+    /// limit `options`, then claims 10: a limit of 2 (concurrency or rate) lets a and b start
+    /// and holds c back, parked. Returns the claimed tasks.
+    func submitThreeAndHoldOne(workflow: String, _ options: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [ClaimedTask] {
+        for id in ["a", "b", "c"] {
+            let submitted = try await run(["submit", "jobq.noop", "--id", id, "--payload", #"{"tenant":42}"#, "--workflow", workflow] + options)
+            #expect(submitted.status == 0, "\(submitted.stderr)", sourceLocation: sourceLocation)
+        }
+        let claimed = try await coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(60), worker: "w")
+        #expect(claimed.map(\.id) == ["a", "b"], sourceLocation: sourceLocation)
+        return claimed
+    }
+
+    /// `jobq submit jobq.noop --payload {"other":1} --json EXTRA` must be refused: exit 64, the
+    /// error `code` with `message` in its text, nothing written.
+    func expectSubmitRefused(_ extra: [String], code: String, message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let result = try await run(["submit", "jobq.noop", "--payload", #"{"other":1}"#, "--json"] + extra)
+        #expect(result.status == 64, "\(extra): \(result.stderr)", sourceLocation: sourceLocation)
+        let error = try result.jsonError()
+        #expect(error["code"] as? String == code, "\(extra): \(error)", sourceLocation: sourceLocation)
+        #expect((error["message"] as? String)?.contains(message) == true, "\(extra): \(error)", sourceLocation: sourceLocation)
+        #expect(try await keysInNamespace().isEmpty, sourceLocation: sourceLocation)
+    }
+
     // MARK: Redis state
 
     /// Every key of the namespace (for "nothing was written").

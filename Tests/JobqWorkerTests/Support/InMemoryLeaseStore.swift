@@ -157,7 +157,7 @@ final class InMemoryLeaseStore: TaskLeaseStore {
                 case .final: return .failed
                 case .cancelled: return .cancelled
                 case .handBack: return .handedBack
-                case .snooze: return .snoozed
+                case .snooze, .rateLimited: return .snoozed
                 case .wait: return .waiting
                 }
             }
