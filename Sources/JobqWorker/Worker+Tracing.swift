@@ -30,7 +30,7 @@ extension Worker {
     }
 
     /// The outcome as attributes; a failure that charges the attempt (retried or final) as the
-    /// span's error. Snoozes, waits, hand-backs and cancellations are not errors.
+    /// span's error. Snoozes, rate-limit returns, waits, hand-backs and cancellations are not errors.
     private static func record(_ outcome: RunOutcome, on span: any Span) {
         switch outcome {
         case .completion(let completion):
@@ -44,6 +44,7 @@ extension Worker {
             case .handBack: word = "handed_back"
             case .cancelled: word = "cancelled"
             case .snooze: word = "snoozed"
+            case .rateLimited: word = "rate_limited"
             case .wait: word = "waiting"
             }
             span.attributes["jobq.outcome"] = word

@@ -17,9 +17,10 @@ package enum RunGraphSection {
     /// The section's HTML (a `<div id="run-graph">`, no heading: the page gives it one).
     /// `query`: the run page's query (`expand`, `focus`, `dir`). Throws `invalid_name` for a bad
     /// run id, `not_found` for a run without tasks or record.
-    package static func html(client: JobqClient, run: String, total: Int? = nil, query: [String: String]) async throws -> String {
+    package static func html(client: JobqClient, run: String, total knownTotal: Int? = nil, query: [String: String]) async throws -> String {
         try Validation.check(name: run, as: .run)
-        let total = try await total ?? client.run(run).total
+        let total: Int
+        if let knownTotal { total = knownTotal } else { total = try await client.run(run).total }
         guard total <= maxTasksRead else {
             // Drawing reads every task record of the run: bounded, so one page view of a run of
             // 100,000 tasks stays a page view.
