@@ -196,7 +196,7 @@ tasks:
             "return getComputedStyle(arguments[0].querySelector('rect')).fill", self.node(f"{run}/gate"))
         self.driver.execute_script(OBSERVE_STATES)
         self.stack.jobq("signal", f"{run}/gate", "go")
-        wait_until("the run to end", lambda: self.stack.status(run).get("state") == "DONE", timeout=30)
+        wait_until("the run to end", lambda: self.stack.status(run)["run"]["state"] == "DONE", timeout=30)
         time.sleep(1.2)  # every transition's last chance to reach the page
         self.screenshot("run-live-dag")
 
@@ -232,7 +232,9 @@ tasks:
         self.open(f"/tasks/{task}")
         self.screenshot("task-failed")
         self.click_action("retry-task")
-        wait_until("the retried task to end DONE", lambda: self.stack.status(task)["state"] == "DONE")
+        # a retry re-opens the task with a fresh attempt budget: it runs (and fails) once more
+        wait_until("the retried task to run again and end",
+                   lambda: (lambda s: s["state"] == "FAILED" and len(s["attempt_history"]) == 2)(self.stack.status(task)))
 
     def test_3_cancel_from_the_task_page_reaches_the_running_handler(self):
         task = self.stack.jobq("submit", "jobq.sleep", "--payload", '{"seconds": 120}').stdout.strip()
