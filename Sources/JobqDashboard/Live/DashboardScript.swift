@@ -124,6 +124,9 @@ package enum DashboardScript {
         var source = new EventSource(url);
         source.addEventListener('transition', onTransition);
         source.addEventListener('resync', function () { source.close(); location.reload(); });
+        // A page left behind must not keep its stream: browsers allow 6 HTTP/1.1 connections
+        // per host, and open streams of earlier pages would stall the next page's requests.
+        window.addEventListener('pagehide', function () { source.close(); });
       }
 
       // Keys: j/k among rows (or graph nodes), Enter opens, u/d focus a node's ancestors/descendants.
