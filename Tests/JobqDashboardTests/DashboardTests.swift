@@ -147,6 +147,30 @@ struct DashboardTests {
         }
     }
 
+    @Test func aRunsTasksArePagedInSubmissionOrder() async throws {
+        try await withFixture { client, http in
+            let count = 1_100 // more than two pages of RunDetailPage.taskLimit (500)
+            _ = try await client.submit((0..<count).map { TaskSpec(id: String(format: "t%04d", $0), handler: "h", queue: "idle") }, run: RunOptions(id: "big", definition: "big"))
+            var seen: [String] = []
+            var after: String? = nil
+            repeat {
+                let page = try await http.execute(uri: "/api/v1/runs/big" + (after.map { "?after=" + $0 } ?? ""), method: .get) { try Self.json($0) }
+                seen += ((page["tasks"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+                after = page["next"] as? String
+                #expect((page["more_tasks"] as? Bool) == (after != nil))
+            } while after != nil && seen.count <= count
+            #expect(seen == (0..<count).map { String(format: "big/t%04d", $0) }, "every task once, in order, across the pages")
+            try await http.execute(uri: "/runs/big", method: .get) { response in
+                #expect(Self.text(response).contains("rel=\"next\""), "the HTML page links its next page")
+            }
+            try await http.execute(uri: "/api/v1/runs/big?after=abc", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let object = try Self.json(response)
+                #expect((object["error"] as? [String: Any])?["code"] as? String == "invalid_option")
+            }
+        }
+    }
+
     @Test func unknownThingsAreNotFound() async throws {
         try await withFixture { _, http in
             try await http.execute(uri: "/api/v1/runs/nope", method: .get) { response in
