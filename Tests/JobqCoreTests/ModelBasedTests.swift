@@ -5,7 +5,9 @@ import Testing
 @testable import JobqCore
 
 /// Random operation sequences applied to the real scripts and to ``ReferenceModel``; after every
-/// step, every task's state and attempt count must agree.
+/// step, every task's state and attempt count must agree. The first test's operations include a
+/// handler waiting for a signal (with or without a timeout) and signals sent to any task, before
+/// or after its wait.
 @Suite("model-based", .enabled(if: redisAvailable))
 struct ModelBasedTests {
     @Test(arguments: Array(1...16) as [UInt64])
@@ -18,7 +20,7 @@ struct ModelBasedTests {
             var ids: [String] = []
 
             for step in 0..<300 {
-                let roll = Int.random(in: 0..<100, using: &random)
+                let roll = Int.random(in: 0..<112, using: &random)
                 var operation = ""
                 switch roll {
                 case 0..<25: // submit with random prerequisites among existing tasks
@@ -100,7 +102,34 @@ struct ModelBasedTests {
                     _ = try await engine.coordinator.maintenance.promote()
                     model.promote()
                     for id in running.keys where model.tasks[id]?.state != .running { running[id] = nil }
-                default: // retry a finished task
+                case 100..<106: // the handler waits for a signal (sometimes with a timeout)
+                    guard let (id, held) = running.randomElement(using: &random) else { continue }
+                    let name = ["go", "stop"][Int.random(in: 0..<2, using: &random)]
+                    let timeout: Int64 = Bool.random(using: &random) ? 0 : Int64.random(in: 2_000...15_000, using: &random)
+                    operation = "wait \(id) for \(name)" + (timeout > 0 ? " timeout \(timeout)ms" : "")
+                    let outcome = try await engine.coordinator.leases.fail([Failure(
+                        lease: held, mode: .wait(name: name, timeout: timeout > 0 ? .milliseconds(timeout) : nil, question: nil), reason: "waiting", message: "")])
+                    let accepted = model.fail(id, token: held.token, mode: .wait(name: name, timeout: timeout))
+                    #expect(outcome.first.map { if case .refused = $0 { false } else { true } } == accepted, "step \(step): \(operation) -> \(outcome)")
+                    running[id] = nil
+                case 106..<112: // a signal to any task, waiting or not
+                    guard let id = ids.randomElement(using: &random) else { continue }
+                    let name = ["go", "stop"][Int.random(in: 0..<2, using: &random)]
+                    operation = "signal \(id) \(name)"
+                    let expected = model.signal(id, name: name)
+                    let actual: ReferenceModel.SignalResult
+                    do {
+                        switch try await engine.coordinator.tasks.signal(task: id, name: name, payload: Array("{}".utf8)) {
+                        case .kept: actual = .kept
+                        case .resumed: actual = .resumed
+                        }
+                    } catch {
+                        let code = (error as? JobqError)?.code
+                        actual = code == .invalidState ? .ended : code == .notFound ? .notFound : .kept
+                        #expect(code == .invalidState || code == .notFound, "step \(step): \(operation): \(error)")
+                    }
+                    #expect(actual == expected, "seed \(seed) step \(step): \(operation) -> \(actual), model says \(expected)")
+                case 92..<100: // retry a finished task
                     guard let id = ids.randomElement(using: &random) else { continue }
                     operation = "retry \(id)"
                     let expected = model.retry(id)
@@ -110,6 +139,8 @@ struct ModelBasedTests {
                     } catch {
                         #expect(expected == nil, "step \(step): \(operation) refused: \(error)")
                     }
+                default:
+                    continue
                 }
                 // Compare every task.
                 let infos = try await engine.coordinator.tasks.tasks(ids)
@@ -118,6 +149,7 @@ struct ModelBasedTests {
                     #expect(info?.state == expected?.state, "seed \(seed) step \(step) after \(operation): \(id) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")
                     #expect(info?.attempts == expected?.attempts, "seed \(seed) step \(step) after \(operation): attempts of \(id)")
                     #expect(info?.snoozes == expected?.snoozes, "seed \(seed) step \(step) after \(operation): snoozes of \(id)")
+                    #expect(info?.waitingFor == expected?.waitingFor, "seed \(seed) step \(step) after \(operation): the signal \(id) waits for")
                     #expect(info?.suspectLevel == expected?.suspect, "seed \(seed) step \(step) after \(operation): suspect level of \(id)")
                     if expected?.state == .failed, expected?.reason == "poison" { #expect(info?.reason == "poison", "seed \(seed) step \(step): \(id)") }
                 }

@@ -102,6 +102,44 @@ struct SignalScriptTests {
         }
     }
 
+    /// Found by the model-based test: a task cancelled while it waited, then retried, kept its
+    /// wait — a signal "resumed" it into its queue a second time, and its old timeout could fail
+    /// it while queued.
+    @Test func aRetriedTaskThatWasCancelledWhileWaitingWaitsNoMore() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
+            let first = try #require(try await claim(engine))
+            #expect(try await engine.coordinator.leases.fail([wait(first, timeout: .seconds(5))]) == [.waiting])
+            #expect(try await engine.coordinator.tasks.cancel(task: "a") == .cancelled)
+            #expect(try await engine.coordinator.tasks.retry(task: "a") == ["a"])
+            #expect(try await engine.field("a", "wait") == nil)
+            #expect(try await engine.redis.send("ZCARD", RedisArgument(engine.keys.prefix + "signal_timeouts")).decodeInt() == 0)
+            #expect(try await signal(engine) == .kept) // not a resumption: it is queued already
+            engine.clock.advance(by: .seconds(10))
+            _ = try await engine.coordinator.maintenance.promote()
+            #expect(try await engine.state("a") == .pending)
+            let second = try #require(try await claim(engine))
+            #expect(second.id == "a")
+            #expect(try await claim(engine) == nil) // queued once
+        }
+    }
+
+    /// A stale copy of a task's id left in its queue (a cancel, then a retry) must not start the
+    /// task while its handler waits for a signal: only the signal queues it again.
+    @Test func aStaleQueueEntryDoesNotStartAWaitingTask() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([spec("a")])
+            #expect(try await engine.coordinator.tasks.cancel(task: "a") == .cancelled) // its id stays queued
+            #expect(try await engine.coordinator.tasks.retry(task: "a") == ["a"]) // and is queued again
+            let first = try #require(try await claim(engine))
+            #expect(try await engine.coordinator.leases.fail([wait(first)]) == [.waiting])
+            #expect(try await claim(engine) == nil) // the stale copy is dropped
+            #expect(try await engine.field("a", "wait") == "approve")
+            #expect(try await signal(engine) == .resumed)
+            #expect(try await claim(engine)?.id == "a")
+        }
+    }
+
     @Test func aQuestionIsAnsweredWithOneOfItsChoices() async throws {
         try await withEngine { engine in
             _ = try await engine.coordinator.tasks.submit([spec("a")])

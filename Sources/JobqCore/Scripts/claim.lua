@@ -95,7 +95,7 @@ local function claim()
           if not KNOWN_STATES[state] or not f[8] or not f[3] or not tonumber(f[10]) then
             fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
           elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
-            and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) then
+            and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) and (f[21] or '') == '' then
             local run = f[13] ~= '' and run_of(id)
             local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
             local rated = f[24] and rate.record(id, f[24])
@@ -133,7 +133,8 @@ local function claim()
         -- this call already took (cancel then retry leaves the stale id beside the new one: without
         -- `picked`, one call could claim the task twice), or a duplicate left in the list by an
         -- earlier cancel of a task now waiting for its retry or delay (promote queues it when
-        -- due), or a task of a workflow being cancelled (it ends CANCELLED)
+        -- due), a duplicate of a task whose handler now waits for a signal (`wait` set: only the
+        -- signal queues it again), or a task of a workflow being cancelled (it ends CANCELLED)
       end
       if #popped < want then return true end
       if parking.left <= 0 then
@@ -218,10 +219,6 @@ local function claim()
       local attempt = (tonumber(f[4]) or 0) + 1
       local token = last_token - chosen + i
       local fields = { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW }
-      if f[21] and f[21] ~= '' then
-        -- a stale wait (a task that ended while waiting, then retried) must not show while it runs
-        fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'wait', '', 'asking', ''
-      end
       if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
       set_state(id, 'PENDING', 'claim', attempt, '', fields)
       if f[24] then rate.start(rate.record(id), token) end

@@ -12,7 +12,9 @@
   that accepted its ending), then it re-opens and 'b' visits its dependents; 'u' releases what 'a' counted on when
   the task could not re-open after all. Such a task carries `retrying` meanwhile.
   A re-opened task gets a fresh snooze budget (`snoozes` goes) but keeps its `checkpoint`: a retried
-  long job resumes where its last attempt stopped.
+  long job resumes where its last attempt stopped. A wait it ended in (cancelled while waiting for
+  a signal or an answer) goes with its timeout entry: the task is queued, and a signal of that name
+  is kept for its handler, no longer a resumption; its kept signals stay.
   ARGV[2] STEP (Swift ContinuationStep): 'start' | 'next'    ARGV[3] task id (the root)
   Returns {1, status, id, id, ...} (the tasks this call re-opened; over the whole retry the root
            comes first) with status (CONTINUATION, Swift ContinuationStatus) 'done', 'more' (call
@@ -57,7 +59,10 @@ local function reopen(id, left)
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'spec', 'cond', 'ckey')
   local spec = spec_of(f[2]) or {}
-  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at', 'snoozes')
+  -- a task that ended while it waited for a signal (cancelled) waits no more: it starts afresh
+  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at', 'snoozes',
+    'wait', 'wait_until', 'asking', 'wait_declared')
+  zset_later(K.signal_timeouts, id, false)
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
   count('reopened')
   reply[#reply + 1] = id

@@ -29,6 +29,12 @@ struct ReferenceModel {
         /// Snoozes so far and the budget (a snooze past it is a failed attempt).
         var snoozes = 0
         var maxSnoozes = TaskSpec.defaultMaxSnoozes
+        /// The signal its handler waits for (PENDING in no queue), and when that wait times out
+        /// (0: never).
+        var waitingFor: String?
+        var waitUntil: Int64 = 0
+        /// The signals sent to it and kept (never lost, the latest payload wins).
+        var signals: Set<String> = []
     }
 
     /// A run (tasks `RUN/KEY`): its window, its critical tasks, the tasks held back by a full
@@ -68,7 +74,7 @@ struct ReferenceModel {
     /// Whether `id` may start now.
     func isClaimable(_ id: String) -> Bool {
         guard let task = tasks[id] else { return false }
-        return task.state == .pending && task.unresolved <= 0 && task.runAfter <= now
+        return task.state == .pending && task.unresolved <= 0 && task.runAfter <= now && task.waitingFor == nil
     }
 
     /// What claim (count 1) takes: an idle claim first pops quarantine (the task then runs
@@ -245,7 +251,7 @@ struct ReferenceModel {
         return true
     }
 
-    enum FailMode { case retry(delay: Int64), final, snooze(delay: Int64, retryDelay: Int64) }
+    enum FailMode { case retry(delay: Int64), final, snooze(delay: Int64, retryDelay: Int64), wait(name: String, timeout: Int64) }
 
     mutating func fail(_ id: String, token: Int, mode: FailMode) -> Bool {
         guard let task = tasks[id], task.state == .running, task.token == token else { return false }
@@ -261,6 +267,18 @@ struct ReferenceModel {
             tasks[id]!.snoozes += 1
             tasks[id]!.runAfter = now + delay
             dispatch(id)
+        } else if case .wait(let name, let timeout) = mode {
+            // the handler waits for a signal: the attempt is refunded, the task is in no queue;
+            // a signal of that name already kept resumes it at once
+            tasks[id]!.state = .pending
+            tasks[id]!.attempts = max(task.attempts - 1, 0)
+            tasks[id]!.runAfter = 0
+            if task.signals.contains(name) {
+                dispatch(id)
+            } else {
+                tasks[id]!.waitingFor = name
+                tasks[id]!.waitUntil = timeout > 0 ? now + timeout : 0
+            }
         } else if case .retry(let delay) = mode, task.attempts < task.maxAttempts {
             tasks[id]!.state = .pending
             tasks[id]!.runAfter = delay > 0 ? now + delay : 0
@@ -276,6 +294,8 @@ struct ReferenceModel {
     }
 
     mutating func end(_ id: String, as state: TaskState, reason: String) {
+        tasks[id]!.waitingFor = nil // an ended task waits for nothing
+        tasks[id]!.waitUntil = 0
         tasks[id]!.state = state
         tasks[id]!.reason = reason
         tasks[id]!.delayed = false
@@ -330,6 +350,20 @@ struct ReferenceModel {
         }
     }
 
+    enum SignalResult: Equatable { case kept, resumed, ended, notFound }
+
+    /// A signal is kept by a task that has not ended; one it waits for resumes it (queued).
+    mutating func signal(_ id: String, name: String) -> SignalResult {
+        guard let task = tasks[id] else { return .notFound }
+        guard task.state == .pending || task.state == .running else { return .ended }
+        tasks[id]!.signals.insert(name)
+        guard task.state == .pending, task.waitingFor == name else { return .kept }
+        tasks[id]!.waitingFor = nil
+        tasks[id]!.waitUntil = 0
+        dispatch(id)
+        return .resumed
+    }
+
     enum CancelResult: Equatable { case cancelled, requested, alreadyRequested, refused }
 
     mutating func cancel(_ id: String) -> CancelResult {
@@ -381,12 +415,21 @@ struct ReferenceModel {
         }
     }
 
-    /// First the expired (by expiry, then id), then the delayed in the delayed index's order: by
+    /// First the expired (by expiry, then id), then the timed-out signal waits, then the delayed in the delayed index's order: by
     /// due time, then id.
     mutating func promote() {
         let expired = tasks.filter { $0.value.state == .pending && ($0.value.expiresAt ?? .max) <= now }
             .sorted { ($0.value.expiresAt!, $0.key) < ($1.value.expiresAt!, $1.key) }.map(\.key)
         for id in expired where tasks[id]!.state == .pending { end(id, as: .cancelled, reason: "expired") }
+        // then waits whose timeout passed (by time, then id): FAILED, as a failure settles
+        let timedOut = tasks.filter { $0.value.state == .pending && $0.value.waitingFor != nil && $0.value.waitUntil > 0 && $0.value.waitUntil <= now }
+            .sorted { ($0.value.waitUntil, $0.key) < ($1.value.waitUntil, $1.key) }.map(\.key)
+        for id in timedOut where tasks[id]!.state == .pending {
+            tasks[id]!.waitingFor = nil
+            tasks[id]!.waitUntil = 0
+            end(id, as: .failed, reason: "signal_timeout")
+            failedForGood(id)
+        }
         let due = tasks.filter { $0.value.delayed && $0.value.runAfter <= now }
             .sorted { ($0.value.runAfter, $0.key) < ($1.value.runAfter, $1.key) }.map(\.key)
         for id in due {
