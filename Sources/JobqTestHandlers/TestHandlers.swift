@@ -19,6 +19,8 @@ extension HandlerRegistry {
     /// | `jobq.progress` | `{"steps": 5, "interval_ms": 100}` | reports progress (overall and per step) and logs each step |
     /// | `jobq.ratelimited` | `{"retry_after_ms": 500}` | the first run of each task reports backpressure (``HandlerError/rateLimited(retryAfter:_:)``, remembered in a checkpoint); the next run succeeds |
     /// | `jobq.whoami` | anything | result `{"task": id, "run": run, "payload": payload, "results": {key: result(of: key)}}` |
+    /// | `jobq.snooze` | `{"times": 2, "ms": 50}` | snoozes its first `times` runs for `ms` each (counted in a checkpoint), then succeeds; result `{"snoozed": times}` |
+    /// | `jobq.wait` | `{"signal": "go", "timeout_ms": 5000}` (timeout optional) | waits for the signal (``HandlerContext/waitForSignal(_:timeout:)``), holding no slot; result: the signal's payload |
     ///
     /// With `JOBQ_TEST_JOURNAL=/path` in the environment, every run of these handlers appends a
     /// start line and an end line to that file (see ``TestJournal``): the independent record the
@@ -58,6 +60,26 @@ extension HandlerRegistry {
                     throw HandlerError.rateLimited(retryAfter: .milliseconds(input?.retryAfterMs ?? 500), "jobq.ratelimited: 429 as asked")
                 }
                 return Array("null".utf8)
+            }
+        })
+        // Snoozes (uses no attempt) a given number of times: the fault suite's source of
+        // snoozed/resumed transitions under load. The count survives in the checkpoint.
+        register("jobq.snooze") { (input: SnoozeInput, context: HandlerContext) async throws -> SnoozeOutput in
+            try await TestJournal.run(context) {
+                let done = (try context.checkpoint(as: Int.self)) ?? 0
+                if done < (input.times ?? 1) {
+                    try await context.checkpoint(done + 1)
+                    throw HandlerError.snooze(for: .milliseconds(max(1, input.ms ?? 50)), "jobq.snooze: \(done + 1) of \(input.times ?? 1)")
+                }
+                return SnoozeOutput(snoozed: done)
+            }
+        }
+        // Waits for a signal (holding no slot), then returns its payload: the fault suite's
+        // source of waiting/signalled transitions under load.
+        register("jobq.wait", raw: { payload, context in
+            try await TestJournal.run(context) {
+                let input = try? PayloadCoding.decode(WaitInput.self, from: payload)
+                return try await context.waitForSignal(input?.signal ?? "go", timeout: input?.timeoutMs.map { .milliseconds($0) })
             }
         })
         register("jobq.crash", raw: { payload, context in
@@ -174,5 +196,23 @@ struct RateLimitedInput: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case retryAfterMs = "retry_after_ms"
+    }
+}
+
+struct SnoozeInput: Decodable, Sendable {
+    var times: Int?
+    var ms: Int64?
+}
+
+struct SnoozeOutput: Encodable, Sendable {
+    var snoozed: Int
+}
+
+struct WaitInput: Decodable, Sendable {
+    var signal: String?
+    var timeoutMs: Int64?
+
+    private enum CodingKeys: String, CodingKey {
+        case signal, timeoutMs = "timeout_ms"
     }
 }

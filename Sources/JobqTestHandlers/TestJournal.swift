@@ -6,8 +6,9 @@ import JobqWorker
 ///
 /// ```
 /// S <task> <attempt> <pid> <unix-ms>
-/// E <task> <attempt> <pid> <unix-ms> <ok|error|cancelled>
+/// E <task> <attempt> <pid> <unix-ms> <ok|error|cancelled|snoozed|waiting>
 /// ```
+/// `snoozed` and `waiting`: the run ended by a snooze or a wait for a signal (it runs again).
 /// Each line is one `write(2)` on an `O_APPEND` descriptor, so lines from different processes
 /// never interleave. A run that dies with its process (SIGKILL, `jobq.crash`) has no end line.
 /// Off (no file, no cost) when the variable is unset.
@@ -26,7 +27,11 @@ enum TestJournal {
             append("E \(prefix) \(now()) ok\n")
             return value
         } catch {
-            let outcome = error is CancellationError || Task.isCancelled ? "cancelled" : "error"
+            let outcome = switch (error as? HandlerError)?.kind {
+            case .snooze?: "snoozed"
+            case .wait?: "waiting"
+            default: error is CancellationError || Task.isCancelled ? "cancelled" : "error"
+            }
             append("E \(prefix) \(now()) \(outcome)\n")
             throw error
         }

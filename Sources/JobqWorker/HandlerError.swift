@@ -16,16 +16,7 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// Not yet: the task goes back to PENDING and runs again after `delay` (1 ms to 366 days, on
-    /// Redis time) without using an attempt: for "the upstream file is not there yet", polling
-    /// without holding a slot. Bounded by the task's `max_snoozes` (default 100): past it the
-    /// snooze counts as a failed attempt (reason `snooze_limit`), retried per the backoff.
-    /// A delay out of range fails the attempt (reason `bad_snooze`).
-    public static func snooze(for delay: Duration, _ message: String = "snoozed by the handler") -> HandlerError {
-        HandlerError(kind: .snooze, reason: "snoozed", message: message, snoozeFor: delay)
-    }
-
-    public var description: String { rawValue }
+        public var description: String { rawValue }
 
         /// Nothing to do: the task ends SKIPPED (reason `skipped`); dependents run as after success.
         public static let skip = Kind(rawValue: "skip")
