@@ -97,6 +97,7 @@ enum MapBenchmark {
         }
 
         _ = try await redis.send("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+        _ = try await redis.send("CONFIG", "SET", "slowlog-max-len", "100000")
         _ = try await redis.send("SLOWLOG", "RESET")
         _ = try await redis.send("CONFIG", "RESETSTAT")
         let running = Task { try await worker.run() }
@@ -119,7 +120,7 @@ enum MapBenchmark {
             for part in stats.split(separator: ",") where part.hasPrefix(name + "=") { return Double(part.dropFirst(name.count + 1)) ?? 0 }
             return 0
         }
-        let slow = try await redis.send("SLOWLOG", "GET", "1000").array ?? []
+        let slow = try await redis.send("SLOWLOG", "GET", "100000").array ?? []
         let slowest = slow.compactMap { $0.array?.dropFirst(2).first?.int }.max() ?? 0
         await client.close()
         await workerClient.close()

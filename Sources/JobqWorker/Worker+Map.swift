@@ -20,16 +20,16 @@ extension Worker {
             RunOutcome.failure(Failure(lease: claimed.lease, mode: .final, reason: reason, message: message))
         }
         do {
-            switch try MapRequest.decode(payload).expansion() {
+            let request = try MapRequest.decode(payload)
+            switch try request.expansion() {
             case .notList(let what):
                 return final("map_not_list", "map `over` is \(what), not a list")
             case .empty:
                 return .completion(Completion(lease: claimed.lease, result: Array("[]".utf8), skipped: true))
             case .tooWide(let count):
-                let width = (try? MapRequest.decode(claimed.payload).width) ?? MapRequest.defaultWidth
-                return final("map_too_wide", "map `over` has \(count) elements, more than its width cap of \(width)")
-            case .children(let request, let count):
-                let child = try await store.startChildRun(request, parent: claimed.id)
+                return final("map_too_wide", "map `over` has \(count) elements, more than its width cap of \(request.width)")
+            case .children(let children, let count):
+                let child = try await store.startChildRun(children, parent: claimed.id)
                 return .completion(Completion(lease: claimed.lease, result: MappedResult.marker(run: child, count: count), awaitRun: child))
             }
         } catch where error.code == .invalidPayload || error.code == .invalidOption || error.code == .invalidName || error.code == .tooManyTasks {
