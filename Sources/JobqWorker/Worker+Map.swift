@@ -32,7 +32,10 @@ extension Worker {
                 let child = try await store.startChildRun(children, parent: claimed.id)
                 return .completion(Completion(lease: claimed.lease, result: MappedResult.marker(run: child, count: count), awaitRun: child))
             }
-        } catch where error.code == .invalidPayload || error.code == .invalidOption || error.code == .invalidName || error.code == .tooManyTasks {
+        } catch where error.code == .tooManyTasks {
+            // a width over what one submission takes on this installation (Limits.maxTasksPerSubmission)
+            return final("map_too_wide", "the map's child run is refused: \(error.message)")
+        } catch where error.code == .invalidPayload || error.code == .invalidOption || error.code == .invalidName {
             return final("bad_payload", error.message)
         } catch where error.code == .runExists {
             return final("child_run_taken", error.message)
