@@ -2,6 +2,7 @@ import Foundation
 import Jobq
 import JobqCore
 import JobqWorker
+import Logging
 import Testing
 
 /// Maps on a real worker: the built-in `jobq.map` expands a list (literal or another task's
@@ -117,6 +118,32 @@ struct MapWorkerTests {
             let map = try await harness.client.status("t/m")
             #expect(map.state == .failed && map.reason == "map_too_wide", "\(map)")
             #expect(map.error?.contains("5 elements") == true && map.error?.contains("4") == true, "\(map.error ?? "")")
+            #expect(try await harness.client.engine.tasks.run("t.m") == nil)
+        }
+    }
+
+    /// A list within the width cap but longer than the worker's installation takes in one
+    /// submission (`Limits.maxTasksPerSubmission`): map_too_wide, and no child run.
+    @Test func aListOverTheSubmissionLimitFailsTheMapForGood() async throws {
+        try await withHarness { harness in
+            var limits = Limits()
+            limits.maxTasksPerSubmission = 3
+            let coordinator = try Coordinator(redis: harness.server.makeClient(), namespace: harness.namespace, limits: limits)
+            var logger = Logger(label: "test.worker")
+            logger.logLevel = .critical
+            let worker = try Worker(store: coordinator, registry: Self.registry(), configuration: Harness.testConfiguration(), logger: logger)
+            let running = Task { try await worker.run() }
+            var flow = Workflow("maps")
+            try flow.add("m", map: try .list(Array(0..<5)), task: Self.template, width: 10)
+            let run = try await harness.client.submit(flow, run: "t")
+            let outcome = try await run.wait(timeout: .seconds(30))
+            worker.stopNow()
+            _ = try? await running.value
+            await coordinator.redis.close()
+            #expect(outcome.state == .failed)
+            let map = try await harness.client.status("t/m")
+            #expect(map.state == .failed && map.reason == "map_too_wide" && map.attempts == 1, "\(map)")
+            #expect(map.error?.contains("at most 3") == true, "\(map.error ?? "")")
             #expect(try await harness.client.engine.tasks.run("t.m") == nil)
         }
     }
