@@ -31,15 +31,20 @@ struct MapCommandTests {
         )
         // While the children run (one at a time, 0.3 s each), the map says how far it has got.
         var seen: [String: Any]?
+        var inRun: [String: Any]?
         let clock = ContinuousClock()
         let begin = clock.now
-        while seen == nil, clock.now - begin < .seconds(30) {
-            let status = try await cli.run(["status", "m1/sleeps", "--json"])
-            if let mapped = try status.json()["mapped"] as? [String: Any] { seen = mapped }
+        while seen == nil || inRun == nil, clock.now - begin < .seconds(30) {
+            if seen == nil, let mapped = try await cli.run(["status", "m1/sleeps", "--json"]).json()["mapped"] as? [String: Any] { seen = mapped }
+            // the run's view (and watch's) has the same object on the map's row
+            let tasks = try await cli.run(["status", "m1", "--json"]).json()["tasks"] as? [[String: Any]] ?? []
+            if inRun == nil, let mapped = tasks.first(where: { ($0["id"] as? String) == "m1/sleeps" })?["mapped"] as? [String: Any] { inRun = mapped }
             try await Task.sleep(for: .milliseconds(50))
         }
         let mapped = try #require(seen, "the waiting map's status never showed its progress")
         #expect(mapped["run"] as? String == "m1.sleeps" && mapped["count"] as? Int == 3, "\(mapped)")
+        let row = try #require(inRun, "the run's status never showed the map's progress")
+        #expect(row["count"] as? Int == 3 && (row["done"] as? Int ?? -1) >= 0, "\(row)")
         let text = try await cli.run(["status", "m1/sleeps"])
         #expect(text.stdout.contains("mapped: ") && text.stdout.contains("of 3 children done (run m1.sleeps)") || text.stdout.contains("DONE"), "\(text.stdout)")
 
