@@ -8,6 +8,7 @@ let benchmarks: [(name: String, summary: String, run: ([String]) async throws ->
     ("redis", "the Redis client against redis-benchmark (unpipelined PING, pipelined LPUSH, EVALSHA)", RedisClientBenchmark.run),
     ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
     ("runs", "workflow runs: the window check per claim, jobq runs on 100,000 runs, a 10,000-task run drained", RunBenchmark.run),
+    ("map", "a map over N elements end to end (the list, jobq.map, the child run) beside a static fan-out of the same size", MapBenchmark.run),
     ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),
     ("batch", "command handlers in batches vs one process per task (a small Python handler, real jobq-worker)", BatchCommandBenchmark.run),
     ("dashboard", "the dashboard's live parts: a 2,000-task run graph drawn, SSE fan-out to 100 tabs (Redis commands)", DashboardBenchmark.run),

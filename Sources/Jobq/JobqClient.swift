@@ -157,7 +157,8 @@ public struct JobqClient: Sendable {
         guard info.state?.isSuccessLike == true else {
             throw JobqError(.invalidState, "task \(id) is \(info.state?.rawValue ?? "unknown"), not DONE\(info.error.map { ": \($0)" } ?? "")", subject: id)
         }
-        return try PayloadCoding.decode(R.self, from: info.result ?? [])
+        // a mapped task's result is its children's results, read in pages (``MappedResult``)
+        return try PayloadCoding.decode(R.self, from: try await engine.tasks.expandMapped(info.result ?? []))
     }
 
     /// Tasks filtered by state, queue and workflow (newest state changes last).

@@ -64,6 +64,10 @@ extension Coordinator: TaskLeaseStore {
         }
     }
 
+    package func expandMapped(_ result: [UInt8]) async throws(JobqError) -> [UInt8] {
+        try await tasks.expandMapped(result)
+    }
+
     package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
         try await tasks.resolveRetvals(in: payload, prerequisites: prerequisites, scope: scope)
     }

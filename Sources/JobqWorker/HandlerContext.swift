@@ -26,6 +26,9 @@ public struct HandlerContext: Sendable {
     }
 
     private var claimed: ClaimedTask { run.claimed }
+    /// Mapped prerequisites' results, expanded from their markers before the handler runs
+    /// (``MappedResult``): `result(of:)` returns the children's results, not the marker.
+    var mappedResults: [String: [UInt8]] = [:]
 
     /// The worker's own logger (lines not kept with the task).
     var workerLogger: Logger { upstreamLogger }
@@ -82,7 +85,7 @@ public struct HandlerContext: Sendable {
     /// The raw result (JSON) of prerequisite `id`; `nil` if it has none (not DONE, or expired).
     public func rawResult(of id: String) -> [UInt8]? {
         guard let outcome = prerequisite(id), !outcome.result.isEmpty else { return nil }
-        return outcome.result
+        return mappedResults[outcome.id] ?? outcome.result
     }
 
     /// The result of prerequisite `id`, decoded as `T`.
@@ -98,7 +101,7 @@ public struct HandlerContext: Sendable {
         guard !outcome.result.isEmpty else {
             throw JobqError(.invalidState, "prerequisite \(id) has no result (state \(outcome.state?.rawValue ?? "expired"))", subject: id)
         }
-        return try PayloadCoding.decode(T.self, from: outcome.result)
+        return try PayloadCoding.decode(T.self, from: mappedResults[outcome.id] ?? outcome.result)
     }
 
     // MARK: Progress

@@ -41,6 +41,9 @@ package protocol TaskLeaseStore: Sendable {
     /// Starts the child run of the sub-workflow task `parent` (idempotently: the run it started
     /// before is returned, and retried if it ended FAILED or CANCELLED). Returns the run's id.
     func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String
+    /// A mapped task's result marker expanded into its children's results (``MappedResult``);
+    /// any other result as is.
+    func expandMapped(_ result: [UInt8]) async throws(JobqError) -> [UInt8]
     /// The payload the handler sees: `{"$retval": "id"}` references replaced by results.
     func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8]
 
@@ -101,4 +104,9 @@ package struct MaintenanceReport: Sendable {
         self.scheduledRuns = scheduledRuns
         self.scheduleErrors = scheduleErrors
     }
+}
+
+extension TaskLeaseStore {
+    /// A store without maps (a test double) returns results as they are.
+    package func expandMapped(_ result: [UInt8]) async throws(JobqError) -> [UInt8] { result }
 }

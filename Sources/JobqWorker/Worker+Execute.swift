@@ -45,6 +45,7 @@ extension Worker {
     private func invoke(_ run: RunningTask) async -> RunOutcome {
         let claimed = run.claimed
         if claimed.handler == ChildRunRequest.handlerName { return await startChildRun(claimed) }
+        if claimed.handler == MapRequest.handlerName { return await startMap(claimed) }
         guard let handler = registry.handler(named: claimed.handler) else {
             return OutcomeRules.unknownHandler(claimed, workerID: id, known: registry.names)
         }
@@ -73,7 +74,9 @@ extension Worker {
         let claimed = run.claimed
         do {
             let payload = try await store.resolveRetvals(in: claimed.payload, prerequisites: claimed.prerequisites, scope: RunScope.run(of: claimed.id))
-            return .ready(HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id, serviceContext: ServiceContext.current ?? .topLevel))
+            var context = HandlerContext(run: run, store: store, payload: payload, logger: logger, workerID: id, serviceContext: ServiceContext.current ?? .topLevel)
+            context.mappedResults = try await mappedResults(of: claimed)
+            return .ready(context)
         } catch {
             return .settled(OutcomeRules.prerequisitesUnreadable(claimed, error))
         }

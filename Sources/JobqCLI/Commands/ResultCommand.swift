@@ -39,11 +39,12 @@ struct ResultCommand: AsyncParsableCommand {
                 }
                 throw JobqError(.invalidState, "task \(id) is \(state), not DONE, so it has no result\(why)\(hint)", subject: id)
             }
-            let value = JSONValue.stored(info.result)
+            // a mapped task's result: its children's results, in order (read in pages)
+            let result = try await client.engine.tasks.expandMapped(info.result ?? [])
             if pretty {
-                Console.out(value.rendered(pretty: true))
-            } else if let bytes = info.result, !bytes.isEmpty {
-                Console.out(bytes: bytes)
+                Console.out(JSONValue.stored(result).rendered(pretty: true))
+            } else if !result.isEmpty {
+                Console.out(bytes: result)
             } else {
                 Console.out("null")
             }

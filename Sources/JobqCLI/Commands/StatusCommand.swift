@@ -60,11 +60,20 @@ struct StatusCommand: AsyncParsableCommand {
         if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
         var rate: RateUsage?
         if let given = info.rate, let key = given.key { rate = try await client.rateUsage([key], rates: [key: given]).first }
+        // a waiting map: how many of its children are done
+        let mapRun = try await MapProgress.load([info], client: client)
+        let mapped = info.mappedCount.flatMap { count in info.childRun.flatMap { child in mapRun[child].map { (count, $0, child) } } }
         if output.json {
-            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
-                                        rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil).rendered(pretty: Terminal.current.isTTY))
+            var detail = TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
+                                         rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil)
+            if let (count, run, child) = mapped, case .object(var fields) = detail {
+                fields.append(("mapped", MapProgress.json(count: count, run: run, id: child)))
+                detail = .object(fields)
+            }
+            Console.out(detail.rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate)
+        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
+                         mapped: mapped.map { MapProgress.text(count: $0.0, run: $0.1, id: $0.2) })
     }
 }

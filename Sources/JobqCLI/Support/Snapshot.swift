@@ -59,6 +59,8 @@ struct Snapshot: Sendable {
     /// The rate keys of the PENDING tasks, by key: so that a task held back by its rate (or a
     /// pause) says "rate limited until …".
     var rates: [String: RateUsage] = [:]
+    /// The child runs of the mapped tasks shown, by run id: how far each map has got.
+    var mapRuns: [String: RunInfo] = [:]
 
     var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
 
@@ -121,7 +123,9 @@ struct Snapshot: Sendable {
         var rated: [String: RateLimit] = [:]
         for task in tasks where task.state == .pending { if let rate = task.rate, let key = rate.key { rated[key] = rate } }
         let rates = Dictionary(uniqueKeysWithValues: try await client.rateUsage(rated.keys.sorted(), rates: rated).map { ($0.key, $0) })
-        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits, rates: rates)
+        var snapshot = Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits, rates: rates)
+        snapshot.mapRuns = try await MapProgress.load(tasks, client: client)
+        return snapshot
     }
 
     /// A run's tasks in an order that respects every dependency, submission order among equals
@@ -167,6 +171,7 @@ struct Snapshot: Sendable {
     /// What a PENDING task waits for: its child run, prerequisites, a time, or a worker.
     private func pendingDetail(of task: TaskInfo, now: Int64) -> String {
         let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
+        if let count = task.mappedCount, let child = task.childRun { return MapProgress.text(count: count, run: mapRuns[child], id: child) }
         if let child = task.childRun { return "waiting for its child run \(child)" }
         if let wait = Self.waitText(of: task, now: now) { return wait }
         if task.unresolvedPrerequisites > 0 {
@@ -269,6 +274,7 @@ struct Snapshot: Sendable {
             guard case .object(var fields) = TaskJSON.summary(task) else { return .null }
             fields.append(("detail", .string(detail(of: task))))
             fields.append(("progress", .array((progress[task.id] ?? []).map(TaskJSON.progress))))
+            if let count = task.mappedCount, let child = task.childRun { fields.append(("mapped", MapProgress.json(count: count, run: mapRuns[child], id: child))) }
             return .object(fields)
         }
         if case .task = target { return TaskJSON.workflow(summary, tasks: tasks, key: "task") }

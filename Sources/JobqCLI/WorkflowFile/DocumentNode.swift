@@ -74,6 +74,11 @@ enum RetvalReference {
     static let yamlTag = "!retval"
 }
 
+/// The YAML tags of a map's element placeholders (``MapRequest/item``, ``MapRequest/index``).
+enum MapPlaceholderTag {
+    static let keys = ["!item": MapRequest.itemKey, "!index": MapRequest.indexKey]
+}
+
 /// Why a workflow file cannot be read, with its place.
 struct DocumentError: Error, Sendable {
     var message: String
@@ -160,7 +165,9 @@ enum DocumentReader {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let where_ = context.map { " \($0.text)" } ?? ""
-            return DocumentError(message: "not valid YAML: \(problem)\(where_)", line: mark.line, column: mark.column)
+            // `{file: !item}`: YAML wants a space after a tag, which a bare `!item` lacks before `,` or `}`
+            let hint = where_.contains("scanning a tag") ? " (a tag needs a space after it: in a flow mapping write `{file: !item , n: !index }`, or use block style)" : ""
+            return DocumentError(message: "not valid YAML: \(problem)\(where_)\(hint)", line: mark.line, column: mark.column)
         case .reader(let problem, _, _, _):
             return DocumentError(message: "cannot read the YAML text: \(problem)", line: nil, column: nil)
         default:
@@ -191,6 +198,14 @@ enum DocumentReader {
                     throw DocumentError(message: "!retval needs the id of the task whose result to pass, e.g. `!retval fetch`", line: line, column: column)
                 }
                 return DocumentNode(value: .retval(id), line: line, column: column)
+            }
+            if let key = MapPlaceholderTag.keys[tag] {
+                // `!item` / `!index` in a map's task payload: {"$item": true}, replaced per element
+                guard scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw DocumentError(message: "\(tag) takes no value; write it alone (`file: \(tag)`)", line: line, column: column)
+                }
+                let flag = DocumentNode(value: .scalar(.bool(true)), line: line, column: column)
+                return DocumentNode(value: .mapping([(key, DocumentNode(value: .scalar(.string(key)), line: line, column: column), flag)]), line: line, column: column)
             }
             return DocumentNode(value: .scalar(try scalarValue(node, scalar: scalar, tag: tag, line: line, column: column)), line: line, column: column)
         case .sequence(let sequence):
@@ -225,13 +240,13 @@ enum DocumentReader {
 
     private static func checkCollectionTag(_ tag: String, line: Int, column: Int) throws(DocumentError) {
         if tag.hasPrefix("!") && tag != "!" {
-            throw DocumentError(message: "unknown tag \(tag) (jobq knows only `!retval task_id`)", line: line, column: column)
+            throw DocumentError(message: "unknown tag \(tag) (jobq knows `!retval task_id`, and `!item` / `!index` in a map's task)", line: line, column: column)
         }
     }
 
     private static func scalarValue(_ node: Node, scalar: Node.Scalar, tag: String, line: Int, column: Int) throws(DocumentError) -> JSONValue {
         if tag.hasPrefix("!") && tag != "!" {
-            throw DocumentError(message: "unknown tag \(tag) (jobq knows only `!retval task_id`)", line: line, column: column)
+            throw DocumentError(message: "unknown tag \(tag) (jobq knows `!retval task_id`, and `!item` / `!index` in a map's task)", line: line, column: column)
         }
         switch tag {
         case Tag.Name.null.rawValue:

@@ -13,7 +13,10 @@ struct WorkflowFileDecoder {
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
     static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "map"]
+    /// `map: {over, task, width, window}` and the keys its `task` may have (docs/workflow-files.md, "Map").
+    static let mapKeys = ["over", "task", "width", "window"]
+    static let mapTaskKeys = ["handler", "title", "payload", "queue", "retries", "max_attempts", "timeout", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -155,7 +158,8 @@ struct WorkflowFileDecoder {
 
     // MARK: Tasks
 
-    private func decodeTask(_ node: DocumentNode, settings base: Settings) throws(DocumentError) -> (WorkflowFile.Entry, [(id: String, node: DocumentNode)]) {
+    /// `template`: the `task` of a map (its payload may hold `!item` / `!index`).
+    private func decodeTask(_ node: DocumentNode, settings base: Settings, template: Bool = false) throws(DocumentError) -> (WorkflowFile.Entry, [(id: String, node: DocumentNode)]) {
         let fields = try mapping(node, what: "a task", allowed: Self.taskKeys)
         guard let idNode = fields["id"] else {
             throw DocumentError(message: "task without an `id`; every task of a file needs one, so that others can name it in `after`", line: node.line, column: node.column)
@@ -166,8 +170,16 @@ struct WorkflowFileDecoder {
             DocumentError(message: "task \"\(id)\": \(message)", line: at.line, column: at.column, code: code)
         }
         var subWorkflow: ChildRunRequest?
+        var mapped: (request: MapRequest, references: [(id: String, node: DocumentNode)])?
         let handler: String
-        if let workflowNode = fields["workflow"] {
+        if let mapNode = fields["map"] {
+            if let other = fields["handler"] ?? fields["workflow"] {
+                throw fail("give `map` (one task per element of a list) or `\(fields["handler"] != nil ? "handler" : "workflow")`, not both; the map's `task` names the handler", other, .invalidMap)
+            }
+            if let payloadNode = fields["payload"] { throw fail("a map takes no `payload`; give it to its `task` (with !item for the element)", payloadNode, .invalidMap) }
+            mapped = try decodeMap(mapNode, settings: base, task: id)
+            handler = MapRequest.handlerName
+        } else if let workflowNode = fields["workflow"] {
             guard fields["handler"] == nil else { throw fail("give `handler` (a task) or `workflow` (a sub-workflow), not both", workflowNode) }
             guard fields["payload"] == nil else { throw fail("a sub-workflow takes no `payload`; its tasks carry their own", workflowNode) }
             subWorkflow = try loadSubWorkflow(workflowNode, task: id)
@@ -179,6 +191,7 @@ struct WorkflowFileDecoder {
             handler = try name(handlerNode, what: "handler")
             try check(handler, as: .handler, at: handlerNode, task: id)
             guard handler != ChildRunRequest.handlerName else { throw fail("\(handler) is the built-in handler of sub-workflows; write `workflow: FILE` instead", handlerNode) }
+            guard handler != MapRequest.handlerName else { throw fail("\(handler) is the built-in handler of maps; write `map: {over: …, task: {…}}` instead", handlerNode, .invalidMap) }
         }
 
         var settings = base
@@ -192,6 +205,9 @@ struct WorkflowFileDecoder {
         if let payloadNode = fields["payload"] {
             payload = payloadNode.json()
             references = payloadNode.retvals()
+        }
+        if !template, MapRequest.hasPlaceholder(payload.bytes), let payloadNode = fields["payload"] {
+            throw fail("!item and !index stand for a map's element; they belong in `map: {task: {payload: …}}`", payloadNode, .invalidMap)
         }
 
         var prerequisites: [Prerequisite] = []
@@ -287,7 +303,12 @@ struct WorkflowFileDecoder {
         spec.uniqueness = try uniqueness(fields, task: id)
         spec.priority = settings.priority
         spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id)
-        if let subWorkflow {
+        if let mapped {
+            do { spec.payload = try mapped.request.encoded() } catch { throw fail(error.message, node, error.code) }
+            if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
+            references += mapped.references
+        }
+                if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
         }
@@ -298,6 +319,55 @@ struct WorkflowFileDecoder {
             throw fail(error.message, at, error.code)
         }
         return (WorkflowFile.Entry(spec: spec, line: node.line, prerequisiteLines: prerequisiteLines), references)
+    }
+
+    /// `map: {over: !retval x | [list], task: {handler, payload, …}, width: N, window: W}`: the
+    /// template is read as a task of this file (with `defaults:`), its payload may hold `!item`
+    /// and `!index`; the `!retval` references of `over` and of the template must name
+    /// prerequisites of the mapped task (checked with the others).
+    private func decodeMap(_ node: DocumentNode, settings: Settings, task: String) throws(DocumentError) -> (request: MapRequest, references: [(id: String, node: DocumentNode)]) {
+        let fields = try mapping(node, what: "map", allowed: Self.mapKeys, task: task)
+        func fail(_ message: String, _ at: DocumentNode) -> DocumentError {
+            error(message, at: at, task: task, code: .invalidMap)
+        }
+        guard let overNode = fields["over"] else {
+            throw fail("`map` needs `over`: the list to map over, `!retval TASK` (a task whose result is a list) or a literal list", node)
+        }
+        switch overNode.value {
+        case .retval, .sequence: break
+        default: throw fail("`map.over` must be `!retval TASK` or a list, not \(overNode.kind)", overNode)
+        }
+        guard let templateNode = fields["task"] else {
+            throw fail("`map` needs `task`: the task each element runs, e.g. {handler: resize, payload: {file: !item}}", node)
+        }
+        guard case .mapping(let pairs) = templateNode.value else { throw fail("`map.task` must be a mapping with at least `handler`, not \(templateNode.kind)", templateNode) }
+        _ = try mapping(templateNode, what: "map.task", allowed: Self.mapTaskKeys, task: task)
+        guard pairs.contains(where: { $0.key == "handler" }) else {
+            throw fail("`map.task` needs a `handler`, the name a worker registered the code under", templateNode)
+        }
+        let keyNode = DocumentNode(value: .scalar(.string("id")), line: templateNode.line, column: templateNode.column)
+        let idNode = DocumentNode(value: .scalar(.string(task)), line: templateNode.line, column: templateNode.column)
+        let withID = DocumentNode(value: .mapping([("id", keyNode, idNode)] + pairs), line: templateNode.line, column: templateNode.column)
+        let (template, templateReferences) = try decodeTask(withID, settings: settings, template: true)
+        var width = MapRequest.defaultWidth
+        if let widthNode = fields["width"] {
+            width = try integer(widthNode, what: "map.width", task: task)
+            guard (1...MapRequest.maxWidth).contains(width) else { throw fail("`map.width` must be from 1 to \(MapRequest.maxWidth) children; got \(width)", widthNode) }
+        }
+        var window: Int?
+        if let windowNode = fields["window"] {
+            let value = try integer(windowNode, what: "map.window", task: task)
+            guard (1...RunOptions.maxWindow).contains(value) else {
+                throw fail("`map.window` must be from 1 to \(RunOptions.maxWindow) children running at once; got \(value)", windowNode)
+            }
+            window = value
+        }
+        do {
+            let request = try MapRequest(over: overNode.json().bytes, task: template.spec, width: width, window: window)
+            return (request, overNode.retvals() + templateReferences)
+        } catch {
+            throw fail(error.message, node)
+        }
     }
 
     /// `workflow: other.yaml` on a task: the file (relative to this one), checked as a whole, as

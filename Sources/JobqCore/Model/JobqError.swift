@@ -48,6 +48,10 @@ public struct JobqError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let uniqueHeld = Code(rawValue: "unique_held")
         /// A sub-workflow definition includes itself, directly or not.
         public static let workflowCycle = Code(rawValue: "workflow_cycle")
+        /// A map (`map:`, `Workflow.add(_:map:…)`) whose `over` is not a list or a `!retval`
+        /// reference, whose `task` has no handler of its own, or whose width or window is out of
+        /// range; or `map` given with `handler` or `workflow`.
+        public static let invalidMap = Code(rawValue: "invalid_map")
         // Refusals of a state change.
         public static let notFound = Code(rawValue: "not_found")
         public static let invalidState = Code(rawValue: "invalid_state")

@@ -46,6 +46,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var backoff: RetryBackoff?
     /// A sub-workflow task: the child run it started (while PENDING, it waits for that run).
     public var childRun: String? = nil
+    /// A mapped task (`jobq.map`) that has expanded: how many children its child run has.
+    public var mappedCount: Int? = nil
     /// The `cache_key` template, as submitted (``CacheKey``).
     public var cacheKey: String?
     /// A DONE task that took its result from the cache: the id of the task that produced it.
@@ -122,6 +124,7 @@ extension TaskInfo {
         skipped = state == .skipped
         cancelRequested = string("cancel_requested") != nil
         childRun = string("child")
+        mappedCount = fields["mapped"].flatMap(MappedResult.parse)?.count
         worker = string("worker")
         created = number("created")
         started = number("started")

@@ -5,6 +5,8 @@
   it goes back to PENDING, in no queue, marked `child`, until the run ends (prelude
   resolve_parent; at once if the run has ended already). A cancellation requested meanwhile ends
   it CANCELLED and cancels the child run.
+  For a child run the result bytes are `null`, or for a mapped task (`jobq.map`) the marker
+  {"$mapped": RUN, "count": N} that becomes its result when the run ends DONE.
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
            settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
            | -3 STALE_TOKEN} ]]
@@ -23,7 +25,7 @@ for i = 2, #ARGV - 4, 5 do
   elseif child ~= '' then
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
     UNIQUE.record(id, f[12] or '') -- and its unique key's
-    await_child(id, f, child)
+    await_child(id, f, child, result)
     code = OK
   else
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)

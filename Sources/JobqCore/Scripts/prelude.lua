@@ -1341,11 +1341,12 @@ local function cancel_child_run(run, message)
 end
 
 resolve_parent = function(run, parent, run_state, output)
-  local f = redis.call('HMGET', K.task(parent), 'state', 'child', 'attempts', 'spec')
+  local f = redis.call('HMGET', K.task(parent), 'state', 'child', 'attempts', 'spec', 'mapped')
   if f[1] ~= 'PENDING' or f[2] ~= run then return end
   local ttl = spec_ttl(f[4])
   if run_state == 'DONE' then
-    local result = output ~= '' and redis.call('HGET', K.task(run .. '/' .. output), 'result') or nil
+    -- a map's result is its marker (readers expand it into the children's results, paged)
+    local result = f[5] or (output ~= '' and redis.call('HGET', K.task(run .. '/' .. output), 'result')) or nil
     finish(parent, 'PENDING', 'child_done', f[3], '', ttl, { 'result', result or 'null' })
     settle_dependents(parent, OUTCOME_OK)
   else
@@ -1357,8 +1358,10 @@ resolve_parent = function(run, parent, run_state, output)
 end
 
 -- complete.lua: the RUNNING task `id` (its record's fields `f`: state, token, attempts, spec,
--- error, worker, started, cancel_requested) started child run `child`.
-local function await_child(id, f, child)
+-- error, worker, started, cancel_requested) started child run `child`. `result`: 'null', or a
+-- map's marker {"$mapped": child, "count": N} (kept as field `mapped`; the wait's event has
+-- reason `mapped:N` instead of `child_run`).
+local function await_child(id, f, child, result)
   if f[8] then
     -- cancelled while its handler started the child: it ends CANCELLED, and so does the child
     finish(id, 'RUNNING', 'cancel', f[3], 'cancelled', spec_ttl(f[4]), { 'reason', 'cancelled' })
@@ -1367,8 +1370,14 @@ local function await_child(id, f, child)
     cancel_child_run(child, 'its parent task ' .. id .. ' was cancelled')
     return
   end
-  set_state(id, 'RUNNING', 'await_run', f[3], 'child_run', { 'child', child, 'lease', 0, 'worker', '' })
-  record_attempt(id, f[3], f[6], f[7], ATTEMPT.done, 'child_run', 'started child run ' .. child)
+  local mapped = result and string.match(result, '^{"%$mapped":".-","count":(%d+)}$')
+  local fields = { 'child', child, 'lease', 0, 'worker', '' }
+  if mapped then
+    fields[#fields + 1] = 'mapped'
+    fields[#fields + 1] = result
+  end
+  set_state(id, 'RUNNING', 'await_run', f[3], mapped and ('mapped:' .. mapped) or 'child_run', fields)
+  record_attempt(id, f[3], f[6], f[7], ATTEMPT.done, mapped and 'mapped' or 'child_run', (mapped and ('mapped ' .. mapped .. ' children in run ') or 'started child run ') .. child)
   local key = K.workflow(child)
   redis.call('HSET', key, 'parent', id)
   local state = redis.call('HGET', key, 'state')

@@ -22,6 +22,10 @@ extension TaskStore {
                 byID[id] = info?.result ?? []
             }
         }
+        // a mapped task's result is a marker: its children's results, read in pages, in order
+        for (id, bytes) in byID where MappedResult.parse(bytes) != nil {
+            byID[id] = try await expandMapped(bytes)
+        }
         // keyed by the reference as written, which is what substitute looks up
         var results: [String: [UInt8]] = [:]
         for (reference, id) in resolved { results[reference] = byID[id] }

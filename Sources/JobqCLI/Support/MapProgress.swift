@@ -1,0 +1,35 @@
+import Jobq
+import JobqCore
+
+/// How far a mapped task has got (`jobq status`, `show`, `watch`): read from its child run's
+/// per-state counters, one record per map.
+enum MapProgress {
+    /// Child runs read per snapshot: a view shows this many maps' progress at most.
+    static let maxRuns = 100
+
+    static func load(_ tasks: [TaskInfo], client: JobqClient) async throws(JobqError) -> [String: RunInfo] {
+        var runs: [String: RunInfo] = [:]
+        for task in tasks where task.mappedCount != nil && task.state == .pending {
+            guard let child = task.childRun, runs.count < maxRuns else { continue }
+            if let info = try await client.engine.tasks.run(child) { runs[child] = info }
+        }
+        return runs
+    }
+
+    /// Children that ended well (DONE or SKIPPED) and badly (FAILED or CANCELLED).
+    static func ended(_ run: RunInfo?) -> (done: Int, failed: Int) {
+        guard let run else { return (0, 0) }
+        return ((run.counts[.done] ?? 0) + (run.counts[.skipped] ?? 0), (run.counts[.failed] ?? 0) + (run.counts[.cancelled] ?? 0))
+    }
+
+    /// "mapped: 420 of 10000 children done (run R)", with the failed ones when there are.
+    static func text(count: Int, run: RunInfo?, id: String) -> String {
+        let (done, failed) = ended(run)
+        return "mapped: \(done) of \(count) children done" + (failed > 0 ? ", \(failed) failed" : "") + " (run \(id))"
+    }
+
+    static func json(count: Int, run: RunInfo?, id: String) -> JSONValue {
+        let (done, failed) = ended(run)
+        return .object([("run", .string(id)), ("count", .int(count)), ("done", .int(done)), ("failed", .int(failed))])
+    }
+}
