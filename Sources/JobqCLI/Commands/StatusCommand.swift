@@ -60,11 +60,15 @@ struct StatusCommand: AsyncParsableCommand {
         if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
         var rate: RateUsage?
         if let given = info.rate, let key = given.key { rate = try await client.rateUsage([key], rates: [key: given]).first }
+        // the child run it waits for (or spawned): how far its children are
+        var children: RunInfo?
+        if let run = info.childRun ?? info.spawnedRun { children = try await client.engine.tasks.run(run) }
         if output.json {
             Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
-                                        rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil).rendered(pretty: Terminal.current.isTTY))
+                                        rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil,
+                                        children: children).rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate)
+        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate, children: children)
     }
 }

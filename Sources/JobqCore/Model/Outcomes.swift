@@ -68,6 +68,9 @@ public struct Failure: Sendable, Hashable {
         /// budget, same `retryDelay` past it) that also pauses the task's rate key for `delay`,
         /// so no task of the key starts before then; without a rate key, a snooze.
         case rateLimited(delay: Duration, retryDelay: Duration)
+        /// Wait for the child run the task spawned: PENDING in no queue without charging the
+        /// attempt, queued again when the run ends (fail.lua 'children').
+        case children
     }
 
     public var lease: TaskLease

@@ -46,6 +46,10 @@ public struct TaskInfo: Sendable, Hashable {
     public var backoff: RetryBackoff?
     /// A sub-workflow task: the child run it started (while PENDING, it waits for that run).
     public var childRun: String? = nil
+    /// The child run the task spawned (`HandlerContext.spawn`) and has not been woken from yet.
+    public var spawnedRun: String? = nil
+    /// It waits for its spawned children to be invoked again (not to end with them).
+    public var waitsForChildren = false
     /// The `cache_key` template, as submitted (``CacheKey``).
     public var cacheKey: String?
     /// A DONE task that took its result from the cache: the id of the task that produced it.
@@ -122,6 +126,8 @@ extension TaskInfo {
         skipped = state == .skipped
         cancelRequested = string("cancel_requested") != nil
         childRun = string("child")
+        spawnedRun = string("spawned")
+        waitsForChildren = string("child_wait") != nil
         worker = string("worker")
         created = number("created")
         started = number("started")

@@ -4,7 +4,8 @@
   A child run id (a sub-workflow task whose handler started its child run) does not end the task:
   it goes back to PENDING, in no queue, marked `child`, until the run ends (prelude
   resolve_parent; at once if the run has ended already). A cancellation requested meanwhile ends
-  it CANCELLED and cancels the child run.
+  it CANCELLED and cancels the child run. A task that spawned a child run (field `spawned`,
+  prelude SPAWN) and returns waits for it the same way: it ends with the run (chord style).
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
            settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
            | -3 STALE_TOKEN} ]]
@@ -12,7 +13,7 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 4, 5 do
   local id, token, result, skipped, child = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit', 'unique')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit', 'unique', 'spawned')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -20,10 +21,11 @@ for i = 2, #ARGV - 4, 5 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif child ~= '' then
+  elseif child ~= '' or f[13] then
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
     UNIQUE.record(id, f[12] or '') -- and its unique key's
-    await_child(id, f, child)
+    -- (a parent that spawned children and returned: it ends with its spawned run, chord style)
+    await_child(id, f, child ~= '' and child or f[13])
     code = OK
   else
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
