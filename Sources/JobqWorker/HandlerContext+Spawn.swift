@@ -83,7 +83,10 @@ extension HandlerContext {
         guard let child = try await store.childRun(id) else {
             throw JobqError(.notFound, "task \(taskID) spawned no children under the key \(key)", subject: id)
         }
-        if child.state.isTerminal { return }
+        if child.state.isTerminal {
+            run.markChildrenRead() // its own result stands: it does not end with the run
+            return
+        }
         throw HandlerError(kind: .wait, reason: "waiting_children", message: "waits for its child run \(id)", waitsForChildren: true)
     }
 

@@ -128,6 +128,30 @@ struct SpawnScriptTests {
         }
     }
 
+    /// A retried parent whose children all ended meanwhile attaches, reads them and returns: its
+    /// own result stands (it read them; `childrenRead`), it does not end with the run's output.
+    @Test func aRetriedParentThatReadItsEndedChildrenKeepsItsOwnResult() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([TaskSpec(id: "p", handler: "noop", maxAttempts: 3, backoff: .fixed(delay: .seconds(60)))])
+            let first = try await Self.claim(engine, "p")
+            try await Self.spawn(engine, first.lease, [Self.child("a")])
+            _ = try await engine.coordinator.leases.fail([Failure(lease: first.lease, mode: .retry(delay: .seconds(60)), reason: "error", message: "boom")])
+            #expect(try await engine.drain() == ["p.children/a"])
+            #expect(try await engine.coordinator.tasks.run("p.children")?.state == .done)
+            engine.clock.advance(by: .seconds(61))
+            _ = try await engine.coordinator.maintenance.promote()
+            let second = try await Self.claim(engine, "p")
+            let again = try await Self.spawn(engine, second.lease, [Self.child("a")])
+            #expect(!again.created)
+            var completion = Completion(lease: second.lease, result: Array("\"mine\"".utf8))
+            completion.childrenRead = true
+            #expect(try await engine.coordinator.leases.complete([completion]) == [.done])
+            #expect(try await engine.state("p") == .done)
+            #expect(try await engine.coordinator.tasks.task("p")?.result == Array("\"mine\"".utf8))
+            #expect(try await engine.field("p", "spawned") == nil)
+        }
+    }
+
     @Test func aParentThatReturnsEndsWithItsChildrenChordStyle() async throws {
         try await withEngine { engine in
             _ = try await engine.coordinator.tasks.submit([spec("p", maxAttempts: 1), spec("next", after: ["p"])])

@@ -37,6 +37,9 @@ public struct Completion: Sendable, Hashable {
     /// A sub-workflow task started this child run: it waits for the run to end instead of
     /// ending now (complete.lua, event `await_run`).
     public var awaitRun: String?
+    /// The handler read the results of the child run it spawned, which had ended
+    /// (`waitForChildren` returned): its own result stands, it does not end with the run.
+    public var childrenRead = false
 
     public init(lease: TaskLease, result: [UInt8], skipped: Bool = false, awaitRun: String? = nil) {
         self.lease = lease

@@ -5,7 +5,9 @@
   it goes back to PENDING, in no queue, marked `child`, until the run ends (prelude
   resolve_parent; at once if the run has ended already). A cancellation requested meanwhile ends
   it CANCELLED and cancels the child run. A task that spawned a child run (field `spawned`,
-  prelude SPAWN) and returns waits for it the same way: it ends with the run (chord style).
+  prelude SPAWN) and returns waits for it the same way: it ends with the run (chord style) —
+  unless the child run id argument is '-': the handler read the results of that run, which had
+  ended (a retried parent that attached and waited), and its own result stands.
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
            settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
            | -3 STALE_TOKEN} ]]
@@ -13,6 +15,8 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 4, 5 do
   local id, token, result, skipped, child = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local read = child == '-' -- the handler read its spawned run's results: it does not end with it
+  if read then child = '' end
   local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit', 'unique', 'spawned')
   local code
   if not f[1] then
@@ -21,7 +25,7 @@ for i = 2, #ARGV - 4, 5 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif child ~= '' or f[13] then
+  elseif child ~= '' or (f[13] and not read) then
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
     UNIQUE.record(id, f[12] or '') -- and its unique key's
     -- (a parent that spawned children and returned: it ends with its spawned run, chord style)
@@ -32,6 +36,7 @@ for i = 2, #ARGV - 4, 5 do
     UNIQUE.record(id, f[12] or '') -- and its unique key's
     -- a finished task needs no resume point (a rerun starts afresh): the checkpoint goes
     if f[5] or f[10] then redis.call('HDEL', K.task(id), 'error', 'checkpoint', 'checkpoint_at') end
+    if f[13] then redis.call('HDEL', K.task(id), 'spawned') end
     -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.
     local skip = skipped == '1'
     local reason = skip and 'skipped' or ''
