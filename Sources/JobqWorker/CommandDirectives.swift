@@ -156,17 +156,24 @@ final class CommandDirectives: Sendable {
             return
         }
         let context = self.context
+        inOrder {
+            do throws(JobqError) {
+                let run = try await context.spawn(parsed.request, key: parsed.key, onChildFailure: parsed.policy)
+                context.log("[jobq: \(run.created ? "spawned" : "attached to") child run \(run.id) (\(run.state.rawValue))]")
+            } catch {
+                context.log("[jobq: spawn refused: \(error.message)]")
+                self.state.withLock { $0.badSpawn = error.message }
+            }
+        }
+    }
+
+    /// Runs `work` after every save and spawn started before it (their order is the lines').
+    private func inOrder(_ work: @escaping @Sendable () async -> Void) {
         state.withLock { state in
             let previous = state.saving
             state.saving = Task {
                 await previous?.value
-                do throws(JobqError) {
-                    let run = try await context.spawn(parsed.request, key: parsed.key, onChildFailure: parsed.policy)
-                    context.log("[jobq: \(run.created ? "spawned" : "attached to") child run \(run.id) (\(run.state.rawValue))]")
-                } catch {
-                    context.log("[jobq: spawn refused: \(error.message)]")
-                    self.state.withLock { $0.badSpawn = error.message }
-                }
+                await work()
             }
         }
     }
@@ -179,15 +186,11 @@ final class CommandDirectives: Sendable {
             return
         }
         let context = self.context
-        state.withLock { state in
-            let previous = state.saving
-            state.saving = Task {
-                await previous?.value
-                do throws(JobqError) {
-                    try await context.saveCheckpoint(json: json)
-                } catch {
-                    context.log("[jobq: checkpoint not saved: \(error.message)]")
-                }
+        inOrder {
+            do throws(JobqError) {
+                try await context.saveCheckpoint(json: json)
+            } catch {
+                context.log("[jobq: checkpoint not saved: \(error.message)]")
             }
         }
     }
