@@ -28,9 +28,14 @@ struct SpawnWorkerTests {
             }
             registry.register("parent") { (_: JSONNull, context: HandlerContext) async throws -> [Int] in
                 parentRuns.update { $0 += 1 }
+                let saved = try context.checkpoint(as: String.self)
+                if saved == nil { try await context.checkpoint("before the spawn") }
                 let run = try await context.spawn(try Self.fanOut(5))
                 #expect(run.id == "p.children")
+                #expect(run.created == (saved == nil))
                 try await context.waitForChildren()
+                // the re-invocation gets the checkpoint the first one saved
+                #expect(saved == "before the spawn")
                 let byKey = try await context.childResultsByKey()
                 #expect(byKey["n3"]?.state == .done)
                 return try await context.childResults(pageSize: 2).map { try PayloadCoding.decode(Int.self, from: $0.result ?? []) }
