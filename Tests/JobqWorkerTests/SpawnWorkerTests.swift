@@ -123,6 +123,40 @@ struct SpawnWorkerTests {
         }
     }
 
+    /// A cycle, a prerequisite outside the spawn, a spawn over the width cap, a wait with nothing
+    /// spawned: each refused with its stable code, nothing written.
+    @Test func badSpawnsAreRefusedWithStableCodes() async throws {
+        try await withHarness { harness in
+            var registry = HandlerRegistry()
+            registry.register("parent") { (_: JSONNull, context: HandlerContext) async throws -> [String] in
+                var codes: [String] = []
+                func code(_ body: () async throws -> Void) async {
+                    do { try await body(); codes.append("none") } catch let error as JobqError { codes.append(error.code.rawValue) } catch { codes.append("other") }
+                }
+                await code {
+                    var cyclic = Workflow("cyclic")
+                    let a = try cyclic.add("a", handler: "x")
+                    let b = try cyclic.add("b", handler: "x", requires: [a])
+                    try cyclic.require(a, after: b)
+                    try await context.spawn(cyclic)
+                }
+                await code {
+                    var stray = Workflow("stray")
+                    try stray.add(TaskSpec(id: "a", handler: "x", prerequisites: [Prerequisite("elsewhere")]))
+                    try await context.spawn(stray)
+                }
+                await code { try await context.spawn(try Self.fanOut(Limits.spawnMaxTasks + 1)) }
+                await code { try await context.waitForChildren() }
+                return codes
+            }
+            try harness.startWorker(registry)
+            try await harness.client.submit(task("p", handler: "parent", maxAttempts: 1))
+            #expect(try await harness.finished("p").state == .done)
+            #expect(try await harness.client.result(of: "p", as: [String].self) == ["cycle", "unknown_dependency", "too_many_tasks", "not_found"])
+            #expect(try await harness.coordinator.tasks.run("p.children") == nil)
+        }
+    }
+
     @Test func aBatchHandlerCannotSpawn() async throws {
         try await withHarness { harness in
             var registry = HandlerRegistry()
