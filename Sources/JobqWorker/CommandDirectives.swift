@@ -29,6 +29,15 @@ import Synchronization
 ///   A wait or a question that does not parse fails the attempt (reason `bad_wait`). A wait
 ///   takes precedence over a snooze; the last wait line wins.
 ///
+/// - `JOBQ_SPAWN {json}` (``CommandSpawn``): spawns children at once, in order with the
+///   checkpoints (fenced by the task's lease; the same key again attaches). A line that does not
+///   parse, or a spawn refused, fails the attempt when the command ends (reason `bad_spawn`):
+///   the command must not be taken as having spawned.
+/// - `JOBQ_WAIT_CHILDREN [KEY]`: when the command ends, however it exits, the task waits (no
+///   slot) for the children spawned under KEY (default `children`), and the command runs again
+///   from its start when they have ended, with their results in `JOBQ_CHILDREN_FILE`. A wait for
+///   a run that has ended is ignored: the command had its results.
+///
 /// A stderr line was chosen over an exit code (as `skip_exit_code`) because a snooze needs a
 /// delay, and a line needs no configuration.
 final class CommandDirectives: Sendable {
@@ -37,6 +46,7 @@ final class CommandDirectives: Sendable {
     static let checkpointPrefix = "JOBQ_CHECKPOINT "
     static let waitPrefix = "JOBQ_WAIT "
     static let askPrefix = "JOBQ_ASK "
+    static let waitChildren = "JOBQ_WAIT_CHILDREN"
 
     private struct State {
         var snooze: Duration?
@@ -45,6 +55,9 @@ final class CommandDirectives: Sendable {
         var badSnooze: String?
         var wait: SignalWait?
         var badWait: String?
+        /// `JOBQ_WAIT_CHILDREN`'s key; a spawn line that failed.
+        var waitChildren: String?
+        var badSpawn: String?
         /// The last checkpoint save started; each save waits for the one before (order kept).
         var saving: Task<Void, Never>?
     }
@@ -64,6 +77,15 @@ final class CommandDirectives: Sendable {
         }
         if line.hasPrefix(Self.rateLimitedPrefix) {
             snooze(String(line.dropFirst(Self.rateLimitedPrefix.count)).trimmingCharacters(in: .whitespaces), line: line, rateLimited: true)
+            return true
+        }
+        if line.hasPrefix(CommandSpawn.prefix) {
+            spawn(String(line.dropFirst(CommandSpawn.prefix.count)), line: line)
+            return true
+        }
+        if line == Self.waitChildren || line.hasPrefix(Self.waitChildren + " ") {
+            let key = line.dropFirst(Self.waitChildren.count).trimmingCharacters(in: .whitespaces)
+            state.withLock { $0.waitChildren = key.isEmpty ? HandlerContext.defaultSpawnKey : key }
             return true
         }
         if line.hasPrefix(Self.waitPrefix) || line.hasPrefix(Self.askPrefix) {
@@ -124,6 +146,38 @@ final class CommandDirectives: Sendable {
         return SignalWait(name: question.signalName, timeout: timeout, question: question)
     }
 
+    /// Spawns now, after the saves and spawns before it (order kept); a failure is kept for
+    /// ``finish()``.
+    private func spawn(_ text: String, line: String) {
+        let parsed: CommandSpawn
+        do { parsed = try CommandSpawn.parse(text) } catch {
+            context.log("[jobq: spawn refused: \(error.message)]")
+            state.withLock { $0.badSpawn = error.message }
+            return
+        }
+        let context = self.context
+        inOrder {
+            do throws(JobqError) {
+                let run = try await context.spawn(parsed.request, key: parsed.key, onChildFailure: parsed.policy)
+                context.log("[jobq: \(run.created ? "spawned" : "attached to") child run \(run.id) (\(run.state.rawValue))]")
+            } catch {
+                context.log("[jobq: spawn refused: \(error.message)]")
+                self.state.withLock { $0.badSpawn = error.message }
+            }
+        }
+    }
+
+    /// Runs `work` after every save and spawn started before it (their order is the lines').
+    private func inOrder(_ work: @escaping @Sendable () async -> Void) {
+        state.withLock { state in
+            let previous = state.saving
+            state.saving = Task {
+                await previous?.value
+                await work()
+            }
+        }
+    }
+
     private func checkpoint(_ json: [UInt8], line: String) {
         do {
             try LeaseStore.checkCheckpoint(json, limits: Limits())
@@ -132,15 +186,11 @@ final class CommandDirectives: Sendable {
             return
         }
         let context = self.context
-        state.withLock { state in
-            let previous = state.saving
-            state.saving = Task {
-                await previous?.value
-                do throws(JobqError) {
-                    try await context.saveCheckpoint(json: json)
-                } catch {
-                    context.log("[jobq: checkpoint not saved: \(error.message)]")
-                }
+        inOrder {
+            do throws(JobqError) {
+                try await context.saveCheckpoint(json: json)
+            } catch {
+                context.log("[jobq: checkpoint not saved: \(error.message)]")
             }
         }
     }
@@ -151,6 +201,18 @@ final class CommandDirectives: Sendable {
         let saving = state.withLock { $0.saving }
         await saving?.value
         let (snooze, bad, wait, badWait, rateLimited) = state.withLock { ($0.snooze, $0.badSnooze, $0.wait, $0.badWait, $0.rateLimited) }
+        let (badSpawn, waitChildren) = state.withLock { ($0.badSpawn, $0.waitChildren) }
+        if let badSpawn { return HandlerError.retry("JOBQ_SPAWN failed: \(badSpawn.prefix(300))", reason: "bad_spawn") }
+        if let waitChildren {
+            do {
+                try await context.waitForChildren(key: waitChildren)
+                context.log("[jobq: the children of key \(waitChildren) have ended: the wait is ignored]")
+            } catch let error as HandlerError {
+                return error
+            } catch {
+                return HandlerError.retry("JOBQ_WAIT_CHILDREN \(waitChildren): \(error)", reason: "bad_wait")
+            }
+        }
         if let badWait {
             return HandlerError.retry("bad line \"\(badWait.prefix(100))\": expected JOBQ_WAIT NAME [DURATION] or JOBQ_ASK {\"question\": \"…\", \"choices\": [\"…\"]}", reason: "bad_wait")
         }

@@ -25,6 +25,7 @@ import Synchronization
 /// | `JOBQ_CHECKPOINT_FILE` | a file holding the last checkpoint (JSON) an earlier attempt saved; unset when there is none |
 /// | `JOBQ_SIGNALS_FILE` | a file holding the signals the task keeps, `{"name": payload, …}` (answers as `"ask-<12 hex of sha1(question)>": "choice"`); unset when none |
 /// | `JOBQ_ANSWER` | the answer to the question most recently answered (`JOBQ_ASK`); unset when none |
+/// | `JOBQ_CHILDREN_FILE` | a file holding the run spawned under the key `children` (`JOBQ_SPAWN`): `{"run", "state", "children": [{"key", "state", "result", "reason"}]}` in submission order; unset when none |
 /// | `TRACEPARENT`, `TRACESTATE` | the task span's trace context (W3C, the OpenTelemetry convention for processes) when a tracer is bootstrapped; unset otherwise |
 ///
 /// A stderr line `JOBQ_SNOOZE 30s` snoozes the task when the command ends; `JOBQ_CHECKPOINT {json}`
@@ -160,6 +161,12 @@ struct CommandRunner: Sendable {
             environment["JOBQ_SIGNALS_FILE"] = signalsFile
         }
         if let answer = context.latestAnswer { environment["JOBQ_ANSWER"] = answer }
+        var childrenFile: String?
+        defer { if let childrenFile { unlink(childrenFile) } }
+        if let children = try await CommandSpawn.childrenJSON(context) {
+            childrenFile = try Self.writeTemporaryFile(children, prefix: "jobq-children-" + String(context.taskID.replacingOccurrences(of: "/", with: "_").prefix(100)))
+            environment["JOBQ_CHILDREN_FILE"] = childrenFile
+        }
 
         let arguments = configuration.command.map { expand($0, context) }
         let limit = configuration.maxOutputBytes ?? (1 << 20)

@@ -66,6 +66,29 @@ extension Coordinator: TaskLeaseStore {
 
     package func expandMapped(_ result: [UInt8]) async throws(JobqError) -> [UInt8] {
         try await tasks.expandMapped(result)
+    package func spawnChildRun(_ request: ChildRunRequest, lease: TaskLease, key: String, policy: ChildFailurePolicy) async throws(JobqError) -> SpawnedRun {
+        let id = ChildRunRequest.childRunID(parent: lease.id, key: key)
+        var (specs, options) = try request.submission(id: id)
+        options.spawnedBy = SpawnFence(parent: lease, policy: policy)
+        // the children continue the parent's trace (its span is current here)
+        let submitted = try await tasks.submit(specs, run: options, trace: TraceHeaders.inject(ServiceContext.current ?? .topLevel))
+        if submitted.created { return SpawnedRun(id: id, created: true, state: .pending) }
+        // attached to the run an earlier attempt (or invocation) spawned
+        let state = try await tasks.run(id)?.state ?? .done
+        return SpawnedRun(id: id, created: false, state: state)
+    }
+
+    package func childRun(_ id: String) async throws(JobqError) -> RunInfo? {
+        try await tasks.run(id)
+    }
+
+    package func childResults(run: String, after cursor: WorkflowPageCursor?, limit: Int) async throws(JobqError) -> (results: [ChildResult], next: WorkflowPageCursor?) {
+        let page = try await tasks.taskIDs(inWorkflow: run, after: cursor, limit: limit)
+        let infos = try await tasks.tasks(page.ids)
+        let results = zip(page.ids, infos).map { id, info in
+            ChildResult(key: RunScope.key(of: id), state: info?.state, result: info?.result, reason: info?.reason)
+        }
+        return (results, page.next)
     }
 
     package func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {

@@ -15,6 +15,8 @@ public struct HandlerContext: Sendable {
     /// Where checkpoints are saved (``checkpoint(_:)``), under the task's lease.
     let store: any TaskLeaseStore
     private let upstreamLogger: Logger
+    /// A task of a batch (``BatchItem``): it may not spawn children (``spawn(_:key:output:onChildFailure:)``).
+    var inBatch = false
 
     init(run: RunningTask, store: any TaskLeaseStore, payload: [UInt8], logger: Logger, workerID: String, serviceContext: ServiceContext = .topLevel) {
         self.run = run

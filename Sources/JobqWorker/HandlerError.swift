@@ -48,10 +48,13 @@ public struct HandlerError: Error, Sendable, Hashable, CustomStringConvertible {
     public let snoozeFor: Duration?
     /// For ``Kind/wait``: the signal waited for.
     let signalWait: SignalWait?
+    /// For ``Kind/wait``: the wait is for the task's spawned children (``HandlerContext/waitForChildren(key:)``).
+    let waitsForChildren: Bool
 
     init(kind: Kind, reason: String, message: String, retryAfter: Duration? = nil, result: [UInt8]? = nil, snoozeFor: Duration? = nil,
-         signalWait: SignalWait? = nil) {
+         signalWait: SignalWait? = nil, waitsForChildren: Bool = false) {
         self.signalWait = signalWait
+        self.waitsForChildren = waitsForChildren
         self.kind = kind
         self.reason = reason
         self.message = message

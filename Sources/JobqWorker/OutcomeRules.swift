@@ -76,6 +76,9 @@ enum OutcomeRules {
                 return snoozed(error.snoozeFor, message: error.message, claimed, rateLimited: true)
             case .wait:
                 if let wait = error.signalWait { return waiting(wait, claimed) }
+                if error.waitsForChildren {
+                    return .failure(Failure(lease: lease, mode: .children, reason: "waiting_children", message: error.message))
+                }
                 return .failure(Failure(lease: lease, mode: .retry(delay: backoff), reason: "error", message: error.message))
             default:
                 return .failure(Failure(lease: lease, mode: .retry(delay: error.retryAfter ?? backoff), reason: error.reason, message: error.message))

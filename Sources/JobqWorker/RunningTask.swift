@@ -28,6 +28,8 @@ final class RunningTask: Sendable {
         /// The batch the task runs in, if its handler takes batches (instead of `handle`).
         var batch: BatchHandle?
         var settlement: TaskSettlement
+        /// `waitForChildren` returned: the handler read its ended children (``Completion/childrenRead``).
+        var childrenRead = false
     }
 
     private let state: Mutex<State>
@@ -42,6 +44,15 @@ final class RunningTask: Sendable {
     }
 
     var lease: TaskLease { claimed.lease }
+
+    /// The handler read the results of its spawned run, which had ended.
+    var childrenRead: Bool {
+        get { state.withLock { $0.childrenRead } }
+    }
+
+    func markChildrenRead() {
+        state.withLock { $0.childrenRead = true }
+    }
 
     /// Attaches the handler's task; cancels it at once if a stop was decided before.
     func attach(_ handle: Task<Void, Never>) {

@@ -44,6 +44,14 @@ package protocol TaskLeaseStore: Sendable {
     /// A mapped task's result marker expanded into its children's results (``MappedResult``);
     /// any other result as is.
     func expandMapped(_ result: [UInt8]) async throws(JobqError) -> [UInt8]
+    /// Submits the child run the running task `lease` spawns under `key` (fenced by the lease:
+    /// `stale_token`, `invalid_state` refuse it, nothing written), or attaches to the one an
+    /// earlier attempt or invocation spawned under that key.
+    func spawnChildRun(_ request: ChildRunRequest, lease: TaskLease, key: String, policy: ChildFailurePolicy) async throws(JobqError) -> SpawnedRun
+    /// The record of run `id`; `nil` when there is none.
+    func childRun(_ id: String) async throws(JobqError) -> RunInfo?
+    /// One page of run `run`'s tasks (at most `limit`, 1…1,000) in submission order, with their results.
+    func childResults(run: String, after cursor: WorkflowPageCursor?, limit: Int) async throws(JobqError) -> (results: [ChildResult], next: WorkflowPageCursor?)
     /// The payload the handler sees: `{"$retval": "id"}` references replaced by results.
     func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8]
 

@@ -58,7 +58,9 @@ extension Worker {
         var contexts: [HandlerContext] = []
         for run in runs {
             switch await prepare(run) {
-            case .ready(let context): contexts.append(context)
+            case .ready(var context):
+                context.inBatch = true // (a batch item cannot spawn: its outcome is the batch's)
+                contexts.append(context)
             case .settled(let outcome): early[run.lease] = outcome
             }
         }

@@ -55,7 +55,10 @@ extension Worker {
         case .settled(let outcome): return outcome
         }
         do {
-            return OutcomeRules.returned(try await handler.body(context.payload, context), claimed, maxResultBytes: store.maxResultBytes)
+            let outcome = OutcomeRules.returned(try await handler.body(context.payload, context), claimed, maxResultBytes: store.maxResultBytes)
+            guard run.childrenRead, case .completion(var completion) = outcome else { return outcome }
+            completion.childrenRead = true
+            return .completion(completion)
         } catch {
             return OutcomeRules.threw(error, claimed)
         }

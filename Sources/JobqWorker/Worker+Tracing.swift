@@ -45,6 +45,7 @@ extension Worker {
             case .cancelled: word = "cancelled"
             case .snooze: word = "snoozed"
             case .rateLimited: word = "rate_limited"
+            case .children: word = "waiting_children"
             case .wait: word = "waiting"
             }
             span.attributes["jobq.outcome"] = word

@@ -60,20 +60,22 @@ struct StatusCommand: AsyncParsableCommand {
         if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
         var rate: RateUsage?
         if let given = info.rate, let key = given.key { rate = try await client.rateUsage([key], rates: [key: given]).first }
-        // a waiting map: how many of its children are done
-        let mapRun = try await MapProgress.load([info], client: client)
-        let mapped = info.mappedCount.flatMap { count in info.childRun.flatMap { child in mapRun[child].map { (count, $0, child) } } }
+        // the child run it waits for (a sub-workflow, a map, spawned children): how far its children are
+        var children: RunInfo?
+        if let run = info.childRun ?? info.spawnedRun { children = try await client.engine.tasks.run(run) }
+        let mapped = info.mappedCount.flatMap { count in info.childRun.map { (count: count, id: $0) } }
         if output.json {
             var detail = TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
-                                         rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil)
-            if let (count, run, child) = mapped, case .object(var fields) = detail {
-                fields.append(("mapped", MapProgress.json(count: count, run: run, id: child)))
+                                         rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil,
+                                         children: children)
+            if let mapped, case .object(var fields) = detail {
+                fields.append(("mapped", MapProgress.json(count: mapped.count, run: children, id: mapped.id)))
                 detail = .object(fields)
             }
             Console.out(detail.rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
-                         mapped: mapped.map { MapProgress.text(count: $0.0, run: $0.1, id: $0.2) })
+        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate, children: children,
+                         mapped: mapped.map { MapProgress.text(count: $0.count, run: children, id: $0.id) })
     }
 }

@@ -1,21 +1,9 @@
 import Jobq
 import JobqCore
 
-/// How far a mapped task has got (`jobq status`, `show`, `watch`): read from its child run's
-/// per-state counters, one record per map.
+/// How far a mapped task has got (`jobq status`, `show`, `watch`): from its child run's
+/// per-state counters (the record ``Snapshot`` and `status` read for any child run).
 enum MapProgress {
-    /// Child runs read per snapshot: a view shows this many maps' progress at most.
-    static let maxRuns = 100
-
-    static func load(_ tasks: [TaskInfo], client: JobqClient) async throws(JobqError) -> [String: RunInfo] {
-        var runs: [String: RunInfo] = [:]
-        for task in tasks where task.mappedCount != nil && task.state == .pending {
-            guard let child = task.childRun, runs.count < maxRuns else { continue }
-            if let info = try await client.engine.tasks.run(child) { runs[child] = info }
-        }
-        return runs
-    }
-
     /// Children that ended well (DONE or SKIPPED) and badly (FAILED or CANCELLED).
     static func ended(_ run: RunInfo?) -> (done: Int, failed: Int) {
         guard let run else { return (0, 0) }

@@ -59,8 +59,10 @@ struct Snapshot: Sendable {
     /// The rate keys of the PENDING tasks, by key: so that a task held back by its rate (or a
     /// pause) says "rate limited until …".
     var rates: [String: RateUsage] = [:]
-    /// The child runs of the mapped tasks shown, by run id: how far each map has got.
-    var mapRuns: [String: RunInfo] = [:]
+    /// The child runs PENDING tasks wait for (a sub-workflow, a map, spawned children), by id: how
+    /// far they are (at most ``childRunsRead`` read per snapshot).
+    var childRuns: [String: RunInfo] = [:]
+    static let childRunsRead = 100
 
     var summary: StateCounts { StateCounts(name: target.name, states: tasks.map(\.state)) }
 
@@ -123,9 +125,11 @@ struct Snapshot: Sendable {
         var rated: [String: RateLimit] = [:]
         for task in tasks where task.state == .pending { if let rate = task.rate, let key = rate.key { rated[key] = rate } }
         let rates = Dictionary(uniqueKeysWithValues: try await client.rateUsage(rated.keys.sorted(), rates: rated).map { ($0.key, $0) })
-        var snapshot = Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits, rates: rates)
-        snapshot.mapRuns = try await MapProgress.load(tasks, client: client)
-        return snapshot
+        var childRuns: [String: RunInfo] = [:]
+        for id in tasks.filter({ $0.state == .pending }).compactMap(\.childRun).prefix(childRunsRead) {
+            if let child = try await client.engine.tasks.run(id) { childRuns[id] = child }
+        }
+        return Snapshot(target: target, tasks: tasks, progress: progress, states: states, run: run, serverNow: serverNow, limits: limits, rates: rates, childRuns: childRuns)
     }
 
     /// A run's tasks in an order that respects every dependency, submission order among equals
@@ -171,8 +175,10 @@ struct Snapshot: Sendable {
     /// What a PENDING task waits for: its child run, prerequisites, a time, or a worker.
     private func pendingDetail(of task: TaskInfo, now: Int64) -> String {
         let attempt = task.attempts > 0 ? " (attempt \(task.attempts + 1)/\(task.maxAttempts))" : ""
-        if let count = task.mappedCount, let child = task.childRun { return MapProgress.text(count: count, run: mapRuns[child], id: child) }
-        if let child = task.childRun { return "waiting for its child run \(child)" }
+        if let count = task.mappedCount, let child = task.childRun { return MapProgress.text(count: count, run: childRuns[child], id: child) }
+        if let child = task.childRun {
+            return childRuns[child].map(ChildrenText.waiting) ?? "waiting for its child run \(child)"
+        }
         if let wait = Self.waitText(of: task, now: now) { return wait }
         if task.unresolvedPrerequisites > 0 {
             let waiting = task.prerequisites.filter { prerequisite in
@@ -274,7 +280,7 @@ struct Snapshot: Sendable {
             guard case .object(var fields) = TaskJSON.summary(task) else { return .null }
             fields.append(("detail", .string(detail(of: task))))
             fields.append(("progress", .array((progress[task.id] ?? []).map(TaskJSON.progress))))
-            if let count = task.mappedCount, let child = task.childRun { fields.append(("mapped", MapProgress.json(count: count, run: mapRuns[child], id: child))) }
+            if let count = task.mappedCount, let child = task.childRun { fields.append(("mapped", MapProgress.json(count: count, run: childRuns[child], id: child))) }
             return .object(fields)
         }
         if case .task = target { return TaskJSON.workflow(summary, tasks: tasks, key: "task") }

@@ -13,7 +13,8 @@ package struct CompleteCall: ScriptCall {
             arguments += [
                 RedisArgument(completion.lease.id), RedisArgument(completion.lease.token),
                 RedisArgument(bytes: completion.result), RedisArgument(completion.skipped ? "1" : "0"),
-                RedisArgument(completion.awaitRun ?? ""),
+                // '-': the handler read its ended children (complete.lua)
+                RedisArgument(completion.awaitRun ?? (completion.childrenRead ? "-" : "")),
             ]
         }
         return arguments

@@ -23,6 +23,7 @@ package struct FailCall: ScriptCall {
                 (.snooze, "\(min(max(delay, Limits.snoozeDelay.lowerBound), Limits.snoozeDelay.upperBound).jobqMilliseconds)/\(max(retryDelay, .zero).jobqMilliseconds)")
             case .rateLimited(let delay, let retryDelay):
                 (.ratelimited, "\(min(max(delay, Limits.snoozeDelay.lowerBound), Limits.snoozeDelay.upperBound).jobqMilliseconds)/\(max(retryDelay, .zero).jobqMilliseconds)")
+            case .children: (.children, "0")
             case .wait(_, let timeout, _):
                 // the reason carries the signal's name, the message the question (fail.lua 'wait')
                 (.wait, String(max(timeout ?? .zero, .zero).jobqMilliseconds))

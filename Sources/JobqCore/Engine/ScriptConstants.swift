@@ -21,6 +21,7 @@ package enum ScriptConstants {
         lines.append(words("STEP", ContinuationStep.allCases.map(\.rawValue)))
         lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
         lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
+        lines.append(words("CHILD_FAILURE", ChildFailurePolicy.allCases.map(\.rawValue)))
         lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
         lines.append(words("UNIQUE_MODE", Uniqueness.ScriptMode.allCases.map(\.rawValue)))
         lines.append("local SUBMITTED = { " + SubmitOutcome.allCases.map { "\($0) = \($0.rawValue)" }.joined(separator: ", ") + " }")
@@ -91,6 +92,9 @@ package enum FailMode: String, Sendable, CaseIterable {
     /// task's rate key for the delay (reason `rate_limited`): a handler's "429, retry after D".
     /// A task without a rate key is snoozed, with that reason.
     case ratelimited
+    /// Wait for the child run the task spawned (record field `spawned`): back to PENDING in no
+    /// queue without charging the attempt, queued again when the run ends.
+    case children
 }
 
 /// What cancel.lua is asked to cancel.
@@ -186,4 +190,7 @@ package enum RunOptionField: String, Sendable, CaseIterable {
     case output
     /// `1`: the first task that fails for good cancels the rest.
     case failFast = "fail_fast"
+    /// A spawn's fence, `PARENT TOKEN POLICY` (``SpawnFence``): checked by submit.lua before it
+    /// writes anything, never stored as given (the run gets `parent` and `on_child_failure`).
+    case spawnedBy = "spawned_by"
 }

@@ -154,6 +154,13 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         return (specs, options)
     }
 
+    /// The child run a running task spawns under `key` (`HandlerContext.spawn`): derived from the
+    /// task and the key, so that a retried or re-invoked parent that spawns the same key again
+    /// finds the run (`RUN.KEY.SPAWNKEY`, shortened as below).
+    public static func childRunID(parent: String, key: String) -> String {
+        childRunID(parent: parent + "/" + key)
+    }
+
     /// The child run's id for the task `parent` (`RUN/KEY`): derived, so that a re-run of the
     /// task finds the run it started: `RUN.KEY`, shortened with a digest when too long.
     public static func childRunID(parent: String) -> String {

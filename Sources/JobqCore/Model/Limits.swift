@@ -47,6 +47,10 @@ public struct Limits: Sendable, Hashable {
     /// the call's work; the maintenance pass calls again while it is reached.
     public static let rateWakeKeys = 20
 
+    /// Most tasks one spawn (`HandlerContext.spawn`, `JOBQ_SPAWN`) may create: wider fan-outs
+    /// spawn in several keys, or map (`too_many_tasks` past it).
+    public static let spawnMaxTasks = 10_000
+
     /// The furthest a run's deadline may be (a year and a day, as delays).
     public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)
 }

@@ -37,6 +37,9 @@ public struct Completion: Sendable, Hashable {
     /// A sub-workflow task started this child run: it waits for the run to end instead of
     /// ending now (complete.lua, event `await_run`).
     public var awaitRun: String?
+    /// The handler read the results of the child run it spawned, which had ended
+    /// (`waitForChildren` returned): its own result stands, it does not end with the run.
+    public var childrenRead = false
 
     public init(lease: TaskLease, result: [UInt8], skipped: Bool = false, awaitRun: String? = nil) {
         self.lease = lease
@@ -68,6 +71,9 @@ public struct Failure: Sendable, Hashable {
         /// budget, same `retryDelay` past it) that also pauses the task's rate key for `delay`,
         /// so no task of the key starts before then; without a rate key, a snooze.
         case rateLimited(delay: Duration, retryDelay: Duration)
+        /// Wait for the child run the task spawned: PENDING in no queue without charging the
+        /// attempt, queued again when the run ends (fail.lua 'children').
+        case children
     }
 
     public var lease: TaskLease

@@ -28,6 +28,10 @@ public struct RunOptions: Sendable, Hashable {
     /// ends DONE with it.
     public var output: String?
 
+    /// The parent task's lease when a running task spawns this run (``SpawnFence``): set by the
+    /// worker, never by producers.
+    package var spawnedBy: SpawnFence? = nil
+
     /// The largest window accepted: more is "no window", and almost certainly a typo.
     public static let maxWindow = 100_000
 
@@ -67,6 +71,7 @@ public struct RunOptions: Sendable, Hashable {
         if failFast { fields.append((.failFast, "1")) }
         if !critical.isEmpty { fields.append((.critical, " " + critical.sorted().joined(separator: " ") + " ")) }
         if let output { fields.append((.output, output)) }
+        if let spawnedBy { fields.append((.spawnedBy, spawnedBy.scriptArgument)) }
         return fields
     }
 }

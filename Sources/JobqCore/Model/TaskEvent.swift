@@ -71,6 +71,14 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case signalTimeout = "signal_timeout"
     /// A declared wait (`wait_for`, `on_timeout: skip`) timed out: SKIPPED, reason `signal_timeout`.
     case waitSkipped = "wait_skipped"
+    /// The handler spawned children and waits for them (`HandlerContext.waitForChildren`, a
+    /// command handler's `JOBQ_WAIT_CHILDREN`): back to PENDING in no queue, the attempt refunded,
+    /// holding no slot, reason `waiting_children` (fields `child`, `child_wait`).
+    case awaitChildren = "await_children"
+    /// The child run it waited for ended (DONE; or any way, when it spawned with
+    /// `onChildFailure: .wakeParent`): queued again, reason `resumed`; the handler is invoked
+    /// again from its start and reads its children's results.
+    case childrenDone = "children_done"
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
 }

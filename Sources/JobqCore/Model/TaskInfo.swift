@@ -48,6 +48,10 @@ public struct TaskInfo: Sendable, Hashable {
     public var childRun: String? = nil
     /// A mapped task (`jobq.map`) that has expanded: how many children its child run has.
     public var mappedCount: Int? = nil
+    /// The child run the task spawned (`HandlerContext.spawn`) and has not been woken from yet.
+    public var spawnedRun: String? = nil
+    /// It waits for its spawned children to be invoked again (not to end with them).
+    public var waitsForChildren = false
     /// The `cache_key` template, as submitted (``CacheKey``).
     public var cacheKey: String?
     /// A DONE task that took its result from the cache: the id of the task that produced it.
@@ -125,6 +129,8 @@ extension TaskInfo {
         cancelRequested = string("cancel_requested") != nil
         childRun = string("child")
         mappedCount = fields["mapped"].flatMap(MappedResult.parse)?.count
+        spawnedRun = string("spawned")
+        waitsForChildren = string("child_wait") != nil
         worker = string("worker")
         created = number("created")
         started = number("started")

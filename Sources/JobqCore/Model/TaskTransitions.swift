@@ -42,6 +42,8 @@ public enum TaskTransitions {
         .init(from: .pending, event: .signalTimeout, to: .failed),
         .init(from: .pending, event: .waitSkipped, to: .skipped),
         .init(from: .pending, event: .corrupt, to: .failed),
+        .init(from: .running, event: .awaitChildren, to: .pending),
+        .init(from: .pending, event: .childrenDone, to: .pending),
         .init(from: .running, event: .corrupt, to: .failed),
     ]
 

@@ -41,7 +41,7 @@ package enum TaskJSON {
     /// Everything `status ID --json` shows.
     /// `rateLimited`: whether its rate key holds it back now (the CLI's `Snapshot.rateLimited`).
     package static func detail(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory, limit: LimitUsage? = nil,
-                               rate: RateUsage? = nil, rateLimited: Bool = false) -> JSONValue {
+                               rate: RateUsage? = nil, rateLimited: Bool = false, children: RunInfo? = nil) -> JSONValue {
         let prerequisites: [JSONValue] = info.prerequisites.map { prerequisite in
             .object([
                 ("id", .string(prerequisite.id)),
@@ -54,6 +54,9 @@ package enum TaskJSON {
             ("skipped", .bool(info.skipped)),
             ("cancel_requested", .bool(info.cancelRequested)),
             ("child_run", .optional(info.childRun)),
+            ("spawned_run", .optional(info.spawnedRun)),
+            ("waits_for_children", .bool(info.waitsForChildren)),
+            ("children", children.map(ChildrenText.json) ?? .null),
             ("waiting_for", .optional(info.waitingFor)),
             ("wait_until", time(info.waitUntil)),
             ("question", info.question.map { .object([("question", .string($0.question)), ("choices", .array($0.choices.map { .string($0) }))]) } ?? .null),

@@ -23,14 +23,15 @@ if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
 local function cancel_one(id, reason, cause)
   reason = reason or 'cancelled'
   local key = K.task(id)
-  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker', 'child')
+  local f = redis.call('HMGET', key, 'state', 'attempts', 'spec', 'cancel_requested', 'worker', 'child', 'spawned')
   if f[1] == 'PENDING' and may('PENDING', 'cancel') then
     local fields = { 'reason', reason, 'error', message }
     if cause and cause ~= '' then fields[#fields + 1], fields[#fields + 2] = 'cause', cause end
     finish(id, 'PENDING', 'cancel', f[2], reason, (spec_of(f[3]) or {}).ttl, fields)
     settle_dependents(id, OUTCOME_CANCELLED)
-    -- a sub-workflow task waiting for its child run: the cancel flows down
-    if f[6] then cancel_child_run(f[6], message) end
+    -- a sub-workflow task waiting for its child run (or a task queued again with a run it
+    -- spawned): the cancel flows down
+    if f[6] then cancel_child_run(f[6], message) else SPAWN.ended(id, f[7]) end
     return 'NOW'
   elseif f[1] == 'RUNNING' then
     if f[4] then return 'ALREADY' end

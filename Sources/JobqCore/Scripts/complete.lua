@@ -7,6 +7,10 @@
   it CANCELLED and cancels the child run.
   For a child run the result bytes are `null`, or for a mapped task (`jobq.map`) the marker
   {"$mapped": RUN, "count": N} that becomes its result when the run ends DONE.
+  A task that spawned a child run (field `spawned`, prelude SPAWN) and returns waits for it the
+  same way: it ends with the run (chord style; its result bytes are not a map's marker) —
+  unless the child run id argument is '-': the handler read the results of that run, which had
+  ended (a retried parent that attached and waited), and its own result stands.
   Returns {1, cascades left (1: this call left dependents on the settle list: continue with
            settle.lua | 0), then per task a code: 1 DONE or SKIPPED | -1 NOT_FOUND | -2 WRONG_STATE
            | -3 STALE_TOKEN} ]]
@@ -14,7 +18,9 @@
 local reply = { OK, 0 }
 for i = 2, #ARGV - 4, 5 do
   local id, token, result, skipped, child = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit', 'unique')
+  local read = child == '-' -- the handler read its spawned run's results: it does not end with it
+  if read then child = '' end
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'error', 'worker', 'started', 'cancel_requested', 'cache_digest', 'checkpoint_at', 'climit', 'unique', 'spawned')
   local code
   if not f[1] then
     code = NOT_FOUND
@@ -22,16 +28,19 @@ for i = 2, #ARGV - 4, 5 do
     code = WRONG_STATE
   elseif f[2] ~= token then
     code = STALE_TOKEN
-  elseif child ~= '' then
+  elseif child ~= '' or (f[13] and not read) then
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
     UNIQUE.record(id, f[12] or '') -- and its unique key's
-    await_child(id, f, child, result)
+    -- (a parent that spawned children and returned: it ends with its spawned run, chord style;
+    -- only a child run named by the worker, jobq.run / jobq.map, may carry a map's marker)
+    await_child(id, f, child ~= '' and child or f[13], child ~= '' and result or nil)
     code = OK
   else
     limit_record(id, f[11] or '') -- leaving RUNNING: its key's count (read here, not again)
     UNIQUE.record(id, f[12] or '') -- and its unique key's
     -- a finished task needs no resume point (a rerun starts afresh): the checkpoint goes
     if f[5] or f[10] then redis.call('HDEL', K.task(id), 'error', 'checkpoint', 'checkpoint_at') end
+    if f[13] then redis.call('HDEL', K.task(id), 'spawned') end
     -- A skip (HandlerError.skip) ends SKIPPED, with its result when given; dependents run.
     local skip = skipped == '1'
     local reason = skip and 'skipped' or ''

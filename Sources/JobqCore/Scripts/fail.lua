@@ -22,6 +22,12 @@
                 (`await_signal`, reason `waiting`), the attempt refunded, in NO queue, `wait` and
                 `wait_until` set, in `signal_timeouts` when it has a timeout. A signal of that name
                 already kept (it came while the handler ran) resumes it at once (`signal`, queued).
+    'children'  the handler waits for the child run it spawned (`context.waitForChildren`,
+                `JOBQ_WAIT_CHILDREN`; record field `spawned`, else INVALID_ARGUMENT): back to
+                PENDING (`await_children`, reason `waiting_children`), the attempt refunded, in NO
+                queue, `child` and `child_wait` set. The run's end queues it again (prelude
+                SPAWN.wake, `children_done`), at once when it has ended already.
+  A task that ends FAILED or CANCELLED here cancels the run it spawned (prelude SPAWN.ended).
   A task whose cancellation was requested ends CANCELLED whatever the mode. FAILED and
   CANCELLED settle the dependents (prelude.lua settle_edge: per edge policy and outcome). A requested
   cancellation keeps the message its requester gave.
@@ -46,7 +52,7 @@ for i = 2, #ARGV - 5, 6 do
   local delay, reason, message = tonumber(ARGV[i + 3]) or 0, ARGV[i + 4], ARGV[i + 5]
   local snooze_ms, retry_ms = string.match(ARGV[i + 3], '^(%d+)/(%d+)$')
   snooze_ms = tonumber(snooze_ms)
-  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'unique', 'rlimit')
+  local f = redis.call('HMGET', K.task(id), 'state', 'token', 'attempts', 'spec', 'cancel_requested', 'suspect', 'worker', 'started', 'cancel_reason', 'snoozes', 'max_snoozes', 'signals', 'climit', 'unique', 'rlimit', 'spawned')
   -- a task leaving RUNNING changes its key's count: read here, with the rest, not again
   if f[1] == 'RUNNING' then limit_record(id, f[13] or '') UNIQUE.record(id, f[14] or '') end
   local spec = spec_of(f[4]) or {}
@@ -69,7 +75,8 @@ for i = 2, #ARGV - 5, 6 do
   elseif f[2] ~= token then
     code = STALE_TOKEN
   elseif not FAIL_MODE[mode] or (snoozing and not (snooze_ms and snooze_ms >= 1))
-    or (mode == FAIL_MODE.wait and not wait_argument_ok(reason, message)) then
+    or (mode == FAIL_MODE.wait and not wait_argument_ok(reason, message))
+    or (mode == FAIL_MODE.children and not f[16]) then
     code = INVALID_ARGUMENT
   elseif f[5] or mode == FAIL_MODE.cancelled then
     -- A requested cancellation keeps the requester's message (cancel.lua stored it as `error`).
@@ -82,6 +89,7 @@ for i = 2, #ARGV - 5, 6 do
     finish(id, 'RUNNING', 'cancel', attempts, why, spec.ttl, fields)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.cancelled, 'cancelled', message)
     settle_dependents(id, OUTCOME_CANCELLED)
+    SPAWN.ended(id, f[16])
     code = FAIL_CANCELLED
   elseif mode == FAIL_MODE.handback then
     set_state(id, 'RUNNING', 'hand_back', attempts - 1, 'shutdown',
@@ -120,6 +128,17 @@ for i = 2, #ARGV - 5, 6 do
     end
     count('waiting')
     code = FAIL_WAITING
+  elseif mode == FAIL_MODE.children then
+    local child = f[16]
+    set_state(id, 'RUNNING', 'await_children', attempts - 1, 'waiting_children',
+      { 'attempts', math.max(attempts - 1, 0), 'reason', 'waiting_children', 'run_after', 0, 'lease', 0, 'worker', '',
+        'child', child, 'child_wait', 1 })
+    record_attempt(id, attempts, f[7], f[8], ATTEMPT.waiting, 'waiting_children', 'waits for its child run ' .. child)
+    local run = redis.call('HMGET', K.workflow(child), 'state', 'output')
+    -- (it ended while the handler ran: resolved now)
+    if run[1] and is_terminal(run[1]) then resolve_parent(child, id, run[1], run[2] or '') end
+    count('waiting')
+    code = FAIL_WAITING
   elseif mode == FAIL_MODE.retry and attempts < max_attempts then
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,
@@ -133,6 +152,7 @@ for i = 2, #ARGV - 5, 6 do
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.failed, reason, message)
     settle_dependents(id, OUTCOME_FAILED)
     run_task_failed(id)
+    SPAWN.ended(id, f[16])
     code = FAIL_FAILED
   end
   reply[#reply + 1] = code

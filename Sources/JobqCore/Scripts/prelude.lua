@@ -1340,9 +1340,76 @@ local function cancel_child_run(run, message)
   open_run_cancel(run, message, nil, true)
 end
 
+-- Spawned children (HandlerContext.spawn, docs/worker.md "Spawning children"): a running task
+-- submits a child run fenced by its lease (submit.lua's run option `spawned_by`, 'PARENT TOKEN
+-- POLICY', checked before anything is written). The parent's record gets `spawned` (the run), the
+-- run's `parent` and `on_child_failure` (CHILD_FAILURE). A normal completion with `spawned` set
+-- waits for the run as a sub-workflow task does (complete.lua: the parent ends with the run, its
+-- result the run's output); a wait (fail.lua 'children') sets `child` and `child_wait`: the run's
+-- end queues the parent again (`children_done`) to be re-invoked, unless the run did not end DONE
+-- and the policy fails the parent. A parent that ends for good otherwise cancels its spawned run.
+-- One table: the prelude's budget of top-level locals.
+local SPAWN = {}
+
+-- submit.lua: the fence `value` of a spawn of run `run`. Returns the refusal (nothing written),
+-- or nil and { parent, policy }. Another spawned run of the parent still open refuses it too (WRONG_STATE,
+-- 'SPAWNED'): a parent waits for one spawned run at a time.
+function SPAWN.check(value, run)
+  local parent, token, policy = string.match(value, '^(%S+) (%S+) (%S+)$')
+  if not parent or not CHILD_FAILURE[policy] then return { INVALID_ARGUMENT, 'spawned_by' } end
+  local f = redis.call('HMGET', K.task(parent), 'state', 'token', 'spawned')
+  if not f[1] then return { NOT_FOUND, parent } end
+  if f[1] ~= 'RUNNING' then return { WRONG_STATE, parent, f[1] } end
+  if f[2] ~= token then return { STALE_TOKEN, parent } end
+  if f[3] and f[3] ~= run and not is_terminal(redis.call('HGET', K.workflow(f[3]), 'state') or 'DONE') then
+    return { WRONG_STATE, parent, 'SPAWNED' }
+  end
+  return nil, { parent = parent, policy = policy }
+end
+
+-- submit.lua: a new spawned run `run` is written: link it and its parent.
+function SPAWN.record(s, run)
+  redis.call('HSET', K.workflow(run), 'parent', s.parent, 'on_child_failure', s.policy)
+  redis.call('HSET', K.task(s.parent), 'spawned', run)
+  emit(s.parent, 'RUNNING', 'RUNNING', 0, 'spawned_' .. run)
+end
+
+-- submit.lua: the spawned run `run` exists already (a retried or re-invoked parent spawns again):
+-- attach to it when it is this parent's and of the same width (`n` tasks), else refuse. A run
+-- that ended is not waited for again (`spawned` stays unset): its results are there to read.
+function SPAWN.attach(s, run, n)
+  local f = redis.call('HMGET', K.workflow(run), 'parent', 'total', 'state')
+  if f[1] ~= s.parent then return { RUN_EXISTS, run } end
+  if (tonumber(f[2]) or 0) ~= n then return { IDEMPOTENCY_CONFLICT, run } end
+  if not is_terminal(f[3]) then redis.call('HSET', K.task(s.parent), 'spawned', run) end
+  emit(s.parent, 'RUNNING', 'RUNNING', 0, 'attached_' .. run)
+  flush()
+  return { OK, SUBMITTED.replayed, run }
+end
+
+-- A parent that ends for good (FAILED, CANCELLED) while its spawned run is open: the run is
+-- cancelled, and its running children's handlers told. `spawned`: the field, read by the caller.
+function SPAWN.ended(id, spawned)
+  if spawned and spawned ~= '' then cancel_child_run(spawned, 'its parent task ' .. id .. ' ended') end
+end
+
+-- resolve_parent: the parent waits for its children (`child_wait`): queue it again to be
+-- re-invoked (true), or leave it to end with the run (false: the run did not end DONE and the
+-- policy fails the parent).
+function SPAWN.wake(run, parent, run_state, f)
+  if run_state ~= 'DONE' and redis.call('HGET', K.workflow(run), 'on_child_failure') ~= CHILD_FAILURE.wake_parent then return false end
+  redis.call('HDEL', K.task(parent), 'child', 'child_wait', 'spawned')
+  set_state(parent, 'PENDING', 'children_done', f[3], 'resumed', { 'reason', 'resumed' })
+  local spec = spec_of(f[4]) or {}
+  dispatch(parent, spec.queue or 'default', 0, spec.priority)
+  count('resumed')
+  return true
+end
+
 resolve_parent = function(run, parent, run_state, output)
-  local f = redis.call('HMGET', K.task(parent), 'state', 'child', 'attempts', 'spec', 'mapped')
+  local f = redis.call('HMGET', K.task(parent), 'state', 'child', 'attempts', 'spec', 'mapped', 'child_wait')
   if f[1] ~= 'PENDING' or f[2] ~= run then return end
+  if f[6] and SPAWN.wake(run, parent, run_state, f) then return end
   local ttl = spec_ttl(f[4])
   if run_state == 'DONE' then
     -- a map's result is its marker (readers expand it into the children's results, paged)

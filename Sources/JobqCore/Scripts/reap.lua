@@ -19,7 +19,7 @@ local due = redis.call('ZRANGEBYSCORE', K.leases, '-inf', NOW, 'LIMIT', 0, limit
 local reply = { OK, 0 }
 for _, id in ipairs(due) do
   local f = redis.call('HMGET', K.task(id), 'state', 'lease', 'attempts', 'spec', 'cancel_requested', 'worker',
-    'token', 'alone', 'suspect', 'deaths', 'started', 'cancel_reason', 'climit', 'unique')
+    'token', 'alone', 'suspect', 'deaths', 'started', 'cancel_reason', 'climit', 'unique', 'spawned')
   if f[1] == 'RUNNING' then limit_record(id, f[13] or '') UNIQUE.record(id, f[14] or '') end -- its key's count, read with the rest
   if f[1] ~= 'RUNNING' then
     zset_later(K.leases, id, false) -- index entry out of step with the record: drop it
@@ -64,6 +64,7 @@ for _, id in ipairs(due) do
       record_attempt(id, attempts, f[6], f[11], ATTEMPT.died_refunded, 'lease_expired', message)
       count('recovered')
     end
+    if is_terminal(to) then SPAWN.ended(id, f[15]) end -- (a retried one attaches to it again)
     reply[#reply + 1] = id
     reply[#reply + 1] = to
     reply[2] = reply[2] + 1

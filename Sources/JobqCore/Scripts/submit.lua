@@ -4,7 +4,13 @@
   ARGV[6] the run's definition name: not '' makes ARGV[4] a new run (it must not exist, and every
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
-          (RUN_OPTIONS lists the fields a run may carry)
+          (RUN_OPTIONS lists the fields a run may carry). `spawned_by` ('PARENT TOKEN POLICY', a
+          spawn: HandlerContext.spawn) is not stored: it fences the submission by the parent's
+          lease, checked before anything else ({-3 STALE_TOKEN, parent} | {-2 WRONG_STATE,
+          parent, state} | {-1 NOT_FOUND, parent}; WRONG_STATE with 'SPAWNED' when another
+          spawned run of the parent is open), links the run and its parent (prelude SPAWN), and
+          turns RUN_EXISTS for this parent's run into an attach ({1, 0, run}, no tasks; a run of
+          another width: IDEMPOTENCY_CONFLICT).
   then n, the number of tasks; then per task 21 fields (the last, ndeps, counts its edges) and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
@@ -58,17 +64,27 @@ local function submit()
   local m = tonumber(ARGV[7])
   if not m or m < 0 then return { INVALID_ARGUMENT, 'run option count' } end
   local run_options = {}
+  local spawn -- a spawn's fence and link (prelude SPAWN), from the run option `spawned_by`
   for o = 8, 7 + 2 * m, 2 do
     local field, value = ARGV[o], ARGV[o + 1]
     if not RUN_OPTIONS[field] or not value then return { INVALID_ARGUMENT, 'run option ' .. tostring(field) } end
+    if field == RUN_OPTIONS.spawned_by then
+      -- checked first, before anything is written; never stored as given
+      local refused
+      refused, spawn = SPAWN.check(value, workflow)
+      if refused then return refused end
+      field = nil
+    end
     if field == RUN_OPTIONS.window and not ((tonumber(value) or 0) >= 1) then return { INVALID_ARGUMENT, 'window' } end
     if field == RUN_OPTIONS.deadline_in then
       -- relative deadlines are fixed on Redis time, as every other deadline
       field, value = RUN_OPTIONS.deadline, NOW + (tonumber(value) or -NOW)
     end
     if field == RUN_OPTIONS.deadline and not ((tonumber(value) or 0) > NOW) then return { DEADLINE_PASSED, tostring(value) } end
-    run_options[#run_options + 1] = field
-    run_options[#run_options + 1] = value
+    if field then
+      run_options[#run_options + 1] = field
+      run_options[#run_options + 1] = value
+    end
     if field == RUN_OPTIONS.deadline then run_options.deadline = tonumber(value) end
   end
   local n = tonumber(ARGV[8 + 2 * m])
@@ -90,7 +106,10 @@ local function submit()
     end
   end
   -- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
-  if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then return { RUN_EXISTS, workflow } end
+  if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then
+    if spawn then return SPAWN.attach(spawn, workflow, n) end
+    return { RUN_EXISTS, workflow }
+  end
 
   -- Parse and check; nothing is written until every task passed. Per task this makes no Lua
   -- tables beyond the task itself (names already checked in this call are not checked again),
@@ -323,6 +342,7 @@ local function submit()
     zset_later(K.definition_runs(definition), workflow, NOW)
     if run_options.deadline then zset_later(K.deadlines, workflow, run_options.deadline) end
     emit_run(workflow, nil, 'PENDING', 'submitted')
+    if spawn then SPAWN.record(spawn, workflow) end
   elseif workflow ~= '' then
     redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
   end

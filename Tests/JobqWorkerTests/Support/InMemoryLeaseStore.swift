@@ -158,7 +158,7 @@ final class InMemoryLeaseStore: TaskLeaseStore {
                 case .cancelled: return .cancelled
                 case .handBack: return .handedBack
                 case .snooze, .rateLimited: return .snoozed
-                case .wait: return .waiting
+                case .wait, .children: return .waiting
                 }
             }
         }
@@ -174,6 +174,16 @@ final class InMemoryLeaseStore: TaskLeaseStore {
 
     func startChildRun(_ request: ChildRunRequest, parent: String) async throws(JobqError) -> String {
         throw JobqError(.invalidOption, "the in-memory store runs no sub-workflows")
+    }
+
+    func spawnChildRun(_ request: ChildRunRequest, lease: TaskLease, key: String, policy: ChildFailurePolicy) async throws(JobqError) -> SpawnedRun {
+        throw JobqError(.invalidOption, "the in-memory store spawns no children")
+    }
+
+    func childRun(_ id: String) async throws(JobqError) -> RunInfo? { nil }
+
+    func childResults(run: String, after cursor: WorkflowPageCursor?, limit: Int) async throws(JobqError) -> (results: [ChildResult], next: WorkflowPageCursor?) {
+        ([], nil)
     }
 
     func resolveRetvals(in payload: [UInt8], prerequisites: [PrerequisiteOutcome], scope: String?) async throws(JobqError) -> [UInt8] {
