@@ -66,6 +66,8 @@ extension Coordinator: TaskLeaseStore {
 
     package func expandMapped(_ result: [UInt8]) async throws(JobqError) -> [UInt8] {
         try await tasks.expandMapped(result)
+    }
+
     package func spawnChildRun(_ request: ChildRunRequest, lease: TaskLease, key: String, policy: ChildFailurePolicy) async throws(JobqError) -> SpawnedRun {
         let id = ChildRunRequest.childRunID(parent: lease.id, key: key)
         var (specs, options) = try request.submission(id: id)
