@@ -7,6 +7,7 @@ import Foundation
 let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
     ("redis", "the Redis client against redis-benchmark (unpipelined PING, pipelined LPUSH, EVALSHA)", RedisClientBenchmark.run),
     ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
+    ("limits", "flow control's cost per task: no limits / concurrency and rate limits on 1,000 keys / unique keys, side by side", LimitsBenchmark.run),
     ("runs", "workflow runs: the window check per claim, jobq runs on 100,000 runs, a 10,000-task run drained", RunBenchmark.run),
     ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),
     ("batch", "command handlers in batches vs one process per task (a small Python handler, real jobq-worker)", BatchCommandBenchmark.run),
