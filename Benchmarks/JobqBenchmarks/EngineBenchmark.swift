@@ -171,7 +171,7 @@ enum EngineBenchmark {
     }
 
     /// Claims and completes until nothing is left, `batch` at a time.
-    private static func drain(_ coordinator: EngineProbe, batch: Int) async throws {
+    static func drain(_ coordinator: EngineProbe, batch: Int) async throws {
         while true {
             let claimed = try await coordinator.claim(queues: ["default"], count: batch, lease: .seconds(60), worker: "bench")
             if claimed.isEmpty { return }

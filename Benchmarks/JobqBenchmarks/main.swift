@@ -7,6 +7,7 @@ import Foundation
 let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
     ("redis", "the Redis client against redis-benchmark (unpipelined PING, pipelined LPUSH, EVALSHA)", RedisClientBenchmark.run),
     ("engine", "Redis CPU per task: submit + claim + complete, single and batched; fan-in and fan-out", EngineBenchmark.run),
+    ("limits", "flow control's cost per task: no limits / concurrency and rate limits on 1,000 keys / unique keys, side by side", LimitsBenchmark.run),
     ("runs", "workflow runs: the window check per claim, jobq runs on 100,000 runs, a 10,000-task run drained", RunBenchmark.run),
     ("map", "a map over N elements end to end (the list, jobq.map, the child run) beside a static fan-out of the same size", MapBenchmark.run),
     ("worker", "end to end with real jobq-worker processes: throughput, chains, fan-in, latency", WorkerBenchmark.run),

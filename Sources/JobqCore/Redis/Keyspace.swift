@@ -93,6 +93,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let rateStartsPattern = Pattern(lua: "rate_starts", head: "rate:", parameter: "key", tail: ":starts")
     package static let rateParkedPattern = Pattern(lua: "rate_parked", head: "rate:", parameter: "key", tail: ":parked")
     package static let ratesPattern = Pattern(lua: "rates", head: "rates", parameter: nil, tail: "")
+    package static let ratePausesPattern = Pattern(lua: "rate_pauses", head: "rate_pauses", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -106,7 +107,7 @@ public struct Keyspace: Sendable, Hashable {
         schedulePattern, schedulesPattern,
         limitPattern, limitParkedPattern, limitsPattern,
         uniquePattern, debouncePattern, throttlePattern,
-        ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern,
+        ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern, ratePausesPattern,
     ]
 
     /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
@@ -271,13 +272,17 @@ public struct Keyspace: Sendable, Hashable {
     /// of the key is parked and no pause is in force.
     public func rate(_ key: String) -> String { Self.ratePattern.key(prefix, key) }
     /// Sorted set: a rate key's recent starts (member: the claim's fencing token, score: when,
-    /// ms), the newest `limit` kept; expires a minute after the interval after the last start.
+    /// ms), at most `limit` entries (out-of-window ones trimmed when the log fills); expires a
+    /// minute after the interval after the last start.
     public func rateStarts(_ key: String) -> String { Self.rateStartsPattern.key(prefix, key) }
     /// List: tasks of a rate key held back over its rate (or by a pause), oldest first.
     public func rateParked(_ key: String) -> String { Self.rateParkedPattern.key(prefix, key) }
     /// Sorted set: the rate keys with parked tasks or a pause, by when to wake them (ms); the
     /// maintenance pass (promote.lua) wakes the due ones.
     public var rates: String { Self.ratesPattern.key(prefix) }
+    /// Sorted set: the rate keys a handler's backpressure paused, by when the pause ends (ms).
+    /// A claim reads it once per call (is any pause in force?) instead of each key's `paused`.
+    public var ratePauses: String { Self.ratePausesPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

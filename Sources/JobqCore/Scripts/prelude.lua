@@ -484,19 +484,29 @@ end
 --[[ A task submitted with a rate key and rate (record field `rlimit`, 'N INTERVAL_MS KEY') starts
   only while fewer than N tasks of KEY started in the last INTERVAL_MS, fleet-wide: a sliding
   log, exact over every window (docs/flow-control.md says why not a token bucket). The starts
-  live in rate:<key>:starts (a sorted set: member the claim's token, score its time; the newest N
-  kept, gone one interval after the last start). claim.lua asks rate.allows for a popped keyed
-  task (one ZCOUNT and one HGET per key per call) and parks it on rate:<key>:parked when the key
-  is over its rate or paused; the key then gets an entry in `rates` scored by when a start frees
-  (or the pause ends), which the maintenance pass (promote.lua, rate.wake_due) honours: no worker
-  polls. A handler's backpressure (fail.lua 'ratelimited') pauses the key: `paused` in
-  rate:<key>. One table, so the prelude keeps its budget of top-level locals. ]]
+  live in rate:<key>:starts (a sorted set: member the claim's token, score its time; gone a
+  minute after the interval after the last start). claim.lua asks rate.allows for a popped keyed
+  task and parks it on rate:<key>:parked when the key is over its rate or paused; the key then
+  gets an entry in `rates` scored by when a start frees (or the pause ends), which the
+  maintenance pass (promote.lua, rate.wake_due) honours: no worker polls. A handler's
+  backpressure (fail.lua 'ratelimited') pauses the key: `paused` in rate:<key>, and the key in
+  `rate_pauses` by the pause's end.
+  Cost per key per claim call (docs/performance.md#rate-limits): one ZCARD of the log, which
+  answers "under the rate" while the log holds fewer entries than the rate allows, counted or not
+  (entries out of the window only make it stricter); only a log that could be full is counted
+  exactly (ZCOUNT of the window), and its entries out of the window are then trimmed when the key
+  starts something. Every start is admitted with (log or window) + starts < N, so the log never
+  holds more than N entries and needs no trim by rank. Whether any pause is in force is one read
+  of `rate_pauses` per call; a key's own pause is read only while some pause is. A start then
+  costs one ZADD and one PEXPIRE per key. One table, so the prelude keeps its budget of
+  top-level locals. ]]
 local rate = {
   of = {},      -- id -> { key, limit, interval } | false (none)
-  seen = {},    -- key -> { used = starts in the window, taken = this call's, paused, wake }
+  seen = {},    -- key -> { used = starts counted (the log's size until `exact`), taken = this call's, paused, wake }
   started = {}, -- key -> { limit, interval, tokens = {...} } (claim phase 2), applied by flush
   keys = {},    -- keys in `started`, in order
   parked = {},  -- key -> { limit, interval } parked on by this call
+  pausing = nil, -- whether any key's pause is in force (read once per call)
 }
 
 function rate.parse(raw)
@@ -514,14 +524,16 @@ function rate.record(id, raw)
   return r
 end
 
--- The key's state for this call, read once.
+-- The key's state for this call, read once: the log's size (an upper bound of the starts in
+-- the window) and the pause, when any key has one.
 function rate.state(r)
   local s = rate.seen[r.key]
   if not s then
-    s = {
-      used = redis.call('ZCOUNT', K.rate_starts(r.key), '(' .. (NOW - r.interval), '+inf'),
-      paused = tonumber(redis.call('HGET', K.rate(r.key), 'paused')) or 0, taken = 0,
-    }
+    if rate.pausing == nil then
+      rate.pausing = redis.call('ZCOUNT', K.rate_pauses, '(' .. NOW, '+inf') > 0
+    end
+    s = { used = redis.call('ZCARD', K.rate_starts(r.key)), exact = false, taken = 0,
+          paused = rate.pausing and tonumber(redis.call('ZSCORE', K.rate_pauses, r.key)) or 0 }
     rate.seen[r.key] = s
   end
   return s
@@ -529,6 +541,7 @@ end
 
 -- When the key may start one more task, given `extra` starts at NOW not yet in its log: the
 -- time the oldest start that must age out does (its score + interval), or NOW if none must.
+-- `used`: the starts in the window (exact).
 function rate.next_start(key, limit, interval, used, extra)
   local over = used + extra - limit + 1 -- starts that must leave the window first
   if over <= 0 then return NOW end
@@ -542,6 +555,12 @@ end
 function rate.allows(r, take)
   local s = rate.state(r)
   if s.paused > NOW then return false, s.paused end
+  if s.used + s.taken >= r.limit and not s.exact then
+    -- the log could be full: count the window exactly (once per key per call)
+    local size = s.used
+    s.used, s.exact = redis.call('ZCOUNT', K.rate_starts(r.key), '(' .. (NOW - r.interval), '+inf'), true
+    s.stale = s.used < size and NOW - r.interval -- entries out of the window: trimmed with the starts
+  end
   if s.used + s.taken >= r.limit then
     s.wake = s.wake or rate.next_start(r.key, r.limit, r.interval, s.used, s.taken)
     return false, s.wake
@@ -579,19 +598,21 @@ function rate.pause(r, id, until_ms)
   local key = K.rate(r.key)
   local paused = math.max(tonumber(redis.call('HGET', key, 'paused')) or 0, until_ms)
   redis.call('HSET', key, 'paused', paused, 'limit', r.limit, 'interval', r.interval)
+  redis.call('ZADD', K.rate_pauses, paused, r.key)
   park_on(K.rate_parked(r.key), id, '')
   zset_later(K.rates, r.key, paused)
   rate.parked[r.key] = r
 end
 
--- flush: the starts of this call, one ZADD per key; the log keeps the newest `limit` entries
--- and expires a minute after the interval after the last start (PEXPIRE runs on Redis's own
--- clock: the margin keeps a log whose window a test clock or a slow caller stretches).
+-- flush: the starts of this call, one ZADD per key (a log found holding entries out of the
+-- window drops them first), and the log expires a minute after the interval after the last
+-- start (PEXPIRE runs on Redis's own clock: the margin keeps a log whose window a test clock
+-- or a slow caller stretches).
 function rate.apply()
   for _, key in ipairs(rate.keys) do
-    local st, starts = rate.started[key], K.rate_starts(key)
+    local st, starts, seen = rate.started[key], K.rate_starts(key), rate.seen[key]
+    if seen and seen.stale then redis.call('ZREMRANGEBYSCORE', starts, '-inf', seen.stale) end
     redis.call('ZADD', starts, unpack(st.tokens))
-    redis.call('ZREMRANGEBYRANK', starts, 0, -(st.limit + 1))
     redis.call('PEXPIRE', starts, st.interval + 60000)
   end
   rate.started, rate.keys = {}, {}
@@ -605,6 +626,8 @@ end
 -- Returns the number of keys taken.
 function rate.wake_due(max_keys)
   local due = redis.call('ZRANGEBYSCORE', K.rates, '-inf', NOW, 'LIMIT', 0, max_keys)
+  -- a pause's end makes its key due: the ended pauses leave their index then
+  if #due > 0 then redis.call('ZREMRANGEBYSCORE', K.rate_pauses, '-inf', NOW) end
   for _, key in ipairs(due) do
     local h = redis.call('HMGET', K.rate(key), 'limit', 'interval', 'paused')
     local limit, interval, paused = tonumber(h[1]) or 1, tonumber(h[2]) or 1000, tonumber(h[3]) or 0

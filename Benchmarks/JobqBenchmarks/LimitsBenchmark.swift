@@ -1,0 +1,102 @@
+import Foundation
+import JobqCore
+import JobqRedis
+import JobqTestSupport
+import JobqBenchmarkSupport
+
+/// What flow control costs per task, side by side in one run: the batched no-op life (batches of
+/// 100) with no limits, with a concurrency limit on 1,000 keys, with a rate limit on 1,000 keys,
+/// and with an `until_finished` unique key per task. The limits never bind (limit 10,000; 10,000
+/// a minute), so the figure is the cost of *enforcing* them; the keys go round-robin, so a claim
+/// of 100 meets 100 keys (the dearest case: nothing shared within a call).
+///
+/// Every variant runs once per round, each round in a rotated order (a drift of the shared
+/// machine falls on all alike); the table gives each round's figure and the median.
+/// `--rounds N` (default 5), `--tasks N` (default 20,000), `--commands` adds the Redis commands
+/// each variant makes per task (`INFO commandstats`), which is where the cost is found.
+enum LimitsBenchmark {
+    enum Variant: String, CaseIterable {
+        case off = "no limits"
+        case concurrency = "concurrency limits, 1,000 keys"
+        case rate = "rate limits, 1,000 keys"
+        case unique = "unique until_finished, own key each"
+
+        /// The task `index` of the variant (payload `{"k": index % 1000}`).
+        func spec(_ index: Int) -> TaskSpec {
+            var spec = TaskSpec(handler: "noop", payload: Array("{\"k\":\(index % 1_000)}".utf8))
+            switch self {
+            case .off: break
+            case .concurrency: spec.concurrency = ConcurrencyLimit(key: "tenant-{payload.k}", limit: 10_000)
+            case .rate: spec.rate = RateLimit(10_000, per: .seconds(60), key: "api-{payload.k}")
+            case .unique: spec.uniqueness = Uniqueness(key: "u-\(index)", mode: .untilFinished)
+            }
+            return spec
+        }
+    }
+
+    static func run(_ arguments: [String]) async throws {
+        func option(_ name: String, _ fallback: Int) -> Int {
+            guard let at = arguments.firstIndex(of: name), at + 1 < arguments.count else { return fallback }
+            return Int(arguments[at + 1]) ?? fallback
+        }
+        let rounds = option("--rounds", 5), tasks = option("--tasks", 20_000)
+        let commands = arguments.contains("--commands")
+        let server = try await RedisServerFixture.start()
+        defer { Task { await server.stop() } }
+        let client = server.makeClient()
+        let variants = Variant.allCases
+        var figures: [Variant: [Double]] = [:]
+        print("Redis CPU per task (INFO cpu, user + sys), batched no-op life (batches of 100, \(grouped(Double(tasks))) tasks), \(rounds) rounds")
+        for round in 0..<rounds {
+            for offset in 0..<variants.count {
+                let variant = variants[(offset + round) % variants.count]
+                let (cpu, calls) = try await measure(client, tasks: tasks) { probe in
+                    var submitted = 0
+                    while submitted < tasks {
+                        let first = submitted, n = min(100, tasks - submitted)
+                        try await probe.submit((0..<n).map { variant.spec(first + $0) })
+                        submitted += n
+                    }
+                    try await EngineBenchmark.drain(probe, batch: 100)
+                }
+                figures[variant, default: []].append(cpu)
+                if commands && round == 0 {
+                    print("  \(variant.rawValue): " + calls.map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", ") + " calls/task")
+                }
+            }
+        }
+        print("")
+        print("variant".padding(38) + "median".leftPadding(10) + "× off".leftPadding(8) + "   rounds (µs)")
+        let off = median(figures[.off] ?? [0])
+        for variant in variants {
+            let values = figures[variant] ?? []
+            print(variant.rawValue.padding(38) + String(format: "%.1f µs", median(values)).leftPadding(10)
+                + String(format: "%.2f", median(values) / off).leftPadding(8)
+                + "   " + values.map { String(format: "%.1f", $0) }.joined(separator: " "))
+        }
+        print("")
+        print("reproduce: swift build --package-path Benchmarks --scratch-path .build-bench && .build-bench/debug/JobqBenchmarks limits")
+        await client.close()
+        await server.stop()
+    }
+
+    /// Runs `body` in a fresh namespace: Redis CPU per task (µs), and the commands it made per
+    /// task (the ten most frequent, scripts excluded).
+    private static func measure(_ client: RedisClient, tasks: Int, _ body: (EngineProbe) async throws -> Void) async throws -> (Double, [(String, Double)]) {
+        let probe = try EngineProbe(redis: client, namespace: "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        _ = try await client.send("CONFIG", "RESETSTAT")
+        let before = try await EngineBenchmark.cpuSeconds(client)
+        try await body(probe)
+        let after = try await EngineBenchmark.cpuSeconds(client)
+        var calls: [(String, Double)] = []
+        for (name, line) in try await EngineBenchmark.info(client, "commandstats") where name.hasPrefix("cmdstat_") {
+            let command = String(name.dropFirst(8))
+            guard !["evalsha", "info", "config", "eval", "script"].contains(command),
+                  let part = line.split(separator: ",").first(where: { $0.hasPrefix("calls=") }),
+                  let count = Double(part.dropFirst(6)) else { continue }
+            calls.append((command, count / Double(tasks)))
+        }
+        calls.sort { $0.1 > $1.1 }
+        return ((after - before) * 1e6 / Double(tasks), Array(calls.prefix(12)))
+    }
+}
