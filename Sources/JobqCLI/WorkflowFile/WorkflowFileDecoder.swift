@@ -13,7 +13,7 @@ struct WorkflowFileDecoder {
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
     static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "service"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
@@ -287,6 +287,12 @@ struct WorkflowFileDecoder {
         spec.uniqueness = try uniqueness(fields, task: id)
         spec.priority = settings.priority
         spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id)
+        if let node = fields["service"] {
+            guard case .scalar(.bool(let flag)) = node.value else {
+                throw fail("`service` must be true or false, not \(node.kind)", node, .invalidOption)
+            }
+            spec.service = flag
+        }
         if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }

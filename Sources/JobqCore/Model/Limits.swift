@@ -9,6 +9,10 @@ public struct Limits: Sendable, Hashable {
     public var maxPrerequisites: Int = 10_000
     /// Most tasks in one submission (one script call).
     public var maxTasksPerSubmission: Int = 50_000
+    /// Most tasks one submit.lua call writes: a run with more is submitted in several calls of
+    /// this many (the first creates it marked `building`, the last seals it; docs/scripts.md,
+    /// "submit"), so no call holds Redis long (measured in BoundedScriptTests).
+    package var tasksPerSubmitCall: Int = 500
     /// Allowed `maxAttempts`.
     public var attempts: ClosedRange<Int> = 1...1_000
     /// Allowed handler timeouts.
@@ -46,6 +50,11 @@ public struct Limits: Sendable, Hashable {
     /// Most rate keys one promote call wakes (each queues up to 64 parked tasks): a bound on
     /// the call's work; the maintenance pass calls again while it is reached.
     public static let rateWakeKeys = 20
+
+    /// A run still `building` this long after its latest chunk was abandoned by its submitter
+    /// (the process died mid-way): the maintenance pass ends it FAILED with reason
+    /// `submit_abandoned` (docs/guarantees.md).
+    public static let submitAbandonedMilliseconds = 5 * 60 * 1000
 
     /// The furthest a run's deadline may be (a year and a day, as delays).
     public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)

@@ -43,6 +43,7 @@ public enum TaskTransitions {
         .init(from: .pending, event: .waitSkipped, to: .skipped),
         .init(from: .pending, event: .corrupt, to: .failed),
         .init(from: .running, event: .corrupt, to: .failed),
+        .init(from: .running, event: .serviceStop, to: .done),
     ]
 
     private static let index: [Key: TaskState] = {
