@@ -32,7 +32,7 @@ struct ServiceWorkerTests {
             }
         })
         registry.register("work", raw: { payload, _ in
-            let key = String(decoding: payload, as: UTF8.self)
+            let key = String(decoding: payload, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             journal.workStarted.withLock { $0[key] = Journal.now }
             try await Task.sleep(for: .milliseconds(300))
             journal.workEnded.withLock { $0[key] = Journal.now }
