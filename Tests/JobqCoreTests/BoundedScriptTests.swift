@@ -230,7 +230,7 @@ struct BoundedScriptTests {
             let value = try await coordinator.tasks.cancel(workflow: "big")
             #expect(value.cancelled == 50_000)
         })
-        // A 50,000-task run (a chain of 25,000 and a fan-out of 25,000) is submitted in calls of 200
+        // A 50,000-task run (a chain of 25,000 and a fan-out of 25,000) is submitted in calls of 100
         // (TaskStore.submitInChunks): asserted under the bar like everything above.
         var runTasks: [TaskSpec] = [Self.noop("r0")]
         for i in 1..<50_000 {

@@ -38,7 +38,7 @@ struct ChunkedSubmitTests {
     @Test func aTwentyThousandTaskRunOfChainsAcrossChunksRunsAndEndsDone() async throws {
         try await withEngine { engine in
             // 100 chains of 200, declared step by step across the chains: every chain crosses
-            // every chunk boundary (200 tasks a call: 100 calls)
+            // every chunk boundary (100 tasks a call: 200 calls)
             var tasks: [TaskSpec] = []
             for step in 0..<200 {
                 for chain in 0..<100 {

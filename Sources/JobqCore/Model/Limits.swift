@@ -11,8 +11,8 @@ public struct Limits: Sendable, Hashable {
     public var maxTasksPerSubmission: Int = 50_000
     /// Most tasks one submit.lua call writes: a run with more is submitted in several calls of
     /// this many (the first creates it marked `building`, the last seals it; docs/scripts.md,
-    /// "submit"), so no call holds Redis long (measured in BoundedScriptTests: about 20–45 µs a task, so 200 stay near 4–9 ms).
-    package var tasksPerSubmitCall: Int = 200
+    /// "submit"), so no call holds Redis long (measured in BoundedScriptTests: about 25–50 µs a task, so 100 stay near 2.5–5 ms, in line with the other bounded calls).
+    package var tasksPerSubmitCall: Int = 100
     /// Allowed `maxAttempts`.
     public var attempts: ClosedRange<Int> = 1...1_000
     /// Allowed handler timeouts.
