@@ -86,6 +86,7 @@ extension JobqClient {
                 priority: task.priority
             )
             spec.rate = task.rate // (its key expanded: a literal)
+            spec.service = task.service
             return spec
         }
         return try await submit(specs, run: RunOptions(id: newID, definition: info.definition, window: info.options["window"].flatMap { Int($0) },

@@ -127,6 +127,18 @@ public struct Workflow: Sendable {
         critical.insert(task.id)
     }
 
+    /// Makes `task` a service of the run (asynciojobs' `forever`, ``TaskSpec/service``): it starts
+    /// as its prerequisites allow, is not waited for, and once every other task has ended its
+    /// handler is told to stop (the cancel path) and it ends DONE, reason `service_stopped`,
+    /// unless it failed on its own. Tasks that use it require it with `policy: .always`
+    /// (released when it starts); `.success` or `.failure` is refused at submit.
+    public mutating func markService(_ task: TaskRef) throws(JobqError) {
+        guard let position = index[task.id] else {
+            throw JobqError(.notFound, "workflow \(name) has no task \(task.id)", subject: task.id)
+        }
+        tasks[position].service = true
+    }
+
     /// The run options this definition starts its runs with.
     public func runOptions(id: String? = nil) -> RunOptions {
         RunOptions(id: id, definition: name, window: window, deadline: deadline, failFast: failFast, critical: critical)

@@ -51,6 +51,11 @@ extension Coordinator: TaskLeaseStore {
             guard existing.parent == parent || (existing.parent == nil && existing.definition == request.definition) else {
                 throw JobqError(.runExists, "a run \(id) exists that is not the child run of \(parent)", subject: id)
             }
+            // given up half-submitted (an earlier attempt died between its submit calls): retrying
+            // it would run part of the child definition as if it were all of it
+            if existing.reason == "submit_abandoned" {
+                throw JobqError(.invalidState, "child run \(id) was given up while it was being submitted (an earlier attempt of \(parent) stopped mid-way); it holds only part of its tasks and cannot be resumed", subject: id)
+            }
             // a re-run of the parent task: the child it started before (retried if it failed)
             if existing.state == .failed || existing.state == .cancelled { _ = try await tasks.retry(run: id) }
             return id
@@ -71,7 +76,7 @@ extension Coordinator: TaskLeaseStore {
     package func spawnChildRun(_ request: ChildRunRequest, lease: TaskLease, key: String, policy: ChildFailurePolicy) async throws(JobqError) -> SpawnedRun {
         let id = ChildRunRequest.childRunID(parent: lease.id, key: key)
         var (specs, options) = try request.submission(id: id)
-        options.spawnedBy = SpawnFence(parent: lease, policy: policy)
+        options.spawnedBy = SpawnFence(parent: lease, policy: policy, width: specs.count)
         // the children continue the parent's trace (its span is current here)
         let submitted = try await tasks.submit(specs, run: options, trace: TraceHeaders.inject(ServiceContext.current ?? .topLevel))
         if submitted.created { return SpawnedRun(id: id, created: true, state: .pending) }

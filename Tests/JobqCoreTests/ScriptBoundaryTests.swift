@@ -132,7 +132,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
                 (Keyspace.expiringPattern, keys.expiring), (Keyspace.signalTimeoutsPattern, keys.signalTimeouts),
                 (Keyspace.schedulesPattern, keys.schedules), (Keyspace.limitsPattern, keys.limits),
-                (Keyspace.ratesPattern, keys.rates), (Keyspace.ratePausesPattern, keys.ratePauses),
+                (Keyspace.ratesPattern, keys.rates), (Keyspace.ratePausesPattern, keys.ratePauses), (Keyspace.buildingPattern, keys.building),
             ]
             for (pattern, expected) in fixed {
                 let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return K.\(pattern.lua)"), 1, RedisArgument(keys.prefix))

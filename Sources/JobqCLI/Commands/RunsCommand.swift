@@ -62,7 +62,7 @@ struct RunsCommand: AsyncParsableCommand {
                     var tasks = run.summary.description + " = \(run.total)"
                     if let reason = run.reason { tasks += " (\(reason))" }
                     table.add([
-                        .init(run.id), .init(run.state.rawValue, RunJSON.color(of: run.state)), .init(tasks),
+                        .init(run.id), .init(run.submitting ? "SUBMITTING" : run.state.rawValue, RunJSON.color(of: run.state)), .init(tasks),
                         .init(run.definition), .init(age),
                     ])
                 }

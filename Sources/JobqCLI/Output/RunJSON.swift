@@ -4,7 +4,7 @@ import JobqCore
 extension RunJSON {
     /// One line for `jobq runs` and headlines: `RUNNING  2D + 1R + 3P = 6`.
     static func headline(_ run: RunInfo, terminal: Terminal) -> String {
-        var line = terminal.paint(run.state.rawValue, color(of: run.state)) + "  " + run.summary.description + " = \(run.total)"
+        var line = terminal.paint(run.submitting ? "SUBMITTING" : run.state.rawValue, color(of: run.state)) + "  " + run.summary.description + " = \(run.total)"
         if let reason = run.reason { line += "  (" + reason + (run.cause.map { ": " + $0 } ?? "") + ")" }
         return line
     }

@@ -31,7 +31,7 @@ enum TaskDetail {
         if let source = info.cached { state += "  cached: result of \(source)" }
         if info.outdated { state += "  " + terminal.paint("OUTDATED", .yellow) + " (a prerequisite ended again after it; jobq rerun RUN --outdated)" }
         line("state", state)
-        line("handler", info.handler + "   queue: " + info.queue + (info.priority == TaskSpec.defaultPriority ? "" : "   priority: \(info.priority)") + (info.workflow.map { "   workflow: \($0)" } ?? ""))
+        line("handler", info.handler + "   queue: " + info.queue + (info.priority == TaskSpec.defaultPriority ? "" : "   priority: \(info.priority)") + (info.service ? "   service (stopped when its run is over)" : "") + (info.workflow.map { "   workflow: \($0)" } ?? ""))
         var attempts = "\(info.attempts) of \(info.maxAttempts)"
         if info.workerDeaths > 0 {
             attempts += "   worker deaths: \(info.workerDeaths)" + (info.suspectLevel >= 2 ? " (quarantined: runs alone)" : "")

@@ -233,6 +233,12 @@ struct Snapshot: Sendable {
     static func snoozeCount(_ count: Int) -> String { count == 1 ? "1 snooze" : "\(count) snoozes" }
 
     func detail(of task: TaskInfo, now: Int64? = nil) -> String {
+        let text = stateDetail(of: task, now: now)
+        // a service task is not waited for: say so, whatever its state
+        return task.service ? (text.isEmpty ? "service" : "service; " + text) : text
+    }
+
+    private func stateDetail(of task: TaskInfo, now: Int64?) -> String {
         let now = now ?? serverNow ?? DurationText.nowMilliseconds
         switch task.state {
         case .pending:

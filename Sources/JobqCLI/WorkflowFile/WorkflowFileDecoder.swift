@@ -13,7 +13,7 @@ struct WorkflowFileDecoder {
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
     static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "map"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "map", "service"]
     /// `map: {over, task, width, window}` and the keys its `task` may have (docs/workflow-files.md, "Map").
     static let mapKeys = ["over", "task", "width", "window"]
     static let mapTaskKeys = ["handler", "title", "payload", "queue", "retries", "max_attempts", "timeout", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
@@ -308,7 +308,13 @@ struct WorkflowFileDecoder {
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
             references += mapped.references
         }
-                if let subWorkflow {
+        if let node = fields["service"] {
+            guard case .scalar(.bool(let flag)) = node.value else {
+                throw fail("`service` must be true or false, not \(node.kind)", node, .invalidOption)
+            }
+            spec.service = flag
+        }
+        if let subWorkflow {
             do { spec.payload = try subWorkflow.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
         }

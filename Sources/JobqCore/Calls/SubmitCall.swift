@@ -26,13 +26,20 @@ package struct SubmitCall: ScriptCall {
     package var idempotencyKey: String?
     package var fingerprint: String
     package var idempotencyWindow: Duration
+    /// One of several calls that submit one run (TaskStore.submitInChunks); `nil`: the whole
+    /// submission in this call.
+    package var chunk: SubmitChunk? = nil
+    /// The keys of the run's service tasks (``TaskSpec/service``), stored in the run record.
+    package var services: [String] = []
 
     package var arguments: [RedisArgument] {
         var arguments: [RedisArgument] = [
             RedisArgument(idempotencyKey ?? ""), RedisArgument(fingerprint), RedisArgument(workflow ?? ""),
             RedisArgument(Int(idempotencyWindow.jobqMilliseconds)), RedisArgument(run?.definition ?? ""),
         ]
-        let options = run?.recordFields ?? []
+        var options = chunk == nil || chunk == .first ? run?.recordFields ?? [] : []
+        if chunk == nil || chunk == .first, !services.isEmpty { options.append((.services, " " + services.joined(separator: " ") + " ")) }
+        if let chunk { options.append((.building, chunk.rawValue)) }
         arguments.append(RedisArgument(options.count))
         for (field, value) in options { arguments += [RedisArgument(field.rawValue), RedisArgument(value)] }
         arguments.append(RedisArgument(items.count))
@@ -69,6 +76,9 @@ package struct SubmitCall: ScriptCall {
         let code = try reply.code()
         guard code == .ok else {
             let detail = reply.details()
+            if code == .invalidArgument, detail.count == 3, detail[0] == "service edge" {
+                throw JobqError(.invalidOption, "task \(detail[1]) waits for service task \(detail[2]) with a policy other than `always`; a service task is not waited for (it runs until its run is over), so an edge to it must be `always` (released when it starts)", subject: detail[1])
+            }
             throw code.error(subject: detail.first, detail: detail)
         }
         let number = try reply.int("outcome")

@@ -22,13 +22,14 @@ package enum ScriptConstants {
         lines.append(words("CONTINUATION", ContinuationStatus.allCases.map(\.rawValue)))
         lines.append(words("RUN_OPTIONS", RunOptionField.allCases.map(\.rawValue)))
         lines.append(words("CHILD_FAILURE", ChildFailurePolicy.allCases.map(\.rawValue)))
+        lines.append(words("SUBMIT_CHUNK", SubmitChunk.allCases.map(\.rawValue)))
         lines.append(words("ATTEMPT", AttemptOutcome.allCases.map(\.rawValue)))
         lines.append(words("UNIQUE_MODE", Uniqueness.ScriptMode.allCases.map(\.rawValue)))
         lines.append("local SUBMITTED = { " + SubmitOutcome.allCases.map { "\($0) = \($0.rawValue)" }.joined(separator: ", ") + " }")
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
         lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax), ("RATE_WAKE_KEYS", Limits.rateWakeKeys), ("PARKS_PER_CLAIM", Limits.parksPerClaim)]))
         lines.append(integers([("PRIORITY_MIN", TaskSpec.priorities.lowerBound), ("PRIORITY_MAX", TaskSpec.priorities.upperBound)]))
-        lines.append(integers([("TRACE_MAX_BYTES", TraceCarrier.maxBytes)]))
+        lines.append(integers([("TRACE_MAX_BYTES", TraceCarrier.maxBytes), ("SUBMIT_ABANDONED_MS", Limits.submitAbandonedMilliseconds)]))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -190,7 +191,23 @@ package enum RunOptionField: String, Sendable, CaseIterable {
     case output
     /// `1`: the first task that fails for good cancels the rest.
     case failFast = "fail_fast"
-    /// A spawn's fence, `PARENT TOKEN POLICY` (``SpawnFence``): checked by submit.lua before it
+    /// A spawn's fence, `PARENT TOKEN POLICY WIDTH` (``SpawnFence``): checked by submit.lua before it
     /// writes anything, never stored as given (the run gets `parent` and `on_child_failure`).
     case spawnedBy = "spawned_by"
+    /// A run submitted in several calls (``SubmitChunk``): set by the first, the time (ms, Redis
+    /// clock) of the latest chunk while the run is still being submitted (it cannot end), removed
+    /// by the last. As a submitted pair its value is the ``SubmitChunk`` of the call.
+    case building
+    /// The keys of the run's service tasks (``TaskSpec/service``), space-separated with a space
+    /// at each end: started with the run, not waited for, stopped when the rest has ended.
+    case services
+}
+
+/// Which part of a run submitted in several submit.lua calls this call is (TaskStore.submit,
+/// docs/scripts.md "submit"): the first creates the run marked `building`, the following append
+/// tasks, the last also seals it (from then on it may end).
+package enum SubmitChunk: String, Sendable, CaseIterable {
+    case first
+    case more
+    case last
 }

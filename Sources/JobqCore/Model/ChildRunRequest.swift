@@ -52,6 +52,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         public var waitFor: String? = nil
         /// ``TaskSpec/priority``; absent for the default (and in requests written before priorities).
         public var priority: Int? = nil
+        /// ``TaskSpec/service``; absent for an ordinary task.
+        public var service: Bool? = nil
     }
 
     public var definition: String
@@ -95,6 +97,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             child.rateKey = spec.rate?.key
             child.waitFor = spec.waitFor?.scriptArgument
             if spec.priority != TaskSpec.defaultPriority { child.priority = spec.priority }
+            if spec.service { child.service = true }
             children.append(child)
         }
         self.tasks = children
@@ -141,6 +144,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 concurrency: task.concurrencyKey.map { ConcurrencyLimit(key: $0, limit: task.concurrencyLimit ?? 0) },
                 priority: task.priority ?? TaskSpec.defaultPriority
             )
+            spec.service = task.service ?? false
             if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             if let text = task.waitFor {
                 guard let wait = DeclaredWait(scriptArgument: text) else {

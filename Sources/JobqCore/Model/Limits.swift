@@ -9,6 +9,10 @@ public struct Limits: Sendable, Hashable {
     public var maxPrerequisites: Int = 10_000
     /// Most tasks in one submission (one script call).
     public var maxTasksPerSubmission: Int = 50_000
+    /// Most tasks one submit.lua call writes: a run with more is submitted in several calls of
+    /// this many (the first creates it marked `building`, the last seals it; docs/scripts.md,
+    /// "submit"), so no call holds Redis long (measured in BoundedScriptTests: about 25–50 µs a task, so 100 stay near 2.5–5 ms, in line with the other bounded calls).
+    package var tasksPerSubmitCall: Int = 100
     /// Allowed `maxAttempts`.
     public var attempts: ClosedRange<Int> = 1...1_000
     /// Allowed handler timeouts.
@@ -50,6 +54,11 @@ public struct Limits: Sendable, Hashable {
     /// Most tasks one spawn (`HandlerContext.spawn`, `JOBQ_SPAWN`) may create: wider fan-outs
     /// spawn in several keys, or map (`too_many_tasks` past it).
     public static let spawnMaxTasks = 10_000
+
+    /// A run still `building` this long after its latest chunk was abandoned by its submitter
+    /// (the process died mid-way): the maintenance pass ends it FAILED with reason
+    /// `submit_abandoned` (docs/guarantees.md).
+    public static let submitAbandonedMilliseconds = 5 * 60 * 1000
 
     /// The furthest a run's deadline may be (a year and a day, as delays).
     public static let maxRunDeadline: Duration = .seconds(366 * 24 * 3600)

@@ -21,6 +21,10 @@ public struct RunInfo: Sendable, Hashable {
     /// A child run (sub-workflow): the task `RUN/KEY` that waits for it.
     public var parent: String?
 
+    /// Still being submitted in several calls (``RunOptionField/building``): it cannot end
+    /// yet, and its counts grow as its chunks arrive.
+    public var submitting: Bool { options[RunOptionField.building.rawValue] != nil }
+
     /// How many tasks the run has.
     public var total: Int { counts.values.reduce(0, +) }
     /// The asynciojobs summary line ("2D + 3R + 4P = 9" is `summary.description + " = total"`).

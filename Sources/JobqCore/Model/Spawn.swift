@@ -14,13 +14,17 @@ public enum ChildFailurePolicy: String, Sendable, Hashable, CaseIterable, Codabl
 package struct SpawnFence: Sendable, Hashable {
     package var parent: TaskLease
     package var policy: ChildFailurePolicy
+    /// How many tasks the whole spawn has: a re-spawn attaches only to a run of that width (a
+    /// big spawn goes in several submit calls, and the first holds only some of its tasks).
+    package var width: Int
 
-    package init(parent: TaskLease, policy: ChildFailurePolicy) {
+    package init(parent: TaskLease, policy: ChildFailurePolicy, width: Int) {
         self.parent = parent
         self.policy = policy
+        self.width = width
     }
 
-    package var scriptArgument: String { "\(parent.id) \(parent.token) \(policy.rawValue)" }
+    package var scriptArgument: String { "\(parent.id) \(parent.token) \(policy.rawValue) \(width)" }
 }
 
 /// A child run a handler spawned (or attached to, when a retried or re-invoked parent spawned

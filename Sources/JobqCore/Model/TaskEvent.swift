@@ -81,4 +81,7 @@ public enum TaskEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case childrenDone = "children_done"
     /// The stored record is unusable (unknown state, missing fields): it is failed, never run.
     case corrupt
+    /// A service task's handler stopped because its run is over (every other task ended):
+    /// DONE, reason `service_stopped` (docs/state-machine.md).
+    case serviceStop = "service_stop"
 }

@@ -62,6 +62,9 @@ public struct TaskInfo: Sendable, Hashable {
     /// When a task that has not started ends CANCELLED with reason `expired` (Redis ms); `nil`
     /// without an expiry and once the task has started (a started task never expires).
     public var expiresAt: Int64? = nil
+    /// A service task of its run (``TaskSpec/service``): not waited for, stopped when the rest
+    /// of the run has ended.
+    public var service: Bool = false
     /// Times a handler snoozed the task since it was submitted (or last `jobq retry`ed).
     public var snoozes: Int = 0
     /// The snooze budget (``TaskSpec/maxSnoozes``).
@@ -144,6 +147,7 @@ extension TaskInfo {
         cached = state == .done ? string("cached") : nil
         outdated = state == .done && string("outdated") == "1"
         expiresAt = number("expires_at")
+        service = string("service") == "1"
         snoozes = Int(number("snoozes") ?? 0)
         maxSnoozes = number("max_snoozes").map { Int($0) } ?? TaskSpec.defaultMaxSnoozes
         checkpointBytes = fields["checkpoint"]?.count

@@ -44,6 +44,12 @@ public struct TaskSpec: Sendable, Hashable {
     /// At most one task by key (``Uniqueness``): unique until started / until finished / for D,
     /// debounce or throttle; a second submit gets the existing task back. `nil` for none.
     public var uniqueness: Uniqueness? = nil
+    /// A service task of its run (asynciojobs' `forever`): it starts as its prerequisites
+    /// allow, is not waited for, and is stopped (its handler told, through the cancel path) once
+    /// every other task of the run has ended, ending DONE (reason `service_stopped`) unless it
+    /// failed on its own; the run's state is decided by its other tasks. Its dependents are
+    /// released when it starts, and may only name it with `always` (docs/workflow-files.md).
+    public var service: Bool = false
     /// Its priority within its queue, from ``priorities`` (-100...100): higher first, FIFO within
     /// one priority; the default 0 is today's single lane. Strict: a low priority waits while
     /// higher ones are ready (docs/flow-control.md#priorities; weighted queues give a share).

@@ -45,6 +45,7 @@ public enum TaskTransitions {
         .init(from: .running, event: .awaitChildren, to: .pending),
         .init(from: .pending, event: .childrenDone, to: .pending),
         .init(from: .running, event: .corrupt, to: .failed),
+        .init(from: .running, event: .serviceStop, to: .done),
     ]
 
     private static let index: [Key: TaskState] = {

@@ -5,6 +5,7 @@ package enum RunJSON {
             ("id", .string(run.id)),
             ("definition", .string(run.definition)),
             ("state", .string(run.state.rawValue)),
+            ("submitting", .bool(run.submitting)),
             ("reason", .optional(run.reason)),
             ("cause", .optional(run.cause)),
             ("summary", .string(run.summary.description + " = \(run.total)")),

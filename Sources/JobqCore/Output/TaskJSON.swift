@@ -17,6 +17,7 @@ package enum TaskJSON {
             ("handler", .string(info.handler)),
             ("queue", .string(info.queue)),
             ("priority", .int(info.priority)),
+            ("service", .bool(info.service)),
             ("workflow", .optional(info.workflow)),
             ("state", .optional(info.state?.rawValue)),
             ("reason", .optional(info.reason)),

@@ -75,6 +75,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let definitionRunsPattern = Pattern(lua: "definition_runs", head: "def:", parameter: "name", tail: ":runs")
     package static let runParkedPattern = Pattern(lua: "run_parked", head: "wf:", parameter: "run", tail: ":parked")
     package static let deadlinesPattern = Pattern(lua: "deadlines", head: "deadlines", parameter: nil, tail: "")
+    package static let buildingPattern = Pattern(lua: "building", head: "building", parameter: nil, tail: "")
     package static let expiringPattern = Pattern(lua: "expiring", head: "expiring", parameter: nil, tail: "")
     package static let signalTimeoutsPattern = Pattern(lua: "signal_timeouts", head: "signal_timeouts", parameter: nil, tail: "")
     package static let cachePattern = Pattern(lua: "cache", head: "cache:", parameter: "digest", tail: "")
@@ -99,7 +100,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
         readyPattern, priorityLanePattern, levelsPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
-        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, idempotencyPattern, eventsPattern, tokenPattern,
+        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, buildingPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, throughputPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
@@ -192,6 +193,8 @@ public struct Keyspace: Sendable, Hashable {
     public func runParked(_ run: String) -> String { Self.runParkedPattern.key(prefix, run) }
     /// Sorted set: runs with a deadline, by it (ms); the maintenance pass stops those due.
     public var deadlines: String { Self.deadlinesPattern.key(prefix) }
+    /// Runs still being submitted in several calls, scored by their latest chunk's time.
+    public var building: String { Self.buildingPattern.key(prefix) }
     /// Hash: fingerprint and ids of an idempotent submission.
     public func idempotency(_ key: String) -> String { Self.idempotencyPattern.key(prefix, key) }
     /// Stream: the audit log of every transition (capped).

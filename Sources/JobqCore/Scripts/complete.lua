@@ -55,6 +55,6 @@ for i = 2, #ARGV - 4, 5 do
   end
   reply[#reply + 1] = code
 end
+flush() -- (first: the end of a run's last other task may start stopping its services, apply_runs)
 if settle_work_left() then reply[2] = 1 end
-flush()
 return reply

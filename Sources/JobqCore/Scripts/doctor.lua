@@ -125,7 +125,7 @@ local function pending(id)
       if edges[i + 1] == POLICY.failure then unmet_by = unmet_by or edges[i] else doomed_by = doomed_by or edges[i] end
     elseif outcome and unsettled(edges[i], id) then
       left = left + 1
-    elseif state and not outcome then
+    elseif state and not outcome and not SERVICE.released(edges[i]) then -- (a started service released it)
       left = left + 1
     end
   end

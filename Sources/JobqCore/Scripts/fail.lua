@@ -86,9 +86,11 @@ for i = 2, #ARGV - 5, 6 do
     if not f[5] then
       fields[3], fields[4] = 'error', message
     end
-    finish(id, 'RUNNING', 'cancel', attempts, why, spec.ttl, fields)
-    record_attempt(id, attempts, f[7], f[8], ATTEMPT.cancelled, 'cancelled', message)
-    settle_dependents(id, OUTCOME_CANCELLED)
+    -- a service task stopped because its run is over: DONE (prelude SERVICE)
+    local stopped = why == 'service_stopped'
+    finish(id, 'RUNNING', stopped and 'service_stop' or 'cancel', attempts, why, spec.ttl, fields)
+    record_attempt(id, attempts, f[7], f[8], stopped and ATTEMPT.done or ATTEMPT.cancelled, stopped and why or 'cancelled', message)
+    settle_dependents(id, stopped and OUTCOME_OK or OUTCOME_CANCELLED)
     SPAWN.ended(id, f[16])
     code = FAIL_CANCELLED
   elseif mode == FAIL_MODE.handback then
@@ -157,6 +159,6 @@ for i = 2, #ARGV - 5, 6 do
   end
   reply[#reply + 1] = code
 end
+flush() -- (first: the end of a run's last other task may start stopping its services, apply_runs)
 if settle_work_left() then reply[2] = 1 end
-flush()
 return reply

@@ -119,6 +119,36 @@ local function run_of(id)
   return string.match(id, '^([^/]+)/')
 end
 
+-- Service tasks (`service: true`) --------------------------------------------------------
+--[[ A run's service tasks (its record's field `services`: their keys, ' k1 k2 ', written by
+  submit.lua; each task record also carries `service`) start with the run and are not waited
+  for. Beside `open` the run keeps `svc_open` (its service tasks not ended) and `svc_bad` (those
+  FAILED or CANCELLED). Once every other task has ended (open == svc_open > 0, the run sealed)
+  SERVICE.stop_when_due starts the run's bounded cancellation with reason service_stopped: a
+  PENDING service ends CANCELLED without running, a RUNNING one's handler is told (the cancel
+  path, its grace period) and it ends DONE, reason service_stopped (fail.lua, reap.lua), unless
+  it failed on its own. The run's state is decided by its other tasks (finish_run subtracts
+  svc_bad; a service's failure stops no run under fail-fast). An edge to a service task (only
+  `always`, submit.lua) is released when the service starts (SERVICE.started, from set_state),
+  not when it ends. One table: the prelude is near Lua's 200-local limit. ]]
+local SERVICE = { of = {} } -- of: run -> its `services` field | false, per call
+
+function SERVICE.is(id)
+  local run = run_of(id)
+  if not run then return false end
+  local s = SERVICE.of[run]
+  if s == nil then
+    s = redis.call('HGET', K.workflow(run), 'services') or false
+    SERVICE.of[run] = s
+  end
+  return s ~= false and string.find(s, ' ' .. string.sub(id, #run + 2) .. ' ', 1, true) ~= nil
+end
+
+-- Whether `id` is a service task whose dependents were released when it started.
+function SERVICE.released(id)
+  return SERVICE.is(id) and redis.call('HEXISTS', K.task(id), 'released') == 1
+end
+
 local counters = {} -- stats field -> increment, applied by flush
 local function count(field, n)
   counters[field] = (counters[field] or 0) + (n or 1)
@@ -149,6 +179,12 @@ local function count_run(id, from, to)
   if not is_terminal(to) then d.open = d.open + 1 end
   if to == 'RUNNING' then d.claimed = true end
   if is_terminal(from) and not is_terminal(to) then d.reopened = true end
+  if SERVICE.is(id) then
+    if from and not is_terminal(from) then d.svc = (d.svc or 0) - 1 end
+    if not is_terminal(to) then d.svc = (d.svc or 0) + 1 end
+    if from == 'FAILED' or from == 'CANCELLED' then d.svc_bad = (d.svc_bad or 0) - 1 end
+    if to == 'FAILED' or to == 'CANCELLED' then d.svc_bad = (d.svc_bad or 0) + 1 end
+  end
 end
 
 -- Sub-workflows: a child run's end resolves the task that waits for it (defined further down).
@@ -157,13 +193,15 @@ local resolve_parent
 -- A run whose tasks have all ended takes its final state (see above).
 local function finish_run(run)
   local key = K.workflow(run)
-  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason', 'deadline', 'parent', 'output')
+  local f = redis.call('HMGET', key, 'state', 'n_FAILED', 'n_CANCELLED', 'cancelled', 'reason', 'deadline', 'parent', 'output', 'building', 'open', 'svc_bad')
   if not f[1] or is_terminal(f[1]) then return end
+  -- still being submitted (submit.lua SUBMIT_CHUNK), or tasks still open: not over yet
+  if f[9] or (tonumber(f[10]) or 0) > 0 then return end
   -- stopped by a run-level rule (deadline, fail-fast): FAILED, even if what still ran succeeded
   local to = 'DONE'
   if f[5] then
     to = 'FAILED'
-  elseif (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) > 0 then
+  elseif (tonumber(f[2]) or 0) + (tonumber(f[3]) or 0) - (tonumber(f[11]) or 0) > 0 then -- (not its services)
     to = f[4] and 'CANCELLED' or 'FAILED'
   end
   redis.call('HSET', key, 'state', to, 'finished', NOW)
@@ -355,6 +393,8 @@ local function apply_runs()
       if delta ~= 0 then redis.call('HINCRBY', key, 'n_' .. state, delta) end
     end
     local open = d.open ~= 0 and redis.call('HINCRBY', key, 'open', d.open) or nil
+    if (d.svc or 0) ~= 0 then redis.call('HINCRBY', key, 'svc_open', d.svc) end
+    if (d.svc_bad or 0) ~= 0 then redis.call('HINCRBY', key, 'svc_bad', d.svc_bad) end
     if (d.states.RUNNING or 0) < 0 then unpark(run, key) end
     -- (a run re-opened by a retry before any of its tasks ever ran is RUNNING already: its
     -- first claim records the start but is no PENDING -> RUNNING change)
@@ -374,6 +414,7 @@ local function apply_runs()
     if open == 0 or (open == nil and d.created) then
       finish_run(run)
     end
+    if SERVICE.of[run] and (open or d.created) then SERVICE.stop_when_due(run) end
   end
   run_deltas, run_list = {}, {}
 end
@@ -714,6 +755,7 @@ local function set_state(id, from, event, attempt, reason, fields)
   if is_terminal(from) then zset_later(K.ended(from), id, false) end
   emit(id, from, to, attempt, reason)
   count_run(id, from, to)
+  if from == 'PENDING' and to == 'RUNNING' and SERVICE.is(id) then SERVICE.started(id) end
   count_limit(id, from, to)
   UNIQUE.transition(id, from, to)
   return to
@@ -1122,7 +1164,7 @@ end
 local fail_fast_seen = {}
 local function run_task_failed(id)
   local run = run_of(id)
-  if not run then return end
+  if not run or SERVICE.is(id) then return end
   local rule = fail_fast_seen[run]
   if rule == nil then
     local f = redis.call('HMGET', K.workflow(run), 'fail_fast', 'critical')
@@ -1286,9 +1328,28 @@ end
 -- workers completing and failing tasks carry cascades forward too: one LPOP per call when there
 -- is nothing to do).
 local function settle_dependents(root, outcome)
+  if SERVICE.released(root) then return end -- (released when it started)
   settle_left = settle_left + SETTLE_PER_ROOT
   settle_from(root, outcome, false)
   if settle_left > 0 and not backlog_empty then settle_backlog() end
+end
+
+-- A service task started: its dependents are released now (once: a retry's start does not).
+function SERVICE.started(id)
+  if redis.call('HSETNX', K.task(id), 'released', NOW) == 0 then return end
+  settle_left = settle_left + SETTLE_PER_ROOT
+  settle_from(id, OUTCOME_OK, false)
+end
+
+-- Stops `run`'s services once every other task has ended (see SERVICE above); once per run.
+function SERVICE.stop_when_due(run)
+  local key = K.workflow(run)
+  local f = redis.call('HMGET', key, 'open', 'svc_open', 'building', 'svc_stop', 'state')
+  local svc = tonumber(f[2]) or 0
+  if f[3] or f[4] or svc == 0 or (tonumber(f[1]) or 0) ~= svc or not f[5] or is_terminal(f[5]) then return end
+  redis.call('HSET', key, 'svc_stop', NOW)
+  open_run_cancel(run, 'its run is over: every other task has ended', { 'reason', 'service_stopped' }, true)
+  emit_run(run, f[5], f[5], 'service_stopped')
 end
 
 -- Expiry ----------------------------------------------------------------------------------
@@ -1378,7 +1439,7 @@ local SPAWN = {}
 -- or nil and { parent, policy }. Another spawned run of the parent still open refuses it too (WRONG_STATE,
 -- 'SPAWNED'): a parent waits for one spawned run at a time.
 function SPAWN.check(value, run)
-  local parent, token, policy = string.match(value, '^(%S+) (%S+) (%S+)$')
+  local parent, token, policy, width = string.match(value, '^(%S+) (%S+) (%S+) (%d+)$')
   if not parent or not CHILD_FAILURE[policy] then return { INVALID_ARGUMENT, 'spawned_by' } end
   local f = redis.call('HMGET', K.task(parent), 'state', 'token', 'spawned')
   if not f[1] then return { NOT_FOUND, parent } end
@@ -1387,7 +1448,7 @@ function SPAWN.check(value, run)
   if f[3] and f[3] ~= run and not is_terminal(redis.call('HGET', K.workflow(f[3]), 'state') or 'DONE') then
     return { WRONG_STATE, parent, 'SPAWNED' }
   end
-  return nil, { parent = parent, policy = policy }
+  return nil, { parent = parent, policy = policy, width = tonumber(width) }
 end
 
 -- submit.lua: a new spawned run `run` is written: link it and its parent.
@@ -1398,12 +1459,13 @@ function SPAWN.record(s, run)
 end
 
 -- submit.lua: the spawned run `run` exists already (a retried or re-invoked parent spawns again):
--- attach to it when it is this parent's and of the same width (`n` tasks), else refuse. A run
--- that ended is not waited for again (`spawned` stays unset): its results are there to read.
-function SPAWN.attach(s, run, n)
+-- attach to it when it is this parent's and of the same width (the whole spawn's task count,
+-- given with the fence: a big spawn is submitted in chunks), else refuse. A run that ended is
+-- not waited for again (`spawned` stays unset): its results are there to read.
+function SPAWN.attach(s, run)
   local f = redis.call('HMGET', K.workflow(run), 'parent', 'total', 'state')
   if f[1] ~= s.parent then return { RUN_EXISTS, run } end
-  if (tonumber(f[2]) or 0) ~= n then return { IDEMPOTENCY_CONFLICT, run } end
+  if (tonumber(f[2]) or 0) ~= s.width then return { IDEMPOTENCY_CONFLICT, run } end
   if not is_terminal(f[3]) then redis.call('HSET', K.task(s.parent), 'spawned', run) end
   emit(s.parent, 'RUNNING', 'RUNNING', 0, 'attached_' .. run)
   flush()

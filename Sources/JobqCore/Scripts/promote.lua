@@ -18,13 +18,16 @@
      again when its next start frees while tasks stay parked (prelude rate.wake_due).
   3. Run deadlines: a run whose deadline has passed is stopped (prelude stop_run, reason
      deadline); the maintenance pass continues the cancellation at once.
+  3b. Abandoned submissions: a run still `building` (submitted in several calls, not sealed)
+     SUBMIT_ABANDONED_MS after its latest chunk is sealed as it is and stopped (reason
+     submit_abandoned): it ends FAILED once what was submitted has ended. Up to 100 per call.
   ARGV[2] maximum number of delayed tasks to make ready in this call
   ARGV[3] maximum number of finished records to delete in this call
   ARGV[4] maximum number of expiry entries to handle in this call
   (All small: the client calls again while a limit was reached, so each call stays far under
   10 ms however much falls due at once; Swift Maintenance.promoteBatch / deleteBatch / expireBatch.)
   Returns {1, promoted, deleted, next due time in ms (0 when nothing is due later: the earliest
-           delayed task, expiry, run deadline, signal timeout or rate key wake), runs stopped,
+           delayed task, expiry, run deadline, signal timeout, rate key wake or abandoned submission), runs stopped,
            tasks expired, expiry entries taken (those expired and those of tasks that had started
            or ended, dropped), tasks timed out waiting for a signal, signal timeout entries
            taken, rate keys taken} ]]
@@ -113,14 +116,24 @@ for _, run in ipairs(redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', NOW, 'LIMI
   if stop_run(run, 'deadline', '', 'the run\'s deadline passed') then stopped = stopped + 1 end
 end
 
+-- Runs whose submitter stopped between two chunks (submit.lua SUBMIT_CHUNK): sealed as they
+-- are and stopped (reason submit_abandoned): they end FAILED once what was submitted has ended.
+for _, run in ipairs(redis.call('ZRANGEBYSCORE', K.building, '-inf', NOW - SUBMIT_ABANDONED_MS, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', K.building, run)
+  redis.call('HDEL', K.workflow(run), 'building')
+  if stop_run(run, 'submit_abandoned', '', 'its submitter stopped before the whole run was submitted') then stopped = stopped + 1 end
+  finish_run(run) -- (nothing open: it ends now; else with its last open task)
+end
+
 flush()
 local next_due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
 local next_deadline = redis.call('ZRANGE', K.deadlines, 0, 0, 'WITHSCORES')
 local next_expiry = redis.call('ZRANGE', K.expiring, 0, 0, 'WITHSCORES')
 local next_timeout = redis.call('ZRANGE', K.signal_timeouts, 0, 0, 'WITHSCORES')
 local next_rate = redis.call('ZRANGE', K.rates, 0, 0, 'WITHSCORES')
+local next_building = redis.call('ZRANGE', K.building, 0, 0, 'WITHSCORES')
 local due_at = 0
-for _, at in ipairs({ tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0, tonumber(next_timeout[2]) or 0, tonumber(next_rate[2]) or 0 }) do
+for _, at in ipairs({ next_building[2] and tonumber(next_building[2]) + SUBMIT_ABANDONED_MS or 0, tonumber(next_due[2]) or 0, tonumber(next_deadline[2]) or 0, tonumber(next_expiry[2]) or 0, tonumber(next_timeout[2]) or 0, tonumber(next_rate[2]) or 0 }) do
   if at > 0 and (due_at == 0 or at < due_at) then due_at = at end
 end
 for _, wf in ipairs(workflows) do

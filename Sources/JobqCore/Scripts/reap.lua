@@ -34,10 +34,11 @@ for _, id in ipairs(due) do
     if f[5] then
       -- the requester's message (stored as `error` by cancel.lua) stays
       local why = f[12] or 'cancelled'
-      to = finish(id, 'RUNNING', 'cancel', attempts, why, spec.ttl, { 'reason', why, 'deaths', deaths })
-      record_attempt(id, attempts, f[6], f[11], ATTEMPT.cancelled, 'cancelled',
+      local stopped = why == 'service_stopped' -- a service task whose run is over: DONE (prelude SERVICE)
+      to = finish(id, 'RUNNING', stopped and 'service_stop' or 'cancel', attempts, why, spec.ttl, { 'reason', why, 'deaths', deaths })
+      record_attempt(id, attempts, f[6], f[11], stopped and ATTEMPT.done or ATTEMPT.cancelled, stopped and why or 'cancelled',
         'cancel requested; worker ' .. tostring(f[6]) .. ' died or stopped heartbeating before it stopped the handler')
-      settle_dependents(id, OUTCOME_CANCELLED)
+      settle_dependents(id, stopped and OUTCOME_OK or OUTCOME_CANCELLED)
     elseif alone and attempts >= max_attempts then
       local message = 'its worker (' .. tostring(f[6]) .. ') died or stopped heartbeating while running only this task, on each of its last '
         .. attempts .. ' attempt' .. (attempts == 1 and '' or 's') .. ' (' .. deaths .. ' worker deaths in all)'

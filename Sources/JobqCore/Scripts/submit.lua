@@ -4,13 +4,21 @@
   ARGV[6] the run's definition name: not '' makes ARGV[4] a new run (it must not exist, and every
           task id is 'run/key'); '' with a workflow id only labels the tasks (standalone tasks).
   ARGV[7] m, the number of run option pairs; then m pairs (field, value) stored in the run record
-          (RUN_OPTIONS lists the fields a run may carry). `spawned_by` ('PARENT TOKEN POLICY', a
+          (RUN_OPTIONS lists the fields a run may carry). `spawned_by` ('PARENT TOKEN POLICY WIDTH', a
           spawn: HandlerContext.spawn) is not stored: it fences the submission by the parent's
           lease, checked before anything else ({-3 STALE_TOKEN, parent} | {-2 WRONG_STATE,
           parent, state} | {-1 NOT_FOUND, parent}; WRONG_STATE with 'SPAWNED' when another
           spawned run of the parent is open), links the run and its parent (prelude SPAWN), and
           turns RUN_EXISTS for this parent's run into an attach ({1, 0, run}, no tasks; a run of
-          another width: IDEMPOTENCY_CONFLICT).
+          another width, WIDTH being the whole spawn's task count: IDEMPOTENCY_CONFLICT). The pair (`building`, SUBMIT_CHUNK) makes
+          this call one of several that submit one run (Swift TaskStore.submitInChunks, Limits.tasksPerSubmitCall):
+          `first` creates the run (ARGV[6] its definition) with the open mark `building` (the
+          run cannot end: prelude finish_run) and lists it in K.building; `more` (the only pair)
+          appends its tasks, ids 'run/key', to the open run (else {-2 WRONG_STATE, 'closed'}),
+          their prerequisites in earlier chunks or this one, and refreshes its K.building time;
+          `last` appends (n may be 0) and seals it: the mark goes and the run may end now. A run
+          cancelled or stopped while open gets its later tasks CANCELLED at once (its reason).
+          Idempotency is recorded by the last, without ids.
   then n, the number of tasks; then per task 21 fields (the last, ndeps, counts its edges) and its edges:
     id, handler, queue, payload, max_attempts, timeout_ms, backoff (JSON), delay_ms, ttl_ms,
     title, cond (the compiled precondition, JSON, '' for none: checked here, prelude.lua
@@ -52,6 +60,8 @@
         | {-5 DUPLICATE_ID, id} | {-4 UNKNOWN_DEPENDENCY, task, prerequisite} | {-6 CYCLE, id...}
         | {-7 IDEMPOTENCY_CONFLICT, key} | {-10 RUN_EXISTS, run} | {-9 INVALID_ARGUMENT, what}
         | {-11 DEADLINE_PASSED, value, 'expires', id} (a task's expiry not after now)
+        | {-9 INVALID_ARGUMENT, 'service edge', id, prerequisite} (an edge other than `always` to a
+          service task: prelude SERVICE)
         | {-13 UNIQUE_HELD, key, holder, state} ]]
 
 -- The body is a function of its own: the prelude's locals are upvalues here, so this script has
@@ -65,8 +75,12 @@ local function submit()
   if not m or m < 0 then return { INVALID_ARGUMENT, 'run option count' } end
   local run_options = {}
   local spawn -- a spawn's fence and link (prelude SPAWN), from the run option `spawned_by`
+  local chunk -- SUBMIT_CHUNK: this call is one of several that submit one run
   for o = 8, 7 + 2 * m, 2 do
     local field, value = ARGV[o], ARGV[o + 1]
+    if field == RUN_OPTIONS.building then
+      chunk, value = SUBMIT_CHUNK[value] or '?', NOW -- (stored by the first: the open mark)
+    end
     if not RUN_OPTIONS[field] or not value then return { INVALID_ARGUMENT, 'run option ' .. tostring(field) } end
     if field == RUN_OPTIONS.spawned_by then
       -- checked first, before anything is written; never stored as given
@@ -86,11 +100,17 @@ local function submit()
       run_options[#run_options + 1] = value
     end
     if field == RUN_OPTIONS.deadline then run_options.deadline = tonumber(value) end
+    if field == RUN_OPTIONS.services then run_options.services = value end
   end
+  -- A later chunk appends to the run the first created (only the chunk pair, no other option).
+  local appending = chunk == SUBMIT_CHUNK.more or chunk == SUBMIT_CHUNK.last
+  if chunk == '?' or (chunk and definition == '') or (appending and m > 1) then return { INVALID_ARGUMENT, 'chunk' } end
+  if appending then new_run = false end
+  local in_run = new_run or appending
   local n = tonumber(ARGV[8 + 2 * m])
-  if not n or n < 1 then return { INVALID_ARGUMENT, 'task count' } end
-  if new_run and workflow == '' then return { INVALID_ARGUMENT, 'run id' } end
-  if not new_run and m > 0 then return { INVALID_ARGUMENT, 'run options without a run' } end
+  if not n or n < (chunk == SUBMIT_CHUNK.last and 0 or 1) then return { INVALID_ARGUMENT, 'task count' } end
+  if in_run and workflow == '' then return { INVALID_ARGUMENT, 'run id' } end
+  if not in_run and m > 0 then return { INVALID_ARGUMENT, 'run options without a run' } end
 
   -- Idempotent replay: the same key and the same submission return what was created before.
   if idem_key ~= '' then
@@ -107,8 +127,26 @@ local function submit()
   end
   -- A new run's id must be free (a run shares nothing with another; its tasks' ids carry it).
   if new_run and redis.call('EXISTS', K.workflow(workflow)) == 1 then
-    if spawn then return SPAWN.attach(spawn, workflow, n) end
+    if spawn then return SPAWN.attach(spawn, workflow) end
     return { RUN_EXISTS, workflow }
+  end
+  -- A later chunk: the run must still be open (not sealed, not given up by the maintenance
+  -- pass); one cancelled or stopped meanwhile gets its new tasks CANCELLED at once.
+  local stopped_as
+  if appending then
+    local f = redis.call('HMGET', K.workflow(workflow), 'building', 'cancelled', 'reason')
+    if not f[1] then return { WRONG_STATE, 'closed' } end
+    stopped_as = f[3] or (f[2] and 'cancelled') or nil
+  end
+
+  -- The run's service tasks (RUN_OPTIONS.services, ' k1 k2 '; prelude SERVICE): ids -> true.
+  local services
+  do
+    local listed = new_run and run_options.services or (appending and redis.call('HGET', K.workflow(workflow), 'services'))
+    if listed then
+      services = {}
+      for key in string.gmatch(listed, '%S+') do services[workflow .. '/' .. key] = true end
+    end
   end
 
   -- Parse and check; nothing is written until every task passed. Per task this makes no Lua
@@ -123,7 +161,7 @@ local function submit()
     return false
   end
   -- A task id: a name, or 'run/key' (a task of a run). A new run's tasks all carry its id.
-  local run_prefix = new_run and workflow .. '/' or nil
+  local run_prefix = in_run and workflow .. '/' or nil
   local function bad_id(id)
     if run_prefix then
       return string.sub(id, 1, #run_prefix) ~= run_prefix or bad_name(string.sub(id, #run_prefix + 1))
@@ -184,6 +222,13 @@ local function submit()
       for d = 1, ndeps do
         local policy = ARGV[i + 1]
         if not POLICY[policy] then return invalid(t, 'policy ' .. tostring(policy)) end
+        -- a service task is never waited for to end: an edge to it is released when it starts
+        -- (another run's: asked of its record; this run's record may not be written yet)
+        local dep = ARGV[i]
+        local other_run = not run_prefix or string.sub(dep, 1, #run_prefix) ~= run_prefix
+        if policy ~= POLICY.always and ((services and services[dep]) or (other_run and SERVICE.is(dep))) then
+          return { INVALID_ARGUMENT, 'service edge', task.id, dep } -- (Swift SubmitCall: invalid_option)
+        end
         task.deps[d], task.policies[d] = ARGV[i], policy
         i = i + 2
       end
@@ -217,7 +262,7 @@ local function submit()
       local u = UNIQUE.parse(task.unique)
       local timed = u and u.mode ~= UNIQUE_MODE.started and u.mode ~= UNIQUE_MODE.finished
       if not u or bad_name(u.key) or (timed and u.ms < 1) or (u.mode == UNIQUE_MODE.started and u.ms ~= 0)
-        or (u.mode == UNIQUE_MODE.debounce and (n > 1 or new_run or ndeps > 0 or task.wait_for ~= '' or task.delay_ms ~= u.ms)) then
+        or (u.mode == UNIQUE_MODE.debounce and (n > 1 or in_run or ndeps > 0 or task.wait_for ~= '' or task.delay_ms ~= u.ms)) then
         return invalid(t, 'unique of ' .. task.id)
       end
       local lock = UNIQUE.lock(u)
@@ -251,7 +296,7 @@ local function submit()
     local u = task.u
     local holder, state = UNIQUE.holder(UNIQUE.lock(u), u.mode)
     if holder then
-      if n > 1 or new_run then return { UNIQUE_HELD, u.key, holder, state } end
+      if n > 1 or in_run then return { UNIQUE_HELD, u.key, holder, state } end
       if u.mode ~= UNIQUE_MODE.debounce then
         local outcome = u.mode == UNIQUE_MODE.throttle and SUBMITTED.throttled or SUBMITTED.deduplicated
         if state ~= 'EXPIRED' then emit(holder, state, state, 0, u.mode == UNIQUE_MODE.throttle and 'throttled' or 'deduplicated') end
@@ -341,8 +386,16 @@ local function submit()
     zset_later(K.runs, workflow, NOW)
     zset_later(K.definition_runs(definition), workflow, NOW)
     if run_options.deadline then zset_later(K.deadlines, workflow, run_options.deadline) end
+    if chunk then redis.call('ZADD', K.building, NOW, workflow) end
     emit_run(workflow, nil, 'PENDING', 'submitted')
     if spawn then SPAWN.record(spawn, workflow) end
+  elseif chunk == SUBMIT_CHUNK.more then
+    redis.call('ZADD', K.building, NOW, workflow)
+  elseif chunk == SUBMIT_CHUNK.last then
+    -- sealed: from now on the run may end (prelude finish_run), with this chunk's tasks or now
+    redis.call('HDEL', K.workflow(workflow), 'building')
+    redis.call('ZREM', K.building, workflow)
+    if n == 0 then finish_run(workflow) end
   elseif workflow ~= '' then
     redis.call('HSETNX', K.workflow(workflow), 'created', NOW)
   end
@@ -411,6 +464,10 @@ local function submit()
       fields[#fields + 1] = 'expires_at'
       fields[#fields + 1] = task.expires_at
     end
+    if services and services[task.id] then
+      fields[#fields + 1] = 'service'
+      fields[#fields + 1] = '1'
+    end
     local wait_until = 0
     if task.wait_name then
       -- the signal is one more condition to meet (signal.lua counts it off, as release does)
@@ -427,7 +484,10 @@ local function submit()
       redis.call('SADD', K.queues, task.queue)
     end
     if workflow ~= '' then zset_later(K.workflow_tasks(workflow), task.id, wf_base + task.index) end
-    if doomed_by then
+    if stopped_as then
+      for _, v in ipairs({ 'reason', stopped_as, 'error', 'its run was stopped while it was being submitted' }) do fields[#fields + 1] = v end
+      state_of[task.id] = finish(task.id, nil, 'submit_doomed', 0, stopped_as, task.ttl, fields)
+    elseif doomed_by then
       for _, v in ipairs({ 'reason', 'dependency_failed', 'error', 'prerequisite ' .. doomed_by .. ' did not succeed', 'cause', doomed_by }) do
         fields[#fields + 1] = v
       end
@@ -462,15 +522,16 @@ local function submit()
   end
   count('submitted', n)
 
-  local reply = { OK, SUBMITTED.created, new_run and workflow or '' }
+  local reply = { OK, SUBMITTED.created, in_run and workflow or '' }
   for _, task in ipairs(tasks) do
     ids[#ids + 1] = task.id
     reply[#reply + 1] = task.id
     reply[#reply + 1] = state_of[task.id]
   end
-  if idem_key ~= '' then
+  -- (a run in several calls: recorded by its last, without ids — a replay answers the run)
+  if idem_key ~= '' and chunk ~= SUBMIT_CHUNK.first and chunk ~= SUBMIT_CHUNK.more then
     local key = K.idempotency(idem_key)
-    redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', table.concat(ids, ' '), 'run', new_run and workflow or '')
+    redis.call('HSET', key, 'fingerprint', fingerprint, 'ids', chunk and '' or table.concat(ids, ' '), 'run', in_run and workflow or '')
     if idem_ttl > 0 then redis.call('PEXPIRE', key, idem_ttl) end
   end
   flush()

@@ -61,6 +61,7 @@ extension TaskStore {
         }
 
         try Self.checkUniqueness(tasks, keys: keys, inRun: run != nil)
+        let services = try Self.checkServices(tasks, keys: keys, inRun: run != nil)
         var items: [SubmitCall.Item] = []
         items.reserveCapacity(tasks.count)
         let traceArgument = TraceCarrier.encode(trace)
@@ -91,12 +92,16 @@ extension TaskStore {
                 }
             }
         }
-        return try await runner.run(SubmitCall(
+        let call = SubmitCall(
             items: items, workflow: runID ?? workflow, run: run,
             idempotencyKey: idempotencyKey,
             fingerprint: idempotencyKey == nil ? "" : Self.fingerprint(tasks, workflow: workflow, run: run),
-            idempotencyWindow: idempotencyWindow
-        ))
+            idempotencyWindow: idempotencyWindow, services: services
+        )
+        if run != nil && items.count > runner.limits.tasksPerSubmitCall {
+            return try await submitInChunks(call)
+        }
+        return try await runner.run(call)
     }
 
     /// Uniqueness across a submission: a debounce only in a one-task standalone submission (it
@@ -114,6 +119,26 @@ extension TaskStore {
                 throw JobqError(.invalidOption, "tasks \(other) and \(id) have the same unique key; one submission may hold a key once", subject: id)
             }
         }
+    }
+
+    /// Service tasks (``TaskSpec/service``): only in a run, and named by other tasks of the
+    /// submission only with `always` (it is never waited for to end: the edge is released when
+    /// it starts). Returns their keys.
+    static func checkServices(_ tasks: [TaskSpec], keys: [String], inRun: Bool) throws(JobqError) -> [String] {
+        var services: Set<String> = []
+        for (spec, key) in zip(tasks, keys) where spec.service {
+            guard inRun else {
+                throw JobqError(.invalidOption, "service task \(key): a service task belongs to a run (a workflow file, or a run submission)", subject: key)
+            }
+            services.insert(key)
+        }
+        guard !services.isEmpty else { return [] }
+        for (spec, key) in zip(tasks, keys) {
+            for prerequisite in spec.prerequisites where services.contains(prerequisite.id) && prerequisite.policy != .always {
+                throw JobqError(.invalidOption, "task \(key) waits for service task \(prerequisite.id) with `\(prerequisite.policy.rawValue)`; a service task is not waited for (it runs until its run is over), so an edge to it must be `always` (released when it starts)", subject: key)
+            }
+        }
+        return keys.filter(services.contains)
     }
 
     /// A digest of what the producer asked for (generated ids excluded — task ids and a run's
@@ -142,6 +167,7 @@ extension TaskStore {
             if let rate = spec.rate { field(Array("rate \(rate.count) \(rate.interval.jobqMilliseconds) \(rate.key ?? "")".utf8)) } // absent: as before
             if let wait = spec.waitFor { field(Array(("wait_for " + wait.scriptArgument).utf8)) } // absent: as before
             if let unique = spec.uniqueness { field(Array("unique \(unique.modeText) \(unique.key)".utf8)) } // absent: as before
+            if spec.service { field(Array("service".utf8)) } // absent: as before
             for prerequisite in spec.prerequisites {
                 field(Array("\(prerequisite.id)=\(prerequisite.policy.rawValue)".utf8))
             }
