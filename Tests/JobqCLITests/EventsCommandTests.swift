@@ -55,7 +55,7 @@ struct EventsCommandTests {
         #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
         return try result.stdout.split(separator: "\n").map { line in
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], sourceLocation: sourceLocation)
-            #expect(Set(object.keys) == ["stream_id", "time", "task", "run", "key", "schedule", "from", "to", "attempt", "reason"], sourceLocation: sourceLocation)
+            #expect(Set(object.keys) == ["stream_id", "time", "task", "run", "key", "schedule", "queue", "from", "to", "attempt", "reason", "by"], sourceLocation: sourceLocation)
             #expect(object["schedule"] is NSNull, sourceLocation: sourceLocation)
             #expect(EventStreamID(object["stream_id"] as? String ?? "") != nil, sourceLocation: sourceLocation)
             #expect((object["time"] as? String)?.hasSuffix("Z") == true, sourceLocation: sourceLocation)

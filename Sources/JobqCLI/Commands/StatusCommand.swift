@@ -50,21 +50,12 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func showTask(_ id: String, client: JobqClient) async throws {
-        let info = try await client.status(id)
-        let progress = info.state == .running ? try await client.progress(of: id) : []
-        let ids = info.prerequisites.map(\.id)
-        var states: [String: TaskState?] = [:]
-        for (prerequisite, state) in zip(ids, try await client.states(of: ids)) { states[prerequisite] = state }
-        let history = try await client.attempts(of: id)
-        var limit: LimitUsage?
-        if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
-        var rate: RateUsage?
-        if let given = info.rate, let key = given.key { rate = try await client.rateUsage([key], rates: [key: given]).first }
+        // the same report, and the same JSON, as the dashboard's /api/v1/tasks/ID
+        let report = try await client.taskReport(id)
         if output.json {
-            Console.out(TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
-                                        rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil).rendered(pretty: Terminal.current.isTTY))
+            Console.out(report.json.rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate)
+        TaskDetail.print(report.info, prerequisiteStates: report.prerequisiteStates, progress: report.progress, history: report.history, limit: report.limit, rate: report.rate)
     }
 }
