@@ -79,8 +79,10 @@ enum DashboardBenchmark {
     static func fanOut(tabs: Int, transitions: Int) async throws {
         print("")
         print("\(tabs) tabs following the transition stream while \(transitions) one-task submissions are made")
-        let server = try await RedisServerFixture.start()
-        let redis = server.makeClient { $0.commandTimeout = .seconds(60) }
+        try await withPrivateRedis { redis in try await fanOut(redis: redis, tabs: tabs, transitions: transitions) }
+    }
+
+    static func fanOut(redis: RedisClient, tabs: Int, transitions: Int) async throws {
         func commands() async throws -> [String: Int] {
             let text = try await redis.send("INFO", "commandstats").decodeString()
             var calls: [String: Int] = [:]
@@ -96,24 +98,16 @@ enum DashboardBenchmark {
             let complete = received.allSatisfy { $0 >= transitions }
             print("  " + label.padding(40) + "XREAD \(grouped(Double(xread)).leftPadding(7))  (\(String(format: "%.2f", Double(xread) / Double(transitions))) per transition)   stream reads \(grouped(Double(reads)).leftPadding(7))   \(String(format: "%.2f", elapsed)) s   every tab got all: \(complete)")
         }
-        do {
-            var before = try await commands()
-            var elapsed = 0.0
-            var received: [Int] = []
-            elapsed = try await asyncSeconds { received = try await DashboardProbe.fanOut(redis: redis, namespace: "fan-hub", subscribers: tabs, transitions: transitions) }
-            var after = try await commands()
-            report("one hub, \(tabs) tabs", received, before, after, elapsed)
-            before = after
-            elapsed = try await asyncSeconds { received = try await DashboardProbe.separateReaders(redis: redis, namespace: "fan-sep", followers: tabs, transitions: transitions) }
-            after = try await commands()
-            report("reference: \(tabs) readers, a loop each", received, before, after, elapsed)
-        } catch {
-            await redis.close()
-            await server.stop()
-            throw error
-        }
-        await redis.close()
-        await server.stop()
+        var before = try await commands()
+        var elapsed = 0.0
+        var received: [Int] = []
+        elapsed = try await asyncSeconds { received = try await DashboardProbe.fanOut(redis: redis, namespace: "fan-hub", subscribers: tabs, transitions: transitions) }
+        var after = try await commands()
+        report("one hub, \(tabs) tabs", received, before, after, elapsed)
+        before = after
+        elapsed = try await asyncSeconds { received = try await DashboardProbe.separateReaders(redis: redis, namespace: "fan-sep", followers: tabs, transitions: transitions) }
+        after = try await commands()
+        report("reference: \(tabs) readers, a loop each", received, before, after, elapsed)
     }
 
     /// p50/p95 server time of every page and API twin, on a big namespace and on a (nearly)
@@ -121,9 +115,7 @@ enum DashboardBenchmark {
     static func pages(tasks: Int, running: Int, samples: Int) async throws {
         print("")
         print("pages and API twins: server time through the dashboard's router, \(samples) samples each, interleaved")
-        let server = try await RedisServerFixture.start()
-        let redis = server.makeClient { $0.commandTimeout = .seconds(120) }
-        do {
+        try await withPrivateRedis { redis in
             let clock = ContinuousClock()
             let start = clock.now
             let big = try await DashboardProbe.seed(
@@ -148,6 +140,15 @@ enum DashboardBenchmark {
                 }
                 print("  " + label.padding(34) + cell(bigTimes[bigPath] ?? []).leftPadding(30) + "   " + cell(smallTimes[smallPath] ?? []))
             }
+        }
+    }
+
+    /// `body` with a client of a private redis-server, stopped after it (also when it throws).
+    static func withPrivateRedis(_ body: (RedisClient) async throws -> Void) async throws {
+        let server = try await RedisServerFixture.start()
+        let redis = server.makeClient { $0.commandTimeout = .seconds(120) }
+        do {
+            try await body(redis)
         } catch {
             await redis.close()
             await server.stop()

@@ -13,7 +13,7 @@ import Testing
 @Suite("jobq dashboard and the CLI", .enabled(if: redisAvailable))
 struct DashboardParityTests {
     /// Runs `jobq dashboard` on a free loopback port for `body`, then stops it.
-    func withDashboard(_ cli: CLIHarness, _ body: (TestClient) async throws -> Void) async throws {
+    func withDashboard(_ cli: CLIHarness, _ body: @escaping @Sendable (TestClient) async throws -> Void) async throws {
         let server = try await RunningCLI.start(["dashboard", "--listen", "127.0.0.1:0", "--redis", cli.server.url, "--namespace", cli.namespace])
         defer { server.process.terminate() }
         let line = await server.firstOutput(timeout: .seconds(30))
