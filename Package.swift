@@ -128,7 +128,14 @@ let package = Package(
         // Test support: a real redis-server per test run.
         .target(name: "JobqTestSupport", dependencies: ["JobqRedis", "JobqSpawn"]),
         // Benchmark support: public wrappers over package-level engine calls, for Benchmarks/.
-        .target(name: "JobqBenchmarkSupport", dependencies: ["JobqCore", "JobqRedis", "Jobq", "JobqDashboard"]),
+        .target(
+            name: "JobqBenchmarkSupport",
+            dependencies: [
+                "JobqCore", "JobqRedis", "Jobq", "JobqDashboard",
+                // the dashboard's pages timed through its router, with no network in between
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "JobqRedisTests", dependencies: ["JobqRedis", "JobqTestSupport"]),
         .testTarget(name: "JobqCoreTests", dependencies: ["JobqCore", "JobqTestSupport"]),
         .testTarget(name: "JobqTests", dependencies: ["Jobq", "JobqCore", "JobqTestSupport"]),

@@ -40,12 +40,13 @@ package struct EventFilter: Sendable {
     package func matches(_ record: TaskEventRecord, queue taskQueue: String?) -> Bool {
         guard matchesIDs(record) else { return false }
         guard let queue else { return true }
-        return !record.isRunLine && record.schedule == nil && taskQueue == queue
+        if let lineQueue = record.pausedQueue { return lineQueue == queue }
+        return record.isTaskLine && taskQueue == queue
     }
 
     private func matchesIDs(_ record: TaskEventRecord) -> Bool {
         if let run, record.run != run { return false }
-        if let task, record.isRunLine || record.schedule != nil || record.task != task { return false }
+        if let task, !record.isTaskLine || record.task != task { return false }
         return true
     }
 }
@@ -67,7 +68,7 @@ package struct TaskQueueCache: Sendable {
     package mutating func learn(_ records: [TaskEventRecord], client: JobqClient) async throws(JobqError) {
         var unknown: [String] = []
         var seen = Set<String>()
-        for record in records where !record.isRunLine && record.schedule == nil && queues.index(forKey: record.task) == nil && seen.insert(record.task).inserted {
+        for record in records where record.isTaskLine && queues.index(forKey: record.task) == nil && seen.insert(record.task).inserted {
             unknown.append(record.task)
         }
         guard !unknown.isEmpty else { return }

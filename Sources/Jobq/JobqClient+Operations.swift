@@ -10,16 +10,17 @@ extension JobqClient {
 
     /// Stops claims from `queue` (running tasks finish; submits are still accepted). Returns
     /// whether it was running before. Throws `not_found` for a queue no task ever used (a typo),
-    /// unless `allowNew`: then the queue is paused before its first task.
+    /// unless `allowNew`: then the queue is paused before its first task. With an `actor`, the
+    /// change is an event line (`@queue:NAME`) that names it.
     @discardableResult
-    public func pause(queue: String, allowNew: Bool = false) async throws(JobqError) -> Bool {
-        try await engine.maintenance.pause(queue: queue, allowNew: allowNew)
+    public func pause(queue: String, allowNew: Bool = false, actor: String? = nil) async throws(JobqError) -> Bool {
+        try await engine.maintenance.pause(queue: queue, allowNew: allowNew, actor: actor.flatMap(ActorName.clean))
     }
 
     /// Lets workers claim from `queue` again, and wakes them. Returns whether it was paused.
     @discardableResult
-    public func resume(queue: String) async throws(JobqError) -> Bool {
-        try await engine.maintenance.resume(queue: queue)
+    public func resume(queue: String, actor: String? = nil) async throws(JobqError) -> Bool {
+        try await engine.maintenance.resume(queue: queue, actor: actor.flatMap(ActorName.clean))
     }
 
     /// Workers seen alive, most recent first.

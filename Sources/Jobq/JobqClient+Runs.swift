@@ -16,9 +16,15 @@ extension JobqClient {
         return WorkflowRun(client: self, id: id, created: false, tasks: [])
     }
 
-    /// One page of runs, newest first, filtered server-side by definition and state.
-    public func runs(definition: String? = nil, state: RunState? = nil, after cursor: RunCursor? = nil, limit: Int = 50) async throws(JobqError) -> RunPage {
-        try await engine.tasks.runs(definition: definition, state: state, after: cursor, limit: limit)
+    /// One page of runs, newest first, filtered server-side by definition and state; and, when
+    /// given, by queue (one of a run's first 64 tasks is on it) and submission time (Redis ms,
+    /// inclusive). A page may hold fewer than `limit` runs while its `next` is set.
+    public func runs(
+        definition: String? = nil, state: RunState? = nil, queue: String? = nil,
+        submittedSince since: Int64? = nil, submittedUntil until: Int64? = nil,
+        after cursor: RunCursor? = nil, limit: Int = 50
+    ) async throws(JobqError) -> RunPage {
+        try await engine.tasks.runs(definition: definition, state: state, filter: RunFilter(queue: queue, since: since, until: until), after: cursor, limit: limit)
     }
 
     /// The run's tasks, in submission order (read in pages of 500).
@@ -51,9 +57,9 @@ extension JobqClient {
     /// Re-opens every FAILED or CANCELLED task of the run and the dependents they took down
     /// (each root in one atomic retry, in submission order). Returns the ids re-opened.
     @discardableResult
-    public func retry(run id: String) async throws(JobqError) -> [String] {
+    public func retry(run id: String, actor: String? = nil) async throws(JobqError) -> [String] {
         _ = try await run(id)
-        return try await engine.tasks.retry(run: id)
+        return try await engine.tasks.retry(run: id, actor: actor.flatMap(ActorName.clean))
     }
 
     /// Re-opens, in place, the run's OUTDATED tasks (DONE before a prerequisite ended again) and

@@ -9,14 +9,14 @@ extension JobqClient {
     /// - Throws: `not_found`; `invalid_state` when the task has ended; `invalid_name`,
     ///   `invalid_payload`, `payload_too_large` (nothing written).
     @discardableResult
-    public func signal(task id: String, name: String, payloadJSON payload: [UInt8] = Array("null".utf8)) async throws(JobqError) -> SignalDelivery {
-        try await engine.tasks.signal(task: id, name: name, payload: payload)
+    public func signal(task id: String, name: String, payloadJSON payload: [UInt8] = Array("null".utf8), actor: String? = nil) async throws(JobqError) -> SignalDelivery {
+        try await engine.tasks.signal(task: id, name: name, payload: payload, actor: actor.flatMap(ActorName.clean))
     }
 
     /// ``signal(task:name:payloadJSON:)`` with `payload` encoded as JSON.
     @discardableResult
-    public func signal(task id: String, name: String, payload: some Encodable) async throws(JobqError) -> SignalDelivery {
-        try await engine.tasks.signal(task: id, name: name, payload: try PayloadCoding.encode(payload))
+    public func signal(task id: String, name: String, payload: some Encodable, actor: String? = nil) async throws(JobqError) -> SignalDelivery {
+        try await engine.tasks.signal(task: id, name: name, payload: try PayloadCoding.encode(payload), actor: actor.flatMap(ActorName.clean))
     }
 
     /// Answers the question task `id` asks (`context.ask`, `JOBQ_ASK`) with `choice`.
@@ -24,7 +24,7 @@ extension JobqClient {
     /// - Throws: `not_asking` when it asks nothing now, `invalid_answer` when `choice` is not
     ///   one of its choices (nothing written), `not_found`, `invalid_state`.
     @discardableResult
-    public func answer(task id: String, choice: String) async throws(JobqError) -> SignalDelivery {
-        try await engine.tasks.answer(task: id, choice: choice)
+    public func answer(task id: String, choice: String, actor: String? = nil) async throws(JobqError) -> SignalDelivery {
+        try await engine.tasks.answer(task: id, choice: choice, actor: actor.flatMap(ActorName.clean))
     }
 }

@@ -255,22 +255,23 @@ public struct JobqClient: Sendable {
     // MARK: Acting on tasks
 
     /// Cancels a task: at once when pending, through its worker when running. `message` is
-    /// recorded as the task's error.
+    /// recorded as the task's error; `actor` (who asked) as the `by` of its event lines.
     @discardableResult
-    public func cancel(_ id: String, message: String = "cancelled by request") async throws(JobqError) -> CancelOutcome {
-        try await engine.tasks.cancel(task: id, message: message)
+    public func cancel(_ id: String, message: String = "cancelled by request", actor: String? = nil) async throws(JobqError) -> CancelOutcome {
+        try await engine.tasks.cancel(task: id, message: message, actor: actor.flatMap(ActorName.clean))
     }
 
-    /// Cancels every unfinished task of a workflow.
+    /// Cancels every unfinished task of a workflow; `actor` (who asked) is the `by` of the
+    /// event lines.
     @discardableResult
-    public func cancel(workflow: String, message: String = "workflow cancelled by request") async throws(JobqError) -> WorkflowCancellation {
-        try await engine.tasks.cancel(workflow: workflow, message: message)
+    public func cancel(workflow: String, message: String = "workflow cancelled by request", actor: String? = nil) async throws(JobqError) -> WorkflowCancellation {
+        try await engine.tasks.cancel(workflow: workflow, message: message, actor: actor.flatMap(ActorName.clean))
     }
 
     /// Re-opens a FAILED or CANCELLED task and the dependents it took down. Returns the ids
-    /// re-opened, `id` first.
+    /// re-opened, `id` first. `actor` (who asked) is the `by` of the event lines.
     @discardableResult
-    public func retry(_ id: String) async throws(JobqError) -> [String] {
-        try await engine.tasks.retry(task: id)
+    public func retry(_ id: String, actor: String? = nil) async throws(JobqError) -> [String] {
+        try await engine.tasks.retry(task: id, actor: actor.flatMap(ActorName.clean))
     }
 }

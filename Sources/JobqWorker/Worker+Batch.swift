@@ -48,12 +48,20 @@ extension Worker {
         batch.attach(handle)
     }
 
-    /// The body of a batch's `Task`: one call of the handler, then one outcome per task.
+    /// The body of a batch's `Task`: one call of the handler, under one `jobq.batch` span linked
+    /// to every task's trace (``tracedBatch(_:handler:_:)``), then one outcome per task.
     private func executeBatch(_ runs: [RunningTask], _ handler: AnyBatchHandler) async {
         for run in runs { began(run) }
         if logger.logLevel <= .debug {
             logger.debug("batch started", metadata: ["handler": .string(handler.name), "tasks": .stringConvertible(runs.count)])
         }
+        let outcomes = await tracedBatch(runs, handler: handler.name) { await self.outcomes(runs, handler) }
+        for (run, outcome) in zip(runs, outcomes) { await finish(run, with: outcome) }
+    }
+
+    /// Prepares the tasks, calls the handler once with those ready, and gives each task its
+    /// outcome, in the order of `runs`.
+    private func outcomes(_ runs: [RunningTask], _ handler: AnyBatchHandler) async -> [RunOutcome] {
         var early: [TaskLease: RunOutcome] = [:]
         var contexts: [HandlerContext] = []
         for run in runs {
@@ -73,19 +81,12 @@ extension Worker {
                 thrown = error
             }
         }
-        for run in runs {
+        return runs.map { run in
             let claimed = run.claimed
-            let outcome: RunOutcome
-            if let settled = early[run.lease] {
-                outcome = settled
-            } else if let thrown {
-                outcome = OutcomeRules.threw(thrown, claimed)
-            } else if let given = reported[claimed.id] {
-                outcome = OutcomeRules.batch(given, claimed, maxResultBytes: store.maxResultBytes)
-            } else {
-                outcome = OutcomeRules.batchNoOutcome(claimed, "the handler's answer has no entry for \(claimed.id)")
-            }
-            await finish(run, with: outcome)
+            if let settled = early[run.lease] { return settled }
+            if let thrown { return OutcomeRules.threw(thrown, claimed) }
+            if let given = reported[claimed.id] { return OutcomeRules.batch(given, claimed, maxResultBytes: store.maxResultBytes) }
+            return OutcomeRules.batchNoOutcome(claimed, "the handler's answer has no entry for \(claimed.id)")
         }
     }
 }

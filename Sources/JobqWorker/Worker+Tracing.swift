@@ -29,6 +29,53 @@ extension Worker {
         return outcome
     }
 
+    /// Runs `body` (one call of a batch handler) inside one `.consumer` span `jobq.batch
+    /// <handler>` with a link to the stored context of each task that has one, as OpenTelemetry's
+    /// messaging conventions ask of batch processing: a batch has many parents, so its span is a
+    /// root of its own (the ambient context; none in a worker) and each message's creation
+    /// context is a link, attributed with `jobq.task.id`. `messaging.batch.message_count` is the
+    /// batch's size; `jobq.batch.failed` counts the tasks whose outcome charged their attempt
+    /// (the span's error when there is one). The span is current while the tasks are prepared and
+    /// the handler runs, so `HandlerContext.serviceContext` and spans the handler starts are in it.
+    func tracedBatch(_ runs: [RunningTask], handler: String, _ body: () async -> [RunOutcome]) async -> [RunOutcome] {
+        let span = startSpan("jobq.batch \(handler)", context: ServiceContext.current ?? .topLevel, ofKind: .consumer)
+        defer { span.end() }
+        if span.isRecording {
+            span.attributes["messaging.system"] = "jobq"
+            span.attributes["messaging.operation.type"] = "process"
+            span.attributes["messaging.batch.message_count"] = runs.count
+            span.attributes["jobq.handler"] = handler
+            span.attributes["jobq.worker.id"] = id
+            let queues = Set(runs.map(\.claimed.queue))
+            if queues.count == 1, let queue = queues.first {
+                span.attributes["messaging.destination.name"] = queue
+                span.attributes["jobq.queue"] = queue
+            }
+            for run in runs where !run.claimed.traceHeaders.isEmpty {
+                span.addLink(SpanLink(context: TraceHeaders.extract(run.claimed.traceHeaders), attributes: ["jobq.task.id": .string(run.claimed.id)]))
+            }
+        }
+        let outcomes = await ServiceContext.$current.withValue(span.context) { await body() }
+        if span.isRecording {
+            let failed = outcomes.filter(Self.chargesAttempt)
+            span.attributes["jobq.batch.failed"] = failed.count
+            if case .failure(let first)? = failed.first {
+                span.recordError(TaskRunError(reason: first.reason, message: first.message))
+                span.setStatus(SpanStatus(code: .error, message: "\(failed.count) of \(runs.count) tasks failed: \(first.message)"))
+            }
+        }
+        return outcomes
+    }
+
+    /// A failure that charges the attempt (retried or final): an error in a span.
+    private static func chargesAttempt(_ outcome: RunOutcome) -> Bool {
+        guard case .failure(let failure) = outcome else { return false }
+        switch failure.mode {
+        case .retry, .final: return true
+        case .handBack, .cancelled, .snooze, .rateLimited, .wait: return false
+        }
+    }
+
     /// The outcome as attributes; a failure that charges the attempt (retried or final) as the
     /// span's error. Snoozes, rate-limit returns, waits, hand-backs and cancellations are not errors.
     private static func record(_ outcome: RunOutcome, on span: any Span) {
@@ -37,10 +84,9 @@ extension Worker {
             span.attributes["jobq.outcome"] = completion.awaitRun != nil ? "awaiting_run" : completion.skipped ? "skipped" : "done"
         case .failure(let failure):
             let word: String
-            var isError = false
             switch failure.mode {
-            case .retry: word = "retry"; isError = true
-            case .final: word = "failed"; isError = true
+            case .retry: word = "retry"
+            case .final: word = "failed"
             case .handBack: word = "handed_back"
             case .cancelled: word = "cancelled"
             case .snooze: word = "snoozed"
@@ -50,7 +96,7 @@ extension Worker {
             }
             span.attributes["jobq.outcome"] = word
             span.attributes["jobq.failure.reason"] = failure.reason
-            if isError {
+            if chargesAttempt(outcome) {
                 span.recordError(TaskRunError(reason: failure.reason, message: failure.message))
                 span.setStatus(SpanStatus(code: .error, message: failure.message))
             }

@@ -317,7 +317,8 @@ public final class Worker: Service, Sendable {
         let running = runningTaskIDs
         let info = WorkerRegistration(
             id: id, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
-            queues: configuration.queues, concurrency: configuration.concurrency, running: running
+            queues: configuration.queues, concurrency: configuration.concurrency, running: running,
+            heartbeatMilliseconds: configuration.heartbeat.components.seconds * 1000 + configuration.heartbeat.components.attoseconds / 1_000_000_000_000_000
         )
         do {
             try await store.register(info, ttl: max(configuration.lease, configuration.heartbeat * 3))

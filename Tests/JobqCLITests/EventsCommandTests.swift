@@ -25,7 +25,7 @@ struct EventsCommandTests {
         try await cli.complete("wf/a", queue: "q1")
         try await cli.failFinal("wf/b", queue: "q1")
         try await cli.complete("s1", queue: "other")
-        #expect(try await cli.run(["cancel", "s2"]).status == 0)
+        #expect(try await cli.run(["cancel", "s2", "--actor", "ops"]).status == 0)
     }
 
     /// Every transition the seed makes, oldest first, as `task from to attempt reason` (the
@@ -55,7 +55,7 @@ struct EventsCommandTests {
         #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
         return try result.stdout.split(separator: "\n").map { line in
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], sourceLocation: sourceLocation)
-            #expect(Set(object.keys) == ["stream_id", "time", "task", "run", "key", "schedule", "from", "to", "attempt", "reason"], sourceLocation: sourceLocation)
+            #expect(Set(object.keys) == ["stream_id", "time", "task", "run", "key", "schedule", "queue", "from", "to", "attempt", "reason", "by"], sourceLocation: sourceLocation)
             #expect(object["schedule"] is NSNull, sourceLocation: sourceLocation)
             #expect(EventStreamID(object["stream_id"] as? String ?? "") != nil, sourceLocation: sourceLocation)
             #expect((object["time"] as? String)?.hasSuffix("Z") == true, sourceLocation: sourceLocation)
@@ -133,7 +133,7 @@ struct EventsCommandTests {
             "wf/b  RUNNING → FAILED  attempt 1  error",
         ])
         let first = try await cli.run(["events", "--limit", "2"], environment: [:])
-        #expect(first.stdout.split(separator: "\n").map { String($0.dropFirst(25)) } == ["s1  RUNNING → DONE  attempt 1", "s2  PENDING → CANCELLED  attempt 0  cancelled"])
+        #expect(first.stdout.split(separator: "\n").map { String($0.dropFirst(25)) } == ["s1  RUNNING → DONE  attempt 1", "s2  PENDING → CANCELLED  attempt 0  cancelled  by ops"])
         let run = try await cli.run(["events", "--task", "wf/a", "--limit", "1"])
         #expect(run.stdout.dropFirst(25) == "wf/a  RUNNING → DONE  attempt 1\n")
         let created = try await cli.run(["events", "--run", "wf", "--limit", "2", "--since", "0-0"])
@@ -213,7 +213,7 @@ struct EventsCommandTests {
         #expect(last.stderr.isEmpty && [0, Console.brokenPipeStatus].contains(last.status), "\(last)")
         // With -f and nothing new to print: it notices the closed pipe while it waits.
         let following = try await pipe.runIntoHead(cli, ["events", "-f", "--limit", "1"])
-        #expect(following.head.hasSuffix("s2  PENDING → CANCELLED  attempt 0  cancelled\n"), "\(following.head)")
+        #expect(following.head.hasSuffix("s2  PENDING → CANCELLED  attempt 0  cancelled  by ops\n"), "\(following.head)")
         #expect(following.stderr.isEmpty && following.status == Console.brokenPipeStatus, "\(following)")
     }
 

@@ -15,7 +15,7 @@ struct SpawnStatusTests {
         let lease = try await cli.claim("p")
         let children = (0..<3).map { TaskSpec(id: "c\($0)", handler: "jobq.noop") }
         var (specs, options) = try ChildRunRequest(definition: "kids", tasks: children).submission(id: ChildRunRequest.childRunID(parent: "p", key: "children"))
-        options.spawnedBy = SpawnFence(parent: lease, policy: .failParent)
+        options.spawnedBy = SpawnFence(parent: lease, policy: .failParent, width: specs.count)
         _ = try await cli.coordinator.tasks.submit(specs, run: options)
         #expect(try await cli.coordinator.leases.fail([Failure(lease: lease, mode: .children, reason: "waiting_children", message: "")]) == [.waiting])
         let one = try await cli.claim("p.children/c0")

@@ -25,7 +25,7 @@ struct SpawnScriptTests {
                       policy: ChildFailurePolicy = .failParent) async throws -> SubmitResult {
         let id = ChildRunRequest.childRunID(parent: lease.id, key: key)
         var (specs, options) = try ChildRunRequest(definition: "kids", tasks: children, output: output).submission(id: id)
-        options.spawnedBy = SpawnFence(parent: lease, policy: policy)
+        options.spawnedBy = SpawnFence(parent: lease, policy: policy, width: specs.count)
         return try await engine.coordinator.tasks.submit(specs, run: options)
     }
 
@@ -103,6 +103,24 @@ struct SpawnScriptTests {
             } catch let error as JobqError {
                 #expect(error.code == .invalidState)
             }
+        }
+    }
+
+    /// A spawn wider than one submit call goes in chunks (the first holds only some of its tasks):
+    /// a re-spawn still attaches, by the whole spawn's width, and duplicates nothing.
+    @Test func aRetriedParentAttachesToASpawnSubmittedInChunks() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([TaskSpec(id: "p", handler: "noop", queue: "parents", maxAttempts: 3, backoff: .fixed(delay: .zero))])
+            let first = try #require(try await engine.coordinator.leases.claim(queues: ["parents"], count: 1, lease: .seconds(30), worker: "w").first)
+            let width = Limits().tasksPerSubmitCall * 2 + 50
+            let children = (0..<width).map { Self.child("c\($0)") }
+            #expect(try await Self.spawn(engine, first.lease, children).created)
+            _ = try await engine.coordinator.leases.fail([Failure(lease: first.lease, mode: .retry(delay: .zero), reason: "error", message: "boom")])
+            let second = try #require(try await engine.coordinator.leases.claim(queues: ["parents"], count: 1, lease: .seconds(30), worker: "w").first)
+            let again = try await Self.spawn(engine, second.lease, children)
+            #expect(!again.created && again.run == "p.children")
+            #expect(try await engine.coordinator.tasks.run("p.children")?.total == width)
+            #expect(try await engine.coordinator.tasks.taskIDs(inWorkflow: "p.children").count == width)
         }
     }
 

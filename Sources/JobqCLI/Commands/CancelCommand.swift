@@ -30,6 +30,7 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Why; recorded as the task's error.", valueName: "text"))
     var message: String?
 
+    @OptionGroup var acting: ActorOption
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
@@ -44,7 +45,7 @@ struct CancelCommand: AsyncParsableCommand {
             var workflow = workflow
             if workflow == nil, let id, case .workflow(let run) = try await Target.resolve(id, client: client) { workflow = run }
             if let workflow {
-                let outcome = try await client.cancel(workflow: workflow, message: message ?? "workflow cancelled by request")
+                let outcome = try await client.cancel(workflow: workflow, message: message ?? "workflow cancelled by request", actor: acting.name)
                 let (cancelled, requested) = (outcome.cancelled, outcome.requested)
                 if output.json {
                     Console.out(JSONValue.object([("workflow", .string(workflow)), ("cancelled", .int(cancelled)), ("requested", .int(requested))]).rendered())
@@ -59,7 +60,7 @@ struct CancelCommand: AsyncParsableCommand {
                 return .ok
             }
             let id = id ?? ""
-            let outcome = try await client.cancel(id, message: message ?? "cancelled by request")
+            let outcome = try await client.cancel(id, message: message ?? "cancelled by request", actor: acting.name)
             let word = switch outcome {
             case .cancelled: "cancelled"
             case .requested: "requested"

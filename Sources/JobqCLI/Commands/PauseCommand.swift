@@ -23,12 +23,13 @@ struct PauseCommand: AsyncParsableCommand {
     @Flag(name: .customLong("new"), help: "Pause a queue that no task has used yet (without it, an unknown queue is refused: a typo would pause nothing).")
     var allowNew = false
 
+    @OptionGroup var acting: ActorOption
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            try await client.pause(queue: queue, allowNew: allowNew)
+            try await client.pause(queue: queue, allowNew: allowNew, actor: acting.name)
             if output.json {
                 Console.out(JSONValue.object([("queue", .string(queue)), ("paused", .bool(true))]).rendered())
             } else {

@@ -14,12 +14,13 @@ struct ResumeCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The queue.", valueName: "queue"))
     var queue: String
 
+    @OptionGroup var acting: ActorOption
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            try await client.resume(queue: queue)
+            try await client.resume(queue: queue, actor: acting.name)
             if output.json {
                 Console.out(JSONValue.object([("queue", .string(queue)), ("paused", .bool(false))]).rendered())
             } else {

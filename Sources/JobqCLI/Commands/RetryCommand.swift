@@ -27,13 +27,14 @@ struct RetryCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("A task id (ID or RUN/TASK), or a run id.", valueName: "id|run"))
     var id: String
 
+    @OptionGroup var acting: ActorOption
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
             if case .workflow(let run) = try await Target.resolve(id, client: client) {
-                let reopened = try await client.retry(run: run)
+                let reopened = try await client.retry(run: run, actor: acting.name)
                 if output.json {
                     Console.out(JSONValue.object([("run", .string(run)), ("reopened", .array(reopened.map { .string($0) }))]).rendered())
                 } else if reopened.isEmpty {
@@ -43,7 +44,7 @@ struct RetryCommand: AsyncParsableCommand {
                 }
                 return .ok
             }
-            let reopened = try await client.retry(id)
+            let reopened = try await client.retry(id, actor: acting.name)
             if output.json {
                 Console.out(JSONValue.object([("id", .string(id)), ("reopened", .array(reopened.map { .string($0) }))]).rendered())
             } else {

@@ -14,6 +14,7 @@ struct RunsCommand: AsyncParsableCommand {
 
               jobq runs
               jobq runs --state failed --definition nightly
+              jobq runs --queue gpu --since 2h --until 1h
               jobq runs --json | jq -r '.runs[].id'
               jobq runs --after 1764662400000:nightly-01JF3Q8Z6W9D2K4M7N0P5R8T1V  # next
 
@@ -26,6 +27,15 @@ struct RunsCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Only runs of this definition (the file's `workflow:` name).", valueName: "name"))
     var definition: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only runs one of whose first 64 tasks is on this queue.", valueName: "queue"))
+    var queue: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only runs submitted at or after this time: a duration ago (2h), an ISO 8601 time, or ms since 1970.", valueName: "when"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only runs submitted at or before this time (as --since).", valueName: "when"))
+    var until: String?
 
     @Option(name: .long, help: ArgumentHelp("Runs per page (1 to 1000).", valueName: "n"))
     var limit: Int = 20
@@ -43,7 +53,17 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            let page = try await client.runs(definition: definition, state: state, after: after.flatMap(RunCursor.init), limit: limit)
+            func bound(_ text: String?, _ option: String) throws(JobqError) -> TimeBound? {
+                guard let text else { return nil }
+                return try TimeBound.parse(text, option: option)
+            }
+            let from = try bound(since, "--since"), to = try bound(until, "--until")
+            let now = [from, to].contains(where: { $0?.isRelative == true }) ? try await client.serverTime() : 0
+            let page = try await client.runs(
+                definition: definition, state: state, queue: queue,
+                submittedSince: from?.milliseconds(now: now), submittedUntil: to?.milliseconds(now: now),
+                after: after.flatMap(RunCursor.init), limit: limit
+            )
             if output.json {
                 Console.out(OperatorJSON.runs(page).rendered(pretty: Terminal.current.isTTY))
                 return .ok

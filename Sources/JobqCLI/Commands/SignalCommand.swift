@@ -27,13 +27,14 @@ struct SignalCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("JSON payload: literal JSON, @path to read a file, or - for stdin (at most 64 KiB). (default: null)", valueName: "json|@file|-"))
     var payload: String?
 
+    @OptionGroup var acting: ActorOption
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
             let value = try payload.map(SubmitCommand.readPayload) ?? .null
-            let delivery = try await client.signal(task: task, name: name, payloadJSON: value.bytes)
+            let delivery = try await client.signal(task: task, name: name, payloadJSON: value.bytes, actor: acting.name)
             SignalCommand.report(task: task, what: "signal \(name)", delivery: delivery, json: output.json)
             return .ok
         }
@@ -69,12 +70,13 @@ struct AnswerCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("One of the question's choices.", valueName: "choice"))
     var choice: String
 
+    @OptionGroup var acting: ActorOption
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-            let delivery = try await client.answer(task: task, choice: choice)
+            let delivery = try await client.answer(task: task, choice: choice, actor: acting.name)
             SignalCommand.report(task: task, what: "answer \(choice)", delivery: delivery, json: output.json)
             return .ok
         }

@@ -27,7 +27,9 @@ struct StatsCommand: AsyncParsableCommand {
             let queues = try await client.queues()
             let names = OperatorJSON.counterNames + counters.keys.filter { !OperatorJSON.counterNames.contains($0) }.sorted()
             if output.json {
-                Console.out(OperatorJSON.stats(namespace: client.namespace, overview: overview, queues: queues, counters: counters).rendered(pretty: Terminal.current.isTTY))
+                // the dashboard's /api/v1/overview: the same object, with the last 24 h per minute
+                let rates = try await client.minuteRates(hours: 24)
+                Console.out(OperatorJSON.overview(namespace: client.namespace, overview: overview, queues: queues, counters: counters, rates: rates).rendered(pretty: Terminal.current.isTTY))
                 return .ok
             }
             let terminal = Terminal.current

@@ -50,32 +50,15 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func showTask(_ id: String, client: JobqClient) async throws {
-        let info = try await client.status(id)
-        let progress = info.state == .running ? try await client.progress(of: id) : []
-        let ids = info.prerequisites.map(\.id)
-        var states: [String: TaskState?] = [:]
-        for (prerequisite, state) in zip(ids, try await client.states(of: ids)) { states[prerequisite] = state }
-        let history = try await client.attempts(of: id)
-        var limit: LimitUsage?
-        if let key = info.concurrencyKey { limit = try await client.limitUsage([key]).first }
-        var rate: RateUsage?
-        if let given = info.rate, let key = given.key { rate = try await client.rateUsage([key], rates: [key: given]).first }
-        // the child run it waits for (a sub-workflow, a map, spawned children): how far its children are
-        var children: RunInfo?
-        if let run = info.childRun ?? info.spawnedRun { children = try await client.engine.tasks.run(run) }
-        let mapped = info.mappedCount.flatMap { count in info.childRun.map { (count: count, id: $0) } }
+        // the same report, and the same JSON, as the dashboard's /api/v1/tasks/ID
+        let report = try await client.taskReport(id)
         if output.json {
-            var detail = TaskJSON.detail(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate,
-                                         rateLimited: Snapshot.rateLimited(info, usage: rate, now: DurationText.nowMilliseconds) != nil,
-                                         children: children)
-            if let mapped, case .object(var fields) = detail {
-                fields.append(("mapped", MapProgress.json(count: mapped.count, run: children, id: mapped.id)))
-                detail = .object(fields)
-            }
-            Console.out(detail.rendered(pretty: Terminal.current.isTTY))
+            Console.out(report.json.rendered(pretty: Terminal.current.isTTY))
             return
         }
-        TaskDetail.print(info, prerequisiteStates: states, progress: progress, history: history, limit: limit, rate: rate, children: children,
-                         mapped: mapped.map { MapProgress.text(count: $0.count, run: children, id: $0.id) })
+        let info = report.info
+        TaskDetail.print(info, prerequisiteStates: report.prerequisiteStates, progress: report.progress, history: report.history, limit: report.limit, rate: report.rate,
+                         children: report.children,
+                         mapped: info.mappedCount.flatMap { count in info.childRun.map { MapProgress.text(count: count, run: report.children, id: $0) } })
     }
 }

@@ -10,6 +10,8 @@ struct WorkersCommand: AsyncParsableCommand {
             Each jobq-worker registers itself and refreshes the registration with its \
             heartbeats; one that stops doing so (killed, partitioned) disappears from this list \
             after its registration expires, and its tasks' leases expire and are retried.
+            FLAGS: `silent` when its last heartbeat is older than 3 of its intervals, `overdue N` \
+            when N of its tasks have run past their timeout (--json: silent, overdue, stuck).
 
               jobq workers
               jobq workers --json | jq '.workers[].running'
@@ -34,17 +36,26 @@ struct WorkersCommand: AsyncParsableCommand {
             var table = Table([
                 .init(header: "WORKER", max: 30), .init(header: "HOST", max: 16), .init(header: "PID", max: 7, alignRight: true),
                 .init(header: "QUEUES", max: 16), .init(header: "BUSY", max: 7, alignRight: true), .init(header: "SEEN", max: 6, alignRight: true),
-                .init(header: "RUNNING", max: 40, flexible: true),
+                .init(header: "FLAGS", max: 16), .init(header: "RUNNING", max: 40, flexible: true),
             ])
             for worker in workers {
                 table.add([
                     .init(worker.id), .init(worker.host), .init(String(worker.pid)), .init(worker.queues.joined(separator: ",")),
                     .init("\(worker.running.count)/\(worker.concurrency)"), .init(DurationText.format(milliseconds: max(0, now - worker.lastSeen))),
+                    Self.flags(worker, now: now),
                     .init(worker.running.isEmpty ? "-" : worker.running.joined(separator: " ")),
                 ])
             }
             table.render().forEach { Console.out($0) }
             return .ok
         }
+    }
+
+    /// `silent`, `overdue N`, both, or `-`.
+    static func flags(_ worker: WorkerInfo, now: Int64) -> Table.Cell {
+        var flags: [String] = []
+        if worker.isSilent(now: now) { flags.append("silent") }
+        if !worker.overdue.isEmpty { flags.append("overdue \(worker.overdue.count)") }
+        return flags.isEmpty ? .init("-") : .init(flags.joined(separator: " "), .yellow)
     }
 }

@@ -29,6 +29,9 @@ struct EventPrinter {
             // `fired:RUN` → `fired RUN`: what happened to the schedule, and the run or tick
             return [terminal.paint(time, .dim), "schedule " + schedule, record.reason.replacingOccurrences(of: ":", with: " ")].joined(separator: "  ")
         }
+        if let queue = record.pausedQueue {
+            return [terminal.paint(time, .dim), "queue " + queue, record.reason, "by " + (record.actor ?? "?")].joined(separator: "  ")
+        }
         let from = record.from.map { terminal.paint(state: $0) } ?? terminal.paint("(new)", .dim)
         var parts = [
             terminal.paint(time, .dim),
@@ -37,6 +40,7 @@ struct EventPrinter {
         ]
         if !record.isRunLine { parts.append("attempt \(record.attempt)") }
         if !record.reason.isEmpty { parts.append(record.reason) }
+        if let actor = record.actor { parts.append("by " + actor) }
         return parts.joined(separator: "  ")
     }
 

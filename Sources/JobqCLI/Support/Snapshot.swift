@@ -209,11 +209,10 @@ struct Snapshot: Sendable {
     /// "rate limited until 10:42:07 (api-7, 100/1m)" / "… (api-7 paused by its handler)" when the
     /// task's rate key has no start left in its window or is paused; `nil` otherwise.
     static func rateLimited(_ task: TaskInfo, usage: RateUsage?, now: Int64) -> String? {
-        guard task.state == .pending, let rate = task.rate, let key = rate.key, let usage else { return nil }
+        guard task.isRateLimited(usage: usage, now: now), let rate = task.rate, let key = rate.key, let usage else { return nil }
         if let paused = usage.pausedUntil, paused > now {
             return "rate limited until \(DurationText.local(milliseconds: paused)) (\(key) paused by its handler)"
         }
-        guard usage.startsLeft == 0 || usage.parked > 0 else { return nil }
         let until = usage.wakeAt.map { " until " + DurationText.local(milliseconds: max($0, now)) } ?? ""
         return "rate limited\(until) (\(key), \(rate.text))"
     }
@@ -290,9 +289,8 @@ struct Snapshot: Sendable {
             return .object(fields)
         }
         if case .task = target { return TaskJSON.workflow(summary, tasks: tasks, key: "task") }
-        guard let run, case .object(var fields) = TaskJSON.workflow(summary, tasks: tasks) else { return TaskJSON.workflow(summary, tasks: tasks) }
-        fields.insert(("run", RunJSON.object(run)), at: 1)
-        return .object(fields)
+        guard let run else { return TaskJSON.workflow(summary, tasks: tasks) }
+        return RunJSON.status(run, tasks: tasks, more: false, next: nil) // the dashboard's /api/v1/runs/RUN
     }
 
     /// Icons per state for the live tree.

@@ -6,9 +6,11 @@ package struct CancelTaskCall: ScriptCall {
 
     package var id: String
     package var message: String
+    /// Who asked (the `by` field of the event entries); `nil`: nobody named.
+    package var actor: String? = nil
 
     package var arguments: [RedisArgument] {
-        [RedisArgument(CancelTarget.task.rawValue), RedisArgument(id), RedisArgument(message), RedisArgument(ContinuationStep.start.rawValue)]
+        [RedisArgument(CancelTarget.task.rawValue), RedisArgument(id), RedisArgument(message), RedisArgument(ContinuationStep.start.rawValue), RedisArgument(actor ?? "")]
     }
 
     /// `{1, CANCELLED, status}` | `{1, REQUESTED, status}` | `{0, REQUESTED}` (already requested) |
@@ -46,9 +48,11 @@ package struct CancelWorkflowCall: ScriptCall {
     package var workflow: String
     package var message: String
     package var step: ContinuationStep = .start
+    /// Who asked (the `by` field of the event entries); `nil`: nobody named.
+    package var actor: String? = nil
 
     package var arguments: [RedisArgument] {
-        [RedisArgument(CancelTarget.workflow.rawValue), RedisArgument(workflow), RedisArgument(message), RedisArgument(step.rawValue)]
+        [RedisArgument(CancelTarget.workflow.rawValue), RedisArgument(workflow), RedisArgument(message), RedisArgument(step.rawValue), RedisArgument(actor ?? "")]
     }
 
     /// `{1, cancelled, requested, status}` (totals so far) | a refusal.

@@ -8,9 +8,11 @@ package struct QueueCall: ScriptCall {
     package var queue: String
     /// Pause a queue that no task used yet (it becomes known).
     package var allowNew = false
+    /// Who asked; with one, a change leaves an `@queue:NAME` event line naming it.
+    package var actor: String? = nil
 
     package var arguments: [RedisArgument] {
-        [RedisArgument(action.rawValue), RedisArgument(queue), RedisArgument(allowNew ? "1" : "0")]
+        [RedisArgument(action.rawValue), RedisArgument(queue), RedisArgument(allowNew ? "1" : "0"), RedisArgument(actor ?? "")]
     }
 
     /// `{1}` changed | `{0}` already so | `{-1}` no task ever used the queue.

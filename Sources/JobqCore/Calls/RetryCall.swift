@@ -7,8 +7,10 @@ package struct RetryCall: ScriptCall {
 
     package var id: String
     package var step: ContinuationStep = .start
+    /// Who asked (the `by` field of the event entries); `nil`: nobody named.
+    package var actor: String? = nil
 
-    package var arguments: [RedisArgument] { [RedisArgument(step.rawValue), RedisArgument(id)] }
+    package var arguments: [RedisArgument] { [RedisArgument(step.rawValue), RedisArgument(id), RedisArgument(actor ?? "")] }
 
     /// `{1, status, id, id, ...}` (the tasks this call re-opened) | a refusal.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> RetryReply {

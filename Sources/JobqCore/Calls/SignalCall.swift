@@ -12,13 +12,15 @@ package struct SignalCall: ScriptCall {
 
     package var id: String
     package var kind: Kind
+    /// Who sent it (the `by` field of the event entry); `nil`: nobody named.
+    package var actor: String? = nil
 
     package var arguments: [RedisArgument] {
         switch kind {
         case .signal(let name, let payload):
-            [RedisArgument(id), RedisArgument("signal"), RedisArgument(name), RedisArgument(bytes: payload)]
+            [RedisArgument(id), RedisArgument("signal"), RedisArgument(name), RedisArgument(bytes: payload), RedisArgument(actor ?? "")]
         case .answer(let choice):
-            [RedisArgument(id), RedisArgument("answer"), RedisArgument(choice), RedisArgument("")]
+            [RedisArgument(id), RedisArgument("answer"), RedisArgument(choice), RedisArgument(""), RedisArgument(actor ?? "")]
         }
     }
 

@@ -15,6 +15,9 @@ public struct TaskEventRecord: Sendable, Hashable {
     public var reason: String
     /// The script's "now" in milliseconds (Redis time in production).
     public var time: Int64
+    /// Who asked for the change (an operator action's actor, the entry's `by` field: `alice@host`
+    /// from the CLI, `token@10.0.0.5` from the dashboard); `nil` for the engine's own transitions.
+    public var actor: String? = nil
 
     /// The records of one stream entry, given as its flat field list.
     public static func decode(entryID: String, fields: [String: String]) -> [TaskEventRecord] {
@@ -25,7 +28,7 @@ public struct TaskEventRecord: Sendable, Hashable {
             return TaskEventRecord(
                 entryID: entryID, task: String(parts[0]), from: TaskState(rawValue: String(parts[1])),
                 to: TaskState(rawValue: String(parts[2])), attempt: Int(parts[3]) ?? 0,
-                reason: parts.count > 4 ? String(parts[4]) : "", time: time
+                reason: parts.count > 4 ? String(parts[4]) : "", time: time, actor: fields["by"]
             )
         }
     }

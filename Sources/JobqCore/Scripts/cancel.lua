@@ -8,6 +8,7 @@
   the caller continues with settle.lua (task) or step 'next' (workflow).
   ARGV[2] CANCEL_TARGET (Swift CancelTarget): 'task' | 'workflow'   ARGV[3] task or workflow id   ARGV[4] message
   ARGV[5] STEP (Swift ContinuationStep): 'start' | 'next' (a workflow cancellation in progress)
+  ARGV[6] actor (optional; '' or absent: none): who asked, the `by` field of this call's event entries
   Returns for a task: {1, 'CANCELLED', status} | {1, 'REQUESTED', status} | {0, 'REQUESTED'} (already requested)
                       | {-1 NOT_FOUND} | {-2 WRONG_STATE, state}
           for a workflow: {1, cancelled, requested, status} (totals so far) | {-1 NOT_FOUND}
@@ -15,6 +16,7 @@
 
 local kind, target, message, step = ARGV[2], ARGV[3], ARGV[4] or '', ARGV[5] or STEP.start
 if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
+if ARGV[6] and ARGV[6] ~= '' then event_lines.by = ARGV[6] end
 
 -- Returns 'NOW' (cancelled by this call), 'REQUESTED', 'ALREADY' (cancel already requested) or
 -- the state of a task that had already ended.

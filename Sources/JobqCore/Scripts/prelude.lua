@@ -99,6 +99,8 @@ end
 -- The audit log: one line per transition ("id from to attempt reason"; ids, states and
 -- reasons never contain spaces), written by flush() as stream entries of up to
 -- EVENT_LINES_PER_ENTRY lines, so a batch of n transitions costs n/50 XADDs, not n.
+-- `event_lines.by`: who asked for this call's changes (an operator action's trailing actor
+-- ARGV, set by the script); every entry the call writes carries it as its `by` field.
 local event_lines = {}
 local function emit(id, from, to, attempt, reason)
   if reason and reason ~= '' then reason = (string.gsub(reason, '%s', '_')) else reason = '' end
@@ -730,7 +732,12 @@ local function flush()
   end
   for i = 1, #event_lines, EVENT_LINES_PER_ENTRY do
     local last = math.min(i + EVENT_LINES_PER_ENTRY - 1, #event_lines)
-    redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', table.concat(event_lines, '\n', i, last))
+    local lines = table.concat(event_lines, '\n', i, last)
+    if event_lines.by then
+      redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', lines, 'by', event_lines.by)
+    else
+      redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'ts', NOW, 'e', lines)
+    end
   end
 end
 

@@ -16,6 +16,7 @@
   a signal or an answer) goes with its timeout entry: the task is queued, and a signal of that name
   is kept for its handler, no longer a resumption; its kept signals stay.
   ARGV[2] STEP (Swift ContinuationStep): 'start' | 'next'    ARGV[3] task id (the root)
+  ARGV[4] actor (optional; '' or absent: none): who asked, the `by` field of this call's event entries
   Returns {1, status, id, id, ...} (the tasks this call re-opened; over the whole retry the root
            comes first) with status (CONTINUATION, Swift ContinuationStatus) 'done', 'more' (call
            again with 'next') or 'settle' (a cascade this retry must wait for is on the settle
@@ -24,6 +25,7 @@
 
 local step, root = ARGV[2], ARGV[3]
 if not STEP[step] then return { INVALID_ARGUMENT, 'step' } end
+if ARGV[4] and ARGV[4] ~= '' then event_lines.by = ARGV[4] end
 local RETRY_BUDGET = 120 -- tasks touched per call
 local INLINE = 64        -- a task with at most this many dependents re-opens in one step
 local SCAN_COUNT = 40

@@ -3,6 +3,8 @@
   ARGV[2] task id   ARGV[3] kind: 'signal' | 'answer'
   ARGV[4] 'signal': the name (checked by Swift) | 'answer': the choice (a plain string)
   ARGV[5] 'signal': the payload (JSON, checked by Swift; at most SIGNAL_MAX_BYTES) | 'answer': ''
+  ARGV[6] actor (optional; '' or absent: none): who sent it, the `by` field of the event entry; with
+  an actor, a signal kept (no transition) still leaves a line: `id STATE STATE attempt signal_kept`
   A signal is KEPT in the record (`sig:<name>`, its name in `signals`) whatever the task does now,
   as long as it has not ended: a task that runs (it may wait from its handler later), or that is
   PENDING and not waiting for this name, consumes it when it waits. A task PENDING and waiting
@@ -19,6 +21,7 @@
           many names kept, no question waiting, not one of the choices (nothing written) ]]
 
 local id, kind, name, payload = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if ARGV[6] and ARGV[6] ~= '' then event_lines.by = ARGV[6] end
 local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'attempts', 'wait', 'asking', 'signals', 'deps_left', 'wait_declared')
 if not f[1] then return { NOT_FOUND } end
 if f[1] ~= 'PENDING' and f[1] ~= 'RUNNING' then return { WRONG_STATE, f[1] } end
@@ -50,6 +53,7 @@ end
 -- checked; now write
 redis.call('HSET', K.task(id), 'sig:' .. name, payload, 'signals', names)
 if not (waiting and f[4] == name) then
+  if event_lines.by then emit(id, f[1], f[1], tonumber(f[3]) or 0, 'signal_kept') end
   flush()
   return { OK, 'kept' }
 end

@@ -2,24 +2,35 @@ import JobqRedis
 
 /// Queues and workers: operational state that is not a task transition, so plain reads.
 extension Inspector {
-    /// Every queue ever used, with its ready count and pause flag.
+    /// Every queue ever used, with its ready count, pause flag and the age of its oldest
+    /// claimable task (``oldestClaimableAges(candidates:now:)``, as the metrics compute it).
     package func queues() async throws(JobqError) -> [QueueInfo] {
         let keys = runner.keys
         let sets = try await runner.pipeline([
             RedisCommand("SMEMBERS", [RedisArgument(keys.queues)]),
             RedisCommand("SMEMBERS", [RedisArgument(keys.paused)]),
+            RedisCommand("TIME"),
         ], doing: "list queues")
         let names = (sets[0].array ?? []).compactMap(\.string).sorted()
         let paused = Set((sets[1].array ?? []).compactMap(\.string))
+        let now = ScriptRunner.milliseconds(fromTime: sets[2])
         // Every lane of a queue counts as ready (recovered and quarantined work included, and
         // every priority in use).
         let lanes = try await self.lanes(of: names)
-        let lengths = try await runner.pipeline(lanes.joined().map { RedisCommand("LLEN", [RedisArgument($0)]) }, doing: "list queues")
+        let probe = SnapshotLimits().probe
+        let reads = try await runner.pipeline(lanes.joined().flatMap { [RedisCommand("LLEN", [RedisArgument($0)]), Self.oldestEnd(of: $0, probe: probe)] }, doing: "list queues")
         var offset = 0
-        return zip(names, lanes).map { name, lanes in
-            let ready = lengths[offset..<(offset + lanes.count)].reduce(0) { $0 + ($1.int ?? 0) }
-            offset += lanes.count
-            return QueueInfo(name: name, ready: ready, paused: paused.contains(name))
+        var candidates: [[[String]]] = []
+        var ready: [Int] = []
+        for queueLanes in lanes {
+            let slice = reads[offset..<(offset + 2 * queueLanes.count)]
+            ready.append(stride(from: slice.startIndex, to: slice.endIndex, by: 2).reduce(0) { $0 + (reads[$1].int ?? 0) })
+            candidates.append(stride(from: slice.startIndex + 1, to: slice.endIndex, by: 2).map { Self.oldestFirst(reads[$0]) })
+            offset += 2 * queueLanes.count
+        }
+        let ages = try await oldestClaimableAges(candidates: candidates, now: now)
+        return names.indices.map { index in
+            QueueInfo(name: names[index], ready: ready[index], paused: paused.contains(names[index]), oldestAge: ages[index])
         }
     }
 
@@ -34,7 +45,8 @@ extension Inspector {
         }
     }
 
-    /// Workers seen alive, most recent first.
+    /// Workers seen alive, most recent first, each with the tasks it runs past their timeout
+    /// (one more pipelined read: `started` and `spec` of each running task).
     package func workers() async throws(JobqError) -> [WorkerInfo] {
         let keys = runner.keys
         let members = try await runner.send(RedisCommand("ZREVRANGE", [RedisArgument(keys.workers), 0, -1, "WITHSCORES"]), doing: "list workers").array ?? []
@@ -45,15 +57,33 @@ extension Inspector {
             index += 2
         }
         let hashes = try await runner.pipeline(ids.map { RedisCommand("HGETALL", [RedisArgument(keys.worker($0.0))]) }, doing: "list workers")
-        return zip(ids, hashes).compactMap { entry, reply in
+        var workers: [WorkerInfo] = zip(ids, hashes).compactMap { entry, reply in
             let fields = ScriptRunner.hash(reply).mapValues { String(decoding: $0, as: UTF8.self) }
             guard !fields.isEmpty else { return nil }
             return WorkerInfo(
                 id: entry.0, host: fields["host"] ?? "", pid: Int(fields["pid"] ?? "") ?? 0,
                 queues: (fields["queues"] ?? "").split(separator: ",").map(String.init),
                 concurrency: Int(fields["concurrency"] ?? "") ?? 0,
-                running: (fields["running"] ?? "").split(separator: ",").map(String.init), lastSeen: entry.1
+                running: (fields["running"] ?? "").split(separator: ",").map(String.init), lastSeen: entry.1,
+                heartbeatMilliseconds: fields["heartbeat_ms"].flatMap { Int64($0) }
             )
         }
+        let running = workers.flatMap(\.running)
+        guard !running.isEmpty else { return workers }
+        let reads = try await runner.pipeline(
+            [RedisCommand("TIME")] + running.map { RedisCommand("HMGET", [RedisArgument(keys.task($0)), "state", "started", "spec"]) },
+            doing: "list workers"
+        )
+        let now = ScriptRunner.milliseconds(fromTime: reads[0])
+        var overdue = Set<String>()
+        for (id, reply) in zip(running, reads.dropFirst()) {
+            let fields = reply.array ?? []
+            guard fields.count == 3, fields[0].string == TaskState.running.rawValue,
+                  let started = fields[1].string.flatMap({ Int64($0) }),
+                  let spec = fields[2].bytes.flatMap(PackedSpec.init), spec.timeoutMilliseconds > 0 else { continue }
+            if now - started > spec.timeoutMilliseconds { overdue.insert(id) }
+        }
+        for index in workers.indices { workers[index].overdue = workers[index].running.filter(overdue.contains) }
+        return workers
     }
 }

@@ -68,7 +68,7 @@ extension Inspector {
             for lane in lanes {
                 let key = RedisArgument(Self.laneKey(keys, lane, name))
                 second.append(RedisCommand("LLEN", [key]))
-                second.append(RedisCommand("LRANGE", [key, RedisArgument(-probe), -1]))
+                second.append(Self.oldestEnd(of: Self.laneKey(keys, lane, name), probe: probe))
             }
         }
         second += heartbeats.map { RedisCommand("HMGET", [RedisArgument(keys.worker($0.id)), "concurrency", "running"]) }
@@ -83,7 +83,7 @@ extension Inspector {
             var laneLengths: [Int] = []
             for _ in lanes {
                 laneLengths.append(reads[offset].int ?? 0)
-                perLane.append((reads[offset + 1].array ?? []).compactMap(\.string).reversed())
+                perLane.append(Self.oldestFirst(reads[offset + 1]))
                 offset += 2
             }
             candidates.append(perLane)
@@ -102,33 +102,13 @@ extension Inspector {
             slots += Int(concurrency) ?? 0
             busy += fields.count > 1 ? (fields[1].string ?? "").split(separator: ",").count : 0
         }
-        let ids = candidates.flatMap { $0.flatMap { $0 } }
-        let records = try await runner.pipeline(
-            ids.map { RedisCommand("HMGET", [RedisArgument(keys.task($0)), "state", "created", "run_after", "started"]) },
-            doing: "read metrics"
-        )
-        var since: [String: Int64] = [:]
-        for (id, reply) in zip(ids, records) {
-            let fields = (reply.array ?? []).map { $0.string }
-            guard fields.count == 4, fields[0] == TaskState.pending.rawValue else { continue }
-            since[id] = fields[1...].compactMap { $0.flatMap { Int64($0) } }.max() ?? now
-        }
+        let ages = try await oldestClaimableAges(candidates: candidates, now: now)
 
         var queues: [ClusterSnapshot.Queue] = []
         for (position, name) in names.enumerated() {
             var counts: [ClusterSnapshot.Lane: Int] = [:]
-            var oldest: Int64?
-            for (laneIndex, lane) in lanes.enumerated() {
-                counts[lane] = lengths[position][laneIndex]
-                // the oldest PENDING id of the lane: the first from its old end
-                if let found = candidates[position][laneIndex].lazy.compactMap({ since[$0] }).first {
-                    oldest = min(oldest ?? found, found)
-                }
-            }
-            queues.append(ClusterSnapshot.Queue(
-                name: name, lanes: counts, paused: paused.contains(name),
-                oldestAge: oldest.map { Double(max(now - $0, 0)) / 1000 }
-            ))
+            for (laneIndex, lane) in lanes.enumerated() { counts[lane] = lengths[position][laneIndex] }
+            queues.append(ClusterSnapshot.Queue(name: name, lanes: counts, paused: paused.contains(name), oldestAge: ages[position]))
         }
         let stats = ScriptRunner.hash(sizes[7]).mapValues { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
         return ClusterSnapshot(

@@ -89,12 +89,15 @@ extension LeaseStore {
         let keys = runner.keys
         let key = RedisArgument(keys.worker(worker.id))
         let now = Int(try await runner.serverTime())
+        var fields: [RedisArgument] = [
+            key, "host", RedisArgument(worker.host), "pid", RedisArgument(worker.pid),
+            "queues", RedisArgument(worker.queues.joined(separator: ",")),
+            "concurrency", RedisArgument(worker.concurrency), "running", RedisArgument(worker.running.joined(separator: ",")),
+        ]
+        // how often it beats: what `jobq workers` measures its silence against
+        if let beat = worker.heartbeatMilliseconds { fields += ["heartbeat_ms", RedisArgument(Int(beat))] }
         _ = try await runner.pipeline([
-            RedisCommand("HSET", [
-                key, "host", RedisArgument(worker.host), "pid", RedisArgument(worker.pid),
-                "queues", RedisArgument(worker.queues.joined(separator: ",")),
-                "concurrency", RedisArgument(worker.concurrency), "running", RedisArgument(worker.running.joined(separator: ",")),
-            ]),
+            RedisCommand("HSET", fields),
             RedisCommand("PEXPIRE", [key, RedisArgument(Int(ttl.jobqMilliseconds))]),
             RedisCommand("ZADD", [RedisArgument(keys.workers), RedisArgument(now), RedisArgument(worker.id)]),
             RedisCommand("ZREMRANGEBYSCORE", [RedisArgument(keys.workers), "-inf", RedisArgument(now - Int(ttl.jobqMilliseconds))]),

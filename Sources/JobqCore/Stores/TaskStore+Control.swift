@@ -10,9 +10,9 @@ extension TaskStore {
 
     /// Cancels one task. Throws `not_found`, or `invalid_state` when it has already ended.
     /// Returns once its whole cascade has settled.
-    package func cancel(task id: String, message: String = "cancelled by request") async throws(JobqError) -> CancelOutcome {
+    package func cancel(task id: String, message: String = "cancelled by request", actor: String? = nil) async throws(JobqError) -> CancelOutcome {
         try Validation.check(taskID: id)
-        let reply = try await runner.run(CancelTaskCall(id: id, message: message))
+        let reply = try await runner.run(CancelTaskCall(id: id, message: message, actor: actor))
         if reply.status != .done { try await runner.settleAll() }
         // a sub-workflow task waiting for its child run started that run's cancellation
         try await Maintenance(runner: runner).continueUnownedWork()
@@ -21,12 +21,12 @@ extension TaskStore {
 
     /// Cancels every unfinished task of a workflow. Returns how many were cancelled at once and
     /// how many running ones were asked to stop.
-    package func cancel(workflow id: String, message: String = "workflow cancelled by request") async throws(JobqError) -> WorkflowCancellation {
+    package func cancel(workflow id: String, message: String = "workflow cancelled by request", actor: String? = nil) async throws(JobqError) -> WorkflowCancellation {
         try Validation.check(name: id, as: .workflow)
-        var reply = try await runner.run(CancelWorkflowCall(workflow: id, message: message, step: .start))
+        var reply = try await runner.run(CancelWorkflowCall(workflow: id, message: message, step: .start, actor: actor))
         var totals = reply.totals
         for _ in 0..<Self.continuationBound where reply.status != .done {
-            reply = try await runner.run(CancelWorkflowCall(workflow: id, message: message, step: .next))
+            reply = try await runner.run(CancelWorkflowCall(workflow: id, message: message, step: .next, actor: actor))
             // Totals only grow; a zero answer means another caller finished it meanwhile.
             totals = WorkflowCancellation(cancelled: max(totals.cancelled, reply.totals.cancelled), requested: max(totals.requested, reply.totals.requested))
         }
@@ -37,13 +37,13 @@ extension TaskStore {
 
     /// Re-opens a FAILED or CANCELLED task with a fresh attempt budget, and the dependents it
     /// took down. Returns the ids re-opened, `id` first.
-    package func retry(task id: String) async throws(JobqError) -> [String] {
+    package func retry(task id: String, actor: String? = nil) async throws(JobqError) -> [String] {
         try Validation.check(taskID: id)
         var ids: [String] = []
         var step = ContinuationStep.start
         var waits = 0
         for _ in 0..<Self.continuationBound {
-            let reply = try await runner.run(RetryCall(id: id, step: step))
+            let reply = try await runner.run(RetryCall(id: id, step: step, actor: actor))
             ids += reply.reopened
             waits = reply.status == .settle ? waits + 1 : 0
             if waits > 3 {

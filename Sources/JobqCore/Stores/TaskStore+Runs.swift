@@ -16,7 +16,7 @@ extension TaskStore {
     /// Re-opens every FAILED task of run `id`, and every task cancelled for a reason of its own
     /// (not because a prerequisite failed: those come back with their prerequisite), each root
     /// in one atomic retry, in submission order. Returns the ids re-opened.
-    package func retry(run id: String) async throws(JobqError) -> [String] {
+    package func retry(run id: String, actor: String? = nil) async throws(JobqError) -> [String] {
         let ids = try await taskIDs(inWorkflow: id)
         var reopened: [String] = []
         var seen = Set<String>()
@@ -24,7 +24,7 @@ extension TaskStore {
             for task in try await tasks(Array(ids[start..<min(start + 500, ids.count)])).compactMap({ $0 }) where !seen.contains(task.id) {
                 guard task.state == .failed || (task.state == .cancelled && task.reason != "dependency_failed") else { continue }
                 do {
-                    let again = try await retry(task: task.id)
+                    let again = try await retry(task: task.id, actor: actor)
                     reopened += again
                     seen.formUnion(again)
                 } catch where error.code == .invalidState || error.code == .prerequisiteFailed {

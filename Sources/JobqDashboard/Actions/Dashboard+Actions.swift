@@ -20,44 +20,44 @@ extension Dashboard {
     }
 
     static let actions: [Action] = [
-        Action(name: "retry-task", required: ["id"], confirmation: nil) { client, form, _ throws(JobqError) in
+        Action(name: "retry-task", required: ["id"], confirmation: nil) { client, form, actor throws(JobqError) in
             let id = form["id"]!
-            let reopened = try await client.retry(id)
+            let reopened = try await client.retry(id, actor: actor)
             return (.object([("retried", .array(reopened.map { .string($0) }))]), "/tasks/" + HTML.component(id))
         },
         Action(name: "cancel-task", required: ["id"], confirmation: nil) { client, form, actor throws(JobqError) in
             let id = form["id"]!
-            let outcome = try await client.cancel(id, message: "cancelled by \(actor) from the dashboard")
+            let outcome = try await client.cancel(id, message: "cancelled by \(actor) from the dashboard", actor: actor)
             return (.object([("id", .string(id)), ("outcome", .string("\(outcome)"))]), "/tasks/" + HTML.component(id))
         },
-        Action(name: "retry-run", required: ["run"], confirmation: { "Retry every FAILED or CANCELLED task of run \($0["run"] ?? "") and the dependents they took down?" }) { client, form, _ throws(JobqError) in
+        Action(name: "retry-run", required: ["run"], confirmation: { "Retry every FAILED or CANCELLED task of run \($0["run"] ?? "") and the dependents they took down?" }) { client, form, actor throws(JobqError) in
             let run = form["run"]!
-            let reopened = try await client.retry(run: run)
+            let reopened = try await client.retry(run: run, actor: actor)
             return (.object([("run", .string(run)), ("retried", .array(reopened.map { .string($0) }))]), "/runs/" + HTML.component(run))
         },
         Action(name: "cancel-run", required: ["run"], confirmation: { "Cancel every unfinished task of run \($0["run"] ?? "")? Running handlers are told to stop." }) { client, form, actor throws(JobqError) in
             let run = form["run"]!
             _ = try await client.run(run)
-            let cancellation = try await client.cancel(workflow: run, message: "run cancelled by \(actor) from the dashboard")
+            let cancellation = try await client.cancel(workflow: run, message: "run cancelled by \(actor) from the dashboard", actor: actor)
             return (.object([("run", .string(run)), ("outcome", .string("\(cancellation)"))]), "/runs/" + HTML.component(run))
         },
-        Action(name: "pause-queue", required: ["queue"], confirmation: nil) { client, form, _ throws(JobqError) in
-            let changed = try await client.pause(queue: form["queue"]!)
+        Action(name: "pause-queue", required: ["queue"], confirmation: nil) { client, form, actor throws(JobqError) in
+            let changed = try await client.pause(queue: form["queue"]!, actor: actor)
             return (.object([("queue", .string(form["queue"]!)), ("paused", .bool(true)), ("changed", .bool(changed))]), "/queues")
         },
-        Action(name: "resume-queue", required: ["queue"], confirmation: nil) { client, form, _ throws(JobqError) in
-            let changed = try await client.resume(queue: form["queue"]!)
+        Action(name: "resume-queue", required: ["queue"], confirmation: nil) { client, form, actor throws(JobqError) in
+            let changed = try await client.resume(queue: form["queue"]!, actor: actor)
             return (.object([("queue", .string(form["queue"]!)), ("paused", .bool(false)), ("changed", .bool(changed))]), "/queues")
         },
-        Action(name: "answer", required: ["id", "choice"], confirmation: nil) { client, form, _ throws(JobqError) in
+        Action(name: "answer", required: ["id", "choice"], confirmation: nil) { client, form, actor throws(JobqError) in
             let id = form["id"]!
-            let delivery = try await client.answer(task: id, choice: form["choice"]!)
+            let delivery = try await client.answer(task: id, choice: form["choice"]!, actor: actor)
             return (.object([("id", .string(id)), ("delivery", .string("\(delivery)"))]), "/tasks/" + HTML.component(id))
         },
-        Action(name: "signal", required: ["id", "name"], confirmation: nil) { client, form, _ throws(JobqError) in
+        Action(name: "signal", required: ["id", "name"], confirmation: nil) { client, form, actor throws(JobqError) in
             let id = form["id"]!
             let payload = form["payload"].flatMap { $0.isEmpty ? nil : $0 } ?? "null"
-            let delivery = try await client.signal(task: id, name: form["name"]!, payloadJSON: Array(payload.utf8))
+            let delivery = try await client.signal(task: id, name: form["name"]!, payloadJSON: Array(payload.utf8), actor: actor)
             return (.object([("id", .string(id)), ("delivery", .string("\(delivery)"))]), "/tasks/" + HTML.component(id))
         },
     ]
@@ -99,11 +99,13 @@ extension Dashboard {
         }
     }
 
-    /// Who acts: the authenticated user ("token" for a bare token), else `dashboard@ADDRESS`.
+    /// Who acts: the authenticated user ("token" for a bare token; "dashboard" without
+    /// authentication) at the client's address, `alice@10.0.0.5`. It is the `by` of the event
+    /// lines the action writes, and named in a cancellation's message.
     static func actor<Context: RequestContext>(request: Request, context: Context, auth: DashboardAuth?) -> String {
-        if let auth, let user = auth.actor(authorization: request.headers[.authorization]) { return user }
+        let user = auth.flatMap { $0.actor(authorization: request.headers[.authorization]) } ?? "dashboard"
         let address = (context as? any RemoteAddressRequestContext)?.remoteAddress.flatMap { $0.ipAddress } ?? "unknown"
-        return "dashboard@" + address
+        return user + "@" + address
     }
 
     /// `application/x-www-form-urlencoded` fields (the first value of each name).

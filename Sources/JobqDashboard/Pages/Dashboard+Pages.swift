@@ -71,8 +71,12 @@ extension Dashboard {
             // the exact-id lookup: that run alone, or not_found
             return RunsPage(page: RunPage(runs: [try await client.run(id)], next: nil), state: nil, definition: nil, lookup: id)
         }
-        let page = try await client.runs(definition: definition, state: state, after: cursor, limit: limit)
-        return RunsPage(page: page, state: state, definition: definition, lookup: nil)
+        let filters = try await RunsPage.Filters(query: query, client: client)
+        let page = try await client.runs(
+            definition: definition, state: state, queue: filters.queue,
+            submittedSince: filters.since, submittedUntil: filters.until, after: cursor, limit: limit
+        )
+        return RunsPage(page: page, state: state, definition: definition, lookup: nil, filters: filters)
     }
 
     /// `after`: the page cursor (`?after=`, from the previous page's "next" link), `nil` for the
@@ -94,28 +98,6 @@ extension Dashboard {
     }
 
     func task(_ id: String) async throws(JobqError) -> TaskPage {
-        let info = try await client.status(id)
-        let progress = info.state == .running ? try await client.progress(of: id) : []
-        let ids = info.prerequisites.map(\.id)
-        var states: [String: TaskState?] = [:]
-        for (prerequisite, state) in zip(ids, try await client.states(of: ids)) { states[prerequisite] = state }
-        let history = try await client.attempts(of: id)
-        let limit = try await info.concurrencyKey.asyncMap { key throws(JobqError) in try await client.limitUsage([key]).first } ?? nil
-        let (dependents, total) = try await client.dependents(of: id, limit: TaskPage.dependentLimit)
-        let dependentStates = try await client.states(of: dependents.map(\.id))
-        let logs = try await client.logs(of: id)
-        return TaskPage(
-            info: info, prerequisiteStates: states, progress: progress, history: history, limit: limit,
-            dependents: Array(zip(dependents, dependentStates)), dependentTotal: total,
-            log: Array(logs.suffix(TaskPage.logLines)), now: try await client.serverTime()
-        )
-    }
-}
-
-extension Optional {
-    /// `map` with an async, throwing transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws(JobqError) -> T) async throws(JobqError) -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
+        TaskPage(report: try await client.taskReport(id))
     }
 }

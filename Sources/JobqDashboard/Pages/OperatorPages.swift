@@ -1,11 +1,13 @@
 import Jobq
 import JobqCore
 
-/// `/queues`: each queue's ready tasks and whether it is paused, with pause/resume.
+/// `/queues`: each queue's ready tasks, the age of its oldest one and whether it is paused,
+/// with pause/resume.
 enum QueuesPage {
     static func html(_ queues: [QueueInfo], layout: Layout) -> String {
         let rows = queues.map { queue -> [String] in
-            var row = [HTML.escape(queue.name), "<td class=\"num\">\(queue.ready)</td>", queue.paused ? "<span class=\"flag\">paused</span>" : "active"]
+            let oldest = OperatorJSON.oldestMilliseconds(queue).map { HTML.escape(DurationText.format(milliseconds: Int64($0))) } ?? "-"
+            var row = [HTML.escape(queue.name), "<td class=\"num\">\(queue.ready)</td>", "<td class=\"num oldest\">\(oldest)</td>", queue.paused ? "<span class=\"flag\">paused</span>" : "active"]
             if !layout.readOnly {
                 row.append(queue.paused
                     ? HTML.actionForm(layout.base + "/actions/resume-queue", fields: [("queue", queue.name)], label: "Resume")
@@ -13,31 +15,33 @@ enum QueuesPage {
             }
             return row
         }
-        let headers = ["queue", "ready", "state"] + (layout.readOnly ? [] : ["action"])
+        let headers = ["queue", "ready", "oldest", "state"] + (layout.readOnly ? [] : ["action"])
         return layout.page(title: "Queues", current: "/queues", HTML.table(headers: headers, rows: rows,
             rowAttributes: queues.map { "tabindex=\"0\" data-queue=\"\(HTML.escape($0.name))\"" }, empty: "no queues yet (a queue appears when a task is first submitted to it)"))
     }
 }
 
-/// `/workers`: each worker seen alive, its heartbeat age on Redis's clock, and what it runs.
+/// `/workers`: each worker seen alive, its heartbeat age on Redis's clock, and what it runs;
+/// flagged `silent` (no heartbeat for 3 of its intervals) and `overdue` (a task running past its
+/// timeout), ``WorkerInfo/isStuck(now:)``.
 struct WorkersPage: Sendable {
-    /// A heartbeat older than this is flagged: workers beat every few seconds.
-    static let silentAfterMilliseconds: Int64 = 30_000
-
     let workers: [WorkerInfo]
     let now: Int64
 
     func html(_ layout: Layout) -> String {
         let rows = workers.map { worker -> [String] in
             let age = max(0, now - worker.lastSeen)
-            let flag = age > Self.silentAfterMilliseconds ? " <span class=\"flag\">silent</span>" : ""
+            let flag = worker.isSilent(now: now) ? " <span class=\"flag stuck\">silent</span>" : ""
             return [HTML.escape(worker.id), HTML.escape("\(worker.host) pid \(worker.pid)"), HTML.escape(worker.queues.joined(separator: ", ")),
                     "<td class=\"num\">\(worker.running.count)/\(worker.concurrency)</td>",
                     HTML.escape(DurationText.format(milliseconds: age)) + flag,
-                    worker.running.map { layout.taskLink($0) }.joined(separator: "<br>")]
+                    worker.running.map { id in
+                        layout.taskLink(id) + (worker.overdue.contains(id) ? " <span class=\"flag stuck\">overdue</span>" : "")
+                    }.joined(separator: "<br>")]
         }
         return layout.page(title: "Workers", current: "/workers", HTML.table(headers: ["worker", "host", "queues", "busy", "heartbeat", "running"], rows: rows,
-            rowAttributes: workers.map { "tabindex=\"0\" data-worker=\"\(HTML.escape($0.id))\"" }, empty: "no workers alive (start one with: jobq-worker)"))
+            rowAttributes: workers.map { "tabindex=\"0\" data-worker=\"\(HTML.escape($0.id))\"" + ($0.isStuck(now: now) ? " data-stuck=\"true\"" : "") },
+            empty: "no workers alive (start one with: jobq-worker)"))
     }
 }
 

@@ -10,16 +10,9 @@ struct OverviewPage: Sendable {
     let counters: [String: Int]
     let rates: MinuteRates
 
-    /// `jobq stats --json`, plus `per_queue` (`jobq queues --json`'s list) and `rates`.
+    /// `jobq stats --json`'s object (``OperatorJSON/overview(namespace:overview:queues:counters:rates:)``).
     var json: JSONValue {
-        guard case .object(var fields) = OperatorJSON.stats(namespace: namespace, overview: overview, queues: queues, counters: counters) else { return .null }
-        if case .object(let queueFields) = OperatorJSON.queues(queues), let list = queueFields.first?.1 { fields.append(("per_queue", list)) }
-        fields.append(("rates", .object([
-            ("first_minute_ms", .int(rates.firstMinute * 60_000)),
-            ("done", .array(rates.done.map { .int($0) })),
-            ("failed", .array(rates.failed.map { .int($0) })),
-        ])))
-        return .object(fields)
+        OperatorJSON.overview(namespace: namespace, overview: overview, queues: queues, counters: counters, rates: rates)
     }
 
     func html(_ layout: Layout) -> String {

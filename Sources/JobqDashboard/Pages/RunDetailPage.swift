@@ -23,12 +23,7 @@ struct RunDetailPage: Sendable {
 
     /// `jobq status RUN --json`'s shape: the workflow header, `run`, and the tasks.
     var json: JSONValue {
-        let summary = StateCounts(name: run.id, counts: run.counts)
-        guard case .object(var fields) = TaskJSON.workflow(summary, tasks: tasks.map(TaskJSON.summary)) else { return .null }
-        fields.insert(("run", RunJSON.object(run)), at: 1)
-        fields.append(("more_tasks", .bool(more)))
-        if let next { fields.append(("next", .string(next.description))) }
-        return .object(fields)
+        RunJSON.status(run, tasks: tasks.map(TaskJSON.summary), more: more, next: next?.description)
     }
 
     func html(_ layout: Layout, client: JobqClient, query: [String: String]) async throws(JobqError) -> String {

@@ -5,29 +5,24 @@ import JobqCore
 /// progress tree — plus the log tail, prerequisites and dependents, an open question or wait,
 /// and the actions on the task.
 struct TaskPage: Sendable {
-    static let dependentLimit = 200
-    static let logLines = 200
+    static let dependentLimit = TaskReport.dependentLimit
+    static let logLines = TaskReport.logLines
 
-    let info: TaskInfo
-    let prerequisiteStates: [String: TaskState?]
-    let progress: [ProgressEntry]
-    let history: AttemptHistory
-    let limit: LimitUsage?
-    let dependents: [(Prerequisite, TaskState?)]
-    let dependentTotal: Int
-    let log: [String]
-    let now: Int64
+    /// What `jobq status ID --json` reads and prints too.
+    let report: TaskReport
 
-    /// `jobq status ID --json`, plus `dependents`, `dependents_total` and `log_tail`.
-    var json: JSONValue {
-        guard case .object(var fields) = TaskJSON.detail(info, prerequisiteStates: prerequisiteStates, progress: progress, history: history, limit: limit) else { return .null }
-        fields.append(("dependents", .array(dependents.map { dependent, state in
-            .object([("id", .string(dependent.id)), ("policy", .string(dependent.policy.rawValue)), ("state", .optional(state?.rawValue))])
-        })))
-        fields.append(("dependents_total", .int(dependentTotal)))
-        fields.append(("log_tail", .array(log.map { .string($0) })))
-        return .object(fields)
-    }
+    var info: TaskInfo { report.info }
+    var prerequisiteStates: [String: TaskState?] { report.prerequisiteStates }
+    var progress: [ProgressEntry] { report.progress }
+    var history: AttemptHistory { report.history }
+    var limit: LimitUsage? { report.limit }
+    var dependents: [(Prerequisite, TaskState?)] { report.dependents }
+    var dependentTotal: Int { report.dependentTotal }
+    var log: [String] { report.logTail }
+    var now: Int64 { report.now }
+
+    /// `jobq status ID --json`: ``TaskReport/json``.
+    var json: JSONValue { report.json }
 
     func html(_ layout: Layout) -> String {
         let state = info.state?.rawValue ?? "?"
