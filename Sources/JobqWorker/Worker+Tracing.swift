@@ -72,7 +72,7 @@ extension Worker {
         guard case .failure(let failure) = outcome else { return false }
         switch failure.mode {
         case .retry, .final: return true
-        case .handBack, .cancelled, .snooze, .rateLimited, .wait: return false
+        case .handBack, .cancelled, .snooze, .rateLimited, .wait, .children: return false
         }
     }
 
