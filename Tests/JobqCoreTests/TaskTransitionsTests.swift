@@ -24,13 +24,15 @@ struct TaskTransitionsTests {
         #expect(starting.map(\.from) == [.pending])
     }
 
-    /// DONE comes from a handler that succeeded, from the cache, or from a child run that ended
-    /// DONE (a sub-workflow task) — never from anything else.
+    /// DONE comes from a handler that succeeded, from the cache, from a child run that ended
+    /// DONE (a sub-workflow task), or from a running service task stopped because its run is
+    /// over — never from anything else.
     @Test func doneIsReachedByCompleteFromTheCacheOrByAChildRun() {
         let done = TaskTransitions.table.filter { $0.to == .done }
-        #expect(Set(done.map(\.event)) == [.complete, .cached, .childDone])
+        #expect(Set(done.map(\.event)) == [.complete, .cached, .childDone, .serviceStop])
         #expect(done.allSatisfy {
-            ($0.from == .running && $0.event == .complete) || ($0.from == .pending && ($0.event == .cached || $0.event == .childDone))
+            ($0.from == .running && ($0.event == .complete || $0.event == .serviceStop))
+                || ($0.from == .pending && ($0.event == .cached || $0.event == .childDone))
         })
     }
 
