@@ -51,6 +51,15 @@ let package = Package(
             ],
             path: "Sources/WorkerLibrary"
         ),
+        // examples/crawl.yaml's worker: map, spawn and a question (scripts/run-crawl-example.sh).
+        .executableTarget(
+            name: "crawl-worker",
+            dependencies: [
+                .product(name: "Jobq", package: "jobq"),
+                .product(name: "JobqWorker", package: "jobq"),
+            ],
+            path: "Sources/Crawl"
+        ),
         // docs/dashboard.md, "Mounting the routes in your own app".
         .executableTarget(
             name: "dashboard-app",

@@ -4,7 +4,7 @@
 # headless Chromium. Then the two packages beside
 # the root one, which use jobq as a user would (by path, products only): examples/ (the docs'
 # Swift snippets, checked verbatim against it, and the README's producer + worker run end to
-# end) and Benchmarks/ (built, not run).
+# end, and the crawl example of examples/crawl.yaml) and Benchmarks/ (built, not run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
@@ -25,3 +25,6 @@ PACKAGES_SCRATCH="$PWD/.build/packages"
 swift build --package-path examples --scratch-path "$PACKAGES_SCRATCH"
 swift build --package-path Benchmarks --scratch-path "$PACKAGES_SCRATCH"
 SKIP_BUILD=1 SWIFT_BUILD_FLAGS="--scratch-path $PACKAGES_SCRATCH" scripts/run-readme-example.sh
+# Issue 11's example: a crawl that maps over what it finds, spawns children per link and asks
+# before it publishes, run with `jobq submit -f` and `jobq answer` as a user would.
+SKIP_BUILD=1 SWIFT_BUILD_FLAGS="--scratch-path $PACKAGES_SCRATCH" scripts/run-crawl-example.sh
