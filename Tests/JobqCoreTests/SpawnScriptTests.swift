@@ -124,6 +124,24 @@ struct SpawnScriptTests {
         }
     }
 
+    /// A stale copy of the parent's id in its queue (a cancel, then a retry) must not start it
+    /// again while it waits for its children: only the run's end queues it.
+    @Test func aStaleQueueEntryDoesNotStartAParentWaitingForItsChildren() async throws {
+        try await withEngine { engine in
+            _ = try await engine.coordinator.tasks.submit([TaskSpec(id: "p", handler: "noop", queue: "parents", maxAttempts: 3)])
+            #expect(try await engine.coordinator.tasks.cancel(task: "p") == .cancelled) // its id stays queued
+            #expect(try await engine.coordinator.tasks.retry(task: "p") == ["p"]) // and is queued again
+            let parent = try #require(try await engine.coordinator.leases.claim(queues: ["parents"], count: 1, lease: .seconds(30), worker: "w").first)
+            try await Self.spawn(engine, parent.lease, [Self.child("a")])
+            #expect(try await engine.coordinator.leases.fail([Failure(lease: parent.lease, mode: .children, reason: "waiting_children", message: "")]) == [.waiting])
+            #expect(try await engine.coordinator.leases.claim(queues: ["parents"], count: 1, lease: .seconds(30), worker: "w").isEmpty) // the stale copy is dropped
+            #expect(try await engine.state("p") == .pending)
+            let child = try #require(try await engine.coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w").first)
+            _ = try await engine.coordinator.leases.complete([Completion(lease: child.lease, result: Array("1".utf8))])
+            #expect(try await engine.coordinator.leases.claim(queues: ["parents"], count: 1, lease: .seconds(30), worker: "w").first?.id == "p")
+        }
+    }
+
     /// The parent's worker dies between its spawn and its wait: the lease runs out, the reaper
     /// queues it again, the next attempt spawns the same key and attaches (children kept).
     @Test func aParentReapedAfterSpawningAttachesOnItsNextAttempt() async throws {

@@ -84,7 +84,9 @@ local function claim()
       if not popped then return true end
       budget = budget - #popped
       for _, id in ipairs(popped) do
-        local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace', 'rlimit')
+        local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace', 'rlimit', 'child')
+        -- waiting for a child run (a sub-workflow, a map, spawned children): only the run's end queues it
+        local waits_for_run = f[16] and f[16] ~= ''
         local state = f[1]
         f[17], f[18], f[19], f[20], f[21], f[22], f[23], f[24], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15] = f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], nil, nil, nil, nil, nil, nil, nil, nil
         UNIQUE.record(id, f[22] or '') -- (read here: set_state needs no HGET for it)
@@ -95,7 +97,7 @@ local function claim()
           if not KNOWN_STATES[state] or not f[8] or not f[3] or not tonumber(f[10]) then
             fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined
           elseif state == 'PENDING' and (tonumber(f[5]) or 0) <= 0 and (tonumber(f[6]) or 0) <= NOW
-            and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) and (f[21] or '') == '' then
+            and may(state, 'claim') and not picked[id] and not workflow_cancelling(f[13]) and (f[21] or '') == '' and not waits_for_run then
             local run = f[13] ~= '' and run_of(id)
             local limit = limit_record(id, f[19] or '') -- (read here: set_state needs no HGET for it)
             local rated = f[24] and rate.record(id, f[24])
@@ -134,7 +136,8 @@ local function claim()
         -- `picked`, one call could claim the task twice), or a duplicate left in the list by an
         -- earlier cancel of a task now waiting for its retry or delay (promote queues it when
         -- due), a duplicate of a task whose handler now waits for a signal (`wait` set: only the
-        -- signal queues it again), or a task of a workflow being cancelled (it ends CANCELLED)
+        -- signal queues it again) or for a child run (`child` set: only the run's end does), or
+        -- a task of a workflow being cancelled (it ends CANCELLED)
       end
       if #popped < want then return true end
       if parking.left <= 0 then

@@ -66,7 +66,8 @@ local function open(id)
   cache_forget(id, f[2])
   redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease',
     'worker', 'retrying', 'cached', 'cache_digest', 'outdated', 'expires_at', 'snoozes', 'checkpoint', 'checkpoint_at',
-    'wait', 'wait_until', 'asking', 'wait_declared') -- (a wait it was cancelled in goes too)
+    'wait', 'wait_until', 'asking', 'wait_declared', -- (a wait it was cancelled in goes too)
+    'child', 'child_wait', 'spawned', 'mapped') -- (and a child run it waited for: it runs afresh)
   zset_later(K.signal_timeouts, id, false)
   set_state(id, f[1], event, 0, 'rerun', { 'attempts', 0, 'deps_left', 0, 'run_after', 0, 'rerunning', run })
   count('reopened')

@@ -62,7 +62,7 @@ local function reopen(id, left)
   local f = redis.call('HMGET', key, 'state', 'spec', 'cond', 'ckey')
   local spec = spec_of(f[2]) or {}
   -- a task that ended while it waited for a signal (cancelled) waits no more: it starts afresh
-  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'child_wait', 'spawned', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at', 'snoozes',
+  redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'child_wait', 'spawned', 'mapped', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at', 'snoozes',
     'wait', 'wait_until', 'asking', 'wait_declared')
   zset_later(K.signal_timeouts, id, false)
   set_state(id, f[1], 'reopen', 0, 'retry', { 'attempts', 0, 'deps_left', left, 'run_after', 0 })
