@@ -1,14 +1,16 @@
 /// What a parent that waits for the children it spawned (``ChildRunRequest``, spawned by
 /// `HandlerContext.spawn`) gets when their run does not end DONE.
 public enum ChildFailurePolicy: String, Sendable, Hashable, CaseIterable, Codable {
-    /// The parent ends FAILED at once (reason `child_failed`), as a sub-workflow task does.
+    /// The parent ends FAILED (reason `child_failed`) as soon as the run ends, as a sub-workflow
+    /// task does; spawn a `failFast` workflow to end the run, and so the parent, at the first
+    /// child that fails for good.
     case failParent = "fail_parent"
     /// The parent is invoked again whatever the run's end, to read the results and clean up.
     case wakeParent = "wake_parent"
 }
 
 /// A spawn's fence: the parent's lease and its policy, carried by the child run's submission
-/// (run option `spawned_by`, `PARENT TOKEN POLICY`). submit.lua checks it before it writes
+/// (run option `spawned_by`, `PARENT TOKEN POLICY WIDTH`). submit.lua checks it before it writes
 /// anything, so only the attempt holding the lease spawns, and links the run and the parent in
 /// the same call (docs/worker.md, "Spawning children").
 package struct SpawnFence: Sendable, Hashable {
