@@ -37,6 +37,26 @@ struct DoctorCommandTests {
         #expect(claimed.map(\.id) == ["lost"])
     }
 
+    /// The stuck flags of `jobq workers` and the dashboard, in doctor: warnings (problems only
+    /// with --strict, which this unpersisted test server fails anyway).
+    @Test func listsStuckWorkers() async throws {
+        let cli = try await CLIHarness.make()
+        _ = try await cli.coordinator.tasks.submit([TaskSpec(id: "slowpoke", handler: "h", timeout: .milliseconds(200))])
+        _ = try await cli.claim("slowpoke")
+        try await cli.coordinator.leases.register(worker: WorkerInfo(id: "busy", host: "h1", pid: 1, queues: ["default"], concurrency: 1, running: ["slowpoke"], heartbeatMilliseconds: 10_000), ttl: .seconds(60))
+        try await cli.coordinator.leases.register(worker: WorkerInfo(id: "quiet", host: "h2", pid: 2, queues: ["default"], concurrency: 1, running: [], heartbeatMilliseconds: 50), ttl: .seconds(60))
+        try await Task.sleep(for: .milliseconds(400))
+        try await cli.coordinator.leases.register(worker: WorkerInfo(id: "fine", host: "h3", pid: 3, queues: ["default"], concurrency: 1, running: [], heartbeatMilliseconds: 10_000), ttl: .seconds(60))
+        let text = try await cli.run(["doctor"])
+        #expect(text.stdout.contains("worker busy (h1 pid 1) is stuck — running past their timeout: slowpoke"), "\(text.stdout)")
+        #expect(text.stdout.contains("worker quiet (h2 pid 2) is stuck — silent"), "\(text.stdout)")
+        #expect(!text.stdout.contains("worker fine"))
+        let json = try await cli.run(["doctor", "--json"])
+        let stuck = try #require(try json.json()["stuck_workers"] as? [[String: Any]])
+        #expect(Set(stuck.compactMap { $0["id"] as? String }) == ["busy", "quiet"])
+        #expect(json.status == 0) // warnings, not inconsistencies (problems only with --strict)
+    }
+
     @Test func strictRefusesAServerWithoutPersistence() async throws {
         // The shared test server runs with `save ""` and `appendonly no`.
         let cli = try await CLIHarness.make()

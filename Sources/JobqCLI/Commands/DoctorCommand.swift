@@ -21,8 +21,10 @@ struct DoctorCommand: AsyncParsableCommand {
             listed and cleaned, but do not make the exit status 1.
 
             It also reads Redis's maxmemory-policy and persistence settings: an evicting policy \
-            deletes task records silently; no persistence loses everything on a restart. With \
-            --strict those warnings count as problems.
+            deletes task records silently; no persistence loses everything on a restart. And it \
+            lists stuck workers, with the flags `jobq workers` and the dashboard show: silent (no \
+            heartbeat for 3 of its intervals) or running a task past its timeout. With --strict \
+            those warnings count as problems.
 
             Exit status: 0 consistent (or everything repaired), 1 problems left (or, with \
             --strict, an unsafe Redis), 69 Redis unreachable.
@@ -47,17 +49,20 @@ struct DoctorCommand: AsyncParsableCommand {
                         let server = try await client.checkServer()
             var report = try await client.diagnose()
             if repair && !report.isConsistent { report = try await client.repair(report) }
-            let failed = !report.unresolved.isEmpty || (strict && !server.isSafe)
+            // the stuck flags of `jobq workers` and the dashboard (WorkerInfo.isStuck), one rule
+            let now = try await client.serverTime()
+            let stuck = try await client.workers().filter { $0.isStuck(now: now) }
+            let failed = !report.unresolved.isEmpty || (strict && (!server.isSafe || !stuck.isEmpty))
             if output.json {
-                printJSON(report, server: server, namespace: client.namespace)
+                printJSON(report, server: server, namespace: client.namespace, stuck: stuck, now: now)
             } else {
-                printText(report, server: server, namespace: client.namespace)
+                printText(report, server: server, namespace: client.namespace, stuck: stuck, now: now)
             }
             return failed ? .taskFailed : .ok
         }
     }
 
-    private func printJSON(_ report: DoctorReport, server: ServerCheck, namespace: String) {
+    private func printJSON(_ report: DoctorReport, server: ServerCheck, namespace: String, stuck: [WorkerInfo], now: Int64) {
         func findings(_ list: [ServerCheck.Finding]) -> JSONValue {
             .array(list.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })
         }
@@ -85,13 +90,20 @@ struct DoctorCommand: AsyncParsableCommand {
                 ("warnings", findings(server.warnings)),
                 ("notes", findings(server.notes)),
             ])),
+            ("stuck_workers", .array(stuck.map { OperatorJSON.worker($0, now: now) })),
         ]).rendered(pretty: Terminal.current.isTTY))
     }
 
-    private func printText(_ report: DoctorReport, server: ServerCheck, namespace: String) {
+    private func printText(_ report: DoctorReport, server: ServerCheck, namespace: String, stuck: [WorkerInfo], now: Int64) {
         let terminal = Terminal.current
         Console.out(terminal.paint("namespace \(namespace)", .bold) + ": \(report.tasksScanned) task record(s) scanned")
         for warning in server.warnings { Console.out(terminal.paint("warning:", .red) + " " + warning.message) }
+        for worker in stuck {
+            var why: [String] = []
+            if worker.isSilent(now: now) { why.append("silent: last heartbeat \(DurationText.format(milliseconds: max(0, now - worker.lastSeen))) ago") }
+            if !worker.overdue.isEmpty { why.append("running past their timeout: " + worker.overdue.joined(separator: ", ")) }
+            Console.out(terminal.paint("warning:", .red) + " worker \(worker.id) (\(worker.host) pid \(worker.pid)) is stuck — " + why.joined(separator: "; "))
+        }
         for note in server.notes { Console.out("note: " + note.message) }
         if report.isConsistent {
             Console.out("consistent: nothing to repair")
