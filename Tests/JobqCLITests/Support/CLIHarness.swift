@@ -249,6 +249,10 @@ final class RunningCLI: Sendable {
                     if chunk.isEmpty { break }
                     running.output.withLock { $0[index].append(chunk) }
                 }
+                // Closed at EOF: left open, a suite's hundreds of runs held ~1,500 descriptors,
+                // and Foundation's Process.run (on Linux) over-reads its /proc/self/fd listing once
+                // it is that long (swift-corelibs-foundation#5472): a SIGSEGV in the test process.
+                try? handle.close()
                 running.closed.withLock { $0 += 1 }
             }
         }
