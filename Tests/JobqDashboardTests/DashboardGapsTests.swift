@@ -81,6 +81,33 @@ struct DashboardGapsTests {
         }
     }
 
+    /// A parent waiting for the children it spawned: its page says so as `jobq status` does,
+    /// linked to their run; a service task says it is one.
+    @Test func aTaskPageShowsItsChildrenAndWhetherItIsAService() async throws {
+        try await withDashboard { client, http in
+            _ = try await client.submit(TaskSpec(id: "p", handler: "h", queue: "parents"))
+            let parent = try #require(try await client.engine.leases.claim(queues: ["parents"], count: 1, lease: .seconds(30), worker: "w").first)
+            let children = (0..<3).map { TaskSpec(id: "c\($0)", handler: "h") }
+            var (specs, options) = try ChildRunRequest(definition: "kids", tasks: children).submission(id: ChildRunRequest.childRunID(parent: "p", key: "children"))
+            options.spawnedBy = SpawnFence(parent: parent.lease, policy: .failParent, width: specs.count)
+            _ = try await client.engine.tasks.submit(specs, run: options)
+            #expect(try await client.engine.leases.fail([Failure(lease: parent.lease, mode: .children, reason: "waiting_children", message: "")]) == [.waiting])
+            try await http.execute(uri: "/tasks/p", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("waiting for 3 children of run p.children (0 done)"), "\(html)")
+                #expect(html.contains("href=\"/runs/p.children\""))
+            }
+            var flow = Workflow("svc")
+            let service = try flow.add("watch", handler: "h")
+            try flow.markService(service)
+            try flow.add("work", handler: "h")
+            let run = try await client.submit(flow)
+            try await http.execute(uri: "/tasks/\(run.id)/watch", method: .get) { response in
+                #expect(String(buffer: response.body).contains("started with its run, stopped when the rest of it has ended"))
+            }
+        }
+    }
+
     @Test func runsFilterByQueueAndTime() async throws {
         try await withDashboard { client, http in
             _ = try await client.submit([TaskSpec(id: "a", handler: "h", queue: "q1")], run: RunOptions(id: "early", definition: "d"))

@@ -56,9 +56,7 @@ struct StatusCommand: AsyncParsableCommand {
             Console.out(report.json.rendered(pretty: Terminal.current.isTTY))
             return
         }
-        let info = report.info
-        TaskDetail.print(info, prerequisiteStates: report.prerequisiteStates, progress: report.progress, history: report.history, limit: report.limit, rate: report.rate,
-                         children: report.children,
-                         mapped: info.mappedCount.flatMap { count in info.childRun.map { MapProgress.text(count: count, run: report.children, id: $0) } })
+        TaskDetail.print(report.info, prerequisiteStates: report.prerequisiteStates, progress: report.progress, history: report.history, limit: report.limit, rate: report.rate,
+                         children: report.childrenText)
     }
 }

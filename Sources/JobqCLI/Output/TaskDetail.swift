@@ -16,9 +16,9 @@ enum TaskDetail {
         return size + " saved " + DurationText.format(milliseconds: max(now - at, 0)) + " ago"
     }
 
-    /// `mapped`: a waiting map's progress line (it replaces the children line).
+    /// `children`: what its children are doing (``TaskReport/childrenText``).
     static func print(_ info: TaskInfo, prerequisiteStates: [String: TaskState?], progress: [ProgressEntry], history: AttemptHistory = AttemptHistory(), limit: LimitUsage? = nil, rate: RateUsage? = nil,
-                      children: RunInfo? = nil, mapped: String? = nil) {
+                      children: String? = nil) {
         let terminal = Terminal.current
         let width = terminal.isTTY ? terminal.width : 80
         func line(_ label: String, _ value: String) {
@@ -39,11 +39,7 @@ enum TaskDetail {
         if info.snoozes > 0 { attempts += "   snoozes: \(info.snoozes) of \(info.maxSnoozes)" }
         line("attempts", attempts + (info.worker.map { "   worker: \($0)" } ?? ""))
         if let wait = Snapshot.waitText(of: info, now: DurationText.nowMilliseconds) { line("waits", wait) }
-        if let mapped {
-            line("waits", mapped)
-        } else if let children {
-            line(info.state == .pending ? "waits" : "children", ChildrenText.waiting(children))
-        }
+        if let children { line(info.state == .pending ? "waits" : "children", children) }
         if !info.keptSignals.isEmpty { line("signals", info.keptSignals.joined(separator: ", ") + " (kept)") }
         if let bytes = info.checkpointBytes { line("checkpoint", checkpointText(bytes: bytes, at: info.checkpointAt, now: DurationText.nowMilliseconds)) }
         if !history.attempts.isEmpty {

@@ -37,6 +37,15 @@ package struct TaskReport: Sendable {
         self.now = now
     }
 
+    /// What its children are doing, as `jobq status ID` and the dashboard's task page say it: a
+    /// map's progress ("mapped: k of N children done"), or the run it waits for or spawned
+    /// ("waiting for N children of run X (k done)"); `nil` without a child run.
+    package var childrenText: String? {
+        guard let children else { return nil }
+        if let count = info.mappedCount { return MapProgress.text(count: count, run: children, id: children.id) }
+        return ChildrenText.waiting(children)
+    }
+
     /// ``TaskJSON/detail(_:prerequisiteStates:progress:history:limit:rate:rateLimited:children:)`` plus
     /// `dependents` (id, policy, state; at most ``dependentLimit``), `dependents_total` and
     /// `log_tail` (the last ``logLines`` lines), and for a waiting map `mapped` (``MapProgress``).

@@ -35,7 +35,13 @@ struct TaskPage: Sendable {
             ("created", HTML.time(info.created)), ("started", HTML.time(info.started)), ("finished", HTML.time(info.finished)),
         ]
         if let held = TaskJSON.heldByLimit(info, usage: limit) { facts.append(("limit", HTML.escape(held))) }
-        if let child = info.childRun { facts.append(("child run", layout.runLink(child))) }
+        // a sub-workflow's, a map's or spawned children's run: linked, with `jobq status`'s words
+        if let children = report.children, let text = report.childrenText {
+            facts.append((info.state == .pending ? "waits" : "children", layout.runLink(children.id) + " — " + HTML.escape(text)))
+        } else if let child = info.childRun ?? info.spawnedRun {
+            facts.append(("child run", layout.runLink(child)))
+        }
+        if info.service { facts.append(("service", "started with its run, stopped when the rest of it has ended")) }
         if info.cancelRequested { facts.append(("cancel", "requested; the handler is told")) }
         var sections = HTML.fields(facts)
         if let error = info.error { sections += "<h2>Error</h2><pre>\(HTML.escape(error))</pre>" }
