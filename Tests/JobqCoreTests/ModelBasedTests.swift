@@ -160,8 +160,11 @@ struct ModelBasedTests {
 
     /// Runs in the model: several runs (windowed or not, with critical tasks, with `failure`
     /// edges) beside standalone tasks, random claims (idle and busy), completions (some
-    /// skipped), failures, cancellations and time passing. Every task's state and attempts,
-    /// and every run's parked list, must agree with the model after every step.
+    /// skipped), failures, cancellations and time passing; and running tasks spawning child runs
+    /// (under one of two keys, sometimes with a stale token, waking or failing the parent on a
+    /// failed child, nested when a child spawns), then returning (ending with the run) or
+    /// waiting for it (invoked again). Every task's state, attempts and wait for children, every
+    /// run's parked list and every run's state must agree with the model after every step.
     @Test(arguments: Array(1...12) as [UInt64])
     func runsAgreeWithTheReferenceModel(seed: UInt64) async throws {
         try await withEngine { engine in
@@ -172,9 +175,11 @@ struct ModelBasedTests {
             var ids: [String] = []
             var runs: [String] = []
             var history: [String] = []
+            var seen: [String: Int] = [:] // what the spawn operations did, to show they were exercised
+            defer { print("model-based runs, seed \(seed): \(seen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); parents \(model.resolutions.sorted { $0.key < $1.key }); child runs ended \(model.runs.values.filter { $0.parent != nil && $0.finished != nil }.map { $0.finished!.rawValue }.sorted())") }
 
             for step in 0..<250 {
-                let roll = Int.random(in: 0..<100, using: &random)
+                let roll = Int.random(in: 0..<112, using: &random)
                 var operation = ""
                 switch roll {
                 case 0..<12: // a run of 2-6 tasks: a window (or none), maybe a critical task, random edges
@@ -220,12 +225,16 @@ struct ModelBasedTests {
                         model.claim(task.id, token: task.lease.token, lease: lease, alone: batch.mode == .alone)
                         running[task.id] = task.lease
                     }
-                case 45..<65: // complete, sometimes as a skip
+                case 45..<65: // complete, sometimes as a skip; a spawning handler that saw its run end may say it read the results
                     guard let (id, held) = running.randomElement(using: &random) else { continue }
                     let skipped = Int.random(in: 0..<4, using: &random) == 0
-                    operation = "complete \(id)\(skipped ? " (skipped)" : "")"
-                    let outcome = try await engine.coordinator.leases.complete([Completion(lease: held, result: [], skipped: skipped)])
-                    #expect((outcome == [.done]) == model.complete(id, token: held.token, skipped: skipped), "seed \(seed) step \(step): \(operation)")
+                    let spawnedEnded = model.tasks[id]?.spawned.flatMap { model.runs[$0]?.finished } != nil
+                    let read = spawnedEnded && Bool.random(using: &random)
+                    operation = "complete \(id)\(skipped ? " (skipped)" : "")\(read ? " (children read)" : "")"
+                    var completion = Completion(lease: held, result: [], skipped: skipped)
+                    completion.childrenRead = read
+                    let outcome = try await engine.coordinator.leases.complete([completion])
+                    #expect((outcome == [.done]) == model.complete(id, token: held.token, skipped: skipped, childrenRead: read), "seed \(seed) step \(step): \(operation)")
                     running[id] = nil
                 case 65..<80: // fail
                     guard let (id, held) = running.randomElement(using: &random) else { continue }
@@ -239,6 +248,66 @@ struct ModelBasedTests {
                     operation = "cancel \(id)"
                     _ = model.cancel(id)
                     _ = try? await engine.coordinator.tasks.cancel(task: id)
+                case 100..<106: // a running task spawns a child run (sometimes with a stale token, or under a second key)
+                    guard let (id, held) = running.randomElement(using: &random) else { continue }
+                    // a parent that spawned before (a retried attempt) mostly spawns the same again: it attaches
+                    let earlier = model.tasks[id]?.spawned.flatMap { run in model.runs[run].map { (run, $0.width) } }
+                    let again = earlier != nil && Int.random(in: 0..<4, using: &random) != 0
+                    let key = again ? String(earlier!.0.split(separator: ".").last!) : Int.random(in: 0..<4, using: &random) == 0 ? "more" : "children"
+                    let run = ChildRunRequest.childRunID(parent: id, key: key)
+                    let stale = Int.random(in: 0..<6, using: &random) == 0
+                    let token = stale ? held.token - 1 : held.token
+                    let size = again ? earlier!.1 : Int.random(in: 1...3, using: &random)
+                    let wake = Bool.random(using: &random)
+                    let window: Int? = Int.random(in: 0..<3, using: &random) == 0 ? 1 : nil
+                    let critical: Set<String> = size > 1 && Int.random(in: 0..<4, using: &random) == 0 ? ["c0"] : []
+                    var specs: [(key: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)])] = []
+                    for index in 0..<size {
+                        var prerequisites: [(String, DependencyPolicy)] = []
+                        for earlier in (0..<index).shuffled(using: &random).prefix(Int.random(in: 0...1, using: &random)) {
+                            prerequisites.append(("c\(earlier)", [.success, .always, .failure][Int.random(in: 0..<3, using: &random)]))
+                        }
+                        specs.append((key: "c\(index)", maxAttempts: Int.random(in: 1...2, using: &random), prerequisites: prerequisites))
+                    }
+                    operation = "spawn \(run) from \(id) token \(token)\(stale ? " (stale)" : "") \(wake ? "wake" : "fail")_parent window \(String(describing: window)) critical \(critical) \(specs.map { "\($0.key)<-\($0.prerequisites.map { "\($0.0)/\($0.1)" })" })"
+                    let expected = model.spawn(run, parent: id, token: token, width: size, wakeParent: wake)
+                    var options = RunOptions(id: run, definition: "children", window: window, critical: critical)
+                    options.spawnedBy = SpawnFence(parent: TaskLease(id: id, token: token), policy: wake ? .wakeParent : .failParent, width: size)
+                    let actual: ReferenceModel.SpawnResult
+                    do {
+                        let submitted = try await engine.coordinator.tasks.submit(specs.map { spec in
+                            TaskSpec(id: spec.key, handler: "h", prerequisites: spec.prerequisites.map { Prerequisite($0.0, policy: $0.1) },
+                                     maxAttempts: spec.maxAttempts, backoff: .fixed(delay: .zero))
+                        }, run: options)
+                        actual = submitted.created ? .created : .attached
+                    } catch let error as JobqError {
+                        actual = .refused(error.code)
+                    }
+                    if actual != expected {
+                        Issue.record(Comment(rawValue: "seed \(seed) step \(step): \(operation) -> \(actual), model says \(expected)\nhistory:\n" + history.suffix(25).joined(separator: "\n")))
+                        return
+                    }
+                    seen["spawn \(actual)", default: 0] += 1
+                    if actual == .created {
+                        model.submitRun(run, window: window, critical: critical, tasks: specs)
+                        model.recordSpawned(run, parent: id, wakeParent: wake)
+                        ids += specs.map { RunScope.id(run: run, key: $0.key) }
+                        runs.append(run)
+                    }
+                case 106..<112: // the handler waits for the children it spawned (refused when it spawned none)
+                    let spawners = running.filter { model.tasks[$0.key]?.spawned != nil }
+                    guard let (id, held) = (spawners.isEmpty || Int.random(in: 0..<4, using: &random) == 0 ? running : spawners).randomElement(using: &random) else { continue }
+                    operation = "wait \(id) for its children \(String(describing: model.tasks[id]?.spawned))"
+                    let accepted = model.fail(id, token: held.token, mode: .children)
+                    do {
+                        let outcome = try await engine.coordinator.leases.fail([Failure(lease: held, mode: .children, reason: "waiting_children", message: "")])
+                        #expect(outcome.first.map { if case .refused = $0 { false } else { true } } == accepted, "seed \(seed) step \(step): \(operation) -> \(outcome)")
+                    } catch {
+                        // a wait with nothing spawned is the client's mistake: the script refuses its arguments, nothing changes
+                        #expect(!accepted && (error as? JobqError)?.code == .internalError, "seed \(seed) step \(step): \(operation) -> \(error)")
+                    }
+                    if accepted { running[id] = nil }
+                    seen[accepted ? "wait for children" : "wait refused", default: 0] += 1
                 default: // time passes: leases expire
                     let by = Int64.random(in: 1_000...12_000, using: &random)
                     operation = "advance \(by)ms, reap, promote"
@@ -263,9 +332,16 @@ struct ModelBasedTests {
                     let context = "seed \(seed) step \(step) after \(operation): \(id)"
                     #expect(info?.state == expected?.state, "\(context) is \(String(describing: info?.state)), model says \(String(describing: expected?.state))")
                     #expect(info?.attempts == expected?.attempts, "\(context): attempts")
+                    #expect(info?.waitsForChildren == (expected?.childWait == true && expected?.child != nil), "\(context): waits for children")
                     if info?.state != expected?.state { agree = false }
                 }
                 for run in runs {
+                    let state = try await engine.coordinator.tasks.run(run)?.state
+                    let finished = model.runs[run]?.finished
+                    if state?.isTerminal == true || finished != nil {
+                        #expect(state?.rawValue == finished?.rawValue, "seed \(seed) step \(step) after \(operation): run \(run) is \(String(describing: state)), model says \(String(describing: finished))")
+                        if state?.rawValue != finished?.rawValue { agree = false }
+                    }
                     let parked = try await engine.list(engine.keys.runParked(run))
                     #expect(parked == model.runs[run]?.parked ?? [], "seed \(seed) step \(step) after \(operation): parked of \(run)")
                     if parked != model.runs[run]?.parked ?? [] {
@@ -277,6 +353,7 @@ struct ModelBasedTests {
                 }
                 if !agree { return }
             }
+            #expect(seen["spawn created", default: 0] > 0, "seed \(seed): no child run was spawned")
         }
     }
 }

@@ -50,7 +50,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var mappedCount: Int? = nil
     /// The child run the task spawned (`HandlerContext.spawn`) and has not been woken from yet.
     public var spawnedRun: String? = nil
-    /// It waits for its spawned children to be invoked again (not to end with them).
+    /// It waits (PENDING) for its spawned children, to be invoked again (not to end with them).
+    /// An ended task waits for nothing, whatever its record's `child_wait` still says.
     public var waitsForChildren = false
     /// The `cache_key` template, as submitted (``CacheKey``).
     public var cacheKey: String?
@@ -133,7 +134,7 @@ extension TaskInfo {
         childRun = string("child")
         mappedCount = fields["mapped"].flatMap(MappedResult.parse)?.count
         spawnedRun = string("spawned")
-        waitsForChildren = string("child_wait") != nil
+        waitsForChildren = string("child_wait") != nil && state == .pending
         worker = string("worker")
         created = number("created")
         started = number("started")

@@ -35,6 +35,13 @@ struct ReferenceModel {
         var waitUntil: Int64 = 0
         /// The signals sent to it and kept (never lost, the latest payload wins).
         var signals: Set<String> = []
+        /// The child run its handler spawned (`spawned`): a normal completion waits for it, and
+        /// the task ending FAILED or CANCELLED cancels it. Kept across retries.
+        var spawned: String?
+        /// The child run it waits for (PENDING in no queue) and whether it waits to be invoked
+        /// again (`waitForChildren`) rather than to end with the run (chord style).
+        var child: String?
+        var childWait = false
     }
 
     /// A run (tasks `RUN/KEY`): its window, its critical tasks, the tasks held back by a full
@@ -45,9 +52,22 @@ struct ReferenceModel {
         var tasks: [String] = []
         var parked: [String] = []
         var stopped = false
+        /// A spawned run: the task that spawned it, whether its failure wakes that task (rather
+        /// than failing it), and its width (a re-spawn of another width is refused).
+        var parent: String?
+        var wakeParent = false
+        var width = 0
+        /// Cancelled from above (its parent ended): it ends CANCELLED rather than FAILED.
+        var cancelled = false
+        /// Its final state once every task has ended.
+        var finished: TaskState?
     }
 
     var runs: [String: Run] = [:]
+    /// How child runs' ends resolved their parents (woken, done, child_failed), for the test's report.
+    var resolutions: [String: Int] = [:]
+    /// Runs in creation order (the order ends are looked at).
+    var runOrder: [String] = []
 
     var tasks: [String: Task] = [:]
     var now: Int64
@@ -74,7 +94,7 @@ struct ReferenceModel {
     /// Whether `id` may start now.
     func isClaimable(_ id: String) -> Bool {
         guard let task = tasks[id] else { return false }
-        return task.state == .pending && task.unresolved <= 0 && task.runAfter <= now && task.waitingFor == nil
+        return task.state == .pending && task.unresolved <= 0 && task.runAfter <= now && task.waitingFor == nil && task.child == nil
     }
 
     /// What claim (count 1) takes: an idle claim first pops quarantine (the task then runs
@@ -151,7 +171,8 @@ struct ReferenceModel {
 
     /// A run: its tasks are `RUN/KEY`, edges among them only (none has ended yet).
     mutating func submitRun(_ run: String, window: Int?, critical: Set<String>, tasks specs: [(key: String, maxAttempts: Int, prerequisites: [(String, DependencyPolicy)])]) {
-        runs[run] = Run(window: window, critical: critical, tasks: specs.map { RunScope.id(run: run, key: $0.key) })
+        runs[run] = Run(window: window, critical: critical, tasks: specs.map { RunScope.id(run: run, key: $0.key) }, width: specs.count)
+        runOrder.append(run)
         // submit.lua writes (edges, dispatches) in Kahn's order: the roots in batch order, then
         // each task as its last prerequisite in the batch is passed.
         var indegree: [String: Int] = [:]
@@ -185,11 +206,116 @@ struct ReferenceModel {
         runs[run]!.stopped = true
         for id in runs[run]!.tasks {
             switch tasks[id]?.state {
-            case .pending: end(id, as: .cancelled, reason: "fail_fast")
+            case .pending: cancelPending(id, reason: "fail_fast")
             case .running: tasks[id]!.cancelRequested = true
             default: break
             }
         }
+    }
+
+    /// A PENDING task is cancelled (cancel.lua's cancel_one): a task waiting for a child run,
+    /// or queued again with a run it spawned, cancels that run too.
+    mutating func cancelPending(_ id: String, reason: String) {
+        let below = tasks[id]!.child ?? tasks[id]!.spawned
+        end(id, as: .cancelled, reason: reason)
+        if let below { cancelChildRun(below) }
+    }
+
+    /// A run cancelled from above (prelude cancel_child_run): its pending tasks end CANCELLED
+    /// (each cancelling what it waits for), its running ones are asked to stop; it ends
+    /// CANCELLED. The scripts walk it in follow-up calls; the test settles them every step.
+    mutating func cancelChildRun(_ run: String) {
+        guard let model = runs[run], model.finished == nil else { return }
+        runs[run]!.cancelled = true
+        for id in model.tasks {
+            switch tasks[id]?.state {
+            case .pending: cancelPending(id, reason: "cancelled")
+            case .running: tasks[id]!.cancelRequested = true
+            default: break
+            }
+        }
+    }
+
+    /// A task that ended for good cancels the run it spawned, if still open (prelude SPAWN.ended).
+    private mutating func endedForGood(_ id: String) {
+        if let spawned = tasks[id]?.spawned { cancelChildRun(spawned) }
+    }
+
+    enum SpawnResult: Equatable { case created, attached, refused(JobqError.Code) }
+
+    /// A running task spawns `run` (submit.lua's `spawned_by` fence, prelude SPAWN): refused for a
+    /// task not running, a stale token, another spawned run still open; attached when the run
+    /// exists (refused when of another width); else created (the caller submits its tasks).
+    mutating func spawn(_ run: String, parent: String, token: Int, width: Int, wakeParent: Bool) -> SpawnResult {
+        guard let task = tasks[parent] else { return .refused(.notFound) }
+        guard task.state == .running else { return .refused(.invalidState) }
+        guard task.token == token else { return .refused(.staleToken) }
+        if let open = task.spawned, open != run, runs[open]?.finished == nil { return .refused(.invalidState) }
+        if let existing = runs[run] {
+            guard existing.width == width else { return .refused(.idempotencyConflict) }
+            if existing.finished == nil { tasks[parent]!.spawned = run }
+            return .attached
+        }
+        tasks[parent]!.spawned = run
+        return .created
+    }
+
+    /// Records a spawned run just submitted (after ``spawn(_:parent:token:width:wakeParent:)`` said created).
+    mutating func recordSpawned(_ run: String, parent: String, wakeParent: Bool) {
+        runs[run]!.parent = parent
+        runs[run]!.wakeParent = wakeParent
+    }
+
+    /// Runs whose tasks have all ended take their final state, in creation order, and resolve
+    /// the task waiting for them (prelude finish_run, resolve_parent); repeated while a
+    /// resolution ends another run.
+    mutating func finishRuns() {
+        var changed = true
+        while changed {
+            changed = false
+            for run in runOrder {
+                guard let model = runs[run], model.finished == nil,
+                      model.tasks.allSatisfy({ tasks[$0]?.state.isTerminal == true }) else { continue }
+                let bad = model.tasks.contains { tasks[$0]?.state == .failed || tasks[$0]?.state == .cancelled }
+                let state: TaskState = model.stopped ? .failed : bad ? (model.cancelled ? .cancelled : .failed) : .done
+                runs[run]!.finished = state
+                if let parent = model.parent { resolveParent(run, parent: parent, state: state) }
+                changed = true
+            }
+        }
+    }
+
+    /// The run `run` ended `state`: the task waiting for it is queued again (it waits to be
+    /// invoked again, and the run ended DONE or its policy wakes it), or ends with it.
+    private mutating func resolveParent(_ run: String, parent: String, state: TaskState) {
+        guard let task = tasks[parent], task.state == .pending, task.child == run else { return }
+        if task.childWait, state == .done || runs[run]?.wakeParent == true {
+            tasks[parent]!.child = nil
+            tasks[parent]!.childWait = false
+            tasks[parent]!.spawned = nil
+            dispatch(parent)
+            resolutions["woken", default: 0] += 1
+            return
+        }
+        tasks[parent]!.child = nil
+        tasks[parent]!.childWait = false
+        resolutions[state == .done ? "done" : "child_failed", default: 0] += 1
+        if state == .done {
+            end(parent, as: .done, reason: "")
+        } else {
+            end(parent, as: .failed, reason: "child_failed")
+            failedForGood(parent)
+        }
+    }
+
+    /// The task now waits for its spawned run (in no queue); resolved at once when it has ended.
+    private mutating func awaitSpawned(_ id: String, wait: Bool) {
+        let run = tasks[id]!.spawned!
+        tasks[id]!.state = .pending
+        tasks[id]!.runAfter = 0
+        tasks[id]!.child = run
+        tasks[id]!.childWait = wait
+        if let state = runs[run]?.finished { resolveParent(run, parent: id, state: state) }
     }
 
     /// A task failed for good: stop its run if the task is critical.
@@ -241,25 +367,45 @@ struct ReferenceModel {
         tasks[id]!.cancelRequested = false
     }
 
-    /// Returns whether the write was accepted. `skipped`: the handler skipped (SKIPPED).
-    mutating func complete(_ id: String, token: Int, skipped: Bool = false) -> Bool {
+    /// Returns whether the write was accepted. `skipped`: the handler skipped (SKIPPED). A task
+    /// that spawned a run ends with it (chord style), unless `childrenRead`: its handler read the
+    /// ended run's results and the task ends now.
+    mutating func complete(_ id: String, token: Int, skipped: Bool = false, childrenRead: Bool = false) -> Bool {
         guard let task = tasks[id], task.state == .running, task.token == token else { return false }
-        tasks[id]!.state = skipped ? .skipped : .done
-        tasks[id]!.reason = skipped ? "skipped" : ""
-        settle(id, outcome: .ok)
+        if let spawned = task.spawned, !childrenRead {
+            if task.cancelRequested {
+                end(id, as: .cancelled, reason: "cancelled")
+                cancelChildRun(spawned)
+            } else {
+                awaitSpawned(id, wait: false)
+            }
+        } else {
+            tasks[id]!.spawned = nil
+            tasks[id]!.state = skipped ? .skipped : .done
+            tasks[id]!.reason = skipped ? "skipped" : ""
+            settle(id, outcome: .ok)
+        }
         if let run = RunScope.run(of: id) { unpark(run) }
+        finishRuns()
         return true
     }
 
-    enum FailMode { case retry(delay: Int64), final, snooze(delay: Int64, retryDelay: Int64), wait(name: String, timeout: Int64) }
+    enum FailMode { case retry(delay: Int64), final, snooze(delay: Int64, retryDelay: Int64), wait(name: String, timeout: Int64), children }
 
     mutating func fail(_ id: String, token: Int, mode: FailMode) -> Bool {
         guard let task = tasks[id], task.state == .running, task.token == token else { return false }
+        if case .children = mode, task.spawned == nil { return false } // nothing spawned to wait for
         var failed = false
+        var ended = false
         var mode = mode
         if case .snooze(_, let retryDelay) = mode, task.snoozes >= task.maxSnoozes { mode = .retry(delay: retryDelay) }
         if task.cancelRequested {
             end(id, as: .cancelled, reason: "cancelled")
+            ended = true
+        } else if case .children = mode {
+            // the handler waits for its children: the attempt is refunded, the task is in no queue
+            tasks[id]!.attempts = max(task.attempts - 1, 0)
+            awaitSpawned(id, wait: true)
         } else if case .snooze(let delay, _) = mode {
             // not yet: the attempt is refunded, the task waits `delay`
             tasks[id]!.state = .pending
@@ -286,16 +432,21 @@ struct ReferenceModel {
         } else {
             end(id, as: .failed, reason: "error")
             failed = true
+            ended = true
         }
         // the call's flush unparks first; the stop it started is walked by the calls after it
         if let run = RunScope.run(of: id) { unpark(run) }
         if failed { failedForGood(id) }
+        if ended { endedForGood(id) }
+        finishRuns()
         return true
     }
 
     mutating func end(_ id: String, as state: TaskState, reason: String) {
         tasks[id]!.waitingFor = nil // an ended task waits for nothing
         tasks[id]!.waitUntil = 0
+        tasks[id]!.child = nil
+        tasks[id]!.childWait = false
         tasks[id]!.state = state
         tasks[id]!.reason = reason
         tasks[id]!.delayed = false
@@ -369,7 +520,8 @@ struct ReferenceModel {
     mutating func cancel(_ id: String) -> CancelResult {
         switch tasks[id]?.state {
         case .pending:
-            end(id, as: .cancelled, reason: "cancelled")
+            cancelPending(id, reason: "cancelled")
+            finishRuns()
             return .cancelled
         case .running:
             if tasks[id]!.cancelRequested { return .alreadyRequested }
@@ -386,20 +538,25 @@ struct ReferenceModel {
         let due = tasks.filter { $0.value.state == .running && $0.value.leaseDeadline <= now }
             .sorted { ($0.value.leaseDeadline, $0.key) < ($1.value.leaseDeadline, $1.key) }.map(\.key)
         var poisoned: [String] = []
+        var ended: [String] = []
         defer {
             var seen: [String] = []
             for id in due { if let run = RunScope.run(of: id), !seen.contains(run) { seen.append(run) } }
             for run in seen { unpark(run) }
             for id in poisoned { failedForGood(id) }
+            for id in ended { endedForGood(id) }
+            finishRuns()
         }
         for id in due {
             let task = tasks[id]!
             let alone = task.aloneToken == task.token
             if task.cancelRequested {
                 end(id, as: .cancelled, reason: "cancelled")
+                ended.append(id)
             } else if alone, task.attempts >= task.maxAttempts {
                 end(id, as: .failed, reason: "poison")
                 poisoned.append(id)
+                ended.append(id)
             } else if alone {
                 tasks[id]!.state = .pending
                 tasks[id]!.runAfter = 0
