@@ -16,7 +16,8 @@ import JobqTestSupport
 /// 3. `pages` (only when named): every page and API twin's server time (p50/p95, through the
 ///    dashboard's router) on a namespace of `--tasks` tasks (runs of 1,000; `--running` of them
 ///    RUNNING) seeded through submit.lua and claim.lua, beside the same pages on a namespace of
-///    one run of one task.
+///    one run of one task; then the workers page and its twin on a namespace whose workers
+///    register no timeout deadlines (as before they did: every running task's record is read).
 ///
 /// `JobqBenchmarks dashboard [graph] [fanout] [pages] [--tabs N] [--transitions N] [--out FILE]
 /// [--tasks N] [--running N] [--samples N]`.
@@ -139,6 +140,20 @@ enum DashboardBenchmark {
                     String(format: "%8.1f ms %8.1f ms", percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000)
                 }
                 print("  " + label.padding(34) + cell(bigTimes[bigPath] ?? []).leftPadding(30) + "   " + cell(smallTimes[smallPath] ?? []))
+            }
+            // The reference: the same workers registered without their tasks' timeout deadlines
+            // (as workers before them did), so the workers page reads every running task's
+            // record to find the overdue ones — the page's cost before the deadlines.
+            let legacy = try await DashboardProbe.seed(
+                redis: redis, namespace: "pages-legacy", runs: max(running / 100, 1), tasksPerRun: 1000, running: running, workers: 100, queues: 10, deadlines: false
+            )
+            let legacyPaths = ["/workers", "/api/v1/workers"]
+            _ = try await DashboardProbe.pageTimes(redis: redis, namespace: "pages-legacy", paths: legacyPaths, samples: 1)
+            let legacyTimes = try await DashboardProbe.pageTimes(redis: redis, namespace: "pages-legacy", paths: legacyPaths, samples: samples)
+            print("  reference: the \(grouped(Double(legacy.running))) RUNNING tasks' workers registered without deadlines (\(grouped(Double(legacy.tasks))) tasks):")
+            for path in legacyPaths {
+                let values = legacyTimes[path] ?? []
+                print("  " + (path + " (records read)").padding(34) + String(format: "%8.1f ms %8.1f ms", percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000).leftPadding(30))
             }
         }
     }

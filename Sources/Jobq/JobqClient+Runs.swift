@@ -17,8 +17,9 @@ extension JobqClient {
     }
 
     /// One page of runs, newest first, filtered server-side by definition and state; and, when
-    /// given, by queue (one of a run's first 64 tasks is on it) and submission time (Redis ms,
-    /// inclusive). A page may hold fewer than `limit` runs while its `next` is set.
+    /// given, by queue (one of the run's tasks was submitted to it, in any of its submit calls;
+    /// runs submitted before jobq recorded a run's queues are not found) and submission time
+    /// (Redis ms, inclusive). A page may hold fewer than `limit` runs while its `next` is set.
     public func runs(
         definition: String? = nil, state: RunState? = nil, queue: String? = nil,
         submittedSince since: Int64? = nil, submittedUntil until: Int64? = nil,

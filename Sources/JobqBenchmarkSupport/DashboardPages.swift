@@ -9,7 +9,7 @@ import JobqRedis
 /// The dashboard's pages at scale, for `JobqBenchmarks dashboard pages`: a namespace seeded
 /// through the real scripts, and each page's server time through the dashboard's router.
 extension DashboardProbe {
-    /// What ``seed(redis:namespace:runs:tasksPerRun:running:workers:queues:progress:)`` made, to
+    /// What ``seed(redis:namespace:runs:tasksPerRun:running:workers:queues:deadlines:progress:)`` made, to
     /// name the pages of one run and one task.
     public struct Seeded: Sendable {
         public var run: String
@@ -24,7 +24,7 @@ extension DashboardProbe {
     /// connection; then `running` ready tasks claimed (500 per call) by `workers` registered
     /// workers with a one-hour lease.
     public static func seed(
-        redis: RedisClient, namespace: String, runs: Int, tasksPerRun: Int, running: Int, workers: Int, queues: Int,
+        redis: RedisClient, namespace: String, runs: Int, tasksPerRun: Int, running: Int, workers: Int, queues: Int, deadlines: Bool = true,
         progress: @Sendable (Int) -> Void = { _ in }
     ) async throws -> Seeded {
         let client = JobqClient(engine: try Coordinator(redis: redis, namespace: namespace))
@@ -57,23 +57,29 @@ extension DashboardProbe {
             }
         }
         let names = (0..<queues).map { "q\($0)" }
-        var claimed: [String] = []
+        var claimed: [ClaimedTask] = []
         var worker = 0
         let perWorker = max(running / max(workers, 1), 1)
+        let lease = Duration.seconds(3600)
         while claimed.count < running {
-            let batch = try await client.engine.leases.claim(queues: names, count: min(500, running - claimed.count), lease: .seconds(3600), worker: "bench-w\(worker % max(workers, 1))")
+            let batch = try await client.engine.leases.claim(queues: names, count: min(500, running - claimed.count), lease: lease, worker: "bench-w\(worker % max(workers, 1))")
             guard !batch.isEmpty else { break }
-            claimed += batch.map(\.id)
+            claimed += batch
             worker += 1
         }
         for index in 0..<max(workers, 1) {
             let mine = Array(claimed.dropFirst(index * perWorker).prefix(perWorker))
+            // as a jobq-worker registers: with each task's timeout deadline, unless `deadlines`
+            // is false (a worker of a version that did not say: its tasks' records are read)
+            var timeouts: [String: Int64] = [:]
+            for task in mine { timeouts[task.id] = WorkerInfo.timeoutDeadline(leaseDeadline: task.leaseDeadline, lease: lease, timeout: task.timeout) }
             try await client.engine.leases.register(
-                worker: WorkerInfo(id: "bench-w\(index)", host: "bench", pid: index, queues: names, concurrency: perWorker, running: mine, heartbeatMilliseconds: 10_000),
+                worker: WorkerInfo(id: "bench-w\(index)", host: "bench", pid: index, queues: names, concurrency: perWorker, running: mine.map(\.id),
+                                   heartbeatMilliseconds: 10_000, deadlines: deadlines ? timeouts : nil),
                 ttl: .seconds(3600)
             )
         }
-        return Seeded(run: String(format: "bench-%07d", runs - 1), task: claimed.last ?? String(format: "bench-%07d/t0", runs - 1), tasks: runs * tasksPerRun, running: claimed.count)
+        return Seeded(run: String(format: "bench-%07d", runs - 1), task: claimed.last?.id ?? String(format: "bench-%07d/t0", runs - 1), tasks: runs * tasksPerRun, running: claimed.count)
     }
 
     /// The dashboard's pages and API twins for the run and task of `seeded`, in a fixed order.

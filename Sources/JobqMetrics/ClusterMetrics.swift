@@ -53,7 +53,7 @@ package enum ClusterMetrics {
         Family(name: "jobq_runs_finished_total", kind: .counter, labels: ["state"], help: "Workflow runs that ended, by final state."),
     ]
 
-    /// The Prometheus text exposition of the client's namespace, read now (three pipelined
+    /// The Prometheus text exposition of the client's namespace, read now (four pipelined
     /// round trips; see `Inspector.snapshot`). For the dashboard's `/metrics` route.
     package static func prometheusText(client: JobqClient) async throws(JobqError) -> String {
         String(decoding: try await exposition(client: client), as: UTF8.self)

@@ -314,11 +314,18 @@ public final class Worker: Service, Sendable {
     // MARK: Registration
 
     func registerSelf() async {
-        let running = runningTaskIDs
+        let runs = state.withLock { Array($0.lifecycle.held.values) }
+        // when each passes its timeout, on Redis's clock: readers flag the overdue ones from
+        // this instead of reading every running task's record (WorkerInfo.deadlines)
+        var deadlines: [String: Int64] = [:]
+        for run in runs {
+            deadlines[run.claimed.id] = WorkerInfo.timeoutDeadline(leaseDeadline: run.claimed.leaseDeadline, lease: configuration.lease, timeout: run.claimed.timeout)
+        }
         let info = WorkerRegistration(
             id: id, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
-            queues: configuration.queues, concurrency: configuration.concurrency, running: running,
-            heartbeatMilliseconds: configuration.heartbeat.components.seconds * 1000 + configuration.heartbeat.components.attoseconds / 1_000_000_000_000_000
+            queues: configuration.queues, concurrency: configuration.concurrency, running: runs.map(\.claimed.id).sorted(),
+            heartbeatMilliseconds: configuration.heartbeat.components.seconds * 1000 + configuration.heartbeat.components.attoseconds / 1_000_000_000_000_000,
+            deadlines: deadlines
         )
         do {
             try await store.register(info, ttl: max(configuration.lease, configuration.heartbeat * 3))

@@ -170,6 +170,21 @@ struct RunCommandTests {
         #expect(try await cli.run(["runs", "--state", "sleeping"]).status == 64)
     }
 
+    /// `--queue` reads the queue's runs index (written at submit), as the dashboard's filter
+    /// does: a run whose 65th task is its only one on the queue is found, with the other filters.
+    @Test func runsFilteredByTheQueueOfAnyOfTheirTasks() async throws {
+        let cli = try await CLIHarness.make()
+        let specs = (0..<70).map { TaskSpec(id: "t\($0)", handler: "h", queue: $0 < 64 ? "common" : "rare") }
+        _ = try await cli.coordinator.tasks.submit(specs, run: RunOptions(id: "wide", definition: "d"))
+        _ = try await cli.coordinator.tasks.submit([TaskSpec(id: "a", handler: "h", queue: "common")], run: RunOptions(id: "narrow", definition: "d"))
+        #expect(try await page(cli, ["--queue", "rare"]).ids == ["wide"])
+        #expect(try await page(cli, ["--queue", "common"]).ids == ["narrow", "wide"])
+        #expect(try await page(cli, ["--queue", "common", "--limit", "1"]).next != nil)
+        #expect(try await page(cli, ["--queue", "rare", "--state", "pending", "--definition", "d"]).ids == ["wide"])
+        #expect(try await page(cli, ["--queue", "rare", "--definition", "other"]).ids == [])
+        #expect(try await page(cli, ["--queue", "unused"]).ids == [])
+    }
+
     // MARK: status RUN
 
     @Test func statusOfARunHasTheRunRecord() async throws {

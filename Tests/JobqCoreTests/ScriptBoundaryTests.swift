@@ -105,6 +105,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.quarantinePattern, "q", keys.quarantine("q")), (Keyspace.settleEdgesPattern, "x", keys.settleEdges("x")),
                 (Keyspace.workflowCancelPattern, "w", keys.workflowCancel("w")), (Keyspace.retryFrontierPattern, "x", keys.retryFrontier("x")),
                 (Keyspace.retryHeldPattern, "x", keys.retryHeld("x")), (Keyspace.definitionRunsPattern, "d", keys.definitionRuns("d")),
+                (Keyspace.queueRunsPattern, "q", keys.queueRuns("q")),
                 (Keyspace.runParkedPattern, "r", keys.runParked("r")),
                 (Keyspace.attemptsPattern, "x", keys.attempts("x")),
                 (Keyspace.cachePattern, "d", keys.cache("d")), (Keyspace.rerunPattern, "r", keys.rerun("r")),

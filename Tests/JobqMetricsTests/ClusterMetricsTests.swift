@@ -219,8 +219,9 @@ struct ClusterMetricsTests {
             let slow = try await redis.send("SLOWLOG", "GET", 10)
             print("cluster metrics: a scrape issued \(small) Redis commands with 20 tasks, \(large) with 20,020")
             #expect(small == large)
-            // 16 reads; 2 + 6 per queue + 1 per worker; at most 4 ids per lane looked up
-            #expect(large <= 16 + 2 + 6 * 2 + 1 + 4 * 3 * 2)
+            // 16 reads; 2 + 1 per queue (its levels) + 1 per worker; 2 per lane (3 lanes per
+            // queue without priorities); at most 4 ids per lane looked up
+            #expect(large <= 16 + 2 + 1 * 2 + 1 + 2 * 3 * 2 + 4 * 3 * 2)
             #expect(slow.array?.isEmpty == true, "\(slow)")
             let found = samples(try await ClusterMetrics.prometheusText(client: client))
             #expect(found.value("jobq_tasks", ["state": "pending"]) == 20_020)
@@ -232,6 +233,32 @@ struct ClusterMetricsTests {
         }
         await redis.close()
         await server.stop()
+    }
+
+    /// A queue whose only ready task has a priority other than 0 waits in `q:<queue>:p:<n>`,
+    /// not the default lane: the snapshot reads every priority lane in use, counts it as ready
+    /// and ages it, as `jobq queues` does (one code path: the same figures).
+    @Test func aTaskOfAnotherPriorityCountsAndAgesItsQueue() async throws {
+        let (client, redis) = try Self.client(on: try await RedisServerFixture.shared())
+        defer { Task { await redis.close() } }
+        try await client.submit(TaskSpec(id: "urgent", handler: "h", queue: "prio", priority: 5))
+        try await client.submit(TaskSpec(id: "later", handler: "h", queue: "low", priority: -3))
+        try await Task.sleep(for: .milliseconds(300))
+        let snapshot = try await client.engine.inspector.snapshot()
+        let listed = try await client.queues()
+        for (queue, id) in [("prio", "urgent"), ("low", "later")] {
+            let read = try #require(snapshot.queues.first { $0.name == queue })
+            let created = try #require(try await client.status(id).created)
+            #expect(read.lanes[.ready] == 1 && read.lanes[.recovered] == 0 && read.lanes[.quarantine] == 0, "\(read)")
+            #expect(read.oldestAge == Double(snapshot.now - created) / 1000, "\(read)")
+            #expect((read.oldestAge ?? 0) >= 0.3)
+            let queueInfo = try #require(listed.first { $0.name == queue })
+            #expect(queueInfo.ready == 1)
+            #expect(abs((queueInfo.oldestAge ?? -100) - (read.oldestAge ?? 100)) < 5, "\(queueInfo) \(read)")
+        }
+        let found = samples(try await ClusterMetrics.prometheusText(client: client))
+        #expect(found.value("jobq_queue_tasks", ["queue": "prio", "lane": "ready"]) == 1)
+        #expect((found.value("jobq_queue_latency_seconds", ["queue": "prio"]) ?? 0) >= 0.3)
     }
 
     /// The caps: with more queues than the cap, the first ones by name are read and

@@ -403,6 +403,34 @@ struct WorkerTests {
         }
     }
 
+    /// A worker registers when each running task passes its timeout, on Redis's clock: the
+    /// record's `started` plus the timeout (what `jobq workers` flags overdue tasks from).
+    @Test func workerRegistersTheTimeoutDeadlineOfEachRunningTask() async throws {
+        try await withHarness { harness in
+            let release = Gate()
+            var registry = HandlerRegistry()
+            registry.register("hold") { (_: JSONNull, _: HandlerContext) async throws -> Int in
+                try await release.wait(timeout: .seconds(30))
+                return 0
+            }
+            let running = try harness.startWorker(registry)
+            try await harness.client.submit(task("t", handler: "hold", timeout: .seconds(600)))
+            try await harness.awaitTransition("t", to: .running)
+            var listed: WorkerInfo?
+            for _ in 0..<50 {
+                listed = try await harness.coordinator.inspector.workers().first { $0.id == running.worker.id }
+                if listed?.running == ["t"] { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let started = try #require(try await harness.coordinator.tasks.task("t")?.started)
+            #expect(listed?.running == ["t"])
+            #expect(listed?.deadlines == ["t": started + 600_000], "\(String(describing: listed)) started \(started)")
+            #expect(listed?.overdue == [])
+            release.open()
+            #expect(try await harness.finished("t").state == .done)
+        }
+    }
+
     @Test func expiredLeasesOfADeadWorkerAreReapedAndTheTaskRunsAgain() async throws {
         try await withHarness { harness in
             try await harness.client.submit(task("t", handler: "work"))

@@ -28,7 +28,7 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only runs of this definition (the file's `workflow:` name).", valueName: "name"))
     var definition: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only runs one of whose first 64 tasks is on this queue.", valueName: "queue"))
+    @Option(name: .long, help: ArgumentHelp("Only runs one of whose tasks was submitted to this queue.", valueName: "queue"))
     var queue: String?
 
     @Option(name: .long, help: ArgumentHelp("Only runs submitted at or after this time: a duration ago (2h), an ISO 8601 time, or ms since 1970.", valueName: "when"))

@@ -6,6 +6,8 @@ package struct RunsCall: ScriptCall {
 
     package var definition: String?
     package var state: RunState?
+    /// Only runs one of whose tasks was submitted to this queue (the `q:<queue>:runs` index).
+    package var queue: String?
     package var cursor: RunCursor?
     package var limit: Int
     /// Index entries looked at per call at most (a state filter that matches little stays bounded).
@@ -15,7 +17,7 @@ package struct RunsCall: ScriptCall {
         [
             RedisArgument(definition ?? ""), RedisArgument(state?.rawValue ?? ""),
             RedisArgument(cursor?.score ?? "+inf"), RedisArgument(cursor?.id ?? ""),
-            RedisArgument(limit), RedisArgument(scanBudget),
+            RedisArgument(limit), RedisArgument(scanBudget), RedisArgument(queue ?? ""),
         ]
     }
 

@@ -5,8 +5,9 @@ package struct ClusterSnapshot: Sendable, Hashable {
     /// One queue's figures.
     package struct Queue: Sendable, Hashable {
         package var name: String
-        /// Ids in each dispatch lane (`ready`, `recovered`, `quarantine`); may include stale ids
-        /// of tasks cancelled while queued, as `jobq queues` counts them.
+        /// Ids in each dispatch lane (`ready`: the lanes of every priority in use, `recovered`,
+        /// `quarantine`); may include stale ids of tasks cancelled while queued, as `jobq queues`
+        /// counts them.
         package var lanes: [Lane: Int]
         package var paused: Bool
         /// Seconds since the oldest queued task became claimable (see ``Inspector/snapshot``),

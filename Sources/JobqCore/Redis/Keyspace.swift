@@ -73,6 +73,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let continuationsPattern = Pattern(lua: "continuations", head: "continuations", parameter: nil, tail: "")
     package static let runsPattern = Pattern(lua: "runs", head: "runs", parameter: nil, tail: "")
     package static let definitionRunsPattern = Pattern(lua: "definition_runs", head: "def:", parameter: "name", tail: ":runs")
+    package static let queueRunsPattern = Pattern(lua: "queue_runs", head: "q:", parameter: "queue", tail: ":runs")
     package static let runParkedPattern = Pattern(lua: "run_parked", head: "wf:", parameter: "run", tail: ":parked")
     package static let deadlinesPattern = Pattern(lua: "deadlines", head: "deadlines", parameter: nil, tail: "")
     package static let buildingPattern = Pattern(lua: "building", head: "building", parameter: nil, tail: "")
@@ -100,7 +101,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
         readyPattern, priorityLanePattern, levelsPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
-        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, runParkedPattern, deadlinesPattern, buildingPattern, idempotencyPattern, eventsPattern, tokenPattern,
+        workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, queueRunsPattern, runParkedPattern, deadlinesPattern, buildingPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, throughputPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
@@ -188,6 +189,9 @@ public struct Keyspace: Sendable, Hashable {
     public var runs: String { Self.runsPattern.key(prefix) }
     /// Sorted set: the runs of one definition (the file's `workflow:` name) by creation time.
     public func definitionRuns(_ name: String) -> String { Self.definitionRunsPattern.key(prefix, name) }
+    /// Sorted set: the runs one of whose tasks was submitted to `queue`, by creation time (ms):
+    /// `jobq runs --queue` and the dashboard's runs filter page it as they page ``runs``.
+    public func queueRuns(_ queue: String) -> String { Self.queueRunsPattern.key(prefix, queue) }
     /// List: ready tasks of a run held back because its window was full (oldest first), queued
     /// again one per slot as the run's running tasks end.
     public func runParked(_ run: String) -> String { Self.runParkedPattern.key(prefix, run) }

@@ -139,11 +139,14 @@ end
 for _, wf in ipairs(workflows) do
   if redis.call('ZCARD', K.workflow_tasks(wf)) == 0 then
     -- the run goes with its last task, out of the run indexes too
-    local definition = redis.call('HGET', K.workflow(wf), 'def')
+    -- (its queues' indexes: the record's `queues`; gsub walks them without a loop's locals,
+    -- this chunk being near Lua's 200 locals)
+    local f = redis.call('HMGET', K.workflow(wf), 'def', 'queues')
     redis.call('DEL', K.workflow(wf))
-    if definition then
+    if f[1] then
       redis.call('ZREM', K.runs, wf)
-      redis.call('ZREM', K.definition_runs(definition), wf)
+      redis.call('ZREM', K.definition_runs(f[1]), wf)
+      string.gsub(f[2] or '', '%S+', function(queue) redis.call('ZREM', K.queue_runs(queue), wf) end)
     end
   end
 end

@@ -377,6 +377,9 @@ local function submit()
   local state_of = {}
   local ids = {}
   local queues_seen = {}
+  -- a run's queues: K.queue_runs(queue) lists the run (scored by its creation, as K.runs) and the
+  -- run record's `queues` names the queues it is listed in, for promote to take it out again
+  local run_queues = { created = in_run and not new_run and redis.call('HGET', K.workflow(workflow), 'created') or NOW }
   if new_run then
     -- The run record: its counters start at zero and are kept by set_state (prelude), per task
     -- transition, so the run's state follows its tasks' in the same script calls.
@@ -482,6 +485,9 @@ local function submit()
     if not queues_seen[task.queue] then
       queues_seen[task.queue] = true
       redis.call('SADD', K.queues, task.queue)
+      if in_run and redis.call('ZADD', K.queue_runs(task.queue), 'NX', run_queues.created, workflow) == 1 then
+        run_queues[#run_queues + 1] = task.queue
+      end
     end
     if workflow ~= '' then zset_later(K.workflow_tasks(workflow), task.id, wf_base + task.index) end
     if stopped_as then
@@ -519,6 +525,10 @@ local function submit()
     -- The lock: a unique or debounce key only for a task that waits to start (one that ended at
     -- submit has nothing to hold it for); a throttle's interval starts with any task it created.
     if task.u and (state_of[task.id] == 'PENDING' or task.u.mode == UNIQUE_MODE.throttle) then UNIQUE.take(task.u, task.id) end
+  end
+  if #run_queues > 0 then
+    redis.call('HSET', K.workflow(workflow), 'queues',
+      (not new_run and redis.call('HGET', K.workflow(workflow), 'queues') or ' ') .. table.concat(run_queues, ' ') .. ' ')
   end
   count('submitted', n)
 

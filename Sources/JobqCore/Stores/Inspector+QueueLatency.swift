@@ -2,9 +2,51 @@ import JobqRedis
 
 /// Queue latency — the age of the oldest claimable task of a queue — in one place, for the
 /// metrics' snapshot (`jobq_queue_latency_seconds`) and `jobq queues` / the dashboard's queues
-/// page: the ids at the old end of each lane (LRANGE, pipelined by the caller with its own
-/// reads), then one pipelined HMGET of those ids' times.
+/// page: the queue's lanes (every priority level in use, ``levelsRead(_:)``), the length and the
+/// ids at the old end of each (``readLanes(_:of:probe:)``, one pipelined round trip), then one
+/// pipelined HMGET of those ids' times (``oldestClaimableAges(candidates:now:)``).
 extension Inspector {
+    /// One queue's lanes as ``readLanes(_:of:probe:)`` found them.
+    package struct QueueLanes: Sendable, Hashable {
+        /// Ids per kind of lane; every priority lane counts as `ready`. May include stale ids.
+        package var lengths: [ClusterSnapshot.Lane: Int]
+        /// Per lane, in claim order, the ids at its old end, oldest first.
+        package var candidates: [[String]]
+
+        /// Ids in all its lanes.
+        package var total: Int { lengths.values.reduce(0, +) }
+    }
+
+    /// The ZRANGE of `queue`'s priority levels in use (``Keyspace/levels(_:)``), for a caller to
+    /// pipeline with its own reads; ``lanes(_:of:levels:)`` reads its reply.
+    package func levelsRead(_ queue: String) -> RedisCommand {
+        RedisCommand("ZRANGE", [RedisArgument(runner.keys.levels(queue)), 0, -1])
+    }
+
+    /// Every list `queue`'s dispatchable ids wait in, in claim order, given the reply of its
+    /// ``levelsRead(_:)``.
+    package func lanes(_ queue: String, levels reply: RedisValue) -> [String] {
+        runner.keys.lanes(queue, priorities: (reply.array ?? []).compactMap { $0.string.flatMap { Int($0) } })
+    }
+
+    /// The length and the `probe` oldest ids of every lane of each queue (`lanes[i]`, the lanes
+    /// of `queues[i]`): one pipelined round trip of an LLEN and an LRANGE per lane.
+    package func readLanes(_ lanes: [[String]], of queues: [String], probe: Int) async throws(JobqError) -> [QueueLanes] {
+        let keys = runner.keys
+        let reads = try await runner.pipeline(lanes.joined().flatMap { [RedisCommand("LLEN", [RedisArgument($0)]), Self.oldestEnd(of: $0, probe: probe)] }, doing: "read queue lanes")
+        var offset = 0
+        return zip(queues, lanes).map { queue, queueLanes in
+            var read = QueueLanes(lengths: [:], candidates: [])
+            for lane in queueLanes {
+                let kind: ClusterSnapshot.Lane = lane == keys.quarantine(queue) ? .quarantine : lane == keys.recovered(queue) ? .recovered : .ready
+                read.lengths[kind, default: 0] += reads[offset].int ?? 0
+                read.candidates.append(Self.oldestFirst(reads[offset + 1]))
+                offset += 2
+            }
+            return read
+        }
+    }
+
     /// The LRANGE that reads the `probe` oldest ids of `lane` (a lane is a list claims pop from
     /// its other end).
     package static func oldestEnd(of lane: String, probe: Int) -> RedisCommand {

@@ -16,19 +16,9 @@ extension Inspector {
         let now = ScriptRunner.milliseconds(fromTime: sets[2])
         // Every lane of a queue counts as ready (recovered and quarantined work included, and
         // every priority in use).
-        let lanes = try await self.lanes(of: names)
-        let probe = SnapshotLimits().probe
-        let reads = try await runner.pipeline(lanes.joined().flatMap { [RedisCommand("LLEN", [RedisArgument($0)]), Self.oldestEnd(of: $0, probe: probe)] }, doing: "list queues")
-        var offset = 0
-        var candidates: [[[String]]] = []
-        var ready: [Int] = []
-        for queueLanes in lanes {
-            let slice = reads[offset..<(offset + 2 * queueLanes.count)]
-            ready.append(stride(from: slice.startIndex, to: slice.endIndex, by: 2).reduce(0) { $0 + (reads[$1].int ?? 0) })
-            candidates.append(stride(from: slice.startIndex + 1, to: slice.endIndex, by: 2).map { Self.oldestFirst(reads[$0]) })
-            offset += 2 * queueLanes.count
-        }
-        let ages = try await oldestClaimableAges(candidates: candidates, now: now)
+        let read = try await readLanes(try await lanes(of: names), of: names, probe: SnapshotLimits().probe)
+        let ages = try await oldestClaimableAges(candidates: read.map(\.candidates), now: now)
+        let ready = read.map(\.total)
         return names.indices.map { index in
             QueueInfo(name: names[index], ready: ready[index], paused: paused.contains(names[index]), oldestAge: ages[index])
         }
@@ -37,19 +27,24 @@ extension Inspector {
     /// Every list each queue's dispatchable ids wait in (``Keyspace/lanes(_:priorities:)``), in
     /// claim order: one pipelined ZRANGE of the queues' priority levels in use.
     package func lanes(of queues: [String]) async throws(JobqError) -> [[String]] {
-        let keys = runner.keys
         guard !queues.isEmpty else { return [] }
-        let levels = try await runner.pipeline(queues.map { RedisCommand("ZRANGE", [RedisArgument(keys.levels($0)), 0, -1]) }, doing: "read priority levels")
-        return zip(queues, levels).map { queue, reply in
-            keys.lanes(queue, priorities: (reply.array ?? []).compactMap { $0.string.flatMap { Int($0) } })
-        }
+        let levels = try await runner.pipeline(queues.map(levelsRead), doing: "read priority levels")
+        return zip(queues, levels).map { lanes($0, levels: $1) }
     }
 
     /// Workers seen alive, most recent first, each with the tasks it runs past their timeout
-    /// (one more pipelined read: `started` and `spec` of each running task).
+    /// (``overdue(running:deadlines:lastSeen:now:)``, the rule `jobq workers`, `jobq doctor` and the
+    /// dashboard share). Two pipelined round trips (the index and the time, then every worker's
+    /// record) whatever runs; a third reads the records of the few tasks whose timeout passed
+    /// since their worker's last registration (and of every task of a worker that registers
+    /// no deadlines), never one per running task.
     package func workers() async throws(JobqError) -> [WorkerInfo] {
         let keys = runner.keys
-        let members = try await runner.send(RedisCommand("ZREVRANGE", [RedisArgument(keys.workers), 0, -1, "WITHSCORES"]), doing: "list workers").array ?? []
+        let first = try await runner.pipeline([
+            RedisCommand("TIME"), RedisCommand("ZREVRANGE", [RedisArgument(keys.workers), 0, -1, "WITHSCORES"]),
+        ], doing: "list workers")
+        let now = ScriptRunner.milliseconds(fromTime: first[0])
+        let members = first[1].array ?? []
         var ids: [(String, Int64)] = []
         var index = 0
         while index + 1 < members.count {
@@ -60,30 +55,54 @@ extension Inspector {
         var workers: [WorkerInfo] = zip(ids, hashes).compactMap { entry, reply in
             let fields = ScriptRunner.hash(reply).mapValues { String(decoding: $0, as: UTF8.self) }
             guard !fields.isEmpty else { return nil }
+            let running = (fields["running"] ?? "").split(separator: ",").map(String.init)
             return WorkerInfo(
                 id: entry.0, host: fields["host"] ?? "", pid: Int(fields["pid"] ?? "") ?? 0,
                 queues: (fields["queues"] ?? "").split(separator: ",").map(String.init),
                 concurrency: Int(fields["concurrency"] ?? "") ?? 0,
-                running: (fields["running"] ?? "").split(separator: ",").map(String.init), lastSeen: entry.1,
-                heartbeatMilliseconds: fields["heartbeat_ms"].flatMap { Int64($0) }
+                running: running, lastSeen: entry.1,
+                heartbeatMilliseconds: fields["heartbeat_ms"].flatMap { Int64($0) },
+                deadlines: WorkerInfo.decode(deadlines: fields["deadlines"], of: running)
             )
         }
-        let running = workers.flatMap(\.running)
-        guard !running.isEmpty else { return workers }
-        let reads = try await runner.pipeline(
-            [RedisCommand("TIME")] + running.map { RedisCommand("HMGET", [RedisArgument(keys.task($0)), "state", "started", "spec"]) },
-            doing: "list workers"
-        )
-        let now = ScriptRunner.milliseconds(fromTime: reads[0])
-        var overdue = Set<String>()
-        for (id, reply) in zip(running, reads.dropFirst()) {
-            let fields = reply.array ?? []
-            guard fields.count == 3, fields[0].string == TaskState.running.rawValue,
-                  let started = fields[1].string.flatMap({ Int64($0) }),
-                  let spec = fields[2].bytes.flatMap(PackedSpec.init), spec.timeoutMilliseconds > 0 else { continue }
-            if now - started > spec.timeoutMilliseconds { overdue.insert(id) }
+        let verdicts = workers.map { Self.overdue(running: $0.running, deadlines: $0.deadlines, lastSeen: $0.lastSeen, now: now) }
+        let unsure = verdicts.flatMap { $0.unsure }
+        var confirmed = Set<String>()
+        if !unsure.isEmpty {
+            let reads = try await runner.pipeline(unsure.map { RedisCommand("HMGET", [RedisArgument(keys.task($0)), "state", "started", "spec"]) }, doing: "list workers")
+            for (id, reply) in zip(unsure, reads) where Self.isOverdue(record: reply, now: now) { confirmed.insert(id) }
         }
-        for index in workers.indices { workers[index].overdue = workers[index].running.filter(overdue.contains) }
+        for index in workers.indices {
+            let verdict = verdicts[index]
+            workers[index].overdue = workers[index].running.filter { verdict.overdue.contains($0) || confirmed.contains($0) }
+        }
         return workers
+    }
+
+    /// A worker's running tasks sorted by what is known of their timeout at Redis time `now`:
+    /// `overdue`, those whose deadline (``WorkerInfo/deadlines``) had passed when the worker last
+    /// registered at `lastSeen` and still listed them as running (it said so itself); `unsure`,
+    /// those whose deadline passed since then (they may have ended meanwhile: their record
+    /// decides, ``isOverdue(record:now:)``), or every one when the worker registered no
+    /// deadlines. A task without a timeout, or whose deadline is ahead, is neither.
+    package static func overdue(running: [String], deadlines: [String: Int64]?, lastSeen: Int64, now: Int64) -> (overdue: Set<String>, unsure: [String]) {
+        guard let deadlines else { return ([], running) }
+        var overdue = Set<String>()
+        var unsure: [String] = []
+        for id in running {
+            guard let deadline = deadlines[id], deadline < now else { continue }
+            if deadline < lastSeen { overdue.insert(id) } else { unsure.append(id) }
+        }
+        return (overdue, unsure)
+    }
+
+    /// Whether the reply of `HMGET t:<id> state started spec` is a task RUNNING past its timeout
+    /// at Redis time `now` (a task without a timeout never is).
+    package static func isOverdue(record reply: RedisValue, now: Int64) -> Bool {
+        let fields = reply.array ?? []
+        guard fields.count == 3, fields[0].string == TaskState.running.rawValue,
+              let started = fields[1].string.flatMap({ Int64($0) }),
+              let spec = fields[2].bytes.flatMap(PackedSpec.init), spec.timeoutMilliseconds > 0 else { return false }
+        return now - started > spec.timeoutMilliseconds
     }
 }

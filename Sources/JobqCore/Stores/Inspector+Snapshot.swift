@@ -1,7 +1,7 @@
 import JobqRedis
 
 /// The read behind cluster metrics: plain pipelined reads of the indexes and counters jobq
-/// maintains, in three round trips, never a walk over tasks or keys (no SCAN).
+/// maintains, in four round trips, never a walk over tasks or keys (no SCAN).
 extension Inspector {
     /// Caps on what one snapshot reads, so a namespace with unusually many queues or workers
     /// still answers in bounded work.
@@ -17,12 +17,14 @@ extension Inspector {
         package init() {}
     }
 
-    /// Everything the metrics render, in three pipelined round trips: 16 commands (sizes,
-    /// names, counters); then 2, plus 6 per queue read (LLEN and LRANGE of its old end, per lane)
-    /// and 1 per worker read; then one HMGET per id found at the lanes' old ends (at most
-    /// `probe` × 3 per queue). A queued task counts as claimable since the latest of its
-    /// submission, its `run_after` (delay, retry backoff) and its latest attempt's start: no
-    /// field records when a dependent was released, so for one its prerequisites' time counts.
+    /// Everything the metrics render, in four pipelined round trips: 16 commands (sizes,
+    /// names, counters); then 2, plus 1 per queue read (its priority levels) and 1 per worker
+    /// read; then an LLEN and an LRANGE of the old end per lane of each queue read (quarantine,
+    /// recovered, and one ready lane per priority in use: ``readLanes(_:of:probe:)``, as `jobq
+    /// queues` reads them); then one HMGET per id found at the lanes' old ends (at most `probe`
+    /// per lane). A queued task counts as claimable since the latest of its submission, its
+    /// `run_after` (delay, retry backoff) and its latest attempt's start: no field records when
+    /// a dependent was released, so for one its prerequisites' time counts.
     package func snapshot(limits: SnapshotLimits = SnapshotLimits()) async throws(JobqError) -> ClusterSnapshot {
         let keys = runner.keys
         let terminal = TaskState.terminal
@@ -57,38 +59,20 @@ extension Inspector {
         var finished: [TaskState: Int] = [:]
         for (offset, state) in terminal.enumerated() { finished[state] = sizes[12 + offset].int ?? 0 }
 
-        // 2: lanes (length and the old end), due and overdue entries, worker slots.
-        let lanes = ClusterSnapshot.Lane.allCases
+        // 2: due and overdue entries, priority levels, worker slots.
         let probe = max(limits.probe, 1)
         var second = [
             RedisCommand("ZCOUNT", [RedisArgument(keys.delayed), "-inf", RedisArgument(Int(now))]),
             RedisCommand("ZCOUNT", [RedisArgument(keys.leases), "-inf", RedisArgument("(\(now)")]),
         ]
-        for name in names {
-            for lane in lanes {
-                let key = RedisArgument(Self.laneKey(keys, lane, name))
-                second.append(RedisCommand("LLEN", [key]))
-                second.append(Self.oldestEnd(of: Self.laneKey(keys, lane, name), probe: probe))
-            }
-        }
+        second += names.map(levelsRead)
         second += heartbeats.map { RedisCommand("HMGET", [RedisArgument(keys.worker($0.id)), "concurrency", "running"]) }
         let reads = try await runner.pipeline(second, doing: "read metrics")
 
-        // 3: the candidates' times, oldest end first.
-        var candidates: [[[String]]] = [] // queue -> lane -> ids, oldest first
-        var lengths: [[Int]] = []
-        var offset = 2
-        for _ in names {
-            var perLane: [[String]] = []
-            var laneLengths: [Int] = []
-            for _ in lanes {
-                laneLengths.append(reads[offset].int ?? 0)
-                perLane.append(Self.oldestFirst(reads[offset + 1]))
-                offset += 2
-            }
-            candidates.append(perLane)
-            lengths.append(laneLengths)
-        }
+        // 3: every lane's length and old end; 4 (below): the candidates' times.
+        let laneKeys = zip(names, reads[2..<(2 + names.count)]).map { lanes($0, levels: $1) }
+        let read = try await readLanes(laneKeys, of: names, probe: probe)
+        let offset = 2 + names.count
         // A worker that died leaves its index entry until another one registers (which prunes
         // entries older than a registration's time to live), but its record expires: only
         // workers whose record exists count, and their heartbeats.
@@ -102,12 +86,12 @@ extension Inspector {
             slots += Int(concurrency) ?? 0
             busy += fields.count > 1 ? (fields[1].string ?? "").split(separator: ",").count : 0
         }
-        let ages = try await oldestClaimableAges(candidates: candidates, now: now)
+        let ages = try await oldestClaimableAges(candidates: read.map(\.candidates), now: now)
 
         var queues: [ClusterSnapshot.Queue] = []
         for (position, name) in names.enumerated() {
-            var counts: [ClusterSnapshot.Lane: Int] = [:]
-            for (laneIndex, lane) in lanes.enumerated() { counts[lane] = lengths[position][laneIndex] }
+            var counts = read[position].lengths
+            for lane in ClusterSnapshot.Lane.allCases where counts[lane] == nil { counts[lane] = 0 }
             queues.append(ClusterSnapshot.Queue(name: name, lanes: counts, paused: paused.contains(name), oldestAge: ages[position]))
         }
         let stats = ScriptRunner.hash(sizes[7]).mapValues { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
@@ -121,13 +105,5 @@ extension Inspector {
             runs: sizes[8].int ?? 0, schedules: sizes[9].int ?? 0, limitKeys: sizes[10].int ?? 0,
             counters: stats
         )
-    }
-
-    private static func laneKey(_ keys: Keyspace, _ lane: ClusterSnapshot.Lane, _ queue: String) -> String {
-        switch lane {
-        case .quarantine: keys.quarantine(queue)
-        case .recovered: keys.recovered(queue)
-        case .ready: keys.ready(queue)
-        }
     }
 }

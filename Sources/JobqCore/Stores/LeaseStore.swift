@@ -96,7 +96,15 @@ extension LeaseStore {
         ]
         // how often it beats: what `jobq workers` measures its silence against
         if let beat = worker.heartbeatMilliseconds { fields += ["heartbeat_ms", RedisArgument(Int(beat))] }
-        _ = try await runner.pipeline([
+        // when each running task passes its timeout: what lets `jobq workers` flag overdue tasks
+        // without reading every running task's record (WorkerInfo.deadlines)
+        var forget: [RedisCommand] = []
+        if let deadlines = worker.deadlines {
+            fields += ["deadlines", RedisArgument(WorkerInfo.encode(deadlines: deadlines, of: worker.running))]
+        } else {
+            forget.append(RedisCommand("HDEL", [key, "deadlines"]))
+        }
+        _ = try await runner.pipeline(forget + [
             RedisCommand("HSET", fields),
             RedisCommand("PEXPIRE", [key, RedisArgument(Int(ttl.jobqMilliseconds))]),
             RedisCommand("ZADD", [RedisArgument(keys.workers), RedisArgument(now), RedisArgument(worker.id)]),

@@ -35,12 +35,14 @@ extension TaskStore {
         return reopened
     }
 
-    /// One page of runs, newest first; `definition` and `state` filter server-side. Each call
-    /// looks at a bounded number of index entries, so a page may hold fewer than `limit` runs
-    /// while ``RunPage/next`` is still set.
-    package func runs(definition: String? = nil, state: RunState? = nil, after cursor: RunCursor? = nil, limit: Int = 50) async throws(JobqError) -> RunPage {
+    /// One page of runs, newest first; `definition`, `state` and `queue` (runs one of whose tasks
+    /// was submitted to it: the `q:<queue>:runs` index) filter server-side. Each call looks at a
+    /// bounded number of index entries, so a page may hold fewer than `limit` runs while
+    /// ``RunPage/next`` is still set.
+    package func runs(definition: String? = nil, state: RunState? = nil, queue: String? = nil, after cursor: RunCursor? = nil, limit: Int = 50) async throws(JobqError) -> RunPage {
         if let definition { try Validation.check(name: definition, as: .workflow) }
+        if let queue { try Validation.check(name: queue, as: .queue) }
         guard (1...1000).contains(limit) else { throw JobqError(.invalidOption, "a page of runs holds 1 to 1000 runs; got \(limit)") }
-        return try await runner.run(RunsCall(definition: definition, state: state, cursor: cursor, limit: limit))
+        return try await runner.run(RunsCall(definition: definition, state: state, queue: queue, cursor: cursor, limit: limit))
     }
 }

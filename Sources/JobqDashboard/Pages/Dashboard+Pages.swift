@@ -19,9 +19,8 @@ extension Dashboard {
         }, json: { $0.json }, html: { model, _ in model.html(layout) })
         route(group, "/queues", layout: layout, load: { _, _ throws(JobqError) in try await client.queues() },
               json: { OperatorJSON.queues($0) }, html: { queues, _ in QueuesPage.html(queues, layout: layout) })
-        route(group, "/workers", layout: layout, load: { _, _ throws(JobqError) in
-            WorkersPage(workers: try await client.workers(), now: try await client.serverTime())
-        }, json: { OperatorJSON.workers($0.workers, now: $0.now) }, html: { model, _ in model.html(layout) })
+        route(group, "/workers", layout: layout, load: { request, _ throws(JobqError) in try await workers(request) },
+              json: { OperatorJSON.workers($0.workers, now: $0.now) }, html: { model, _ in model.html(layout) })
         route(group, "/schedules", layout: layout, load: { _, _ throws(JobqError) in
             SchedulesPage(schedules: try await client.schedules(), now: try await client.serverTime())
         }, json: { model in .object([("schedules", .array(model.schedules.map { ScheduleJSON.object($0, now: model.now) }))]) },
@@ -95,6 +94,17 @@ extension Dashboard {
         var attempts: [String: AttemptHistory] = [:]
         for (task, history) in zip(tasks.filter { $0.attempts > 1 || $0.state == .failed }, histories) { attempts[task.id] = history }
         return RunDetailPage(run: info, tasks: tasks, next: next, paged: cursor != nil, attempts: attempts, now: try await client.serverTime())
+    }
+
+    /// Every worker, or only `?worker=ID` (the page a worker's "and N more" links to: all it
+    /// runs); a worker that is not alive is an empty list, as in `jobq workers`.
+    func workers(_ request: Request) async throws(JobqError) -> WorkersPage {
+        let workers = try await client.workers()
+        let now = try await client.serverTime()
+        guard let only = Self.query(request)["worker"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return WorkersPage(workers: workers, now: now)
+        }
+        return WorkersPage(workers: workers.filter { $0.id == only }, now: now, only: only)
     }
 
     func task(_ id: String) async throws(JobqError) -> TaskPage {

@@ -23,25 +23,41 @@ enum QueuesPage {
 
 /// `/workers`: each worker seen alive, its heartbeat age on Redis's clock, and what it runs;
 /// flagged `silent` (no heartbeat for 3 of its intervals) and `overdue` (a task running past its
-/// timeout), ``WorkerInfo/isStuck(now:)``.
+/// timeout), ``WorkerInfo/isStuck(now:)``. A worker's cell lists at most ``shownTasks`` of its
+/// tasks, the overdue ones first, then "and N more" linking to `?worker=ID`, where all of them
+/// are listed: a page of 100 workers running 10,000 tasks draws 1,000 links, not 10,000.
 struct WorkersPage: Sendable {
     let workers: [WorkerInfo]
     let now: Int64
+    /// `?worker=ID`: the page of that worker alone, every task it runs listed.
+    var only: String? = nil
+
+    /// Running tasks listed per worker on the page of all workers.
+    static let shownTasks = 10
 
     func html(_ layout: Layout) -> String {
         let rows = workers.map { worker -> [String] in
             let age = max(0, now - worker.lastSeen)
             let flag = worker.isSilent(now: now) ? " <span class=\"flag stuck\">silent</span>" : ""
+            let overdue = Set(worker.overdue)
+            let ordered = worker.overdue + worker.running.filter { !overdue.contains($0) }
+            let shown = only == nil ? Array(ordered.prefix(Self.shownTasks)) : ordered
+            var running = shown.map { id in
+                layout.taskLink(id) + (overdue.contains(id) ? " <span class=\"flag stuck\">overdue</span>" : "")
+            }
+            if shown.count < ordered.count {
+                running.append(layout.link("/workers" + HTML.query([("worker", worker.id)]), "and \(ordered.count - shown.count) more", attributes: "class=\"more\""))
+            }
             return [HTML.escape(worker.id), HTML.escape("\(worker.host) pid \(worker.pid)"), HTML.escape(worker.queues.joined(separator: ", ")),
                     "<td class=\"num\">\(worker.running.count)/\(worker.concurrency)</td>",
                     HTML.escape(DurationText.format(milliseconds: age)) + flag,
-                    worker.running.map { id in
-                        layout.taskLink(id) + (worker.overdue.contains(id) ? " <span class=\"flag stuck\">overdue</span>" : "")
-                    }.joined(separator: "<br>")]
+                    running.joined(separator: "<br>")]
         }
-        return layout.page(title: "Workers", current: "/workers", HTML.table(headers: ["worker", "host", "queues", "busy", "heartbeat", "running"], rows: rows,
+        let title = only.map { "Worker \($0)" } ?? "Workers"
+        let back = only == nil ? "" : "<p>" + layout.link("/workers", "← all workers") + "</p>"
+        return layout.page(title: title, current: "/workers", back + HTML.table(headers: ["worker", "host", "queues", "busy", "heartbeat", "running"], rows: rows,
             rowAttributes: workers.map { "tabindex=\"0\" data-worker=\"\(HTML.escape($0.id))\"" + ($0.isStuck(now: now) ? " data-stuck=\"true\"" : "") },
-            empty: "no workers alive (start one with: jobq-worker)"))
+            empty: only.map { "no worker \($0) alive" } ?? "no workers alive (start one with: jobq-worker)"))
     }
 }
 
