@@ -40,7 +40,7 @@ struct ACLTests {
             await #expect(throws: (any Error).self) { try await anonymous.send("PING") }
             await anonymous.close()
 
-            try await redisA.loadScripts(Scripts.all)  // SCRIPT LOAD
+            try await redisA.loadLibrary(Scripts.library)  // FUNCTION LOAD
             try await Self.workload(a, clock: clock, admin: admin)
 
             // Namespace b works for its own user too.
