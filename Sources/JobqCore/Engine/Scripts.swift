@@ -66,11 +66,12 @@ package enum Scripts {
         ($0.name, RedisArgument(library.name + "_" + $0.name))
     })
 
-    /// The same code as an EVALSHA script: the generated block, the prelude, `BEGIN` and the
-    /// script's own file (the body of its function in ``library``). Run when the server refuses
-    /// Functions to this user (RedisClient.callFunction); it also names each call.
+    /// The same code as an EVALSHA script: the generated block, the prelude, then the script's
+    /// own file as a function that starts with `BEGIN`, as in ``library`` (its locals then do not
+    /// count against the chunk's 200). Run when the server refuses Functions to this user
+    /// (RedisClient.callFunction); it also names each call.
     private static func script(_ name: String) -> RedisScript {
-        RedisScript(name: name, source: prelude + "BEGIN(KEYS, ARGV)\n" + (bodies.first { $0.name == name }?.body ?? ""))
+        RedisScript(name: name, source: prelude + "return (function() BEGIN(KEYS, ARGV)\n" + (bodies.first { $0.name == name }?.body ?? "") + "\nend)()\n")
     }
 
     package static let submit = script("submit")

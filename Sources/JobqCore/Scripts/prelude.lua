@@ -1,6 +1,8 @@
---[[ prelude: shared by every jobq script; the Swift side prepends a generated block (the state
+--[[ prelude: shared by every jobq script; the Swift side puts a generated block (the state
   table TRANSITIONS, the key table K, return codes, per-item codes and argument words) and this
-  file to each script before loading it (Sources/JobqCore/Engine/Scripts.swift).
+  file before the scripts, which are the bodies of the functions of one Redis Functions library
+  (Sources/JobqCore/Engine/Scripts.swift): this runs once per library load, and every call starts
+  with BEGIN (at the end of this file), which sets KEYS, ARGV, NOW and resets the per-call state.
   KEYS[1]  the namespace prefix "jobq:{ns}:" (never written; it pins the cluster hash slot)
   ARGV[1]  "now" in milliseconds, or "0" to use the Redis server clock (TIME). Tests pass a fixed
            time; production passes "0" so that worker clock skew never matters.
