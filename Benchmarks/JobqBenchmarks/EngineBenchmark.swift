@@ -9,7 +9,7 @@ import JobqBenchmarkSupport
 /// the number of edges).
 ///
 /// Figures: the Redis server's own CPU time (`INFO cpu`: user + sys, which includes parsing and
-/// networking) and the time spent inside scripts (`INFO commandstats`, `cmdstat_evalsha`).
+/// networking) and the time spent inside scripts (`INFO commandstats`, `cmdstat_fcall`: the scripts are a Functions library).
 enum EngineBenchmark {
     static func run(_ arguments: [String]) async throws {
         let server = try await RedisServerFixture.start()
@@ -194,10 +194,10 @@ enum EngineBenchmark {
         return (Double(cpu["used_cpu_user"] ?? "") ?? 0) + (Double(cpu["used_cpu_sys"] ?? "") ?? 0)
     }
 
-    /// Microseconds spent in EVALSHA since the last CONFIG RESETSTAT.
+    /// Microseconds spent in FCALL since the last CONFIG RESETSTAT.
     private static func scriptMicroseconds(_ client: RedisClient) async throws -> Double {
         let stats = try await info(client, "commandstats")
-        guard let line = stats["cmdstat_evalsha"] else { return 0 }
+        guard let line = stats["cmdstat_fcall"] else { return 0 }
         for part in line.split(separator: ",") where part.hasPrefix("usec=") {
             return Double(part.dropFirst(5)) ?? 0
         }

@@ -91,7 +91,7 @@ enum LimitsBenchmark {
         var calls: [(String, Double)] = []
         for (name, line) in try await EngineBenchmark.info(client, "commandstats") where name.hasPrefix("cmdstat_") {
             let command = String(name.dropFirst(8))
-            guard !["evalsha", "info", "config", "eval", "script"].contains(command),
+            guard !["fcall", "function", "evalsha", "info", "config", "eval", "script"].contains(command),
                   let part = line.split(separator: ",").first(where: { $0.hasPrefix("calls=") }),
                   let count = Double(part.dropFirst(6)) else { continue }
             calls.append((command, count / Double(tasks)))

@@ -115,7 +115,7 @@ enum MapBenchmark {
             let child = try await client.run("\(run.id).m")
             guard child.counts[.done] == elements else { throw BenchmarkError("map: the child run has \(child.counts)") }
         }
-        let stats = try await EngineBenchmark.info(redis, "commandstats")["cmdstat_evalsha"] ?? ""
+        let stats = try await EngineBenchmark.info(redis, "commandstats")["cmdstat_fcall"] ?? ""
         func field(_ name: String) -> Double {
             for part in stats.split(separator: ",") where part.hasPrefix(name + "=") { return Double(part.dropFirst(name.count + 1)) ?? 0 }
             return 0

@@ -401,7 +401,7 @@ private struct ServerStats {
 
     /// µs spent in EVALSHA since the last CONFIG RESETSTAT.
     func scriptMicroseconds() async throws -> Double {
-        guard let line = try await info("commandstats")["cmdstat_evalsha"] else { return 0 }
+        guard let line = try await info("commandstats")["cmdstat_fcall"] else { return 0 }
         for part in line.split(separator: ",") where part.hasPrefix("usec=") {
             return Double(part.dropFirst("usec=".count)) ?? 0
         }
@@ -414,7 +414,7 @@ private struct ServerStats {
 
     /// Average µs per EVALSHA call since the last CONFIG RESETSTAT.
     func scriptCalls() async throws -> Double {
-        guard let line = try await info("commandstats")["cmdstat_evalsha"] else { return 0 }
+        guard let line = try await info("commandstats")["cmdstat_fcall"] else { return 0 }
         for part in line.split(separator: ",") where part.hasPrefix("usec_per_call=") {
             return Double(part.dropFirst("usec_per_call=".count)) ?? 0
         }

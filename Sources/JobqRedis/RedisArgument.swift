@@ -29,5 +29,6 @@ public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, Exp
 extension RedisArgument {
     /// Arguments the client itself sends often, built once.
     static let evalsha = RedisArgument("EVALSHA")
+    static let fcall = RedisArgument("FCALL")
     static let smallIntegers = (0..<16).map { RedisArgument($0) }
 }

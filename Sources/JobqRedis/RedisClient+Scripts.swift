@@ -64,3 +64,56 @@ extension RedisClient {
         }
     }
 }
+
+extension RedisClient {
+    /// `FCALL function numkeys keys… args…`: one round trip. When the server does not know the
+    /// function (a fresh or flushed server, or `FUNCTION FLUSH`), `library` is loaded
+    /// (`FUNCTION LOAD REPLACE`, so that two clients loading it at once both succeed) and the call
+    /// sent again, as EVALSHA recovers from NOSCRIPT.
+    ///
+    /// `script` is the same code as an EVALSHA script: used instead when this user may not run
+    /// `FCALL` or `FUNCTION LOAD` (an ACL that grants `evalsha` and `script|load`, as a
+    /// multi-tenant one should: a library is replaced by name, a script is addressed by its
+    /// content), for this call and, once the server refused the command, every later one.
+    public func callFunction(
+        _ function: RedisArgument, in library: RedisFunctionLibrary, orScript script: RedisScript,
+        keys: [RedisArgument], args: [RedisArgument]
+    ) async throws -> RedisValue {
+        if functionsRefused.load(ordering: .relaxed) { return try await evalScript(script, keys: keys, args: args) }
+        let command = RedisCommand.fcall(function, keys: keys, args: args)
+        var reply = try await submit(command.encoded)
+        if case .error(let error) = reply, Self.isUnknownFunction(error) {
+            let replies = try await pipeline([.functionLoad(library), command])
+            if case .error(let loadError) = replies[0] {
+                guard loadError.prefix == "NOPERM" else { throw RedisError.server(loadError) }
+                reply = replies[0]
+            } else {
+                reply = replies[1]
+            }
+        }
+        if case .error(let error) = reply, error.prefix == "NOPERM" {
+            if Self.refusesCommand(error) { functionsRefused.store(true, ordering: .relaxed) }
+            return try await evalScript(script, keys: keys, args: args)
+        }
+        if case .error(let error) = reply { throw RedisError.server(error) }
+        return reply
+    }
+
+    /// Loads `library` (`FUNCTION LOAD REPLACE`), e.g. at start-up.
+    public func loadLibrary(_ library: RedisFunctionLibrary) async throws {
+        let reply = try await send(.functionLoad(library))
+        if case .error(let error) = reply { throw RedisError.server(error) }
+    }
+
+    /// Redis answers an unknown function with a plain `ERR Function not found` (no code of its
+    /// own, unlike NOSCRIPT): one of the two replies matched by their text.
+    static func isUnknownFunction(_ error: RedisServerError) -> Bool {
+        error.prefix == "ERR" && error.message.hasSuffix("Function not found")
+    }
+
+    /// A NOPERM for the command itself ("no permissions to run the 'fcall' command"), not for a
+    /// key the call names (then the script form is refused the same, and the error stands).
+    static func refusesCommand(_ error: RedisServerError) -> Bool {
+        error.message.contains("permissions to run")
+    }
+}

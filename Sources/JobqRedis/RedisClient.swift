@@ -22,6 +22,9 @@ public final class RedisClient: Sendable {
     private let mainLane: Lane
     private let blockingLanes = Mutex(BlockingLanes())
     private let nextRequestID = Atomic<UInt64>(1)
+    /// Set once the server refused `FCALL` or `FUNCTION LOAD` to this user (an ACL that grants
+    /// `evalsha` only): ``callFunction(_:in:orScript:keys:args:)`` runs the script form from then on.
+    let functionsRefused = Atomic<Bool>(false)
 
     private struct BlockingLanes {
         var idle: [Lane] = []

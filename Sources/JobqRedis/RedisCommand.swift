@@ -36,6 +36,23 @@ public struct RedisCommand: Sendable, Hashable {
         return RedisCommand(arguments: argv, script: script)
     }
 
+    /// `FCALL function numkeys keys… args…` (Redis Functions).
+    public static func fcall(_ function: RedisArgument, keys: [RedisArgument], args: [RedisArgument]) -> RedisCommand {
+        var argv: [RedisArgument] = []
+        argv.reserveCapacity(3 + keys.count + args.count)
+        argv.append(RedisArgument.fcall)
+        argv.append(function)
+        argv.append(keys.count < RedisArgument.smallIntegers.count ? RedisArgument.smallIntegers[keys.count] : RedisArgument(keys.count))
+        argv.append(contentsOf: keys)
+        argv.append(contentsOf: args)
+        return RedisCommand(arguments: argv, script: nil)
+    }
+
+    /// `FUNCTION LOAD REPLACE source`.
+    public static func functionLoad(_ library: RedisFunctionLibrary) -> RedisCommand {
+        RedisCommand("FUNCTION", ["LOAD", "REPLACE", RedisArgument(library.source)])
+    }
+
     /// `SCRIPT LOAD source`.
     public static func scriptLoad(_ script: RedisScript) -> RedisCommand {
         RedisCommand("SCRIPT", ["LOAD", RedisArgument(script.source)])

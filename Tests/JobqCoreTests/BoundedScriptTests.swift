@@ -42,7 +42,7 @@ struct BoundedScriptTests {
                 renice.waitUntilExit()
                 print("bounded scripts: redis-server reniced to -10: \(renice.terminationStatus == 0)")
             }
-            let names = Dictionary(uniqueKeysWithValues: Scripts.all.map { ($0.sha1, $0.name) })
+            let names = Dictionary(uniqueKeysWithValues: Scripts.all.map { (Scripts.functionName($0), $0.name) })
             return Server(fixture: fixture, client: client, coordinator: coordinator, names: names)
         }
 
@@ -65,7 +65,7 @@ struct BoundedScriptTests {
                 let micros = try fields[2].decodeInt()
                 let argv = try fields[3].decodeArray().map { (try? $0.decodeString()) ?? "" }
                 let command = argv.first?.uppercased() ?? ""
-                if command == "EVALSHA" || command == "EVAL" {
+                if command == "FCALL" || command == "EVALSHA" || command == "EVAL" {
                     let name = names[argv.count > 1 ? argv[1] : ""] ?? "script"
                     scripts.append((name, micros))
                 } else if !["SLOWLOG", "CONFIG"].contains(command), micros > other.1 {

@@ -42,6 +42,10 @@ struct ACLTests {
 
             try await redisA.loadScripts(Scripts.all)  // SCRIPT LOAD
             try await Self.workload(a, clock: clock, admin: admin)
+            // FCALL and FUNCTION LOAD are not granted: the calls ran as EVALSHA scripts (the
+            // same code), and no library was loaded (a tenant may not replace one by name).
+            #expect(try await admin.send("FUNCTION", "LIST").decodeArray().isEmpty)
+            #expect(try await admin.send("INFO", "commandstats").decodeString().contains("cmdstat_evalsha:"))
 
             // Namespace b works for its own user too.
             let b = try Coordinator(redis: redisB, namespace: "b", clock: .manual(clock))

@@ -26,12 +26,13 @@ package struct ScriptRunner: Sendable {
         return decoded
     }
 
-    /// The raw reply of `script` with `arguments` as `ARGV[2...]`, undecoded: for tests that
+    /// The raw reply of `script` (its function in ``Scripts/library``) with `arguments` as
+    /// `ARGV[2...]`, undecoded: for tests that
     /// send what no call type would (a script must refuse bad arguments on its own too).
     package func evaluate(_ script: RedisScript, _ arguments: [RedisArgument]) async throws(JobqError) -> RedisValue {
         do {
-            return try await redis.evalScript(
-                script,
+            return try await redis.callFunction(
+                Scripts.function(script), in: Scripts.library, orScript: script,
                 keys: [RedisArgument(keys.prefix)],
                 args: [RedisArgument(Int(clock.scriptArgument))] + arguments
             )

@@ -112,9 +112,12 @@ public struct Keyspace: Sendable, Hashable {
         ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern, ratePausesPattern,
     ]
 
-    /// The Lua key table: `K.delayed = P .. 'delayed'`, `function K.deps(id) return P .. 't:' .. id .. ':deps' end`.
+    /// The Lua key table: `function K.deps(id) return P .. 't:' .. id .. ':deps' end`, and the
+    /// fixed keys (`K.delayed = P .. 'delayed'`) set by `K.bind()`, which every call runs once its
+    /// prefix `P` is known (the scripts are a Functions library loaded once: prelude.lua BEGIN).
     static var luaSource: String {
         var lines = ["local K = {}"]
+        var fixed: [String] = []
         for pattern in layout {
             if let parameter = pattern.parameter, let second = pattern.second {
                 lines.append("function K.\(pattern.lua)(\(parameter), \(second)) return P .. '\(pattern.head)' .. \(parameter) .. '\(pattern.tail)' .. \(second) end")
@@ -122,9 +125,12 @@ public struct Keyspace: Sendable, Hashable {
                 let tail = pattern.tail.isEmpty ? "" : " .. '\(pattern.tail)'"
                 lines.append("function K.\(pattern.lua)(\(parameter)) return P .. '\(pattern.head)' .. \(parameter)\(tail) end")
             } else {
-                lines.append("K.\(pattern.lua) = P .. '\(pattern.head)'")
+                fixed.append("  K.\(pattern.lua) = P .. '\(pattern.head)'")
             }
         }
+        lines.append("function K.bind()")
+        lines += fixed
+        lines.append("end")
         return lines.joined(separator: "\n") + "\n"
     }
 

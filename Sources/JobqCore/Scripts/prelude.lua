@@ -1,6 +1,8 @@
---[[ prelude: shared by every jobq script; the Swift side prepends a generated block (the state
+--[[ prelude: shared by every jobq script; the Swift side puts a generated block (the state
   table TRANSITIONS, the key table K, return codes, per-item codes and argument words) and this
-  file to each script before loading it (Sources/JobqCore/Engine/Scripts.swift).
+  file before the scripts, which are the bodies of the functions of one Redis Functions library
+  (Sources/JobqCore/Engine/Scripts.swift): this runs once per library load, and every call starts
+  with BEGIN (at the end of this file), which sets KEYS, ARGV, NOW and resets the per-call state.
   KEYS[1]  the namespace prefix "jobq:{ns}:" (never written; it pins the cluster hash slot)
   ARGV[1]  "now" in milliseconds, or "0" to use the Redis server clock (TIME). Tests pass a fixed
            time; production passes "0" so that worker clock skew never matters.
@@ -10,11 +12,7 @@
   sorted sets, counters) are collected while a script runs and applied once at the end by
   flush(), so a batch of n tasks pays one call per index, not n. ]]
 
-local NOW = tonumber(ARGV[1]) or 0
-if NOW <= 0 then
-  local t = redis.call('TIME')
-  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local NOW = 0 -- set at the start of every call (BEGIN, at the end of this file)
 
 -- The audit stream keeps about EVENTS_MAXLEN entries of at most EVENT_LINES_PER_ENTRY
 -- transitions each: bounded memory (a few tens of MB at most) whatever the batch sizes.
@@ -717,8 +715,8 @@ local function flush()
     local wake = K.wake(list[2])
     local tokens = {}
     for i = 1, math.min(#ids, WAKE_TOKENS_MAX) do tokens[i] = '1' end
-    redis.call('LPUSH', wake, unpack(tokens))
-    redis.call('LTRIM', wake, 0, WAKE_TOKENS_MAX - 1)
+    -- (trimmed only past the cap: LPUSH answers the length, and an awake fleet keeps it short)
+    if redis.call('LPUSH', wake, unpack(tokens)) > WAKE_TOKENS_MAX then redis.call('LTRIM', wake, 0, WAKE_TOKENS_MAX - 1) end
   end
   for field, n in pairs(counters) do redis.call('HINCRBY', K.stats, field, n) end
   -- per-minute DONE/FAILED counts for the dashboard's 72 h charts (Keyspace.rate): one hash
@@ -1543,4 +1541,32 @@ local function await_child(id, f, child, result)
   if state and is_terminal(state) then
     resolve_parent(child, id, state, redis.call('HGET', key, 'output') or '')
   end
+end
+
+-- Per-call state ---------------------------------------------------------------------------
+--[[ The scripts are one Redis Functions library (Scripts.swift): this file and the generated
+  block run once, when the library is loaded, and every FCALL starts with BEGIN. Everything a call
+  collects or caches lives in the locals above and is reset here, so nothing of one call (or one
+  namespace: P, K's fixed keys) is seen by the next. A new piece of per-call state is added here
+  too; ScriptBoundaryTests runs calls of two namespaces back to back. ]]
+local function BEGIN(keys, args)
+  KEYS, ARGV = keys, args
+  if keys[1] ~= P then -- (another namespace than the last call's: its fixed key names)
+    P = keys[1]
+    K.bind()
+  end
+  NOW = tonumber(args[1]) or 0
+  if NOW <= 0 then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  event_lines, counters = {}, {}
+  run_deltas, run_list = {}, {}
+  SERVICE.of, UNIQUE.of = {}, {}
+  windows, cancelling_seen, fail_fast_seen = {}, {}, {}
+  limit_of, limit_deltas, limit_list, limit_seen = {}, {}, {}, {}
+  zsets, zset_keys, pushes, push_lists = {}, {}, {}, {}
+  rate.of, rate.seen, rate.started, rate.keys, rate.parked, rate.pausing = {}, {}, {}, {}, {}, nil
+  run_stopped = false
+  settle_left, settle_spilled, backlog_empty, backlog_seen = SETTLE_BUDGET, false, false, false
 end
