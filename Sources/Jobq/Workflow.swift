@@ -43,6 +43,14 @@ public struct Workflow: Sendable {
         self.name = name
     }
 
+    /// The spelling before workflows became runs: `id` is now the definition's name (each
+    /// submission is a run of it, with its own run id). Kept so that code written against it
+    /// still compiles, with a warning that says what to write.
+    @available(*, deprecated, renamed: "init(_:)", message: "a workflow is a definition now: Workflow(\"name\"); each submission is a run")
+    public init(id: String) {
+        self.init(id)
+    }
+
     /// Adds a task. Its id must be unique within the workflow; prerequisites must already be added.
     @discardableResult
     public mutating func add(_ spec: TaskSpec) throws(JobqError) -> TaskRef {
