@@ -433,18 +433,35 @@ local function limit_hand_on(l)
   if free > 0 then wake_parked(K.limit_parked(l.key), free) end
 end
 
+-- Per key and call (docs/performance.md#concurrency-limits): a claim read the key's count in
+-- this call (limit_allows; nothing else writes it meanwhile), so one HSET writes the new count
+-- and the limit, and only a key that had nothing running joins `limits` (one already there
+-- stays); an ending task's HINCRBY answers the count, and a key left with nothing running looks
+-- for parked tasks (EXISTS) before waking any: with none, its record goes at once.
 local function apply_limits()
   for _, key in ipairs(limit_list) do
-    local d, record = limit_deltas[key], K.limit(key)
-    local running = tonumber(redis.call('HINCRBY', record, 'running', d.running))
-    if d.running > 0 then
-      redis.call('HSET', record, 'limit', d.limit)
-      redis.call('SADD', K.limits, key)
-    elseif d.running < 0 then
-      wake_parked(K.limit_parked(key), d.limit - running)
-      if running <= 0 and redis.call('EXISTS', K.limit_parked(key)) == 0 then
-        redis.call('DEL', record)
-        redis.call('SREM', K.limits, key)
+    local d, record, seen = limit_deltas[key], K.limit(key), limit_seen[key]
+    if d.running > 0 and seen then
+      local running = seen.running + d.running
+      redis.call('HSET', record, 'running', running, 'limit', d.limit)
+      if seen.running <= 0 then redis.call('SADD', K.limits, key) end
+      seen.running, seen.taken = running, 0
+    else
+      local running = tonumber(redis.call('HINCRBY', record, 'running', d.running))
+      if d.running > 0 then
+        redis.call('HSET', record, 'limit', d.limit)
+        redis.call('SADD', K.limits, key)
+      elseif d.running < 0 then
+        local parked = K.limit_parked(key)
+        local idle = running <= 0 and redis.call('EXISTS', parked) == 0
+        if not idle then
+          wake_parked(parked, d.limit - running)
+          idle = running <= 0 and redis.call('EXISTS', parked) == 0
+        end
+        if idle then
+          redis.call('DEL', record)
+          redis.call('SREM', K.limits, key)
+        end
       end
     end
   end
