@@ -46,6 +46,8 @@ struct FairKeyCommandTests: WorkflowFileParsing {
 
     @Test func statusListAndQueuesShowFairKeys() async throws {
         let cli = try await CLIHarness.make()
+        let dry = try await cli.run(["submit", "jobq.noop", "--payload", #"{"tenant": "z"}"#, "--fair-key", "t-{payload.tenant}", "--dry-run", "--json"])
+        #expect(dry.stdout.contains(#""fair_key":"t-z""#) || dry.stdout.contains(#""fair_key": "t-z""#), "\(dry.stdout)")
         for index in 0..<3 {
             let result = try await cli.run(["submit", "jobq.noop", "--id", "a\(index)", "--payload", #"{"tenant": "a"}"#, "--fair-key", "tenant-{payload.tenant}"])
             #expect(result.status == 0, "\(result.stderr)")

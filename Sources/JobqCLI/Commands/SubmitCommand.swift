@@ -534,6 +534,7 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("unique_mode", .optional(spec.uniqueness?.modeText)),
                         ("rate_key", .optional(spec.rate.flatMap { try? $0.template(queue: spec.queue).expand(payload: spec.payload) })),
                         ("rate_limit", .optional(spec.rate?.text)),
+                        ("fair_key", .optional(spec.fairKey.flatMap { try? FairKey.expand($0, payload: spec.payload) })),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),
