@@ -6,7 +6,8 @@ import JobqBenchmarkSupport
 
 /// What flow control costs per task, side by side in one run: the batched no-op life (batches of
 /// 100) with no limits, with a concurrency limit on 1,000 keys, with a rate limit on 1,000 keys,
-/// and with an `until_finished` unique key per task. The limits never bind (limit 10,000; 10,000
+/// with an `until_finished` unique key per task, and with fair keys over 1,000 keys (claimed in
+/// turns). The limits never bind (limit 10,000; 10,000
 /// a minute), so the figure is the cost of *enforcing* them; the keys go round-robin, so a claim
 /// of 100 meets 100 keys (the dearest case: nothing shared within a call).
 ///
@@ -20,6 +21,7 @@ enum LimitsBenchmark {
         case concurrency = "concurrency limits, 1,000 keys"
         case rate = "rate limits, 1,000 keys"
         case unique = "unique until_finished, own key each"
+        case fair = "fair keys, 1,000 keys"
 
         /// The task `index` of the variant (payload `{"k": index % 1000}`).
         func spec(_ index: Int) -> TaskSpec {
@@ -29,6 +31,7 @@ enum LimitsBenchmark {
             case .concurrency: spec.concurrency = ConcurrencyLimit(key: "tenant-{payload.k}", limit: 10_000)
             case .rate: spec.rate = RateLimit(10_000, per: .seconds(60), key: "api-{payload.k}")
             case .unique: spec.uniqueness = Uniqueness(key: "u-\(index)", mode: .untilFinished)
+            case .fair: spec.fairKey = "tenant-{payload.k}"
             }
             return spec
         }

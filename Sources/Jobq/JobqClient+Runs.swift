@@ -93,6 +93,7 @@ extension JobqClient {
                 priority: task.priority
             )
             spec.rate = task.rate // (its key expanded: a literal)
+            spec.fairKey = task.fairKey // (likewise)
             spec.service = task.service
             return spec
         }

@@ -77,6 +77,8 @@ public struct Workflow: Sendable {
     /// `priority`: its priority within its queue, -100...100, higher first (``TaskSpec/priority``).
     /// `rate`: at most `count` tasks of its expanded key start per `interval`, fleet-wide
     /// (``RateLimit``; `RateLimit(100, per: .seconds(60), key: "api-{payload.tenant}")`).
+    /// `fairKey`: claimed in turns with its queue's other keys (``TaskSpec/fairKey``;
+    /// `"tenant-{payload.tenant}"`).
     @discardableResult
     public mutating func add(
         _ id: String, handler: String, payload: some Encodable & Sendable = JSONNull(), queue: String = TaskSpec.defaultQueue,
@@ -86,7 +88,8 @@ public struct Workflow: Sendable {
         maxSnoozes: Int = TaskSpec.defaultMaxSnoozes, concurrency: ConcurrencyLimit? = nil, waitFor: DeclaredWait? = nil,
         unique: Uniqueness? = nil,
         priority: Int = TaskSpec.defaultPriority,
-        rate: RateLimit? = nil
+        rate: RateLimit? = nil,
+        fairKey: String? = nil
     ) throws(JobqError) -> TaskRef {
         var spec = TaskSpec(
             id: id, handler: handler, queue: queue, payload: try PayloadCoding.encode(payload),
@@ -102,6 +105,8 @@ public struct Workflow: Sendable {
         try spec.uniqueness?.validate(spec: spec, subject: id)
         spec.rate = rate
         try spec.rate?.validate(payload: spec.payload, queue: spec.queue, subject: id)
+        if let fairKey { _ = try FairKey.expand(fairKey, payload: spec.payload, subject: id) }
+        spec.fairKey = fairKey
         try spec.precondition?.validate(prerequisites: spec.prerequisites.map(\.id))
         try spec.expires?.validate("the task's expiry", maximum: TaskSpec.maxExpiry, subject: id)
         try spec.cacheKey?.validate(prerequisites: spec.prerequisites.map(\.id))

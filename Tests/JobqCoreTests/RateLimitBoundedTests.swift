@@ -20,13 +20,7 @@ struct RateLimitBoundedTests {
 
     private func exercise(_ server: BoundedScriptTests.Server) async throws -> [String] {
         let coordinator = server.coordinator
-        var violations: [String] = []
-        var report: [String] = []
-        func record(_ operation: String, _ calls: (scripts: [(String, Int)], other: (String, Int))) {
-            let longest = calls.scripts.first ?? ("", 0)
-            report.append("\(operation): longest \(longest.0) \(longest.1) µs")
-            violations += calls.scripts.filter { $0.1 >= BoundedScriptTests.barMicroseconds }.map { "\(operation): \($0.0) took \($0.1) µs" }
-        }
+        var bar = BarRecord()
         // a rate the backlog never reaches, so that only the pause holds it back
         let specs = (0..<Self.tasks).map { index -> TaskSpec in
             var task = BoundedScriptTests.noop("r" + String(index))
@@ -40,7 +34,7 @@ struct RateLimitBoundedTests {
         let first = try await coordinator.leases.claim(queues: ["default"], count: 1, lease: .seconds(60), worker: "w")
         _ = try await coordinator.leases.fail([Failure(lease: first[0].lease, mode: .rateLimited(delay: .seconds(2), retryDelay: .zero), reason: "rate_limited", message: "429")])
         // claims of 500 meet the paused key and park the whole backlog (each pops its budget)
-        record("park 20,000 tasks of a paused key", try await server.calls {
+        bar.record("park 20,000 tasks of a paused key", try await server.calls {
             while try await server.client.send("LLEN", RedisArgument(coordinator.keys.ready("default"))).decodeInt() > 0 {
                 let got = try await coordinator.leases.claim(queues: ["default"], count: 500, lease: .seconds(60), worker: "w")
                 #expect(got.isEmpty)
@@ -50,7 +44,7 @@ struct RateLimitBoundedTests {
         try await Task.sleep(for: .milliseconds(2_100))
         // the pause ends: promote wakes them 64 at a time and claims of 500 start them
         var started = 0
-        record("wake and start 20,000 parked tasks", try await server.calls {
+        bar.record("wake and start 20,000 parked tasks", try await server.calls {
             var rounds = 0
             while started < Self.tasks && rounds < 5_000 {
                 rounds += 1
@@ -62,7 +56,7 @@ struct RateLimitBoundedTests {
         })
         #expect(started == Self.tasks)
         #expect(try await server.client.send("ZCARD", RedisArgument(coordinator.keys.rates)).decodeInt() == 0)
-        for line in report { print("bounded rate limits: " + line) }
-        return violations
+        for line in bar.report { print("bounded rate limits: " + line) }
+        return bar.violations
     }
 }

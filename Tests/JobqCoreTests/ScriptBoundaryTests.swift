@@ -147,6 +147,15 @@ struct ScriptBoundaryTests {
                 #expect(reply.string == keys.ready(queue, priority: priority), "\(Keyspace.priorityLanePattern.lua) \(priority)")
                 pairs = 1
             }
+            // the fair ring of a priority, and a fair key's list at one (`<priority>:<key>`)
+            for (lua, expected) in [
+                ("K.\(Keyspace.fairRingPattern.lua)('q', -5)", keys.fairRing("q", priority: -5)),
+                ("K.\(Keyspace.fairLanePattern.lua)('q', -5 .. ':' .. 'tenant-1')", keys.fairLane("q", priority: -5, key: "tenant-1")),
+            ] {
+                let reply = try await engine.redis.send("EVAL", RedisArgument(Scripts.generated + "return " + lua), 1, RedisArgument(keys.prefix))
+                #expect(reply.string == expected, "\(lua)")
+                pairs += 1
+            }
             #expect(keys.ready("q", priority: 0) == keys.ready("q"), "priority 0 is the plain ready list")
             #expect(samples.count + fixed.count + pairs == Keyspace.layout.count, "a key shape without a check")
         }

@@ -104,6 +104,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("At most N of the key's tasks start in any window of the interval, across every worker: N/DURATION (100/1m, 5/s; N from 1 to \(RateLimit.maxCount)). The others wait parked; no worker polls.", valueName: "n/interval"))
     var rateLimit: String?
 
+    @Option(name: .long, help: ArgumentHelp("Claim this queue's tasks in turns across keys (one task per key with ready work, round robin) instead of in submission order: literal text and {payload.FIELD} placeholders (tenant-{payload.tenant}), expanded now.", valueName: "template"))
+    var fairKey: String?
+
     @Option(name: .long, help: ArgumentHelp("Do not run before the signal NAME came (jobq signal TASK NAME), as well as the prerequisites.", valueName: "name"))
     var waitFor: String?
 
@@ -161,7 +164,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 ("--expires", expires != nil), ("--max-snoozes", maxSnoozes != nil), ("--priority", priority != nil),
                 ("--concurrency-key", concurrencyKey != nil), ("--concurrency-limit", concurrencyLimit != nil), ("--wait-for", waitFor != nil),
                 ("--unique-key", uniqueKey != nil), ("--unique-for", uniqueFor != nil), ("--debounce", debounce != nil), ("--throttle", throttle != nil),
-                ("--rate-key", rateKey != nil), ("--rate-limit", rateLimit != nil),
+                ("--rate-key", rateKey != nil), ("--rate-limit", rateLimit != nil), ("--fair-key", fairKey != nil),
             ]
             if let (name, _) = single.first(where: \.1) {
                 throw ValidationError("\(name) applies to one task; with -f, put it in the file (task fields or `defaults:`)")
@@ -303,6 +306,7 @@ struct SubmitCommand: AsyncParsableCommand {
         case (_?, nil): throw JobqError(.invalidOption, "--rate-key needs --rate-limit N/DURATION (how many of its tasks may start per interval, e.g. 100/1m)")
         case (let key, let text?): spec.rate = try RateLimit(parsing: text, key: key, setting: "--rate-limit")
         }
+        spec.fairKey = fairKey
         spec.waitFor = try declaredWait()
         spec.uniqueness = try Uniqueness.parse(key: uniqueKey, scope: uniqueFor, debounce: debounce, throttle: throttle, spelling: .cli)
         if let backoff {
@@ -530,6 +534,7 @@ struct SubmitCommand: AsyncParsableCommand {
                         ("unique_mode", .optional(spec.uniqueness?.modeText)),
                         ("rate_key", .optional(spec.rate.flatMap { try? $0.template(queue: spec.queue).expand(payload: spec.payload) })),
                         ("rate_limit", .optional(spec.rate?.text)),
+                        ("fair_key", .optional(spec.fairKey.flatMap { try? FairKey.expand($0, payload: spec.payload) })),
                         ("payload", .stored(spec.payload)),
                     ])
                 })),

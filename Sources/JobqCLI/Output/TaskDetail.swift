@@ -83,6 +83,9 @@ enum TaskDetail {
                 line("limit", "\(key): at most \(most) running (\(limit?.running ?? 0) now)")
             }
         }
+        if let key = info.fairKey {
+            line("fair key", "\(key) (claimed in turns with the queue's other keys)")
+        }
         if let key = info.uniqueKey, let mode = info.uniqueMode {
             line("unique", "\(key) (\(mode))")
         }

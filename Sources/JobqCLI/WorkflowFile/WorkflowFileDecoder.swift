@@ -13,11 +13,11 @@ struct WorkflowFileDecoder {
 
     static let topKeys = ["workflow", "defaults", "tasks", "window", "deadline", "fail_fast", "output", "schedule"]
     static let scheduleKeys = ["name", "cron", "tz", "every", "overlap", "catch_up"]
-    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "map", "service"]
+    static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "fair_key", "map", "service"]
     /// `map: {over, task, width, window}` and the keys its `task` may have (docs/workflow-files.md, "Map").
     static let mapKeys = ["over", "task", "width", "window"]
     static let mapTaskKeys = ["handler", "title", "payload", "queue", "retries", "max_attempts", "timeout", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
-    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
+    static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit", "fair_key"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]
 
@@ -39,6 +39,8 @@ struct WorkflowFileDecoder {
         /// `rate_key` / `rate_limit` (`100/1m`), likewise; a rate without a key limits the queue.
         var rateKey: (template: String, node: DocumentNode)?
         var rateLimit: (rate: RateLimit, node: DocumentNode)?
+        /// `fair_key`: claimed in turns with the queue's other keys (``TaskSpec/fairKey``).
+        var fairKey: (template: String, node: DocumentNode)?
     }
 
     mutating func decode(_ root: DocumentNode) throws(DocumentError) -> WorkflowFile {
@@ -303,6 +305,10 @@ struct WorkflowFileDecoder {
         spec.uniqueness = try uniqueness(fields, task: id)
         spec.priority = settings.priority
         spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id)
+        if let fair = settings.fairKey {
+            do { _ = try FairKey.expand(fair.template, payload: payload.bytes) } catch { throw self.error(error.message, at: fair.node, task: id, code: error.code) }
+            spec.fairKey = fair.template
+        }
         if let mapped {
             do { spec.payload = try mapped.request.encoded() } catch { throw fail(error.message, node, error.code) }
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
@@ -554,6 +560,7 @@ struct WorkflowFileDecoder {
         if let node = fields["concurrency_key"] { settings.concurrencyKey = (try string(node, what: "concurrency_key", task: task), node) }
         if let node = fields["concurrency_limit"] { settings.concurrencyLimit = (try integer(node, what: "concurrency_limit", task: task), node) }
         if let node = fields["rate_key"] { settings.rateKey = (try string(node, what: "rate_key", task: task), node) }
+        if let node = fields["fair_key"] { settings.fairKey = (try string(node, what: "fair_key", task: task), node) }
         if let node = fields["rate_limit"] {
             let text = try string(node, what: "rate_limit", task: task)
             do { settings.rateLimit = (try RateLimit(parsing: text), node) } catch { throw self.error(error.message, at: node, task: task, code: error.code) }

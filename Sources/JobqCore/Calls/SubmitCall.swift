@@ -16,6 +16,8 @@ package struct SubmitCall: ScriptCall {
         package var trace: String = ""
         /// `N INTERVAL_MS KEY`, the rate limit with its key expanded, or `''` (TaskStore.submit).
         package var rate: String = ""
+        /// The fair key expanded (``FairKey``), or `''`: sent with the priority as `P KEY`.
+        package var fair: String = ""
     }
 
     package var items: [Item]
@@ -57,7 +59,7 @@ package struct SubmitCall: ScriptCall {
                 RedisArgument(item.limit),
                 RedisArgument(spec.waitFor?.scriptArgument ?? ""),
                 RedisArgument(item.unique),
-                RedisArgument(spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
+                RedisArgument(!item.fair.isEmpty ? "\(spec.priority) \(item.fair)" : spec.priority == TaskSpec.defaultPriority ? "" : String(spec.priority)),
                 RedisArgument(item.trace),
                 RedisArgument(item.rate),
                 RedisArgument(spec.prerequisites.count),

@@ -54,6 +54,8 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
         public var priority: Int? = nil
         /// ``TaskSpec/service``; absent for an ordinary task.
         public var service: Bool? = nil
+        /// ``TaskSpec/fairKey`` (the template); absent for none.
+        public var fairKey: String? = nil
     }
 
     public var definition: String
@@ -98,6 +100,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
             child.waitFor = spec.waitFor?.scriptArgument
             if spec.priority != TaskSpec.defaultPriority { child.priority = spec.priority }
             if spec.service { child.service = true }
+            child.fairKey = spec.fairKey
             children.append(child)
         }
         self.tasks = children
@@ -145,6 +148,7 @@ public struct ChildRunRequest: Codable, Sendable, Hashable {
                 priority: task.priority ?? TaskSpec.defaultPriority
             )
             spec.service = task.service ?? false
+            spec.fairKey = task.fairKey
             if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
             if let text = task.waitFor {
                 guard let wait = DeclaredWait(scriptArgument: text) else {

@@ -4,8 +4,11 @@
 package struct PackedSpec: Sendable, Hashable {
     package var queue: String
     /// The task's priority: the first field is `queue`, or `queue P` for a priority P other
-    /// than 0 (prelude.lua PRIORITY; records from before priorities have none: 0).
+    /// than 0 (prelude.lua PRIORITY; records from before priorities have none: 0), or
+    /// `queue P KEY` with a fair key.
     package var priority: Int
+    /// The expanded fair key (``TaskSpec/fairKey``), `nil` for none.
+    package var fairKey: String?
     package var handler: String
     /// `nil` when the stored text is not a number (a corrupt record).
     package var maxAttempts: Int?
@@ -24,13 +27,15 @@ package struct PackedSpec: Sendable, Hashable {
         let parts = bytes.split(separator: 0x09, maxSplits: Self.fieldCount - 1, omittingEmptySubsequences: false)
         guard parts.count == Self.fieldCount else { return nil }
         func text(_ index: Int) -> String { String(decoding: parts[index], as: UTF8.self) }
-        let lane = text(0)
-        if let space = lane.firstIndex(of: " "), let level = Int(lane[lane.index(after: space)...]) {
-            queue = String(lane[..<space])
+        let lane = text(0).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        if lane.count >= 2, let level = Int(lane[1]) {
+            queue = String(lane[0])
             priority = level
+            fairKey = lane.count == 3 ? String(lane[2]) : nil
         } else {
-            queue = lane
+            queue = text(0)
             priority = TaskSpec.defaultPriority
+            fairKey = nil
         }
         handler = text(1)
         maxAttempts = Int(text(2)) ?? Double(text(2)).map { Int($0) }

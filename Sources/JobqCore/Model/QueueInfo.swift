@@ -7,11 +7,15 @@ public struct QueueInfo: Sendable, Hashable {
     /// Seconds since its oldest claimable task became claimable (queue latency, as the metrics'
     /// `jobq_queue_latency_seconds`); `nil` when no task waits in its lanes.
     public let oldestAge: Double?
+    /// Fair keys (``TaskSpec/fairKey``) with ready tasks on the queue, over every priority:
+    /// claims take them in turns. 0 when no ready task has one.
+    public let fairKeys: Int
 
-    public init(name: String, ready: Int, paused: Bool, oldestAge: Double? = nil) {
+    public init(name: String, ready: Int, paused: Bool, oldestAge: Double? = nil, fairKeys: Int = 0) {
         self.name = name
         self.ready = ready
         self.paused = paused
         self.oldestAge = oldestAge
+        self.fairKeys = fairKeys
     }
 }

@@ -70,6 +70,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
         var rateCount: Int? = nil
         var rateIntervalMs: Int64? = nil
         var rateKey: String? = nil
+        /// ``TaskSpec/fairKey`` (the template), absent without one (older records decode, same bytes)
+        var fairKey: String? = nil
     }
 
     private struct Stored: Codable {
@@ -97,7 +99,8 @@ public struct ScheduledSubmission: Sendable, Hashable {
                     title: $0.title, precondition: $0.precondition?.compiledJSON, cacheKey: $0.cacheKey?.template,
                     concurrencyKey: $0.concurrency?.key, concurrencyLimit: $0.concurrency?.limit,
                     priority: $0.priority == TaskSpec.defaultPriority ? nil : $0.priority,
-                    rateCount: $0.rate?.count, rateIntervalMs: $0.rate?.interval.jobqMilliseconds, rateKey: $0.rate?.key
+                    rateCount: $0.rate?.count, rateIntervalMs: $0.rate?.interval.jobqMilliseconds, rateKey: $0.rate?.key,
+                    fairKey: $0.fairKey
                 )
             },
             window: run.window, deadlineMs: deadline, failFast: run.failFast, critical: run.critical.sorted(), output: run.output
@@ -128,6 +131,7 @@ public struct ScheduledSubmission: Sendable, Hashable {
             if let key = task.concurrencyKey { spec.concurrency = ConcurrencyLimit(key: key, limit: task.concurrencyLimit ?? 0) }
             spec.priority = task.priority ?? TaskSpec.defaultPriority
             if let count = task.rateCount { spec.rate = RateLimit(count, per: .milliseconds(task.rateIntervalMs ?? 0), key: task.rateKey) }
+            spec.fairKey = task.fairKey
             specs.append(spec)
         }
         tasks = specs

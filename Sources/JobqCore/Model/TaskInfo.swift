@@ -77,6 +77,8 @@ public struct TaskInfo: Sendable, Hashable {
     public var checkpointAt: Int64? = nil
     /// The task's concurrency key, expanded at submit (``ConcurrencyLimit``); `nil` without one.
     public var concurrencyKey: String? = nil
+    /// The task's fair key, expanded at submit (``TaskSpec/fairKey``); `nil` without one.
+    public var fairKey: String? = nil
     /// How many tasks of ``concurrencyKey`` may run at once; `nil` without a key.
     public var concurrencyLimit: Int? = nil
     /// The task's unique key, expanded at submit (``Uniqueness``); `nil` without one.
@@ -115,6 +117,7 @@ extension TaskInfo {
         handler = spec?.handler ?? ""
         queue = spec?.queue ?? ""
         priority = spec?.priority ?? TaskSpec.defaultPriority
+        fairKey = spec?.fairKey
         state = string("state").flatMap(TaskState.init(rawValue:))
         attempts = Int(number("attempts") ?? 0)
         maxAttempts = spec?.maxAttempts ?? 0

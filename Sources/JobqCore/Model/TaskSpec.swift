@@ -54,6 +54,12 @@ public struct TaskSpec: Sendable, Hashable {
     /// one priority; the default 0 is today's single lane. Strict: a low priority waits while
     /// higher ones are ready (docs/flow-control.md#priorities; weighted queues give a share).
     public var priority: Int
+    /// Its fair key, a template like a concurrency key's (`tenant-{payload.tenant}`, expanded at
+    /// submit, ``FairKey``); `nil` for none. Among the ready tasks of one queue and priority,
+    /// claims take the keys in turns (one task per key, round robin; unkeyed tasks take one
+    /// turn together) instead of submission order, so a big backlog of one key does not make
+    /// another key's few tasks wait for it (docs/flow-control.md#fairness-across-keys).
+    public var fairKey: String? = nil
 
     public static let defaultQueue = "default"
     public static let defaultMaxAttempts = 3
@@ -142,6 +148,7 @@ public struct TaskSpec: Sendable, Hashable {
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
         try concurrency?.validate(payload: payload, subject: id)
         try rate?.validate(payload: payload, queue: queue, subject: id)
+        if let fairKey { _ = try FairKey.expand(fairKey, payload: payload, subject: id) }
         try waitFor?.validate(subject: id)
         try uniqueness?.validate(spec: self, subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)

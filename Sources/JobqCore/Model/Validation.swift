@@ -19,6 +19,7 @@ public enum Validation {
         case schedule = "schedule name"
         case concurrencyKey = "concurrency key"
         case rateKey = "rate key"
+        case fairKey = "fair key"
         case signal = "signal name"
     }
 

@@ -1,11 +1,12 @@
 /// The `--json` shapes of `jobq queues`, `workers`, `limits`, `runs` and `stats`, shared with the
 /// dashboard's `/api/v1` so that both say the same thing in the same fields.
 package enum OperatorJSON {
-    /// `{"queues": [{"name", "ready", "paused", "oldest_age_ms"}]}`: `oldest_age_ms`, the age of
-    /// the oldest claimable task (queue latency), `null` when none waits.
+    /// `{"queues": [{"name", "ready", "paused", "oldest_age_ms", "fair_keys"}]}`: `oldest_age_ms`,
+    /// the age of the oldest claimable task (queue latency), `null` when none waits; `fair_keys`,
+    /// the fair keys with ready tasks, which claims take in turns (``QueueInfo/fairKeys``).
     package static func queues(_ queues: [QueueInfo]) -> JSONValue {
         .object([("queues", .array(queues.map {
-            .object([("name", .string($0.name)), ("ready", .int($0.ready)), ("paused", .bool($0.paused)), ("oldest_age_ms", .optional(oldestMilliseconds($0)))])
+            .object([("name", .string($0.name)), ("ready", .int($0.ready)), ("paused", .bool($0.paused)), ("oldest_age_ms", .optional(oldestMilliseconds($0))), ("fair_keys", .int($0.fairKeys))])
         }))])
     }
 

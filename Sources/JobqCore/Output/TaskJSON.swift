@@ -32,6 +32,7 @@ package enum TaskJSON {
             ("finished_at", time(info.finished)),
             ("concurrency_key", .optional(info.concurrencyKey)),
             ("concurrency_limit", .optional(info.concurrencyLimit)),
+            ("fair_key", .optional(info.fairKey)),
             ("unique_key", .optional(info.uniqueKey)),
             ("unique_mode", .optional(info.uniqueMode)),
             ("rate_key", .optional(info.rate?.key)),

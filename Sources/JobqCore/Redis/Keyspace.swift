@@ -46,6 +46,8 @@ public struct Keyspace: Sendable, Hashable {
     package static let quarantinePattern = Pattern(lua: "quarantine", head: "q:", parameter: "queue", tail: ":quarantine")
     package static let priorityLanePattern = Pattern(lua: "ready_at", head: "q:", parameter: "queue", tail: ":p:", second: "priority")
     package static let levelsPattern = Pattern(lua: "levels", head: "q:", parameter: "queue", tail: ":levels")
+    package static let fairRingPattern = Pattern(lua: "ring", head: "q:", parameter: "queue", tail: ":ring:", second: "priority")
+    package static let fairLanePattern = Pattern(lua: "fair_lane", head: "q:", parameter: "queue", tail: ":f:", second: "lane")
     package static let wakePattern = Pattern(lua: "wake", head: "wake:", parameter: "queue", tail: "")
     package static let endedPattern = Pattern(lua: "ended", head: "s:", parameter: "state", tail: "")
     package static let workflowPattern = Pattern(lua: "workflow", head: "wf:", parameter: "wf", tail: "")
@@ -100,7 +102,7 @@ public struct Keyspace: Sendable, Hashable {
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
         taskPattern, prerequisitesPattern, dependentsPattern, logPattern, progressPattern, attemptsPattern,
-        readyPattern, priorityLanePattern, levelsPattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
+        readyPattern, priorityLanePattern, levelsPattern, fairRingPattern, fairLanePattern, recoveredPattern, quarantinePattern, wakePattern, waitingPattern, delayedPattern, expiringPattern, signalTimeoutsPattern, leasesPattern, endedPattern,
         workflowPattern, workflowTasksPattern, runsPattern, definitionRunsPattern, queueRunsPattern, runParkedPattern, deadlinesPattern, buildingPattern, idempotencyPattern, eventsPattern, tokenPattern,
         pausedPattern, queuesPattern, statsPattern, throughputPattern, maintenancePattern, controlPattern,
         workersPattern, workerPattern, drainerPattern, settlePattern, settleEdgesPattern, workflowCancelPattern,
@@ -158,6 +160,14 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: the priorities other than 0 that may have ready tasks on `queue` (member and
     /// score: the priority); claims take the lanes highest first, and drop a level they empty.
     public func levels(_ queue: String) -> String { Self.levelsPattern.key(prefix, queue) }
+    /// List: the fair keys (``TaskSpec/fairKey``) with ready tasks on `queue` at `priority`, in
+    /// turn order, plus the member `""` for the lane's plain list; registered in
+    /// ``levels(_:)`` as the member `f<priority>` while it exists.
+    public func fairRing(_ queue: String, priority: Int) -> String { Self.fairRingPattern.key(prefix, queue, String(priority)) }
+    /// List: the ready tasks of one fair key on `queue` at `priority` (LPUSH in, RPOP out).
+    public func fairLane(_ queue: String, priority: Int, key: String) -> String {
+        Self.fairLanePattern.key(prefix, queue, "\(priority):\(key)")
+    }
     /// List: ids taken back from a worker that died or stopped (reaped, handed back), claimed
     /// before `ready` ("recovered first").
     public func recovered(_ queue: String) -> String { Self.recoveredPattern.key(prefix, queue) }

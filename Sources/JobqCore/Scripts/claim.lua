@@ -64,7 +64,9 @@ local function claim()
   -- limit): `left` parks this call may still make, `out` queue -> true when this call stopped
   -- parking with the queue's lists not done, `wake` the earliest time (ms) a rate key this call
   -- parked on may start again (0 for none).
-  local parking = { left = PARKS_PER_CLAIM, out = {}, wake = 0 }
+  -- `turns`: the fair turns (prelude PRIORITY.turns, each a few calls) this call may still take;
+  -- a call that uses them up stops there like one that used up its parks.
+  local parking = { left = PARKS_PER_CLAIM, out = {}, wake = 0, turns = PRIORITY.TURNS_PER_CLAIM }
   -- The chosen tasks, as parallel arrays (no Lua table per task beyond the HMGET reply, which also
   -- carries the spec's fields, parsed once, at f[8..16], the expiry at f[17], the checkpoint at f[18],
   -- the concurrency limit `climit` at f[19], the kept signals' names at f[20], the wait at f[21],
@@ -75,12 +77,21 @@ local function claim()
   local mode = CLAIM_NORMAL
 
   -- Pops up to `wanted` ids from `list` (a lane of `queue`: `lane` '' ready, 'r' recovered, 'q'
-  -- quarantine, which a parked task goes back to) and keeps the dispatchable ones.
-  local function take(list, queue, wanted, lane)
+  -- quarantine, which a parked task goes back to) and keeps the dispatchable ones. `fair`: the
+  -- priority of a fair lane, whose ring gives the ids in turns instead (prelude PRIORITY.turns).
+  local function take(list, queue, wanted, lane, fair)
     local goal = chosen + wanted
     while chosen < goal and budget > 0 do
       local want = math.min(goal - chosen, budget, parking.left)
-      local popped = redis.call('RPOP', list, want)
+      local popped, idle
+      if fair then
+        want = math.min(want, parking.turns)
+        popped, idle = PRIORITY.turns(queue, fair, want)
+        parking.turns = parking.turns - idle - (popped and #popped or 0)
+        budget = budget - idle -- (a turn that found nothing counts as a pop)
+      else
+        popped = redis.call('RPOP', list, want)
+      end
       if not popped then return true end
       budget = budget - #popped
       for _, id in ipairs(popped) do
@@ -140,7 +151,7 @@ local function claim()
         -- a task of a workflow being cancelled (it ends CANCELLED)
       end
       if #popped < want then return true end
-      if parking.left <= 0 then
+      if parking.left <= 0 or parking.turns <= 0 then
         parking.out[queue] = true
         budget = 0
         return
@@ -149,20 +160,26 @@ local function claim()
   end
 
   -- The ready lanes of `queue`, highest priority first: one ZREVRANGE of its levels in use (empty
-  -- for a queue that never used priorities: then only the default lane, as before them). Answers
-  -- whether the claim is still short.
+  -- for a queue that never used priorities: then only the default lane, as before them). A
+  -- level 'fP' is the fair ring of priority P (prelude PRIORITY.turns): it sorts before the
+  -- plain 'P' of the same score and takes that lane's plain list in turns with the keys, so the
+  -- plain list is reached directly only once the ring is gone. Answers whether the claim is
+  -- still short.
   local function take_ready(queue)
     local levels = redis.call('ZREVRANGE', K.levels(queue), 0, -1)
     local default_done = false
     for _, level in ipairs(levels) do
-      local p = tonumber(level)
+      local ring = string.byte(level, 1) == 102 -- 'f'
+      local p = tonumber(ring and string.sub(level, 2) or level)
       if p < 0 and not default_done then
         default_done = true
         if chosen >= count_wanted or budget <= 0 then return end
         take(K.ready(queue), queue, count_wanted - chosen, '')
       end
       if chosen >= count_wanted or budget <= 0 then return end
-      if take(K.ready_at(queue, level), queue, count_wanted - chosen, '') then
+      if ring then
+        take(nil, queue, count_wanted - chosen, '', p) -- (the ring removes itself when it empties)
+      elseif take(K.ready_at(queue, level), queue, count_wanted - chosen, '') then
         redis.call('ZREM', K.levels(queue), level) -- ran dry: pushes add it back
       end
     end

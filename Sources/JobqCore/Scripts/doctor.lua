@@ -35,10 +35,10 @@ local NAME = '^[%w%._%-]+$'
 
 -- Whether `id` was dispatched earlier in this call (by settling a prerequisite): the writes
 -- are deferred, so the ready lists and `delayed` do not show it yet.
-local function dispatched_here(id, queue, priority)
+local function dispatched_here(id, queue, priority, fair)
   local delayed = zsets[K.delayed]
   if delayed and delayed[id] then return true end
-  for _, pushed in ipairs(pushes[PRIORITY.lane(queue, priority)] or {}) do
+  for _, pushed in ipairs(pushes[PRIORITY.list(queue, priority, fair)] or {}) do
     if pushed == id then return true end
   end
   return false
@@ -76,6 +76,15 @@ local function ready(queue, id)
     -- the id may sit in any (at most 200 priority levels)
     for _, lane in ipairs({ K.ready, K.recovered, K.quarantine }) do redis.call('LREM', lane(queue), 0, id) end
     for _, p in ipairs(redis.call('ZRANGE', K.levels(queue), 0, -1)) do redis.call('LREM', K.ready_at(queue, p), 0, id) end
+    -- a task with a fair key waits on its key's list: emptied, the key leaves the ring (the claim
+    -- takes the ring away once only the plain list's turn is left)
+    local spec = spec_of(redis.call('HGET', K.task(id), 'spec'))
+    if spec and spec.fair then
+      local list = PRIORITY.list(spec.queue, spec.priority, spec.fair)
+      if redis.call('LREM', list, 0, id) > 0 and redis.call('LLEN', list) == 0 then
+        redis.call('LREM', K.ring(spec.queue, spec.priority), 0, spec.fair)
+      end
+    end
   end
   return 'remove from q:' .. queue .. ' (task ' .. (state or 'gone') .. ')'
 end
@@ -154,8 +163,8 @@ local function pending(id)
   end
   local waiting = redis.call('ZSCORE', K.waiting, id)
   if left == 0 then
-    if redis.call('ZSCORE', K.delayed, id) or redis.call('LPOS', PRIORITY.lane(spec.queue, spec.priority), id) or redis.call('LPOS', K.recovered(spec.queue), id)
-      or redis.call('LPOS', K.quarantine(spec.queue), id) or dispatched_here(id, spec.queue, spec.priority) then
+    if redis.call('ZSCORE', K.delayed, id) or redis.call('LPOS', PRIORITY.list(spec.queue, spec.priority, spec.fair), id) or redis.call('LPOS', K.recovered(spec.queue), id)
+      or redis.call('LPOS', K.quarantine(spec.queue), id) or dispatched_here(id, spec.queue, spec.priority, spec.fair) then
       if waiting then
         if apply then zset_later(K.waiting, id, false) end
         done[#done + 1] = 'remove from waiting'
@@ -165,7 +174,7 @@ local function pending(id)
       if apply and skipped_by_precondition(id, f[7], tonumber(f[5]) or 0, spec.ttl) then settle_dependents(id, OUTCOME_OK) end
       done[#done + 1] = 'skip: precondition'
     else
-      if apply then dispatch(id, spec.queue, tonumber(f[4]) or 0, spec.priority) end
+      if apply then dispatch(id, spec.queue, tonumber(f[4]) or 0, spec.priority, spec.fair) end
       done[#done + 1] = 'dispatch to q:' .. spec.queue
     end
   elseif not waiting then

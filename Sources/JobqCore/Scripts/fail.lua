@@ -109,7 +109,7 @@ for i = 2, #ARGV - 5, 6 do
     if rated then
       rate.pause(rated, id, run_after) -- the whole key waits; this task is woken with it
     else
-      dispatch(id, spec.queue, run_after, spec.priority)
+      dispatch(id, spec.queue, run_after, spec.priority, spec.fair)
     end
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.snoozed, why, message)
     count('snoozed')
@@ -124,7 +124,7 @@ for i = 2, #ARGV - 5, 6 do
     if kept then
       -- it came while the handler ran: resumed at once
       set_state(id, 'PENDING', 'signal', attempts - 1, 'signalled', { 'reason', 'signalled' })
-      dispatch(id, spec.queue, 0, spec.priority)
+      dispatch(id, spec.queue, 0, spec.priority, spec.fair)
     elseif wait_until > 0 then
       zset_later(K.signal_timeouts, id, wait_until)
     end
@@ -145,7 +145,7 @@ for i = 2, #ARGV - 5, 6 do
     local run_after = delay > 0 and NOW + delay or 0
     set_state(id, 'RUNNING', 'retry_later', attempts, reason,
       { 'reason', reason, 'error', message, 'run_after', run_after, 'lease', 0, 'worker', '' })
-    dispatch(id, spec.queue, run_after, spec.priority)
+    dispatch(id, spec.queue, run_after, spec.priority, spec.fair)
     record_attempt(id, attempts, f[7], f[8], ATTEMPT.retried, reason, message)
     count('retried')
     code = FAIL_RETRYING

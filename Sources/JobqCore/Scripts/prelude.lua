@@ -65,25 +65,92 @@ end
 -- which claim.lua takes highest first around the default lane and drops when it empties one.
 -- One table, not top-level locals (the prelude's local budget).
 local PRIORITY = {}
--- The queue and the priority of a spec's first field: one plain find for the default.
+-- The queue, the priority and the fair key (nil for none) of a spec's first field ('queue',
+-- 'queue P' or 'queue P KEY'): one plain find for the default.
 function PRIORITY.split(field)
   if not string.find(field, ' ', 1, true) then return field, 0 end
-  local queue, p = string.match(field, '^(%S*) (%-?%d+)$')
-  return queue or field, tonumber(p) or 0
+  local queue, p, fair = string.match(field, '^(%S*) (%-?%d+) (%S+)$')
+  if not queue then queue, p = string.match(field, '^(%S*) (%-?%d+)$') end
+  return queue or field, tonumber(p) or 0, fair
 end
 -- The ready lane of `queue` at priority `p`.
 function PRIORITY.lane(queue, p)
   if not p or p == 0 then return K.ready(queue) end
   return K.ready_at(queue, p)
 end
+--[[ Fair claiming (docs/flow-control.md#fairness-across-keys): a ready task with a fair key waits
+  on its key's own list K.fair_lane(queue, 'P:KEY') instead of the lane's list; the keys with
+  work are a ring, K.ring(queue, P) (a list: a key is on it exactly while its list holds ids),
+  plus the member '' standing for the lane's plain list (unkeyed tasks take turns like a key).
+  The ring is registered in K.levels(queue) as the member 'fP' (score P), so a claim learns of it
+  from the read it makes anyway: a lane without fair keys costs nothing more. A claim takes a
+  fair lane one task per key per turn (PRIORITY.turns). ]]
+-- A fair turn costs a few calls (LMOVE, RPOP, LLEN; a key leaving the ring two more): a claim
+-- call takes at most this many (counting turns that found nothing), so it stays well under 10 ms
+-- (FairClaimBoundedTests); one that stops there pushes a wake-up token, so the claims go on.
+PRIORITY.TURNS_PER_CLAIM = 128
+-- The list a ready task waits on at priority `p`: its fair key's own list, or the lane's.
+function PRIORITY.list(queue, p, fair)
+  if fair then return K.fair_lane(queue, (p or 0) .. ':' .. fair) end
+  return PRIORITY.lane(queue, p)
+end
+-- A fair key's list went from empty to `n` ids: the key joins the ring (a new ring also gets the
+-- plain list's turn '' and its member in the levels).
+function PRIORITY.join(queue, p, fair)
+  local ring = K.ring(queue, p)
+  if redis.call('RPUSH', ring, fair) == 1 then
+    redis.call('LPUSH', ring, '')
+    redis.call('ZADD', K.levels(queue), p, 'f' .. p)
+  end
+end
+-- Up to `want` ids of the fair lane (queue, p), one per turn: the ring's head member goes to the
+-- tail (LMOVE) and gives one id; a key whose list that emptied leaves the ring (it is at the
+-- tail), and a ring left with only the plain list's turn is deleted with its level. O(1) calls
+-- per turn; each turn that found nothing (the plain list empty) is counted in `idle`. Answers
+-- the ids (nil: none, the ring is gone) and `idle`.
+function PRIORITY.turns(queue, p, want)
+  local ring, ids, idle = K.ring(queue, p), {}, 0
+  while #ids < want and idle <= want do
+    local member = redis.call('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+    if not member then break end
+    local list = member == '' and PRIORITY.lane(queue, p) or K.fair_lane(queue, p .. ':' .. member)
+    local id = redis.call('RPOP', list)
+    if id then ids[#ids + 1] = id else idle = idle + 1 end
+    local gone = false
+    if member ~= '' and (not id or redis.call('LLEN', list) == 0) then
+      redis.call('RPOP', ring)
+      local left = redis.call('LRANGE', ring, 0, 1)
+      gone = #left == 0 or (#left == 1 and left[1] == '')
+    elseif member == '' and not id then
+      local size = redis.call('LLEN', ring)
+      gone = size <= 1
+      if size == 2 then
+        -- one key left and no unkeyed task: no one to take turns with, so the rest of this call
+        -- comes from that key in one pop (it is at the head: '' just moved to the tail)
+        local key = redis.call('LINDEX', ring, 0)
+        local from = K.fair_lane(queue, p .. ':' .. key)
+        local more = redis.call('RPOP', from, want - #ids)
+        if more then for _, more_id in ipairs(more) do ids[#ids + 1] = more_id end end
+        if redis.call('LLEN', from) == 0 then gone = true end
+      end
+    end
+    if gone then
+      redis.call('DEL', ring)
+      redis.call('ZREM', K.levels(queue), 'f' .. p)
+      break
+    end
+  end
+  if #ids == 0 then return nil, idle end
+  return ids, idle
+end
 
 local function spec_of(raw)
   if not raw then return nil end
   local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
   if not queue then return nil end
-  local priority
-  queue, priority = PRIORITY.split(queue)
-  return { queue = queue, priority = priority, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
+  local priority, fair
+  queue, priority, fair = PRIORITY.split(queue)
+  return { queue = queue, priority = priority, fair = fair, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
     ttl = tonumber(ttl), wf = wf, deps_total = tonumber(deps_total), backoff = backoff, title = title }
 end
 
@@ -263,15 +330,16 @@ local function wake_parked(list, free)
     local t = redis.call('HMGET', K.task(id), 'state', 'spec')
     local queue = t[1] == 'PENDING' and string.match(t[2] or '', '^([^\t]*)\t')
     if queue then
-      local priority
-      queue, priority = PRIORITY.split(queue)
-      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or PRIORITY.lane(queue, priority)
-      if lane ~= 'q' and lane ~= 'r' and priority ~= 0 then
+      local priority, fair
+      queue, priority, fair = PRIORITY.split(queue)
+      if lane == 'q' or lane == 'r' then fair = nil end
+      local to = lane == 'q' and K.quarantine(queue) or lane == 'r' and K.recovered(queue) or PRIORITY.list(queue, priority, fair)
+      if lane ~= 'q' and lane ~= 'r' and priority ~= 0 and not fair then
         redis.call('ZADD', K.levels(queue), priority, priority) -- (now: a claim may drop the level later in this call)
       end
       if not woken[to] then
         woken[to] = {}
-        lanes[#lanes + 1] = { to, queue }
+        lanes[#lanes + 1] = { to, queue, fair and priority, fair }
       end
       woken[to][#woken[to] + 1] = id
       free = free - 1
@@ -281,7 +349,8 @@ local function wake_parked(list, free)
   for _, lane in ipairs(lanes) do
     local ids, reversed = woken[lane[1]], {}
     for i = #ids, 1, -1 do reversed[#reversed + 1] = ids[i] end
-    redis.call('RPUSH', lane[1], unpack(reversed))
+    -- a fair key's list that was empty: the key joins its ring again
+    if redis.call('RPUSH', lane[1], unpack(reversed)) == #reversed and lane[4] then PRIORITY.join(lane[2], lane[3], lane[4]) end
     redis.call('LPUSH', K.wake(lane[2]), '1')
     redis.call('LTRIM', K.wake(lane[2]), 0, WAKE_TOKENS_MAX - 1)
   end
@@ -362,18 +431,35 @@ local function limit_hand_on(l)
   if free > 0 then wake_parked(K.limit_parked(l.key), free) end
 end
 
+-- Per key and call (docs/performance.md#concurrency-limits): a claim read the key's count in
+-- this call (limit_allows; nothing else writes it meanwhile), so one HSET writes the new count
+-- and the limit, and only a key that had nothing running joins `limits` (one already there
+-- stays); an ending task's HINCRBY answers the count, and a key left with nothing running looks
+-- for parked tasks (EXISTS) before waking any: with none, its record goes at once.
 local function apply_limits()
   for _, key in ipairs(limit_list) do
-    local d, record = limit_deltas[key], K.limit(key)
-    local running = tonumber(redis.call('HINCRBY', record, 'running', d.running))
-    if d.running > 0 then
-      redis.call('HSET', record, 'limit', d.limit)
-      redis.call('SADD', K.limits, key)
-    elseif d.running < 0 then
-      wake_parked(K.limit_parked(key), d.limit - running)
-      if running <= 0 and redis.call('EXISTS', K.limit_parked(key)) == 0 then
-        redis.call('DEL', record)
-        redis.call('SREM', K.limits, key)
+    local d, record, seen = limit_deltas[key], K.limit(key), limit_seen[key]
+    if d.running > 0 and seen then
+      local running = seen.running + d.running
+      redis.call('HSET', record, 'running', running, 'limit', d.limit)
+      if seen.running <= 0 then redis.call('SADD', K.limits, key) end
+      seen.running, seen.taken = running, 0
+    else
+      local running = tonumber(redis.call('HINCRBY', record, 'running', d.running))
+      if d.running > 0 then
+        redis.call('HSET', record, 'limit', d.limit)
+        redis.call('SADD', K.limits, key)
+      elseif d.running < 0 then
+        local parked = K.limit_parked(key)
+        local idle = running <= 0 and redis.call('EXISTS', parked) == 0
+        if not idle then
+          wake_parked(parked, d.limit - running)
+          idle = running <= 0 and redis.call('EXISTS', parked) == 0
+        end
+        if idle then
+          redis.call('DEL', record)
+          redis.call('SREM', K.limits, key)
+        end
       end
     end
   end
@@ -515,10 +601,14 @@ local function zset_later(key, member, score)
 end
 
 
+-- Answers the first call's reply (LPUSH: the list's length after the first chunk).
 local function variadic(command, key, items)
+  local first
   for i = 1, #items, CHUNK do
-    redis.call(command, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+    local reply = redis.call(command, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+    first = first or reply
   end
+  return first
 end
 
 -- Rate limits --------------------------------------------------------------------------------
@@ -711,7 +801,8 @@ local function flush()
   end
   for _, list in ipairs(push_lists) do
     local ids = pushes[list[1]]
-    variadic('LPUSH', list[1], ids)
+    -- a fair key's list that was empty (its first chunk's length is the chunk's): the key joins its ring
+    if variadic('LPUSH', list[1], ids) == math.min(#ids, CHUNK) and list[4] then PRIORITY.join(list[2], list[3], list[4]) end
     local wake = K.wake(list[2])
     local tokens = {}
     for i = 1, math.min(#ids, WAKE_TOKENS_MAX) do tokens[i] = '1' end
@@ -811,10 +902,14 @@ end
 -- Queue `id` on one of its queue's lanes (deferred: one LPUSH per list per script call).
 -- `lane` is K.ready (new work, FIFO; nil means it too), K.recovered (taken back from a worker
 -- that died or stopped: claimed first, whatever its priority) or K.quarantine (a crash suspect:
--- run alone by an idle worker). `priority` (nil: 0) picks the ready lane's priority level.
-local function push_later(id, queue, lane, priority)
+-- run alone by an idle worker). `priority` (nil: 0) picks the ready lane's priority level, and
+-- `fair` (nil: none) the fair key's own list on it (PRIORITY.list; it joins the ring in flush).
+local function push_later(id, queue, lane, priority, fair)
   local key
-  if (lane == nil or lane == K.ready) and priority and priority ~= 0 then
+  local ready = lane == nil or lane == K.ready
+  if ready and fair then
+    key = PRIORITY.list(queue, priority, fair)
+  elseif ready and priority and priority ~= 0 then
     key = K.ready_at(queue, priority)
     zset_later(K.levels(queue), priority, priority)
   else
@@ -824,7 +919,7 @@ local function push_later(id, queue, lane, priority)
   if not list then
     list = {}
     pushes[key] = list
-    push_lists[#push_lists + 1] = { key, queue }
+    push_lists[#push_lists + 1] = { key, queue, ready and fair and (priority or 0), ready and fair or nil }
   end
   list[#list + 1] = id
 end
@@ -854,13 +949,14 @@ local function set_drainer_pick(worker, lease_ms)
 end
 
 -- Make a PENDING task with no unresolved prerequisites dispatchable (now, or at run_after), on
--- the ready lane of its `priority` (the spec's, spec_of; nil: 0).
-local function dispatch(id, queue, run_after, priority)
+-- the ready lane of its `priority` (the spec's, spec_of; nil: 0), on its fair key's list when it
+-- has one (`fair`, the spec's; nil: none).
+local function dispatch(id, queue, run_after, priority, fair)
   zset_later(K.waiting, id, false)
   if run_after and run_after > NOW then
     zset_later(K.delayed, id, run_after)
   else
-    push_later(id, queue, nil, priority)
+    push_later(id, queue, nil, priority, fair)
   end
 end
 
@@ -1102,7 +1198,7 @@ local function release(id)
     if f[1] == 'PENDING' and spec and not f[7] then
       if skipped_by_precondition(id, f[4], f[5], spec.ttl) then return OUTCOME_OK end
       if ended_from_cache(id, f[6], spec.handler, f[5], spec.ttl) then return OUTCOME_OK end
-      dispatch(id, spec.queue, tonumber(f[3]) or 0, spec.priority)
+      dispatch(id, spec.queue, tonumber(f[3]) or 0, spec.priority, spec.fair)
     elseif f[1] == 'DONE' then
       -- A prerequisite ended (again) after this task did: its result may be stale (OUTDATED).
       redis.call('HSET', key, 'outdated', '1')
@@ -1491,7 +1587,7 @@ function SPAWN.wake(run, parent, run_state, f)
   redis.call('HDEL', K.task(parent), 'child', 'child_wait', 'spawned')
   set_state(parent, 'PENDING', 'children_done', f[3], 'resumed', { 'reason', 'resumed' })
   local spec = spec_of(f[4]) or {}
-  dispatch(parent, spec.queue or 'default', 0, spec.priority)
+  dispatch(parent, spec.queue or 'default', 0, spec.priority, spec.fair)
   count('resumed')
   return true
 end

@@ -81,7 +81,7 @@ for _, id in ipairs(due) do
   local spec = spec_of(f[2])
   if f[1] == 'PENDING' and spec and (tonumber(f[3]) or 0) <= 0 then
     redis.call('HSET', K.task(id), 'run_after', 0)
-    dispatch(id, spec.queue, 0, spec.priority)
+    dispatch(id, spec.queue, 0, spec.priority, spec.fair)
     promoted = promoted + 1
   end
 end

@@ -99,7 +99,7 @@ local function decide(id)
   elseif skipped_by_precondition(id, f[4], 0, spec.ttl) or ended_from_cache(id, f[5], spec.handler or '', 0, spec.ttl) then
     settle_dependents(id, OUTCOME_OK)
   else
-    dispatch(id, spec.queue or 'default', 0, spec.priority)
+    dispatch(id, spec.queue or 'default', 0, spec.priority, spec.fair)
   end
 end
 

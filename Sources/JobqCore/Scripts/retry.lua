@@ -73,7 +73,7 @@ local function reopen(id, left)
   elseif skipped_by_precondition(id, f[3], 0, spec.ttl) or ended_from_cache(id, f[4], spec.handler or '', 0, spec.ttl) then
     settle_dependents(id, OUTCOME_OK) -- ready again, and its precondition says skip or its result is cached
   else
-    dispatch(id, spec.queue or 'default', 0, spec.priority)
+    dispatch(id, spec.queue or 'default', 0, spec.priority, spec.fair)
   end
 end
 

@@ -66,7 +66,7 @@ if f[8] and f[8] ~= '' then
   if release(id) == OUTCOME_OK then settle_dependents(id, OUTCOME_OK) end
   if (tonumber(f[7]) or 0) > 1 then zset_later(K.waiting, id, NOW) end -- prerequisites still open
 elseif (tonumber(f[7]) or 0) <= 0 and spec.queue then
-  dispatch(id, spec.queue, 0, spec.priority)
+  dispatch(id, spec.queue, 0, spec.priority, spec.fair)
 end
 count(reason)
 flush()

@@ -36,7 +36,9 @@
     debounce:<KEY>, `throttle` (MS the interval) throttle:<KEY>; record field `unique`, prelude.lua
     UNIQUE),
     priority ('' for the default 0; else an integer from PRIORITY_MIN to PRIORITY_MAX,
-    higher first: kept in the spec's first field as 'queue P', prelude PRIORITY), trace ('' for none, or the producer's trace context: a JSON object of at most
+    higher first: kept in the spec's first field as 'queue P', prelude PRIORITY; or 'P KEY' with
+    the task's fair key, a name expanded by Swift FairKey: kept as 'queue P KEY', the task then
+    waits on its key's list and claims take keys in turns, prelude PRIORITY.turns), trace ('' for none, or the producer's trace context: a JSON object of at most
     TRACE_MAX_BYTES, Swift TraceCarrier; record field `trace`, stored only when not '', handed to
     the worker by claim.lua),
     rlimit ('' for none, or 'N INTERVAL_MS KEY': the rate limit and the key, expanded by
@@ -205,9 +207,11 @@ local function submit()
     if not task.id or not ndeps then return invalid(t, 'task ' .. t) end
     i = i + 21
     if task.priority ~= '' then
-      local p = string.match(task.priority, '^%-?%d+$') and tonumber(task.priority)
-      if not p or p < PRIORITY_MIN or p > PRIORITY_MAX then return invalid(t, 'priority of ' .. task.id) end
-      task.priority = p
+      -- 'P' or 'P KEY': the priority, and the fair key (a name, expanded by Swift FairKey)
+      local digits, fair = string.match(task.priority, '^(%-?%d+) ([%w%._%-]+)$')
+      local p = tonumber(digits or string.match(task.priority, '^%-?%d+$'))
+      if not p or p < PRIORITY_MIN or p > PRIORITY_MAX or (fair and #fair > 128) then return invalid(t, 'priority of ' .. task.id) end
+      task.priority, task.fair = p, fair
     else
       task.priority = 0
     end
@@ -423,7 +427,7 @@ local function submit()
       variadic('HSET', K.deps(task.id), edges)
     end
     local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
-    local spec = (task.priority ~= 0 and task.queue .. ' ' .. task.priority or task.queue) .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
+    local spec = (task.fair and task.queue .. ' ' .. task.priority .. ' ' .. task.fair or task.priority ~= 0 and task.queue .. ' ' .. task.priority or task.queue) .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
       .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
     -- deps_left is written only when there is something to wait for (absent means 0).
     local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
@@ -519,7 +523,7 @@ local function submit()
       elseif run_after > NOW then
         zset_later(K.delayed, task.id, run_after) -- new: in no index yet, so nothing to remove
       else
-        push_later(task.id, task.queue, nil, task.priority)
+        push_later(task.id, task.queue, nil, task.priority, task.fair)
       end
     end
     -- The lock: a unique or debounce key only for a task that waits to start (one that ended at

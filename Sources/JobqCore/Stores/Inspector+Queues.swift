@@ -16,20 +16,63 @@ extension Inspector {
         let now = ScriptRunner.milliseconds(fromTime: sets[2])
         // Every lane of a queue counts as ready (recovered and quarantined work included, and
         // every priority in use).
-        let read = try await readLanes(try await lanes(of: names), of: names, probe: SnapshotLimits().probe)
+        let laneSets = try await laneSets(of: names)
+        let read = try await readLanes(laneSets.map(\.lanes), of: names, probe: SnapshotLimits().probe)
         let ages = try await oldestClaimableAges(candidates: read.map(\.candidates), now: now)
         let ready = read.map(\.total)
         return names.indices.map { index in
-            QueueInfo(name: names[index], ready: ready[index], paused: paused.contains(names[index]), oldestAge: ages[index])
+            QueueInfo(name: names[index], ready: ready[index], paused: paused.contains(names[index]), oldestAge: ages[index], fairKeys: laneSets[index].fairKeys)
         }
     }
 
     /// Every list each queue's dispatchable ids wait in (``Keyspace/lanes(_:priorities:)``), in
-    /// claim order: one pipelined ZRANGE of the queues' priority levels in use.
+    /// claim order: one pipelined ZRANGE of the queues' priority levels in use (and, for a queue
+    /// with fair keys, one more pipelined read of its rings).
     package func lanes(of queues: [String]) async throws(JobqError) -> [[String]] {
+        try await laneSets(of: queues).map(\.lanes)
+    }
+
+    /// A ring's keys read per queue and priority: the lists of keys beyond are not counted in a
+    /// queue's depth (its fair key count, from the ring's length, is exact).
+    package static let fairKeysRead = 200
+
+    /// ``lanes(of:)`` with each queue's number of fair keys with ready tasks
+    /// (``Keyspace/fairRing(_:priority:)``; the lists of the first ``fairKeysRead`` keys of each
+    /// ring are among the lanes, before the plain list of their priority, as claims take them).
+    package func laneSets(of queues: [String]) async throws(JobqError) -> [(lanes: [String], fairKeys: Int)] {
+        let keys = runner.keys
         guard !queues.isEmpty else { return [] }
         let levels = try await runner.pipeline(queues.map(levelsRead), doing: "read priority levels")
-        return zip(queues, levels).map { lanes($0, levels: $1) }
+        var rings: [(queue: Int, priority: Int)] = []
+        var priorities: [[Int]] = []
+        for (index, reply) in levels.enumerated() {
+            let members = (reply.array ?? []).compactMap(\.string)
+            priorities.append(members.compactMap { Int($0) })
+            for member in members where member.hasPrefix("f") {
+                if let priority = Int(member.dropFirst()) { rings.append((index, priority)) }
+            }
+        }
+        let reads = rings.isEmpty ? [] : try await runner.pipeline(rings.flatMap { ring in [
+            RedisCommand("LLEN", [RedisArgument(keys.fairRing(queues[ring.queue], priority: ring.priority))]),
+            RedisCommand("LRANGE", [RedisArgument(keys.fairRing(queues[ring.queue], priority: ring.priority)), 0, RedisArgument(Self.fairKeysRead)]),
+        ] }, doing: "read fair rings")
+        var fairLists = Array(repeating: [Int: [String]](), count: queues.count)
+        var fairKeys = Array(repeating: 0, count: queues.count)
+        for (offset, ring) in rings.enumerated() {
+            let members = (reads[2 * offset + 1].array ?? []).compactMap(\.string).filter { !$0.isEmpty }
+            // (the member '' is the plain list's turn, not a key)
+            fairKeys[ring.queue] += max((reads[2 * offset].int ?? 0) - 1, members.count)
+            fairLists[ring.queue][ring.priority] = members.prefix(Self.fairKeysRead).map { keys.fairLane(queues[ring.queue], priority: ring.priority, key: $0) }
+        }
+        return queues.indices.map { index in
+            let queue = queues[index]
+            var lanes = [keys.quarantine(queue), keys.recovered(queue)]
+            for priority in Set(priorities[index] + [0] + fairLists[index].keys).sorted(by: >) {
+                lanes += fairLists[index][priority] ?? []
+                lanes.append(keys.ready(queue, priority: priority))
+            }
+            return (lanes, fairKeys[index])
+        }
     }
 
     /// Workers seen alive, most recent first, each with the tasks it runs past their timeout

@@ -72,7 +72,8 @@ extension TaskStore {
                 id: key, spec: spec, limit: try spec.concurrency?.scriptArgument(payload: spec.payload) ?? "",
                 unique: try spec.uniqueness?.scriptArgument(payload: spec.payload) ?? "",
                 trace: traceArgument,
-                rate: try spec.rate?.scriptArgument(payload: spec.payload, queue: spec.queue) ?? ""
+                rate: try spec.rate?.scriptArgument(payload: spec.payload, queue: spec.queue) ?? "",
+                fair: try spec.fairKey.map { template throws(JobqError) in try FairKey.expand(template, payload: spec.payload) } ?? ""
             ))
         }
         if let runID {
