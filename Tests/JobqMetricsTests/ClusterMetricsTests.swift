@@ -235,18 +235,22 @@ struct ClusterMetricsTests {
         await server.stop()
     }
 
-    /// A queue whose only ready task has a priority other than 0 waits in `q:<queue>:p:<n>`,
-    /// not the default lane: the snapshot reads every priority lane in use, counts it as ready
-    /// and ages it, as `jobq queues` does (one code path: the same figures).
+    /// A queue whose only ready task has a priority other than 0 waits in `q:<queue>:p:<n>`, or
+    /// on its fair key's list (`q:<queue>:f:<P>:<KEY>`), not the default lane: the snapshot
+    /// reads every priority lane and fair key in use, counts it as ready and ages it, as `jobq
+    /// queues` does (one code path: the same figures).
     @Test func aTaskOfAnotherPriorityCountsAndAgesItsQueue() async throws {
         let (client, redis) = try Self.client(on: try await RedisServerFixture.shared())
         defer { Task { await redis.close() } }
         try await client.submit(TaskSpec(id: "urgent", handler: "h", queue: "prio", priority: 5))
         try await client.submit(TaskSpec(id: "later", handler: "h", queue: "low", priority: -3))
+        var keyed = TaskSpec(id: "keyed", handler: "h", queue: "fair", priority: 2)
+        keyed.fairKey = "tenant-1" // waits on its fair key's list, not the lane's
+        try await client.submit(keyed)
         try await Task.sleep(for: .milliseconds(300))
         let snapshot = try await client.engine.inspector.snapshot()
         let listed = try await client.queues()
-        for (queue, id) in [("prio", "urgent"), ("low", "later")] {
+        for (queue, id) in [("prio", "urgent"), ("low", "later"), ("fair", "keyed")] {
             let read = try #require(snapshot.queues.first { $0.name == queue })
             let created = try #require(try await client.status(id).created)
             #expect(read.lanes[.ready] == 1 && read.lanes[.recovered] == 0 && read.lanes[.quarantine] == 0, "\(read)")

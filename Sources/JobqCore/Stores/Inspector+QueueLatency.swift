@@ -2,7 +2,7 @@ import JobqRedis
 
 /// Queue latency — the age of the oldest claimable task of a queue — in one place, for the
 /// metrics' snapshot (`jobq_queue_latency_seconds`) and `jobq queues` / the dashboard's queues
-/// page: the queue's lanes (every priority level in use, ``levelsRead(_:)``), the length and the
+/// page: the queue's lanes (every priority level in use and its fair keys' lists, ``levelsRead(_:)``), the length and the
 /// ids at the old end of each (``readLanes(_:of:probe:)``, one pipelined round trip), then one
 /// pipelined HMGET of those ids' times (``oldestClaimableAges(candidates:now:)``).
 extension Inspector {
@@ -18,15 +18,9 @@ extension Inspector {
     }
 
     /// The ZRANGE of `queue`'s priority levels in use (``Keyspace/levels(_:)``), for a caller to
-    /// pipeline with its own reads; ``lanes(_:of:levels:)`` reads its reply.
+    /// pipeline with its own reads; ``laneSets(of:levels:)`` reads its reply (fair rings included).
     package func levelsRead(_ queue: String) -> RedisCommand {
         RedisCommand("ZRANGE", [RedisArgument(runner.keys.levels(queue)), 0, -1])
-    }
-
-    /// Every list `queue`'s dispatchable ids wait in, in claim order, given the reply of its
-    /// ``levelsRead(_:)``.
-    package func lanes(_ queue: String, levels reply: RedisValue) -> [String] {
-        runner.keys.lanes(queue, priorities: (reply.array ?? []).compactMap { $0.string.flatMap { Int($0) } })
     }
 
     /// The length and the `probe` oldest ids of every lane of each queue (`lanes[i]`, the lanes

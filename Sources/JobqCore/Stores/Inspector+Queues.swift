@@ -40,9 +40,15 @@ extension Inspector {
     /// (``Keyspace/fairRing(_:priority:)``; the lists of the first ``fairKeysRead`` keys of each
     /// ring are among the lanes, before the plain list of their priority, as claims take them).
     package func laneSets(of queues: [String]) async throws(JobqError) -> [(lanes: [String], fairKeys: Int)] {
-        let keys = runner.keys
         guard !queues.isEmpty else { return [] }
         let levels = try await runner.pipeline(queues.map(levelsRead), doing: "read priority levels")
+        return try await laneSets(of: queues, levels: levels)
+    }
+
+    /// ``laneSets(of:)`` given the replies of each queue's ``levelsRead(_:)`` (pipelined by the
+    /// caller with its own reads): one more round trip only when some queue has fair keys.
+    package func laneSets(of queues: [String], levels: some Collection<RedisValue>) async throws(JobqError) -> [(lanes: [String], fairKeys: Int)] {
+        let keys = runner.keys
         var rings: [(queue: Int, priority: Int)] = []
         var priorities: [[Int]] = []
         for (index, reply) in levels.enumerated() {

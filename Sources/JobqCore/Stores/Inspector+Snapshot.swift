@@ -70,7 +70,7 @@ extension Inspector {
         let reads = try await runner.pipeline(second, doing: "read metrics")
 
         // 3: every lane's length and old end; 4 (below): the candidates' times.
-        let laneKeys = zip(names, reads[2..<(2 + names.count)]).map { lanes($0, levels: $1) }
+        let laneKeys = try await laneSets(of: names, levels: reads[2..<(2 + names.count)]).map(\.lanes)
         let read = try await readLanes(laneKeys, of: names, probe: probe)
         let offset = 2 + names.count
         // A worker that died leaves its index entry until another one registers (which prunes
