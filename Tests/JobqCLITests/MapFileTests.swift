@@ -40,6 +40,28 @@ struct MapFileTests: WorkflowFileParsing {
         #expect(RetvalReferences.find(in: spec.payload).map(\.id) == ["list"])
     }
 
+    /// Each child gets the template's fair key: a map submitted for one tenant takes turns with
+    /// the other tenants' work on the queue. The key's fields are the template's own (checked
+    /// when the file is read), not inside `!item`.
+    @Test func theTemplatesFairKeyReachesEachChild() throws {
+        let file = try parse("""
+            tasks:
+              - id: m
+                map: {over: [x, y], task: {handler: h, payload: {tenant: acme, file: !item }, fair_key: "tenant-{payload.tenant}"}}
+            """)
+        let request = try MapRequest.decode(file.entries[0].spec.payload)
+        #expect(request.task.fairKey == "tenant-{payload.tenant}")
+        guard case .children(let child, _) = try request.expansion() else { Issue.record("no children"); return }
+        let specs = try child.submission(id: "r.m").0
+        #expect(try specs.map { try FairKey.expand($0.fairKey!, payload: $0.payload, subject: $0.id) } == ["tenant-acme", "tenant-acme"])
+        #expect(throws: JobqError.self) {
+            _ = try parse("""
+                tasks:
+                  - {id: m, map: {over: [x], task: {handler: h, payload: {file: !item }, fair_key: "tenant-{payload.tenant}"}}}
+                """)
+        }
+    }
+
     @Test func aLiteralListAndTheTemplatesOwnReferencesAreKept() throws {
         let file = try parse("""
             tasks:
@@ -52,6 +74,7 @@ struct MapFileTests: WorkflowFileParsing {
         #expect(request.over == Array(#"["a","b",3]"#.utf8))
         #expect(request.width == MapRequest.defaultWidth && request.window == nil)
         #expect(RetvalReferences.find(in: file.entries[1].spec.payload).map(\.id) == ["config"])
+        #expect(request.task.fairKey == nil)
         // expanded once the references are resolved: one child per element, in order
         guard case .children(let child, let count) = try request.expansion() else { Issue.record("no children"); return }
         #expect(count == 3 && child.tasks.map(\.key) == ["0", "1", "2"])

@@ -30,6 +30,11 @@ struct DashboardGapsTests {
         try await withDashboard { client, http in
             _ = try await client.submit(TaskSpec(id: "old", handler: "h", queue: "slow"))
             _ = try await client.submit(TaskSpec(id: "ran", handler: "h", queue: "empty"))
+            for (id, tenant) in [("a1", "a"), ("a2", "a"), ("b1", "b")] {
+                var keyed = TaskSpec(id: id, handler: "h", queue: "shared")
+                keyed.fairKey = "tenant-" + tenant
+                _ = try await client.submit(keyed)
+            }
             _ = try await client.engine.leases.claim(queues: ["empty"], count: 1, lease: .seconds(60), worker: "w")
             try await Task.sleep(for: .milliseconds(300))
             try await http.execute(uri: "/api/v1/queues", method: .get) { response in
@@ -49,6 +54,7 @@ struct DashboardGapsTests {
                 let html = String(buffer: response.body)
                 #expect(html.contains("<th>oldest</th>") || html.contains(">oldest<"), "\(html)")
                 #expect(html.contains("<td class=\"num oldest\">-</td>"), "the empty queue shows no age")
+                #expect(html.contains(">fair keys</th>") && html.contains("<td class=\"num fair\">2</td>"), "the shared queue's two tenants: \(html)")
             }
         }
     }

@@ -16,7 +16,7 @@ struct WorkflowFileDecoder {
     static let taskKeys = ["id", "handler", "title", "payload", "queue", "after", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "skip_if", "run_if", "critical", "workflow", "cache_key", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "wait_for", "wait_timeout", "on_timeout", "unique_key", "unique_for", "debounce", "throttle", "priority", "rate_key", "rate_limit", "fair_key", "map", "service"]
     /// `map: {over, task, width, window}` and the keys its `task` may have (docs/workflow-files.md, "Map").
     static let mapKeys = ["over", "task", "width", "window"]
-    static let mapTaskKeys = ["handler", "title", "payload", "queue", "retries", "max_attempts", "timeout", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit"]
+    static let mapTaskKeys = ["handler", "title", "payload", "queue", "retries", "max_attempts", "timeout", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit", "fair_key"]
     static let defaultKeys = ["queue", "retries", "max_attempts", "timeout", "delay", "backoff", "keep", "expires", "max_snoozes", "concurrency_key", "concurrency_limit", "priority", "rate_key", "rate_limit", "fair_key"]
     /// Accepted spellings from jobcontrol and friends.
     static let aliases = ["jobs": "tasks", "dependencies": "after", "requires": "after", "result_ttl": "keep"]

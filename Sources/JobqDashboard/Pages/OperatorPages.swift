@@ -1,13 +1,13 @@
 import Jobq
 import JobqCore
 
-/// `/queues`: each queue's ready tasks, the age of its oldest one and whether it is paused,
-/// with pause/resume.
+/// `/queues`: each queue's ready tasks, how many fair keys they wait under (round-robin claims,
+/// docs/flow-control.md), the age of its oldest one and whether it is paused, with pause/resume.
 enum QueuesPage {
     static func html(_ queues: [QueueInfo], layout: Layout) -> String {
         let rows = queues.map { queue -> [String] in
             let oldest = OperatorJSON.oldestMilliseconds(queue).map { HTML.escape(DurationText.format(milliseconds: Int64($0))) } ?? "-"
-            var row = [HTML.escape(queue.name), "<td class=\"num\">\(queue.ready)</td>", "<td class=\"num oldest\">\(oldest)</td>", queue.paused ? "<span class=\"flag\">paused</span>" : "active"]
+            var row = [HTML.escape(queue.name), "<td class=\"num\">\(queue.ready)</td>", "<td class=\"num fair\">\(queue.fairKeys)</td>", "<td class=\"num oldest\">\(oldest)</td>", queue.paused ? "<span class=\"flag\">paused</span>" : "active"]
             if !layout.readOnly {
                 row.append(queue.paused
                     ? HTML.actionForm(layout.base + "/actions/resume-queue", fields: [("queue", queue.name)], label: "Resume")
@@ -15,7 +15,7 @@ enum QueuesPage {
             }
             return row
         }
-        let headers = ["queue", "ready", "oldest", "state"] + (layout.readOnly ? [] : ["action"])
+        let headers = ["queue", "ready", "fair keys", "oldest", "state"] + (layout.readOnly ? [] : ["action"])
         return layout.page(title: "Queues", current: "/queues", HTML.table(headers: headers, rows: rows,
             rowAttributes: queues.map { "tabindex=\"0\" data-queue=\"\(HTML.escape($0.name))\"" }, empty: "no queues yet (a queue appears when a task is first submitted to it)"))
     }
