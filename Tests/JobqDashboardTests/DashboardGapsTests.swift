@@ -14,16 +14,7 @@ import Testing
 @Suite("Dashboard: latency, stuck workers, run filters, actors", .enabled(if: RedisServerFixture.shouldRun))
 struct DashboardGapsTests {
     func withDashboard(options: Dashboard.Options = Dashboard.Options(), _ body: @escaping @Sendable (JobqClient, any TestClientProtocol) async throws -> Void) async throws {
-        try await withSharedRedis { redis, namespace in
-            let client = JobqClient(engine: try Coordinator(redis: redis, namespace: namespace))
-            let router = Router()
-            Dashboard(client: client, options: options).addRoutes(to: router)
-            try await Application(router: router).test(.router) { http in try await body(client, http) }
-        }
-    }
-
-    static func json(_ response: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any], "not JSON: \(String(buffer: response.body))")
+        try await withDashboardRouter(options: options) { client, _, http in try await body(client, http) }
     }
 
     @Test func queuesShowTheAgeOfTheirOldestTask() async throws {
@@ -38,7 +29,7 @@ struct DashboardGapsTests {
             _ = try await client.engine.leases.claim(queues: ["empty"], count: 1, lease: .seconds(60), worker: "w")
             try await Task.sleep(for: .milliseconds(300))
             try await http.execute(uri: "/api/v1/queues", method: .get) { response in
-                let queues = try #require(try Self.json(response)["queues"] as? [[String: Any]])
+                let queues = try #require(try jsonObject(response)["queues"] as? [[String: Any]])
                 let slow = try #require(queues.first { $0["name"] as? String == "slow" })
                 let age = try #require(slow["oldest_age_ms"] as? Int, "\(slow)")
                 #expect(age >= 300 && age < 60_000, "\(age)")
@@ -71,7 +62,7 @@ struct DashboardGapsTests {
             try await Task.sleep(for: .milliseconds(400))
             try await client.engine.leases.register(worker: WorkerInfo(id: "fine", host: "h3", pid: 3, queues: ["default"], concurrency: 1, running: [], heartbeatMilliseconds: 10_000), ttl: .seconds(60))
             try await http.execute(uri: "/api/v1/workers", method: .get) { response in
-                let workers = try #require(try Self.json(response)["workers"] as? [[String: Any]])
+                let workers = try #require(try jsonObject(response)["workers"] as? [[String: Any]])
                 func worker(_ id: String) throws -> [String: Any] { try #require(workers.first { $0["id"] as? String == id }, "\(workers)") }
                 let busy = try worker("busy"), quiet = try worker("quiet"), fine = try worker("fine")
                 #expect(busy["overdue"] as? [String] == ["slowpoke"] && busy["silent"] as? Bool == false && busy["stuck"] as? Bool == true, "\(busy)")
@@ -124,7 +115,7 @@ struct DashboardGapsTests {
             func runs(_ query: String) async throws -> [String] {
                 try await http.execute(uri: "/api/v1/runs" + query, method: .get) { response in
                     #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
-                    return (try Self.json(response)["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                    return (try jsonObject(response)["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 }
             }
             #expect(try await runs("") == ["late", "early"])
@@ -146,7 +137,7 @@ struct DashboardGapsTests {
             for query in ["?since=yesterday", "?until=12:00", "?queue=bad%20name", "?since=\(between + 1000)&until=\(between)"] {
                 try await http.execute(uri: "/api/v1/runs" + query, method: .get) { response in
                     #expect(response.status == .badRequest, "\(query)")
-                    let error = try #require(try Self.json(response)["error"] as? [String: Any])
+                    let error = try #require(try jsonObject(response)["error"] as? [String: Any])
                     #expect(error["code"] as? String == "invalid_option", "\(query): \(error)")
                 }
                 try await http.execute(uri: "/runs" + query, method: .get) { #expect($0.status == .badRequest, "\(query)") }

@@ -11,11 +11,11 @@ import Testing
 
 /// A dashboard over a fresh namespace of the shared test server, driven through its router (no
 /// network): the client, its Redis connection and the router's test client.
-func withDashboardRouter(_ body: @escaping @Sendable (JobqClient, RedisClient, any TestClientProtocol) async throws -> Void) async throws {
+func withDashboardRouter(options: Dashboard.Options = Dashboard.Options(), _ body: @escaping @Sendable (JobqClient, RedisClient, any TestClientProtocol) async throws -> Void) async throws {
     try await withSharedRedis { redis, namespace in
         let client = JobqClient(engine: try Coordinator(redis: redis, namespace: namespace))
         let router = Router()
-        Dashboard(client: client).addRoutes(to: router)
+        Dashboard(client: client, options: options).addRoutes(to: router)
         try await Application(router: router).test(.router) { http in try await body(client, redis, http) }
     }
 }
