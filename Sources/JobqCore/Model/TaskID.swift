@@ -19,8 +19,18 @@ public enum TaskID {
             out[index] = alphabet[Int(time & 31)]
             time >>= 5
         }
-        for index in 10..<26 {
-            out[index] = alphabet[Int(generator.next() & 31)]
+        // 80 random bits from two draws (64 + 16): each `SystemRandomNumberGenerator` draw is a
+        // `getrandom` system call, and one per character (16) was a tenth of a one-task submit's
+        // client CPU.
+        var random = generator.next()
+        for index in 10..<22 {
+            out[index] = alphabet[Int(random & 31)]
+            random >>= 5
+        }
+        random = generator.next()
+        for index in 22..<26 {
+            out[index] = alphabet[Int(random & 31)]
+            random >>= 5
         }
         return String(decoding: out, as: UTF8.self)
     }
