@@ -233,21 +233,24 @@ local function claim()
   if chosen > 0 then
     local last_token = redis.call('INCRBY', K.token, chosen)
     local deadline = NOW + lease_ms
+    -- the call's constants as text once (a number handed to redis.call is formatted per use)
+    local deadline_s = tostring(deadline)
     local r = 4
     for i = 1, chosen do
       local id, f = chosen_id[i], chosen_f[i]
       local attempt = (tonumber(f[4]) or 0) + 1
+      local attempt_s = tostring(attempt) -- (once: the record and the event line)
       local token = last_token - chosen + i
-      local fields = { 'attempts', attempt, 'token', token, 'lease', deadline, 'worker', worker, 'started', NOW }
+      local fields = { 'attempts', attempt_s, 'token', token, 'lease', deadline_s, 'worker', worker, 'started', NOW_S }
       if mode == CLAIM_ALONE then fields[#fields + 1], fields[#fields + 2] = 'alone', token end
-      set_state(id, 'PENDING', 'claim', attempt, '', fields)
+      set_state(id, 'PENDING', 'claim', attempt_s, '', fields)
       if f[24] then rate.start(rate.record(id), token) end
       if f[17] then
         -- it started before its expiry: it never expires now
         redis.call('HDEL', K.task(id), 'expires_at')
         zset_later(K.expiring, id, false)
       end
-      zset_later(K.leases, id, deadline)
+      zset_later(K.leases, id, deadline_s)
       -- spec fields: f[9] handler, f[10] max_attempts, f[11] timeout_ms, f[13] wf, f[14] deps_total,
       -- f[15] backoff, f[16] title; f[7] worker deaths
       reply[r + 1], reply[r + 2], reply[r + 3], reply[r + 4], reply[r + 5], reply[r + 6] =

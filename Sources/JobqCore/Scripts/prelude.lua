@@ -13,6 +13,9 @@
   flush(), so a batch of n tasks pays one call per index, not n. ]]
 
 local NOW = 0 -- set at the start of every call (BEGIN, at the end of this file)
+-- NOW as a string, made once per call: a Lua number passed to redis.call or concatenated is
+-- formatted with sprintf each time (docs/performance.md, "Lua work per task").
+local NOW_S = '0'
 
 -- The audit stream keeps about EVENTS_MAXLEN entries of at most EVENT_LINES_PER_ENTRY
 -- transitions each: bounded memory (a few tens of MB at most) whatever the batch sizes.
@@ -155,8 +158,25 @@ local function spec_of(raw)
 end
 
 -- The state `event` leads to from `from` (nil: forbidden). `from == nil`: the task is new.
-local function may(from, event)
-  return TRANSITIONS[(from or '-') .. '>' .. event]
+-- Answers come from a table per `from` filled on first use (TRANSITIONS never changes), so a
+-- transition builds no 'FROM>event' string.
+local may
+do
+  local rows = {}
+  function may(from, event)
+    from = from or '-'
+    local row = rows[from]
+    if not row then
+      row = {}
+      rows[from] = row
+    end
+    local to = row[event]
+    if to == nil then
+      to = TRANSITIONS[from .. '>' .. event] or false
+      row[event] = to
+    end
+    return to or nil
+  end
 end
 
 -- Transitions ------------------------------------------------------------------------------
@@ -183,6 +203,7 @@ end
 local run_deltas, run_list = {}, {}
 
 local function run_of(id)
+  if not string.find(id, '/', 1, true) then return nil end -- (a standalone task: no pattern)
   return string.match(id, '^([^/]+)/')
 end
 
@@ -520,6 +541,7 @@ end
 local UNIQUE = { of = {} } -- of: id -> parsed `unique` field | false, per call
 
 function UNIQUE.parse(raw)
+  if not raw or raw == '' then return false end -- (most tasks: no pattern)
   local mode, ms, key = string.match(raw or '', '^(%a+) (%d+) (.+)$')
   if not mode or not UNIQUE_MODE[mode] then return false end
   return { mode = mode, ms = tonumber(ms), key = key }
@@ -552,7 +574,7 @@ end
 
 -- set_state: release the lock of `id` when this transition ends its scope.
 function UNIQUE.transition(id, from, to)
-  if not from or from == to then return end
+  if not from or from == to or UNIQUE.of[id] == false then return end -- (known: no key)
   if not ((from == 'PENDING' and to ~= 'PENDING') or (is_terminal(to) and not is_terminal(from))) then return end
   local u = UNIQUE.record(id)
   if not u or not UNIQUE.ends(u.mode, from, to) then return end
@@ -859,14 +881,18 @@ end
 
 -- Ends a task (DONE, SKIPPED, FAILED, CANCELLED): the terminal index is scored by the time the record
 -- expires, so the maintenance pass (promote.lua) can delete it then (retention).
-local function finish(id, from, event, attempt, reason, ttl, fields)
-  fields = fields or {}
-  fields[#fields + 1] = 'finished'
-  fields[#fields + 1] = NOW
-  local to = set_state(id, from, event, attempt, reason, fields)
-  zset_later(K.ended(to), id, NOW + (tonumber(ttl) or 0))
-  count(string.lower(to))
-  return to
+local finish
+do
+  local counted = { DONE = 'done', SKIPPED = 'skipped', FAILED = 'failed', CANCELLED = 'cancelled' } -- (no string.lower per task)
+  function finish(id, from, event, attempt, reason, ttl, fields)
+    fields = fields or {}
+    fields[#fields + 1] = 'finished'
+    fields[#fields + 1] = NOW_S
+    local to = set_state(id, from, event, attempt, reason, fields)
+    zset_later(K.ended(to), id, NOW + (tonumber(ttl) or 0))
+    count(counted[to] or string.lower(to))
+    return to
+  end
 end
 
 -- Attempt history --------------------------------------------------------------------------
@@ -878,24 +904,33 @@ end
   (LSET to '' then LREM of the '', found at once near the head): the first stays because the
   first error is often the real one. The attempt count cannot decide this (a refunded attempt
   repeats its number, `jobq retry` starts again from 1). ]]
-local function record_attempt(id, attempt, worker, started, outcome, reason, message)
-  local err = message or ''
-  if #err > ATTEMPT_ERROR_BYTES then
-    local cut = ATTEMPT_ERROR_BYTES
-    -- back off to a UTF-8 character boundary (a continuation byte is 0x80-0xBF)
-    while cut > 0 do
-      local b = string.byte(err, cut + 1)
-      if b < 0x80 or b >= 0xC0 then break end
-      cut = cut - 1
-    end
-    err = string.sub(err, 1, cut)
+local record_attempt
+do
+  -- a count or time read from the record is its own text already (no strtod and sprintf)
+  local function digits(v)
+    if type(v) == 'string' and string.find(v, '^%d+$') then return v end
+    return tonumber(v) or 0
   end
-  local key = K.attempts(id)
-  local n = redis.call('RPUSH', key, (tonumber(attempt) or 0) .. '\t' .. (worker or '') .. '\t' .. (tonumber(started) or 0)
-    .. '\t' .. NOW .. '\t' .. outcome .. '\t' .. string.gsub(reason or '', '%s', '_') .. '\t' .. err)
-  if n > ATTEMPTS_KEPT_AFTER_FIRST + 1 then
-    redis.call('LSET', key, 1, '')
-    redis.call('LREM', key, 1, '')
+  function record_attempt(id, attempt, worker, started, outcome, reason, message)
+    local err = message or ''
+    if #err > ATTEMPT_ERROR_BYTES then
+      local cut = ATTEMPT_ERROR_BYTES
+      -- back off to a UTF-8 character boundary (a continuation byte is 0x80-0xBF)
+      while cut > 0 do
+        local b = string.byte(err, cut + 1)
+        if b < 0x80 or b >= 0xC0 then break end
+        cut = cut - 1
+      end
+      err = string.sub(err, 1, cut)
+    end
+    local key = K.attempts(id)
+    if reason and reason ~= '' then reason = string.gsub(reason, '%s', '_') else reason = '' end
+    local n = redis.call('RPUSH', key, digits(attempt) .. '\t' .. (worker or '') .. '\t' .. digits(started)
+      .. '\t' .. NOW_S .. '\t' .. outcome .. '\t' .. reason .. '\t' .. err)
+    if n > ATTEMPTS_KEPT_AFTER_FIRST + 1 then
+      redis.call('LSET', key, 1, '')
+      redis.call('LREM', key, 1, '')
+    end
   end
 end
 
@@ -1332,13 +1367,14 @@ end
 
 -- Settles the dependents of `id` while the budget lasts, pushing the ones it ends on the
 -- stack. `deferred`: its unsettled dependents are in t:<id>:settle already. True when done.
-local function settle_node(id, outcome, deferred, stack_id, stack_outcome, stack_deferred)
+-- `known`: the number of its dependents when the caller read it already (settle_dependents).
+local function settle_node(id, outcome, deferred, stack_id, stack_outcome, stack_deferred, known)
   local function push(dependent, ended)
     local n = #stack_id + 1
     stack_id[n], stack_outcome[n], stack_deferred[n] = dependent, ended, false
   end
   if not deferred then
-    local n = redis.call('HLEN', K.next(id))
+    local n = known or redis.call('HLEN', K.next(id))
     if n == 0 then return true end
     if n <= settle_left then
       local edges = redis.call('HGETALL', K.next(id))
@@ -1378,8 +1414,9 @@ local function defer_settle(id, outcome, deferred)
   backlog_empty = false
 end
 
--- Depth-first from one task, within the budget; the rest goes to the settle list.
-local function settle_from(root, outcome, deferred)
+-- Depth-first from one task, within the budget; the rest goes to the settle list. `known`: the
+-- root's number of dependents, when the caller read it.
+local function settle_from(root, outcome, deferred, known)
   local stack_id, stack_outcome, stack_deferred = { root }, { outcome }, { deferred }
   while #stack_id > 0 do
     local n = #stack_id
@@ -1387,7 +1424,7 @@ local function settle_from(root, outcome, deferred)
     stack_id[n], stack_outcome[n], stack_deferred[n] = nil, nil, nil
     if settle_left <= 0 then
       defer_settle(id, ended, aside)
-    elseif not settle_node(id, ended, aside, stack_id, stack_outcome, stack_deferred) then
+    elseif not settle_node(id, ended, aside, stack_id, stack_outcome, stack_deferred, known) then
       -- the budget ran out inside it: it goes first, so its ended dependents stay on top
       local m = #stack_id
       redis.call('LPUSH', K.settle, ended .. id)
@@ -1396,6 +1433,7 @@ local function settle_from(root, outcome, deferred)
       for i = 1, m do defer_settle(stack_id[i], stack_outcome[i], stack_deferred[i]) end
       return
     end
+    known = nil -- (the root's only)
   end
 end
 
@@ -1431,7 +1469,13 @@ end
 local function settle_dependents(root, outcome)
   if SERVICE.released(root) then return end -- (released when it started)
   settle_left = settle_left + SETTLE_PER_ROOT
-  settle_from(root, outcome, false)
+  if settle_left > 0 then
+    -- most tasks have no dependents: the one HLEN settle_node would make, without its stack
+    local n = redis.call('HLEN', K.next(root))
+    if n > 0 then settle_from(root, outcome, false, n) end
+  else
+    settle_from(root, outcome, false)
+  end
   if settle_left > 0 and not backlog_empty then settle_backlog() end
 end
 
@@ -1656,6 +1700,7 @@ local function BEGIN(keys, args)
     local t = redis.call('TIME')
     NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   end
+  NOW_S = tostring(NOW) -- (whole milliseconds: %.14g writes every digit)
   event_lines, counters = {}, {}
   run_deltas, run_list = {}, {}
   SERVICE.of, UNIQUE.of = {}, {}

@@ -428,9 +428,9 @@ local function submit()
     end
     local run_after = task.delay_ms > 0 and NOW + task.delay_ms or 0
     local spec = (task.fair and task.queue .. ' ' .. task.priority .. ' ' .. task.fair or task.priority ~= 0 and task.queue .. ' ' .. task.priority or task.queue) .. '\t' .. task.handler .. '\t' .. task.max_attempts .. '\t' .. task.timeout_ms .. '\t'
-      .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or 0) .. '\t' .. task.backoff .. '\t' .. task.title
+      .. task.ttl .. '\t' .. workflow .. '\t' .. (deps and #deps or '0') .. '\t' .. task.backoff .. '\t' .. task.title
     -- deps_left is written only when there is something to wait for (absent means 0).
-    local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW }
+    local fields = { 'spec', spec, 'payload', task.payload, 'created', NOW_S }
     if left > 0 then
       fields[#fields + 1] = 'deps_left'
       fields[#fields + 1] = left
@@ -511,7 +511,7 @@ local function submit()
       for _, v in ipairs({ 'reason', 'precondition', 'error', skip_why }) do fields[#fields + 1] = v end
       state_of[task.id] = finish(task.id, nil, 'submit_skipped', 0, 'precondition', task.ttl, fields)
     else
-      state_of[task.id] = set_state(task.id, nil, 'submit', 0, '', fields)
+      state_of[task.id] = set_state(task.id, nil, 'submit', '0', '', fields)
       -- (an ending below — from the cache — takes it out again, in set_state)
       if task.expires_at then zset_later(K.expiring, task.id, task.expires_at) end
       if wait_until > 0 then zset_later(K.signal_timeouts, task.id, wait_until) end
