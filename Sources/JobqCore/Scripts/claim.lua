@@ -13,8 +13,9 @@
   under a backlog.
   A task of a run whose window is full is parked (prelude window_allows / park), not claimed,
   and the claim goes on with what is queued behind it; so is a task whose concurrency key is at
-  its limit (prelude limit_allows, parked on limit:<key>:parked). Either way it is woken, back
-  to the front of the lane it came from, by the script that frees a slot.
+  its limit (prelude limit_allows, parked on limit:<key>:parked, the key in limit_parked_keys).
+  Either way it is woken, back to the front of the lane it came from, by the script that frees
+  a slot.
   A task whose expiry (`expires_at`) has passed is not claimed: it ends CANCELLED with reason
   `expired` (prelude expire), its dependents settled as after a cancel. A claimed task loses its
   expiry (it started: a retry after a failure still runs).
@@ -120,7 +121,9 @@ local function claim()
               expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
               limit_hand_on(limit)
             elseif limit and not limit_allows(limit, false) then
-              park_on(K.limit_parked(limit.key), id, lane) -- its key is at its limit: woken when a slot frees
+              -- its key is at its limit: woken when a slot frees (limit_parked_keys says it has parked tasks)
+              park_on(K.limit_parked(limit.key), id, lane)
+              redis.call('SADD', K.limit_parked_keys, limit.key)
             elseif not rate_ok then
               -- its rate key is over its rate (or paused): woken by the maintenance pass when a start frees
               rate.park(rated, id, lane, rate_wake)
