@@ -95,8 +95,19 @@ local function claim()
       end
       if not popped then return true end
       budget = budget - #popped
-      for _, id in ipairs(popped) do
+      -- every popped record is read first, so the concurrency counts of all their keys come
+      -- from one HMGET (prelude limit_load) instead of one read per key (a record changed by
+      -- another task's expiry below is one that could not be claimed either way)
+      local records, keys = {}, {}
+      for i, id in ipairs(popped) do
         local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace', 'rlimit', 'child')
+        records[i] = f
+        local l = f[10] and f[1] == 'PENDING' and limit_record(id, f[10])
+        if l then keys[#keys + 1] = l.key end
+      end
+      if #keys > 0 then limit_load(keys) end
+      for i, id in ipairs(popped) do
+        local f = records[i]
         -- waiting for a child run (a sub-workflow, a map, spawned children): only the run's end queues it
         local waits_for_run = f[16] and f[16] ~= ''
         local state = f[1]

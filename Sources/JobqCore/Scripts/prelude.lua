@@ -422,12 +422,31 @@ local function count_limit(id, from, to)
   d.limit = l.limit
 end
 
+-- The counts of `keys` not read in this call yet, into limit_seen: one HMGET for all of them
+-- (claim.lua for the keys of the tasks one pop brought, apply_limits for the keys that moved).
+local function limit_load(keys)
+  local unread, wanted = {}, {}
+  for _, key in ipairs(keys) do
+    if not limit_seen[key] and not wanted[key] then
+      wanted[key] = true
+      unread[#unread + 1] = key
+    end
+  end
+  for i = 1, #unread, CHUNK do
+    local last = math.min(i + CHUNK - 1, #unread)
+    local values = redis.call('HMGET', K.limit_counts, unpack(unread, i, last))
+    for j = i, last do
+      limit_seen[unread[j]] = { running = tonumber(string.match(values[j - i + 1] or '', '^%-?%d+')) or 0, taken = 0 }
+    end
+  end
+end
+
 -- Whether the keyed task (`l` from limit_record) may start now; a yes takes the slot for this call.
 local function limit_allows(l, take)
   local s = limit_seen[l.key]
   if not s then
-    s = { running = tonumber(string.match(redis.call('HGET', K.limit_counts, l.key) or '', '^%-?%d+')) or 0, taken = 0 }
-    limit_seen[l.key] = s
+    limit_load({ l.key })
+    s = limit_seen[l.key]
   end
   if s.running + s.taken >= l.limit then return false end
   if take then s.taken = s.taken + 1 end
@@ -462,17 +481,7 @@ end
 -- writes the new counts and one HDEL drops the keys with nothing running or parked.
 local function apply_limits()
   if #limit_list == 0 then return end
-  local unread = {}
-  for _, key in ipairs(limit_list) do
-    if not limit_seen[key] then unread[#unread + 1] = key end
-  end
-  for i = 1, #unread, CHUNK do
-    local last = math.min(i + CHUNK - 1, #unread)
-    local values = redis.call('HMGET', K.limit_counts, unpack(unread, i, last))
-    for j = i, last do
-      limit_seen[unread[j]] = { running = tonumber(string.match(values[j - i + 1] or '', '^%-?%d+')) or 0, taken = 0 }
-    end
-  end
+  limit_load(limit_list)
   local ending = {}
   for _, key in ipairs(limit_list) do
     if limit_deltas[key].running < 0 then ending[#ending + 1] = key end
