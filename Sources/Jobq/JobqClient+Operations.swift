@@ -75,4 +75,13 @@ extension JobqClient {
     public func repair(_ report: DoctorReport) async throws(JobqError) -> DoctorReport {
         try await engine.maintenance.repair(report)
     }
+
+    /// Deletes the script libraries that other jobq versions left on the server
+    /// (``ServerCheck/otherScriptLibraries``; `jobq doctor --repair`); returns their names.
+    /// Libraries are server-wide: this also affects other namespaces, harmlessly (a worker of
+    /// such a version loads its library again on its next call).
+    public func deleteOtherScriptLibraries() async throws(JobqError) -> [String] {
+        guard let others = try await engine.inspector.otherScriptLibraries() else { return [] }
+        return try await engine.maintenance.deleteScriptLibraries(others)
+    }
 }

@@ -8,8 +8,9 @@ extension RedisConfiguration {
     /// A user without a password (`redis://jobq-a@host`) is an ACL user whose password comes from
     /// elsewhere (a password file, the environment): set ``password`` before connecting.
     ///
-    /// User, password and socket path are percent-decoded. Query parameters `db`, `password` and
-    /// `user` (or `username`) are accepted on both forms.
+    /// User, password and socket path are percent-decoded. Query parameters `db`, `password`,
+    /// `user` (or `username`) and `spin_us` (``idleSpin`` and ``replySpin`` in microseconds, 0 to
+    /// 10,000; 0 never spins: for a host with no spare core) are accepted on both forms.
     ///
     /// - Throws: `RedisError(.invalidURL)` saying what is wrong and what a valid URL looks like.
     public init(url: String) throws {
@@ -110,6 +111,7 @@ extension RedisConfiguration {
             throw invalid("unknown scheme \"\(scheme)\"")
         }
 
+        var spin: Duration?
         for (key, value) in query {
             switch key {
             case "db":
@@ -119,11 +121,20 @@ extension RedisConfiguration {
                 password = value
             case "user", "username":
                 username = value.isEmpty ? nil : value
+            case "spin_us":
+                guard let micros = Int(value), (0...10_000).contains(micros) else {
+                    throw invalid("spin_us \"\(value)\" is not a number of microseconds from 0 to 10000")
+                }
+                spin = .microseconds(micros)
             default:
-                throw invalid("unknown query parameter \"\(key)\" (known: db, password, user)")
+                throw invalid("unknown query parameter \"\(key)\" (known: db, password, user, spin_us)")
             }
         }
         self.init(endpoint: endpoint, username: username, password: password, database: database)
+        if let spin {
+            idleSpin = spin
+            replySpin = spin
+        }
     }
 
     /// `s` with `%XX` escapes decoded; nil if an escape or the resulting UTF-8 is malformed.

@@ -37,6 +37,55 @@ struct DoctorCommandTests {
         #expect(claimed.map(\.id) == ["lost"])
     }
 
+    /// Script libraries that earlier jobq versions left on the server: a note (harmless, exit 0);
+    /// `--repair` deletes exactly those, never this version's nor another program's. On a private
+    /// server: libraries are server-wide.
+    @Test func notesThenDeletesOtherVersionsScriptLibraries() async throws {
+        let server = try await RedisServerFixture.start()
+        do {
+            let redis = server.makeClient()
+            func load(_ name: String) async throws {
+                _ = try await redis.send("FUNCTION", "LOAD", RedisArgument("#!lua name=\(name)\nredis.register_function('\(name)_f', function() return 1 end)"))
+            }
+            let old = "jobq_0123456789abcdef"
+            try await load(old)
+            try await load("jobq_custom")  // not jobq's shape: someone else's
+            try await load("billing")
+            func libraries() async throws -> Set<String> {
+                Set(try await redis.send("FUNCTION", "LIST").decodeArray().compactMap { entry -> String? in
+                    let fields = entry.array ?? []
+                    guard let at = fields.firstIndex(where: { $0.string == "library_name" }), at + 1 < fields.count else { return nil }
+                    return fields[at + 1].string
+                })
+            }
+            let connect = ["--redis", server.url, "--namespace", "doc"]
+            // a call of this version loads its own library first
+            #expect(try await CLIHarness.execute(["submit", "jobq.noop"] + connect).status == 0)
+            #expect(try await libraries() == [Scripts.library.name, old, "jobq_custom", "billing"])
+
+            let dry = try await CLIHarness.execute(["doctor", "--json"] + connect)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            let report = try #require(try dry.json()["server"] as? [String: Any])
+            #expect(report["other_script_libraries"] as? [String] == [old])
+            #expect((report["notes"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "other_script_libraries" }, "\(report)")
+            #expect(try await libraries().contains(old), "the dry run deleted nothing")
+
+            let text = try await CLIHarness.execute(["doctor"] + connect)
+            #expect(text.stdout.contains("note: 1 script library of other jobq versions is loaded (\(old))"), "\(text.stdout)")
+
+            let repaired = try await CLIHarness.execute(["doctor", "--repair", "--json"] + connect)
+            #expect(repaired.status == 0, "\(repaired.stderr)")
+            let after = try #require(try repaired.json()["server"] as? [String: Any])
+            #expect(after["deleted_script_libraries"] as? [String] == [old])
+            #expect(after["other_script_libraries"] as? [String] == [])
+            #expect(try await libraries() == [Scripts.library.name, "jobq_custom", "billing"])
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
     /// The stuck flags of `jobq workers` and the dashboard, in doctor: warnings (problems only
     /// with --strict, which this unpersisted test server fails anyway).
     @Test func listsStuckWorkers() async throws {

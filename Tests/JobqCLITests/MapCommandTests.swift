@@ -60,6 +60,45 @@ struct MapCommandTests {
         #expect(events.stdout.contains("mapped:3"), "\(events.stdout)")
     }
 
+    /// A key template in a map's `task` may name fields inside `!item`: each child gets its own
+    /// element's key; a child whose element lacks the field fails the map with `bad_payload`.
+    @Test func keyTemplatesReachIntoTheElement() async throws {
+        let cli = try await CLIHarness.make()
+        func file(_ over: String) throws -> String {
+            let path = NSTemporaryDirectory() + "jobq-mapkeys-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".yaml"
+            try """
+                tasks:
+                  - id: m
+                    map:
+                      over: \(over)
+                      task:
+                        handler: jobq.echo
+                        payload: {job: !item }
+                        concurrency_key: "acct-{payload.job.tenant}"
+                        concurrency_limit: 1
+                        fair_key: "t-{payload.job.tenant}"
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        #expect(try await cli.run(["submit", "-f", try file("[{tenant: a}, {tenant: b}]"), "--run", "k1"]).status == 0)
+        #expect(try await cli.run(["submit", "-f", try file("[{tenant: a}, {other: 1}]"), "--run", "k2"]).status == 0)
+        let worker = try await RunningCLI.start(
+            ["--redis", cli.server.url, "--namespace", cli.namespace, "--enable-test-handlers", "--once", "--concurrency", "2"],
+            executable: JobqBinary.workerPath
+        )
+        #expect(try await cli.run(["wait", "k1", "--timeout", "60s"]).status == 0)
+        #expect(try await cli.run(["wait", "k2", "--timeout", "60s"]).status == 1)
+        let drained = await worker.finish(timeout: .seconds(60))
+        #expect(drained.status == 0, "\(drained.stderr)")
+        for (child, key) in [("k1.m/0", "acct-a"), ("k1.m/1", "acct-b")] {
+            let status = try await cli.run(["status", child])
+            #expect(status.stdout.contains(key), "\(child): \(status.stdout)")
+        }
+        let failed = try await cli.run(["status", "k2/m", "--json"]).json()
+        #expect(failed["state"] as? String == "FAILED" && failed["reason"] as? String == "bad_payload", "\(failed)")
+        #expect((failed["error"] as? String ?? "").contains("payload.job.tenant"), "\(failed)")
+    }
+
     @Test func aBadMapIsRefusedAndWritesNothing() async throws {
         let cli = try await CLIHarness.make()
         let path = NSTemporaryDirectory() + "jobq-badmap-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".yaml"

@@ -62,6 +62,53 @@ struct MapFileTests: WorkflowFileParsing {
         }
     }
 
+    /// Key templates in a map's `task` may name fields inside `!item` (and `!index`): checked
+    /// when the map expands, per child, each child with its own element's key. Paths beside the
+    /// placeholders are still checked when the file is read.
+    @Test func keyTemplatesMayNameFieldsOfTheElement() throws {
+        let file = try parse("""
+            tasks:
+              - id: m
+                map:
+                  over: [{tenant: a, account: 7}, {tenant: b, account: 8}]
+                  task:
+                    handler: h
+                    payload: {job: !item , n: !index }
+                    concurrency_key: "acct-{payload.job.account}"
+                    concurrency_limit: 1
+                    rate_key: "api-{payload.job.tenant}"
+                    rate_limit: 10/1s
+                    fair_key: "t-{payload.job.tenant}-{payload.n}"
+            """)
+        let request = try MapRequest.decode(file.entries[0].spec.payload)
+        guard case .children(let child, _) = try request.expansion() else { Issue.record("no children"); return }
+        let specs = try child.submission(id: "r.m").0
+        #expect(try specs.map { try $0.concurrency!.scriptArgument(payload: $0.payload) } == ["1 acct-7", "1 acct-8"])
+        #expect(try specs.map { try $0.rate!.scriptArgument(payload: $0.payload, queue: $0.queue) } == ["10 1000 api-a", "10 1000 api-b"])
+        #expect(try specs.map { try FairKey.expand($0.fairKey!, payload: $0.payload) } == ["t-a-0", "t-b-1"])
+
+        // an element without the field: the child's key cannot expand (the worker fails the map
+        // with bad_payload, MapCommandTests)
+        let lacking = try parse("""
+            tasks:
+              - {id: m, map: {over: [{other: 1}], task: {handler: h, payload: {job: !item }, fair_key: "t-{payload.job.tenant}"}}}
+            """)
+        guard case .children(let bad, _) = try MapRequest.decode(lacking.entries[0].spec.payload).expansion() else { Issue.record("no children"); return }
+        let badSpec = try bad.submission(id: "r.m").0[0]
+        #expect((#expect(throws: JobqError.self) { _ = try FairKey.expand(badSpec.fairKey!, payload: badSpec.payload) })?.code == .invalidOption)
+
+        // a path beside the placeholders must exist now, as in any task
+        for key in ["concurrency_key: \"a-{payload.tenant}\", concurrency_limit: 1", "rate_key: \"a-{payload.tenant}\", rate_limit: 1/1s", "fair_key: \"a-{payload.tenant}\""] {
+            let refused = #expect(throws: JobqError.self, "\(key)") {
+                _ = try parse("""
+                    tasks:
+                      - {id: m, map: {over: [x], task: {handler: h, payload: {job: !item }, \(key)}}}
+                    """)
+            }
+            #expect(refused?.code == .invalidOption && refused?.message.contains("payload.tenant") == true, "\(String(describing: refused))")
+        }
+    }
+
     @Test func aLiteralListAndTheTemplatesOwnReferencesAreKept() throws {
         let file = try parse("""
             tasks:
@@ -153,5 +200,14 @@ struct MapFileTests: WorkflowFileParsing {
         #expect(code { () throws(JobqError) in _ = try MapRequest(over: Array("[1]".utf8), task: template, window: 0) } == .invalidMap)
         #expect(code { () throws(JobqError) in _ = try MapRequest(over: Array("[1]".utf8), task: TaskSpec(handler: "jobq.run")) } == .invalidMap)
         #expect(code { () throws(JobqError) in _ = try MapRequest(over: Array("[1]".utf8), task: template, width: 1, window: 1) } == nil)
+        // key templates: a path into the element is checked per child; one beside it, now
+        var keyed = TaskSpec(handler: "h", payload: Array(#"{"job":{"$item":true}}"#.utf8))
+        keyed.fairKey = "t-{payload.job.tenant}"
+        #expect(code { () throws(JobqError) in _ = try MapRequest(over: Array("[1]".utf8), task: keyed) } == nil)
+        keyed.fairKey = "t-{payload.tenant}"
+        #expect(code { () throws(JobqError) in _ = try MapRequest(over: Array("[1]".utf8), task: keyed) } == .invalidMap)
+        keyed.fairKey = nil
+        keyed.concurrency = ConcurrencyLimit(key: "t-{payload.tenant}", limit: 1)
+        #expect(code { () throws(JobqError) in _ = try MapRequest(over: Array("[1]".utf8), task: keyed) } == .invalidMap)
     }
 }

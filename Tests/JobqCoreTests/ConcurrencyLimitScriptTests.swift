@@ -18,7 +18,8 @@ struct ConcurrencyLimitScriptTests {
     }
 
     static func running(_ engine: EngineFixture, _ key: String) async throws -> Int {
-        Int(try await engine.redis.send("HGET", RedisArgument(engine.keys.limit(key)), "running").decodeOptionalString() ?? "0") ?? 0
+        // the key's field in `limit_counts`: `RUNNING LIMIT`
+        Int(try await engine.redis.send("HGET", RedisArgument(engine.keys.limitCounts), RedisArgument(key)).decodeOptionalString()?.split(separator: " ").first ?? "0") ?? 0
     }
 
     static func done(_ engine: EngineFixture, _ tasks: [ClaimedTask]) async throws {
@@ -118,8 +119,7 @@ struct ConcurrencyLimitScriptTests {
             #expect(running.map(\.id) == ["t2"])
             try await Self.done(engine, running)
             #expect(try await Self.running(engine, "tenant-z") == 0)
-            #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.limit("tenant-z")), RedisArgument(engine.keys.limitParked("tenant-z"))).decodeInt() == 0)
-            #expect(try await engine.redis.send("SCARD", RedisArgument(engine.keys.limits)).decodeInt() == 0)
+            #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.limitCounts), RedisArgument(engine.keys.limitParked("tenant-z")), RedisArgument(engine.keys.limitParkedKeys)).decodeInt() == 0)
         }
     }
 

@@ -22,6 +22,25 @@ struct RetryBackoffJSONTests {
         #expect(String(decoding: backoff.encodedJSON, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
         #expect(RetryBackoff(json: backoff.encodedJSON) == backoff)
     }
+
+    /// Reading takes a fast scan for exactly what `encodedJSON` writes and `JSONDecoder` for the
+    /// rest: both must agree, and what JSONDecoder refuses stays refused.
+    @Test func readsOtherSpellingsAsJSONDecoderDoes() {
+        let same: [(String, RetryBackoff)] = [
+            (#"{"kind":"fixed","delay_ms":250}"#, .fixed(delay: .milliseconds(250))),
+            (#"{ "delay_ms": 250, "kind": "fixed" }"#, .fixed(delay: .milliseconds(250))),
+            (#"{"kind":"exponential","base_ms":10,"cap_ms":20}"#, .exponential(base: .milliseconds(10), cap: .milliseconds(20), jitter: true)),
+            (#"{"base_ms":10,"cap_ms":20,"jitter":false,"kind":"exponential","extra":1}"#, .exponential(base: .milliseconds(10), cap: .milliseconds(20), jitter: false)),
+            (#"{"delay_ms":999999999999999999,"kind":"fixed"}"#, .fixed(delay: .milliseconds(999_999_999_999_999_999))),
+        ]
+        for (text, expected) in same {
+            #expect(RetryBackoff(json: Array(text.utf8)) == expected, "\(text)")
+        }
+        for text in [#"{"delay_ms":-1,"kind":"fixed"}"#, #"{"delay_ms":"5","kind":"fixed"}"#, #"{"delay_ms":5,"kind":"linear"}"#,
+                     #"{"base_ms":1,"cap_ms":2,"jitter":maybe,"kind":"exponential"}"#, "", "{}", #"{"delay_ms":5,"kind":"fixed"} x"#] {
+            #expect(RetryBackoff(json: Array(text.utf8)) == nil, "\(text)")
+        }
+    }
 }
 
 /// Generated ids take their 80 random bits from two draws of the generator, and every bit shows.

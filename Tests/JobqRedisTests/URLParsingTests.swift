@@ -61,6 +61,15 @@ import Testing
         #expect(c.connectTimeout == .seconds(2))
         #expect(c.commandTimeout == .seconds(5))
         #expect(c.reconnectWindow == .seconds(2))
+        #expect(c.idleSpin == .microseconds(50) && c.replySpin == .microseconds(50))
+    }
+
+    /// `spin_us` sets both lane spins (0: never spin, for a host with no spare core).
+    @Test func spinFromTheURL() throws {
+        let off = try RedisConfiguration(url: "unix:///tmp/r.sock?spin_us=0&db=2")
+        #expect(off.idleSpin == .zero && off.replySpin == .zero && off.database == 2)
+        let long = try RedisConfiguration(url: "redis://h:1/0?spin_us=200")
+        #expect(long.idleSpin == .microseconds(200) && long.replySpin == .microseconds(200))
     }
 
     @Test(arguments: [
@@ -79,6 +88,9 @@ import Testing
         "unix://",
         "unix:///tmp/r.sock?db=x",
         "unix:///tmp/r.sock?timeout=3",  // unknown parameter
+        "unix:///tmp/r.sock?spin_us=-1",
+        "unix:///tmp/r.sock?spin_us=10001",
+        "redis://h?spin_us=5ms",
         "redis://host#frag",
     ])
     func invalid(url: String) {

@@ -24,7 +24,8 @@ struct DoctorCommand: AsyncParsableCommand {
             deletes task records silently; no persistence loses everything on a restart. And it \
             lists stuck workers, with the flags `jobq workers` and the dashboard show: silent (no \
             heartbeat for 3 of its intervals) or running a task past its timeout. With --strict \
-            those warnings count as problems.
+            those warnings count as problems. It notes the script libraries earlier jobq \
+            versions left on the server (harmless); --repair deletes them.
 
             Exit status: 0 consistent (or everything repaired), 1 problems left (or, with \
             --strict, an unsafe Redis), 69 Redis unreachable.
@@ -46,23 +47,30 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(connection, json: output.json) { client in
-                        let server = try await client.checkServer()
+            var server = try await client.checkServer()
             var report = try await client.diagnose()
             if repair && !report.isConsistent { report = try await client.repair(report) }
+            // other jobq versions' script libraries: harmless, a note; --repair deletes them
+            var deletedLibraries: [String] = []
+            if repair, server.otherScriptLibraries?.isEmpty == false {
+                deletedLibraries = try await client.deleteOtherScriptLibraries()
+                server.otherScriptLibraries = server.otherScriptLibraries?.filter { !deletedLibraries.contains($0) }
+            }
             // the stuck flags of `jobq workers` and the dashboard (WorkerInfo.isStuck), one rule
             let now = try await client.serverTime()
             let stuck = try await client.workers().filter { $0.isStuck(now: now) }
             let failed = !report.unresolved.isEmpty || (strict && (!server.isSafe || !stuck.isEmpty))
             if output.json {
-                printJSON(report, server: server, namespace: client.namespace, stuck: stuck, now: now)
+                printJSON(report, server: server, namespace: client.namespace, stuck: stuck, now: now, deletedLibraries: deletedLibraries)
             } else {
+                for name in deletedLibraries { Console.out("deleted script library \(name) (an earlier jobq version's)") }
                 printText(report, server: server, namespace: client.namespace, stuck: stuck, now: now)
             }
             return failed ? .taskFailed : .ok
         }
     }
 
-    private func printJSON(_ report: DoctorReport, server: ServerCheck, namespace: String, stuck: [WorkerInfo], now: Int64) {
+    private func printJSON(_ report: DoctorReport, server: ServerCheck, namespace: String, stuck: [WorkerInfo], now: Int64, deletedLibraries: [String]) {
         func findings(_ list: [ServerCheck.Finding]) -> JSONValue {
             .array(list.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })
         }
@@ -89,6 +97,8 @@ struct DoctorCommand: AsyncParsableCommand {
                 ("safe", .bool(server.isSafe)),
                 ("warnings", findings(server.warnings)),
                 ("notes", findings(server.notes)),
+                ("other_script_libraries", server.otherScriptLibraries.map { .array($0.map(JSONValue.string)) } ?? .null),
+                ("deleted_script_libraries", .array(deletedLibraries.map(JSONValue.string))),
             ])),
             ("stuck_workers", .array(stuck.map { OperatorJSON.worker($0, now: now) })),
         ]).rendered(pretty: Terminal.current.isTTY))

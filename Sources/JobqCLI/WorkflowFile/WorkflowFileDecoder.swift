@@ -299,14 +299,14 @@ struct WorkflowFileDecoder {
             maxAttempts: settings.maxAttempts, backoff: settings.backoff, timeout: settings.timeout, delay: settings.delay,
             resultTTL: settings.keep, title: title, precondition: precondition, cacheKey: cacheKey,
             expires: settings.expires, maxSnoozes: settings.maxSnoozes,
-            concurrency: try concurrency(settings, payload: payload.bytes, task: id)
+            concurrency: try concurrency(settings, payload: payload.bytes, task: id, template: template)
         )
         spec.waitFor = waitFor
         spec.uniqueness = try uniqueness(fields, task: id)
         spec.priority = settings.priority
-        spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id)
+        spec.rate = try rate(settings, payload: payload.bytes, queue: settings.queue, task: id, template: template)
         if let fair = settings.fairKey {
-            do { _ = try FairKey.expand(fair.template, payload: payload.bytes) } catch { throw self.error(error.message, at: fair.node, task: id, code: error.code) }
+            do { _ = try FairKey.expand(fair.template, payload: payload.bytes, deferringElements: template) } catch { throw self.error(error.message, at: fair.node, task: id, code: error.code) }
             spec.fairKey = fair.template
         }
         if let mapped {
@@ -325,7 +325,7 @@ struct WorkflowFileDecoder {
             if fields["timeout"] == nil { spec.timeout = ChildRunRequest.startTimeout }
         }
         do {
-            try spec.validate(limits: limits)
+            try spec.validate(limits: limits, mapTemplate: template)
         } catch {
             let at = error.code == .invalidPayload || error.code == .payloadTooLarge ? (fields["payload"] ?? node) : node
             throw fail(error.message, at, error.code)
@@ -411,8 +411,9 @@ struct WorkflowFileDecoder {
     }
 
     /// The task's concurrency limit: `concurrency_key` and `concurrency_limit` come together (from
-    /// the task or `defaults:`); the key must expand over this task's payload.
-    private func concurrency(_ settings: Settings, payload: [UInt8], task: String) throws(DocumentError) -> ConcurrencyLimit? {
+    /// the task or `defaults:`); the key must expand over this task's payload (a map's `template`:
+    /// paths inside `!item` / `!index` are checked per child, when the map expands).
+    private func concurrency(_ settings: Settings, payload: [UInt8], task: String, template: Bool) throws(DocumentError) -> ConcurrencyLimit? {
         switch (settings.concurrencyKey, settings.concurrencyLimit) {
         case (nil, nil):
             return nil
@@ -423,7 +424,7 @@ struct WorkflowFileDecoder {
         case (let key?, let limit?):
             let value = ConcurrencyLimit(key: key.template, limit: limit.limit)
             do {
-                try value.validate(payload: payload)
+                try value.validate(payload: payload, deferringElements: template)
             } catch {
                 // a limit out of range is the limit's fault; anything else (the expansion) the key's
                 throw self.error(error.message, at: error.message.hasPrefix("concurrency_limit") ? limit.node : key.node, task: task, code: error.code)
@@ -434,7 +435,7 @@ struct WorkflowFileDecoder {
 
     /// The task's rate limit: `rate_limit` (`100/1m`) with an optional `rate_key` (from the task
     /// or `defaults:`; without one, the queue is the key); the key must expand over the payload.
-    private func rate(_ settings: Settings, payload: [UInt8], queue: String, task: String) throws(DocumentError) -> RateLimit? {
+    private func rate(_ settings: Settings, payload: [UInt8], queue: String, task: String, template: Bool) throws(DocumentError) -> RateLimit? {
         guard let limit = settings.rateLimit else {
             if let key = settings.rateKey {
                 throw error("`rate_key` needs a `rate_limit` (N/DURATION: how many of its tasks may start per interval, e.g. 100/1m)", at: key.node, task: task, code: .invalidOption)
@@ -444,7 +445,7 @@ struct WorkflowFileDecoder {
         var value = limit.rate
         value.key = settings.rateKey?.template
         do {
-            try value.validate(payload: payload, queue: queue)
+            try value.validate(payload: payload, queue: queue, deferringElements: template)
         } catch {
             throw self.error(error.message, at: error.message.hasPrefix("rate_limit") ? limit.node : (settings.rateKey?.node ?? limit.node), task: task, code: error.code)
         }

@@ -34,6 +34,12 @@ package struct SubmitCall: ScriptCall {
     /// The keys of the run's service tasks (``TaskSpec/service``), stored in the run record.
     package var services: [String] = []
 
+    /// One standalone task and nothing else: the call a one-task submit sends (the benchmarks
+    /// replay it with redis-benchmark).
+    package static func oneTask(_ spec: TaskSpec, id: String, idempotencyWindow: Duration) -> SubmitCall {
+        SubmitCall(items: [Item(id: id, spec: spec)], idempotencyKey: nil, fingerprint: "", idempotencyWindow: idempotencyWindow)
+    }
+
     package var arguments: [RedisArgument] {
         var arguments: [RedisArgument] = [
             RedisArgument(idempotencyKey ?? ""), RedisArgument(fingerprint), RedisArgument(workflow ?? ""),

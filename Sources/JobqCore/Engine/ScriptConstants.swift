@@ -27,7 +27,7 @@ package enum ScriptConstants {
         lines.append(words("UNIQUE_MODE", Uniqueness.ScriptMode.allCases.map(\.rawValue)))
         lines.append("local SUBMITTED = { " + SubmitOutcome.allCases.map { "\($0) = \($0.rawValue)" }.joined(separator: ", ") + " }")
         lines.append(integers([("ATTEMPTS_KEPT_AFTER_FIRST", TaskAttempt.keptAfterFirst), ("ATTEMPT_ERROR_BYTES", TaskAttempt.errorBytesKept)]))
-        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax), ("RATE_WAKE_KEYS", Limits.rateWakeKeys), ("PARKS_PER_CLAIM", Limits.parksPerClaim)]))
+        lines.append(integers([("DEFAULT_MAX_SNOOZES", TaskSpec.defaultMaxSnoozes), ("CHECKPOINT_MAX_BYTES", Limits.checkpointMaxBytes), ("SIGNAL_MAX_BYTES", Limits.signalMaxBytes), ("SIGNALS_KEPT_MAX", Limits.signalsKeptMax), ("RATE_WAKE_KEYS", Limits.rateWakeKeys), ("RATE_LOG_SWEEP", Limits.rateLogSweep), ("PARKS_PER_CLAIM", Limits.parksPerClaim)]))
         lines.append(integers([("PRIORITY_MIN", TaskSpec.priorities.lowerBound), ("PRIORITY_MAX", TaskSpec.priorities.upperBound)]))
         lines.append(integers([("TRACE_MAX_BYTES", TraceCarrier.maxBytes), ("SUBMIT_ABANDONED_MS", Limits.submitAbandonedMilliseconds)]))
         return lines.joined(separator: "\n") + "\n"

@@ -52,6 +52,13 @@ package enum Scripts {
         return RedisFunctionLibrary(name: name, source: "#!lua name=\(name)\n" + registered)
     }()
 
+    /// Whether `name` has the shape of a jobq library's name (`jobq_` and 16 hex digits), so that
+    /// cleaning up old versions never touches another program's library.
+    package static func isJobqLibrary(_ name: String) -> Bool {
+        let digest = name.utf8.dropFirst(5)
+        return name.hasPrefix("jobq_") && digest.count == 16 && digest.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// The name of the function `script` runs as: `<library>_<script>`.
     package static func functionName(_ script: RedisScript) -> String {
         library.name + "_" + script.name

@@ -26,15 +26,18 @@ public struct ConcurrencyLimit: Sendable, Hashable {
     /// goes through it; `invalid_name` when the expansion is not a name
     /// (`[A-Za-z0-9._-]{1,128}`), since it becomes part of Redis keys.
     public func expandedKey(payload: [UInt8], subject: String? = nil) throws(JobqError) -> String {
-        try KeyTemplate(template: key, option: "concurrency_key", kind: .concurrencyKey).expand(payload: payload, subject: subject)
+        try template.expand(payload: payload, subject: subject)
     }
 
-    /// Checks the limit and the key against `payload`.
-    public func validate(payload: [UInt8], subject: String? = nil) throws(JobqError) {
+    private var template: KeyTemplate { KeyTemplate(template: key, option: "concurrency_key", kind: .concurrencyKey) }
+
+    /// Checks the limit and the key against `payload` (a map template's: `deferringElements`,
+    /// ``KeyTemplate/expand(payload:subject:deferringElements:)``).
+    public func validate(payload: [UInt8], subject: String? = nil, deferringElements: Bool = false) throws(JobqError) {
         guard (1...Self.maxLimit).contains(limit) else {
             throw JobqError(.invalidOption, "concurrency_limit must be from 1 to \(Self.maxLimit) tasks running at once; got \(limit)", subject: subject)
         }
-        _ = try expandedKey(payload: payload, subject: subject)
+        _ = try template.expand(payload: payload, subject: subject, deferringElements: deferringElements)
     }
 
     /// What submit.lua takes (and the task record keeps as `climit`): `N KEY`, the key expanded.

@@ -13,8 +13,9 @@ package enum FairKey {
 
     /// The expanded key for `payload`: `invalid_option` for a placeholder the payload lacks (or
     /// that is not a scalar) or a bad template, `invalid_name` for an expansion that is not a
-    /// name (`[A-Za-z0-9._-]{1,128}`).
-    package static func expand(_ template: String, payload: [UInt8], subject: String? = nil) throws(JobqError) -> String {
-        try KeyTemplate(template: template, option: option, kind: .fairKey).expand(payload: payload, subject: subject)
+    /// name (`[A-Za-z0-9._-]{1,128}`). `deferringElements`: `payload` is a map's template
+    /// (``KeyTemplate/expand(payload:subject:deferringElements:)``).
+    package static func expand(_ template: String, payload: [UInt8], subject: String? = nil, deferringElements: Bool = false) throws(JobqError) -> String {
+        try KeyTemplate(template: template, option: option, kind: .fairKey).expand(payload: payload, subject: subject, deferringElements: deferringElements)
     }
 }

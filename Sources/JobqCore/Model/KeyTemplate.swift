@@ -16,7 +16,14 @@ package struct KeyTemplate: Sendable {
     /// when it is missing or not a scalar, or when the payload is not a JSON object where a path
     /// goes through it; `invalid_name` when the expansion is not a name
     /// (`[A-Za-z0-9._-]{1,128}`), since it becomes part of Redis keys.
-    package func expand(payload: [UInt8], subject: String? = nil) throws(JobqError) -> String {
+    ///
+    /// `deferringElements`: the payload is a map's template (``MapRequest``), whose `!item` /
+    /// `!index` placeholders become each element when the map expands; a path that reaches one
+    /// (`{payload.file.tenant}` with `file: !item`) cannot be checked now, so it stands for
+    /// ``elementStandIn`` here and is expanded, per child, when the child run is submitted (a
+    /// child whose element lacks the field fails the map with `bad_payload`). Paths beside the
+    /// placeholders are checked as usual.
+    package func expand(payload: [UInt8], subject: String? = nil, deferringElements: Bool = false) throws(JobqError) -> String {
         var expanded = ""
         var rest = Substring(template)
         var document: JSONValue?
@@ -33,7 +40,7 @@ package struct KeyTemplate: Sendable {
             if document == nil {
                 document = (try? JSONValue.parse(payload)) ?? .null
             }
-            expanded += try scalar(at: name, in: document ?? .null, subject: subject)
+            expanded += try scalar(at: name, in: document ?? .null, subject: subject, deferringElements: deferringElements)
             rest = inner[inner.index(after: close)...]
         }
         expanded += rest
@@ -45,15 +52,20 @@ package struct KeyTemplate: Sendable {
         return expanded
     }
 
+    /// What a path that reaches a map element placeholder expands to while a template is checked.
+    package static let elementStandIn = "element"
+
     /// The text of the scalar at `path` ("payload.a.b").
-    private func scalar(at path: String, in document: JSONValue, subject: String?) throws(JobqError) -> String {
+    private func scalar(at path: String, in document: JSONValue, subject: String?, deferringElements: Bool) throws(JobqError) -> String {
         var value = document
         for component in path.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
+            if deferringElements && MapRequest.isPlaceholder(value) { return Self.elementStandIn }
             guard let next = value[String(component)] else {
                 throw JobqError(.invalidOption, "\(option) \(template): the payload has no field \(path)", subject: subject)
             }
             value = next
         }
+        if deferringElements && MapRequest.isPlaceholder(value) { return Self.elementStandIn }
         switch value {
         case .string(let text): return text
         case .number(let text): return text

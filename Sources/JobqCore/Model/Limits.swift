@@ -51,6 +51,10 @@ public struct Limits: Sendable, Hashable {
     /// the call's work; the maintenance pass calls again while it is reached.
     public static let rateWakeKeys = 20
 
+    /// Most idle rate logs (`rate_logs`) one promote call deletes or re-scores (a few commands
+    /// each): the sweep that replaces a PEXPIRE per key per claim stays far under 10 ms.
+    public static let rateLogSweep = 100
+
     /// Most tasks one spawn (`HandlerContext.spawn`, `JOBQ_SPAWN`) may create: wider fan-outs
     /// spawn in several keys, or map (`too_many_tasks` past it).
     public static let spawnMaxTasks = 10_000

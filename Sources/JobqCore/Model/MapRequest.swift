@@ -52,6 +52,15 @@ public struct MapRequest: Sendable, Hashable {
         if let window, !(1...RunOptions.maxWindow).contains(window) {
             throw JobqError(.invalidMap, "map `window` must be from 1 to \(RunOptions.maxWindow) children running at once; got \(window)")
         }
+        // its key templates may name fields inside the placeholders (expanded per child); the
+        // other paths must exist now, as in any task
+        do {
+            try task.concurrency?.validate(payload: task.payload, deferringElements: true)
+            try task.rate?.validate(payload: task.payload, queue: task.queue, deferringElements: true)
+            if let fairKey = task.fairKey { _ = try FairKey.expand(fairKey, payload: task.payload, deferringElements: true) }
+        } catch {
+            throw JobqError(.invalidMap, "a map's `task`: \(error.message)")
+        }
         var template = task
         template.id = "item"
         template.prerequisites = []
@@ -152,10 +161,7 @@ public struct MapRequest: Sendable, Hashable {
     static func substitute(_ template: JSONValue, item: JSONValue, index: Int) -> JSONValue {
         switch template {
         case .object(let pairs):
-            if pairs.count == 1, pairs[0].1 == .bool(true) {
-                if pairs[0].0 == itemKey { return item }
-                if pairs[0].0 == indexKey { return .int(index) }
-            }
+            if isPlaceholder(template) { return pairs[0].0 == itemKey ? item : .int(index) }
             return .object(pairs.map { ($0.0, substitute($0.1, item: item, index: index)) })
         case .array(let items):
             return .array(items.map { substitute($0, item: item, index: index) })
@@ -164,14 +170,19 @@ public struct MapRequest: Sendable, Hashable {
         }
     }
 
+    /// Whether `value` is an element placeholder itself (`{"$item": true}` or `{"$index": true}`).
+    package static func isPlaceholder(_ value: JSONValue) -> Bool {
+        guard case .object(let pairs) = value, pairs.count == 1, pairs[0].1 == .bool(true) else { return false }
+        return pairs[0].0 == itemKey || pairs[0].0 == indexKey
+    }
+
     /// Whether a JSON payload holds an element placeholder (outside a map's template it would
     /// never be replaced).
     public static func hasPlaceholder(_ payload: [UInt8]) -> Bool {
         func walk(_ value: JSONValue) -> Bool {
             switch value {
             case .object(let pairs):
-                if pairs.count == 1, pairs[0].1 == .bool(true), pairs[0].0 == itemKey || pairs[0].0 == indexKey { return true }
-                return pairs.contains { walk($0.1) }
+                return isPlaceholder(value) || pairs.contains { walk($0.1) }
             case .array(let items): return items.contains(where: walk)
             default: return false
             }

@@ -50,14 +50,15 @@ public struct RateLimit: Sendable, Hashable {
     }
 
     /// Checks the rate and the key against `payload`.
-    public func validate(payload: [UInt8], queue: String, subject: String? = nil) throws(JobqError) {
+    /// `deferringElements`: `payload` is a map's template (``KeyTemplate/expand(payload:subject:deferringElements:)``).
+    public func validate(payload: [UInt8], queue: String, subject: String? = nil, deferringElements: Bool = false) throws(JobqError) {
         guard (1...Self.maxCount).contains(count) else {
             throw JobqError(.invalidOption, "rate_limit must allow 1 to \(Self.maxCount) starts per interval; got \(count)", subject: subject)
         }
         guard interval >= .milliseconds(1), interval <= Self.maxInterval else {
             throw JobqError(.invalidOption, "rate_limit's interval must be from 1ms to \(DurationText.format(Self.maxInterval)); got \(DurationText.format(interval))", subject: subject)
         }
-        _ = try template(queue: queue).expand(payload: payload, subject: subject)
+        _ = try template(queue: queue).expand(payload: payload, subject: subject, deferringElements: deferringElements)
     }
 
     /// What submit.lua takes (and the task record keeps as `rlimit`): `N INTERVAL_MS KEY`.

@@ -14,9 +14,14 @@ public enum RunScope {
 
     /// The run and key of a scoped id; `nil` for a standalone task's id.
     public static func split(_ id: String) -> (run: String, key: String)? {
-        guard let slash = id.firstIndex(of: separator) else { return nil }
-        return (String(id[..<slash]), String(id[id.index(after: slash)...]))
+        // on the UTF-8 view: a Character search walks grapheme clusters, and this runs for every
+        // task a worker starts
+        let utf8 = id.utf8
+        guard let slash = utf8.firstIndex(of: separatorByte) else { return nil }
+        return (String(id[..<slash]), String(id[utf8.index(after: slash)...]))
     }
+
+    private static let separatorByte = UInt8(ascii: "/")
 
     /// The run a task id belongs to, if any.
     public static func run(of id: String) -> String? { split(id)?.run }
@@ -27,7 +32,7 @@ public enum RunScope {
     /// A reference made by a task of `run`: a bare key names a task of the same run; a scoped id
     /// (or any reference outside a run) is taken as it is.
     public static func resolve(_ reference: String, within run: String?) -> String {
-        guard let run, !reference.contains(separator) else { return reference }
+        guard let run, !reference.utf8.contains(separatorByte) else { return reference }
         return id(run: run, key: reference)
     }
 

@@ -6,6 +6,10 @@ public struct ServerCheck: Sendable, Hashable {
     public var appendOnly: Bool?
     /// The RDB `save` rules (`""`: no snapshots); `nil` when CONFIG GET was refused.
     public var saveRules: String?
+    /// The jobq script libraries loaded on this server other than this version's (`jobq_<digest>`,
+    /// docs/scripts.md): left by earlier jobq versions, since a library persists with the data
+    /// and nothing but `FUNCTION DELETE` removes it. `nil` when `FUNCTION LIST` was refused.
+    public var otherScriptLibraries: [String]? = nil
 
     public init(evictionPolicy: String?, appendOnly: Bool?, saveRules: String?) {
         self.evictionPolicy = evictionPolicy
@@ -38,9 +42,16 @@ public struct ServerCheck: Sendable, Hashable {
         return found
     }
 
-    /// What could not be checked (the user may not read INFO or CONFIG).
+    /// What could not be checked (the user may not read INFO or CONFIG), and what is worth
+    /// knowing but harmless (other jobq versions' script libraries).
     public var notes: [Finding] {
         var found: [Finding] = []
+        if let others = otherScriptLibraries, !others.isEmpty {
+            found.append(Finding(
+                code: "other_script_libraries",
+                message: "\(others.count) script librar\(others.count == 1 ? "y" : "ies") of other jobq versions \(others.count == 1 ? "is" : "are") loaded (\(others.joined(separator: ", "))): left by earlier versions, harmless; `jobq doctor --repair` deletes them (a worker of such a version still running loads its own again on its next call)"
+            ))
+        }
         if evictionPolicy == nil {
             found.append(Finding(code: "eviction_unknown", message: "could not read maxmemory-policy (INFO refused); make sure it is noeviction"))
         }

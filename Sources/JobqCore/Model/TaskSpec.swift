@@ -123,7 +123,11 @@ public struct TaskSpec: Sendable, Hashable {
     ///
     /// `now` is this machine's clock, for an absolute ``expires`` only (a quick clear error;
     /// submit.lua checks it again on Redis's).
-    public func validate(limits: Limits, now: Date = Date()) throws(JobqError) {
+    ///
+    /// `mapTemplate`: this spec is a map's template (``MapRequest``): its key templates may name
+    /// fields inside the `!item` / `!index` placeholders of its payload, checked per child when
+    /// the map expands.
+    public func validate(limits: Limits, now: Date = Date(), mapTemplate: Bool = false) throws(JobqError) {
         if let id { try Validation.check(name: id, as: .taskID) }
         try Validation.check(name: handler, as: .handler)
         try Validation.check(name: queue, as: .queue)
@@ -146,9 +150,9 @@ public struct TaskSpec: Sendable, Hashable {
         try Validation.check(resultTTL, in: limits.resultTTL, "result TTL")
         if let precondition { try precondition.validate(prerequisites: prerequisites.map(\.id)) }
         if let cacheKey { try cacheKey.validate(prerequisites: prerequisites.map(\.id)) }
-        try concurrency?.validate(payload: payload, subject: id)
-        try rate?.validate(payload: payload, queue: queue, subject: id)
-        if let fairKey { _ = try FairKey.expand(fairKey, payload: payload, subject: id) }
+        try concurrency?.validate(payload: payload, subject: id, deferringElements: mapTemplate)
+        try rate?.validate(payload: payload, queue: queue, subject: id, deferringElements: mapTemplate)
+        if let fairKey { _ = try FairKey.expand(fairKey, payload: payload, subject: id, deferringElements: mapTemplate) }
         try waitFor?.validate(subject: id)
         try uniqueness?.validate(spec: self, subject: id)
         try expires?.validate("the task's expiry", maximum: Self.maxExpiry, now: now, subject: id)

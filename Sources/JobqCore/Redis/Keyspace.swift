@@ -87,9 +87,9 @@ public struct Keyspace: Sendable, Hashable {
     package static let rerunTodoPattern = Pattern(lua: "rerun_todo", head: "wf:", parameter: "run", tail: ":rerun_todo")
     package static let schedulePattern = Pattern(lua: "schedule", head: "sched:", parameter: "name", tail: "")
     package static let schedulesPattern = Pattern(lua: "schedules", head: "schedules", parameter: nil, tail: "")
-    package static let limitPattern = Pattern(lua: "limit", head: "limit:", parameter: "key", tail: "")
+    package static let limitCountsPattern = Pattern(lua: "limit_counts", head: "limit_counts", parameter: nil, tail: "")
     package static let limitParkedPattern = Pattern(lua: "limit_parked", head: "limit:", parameter: "key", tail: ":parked")
-    package static let limitsPattern = Pattern(lua: "limits", head: "limits", parameter: nil, tail: "")
+    package static let limitParkedKeysPattern = Pattern(lua: "limit_parked_keys", head: "limit_parked_keys", parameter: nil, tail: "")
     package static let uniquePattern = Pattern(lua: "unique", head: "unique:", parameter: "key", tail: "")
     package static let debouncePattern = Pattern(lua: "debounce", head: "debounce:", parameter: "key", tail: "")
     package static let throttlePattern = Pattern(lua: "throttle", head: "throttle:", parameter: "key", tail: "")
@@ -98,6 +98,7 @@ public struct Keyspace: Sendable, Hashable {
     package static let rateParkedPattern = Pattern(lua: "rate_parked", head: "rate:", parameter: "key", tail: ":parked")
     package static let ratesPattern = Pattern(lua: "rates", head: "rates", parameter: nil, tail: "")
     package static let ratePausesPattern = Pattern(lua: "rate_pauses", head: "rate_pauses", parameter: nil, tail: "")
+    package static let rateLogsPattern = Pattern(lua: "rate_logs", head: "rate_logs", parameter: nil, tail: "")
 
     /// Every key shape, in the order docs/keyspace.md lists them.
     package static let layout: [Pattern] = [
@@ -109,9 +110,9 @@ public struct Keyspace: Sendable, Hashable {
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
         schedulePattern, schedulesPattern,
-        limitPattern, limitParkedPattern, limitsPattern,
+        limitCountsPattern, limitParkedPattern, limitParkedKeysPattern,
         uniquePattern, debouncePattern, throttlePattern,
-        ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern, ratePausesPattern,
+        ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern, rateLogsPattern, ratePausesPattern,
     ]
 
     /// The Lua key table: `function K.deps(id) return P .. 't:' .. id .. ':deps' end`, and the
@@ -275,14 +276,17 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: the names of schedules that are not paused, by next fire time (ms); the
     /// maintenance pass fires the due ones.
     public var schedules: String { Self.schedulesPattern.key(prefix) }
-    /// Hash: a concurrency key's `running` count and the `limit` its last claim carried;
-    /// deleted when nothing of the key runs or is parked.
-    public func limit(_ key: String) -> String { Self.limitPattern.key(prefix, key) }
+    /// Hash: one field per concurrency key with tasks running or parked, `RUNNING LIMIT` (its
+    /// tasks RUNNING now, the limit its last claimed task carried); the field goes when nothing
+    /// of the key runs or is parked. One hash, so a call reads and writes all its keys' counts
+    /// with one command each (docs/performance.md).
+    public var limitCounts: String { Self.limitCountsPattern.key(prefix) }
     /// List: tasks of a concurrency key held back at its limit, oldest first (claim parks, a
     /// script that frees a slot wakes them).
     public func limitParked(_ key: String) -> String { Self.limitParkedPattern.key(prefix, key) }
-    /// Set: the concurrency keys that have a `limit:<key>` record (`jobq limits` pages it).
-    public var limits: String { Self.limitsPattern.key(prefix) }
+    /// Set: the concurrency keys whose `limit:<key>:parked` list holds tasks, so a call that
+    /// frees slots asks for all its keys at once (SMISMEMBER) instead of one EXISTS per key.
+    public var limitParkedKeys: String { Self.limitParkedKeysPattern.key(prefix) }
     /// String: the id of the task holding a unique key (``Uniqueness``, until started or until
     /// finished, PX for `for D`); released by the transition that ends its scope.
     public func unique(_ key: String) -> String { Self.uniquePattern.key(prefix, key) }
@@ -295,8 +299,8 @@ public struct Keyspace: Sendable, Hashable {
     /// of the key is parked and no pause is in force.
     public func rate(_ key: String) -> String { Self.ratePattern.key(prefix, key) }
     /// Sorted set: a rate key's recent starts (member: the claim's fencing token, score: when,
-    /// ms), at most `limit` entries (out-of-window ones trimmed when the log fills); expires a
-    /// minute after the interval after the last start.
+    /// ms), at most `limit` entries (out-of-window ones trimmed when the log fills); deleted by
+    /// the maintenance pass a minute after the interval after the last start (``rateLogs``).
     public func rateStarts(_ key: String) -> String { Self.rateStartsPattern.key(prefix, key) }
     /// List: tasks of a rate key held back over its rate (or by a pause), oldest first.
     public func rateParked(_ key: String) -> String { Self.rateParkedPattern.key(prefix, key) }
@@ -306,6 +310,10 @@ public struct Keyspace: Sendable, Hashable {
     /// Sorted set: the rate keys a handler's backpressure paused, by when the pause ends (ms).
     /// A claim reads it once per call (is any pause in force?) instead of each key's `paused`.
     public var ratePauses: String { Self.ratePausesPattern.key(prefix) }
+    /// Sorted set: the rate keys that have a starts log, by when the log may go (ms: a minute
+    /// after the interval after its last start); the maintenance pass deletes the due logs in
+    /// bounded sweeps, instead of a PEXPIRE per key per claim.
+    public var rateLogs: String { Self.rateLogsPattern.key(prefix) }
     /// Hash: one worker's self-description (host, pid, queues, concurrency, started).
     public func worker(_ id: String) -> String { Self.workerPattern.key(prefix, id) }
 }

@@ -13,8 +13,9 @@
   under a backlog.
   A task of a run whose window is full is parked (prelude window_allows / park), not claimed,
   and the claim goes on with what is queued behind it; so is a task whose concurrency key is at
-  its limit (prelude limit_allows, parked on limit:<key>:parked). Either way it is woken, back
-  to the front of the lane it came from, by the script that frees a slot.
+  its limit (prelude limit_allows, parked on limit:<key>:parked, the key in limit_parked_keys).
+  Either way it is woken, back to the front of the lane it came from, by the script that frees
+  a slot.
   A task whose expiry (`expires_at`) has passed is not claimed: it ends CANCELLED with reason
   `expired` (prelude expire), its dependents settled as after a cancel. A claimed task loses its
   expiry (it started: a retry after a failure still runs).
@@ -94,8 +95,19 @@ local function claim()
       end
       if not popped then return true end
       budget = budget - #popped
-      for _, id in ipairs(popped) do
+      -- every popped record is read first, so the concurrency counts of all their keys come
+      -- from one HMGET (prelude limit_load) instead of one read per key (a record changed by
+      -- another task's expiry below is one that could not be claimed either way)
+      local records, keys = {}, {}
+      for i, id in ipairs(popped) do
         local f = redis.call('HMGET', K.task(id), 'state', 'spec', 'payload', 'attempts', 'deps_left', 'run_after', 'deaths', 'expires_at', 'checkpoint', 'climit', 'signals', 'wait', 'unique', 'trace', 'rlimit', 'child')
+        records[i] = f
+        local l = f[10] and f[1] == 'PENDING' and limit_record(id, f[10])
+        if l then keys[#keys + 1] = l.key end
+      end
+      if #keys > 0 then limit_load(keys) end
+      for i, id in ipairs(popped) do
+        local f = records[i]
         -- waiting for a child run (a sub-workflow, a map, spawned children): only the run's end queues it
         local waits_for_run = f[16] and f[16] ~= ''
         local state = f[1]
@@ -120,7 +132,9 @@ local function claim()
               expire(id, tonumber(f[4]), spec_of(f[2])) -- not started by its expiry: never runs
               limit_hand_on(limit)
             elseif limit and not limit_allows(limit, false) then
-              park_on(K.limit_parked(limit.key), id, lane) -- its key is at its limit: woken when a slot frees
+              -- its key is at its limit: woken when a slot frees (limit_parked_keys says it has parked tasks)
+              park_on(K.limit_parked(limit.key), id, lane)
+              redis.call('SADD', K.limit_parked_keys, limit.key)
             elseif not rate_ok then
               -- its rate key is over its rate (or paused): woken by the maintenance pass when a start frees
               rate.park(rated, id, lane, rate_wake)

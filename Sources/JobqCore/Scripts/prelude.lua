@@ -385,16 +385,30 @@ local function unpark(run, key)
   wake_parked(K.run_parked(run), limit - (tonumber(f[2]) or 0))
 end
 
+-- Answers the first call's reply (LPUSH: the list's length after the first chunk).
+local function variadic(command, key, items)
+  local first
+  for i = 1, #items, CHUNK do
+    local reply = redis.call(command, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+    first = first or reply
+  end
+  return first
+end
+
 -- Concurrency limits ------------------------------------------------------------------------
 --[[ A task submitted with a concurrency key and limit (record field `climit`, 'N KEY') runs only
   while fewer than N tasks of KEY are RUNNING, fleet-wide. Exactly like the run window: the
-  count lives in limit:<key> (`running`, and the `limit` the last claimed task carried), kept by
-  set_state (count_limit: one place for every script that moves a task in or out of RUNNING);
-  claim.lua asks limit_allows for a popped keyed task and parks it on limit:<key>:parked when the
-  key is full; each task of the key that leaves RUNNING wakes up to the free slots' worth
+  count lives in one hash for all keys, limit_counts (field KEY, value 'RUNNING LIMIT': its tasks
+  RUNNING and the limit the last claimed task carried), kept by set_state (count_limit: one place
+  for every script that moves a task in or out of RUNNING); claim.lua asks limit_allows for a
+  popped keyed task and parks it on limit:<key>:parked when the key is full (the key joins
+  limit_parked_keys); each task of the key that leaves RUNNING wakes up to the free slots' worth
   (apply_limits, in flush). Each task is held to its own limit against the key's shared count;
-  the wake-ups use the limit of the task that left. The key's record and its entry in `limits`
-  are deleted when nothing of it runs or is parked. Applied once per key per call. ]]
+  the wake-ups use the limit of the task that left. A key's field goes when nothing of it runs or
+  is parked. Cost (docs/performance.md, "Concurrency limits in one hash"): a claim reads each
+  key's field once (HGET) and writes all its keys' new counts with one HSET; a call that ends
+  tasks reads all its keys' counts with one HMGET, asks which have parked tasks with one
+  SMISMEMBER, and writes with one HSET and one HDEL: per call, not per key. ]]
 local limit_of = {}                 -- id -> { key, limit } | false (no limit)
 local limit_deltas, limit_list = {}, {} -- key -> { running = delta, limit = n }
 local limit_seen = {}               -- key -> { running = n, taken = n } (claim.lua, per call)
@@ -429,16 +443,45 @@ local function count_limit(id, from, to)
   d.limit = l.limit
 end
 
+-- The counts of `keys` not read in this call yet, into limit_seen: one HMGET for all of them
+-- (claim.lua for the keys of the tasks one pop brought, apply_limits for the keys that moved).
+local function limit_load(keys)
+  local unread, wanted = {}, {}
+  for _, key in ipairs(keys) do
+    if not limit_seen[key] and not wanted[key] then
+      wanted[key] = true
+      unread[#unread + 1] = key
+    end
+  end
+  for i = 1, #unread, CHUNK do
+    local last = math.min(i + CHUNK - 1, #unread)
+    local values = redis.call('HMGET', K.limit_counts, unpack(unread, i, last))
+    for j = i, last do
+      limit_seen[unread[j]] = { running = tonumber(string.match(values[j - i + 1] or '', '^%-?%d+')) or 0, taken = 0 }
+    end
+  end
+end
+
 -- Whether the keyed task (`l` from limit_record) may start now; a yes takes the slot for this call.
 local function limit_allows(l, take)
   local s = limit_seen[l.key]
   if not s then
-    s = { running = tonumber(redis.call('HGET', K.limit(l.key), 'running')) or 0, taken = 0 }
-    limit_seen[l.key] = s
+    limit_load({ l.key })
+    s = limit_seen[l.key]
   end
   if s.running + s.taken >= l.limit then return false end
   if take then s.taken = s.taken + 1 end
   return true
+end
+
+-- Up to `free` parked tasks of the key queued again; a list left empty leaves limit_parked_keys.
+-- Answers whether tasks are still parked.
+local function limit_wake(key, free)
+  local parked = K.limit_parked(key)
+  if free > 0 then wake_parked(parked, free) end
+  if redis.call('EXISTS', parked) == 1 then return true end
+  redis.call('SREM', K.limit_parked_keys, key)
+  return false
 end
 
 -- claim.lua: a queued task of a key (perhaps one just woken) popped, but it will never run: it
@@ -449,41 +492,42 @@ local function limit_hand_on(l)
   limit_allows(l, false) -- (loads the key's count for this call)
   local s = limit_seen[l.key]
   local free = l.limit - s.running - s.taken
-  if free > 0 then wake_parked(K.limit_parked(l.key), free) end
+  if free > 0 then limit_wake(l.key, free) end
 end
 
--- Per key and call (docs/performance.md#concurrency-limits): a claim read the key's count in
--- this call (limit_allows; nothing else writes it meanwhile), so one HSET writes the new count
--- and the limit, and only a key that had nothing running joins `limits` (one already there
--- stays); an ending task's HINCRBY answers the count, and a key left with nothing running looks
--- for parked tasks (EXISTS) before waking any: with none, its record goes at once.
+-- Once per call, for all the keys whose count moved (docs/performance.md): the counts not read
+-- in this call already (a claim read its keys in limit_allows; nothing else writes them
+-- meanwhile) come from one HMGET; the keys that lost running tasks are asked for parked tasks
+-- with one SMISMEMBER, and those that have some wake the free slots' worth; then one HSET
+-- writes the new counts and one HDEL drops the keys with nothing running or parked.
 local function apply_limits()
+  if #limit_list == 0 then return end
+  limit_load(limit_list)
+  local ending = {}
   for _, key in ipairs(limit_list) do
-    local d, record, seen = limit_deltas[key], K.limit(key), limit_seen[key]
-    if d.running > 0 and seen then
-      local running = seen.running + d.running
-      redis.call('HSET', record, 'running', running, 'limit', d.limit)
-      if seen.running <= 0 then redis.call('SADD', K.limits, key) end
-      seen.running, seen.taken = running, 0
+    if limit_deltas[key].running < 0 then ending[#ending + 1] = key end
+  end
+  local parked = {}
+  for i = 1, #ending, CHUNK do
+    local last = math.min(i + CHUNK - 1, #ending)
+    local member = redis.call('SMISMEMBER', K.limit_parked_keys, unpack(ending, i, last))
+    for j = i, last do parked[ending[j]] = member[j - i + 1] == 1 end
+  end
+  local sets, gone = {}, {}
+  for _, key in ipairs(limit_list) do
+    local d, seen = limit_deltas[key], limit_seen[key]
+    local running = seen.running + d.running
+    seen.running, seen.taken = running, 0
+    local waiting = parked[key] and limit_wake(key, d.limit - running)
+    if running > 0 or waiting then
+      sets[#sets + 1] = key
+      sets[#sets + 1] = running .. ' ' .. d.limit
     else
-      local running = tonumber(redis.call('HINCRBY', record, 'running', d.running))
-      if d.running > 0 then
-        redis.call('HSET', record, 'limit', d.limit)
-        redis.call('SADD', K.limits, key)
-      elseif d.running < 0 then
-        local parked = K.limit_parked(key)
-        local idle = running <= 0 and redis.call('EXISTS', parked) == 0
-        if not idle then
-          wake_parked(parked, d.limit - running)
-          idle = running <= 0 and redis.call('EXISTS', parked) == 0
-        end
-        if idle then
-          redis.call('DEL', record)
-          redis.call('SREM', K.limits, key)
-        end
-      end
+      gone[#gone + 1] = key
     end
   end
+  if #sets > 0 then variadic('HSET', K.limit_counts, sets) end
+  if #gone > 0 then variadic('HDEL', K.limit_counts, gone) end
   limit_deltas, limit_list = {}, {}
 end
 
@@ -623,22 +667,12 @@ local function zset_later(key, member, score)
 end
 
 
--- Answers the first call's reply (LPUSH: the list's length after the first chunk).
-local function variadic(command, key, items)
-  local first
-  for i = 1, #items, CHUNK do
-    local reply = redis.call(command, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
-    first = first or reply
-  end
-  return first
-end
-
 -- Rate limits --------------------------------------------------------------------------------
 --[[ A task submitted with a rate key and rate (record field `rlimit`, 'N INTERVAL_MS KEY') starts
   only while fewer than N tasks of KEY started in the last INTERVAL_MS, fleet-wide: a sliding
   log, exact over every window (docs/flow-control.md says why not a token bucket). The starts
-  live in rate:<key>:starts (a sorted set: member the claim's token, score its time; gone a
-  minute after the interval after the last start). claim.lua asks rate.allows for a popped keyed
+  live in rate:<key>:starts (a sorted set: member the claim's token, score its time; deleted by
+  the maintenance pass a minute after the interval after the last start, rate.sweep_logs). claim.lua asks rate.allows for a popped keyed
   task and parks it on rate:<key>:parked when the key is over its rate or paused; the key then
   gets an entry in `rates` scored by when a start frees (or the pause ends), which the
   maintenance pass (promote.lua, rate.wake_due) honours: no worker polls. A handler's
@@ -651,8 +685,9 @@ end
   starts something. Every start is admitted with (log or window) + starts < N, so the log never
   holds more than N entries and needs no trim by rank. Whether any pause is in force is one read
   of `rate_pauses` per call; a key's own pause is read only while some pause is. A start then
-  costs one ZADD and one PEXPIRE per key. One table, so the prelude keeps its budget of
-  top-level locals. ]]
+  costs one ZADD per key: no PEXPIRE; a log the claim creates (ZCARD 0) gets an entry in
+  `rate_logs` instead (one ZADD per call for all such keys), which the maintenance pass sweeps.
+  One table, so the prelude keeps its budget of top-level locals. ]]
 local rate = {
   of = {},      -- id -> { key, limit, interval } | false (none)
   seen = {},    -- key -> { used = starts counted (the log's size until `exact`), taken = this call's, paused, wake }
@@ -687,6 +722,7 @@ function rate.state(r)
     end
     s = { used = redis.call('ZCARD', K.rate_starts(r.key)), exact = false, taken = 0,
           paused = rate.pausing and tonumber(redis.call('ZSCORE', K.rate_pauses, r.key)) or 0 }
+    s.fresh = s.used == 0 -- no log yet: a start creates it, and indexes it in `rate_logs`
     rate.seen[r.key] = s
   end
   return s
@@ -758,17 +794,38 @@ function rate.pause(r, id, until_ms)
 end
 
 -- flush: the starts of this call, one ZADD per key (a log found holding entries out of the
--- window drops them first), and the log expires a minute after the interval after the last
--- start (PEXPIRE runs on Redis's own clock: the margin keeps a log whose window a test clock
--- or a slow caller stretches).
+-- window drops them first). A log created by this call is indexed in `rate_logs`, due a minute
+-- after the interval after this start (member 'INTERVAL_MS KEY'; the margin keeps a log whose
+-- window a test clock or a slow caller stretches); rate.sweep_logs deletes or re-scores it.
 function rate.apply()
   for _, key in ipairs(rate.keys) do
     local st, starts, seen = rate.started[key], K.rate_starts(key), rate.seen[key]
     if seen and seen.stale then redis.call('ZREMRANGEBYSCORE', starts, '-inf', seen.stale) end
     redis.call('ZADD', starts, unpack(st.tokens))
-    redis.call('PEXPIRE', starts, st.interval + 60000)
+    if not seen or seen.fresh then zset_later(K.rate_logs, st.interval .. ' ' .. key, NOW + st.interval + 60000) end
   end
   rate.started, rate.keys = {}, {}
+end
+
+-- promote.lua: the starts logs due in `rate_logs`, at most `max_logs`: a log whose newest start
+-- is out of its window by the margin is deleted (its entries can no longer hold anything back),
+-- one still in use is due again from its newest start, a log already gone leaves the index.
+-- Returns the number of entries taken.
+function rate.sweep_logs(max_logs)
+  local due = redis.call('ZRANGEBYSCORE', K.rate_logs, '-inf', NOW, 'LIMIT', 0, max_logs)
+  for _, member in ipairs(due) do
+    local ms, key = string.match(member, '^(%d+) (.+)$')
+    local starts = K.rate_starts(key or member)
+    local newest = key and redis.call('ZRANGE', starts, -1, -1, 'WITHSCORES') or {}
+    local at = newest[2] and tonumber(newest[2]) + tonumber(ms) + 60000
+    if at and at > NOW then
+      zset_later(K.rate_logs, member, at)
+    else
+      if at then redis.call('DEL', starts) end
+      zset_later(K.rate_logs, member, false)
+    end
+  end
+  return #due
 end
 
 -- promote.lua: wake the keys due in `rates`, at most `max_keys` of them and 64 parked tasks

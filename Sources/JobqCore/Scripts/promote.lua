@@ -15,7 +15,9 @@
      expiry time); an emptied workflow (run) record goes too, out of the run indexes.
   2b. Rate keys (`rates`) whose wake time has come: up to RATE_WAKE_KEYS keys, each queueing
      up to 64 parked tasks (as many as it has starts free) at the front of their lane, and due
-     again when its next start frees while tasks stay parked (prelude rate.wake_due).
+     again when its next start frees while tasks stay parked (prelude rate.wake_due); then up
+     to RATE_LOG_SWEEP starts logs due in `rate_logs` are deleted once out of their window, or
+     re-scored (prelude rate.sweep_logs).
   3. Run deadlines: a run whose deadline has passed is stopped (prelude stop_run, reason
      deadline); the maintenance pass continues the cancellation at once.
   3b. Abandoned submissions: a run still `building` (submitted in several calls, not sealed)
@@ -109,6 +111,8 @@ end
 
 -- Rate keys due: their parked tasks queued again as starts free (prelude rate.wake_due).
 local rate_keys = rate.wake_due(RATE_WAKE_KEYS)
+-- Idle rate logs (`rate_logs`): deleted in bounded sweeps (prelude rate.sweep_logs).
+rate.sweep_logs(RATE_LOG_SWEEP)
 
 local stopped = 0
 for _, run in ipairs(redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', NOW, 'LIMIT', 0, 100)) do

@@ -26,7 +26,30 @@ extension Inspector {
         } catch {
             throw JobqError(translating: error, doing: "check server", isWrite: false)
         }
+        check.otherScriptLibraries = try await otherScriptLibraries()
         return check
+    }
+
+    /// The jobq script libraries on the server other than ``Scripts/library`` (`FUNCTION LIST
+    /// LIBRARYNAME jobq_*`); `nil` when the server refused it (an ACL without `function|list`).
+    package func otherScriptLibraries() async throws(JobqError) -> [String]? {
+        let reply: RedisValue
+        do {
+            reply = try await runner.redis.send(RedisCommand("FUNCTION", ["LIST", "LIBRARYNAME", "jobq_*"]))
+        } catch let error as RedisError where error.code == .server {
+            return nil
+        } catch {
+            throw JobqError(translating: error, doing: "check server", isWrite: false)
+        }
+        // RESP2: one flat [field, value, …] array per library
+        var names: [String] = []
+        for library in reply.array ?? [] {
+            let fields = library.array ?? []
+            for index in stride(from: 0, to: fields.count - 1, by: 2) where fields[index].string == "library_name" {
+                if let name = fields[index + 1].string, Scripts.isJobqLibrary(name), name != Scripts.library.name { names.append(name) }
+            }
+        }
+        return names.sorted()
     }
 
     /// `INFO section` as a dictionary; `nil` when the server refused it (NOPERM).

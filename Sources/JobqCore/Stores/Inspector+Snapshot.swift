@@ -40,7 +40,7 @@ extension Inspector {
             RedisCommand("HGETALL", [RedisArgument(keys.stats)]),
             RedisCommand("ZCARD", [RedisArgument(keys.runs)]),
             RedisCommand("ZCARD", [RedisArgument(keys.schedules)]),
-            RedisCommand("SCARD", [RedisArgument(keys.limits)]),
+            RedisCommand("HLEN", [RedisArgument(keys.limitCounts)]),
             RedisCommand("ZRANGE", [RedisArgument(keys.workers), 0, RedisArgument(max(limits.workers, 1) - 1), "WITHSCORES"]),
         ]
         first += terminal.map { RedisCommand("ZCARD", [RedisArgument(keys.ended($0))]) }

@@ -32,6 +32,26 @@ extension Maintenance {
         return repaired
     }
 
+    /// Deletes the script libraries of other jobq versions (``Inspector/otherScriptLibraries()``)
+    /// with `FUNCTION DELETE`; returns those that are gone afterwards (one deleted meanwhile by
+    /// another doctor included). Safe while workers of those versions still run: their next call
+    /// finds its function missing and loads the library again (RedisClient.callFunction).
+    package func deleteScriptLibraries(_ names: [String]) async throws(JobqError) -> [String] {
+        let candidates = names.filter { Scripts.isJobqLibrary($0) && $0 != Scripts.library.name }
+        guard !candidates.isEmpty else { return [] }
+        for name in candidates {
+            do {
+                _ = try await runner.redis.send(RedisCommand("FUNCTION", ["DELETE", RedisArgument(name)]))
+            } catch let error as RedisError where error.code == .server && error.serverError?.prefix != "NOPERM" {
+                // "Library not found": gone meanwhile; the list read below says what is left
+            } catch {
+                throw JobqError(translating: error, doing: "delete old script libraries", isWrite: true)
+            }
+        }
+        let left = Set(try await Inspector(runner: runner).otherScriptLibraries() ?? [])
+        return candidates.filter { !left.contains($0) }
+    }
+
     /// Diagnoses and repairs in one call.
     package func repair() async throws(JobqError) -> DoctorReport {
         try await repair(try await diagnose())

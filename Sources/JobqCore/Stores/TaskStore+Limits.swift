@@ -7,32 +7,35 @@ extension TaskStore {
     package func limitUsage(_ keys: [String]) async throws(JobqError) -> [LimitUsage] {
         guard !keys.isEmpty else { return [] }
         var commands: [RedisCommand] = []
-        commands.reserveCapacity(keys.count * 2)
+        commands.reserveCapacity(keys.count + 1)
+        // every key's count is a field of one hash: `RUNNING LIMIT`
+        commands.append(RedisCommand("HMGET", [RedisArgument(runner.keys.limitCounts)] + keys.map { RedisArgument($0) }))
         for key in keys {
-            commands.append(RedisCommand("HMGET", [RedisArgument(runner.keys.limit(key)), "running", "limit"]))
             commands.append(RedisCommand("LLEN", [RedisArgument(runner.keys.limitParked(key))]))
         }
         let replies = try await runner.pipeline(commands, doing: "read concurrency limits")
+        let counts = replies[0].array ?? []
         return keys.indices.map { index in
-            let fields = replies[2 * index].array ?? []
+            let fields = (index < counts.count ? counts[index].string : nil)?.split(separator: " ") ?? []
             return LimitUsage(
                 key: keys[index],
-                running: fields.first?.string.flatMap { Int($0) } ?? 0,
-                limit: fields.dropFirst().first?.string.flatMap { Int($0) },
-                parked: replies[2 * index + 1].int ?? 0
+                running: fields.first.flatMap { Int($0) } ?? 0,
+                limit: fields.dropFirst().first.flatMap { Int($0) },
+                parked: replies[index + 1].int ?? 0
             )
         }
     }
 
-    /// One page of the keys that have tasks running or parked (SSCAN of `limits`: bounded work
-    /// per call whatever the number of keys; a key may appear on two pages, as SSCAN allows).
+    /// One page of the keys that have tasks running or parked (HSCAN of `limit_counts`: bounded
+    /// work per call whatever the number of keys; a key may appear on two pages, as HSCAN allows).
     package func limits(cursor: String = "0", count: Int = 100) async throws(JobqError) -> LimitPage {
         let reply = try await runner.send(
-            RedisCommand("SSCAN", [RedisArgument(runner.keys.limits), RedisArgument(cursor), "COUNT", RedisArgument(max(1, min(count, 1000)))]),
+            RedisCommand("HSCAN", [RedisArgument(runner.keys.limitCounts), RedisArgument(cursor), "COUNT", RedisArgument(max(1, min(count, 1000)))]),
             doing: "list concurrency limits"
         ).array ?? []
         let next = reply.first?.string ?? "0"
-        let keys = Array(Set((reply.dropFirst().first?.array ?? []).compactMap(\.string))).sorted()
+        let pairs = reply.dropFirst().first?.array ?? []
+        let keys = Array(Set(stride(from: 0, to: pairs.count, by: 2).compactMap { pairs[$0].string })).sorted()
         return LimitPage(keys: try await limitUsage(keys), next: next == "0" ? nil : next)
     }
 }
