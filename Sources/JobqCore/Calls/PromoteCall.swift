@@ -16,7 +16,7 @@ package struct PromoteCall: ScriptCall {
 
     /// `{1, promoted, deleted, next due time (ms, 0 when nothing is due later), runs stopped,
     /// expired, expiry entries taken, timed out waiting for a signal, signal timeout entries taken,
-    /// rate keys taken}`.
+    /// rate keys taken, rate logs swept}`.
     package func decode(_ reply: inout ScriptReply) throws(JobqError) -> PromoteResult {
         try reply.expectOK()
         let promoted = try reply.int("promoted")
@@ -28,14 +28,16 @@ package struct PromoteCall: ScriptCall {
         let timedOut = try reply.int("signal timeouts")
         let timeoutEntries = try reply.int("signal timeout entries")
         let rateKeys = try reply.int("rate keys")
+        let rateLogs = try reply.int("rate logs")
         return PromoteResult(promoted: promoted, deleted: deleted, nextDue: next > 0 ? Int64(next) : nil, runsStopped: stopped,
                              expired: expired, expiryEntries: taken, signalTimeouts: timedOut, signalTimeoutEntries: timeoutEntries,
-                             rateKeys: rateKeys)
+                             rateKeys: rateKeys, rateLogs: rateLogs)
     }
 
     /// Whether this call stopped at one of its limits, so that more may be due.
     package func reachedLimit(_ result: PromoteResult) -> Bool {
         result.promoted >= promoteLimit || result.deleted >= deleteLimit || result.expiryEntries >= expireLimit
             || result.signalTimeoutEntries >= expireLimit || result.rateKeys >= Limits.rateWakeKeys
+            || result.rateLogs >= Limits.rateLogSweep
     }
 }

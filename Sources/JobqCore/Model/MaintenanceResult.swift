@@ -25,14 +25,18 @@ public struct PromoteResult: Sendable, Hashable {
     package let signalTimeoutEntries: Int
     /// Rate keys whose wake time had come, taken (decides whether another call is needed).
     package var rateKeys: Int = 0
+    /// Entries of the rate-log index (`rate_logs`) taken: logs deleted or re-scored (decides
+    /// whether another call is needed, so a backlog of idle logs is swept within one pass).
+    package var rateLogs: Int = 0
 
     public init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int = 0, expired: Int = 0) {
         self.init(promoted: promoted, deleted: deleted, nextDue: nextDue, runsStopped: runsStopped, expired: expired, expiryEntries: expired)
     }
 
     package init(promoted: Int, deleted: Int, nextDue: Int64?, runsStopped: Int, expired: Int, expiryEntries: Int,
-                 signalTimeouts: Int = 0, signalTimeoutEntries: Int = 0, rateKeys: Int = 0) {
+                 signalTimeouts: Int = 0, signalTimeoutEntries: Int = 0, rateKeys: Int = 0, rateLogs: Int = 0) {
         self.rateKeys = rateKeys
+        self.rateLogs = rateLogs
         self.signalTimeouts = signalTimeouts
         self.signalTimeoutEntries = signalTimeoutEntries
         self.promoted = promoted

@@ -32,7 +32,7 @@
            delayed task, expiry, run deadline, signal timeout, rate key wake or abandoned submission), runs stopped,
            tasks expired, expiry entries taken (those expired and those of tasks that had started
            or ended, dropped), tasks timed out waiting for a signal, signal timeout entries
-           taken, rate keys taken} ]]
+           taken, rate keys taken, rate logs taken (deleted or re-scored)} ]]
 
 local promote_limit = tonumber(ARGV[2]) or 200
 local delete_limit = tonumber(ARGV[3]) or 25
@@ -112,7 +112,7 @@ end
 -- Rate keys due: their parked tasks queued again as starts free (prelude rate.wake_due).
 local rate_keys = rate.wake_due(RATE_WAKE_KEYS)
 -- Idle rate logs (`rate_logs`): deleted in bounded sweeps (prelude rate.sweep_logs).
-rate.sweep_logs(RATE_LOG_SWEEP)
+local rate_logs = rate.sweep_logs(RATE_LOG_SWEEP)
 
 local stopped = 0
 for _, run in ipairs(redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', NOW, 'LIMIT', 0, 100)) do
@@ -154,4 +154,4 @@ for _, wf in ipairs(workflows) do
     end
   end
 end
-return { OK, promoted, deleted, due_at, stopped, expired, #expiring, timed_out, #timeouts, rate_keys }
+return { OK, promoted, deleted, due_at, stopped, expired, #expiring, timed_out, #timeouts, rate_keys, rate_logs }

@@ -30,7 +30,7 @@ extension Maintenance {
     /// the totals and the last call's next due time (at or before now when work was left).
     package func promote(maxCalls: Int = 40) async throws(JobqError) -> PromoteResult {
         let call = PromoteCall(promoteLimit: Self.promoteBatch, deleteLimit: Self.deleteBatch, expireLimit: Self.expireBatch)
-        var promoted = 0, deleted = 0, stopped = 0, expired = 0, entries = 0, timedOut = 0, timeoutEntries = 0, rateKeys = 0
+        var promoted = 0, deleted = 0, stopped = 0, expired = 0, entries = 0, timedOut = 0, timeoutEntries = 0, rateKeys = 0, rateLogs = 0
         var last: PromoteResult
         var calls = 0
         repeat {
@@ -44,9 +44,10 @@ extension Maintenance {
             timedOut += last.signalTimeouts
             timeoutEntries += last.signalTimeoutEntries
             rateKeys += last.rateKeys
+            rateLogs += last.rateLogs
         } while call.reachedLimit(last) && calls < maxCalls
         return PromoteResult(promoted: promoted, deleted: deleted, nextDue: last.nextDue, runsStopped: stopped, expired: expired, expiryEntries: entries,
-                             signalTimeouts: timedOut, signalTimeoutEntries: timeoutEntries, rateKeys: rateKeys)
+                             signalTimeouts: timedOut, signalTimeoutEntries: timeoutEntries, rateKeys: rateKeys, rateLogs: rateLogs)
     }
 
     /// One maintenance pass, if `owner` wins the lock for this `interval`: reap expired leases,
