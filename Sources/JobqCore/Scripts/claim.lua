@@ -114,8 +114,9 @@ local function claim()
         f[17], f[18], f[19], f[20], f[21], f[22], f[23], f[24], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15] = f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], nil, nil, nil, nil, nil, nil, nil, nil
         UNIQUE.record(id, f[22] or '') -- (read here: set_state needs no HGET for it)
         if state then
-          if f[2] then
-            f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = string.match(f[2], SPEC_PATTERN)
+          local spec = f[2] and MEMO.spec_fields(f[2]) -- (kept across calls: most tasks share a spec)
+          if spec then
+            f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16] = spec[1], spec[2], spec[3], spec[4], spec[5], spec[6], spec[7], spec[8], spec[9]
           end
           if not KNOWN_STATES[state] or not f[8] or not f[3] or not tonumber(f[10]) then
             fail_corrupt(id, state, spec_of(f[2]), tonumber(f[4]) or 0) -- what unusable() says, inlined

@@ -61,6 +61,38 @@ local SPEC_TTL_PATTERN = '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t'
 local function spec_ttl(raw)
   return raw and tonumber(string.match(raw, SPEC_TTL_PATTERN))
 end
+
+--[[ Parses kept across calls. The scripts are one Functions library, loaded once, so a table
+  here outlives the call that filled it. Many tasks share the same field text (one spec per
+  handler and options, one `climit` per key), and a claim or completion would otherwise parse
+  each task's text anew: a 9-capture match of the spec costs ~0.9 µs, a lookup ~0.1 µs
+  (docs/performance.md, "Parses kept across calls"). Only pure functions of the text are kept
+  (the text is the key; nothing read from Redis), and the parsed tables are read-only for
+  their users. Bounded: a kind's table is emptied once MEMO.MAX entries were added to it, so a
+  workload of ever-new texts costs one insert per parse and at most MEMO.MAX entries per kind.
+  Texts that are usually a task's own (ids, unique keys) are not kept. ]]
+local MEMO = { MAX = 4096, added = {}, spec = {}, fields = {}, climit = {}, rlimit = {}, name = {} }
+-- Keeps `value` (false for a text that does not parse) for `raw` in MEMO[kind]; answers it.
+-- Each kind is emptied on its own, so ever-new texts of one kind never evict another's.
+function MEMO.put(kind, raw, value)
+  local added = (MEMO.added[kind] or 0) + 1
+  if added > MEMO.MAX then
+    MEMO[kind], added = {}, 1
+  end
+  MEMO.added[kind] = added
+  MEMO[kind][raw] = value
+  return value
+end
+-- The spec's nine fields as an array (queue with its priority, handler, max_attempts,
+-- timeout_ms, ttl, wf, deps_total, backoff, title), false when it does not parse; read-only.
+function MEMO.spec_fields(raw)
+  local v = MEMO.fields[raw]
+  if v == nil then
+    local parts = { string.match(raw, SPEC_PATTERN) }
+    v = MEMO.put('fields', raw, parts[1] ~= nil and parts)
+  end
+  return v
+end
 -- Priorities (docs/flow-control.md#priorities): the spec's first field is the queue, followed by
 -- ' P' for a priority P other than 0 (a record without it has priority 0, as every record written
 -- before priorities). A ready task of priority P waits on K.ready_at(queue, P), or K.ready(queue)
@@ -147,14 +179,21 @@ function PRIORITY.turns(queue, p, want)
   return ids, idle
 end
 
+-- The parsed spec (kept across calls, MEMO: read-only), nil when absent or unparsable.
 local function spec_of(raw)
   if not raw then return nil end
-  local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
-  if not queue then return nil end
-  local priority, fair
-  queue, priority, fair = PRIORITY.split(queue)
-  return { queue = queue, priority = priority, fair = fair, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
-    ttl = tonumber(ttl), wf = wf, deps_total = tonumber(deps_total), backoff = backoff, title = title }
+  local spec = MEMO.spec[raw]
+  if spec == nil then
+    local queue, handler, max_attempts, timeout_ms, ttl, wf, deps_total, backoff, title = string.match(raw, SPEC_PATTERN)
+    if queue then
+      local priority, fair
+      queue, priority, fair = PRIORITY.split(queue)
+      spec = { queue = queue, priority = priority, fair = fair, handler = handler, max_attempts = tonumber(max_attempts), timeout_ms = tonumber(timeout_ms),
+        ttl = tonumber(ttl), wf = wf, deps_total = tonumber(deps_total), backoff = backoff, title = title }
+    end
+    spec = MEMO.put('spec', raw, spec or false)
+  end
+  return spec or nil
 end
 
 -- The state `event` leads to from `from` (nil: forbidden). `from == nil`: the task is new.
@@ -413,9 +452,15 @@ local limit_of = {}                 -- id -> { key, limit } | false (no limit)
 local limit_deltas, limit_list = {}, {} -- key -> { running = delta, limit = n }
 local limit_seen = {}               -- key -> { running = n, taken = n } (claim.lua, per call)
 
+-- (kept across calls, MEMO: read-only)
 local function parse_climit(raw)
-  local n, key = string.match(raw or '', '^(%d+) (.+)$')
-  return n and { key = key, limit = tonumber(n) } or false
+  if not raw or raw == '' then return false end
+  local l = MEMO.climit[raw]
+  if l == nil then
+    local n, key = string.match(raw, '^(%d+) (.+)$')
+    l = MEMO.put('climit', raw, n and { key = key, limit = tonumber(n) } or false)
+  end
+  return l
 end
 
 -- `raw` when the caller read the field already (claim, complete, fail and reap read it with the
@@ -584,9 +629,10 @@ end
   the prelude is near Lua's 200-local limit. ]]
 local UNIQUE = { of = {} } -- of: id -> parsed `unique` field | false, per call
 
+-- (not kept across calls as the limits' are: a unique key is often a task's own)
 function UNIQUE.parse(raw)
   if not raw or raw == '' then return false end -- (most tasks: no pattern)
-  local mode, ms, key = string.match(raw or '', '^(%a+) (%d+) (.+)$')
+  local mode, ms, key = string.match(raw, '^(%a+) (%d+) (.+)$')
   if not mode or not UNIQUE_MODE[mode] then return false end
   return { mode = mode, ms = tonumber(ms), key = key }
 end
@@ -697,9 +743,15 @@ local rate = {
   pausing = nil, -- whether any key's pause is in force (read once per call)
 }
 
+-- (kept across calls, MEMO: read-only)
 function rate.parse(raw)
-  local n, ms, key = string.match(raw or '', '^(%d+) (%d+) (.+)$')
-  return n and { key = key, limit = tonumber(n), interval = tonumber(ms) } or false
+  if not raw or raw == '' then return false end
+  local r = MEMO.rlimit[raw]
+  if r == nil then
+    local n, ms, key = string.match(raw, '^(%d+) (%d+) (.+)$')
+    r = MEMO.put('rlimit', raw, n and { key = key, limit = tonumber(n), interval = tonumber(ms) } or false)
+  end
+  return r
 end
 
 -- `raw` when the caller read the field already (claim reads it with the rest).

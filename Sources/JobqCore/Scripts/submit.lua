@@ -155,26 +155,31 @@ local function submit()
   -- tables beyond the task itself (names already checked in this call are not checked again),
   -- and whether an id is taken is asked once for the whole batch (one variadic EXISTS).
   local tasks, by_id = {}, {}
-  local good_name = {}
+  -- A name: handlers, queues and limit keys repeat across calls, so the good ones are kept
+  -- (MEMO.name); ids and unique keys are checked each time (often a task's own: they would
+  -- only churn the memo).
+  local function bad_text(name)
+    return not string.find(name, '^[%w%._%-]+$') or #name > 128
+  end
   local function bad_name(name)
-    if good_name[name] then return false end
-    if not string.find(name, '^[%w%._%-]+$') or #name > 128 then return true end
-    good_name[name] = true
+    if MEMO.name[name] then return false end
+    if bad_text(name) then return true end
+    MEMO.put('name', name, true)
     return false
   end
   -- A task id: a name, or 'run/key' (a task of a run). A new run's tasks all carry its id.
   local run_prefix = in_run and workflow .. '/' or nil
   local function bad_id(id)
     if run_prefix then
-      return string.sub(id, 1, #run_prefix) ~= run_prefix or bad_name(string.sub(id, #run_prefix + 1))
+      return string.sub(id, 1, #run_prefix) ~= run_prefix or bad_text(string.sub(id, #run_prefix + 1))
     end
-    return bad_name(id)
+    return bad_text(id)
   end
   -- A prerequisite named outside the batch: a standalone task or a task of another run.
   local function bad_reference(id)
     local run, key = string.match(id, '^([^/]*)/(.*)$')
-    if run then return bad_name(run) or bad_name(key) end
-    return bad_name(id)
+    if run then return bad_text(run) or bad_text(key) end
+    return bad_text(id)
   end
   -- The first task up to `last` whose id is repeated in the batch or already taken: the error
   -- path only, so that the reply names the same task as a check in batch order would.
@@ -265,7 +270,7 @@ local function submit()
     if task.unique ~= '' then
       local u = UNIQUE.parse(task.unique)
       local timed = u and u.mode ~= UNIQUE_MODE.started and u.mode ~= UNIQUE_MODE.finished
-      if not u or bad_name(u.key) or (timed and u.ms < 1) or (u.mode == UNIQUE_MODE.started and u.ms ~= 0)
+      if not u or bad_text(u.key) or (timed and u.ms < 1) or (u.mode == UNIQUE_MODE.started and u.ms ~= 0)
         or (u.mode == UNIQUE_MODE.debounce and (n > 1 or in_run or ndeps > 0 or task.wait_for ~= '' or task.delay_ms ~= u.ms)) then
         return invalid(t, 'unique of ' .. task.id)
       end
