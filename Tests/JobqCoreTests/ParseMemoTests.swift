@@ -3,10 +3,11 @@ import Testing
 
 @testable import JobqCore
 
-/// The parses the scripts keep across calls (prelude.lua MEMO: specs, `climit`, `rlimit`, names):
-/// more distinct texts than a kind's table holds (MEMO.MAX, 4,096) go through submit, claim and
-/// complete, so each table is emptied and filled again mid-way; every claimed task must still
-/// carry its own handler, title, attempts and timeout, and its key's count must be its own.
+/// The parses the scripts keep across calls (prelude.lua MEMO: specs and handler/queue names):
+/// more distinct spec texts than a kind's table holds (MEMO.MAX, 1,024) go through submit, claim
+/// and complete, so the table is emptied and filled again several times; every claimed task must
+/// still carry its own handler, title, attempts and timeout, and its own key's count (a key and
+/// limit per task, parsed per call) must be exact beside it.
 @Suite("parses kept across script calls", .enabled(if: redisAvailable))
 struct ParseMemoTests {
     @Test func moreDistinctSpecsAndKeysThanTheMemoHoldsStayExact() async throws {
@@ -22,7 +23,7 @@ struct ParseMemoTests {
                     task.handler = "h\(index % 5)"
                     task.title = "title \(index)"  // a spec text of its own
                     task.timeout = .seconds(60 + index % 11)
-                    task.concurrency = ConcurrencyLimit(key: "k\(index)", limit: 1 + index % 3)  // a climit text of its own
+                    task.concurrency = ConcurrencyLimit(key: "k\(index)", limit: 1 + index % 3)  // a key of its own
                     expected[id] = (task.handler, task.title, task.maxAttempts, Int64(60 + index % 11))
                     batch.append(task)
                 }

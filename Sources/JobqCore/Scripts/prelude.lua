@@ -63,15 +63,17 @@ local function spec_ttl(raw)
 end
 
 --[[ Parses kept across calls. The scripts are one Functions library, loaded once, so a table
-  here outlives the call that filled it. Many tasks share the same field text (one spec per
-  handler and options, one `climit` per key), and a claim or completion would otherwise parse
-  each task's text anew: a 9-capture match of the spec costs ~0.9 µs, a lookup ~0.1 µs
-  (docs/performance.md, "Parses kept across calls"). Only pure functions of the text are kept
-  (the text is the key; nothing read from Redis), and the parsed tables are read-only for
-  their users. Bounded: a kind's table is emptied once MEMO.MAX entries were added to it, so a
-  workload of ever-new texts costs one insert per parse and at most MEMO.MAX entries per kind.
-  Texts that are usually a task's own (ids, unique keys) are not kept. ]]
-local MEMO = { MAX = 4096, added = {}, spec = {}, fields = {}, climit = {}, rlimit = {}, name = {} }
+  here outlives the call that filled it. Most tasks share their spec text with many others (one
+  per handler and options), and a claim would otherwise parse each task's anew: a 9-capture
+  match costs ~0.9 µs, a lookup ~0.1 µs (docs/performance.md, "Parses kept across calls"). Only
+  pure functions of the text are kept (the text is the key; nothing read from Redis), and the
+  parsed tables are read-only for their users. Kept: specs and the names submit checks for
+  handlers and queues, texts of which a workload has a few. Not kept: ids, limit, rate and unique
+  keys (often one per tenant or per task: a memo of thousands of live entries made every later
+  call dearer, the garbage collector walking it). Bounded: a kind's table is emptied once
+  MEMO.MAX entries were added to it (fair keys give a spec per key: those churn, at one insert
+  per parse). ]]
+local MEMO = { MAX = 1024, added = {}, spec = {}, fields = {}, name = {} }
 -- Keeps `value` (false for a text that does not parse) for `raw` in MEMO[kind]; answers it.
 -- Each kind is emptied on its own, so ever-new texts of one kind never evict another's.
 function MEMO.put(kind, raw, value)
@@ -452,15 +454,11 @@ local limit_of = {}                 -- id -> { key, limit } | false (no limit)
 local limit_deltas, limit_list = {}, {} -- key -> { running = delta, limit = n }
 local limit_seen = {}               -- key -> { running = n, taken = n } (claim.lua, per call)
 
--- (kept across calls, MEMO: read-only)
+-- (parsed once per id per call, limit_record; not kept across calls as specs are: a key per
+-- tenant gives thousands of texts, and a memo that large cost more than it saved, performance.md)
 local function parse_climit(raw)
-  if not raw or raw == '' then return false end
-  local l = MEMO.climit[raw]
-  if l == nil then
-    local n, key = string.match(raw, '^(%d+) (.+)$')
-    l = MEMO.put('climit', raw, n and { key = key, limit = tonumber(n) } or false)
-  end
-  return l
+  local n, key = string.match(raw or '', '^(%d+) (.+)$')
+  return n and { key = key, limit = tonumber(n) } or false
 end
 
 -- `raw` when the caller read the field already (claim, complete, fail and reap read it with the
@@ -743,15 +741,10 @@ local rate = {
   pausing = nil, -- whether any key's pause is in force (read once per call)
 }
 
--- (kept across calls, MEMO: read-only)
+-- (once per id per call, rate.record; not kept across calls: see parse_climit)
 function rate.parse(raw)
-  if not raw or raw == '' then return false end
-  local r = MEMO.rlimit[raw]
-  if r == nil then
-    local n, ms, key = string.match(raw, '^(%d+) (%d+) (.+)$')
-    r = MEMO.put('rlimit', raw, n and { key = key, limit = tonumber(n), interval = tonumber(ms) } or false)
-  end
-  return r
+  local n, ms, key = string.match(raw or '', '^(%d+) (%d+) (.+)$')
+  return n and { key = key, limit = tonumber(n), interval = tonumber(ms) } or false
 end
 
 -- `raw` when the caller read the field already (claim reads it with the rest).

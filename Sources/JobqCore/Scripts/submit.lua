@@ -155,9 +155,8 @@ local function submit()
   -- tables beyond the task itself (names already checked in this call are not checked again),
   -- and whether an id is taken is asked once for the whole batch (one variadic EXISTS).
   local tasks, by_id = {}, {}
-  -- A name: handlers, queues and limit keys repeat across calls, so the good ones are kept
-  -- (MEMO.name); ids and unique keys are checked each time (often a task's own: they would
-  -- only churn the memo).
+  -- A name: handlers and queues repeat across calls, so the good ones are kept (MEMO.name); ids
+  -- and keys are checked each time (a key per tenant or per task would only grow the memo).
   local function bad_text(name)
     return not string.find(name, '^[%w%._%-]+$') or #name > 128
   end
@@ -256,14 +255,14 @@ local function submit()
     if task.climit ~= '' then
       -- 'N KEY': the key already expanded (Swift ConcurrencyKey), a name; N from 1 to 10,000
       local n, key = string.match(task.climit, '^(%d+) (.+)$')
-      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_name(key) then
+      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or bad_text(key) then
         return invalid(t, 'concurrency limit of ' .. task.id)
       end
     end
     if task.rlimit ~= '' then
       -- 'N INTERVAL_MS KEY': the key already expanded (Swift RateLimit), a name; N from 1 to 10,000
       local n, ms, key = string.match(task.rlimit, '^(%d+) (%d+) (.+)$')
-      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or tonumber(ms) < 1 or bad_name(key) then
+      if not n or tonumber(n) < 1 or tonumber(n) > 10000 or tonumber(ms) < 1 or bad_text(key) then
         return invalid(t, 'rate limit of ' .. task.id)
       end
     end
