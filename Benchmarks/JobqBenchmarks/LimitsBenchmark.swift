@@ -13,7 +13,8 @@ import JobqBenchmarkSupport
 ///
 /// Every variant runs once per round, each round in a rotated order (a drift of the shared
 /// machine falls on all alike); the table gives each round's figure and the median.
-/// `--rounds N` (default 5), `--tasks N` (default 20,000), `--commands` adds the Redis commands
+/// `--rounds N` (default 5), `--tasks N` (default 20,000), `--only off,rate` runs just those
+/// variants (off, concurrency, rate, unique, fair: for profiling one path), `--commands` adds the Redis commands
 /// each variant makes per task (`INFO commandstats`), which is where the cost is found.
 enum LimitsBenchmark {
     enum Variant: String, CaseIterable {
@@ -22,6 +23,17 @@ enum LimitsBenchmark {
         case rate = "rate limits, 1,000 keys"
         case unique = "unique until_finished, own key each"
         case fair = "fair keys, 1,000 keys"
+
+        /// The name `--only` takes.
+        var shortName: String {
+            switch self {
+            case .off: "off"
+            case .concurrency: "concurrency"
+            case .rate: "rate"
+            case .unique: "unique"
+            case .fair: "fair"
+            }
+        }
 
         /// The task `index` of the variant (payload `{"k": index % 1000}`).
         func spec(_ index: Int) -> TaskSpec {
@@ -47,34 +59,42 @@ enum LimitsBenchmark {
         let server = try await RedisServerFixture.start()
         defer { Task { await server.stop() } }
         let client = server.makeClient()
-        let variants = Variant.allCases
-        var figures: [Variant: [Double]] = [:]
+        // `--only off,concurrency`: just those variants (for profiling one path)
+        let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1].split(separator: ",").map(String.init) : nil }
+        let variants = Variant.allCases.filter { only?.contains($0.shortName) ?? true }
+        var figures: [Variant: [Double]] = [:], submitFigures: [Variant: [Double]] = [:]
         print("Redis CPU per task (INFO cpu, user + sys), batched no-op life (batches of 100, \(grouped(Double(tasks))) tasks), \(rounds) rounds")
         for round in 0..<rounds {
             for offset in 0..<variants.count {
                 let variant = variants[(offset + round) % variants.count]
-                let (cpu, calls) = try await measure(client, tasks: tasks) { probe in
+                let (cpu, submitCPU, calls) = try await measure(client, tasks: tasks) { probe in
                     var submitted = 0
                     while submitted < tasks {
                         let first = submitted, n = min(100, tasks - submitted)
                         try await probe.submit((0..<n).map { variant.spec(first + $0) })
                         submitted += n
                     }
+                } drain: { probe in
                     try await EngineBenchmark.drain(probe, batch: 100)
                 }
                 figures[variant, default: []].append(cpu)
+                submitFigures[variant, default: []].append(submitCPU)
                 if commands && round == 0 {
                     print("  \(variant.rawValue): " + calls.map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", ") + " calls/task")
                 }
             }
         }
         print("")
-        print("variant".padding(38) + "median".leftPadding(10) + "× off".leftPadding(8) + "   rounds (µs)")
+        print("variant".padding(38) + "median".leftPadding(10) + "× off".leftPadding(8) + "submit".leftPadding(10) + "claim+complete".leftPadding(16) + "   rounds (µs)")
         let off = median(figures[.off] ?? [0])
         for variant in variants {
             let values = figures[variant] ?? []
+            // the split: the submit calls' share, and what the drain (claims and completions) took
+            let submits = median(submitFigures[variant] ?? [0])
+            let drains = median(zip(values, submitFigures[variant] ?? []).map { $0 - $1 })
             print(variant.rawValue.padding(38) + String(format: "%.1f µs", median(values)).leftPadding(10)
                 + String(format: "%.2f", median(values) / off).leftPadding(8)
+                + String(format: "%.1f", submits).leftPadding(10) + String(format: "%.1f", drains).leftPadding(16)
                 + "   " + values.map { String(format: "%.1f", $0) }.joined(separator: " "))
         }
         print("")
@@ -83,13 +103,16 @@ enum LimitsBenchmark {
         await server.stop()
     }
 
-    /// Runs `body` in a fresh namespace: Redis CPU per task (µs), and the commands it made per
-    /// task (the ten most frequent, scripts excluded).
-    private static func measure(_ client: RedisClient, tasks: Int, _ body: (EngineProbe) async throws -> Void) async throws -> (Double, [(String, Double)]) {
+    /// Runs `submit` then `drain` in a fresh namespace: Redis CPU per task (µs) of both, of the
+    /// submit part alone, and the commands both made per task (the most frequent, scripts excluded).
+    private static func measure(_ client: RedisClient, tasks: Int, _ submit: (EngineProbe) async throws -> Void,
+                                drain: (EngineProbe) async throws -> Void) async throws -> (Double, Double, [(String, Double)]) {
         let probe = try EngineProbe(redis: client, namespace: "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
         _ = try await client.send("CONFIG", "RESETSTAT")
         let before = try await EngineBenchmark.cpuSeconds(client)
-        try await body(probe)
+        try await submit(probe)
+        let submitted = try await EngineBenchmark.cpuSeconds(client)
+        try await drain(probe)
         let after = try await EngineBenchmark.cpuSeconds(client)
         var calls: [(String, Double)] = []
         for (name, line) in try await EngineBenchmark.info(client, "commandstats") where name.hasPrefix("cmdstat_") {
@@ -100,6 +123,6 @@ enum LimitsBenchmark {
             calls.append((command, count / Double(tasks)))
         }
         calls.sort { $0.1 > $1.1 }
-        return ((after - before) * 1e6 / Double(tasks), Array(calls.prefix(12)))
+        return ((after - before) * 1e6 / Double(tasks), (submitted - before) * 1e6 / Double(tasks), Array(calls.prefix(12)))
     }
 }
