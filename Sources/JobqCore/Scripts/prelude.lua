@@ -65,9 +65,9 @@ end
 --[[ Parses kept across calls. The scripts are one Functions library, loaded once, so a table
   here outlives the call that filled it. Most tasks share their spec text with many others (one
   per handler and options), and a claim would otherwise parse each task's anew: a 9-capture
-  match costs ~0.9 µs, a lookup ~0.1 µs (docs/performance.md, "Parses kept across calls"). Only
-  pure functions of the text are kept (the text is the key; nothing read from Redis), and the
-  parsed tables are read-only for their users. Kept: specs and the names submit checks for
+  match costs ~0.6 µs, a lookup well under 0.1 µs (docs/performance.md, "Parses kept across
+  calls"). Only pure functions of the text are kept (the text is the key; nothing read from
+  Redis), and the parsed tables are read-only for their users. Kept: specs and the names submit checks for
   handlers and queues, texts of which a workload has a few. Not kept: ids, limit, rate and unique
   keys (often one per tenant or per task: a memo of thousands of live entries made every later
   call dearer, the garbage collector walking it). Bounded: a kind's table is emptied once
