@@ -8,6 +8,7 @@
 # single pieces of Lua cost inside a Redis function (Benchmarks/floor/lua-costs.lua).
 #
 #   Benchmarks/life-floor.sh                 # ROUNDS=5
+#   FLOOR_ATTEMPT=1 Benchmarks/life-floor.sh # the floor with an attempt entry per completion
 #   BENCH=path/to/JobqBenchmarks Benchmarks/life-floor.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ figures=()
 for round in $(seq 1 "$ROUNDS"); do
   cli flushall >/dev/null
   before=$(cpu)
-  for i in $(seq 1 200); do echo "EVALSHA $SHA 0 r$round-$i-"; done | cli >/dev/null
+  for i in $(seq 1 200); do echo "EVALSHA $SHA 0 r$round-$i- ${FLOOR_ATTEMPT:-0}"; done | cli >/dev/null
   after=$(cpu)
   figures+=("$(python3 -c "print('%.1f' % (($after - $before) * 1e6 / 20000))")")
 done

@@ -228,7 +228,9 @@ public struct JobqClient: Sendable {
         return try await engine.tasks.attempts(of: ids)
     }
 
-    /// How many entries each of `ids` has in its attempt history, in one round trip.
+    /// How many entries each of `ids` has stored in its attempt history, in one round trip: the
+    /// attempt that made a task DONE is not among them (``attempts(of:)`` adds it from the
+    /// record), so a DONE task with any stored entry had an earlier attempt end otherwise.
     public func attemptCounts(of ids: [String]) async throws(JobqError) -> [Int] {
         for id in ids { try Validation.check(taskID: id) }
         return try await engine.tasks.attemptCounts(of: ids)

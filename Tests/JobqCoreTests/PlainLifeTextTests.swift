@@ -52,10 +52,16 @@ struct PlainLifeTextTests {
             #expect(try await engine.readyList() == ["b"])
             #expect(try await engine.state("b") == .pending)
 
-            #expect(try await engine.list(engine.keys.attempts("a")) == ["1\tw1\t\(claimedAt)\t\(finished)\tdone\t\t"])
-            #expect(try await engine.list(engine.keys.attempts("c")) == [
-                "1\tw1\t\(claimedAt)\t\(claimedAt)\tretried\terror\tx y", "2\tw2\t\(reclaimedAt)\t\(finished)\tdone\t\t",
-            ])
+            // the attempt that made a task DONE is not stored (a's history key does not exist);
+            // the history read adds it from the record, as the entry the script used to write
+            #expect(try await engine.list(engine.keys.attempts("a")) == [])
+            #expect(try await engine.redis.send("EXISTS", RedisArgument(engine.keys.attempts("a"))).decodeInt() == 0)
+            #expect(try await engine.list(engine.keys.attempts("c")) == ["1\tw1\t\(claimedAt)\t\(claimedAt)\tretried\terror\tx y"])
+            func entries(_ id: String) -> [[UInt8]] {
+                id == "a" ? [Array("1\tw1\t\(claimedAt)\t\(finished)\tdone\t\t".utf8)]
+                    : [Array("1\tw1\t\(claimedAt)\t\(claimedAt)\tretried\terror\tx y".utf8), Array("2\tw2\t\(reclaimedAt)\t\(finished)\tdone\t\t".utf8)]
+            }
+            #expect(try await engine.coordinator.tasks.attempts(of: ["a", "c"]) == [AttemptHistory(entries: entries("a")), AttemptHistory(entries: entries("c"))])
             let lines = try await eventLines(engine)
             #expect(lines.filter { $0.hasPrefix("a ") } == ["a - PENDING 0 ", "a PENDING RUNNING 1 ", "a RUNNING DONE 1 "])
             #expect(lines.filter { $0.hasPrefix("c ") } == [

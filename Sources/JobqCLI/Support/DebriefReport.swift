@@ -131,9 +131,11 @@ struct DebriefReport: Sendable {
                     report.unfinished += 1
                 }
             }
-            // A DONE task is worth a history read only when it has more than one entry.
+            // A DONE task is worth a history read only when it has entries stored: its last
+            // attempt's is read from its record (one stored entry may be that one, written by a
+            // version before this; the read then finds nothing unsuccessful).
             let counts = try await client.attemptCounts(of: done.map(\.id))
-            let candidates = zip(done, counts).filter { $0.1 > 1 }.map(\.0)
+            let candidates = zip(done, counts).filter { $0.1 > 0 }.map(\.0)
             let histories = try await client.attempts(of: problems.map(\.id) + candidates.map(\.id))
             for (info, history) in zip(problems, histories) {
                 report.problems.append(Problem(info: info, history: history))

@@ -118,6 +118,22 @@ public struct AttemptHistory: Sendable, Hashable {
         self.init(attempts: attempts, malformed: malformed)
     }
 
+    /// The history completed by the attempt that ended a DONE task, which complete.lua does not
+    /// store (docs/keyspace.md, `t:<id>:attempts`): a task that succeeded at once then needs no
+    /// list at all, and its record says all the entry would (the attempt number, worker, start
+    /// and end). Added when the record is DONE after a run (`worker` and `started` present,
+    /// `attempts` at least 1) and the stored history does not already end with that attempt's
+    /// `done` entry (written by versions before this, or by a task that started a child run);
+    /// the bound of ``TaskAttempt/keptAfterFirst`` holds as the script would have kept it.
+    package func completed(byRecord state: TaskState?, attempts: Int?, worker: String?, started: Int64?, finished: Int64?) -> AttemptHistory {
+        guard state == .done, let attempt = attempts, attempt >= 1, let worker, let started, let finished else { return self }
+        if let last = self.attempts.last, last.outcome == .done, last.attempt == attempt { return self }
+        var history = self
+        history.attempts.append(TaskAttempt(attempt: attempt, worker: worker, started: started, ended: finished, outcome: .done, reason: "", error: ""))
+        if history.attempts.count > TaskAttempt.keptAfterFirst + 1 { history.attempts.remove(at: 1) }
+        return history
+    }
+
     /// Attempts that failed or whose worker died (a hand-back at shutdown or a snooze is
     /// neither): what makes a DONE task "recovered after retries".
     public var unsuccessful: Int { attempts.count { $0.outcome != .done && !$0.outcome.isRefundedByChoice } }

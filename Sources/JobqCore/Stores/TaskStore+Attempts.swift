@@ -11,18 +11,30 @@ extension TaskStore {
         return try await attempts(of: [id])[0]
     }
 
-    /// The histories of `ids`, in order, in one pipelined round trip (one LRANGE each).
+    /// The histories of `ids`, in order, in one pipelined round trip (one LRANGE and one HMGET
+    /// of the record each: a DONE task's last attempt is read from its record,
+    /// ``AttemptHistory/completed(byRecord:attempts:worker:started:finished:)``).
     package func attempts(of ids: [String]) async throws(JobqError) -> [AttemptHistory] {
         guard !ids.isEmpty else { return [] }
-        let commands = ids.map { RedisCommand("LRANGE", [RedisArgument(runner.keys.attempts($0)), 0, -1]) }
+        var commands: [RedisCommand] = []
+        for id in ids {
+            commands.append(RedisCommand("LRANGE", [RedisArgument(runner.keys.attempts(id)), 0, -1]))
+            commands.append(RedisCommand("HMGET", [RedisArgument(runner.keys.task(id)), "state", "attempts", "worker", "started", "finished"]))
+        }
         let replies = try await runner.pipeline(commands, doing: "read attempt history")
-        return replies.map { reply in
-            AttemptHistory(entries: (reply.array ?? []).compactMap(\.bytes))
+        return stride(from: 0, to: replies.count - 1, by: 2).map { index in
+            let record = replies[index + 1].array ?? []
+            func field(_ at: Int) -> String? { at < record.count ? record[at].string : nil }
+            return AttemptHistory(entries: (replies[index].array ?? []).compactMap(\.bytes))
+                .completed(byRecord: field(0).flatMap(TaskState.init(rawValue:)), attempts: field(1).flatMap { Int($0) },
+                           worker: field(2), started: field(3).flatMap { Int64($0) }, finished: field(4).flatMap { Int64($0) })
         }
     }
 
-    /// How many entries each of `ids` has in its history (one LLEN each, pipelined): to find the
-    /// DONE tasks worth reading a history for without reading every history.
+    /// How many entries each of `ids` has stored in its history (one LLEN each, pipelined): to
+    /// find the DONE tasks worth reading a history for without reading every history. A DONE
+    /// task's last attempt is not stored (it is read from the record), so any stored entry
+    /// means an earlier attempt ended otherwise (or the task was ended by a version before that).
     package func attemptCounts(of ids: [String]) async throws(JobqError) -> [Int] {
         guard !ids.isEmpty else { return [] }
         let commands = ids.map { RedisCommand("LLEN", [RedisArgument(runner.keys.attempts($0))]) }
