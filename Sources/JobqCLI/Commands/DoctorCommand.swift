@@ -13,7 +13,10 @@ struct DoctorCommand: AsyncParsableCommand {
             partial restore or by a bug can leave a task that nothing will ever run or reap. \
             doctor finds: corrupt records; RUNNING tasks the reaper cannot see; PENDING tasks \
             whose prerequisite counter is wrong, that are in no queue (stranded), or whose \
-            prerequisite failed; index and queue entries of tasks that are gone or moved on.
+            prerequisite failed; index and queue entries of tasks that are gone or moved on. \
+            It recounts each concurrency key's RUNNING count from the running tasks (in one \
+            atomic call, while at most 500 run; above that a note) and finds counts that \
+            drifted, and records of the format before 2026-12-07, which --repair migrates.
 
             Without --repair it only reports (a dry run). --repair fixes each problem with an \
             atomic script that checks it again first, so it is safe while workers run. Ready-list \
@@ -25,7 +28,8 @@ struct DoctorCommand: AsyncParsableCommand {
             lists stuck workers, with the flags `jobq workers` and the dashboard show: silent (no \
             heartbeat for 3 of its intervals) or running a task past its timeout. With --strict \
             those warnings count as problems. It notes the script libraries earlier jobq \
-            versions left on the server (harmless); --repair deletes them.
+            versions left on the server (harmless); --repair deletes them (a user refused \
+            FUNCTION DELETE gets a note instead).
 
             Exit status: 0 consistent (or everything repaired), 1 problems left (or, with \
             --strict, an unsafe Redis), 69 Redis unreachable.

@@ -317,11 +317,10 @@ function LIMITS.legacy(batch)
   local left = redis.call('SCARD', K.legacy_limits)
   if not apply or left == 0 then return { OK, 0, left, 0 } end
   -- SPOP takes a bounded part of the set with the commands the documented ACL grants (no
-  -- SSCAN, no SRANDMEMBER); it is the call's first write, and nothing after it can fail on a
-  -- hash, a set and lists of the right types (the TYPE checks below).
-  if redis.call('TYPE', K.limit_parked_keys).ok ~= 'none' and redis.call('TYPE', K.limit_parked_keys).ok ~= 'set' then
-    return { INVALID_ARGUMENT, 'limit_parked_keys is not a set' }
-  end
+  -- SSCAN, SRANDMEMBER or TYPE); it is the call's first write, so every command after it that
+  -- could fail on a key of the wrong type is tried first (SISMEMBER raises WRONGTYPE now, with
+  -- nothing written) or guarded (the old hash, read with pcall).
+  redis.call('SISMEMBER', K.limit_parked_keys, '')
   local keys = redis.call('SPOP', K.legacy_limits, batch)
   local counts = #keys > 0 and redis.call('HMGET', K.limit_counts, unpack(keys)) or {}
   local indexed, sets = 0, {}
@@ -330,7 +329,10 @@ function LIMITS.legacy(batch)
     if redis.call('EXISTS', K.limit_parked(key)) == 1 then
       local current = LIMITS.field(counts[i] or nil)
       local limit = current and current.limit
-      if not limit and redis.call('TYPE', old).ok == 'hash' then limit = tonumber(redis.call('HGET', old, 'limit')) end
+      if not limit then
+        local recorded = redis.pcall('HGET', old, 'limit')
+        limit = type(recorded) == 'string' and tonumber(recorded) or nil
+      end
       limit = limit or LIMITS.parked_limit(key)
       local running = current and current.running or 0
       redis.call('SADD', K.limit_parked_keys, key)
