@@ -9,9 +9,9 @@
 public struct LimitCountCheck: Sendable, Hashable {
     /// The recount reads one record (two fields) per RUNNING task, one parked list per key, and
     /// answers a line per finding, in one script call: at 500 running tasks, 500 keys counted
-    /// and 500 with parked tasks, every count wrong, it took 3.3–3.6 ms to check and 4.4–4.5 ms
-    /// to repair on the shared test machine (1.7 ms when clean); at 1,000 up to 14 ms, over
-    /// the 10 ms bar every script call keeps (DoctorLimitBoundTests; docs/operations.md).
+    /// and 500 with parked tasks, every count wrong, it took 3.3–4.6 ms to check and 4.4–6.1 ms
+    /// to repair on the shared test machine (1.7–2.4 ms when clean); at 1,000 up to 14 ms, over
+    /// the 10 ms bar every script call keeps (DoctorLimitBoundTests; docs/cli.md).
     /// Above it doctor says so and changes no count.
     public static let defaultCap = 500
     /// Old-format keys migrated per script call (`--repair`); the Swift side loops.
