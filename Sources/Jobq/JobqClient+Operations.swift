@@ -66,12 +66,16 @@ extension JobqClient {
         try await engine.maintenance.purge(finished: ids)
     }
 
-    /// Scans the namespace for records and indexes that disagree; changes nothing.
+    /// Scans the namespace for records and indexes that disagree, and recounts the
+    /// concurrency-limit counts from the RUNNING tasks (``DoctorReport/limits``: at most
+    /// ``LimitCountCheck/defaultCap`` running, else a note); changes nothing.
     public func diagnose() async throws(JobqError) -> DoctorReport {
         try await engine.maintenance.diagnose()
     }
 
-    /// Repairs the problems of `report` (from ``diagnose()``); returns it with outcomes.
+    /// Repairs the problems of `report` (from ``diagnose()``): the tasks' first, then the
+    /// concurrency-limit counts (written from a fresh recount, freed slots woken) and records of
+    /// the format before 2026-12-07 (migrated); returns it with outcomes.
     public func repair(_ report: DoctorReport) async throws(JobqError) -> DoctorReport {
         try await engine.maintenance.repair(report)
     }
@@ -79,7 +83,9 @@ extension JobqClient {
     /// Deletes the script libraries that other jobq versions left on the server
     /// (``ServerCheck/otherScriptLibraries``; `jobq doctor --repair`); returns their names.
     /// Libraries are server-wide: this also affects other namespaces, harmlessly (a worker of
-    /// such a version loads its library again on its next call).
+    /// such a version loads its library again on its next call). A user that may not
+    /// `FUNCTION DELETE` gets `redis_error` (NOPERM, ``JobqError/serverError``); nothing is
+    /// deleted then (`jobq doctor --repair` turns it into a note).
     public func deleteOtherScriptLibraries() async throws(JobqError) -> [String] {
         guard let others = try await engine.inspector.otherScriptLibraries() else { return [] }
         return try await engine.maintenance.deleteScriptLibraries(others)

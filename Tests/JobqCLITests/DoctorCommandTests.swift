@@ -86,6 +86,89 @@ struct DoctorCommandTests {
         await server.stop()
     }
 
+    /// A concurrency key's count left one too high by a RUNNING record deleted by hand: in the
+    /// JSON with its stored and actual running (exit 1), repaired by --repair (exit 0), which
+    /// wakes the parked task the freed slot is for.
+    @Test func reportsThenRepairsALimitCountDrift() async throws {
+        let cli = try await CLIHarness.make()
+        var specs: [TaskSpec] = []
+        for id in ["a", "b", "c"] {
+            var spec = TaskSpec(id: id, handler: "noop")
+            spec.concurrency = ConcurrencyLimit(key: "smtp", limit: 2)
+            specs.append(spec)
+        }
+        _ = try await cli.coordinator.tasks.submit(specs)
+        let claimed = try await cli.coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
+        #expect(claimed.map(\.id) == ["a", "b"])
+        _ = try await cli.coordinator.redis.send("DEL", RedisArgument(cli.keys.task("a")))
+
+        let dry = try await cli.run(["doctor", "--json"])
+        #expect(dry.status == 1, "\(dry.stdout) \(dry.stderr)")
+        let limits = try #require(try dry.json()["limit_counts"] as? [String: Any])
+        #expect(limits["recounted"] as? Bool == true)
+        #expect(limits["cap"] as? Int == LimitCountCheck.defaultCap)
+        let problems = try #require(limits["problems"] as? [[String: Any]])
+        #expect(problems.count == 1)
+        #expect(problems.first?["kind"] as? String == "limit_count_drift")
+        #expect(problems.first?["key"] as? String == "smtp")
+        #expect(problems.first?["stored"] as? Int == 2)
+        #expect(problems.first?["actual"] as? Int == 1)
+        #expect(problems.first?["parked"] as? Int == 1)
+        #expect(problems.first?["fix"] as? String == "set running 2 -> 1; wake up to 1 parked")
+        #expect(problems.first?["outcome"] is NSNull)
+        let text = try await cli.run(["doctor"])
+        #expect(text.stdout.contains("limit_count_drift"), "\(text.stdout)")
+        #expect(text.stdout.contains("key smtp"), "\(text.stdout)")
+        #expect(text.stdout.contains("running 2 stored, 1 actual, 1 parked"), "\(text.stdout)")
+
+        let repaired = try await cli.run(["doctor", "--repair"])
+        #expect(repaired.status == 0, "\(repaired.stdout) \(repaired.stderr)")
+        #expect(repaired.stdout.contains("repaired: set running 2 -> 1; wake up to 1 parked"), "\(repaired.stdout)")
+        let next = try await cli.coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
+        #expect(next.map(\.id) == ["c"])
+        let clean = try await cli.run(["doctor", "--json"])
+        #expect(clean.status == 0)
+        #expect(try clean.json()["consistent"] as? Bool == true)
+    }
+
+    /// A user that may `FUNCTION LIST` but not `FUNCTION DELETE`, while another version's
+    /// library is loaded: `--repair` does the rest of its work, reports it, and notes (exit 0:
+    /// the libraries are harmless) that the libraries stay, naming the permission it lacks.
+    @Test func aUserRefusedFunctionDeleteGetsANoteAndTheRestOfTheRepair() async throws {
+        try await withRedisServer(extraConfig: ["user limited on >secret-l ~* &* +@all -function|delete"]) { server in
+            let admin = server.makeClient()
+            let old = "jobq_fedcba9876543210"
+            _ = try await admin.send("FUNCTION", "LOAD", RedisArgument("#!lua name=\(old)\nredis.register_function('\(old)_f', function() return 1 end)"))
+            let url = "unix://limited@" + server.socketPath
+            let environment = ["JOBQ_REDIS_PASSWORD": "secret-l"]
+            let connect = ["--redis", url, "--namespace", "acl"]
+            #expect(try await CLIHarness.execute(["submit", "jobq.noop", "--id", "lost"] + connect, environment: environment).status == 0)
+            let keys = try Keyspace(namespace: "acl")
+            _ = try await admin.send("LREM", RedisArgument(keys.ready("default")), 0, "lost")
+
+            let repaired = try await CLIHarness.execute(["doctor", "--repair", "--json"] + connect, environment: environment)
+            #expect(repaired.status == 0, "\(repaired.stdout) \(repaired.stderr)")
+            let report = try repaired.json()
+            let problems = try #require(report["problems"] as? [[String: Any]])
+            #expect(problems.first?["kind"] as? String == "stranded")
+            #expect(problems.first?["outcome"] as? String == "dispatch to q:default")
+            let serverReport = try #require(report["server"] as? [String: Any])
+            #expect(serverReport["deleted_script_libraries"] as? [String] == [])
+            #expect(serverReport["other_script_libraries"] as? [String] == [old])
+            let note = (serverReport["notes"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "script_libraries_not_deleted" }
+            let message = try #require(note?["message"] as? String, "\(serverReport)")
+            #expect(message.contains("FUNCTION DELETE") && message.contains("function|delete"), "\(message)")
+            #expect(try await admin.send("LLEN", RedisArgument(keys.ready("default"))).decodeInt() == 1)
+            let libraries = try await admin.send("FUNCTION", "LIST", "LIBRARYNAME", RedisArgument(old)).decodeArray()
+            #expect(libraries.count == 1, "the library stays")
+
+            let text = try await CLIHarness.execute(["doctor", "--repair"] + connect, environment: environment)
+            #expect(text.status == 0, "\(text.stdout) \(text.stderr)")
+            #expect(text.stdout.contains("note: the script libraries of other jobq versions were not deleted"), "\(text.stdout)")
+            await admin.close()
+        }
+    }
+
     /// The stuck flags of `jobq workers` and the dashboard, in doctor: warnings (problems only
     /// with --strict, which this unpersisted test server fails anyway).
     @Test func listsStuckWorkers() async throws {

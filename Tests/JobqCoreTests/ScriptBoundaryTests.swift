@@ -111,7 +111,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.cachePattern, "d", keys.cache("d")), (Keyspace.rerunPattern, "r", keys.rerun("r")),
                 (Keyspace.rerunTasksPattern, "r", keys.rerunTasks("r")), (Keyspace.rerunTodoPattern, "r", keys.rerunTodo("r")),
                 (Keyspace.schedulePattern, "s", keys.schedule("s")),
-                (Keyspace.limitParkedPattern, "k", keys.limitParked("k")),
+                (Keyspace.limitParkedPattern, "k", keys.limitParked("k")), (Keyspace.legacyLimitPattern, "k", keys.legacyLimit("k")),
                 (Keyspace.uniquePattern, "k", keys.unique("k")), (Keyspace.debouncePattern, "k", keys.debounce("k")),
                 (Keyspace.throttlePattern, "k", keys.throttle("k")),
                 (Keyspace.levelsPattern, "q", keys.levels("q")),
@@ -133,7 +133,7 @@ struct ScriptBoundaryTests {
                 (Keyspace.settlePattern, keys.settle), (Keyspace.continuationsPattern, keys.continuations), (Keyspace.runsPattern, keys.runs), (Keyspace.deadlinesPattern, keys.deadlines),
                 (Keyspace.expiringPattern, keys.expiring), (Keyspace.signalTimeoutsPattern, keys.signalTimeouts),
                 (Keyspace.schedulesPattern, keys.schedules), (Keyspace.limitCountsPattern, keys.limitCounts),
-                (Keyspace.limitParkedKeysPattern, keys.limitParkedKeys), (Keyspace.rateLogsPattern, keys.rateLogs),
+                (Keyspace.limitParkedKeysPattern, keys.limitParkedKeys), (Keyspace.legacyLimitsPattern, keys.legacyLimits), (Keyspace.rateLogsPattern, keys.rateLogs),
                 (Keyspace.ratesPattern, keys.rates), (Keyspace.ratePausesPattern, keys.ratePauses), (Keyspace.buildingPattern, keys.building),
             ]
             for (pattern, expected) in fixed {

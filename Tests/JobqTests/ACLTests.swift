@@ -187,6 +187,30 @@ struct ACLTests {
         _ = try await admin.send("SCRIPT", "FLUSH")
         #expect(try await a.leases.claim(queues: ["default"], count: 1, lease: .seconds(30), worker: "w").map(\.id) == ["lost"])
 
+        // Doctor's concurrency-limit recount, and the migration of records of the format before
+        // 2026-12-07 (SPOP, LINDEX, SISMEMBER…); then a completion wakes the re-indexed key.
+        var keyed: [TaskSpec] = []
+        for id in ["k1", "k2"] {
+            var task = TaskSpec(id: id, handler: "noop")
+            task.concurrency = ConcurrencyLimit(key: "smtp", limit: 1)
+            keyed.append(task)
+        }
+        _ = try await a.tasks.submit(keyed)
+        let held = try await a.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
+        #expect(held.map(\.id) == ["k1"])
+        for command in [
+            RedisCommand("HSET", [RedisArgument(a.keys.legacyLimit("smtp")), "running", "1", "limit", "1"]),
+            RedisCommand("SADD", [RedisArgument(a.keys.legacyLimits), "smtp"]),
+            RedisCommand("SREM", [RedisArgument(a.keys.limitParkedKeys), "smtp"]),
+            RedisCommand("HSET", [RedisArgument(a.keys.limitCounts), "smtp", "3 1"]),
+        ] { try await a.redis.send(command).throwIfError() }
+        let limits = try await a.maintenance.repair().limits
+        #expect(limits.problems.map(\.kind) == [.drift] && limits.legacyMigrated == 1 && limits.legacyIndexed == 1, "\(limits)")
+        #expect(try await a.maintenance.diagnose().isConsistent)
+        _ = try await a.leases.complete(held.map { Completion(lease: $0.lease, result: Array("null".utf8)) })
+        #expect(try await a.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w").map(\.id) == ["k2"])
+
+
         // Purge finished records; unregister the worker.
         let finished = try await a.inspector.finishedTaskIDs(in: .done) + a.inspector.finishedTaskIDs(in: .cancelled)
         #expect(try await a.maintenance.purge(finished: finished) == finished.count)

@@ -13,7 +13,10 @@ struct DoctorCommand: AsyncParsableCommand {
             partial restore or by a bug can leave a task that nothing will ever run or reap. \
             doctor finds: corrupt records; RUNNING tasks the reaper cannot see; PENDING tasks \
             whose prerequisite counter is wrong, that are in no queue (stranded), or whose \
-            prerequisite failed; index and queue entries of tasks that are gone or moved on.
+            prerequisite failed; index and queue entries of tasks that are gone or moved on. \
+            It recounts each concurrency key's RUNNING count from the running tasks (in one \
+            atomic call, while at most 500 run; above that a note) and finds counts that \
+            drifted, and records of the format before 2026-12-07, which --repair migrates.
 
             Without --repair it only reports (a dry run). --repair fixes each problem with an \
             atomic script that checks it again first, so it is safe while workers run. Ready-list \
@@ -25,7 +28,8 @@ struct DoctorCommand: AsyncParsableCommand {
             lists stuck workers, with the flags `jobq workers` and the dashboard show: silent (no \
             heartbeat for 3 of its intervals) or running a task past its timeout. With --strict \
             those warnings count as problems. It notes the script libraries earlier jobq \
-            versions left on the server (harmless); --repair deletes them.
+            versions left on the server (harmless); --repair deletes them (a user refused \
+            FUNCTION DELETE gets a note instead).
 
             Exit status: 0 consistent (or everything repaired), 1 problems left (or, with \
             --strict, an unsafe Redis), 69 Redis unreachable.
@@ -53,13 +57,19 @@ struct DoctorCommand: AsyncParsableCommand {
             // other jobq versions' script libraries: harmless, a note; --repair deletes them
             var deletedLibraries: [String] = []
             if repair, server.otherScriptLibraries?.isEmpty == false {
-                deletedLibraries = try await client.deleteOtherScriptLibraries()
+                do {
+                    deletedLibraries = try await client.deleteOtherScriptLibraries()
+                } catch let error as JobqError where error.serverError?.prefix == "NOPERM" {
+                    // a user that may list functions but not delete them: the libraries are
+                    // harmless, so a note; the repairs above are done and reported all the same
+                    server.scriptLibraryDeleteRefused = error.serverError?.message ?? error.message
+                }
                 server.otherScriptLibraries = server.otherScriptLibraries?.filter { !deletedLibraries.contains($0) }
             }
             // the stuck flags of `jobq workers` and the dashboard (WorkerInfo.isStuck), one rule
             let now = try await client.serverTime()
             let stuck = try await client.workers().filter { $0.isStuck(now: now) }
-            let failed = !report.unresolved.isEmpty || (strict && (!server.isSafe || !stuck.isEmpty))
+            let failed = report.unresolvedCount > 0 || (strict && (!server.isSafe || !stuck.isEmpty))
             if output.json {
                 printJSON(report, server: server, namespace: client.namespace, stuck: stuck, now: now, deletedLibraries: deletedLibraries)
             } else {
@@ -89,7 +99,9 @@ struct DoctorCommand: AsyncParsableCommand {
                     ("outcome", .optional(problem.outcome)),
                 ])
             })),
-            ("unresolved", .int(report.unresolved.count)),
+            ("limit_counts", limitJSON(report.limits)),
+            ("notes", findings(report.limits.notes)),
+            ("unresolved", .int(report.unresolvedCount)),
             ("server", .object([
                 ("maxmemory_policy", .optional(server.evictionPolicy)),
                 ("aof_enabled", server.appendOnly.map { .bool($0) } ?? .null),
@@ -104,6 +116,35 @@ struct DoctorCommand: AsyncParsableCommand {
         ]).rendered(pretty: Terminal.current.isTTY))
     }
 
+    /// The concurrency-limit recount: `{"recounted", "running_tasks", "counted_keys",
+    /// "parked_keys", "cap", "problems": [{"kind", "key", "stored", "actual", "limit", "parked",
+    /// "fix", "harmless", "outcome"}], "legacy_keys", "legacy_migrated", "legacy_indexed"}`.
+    private func limitJSON(_ limits: LimitCountCheck) -> JSONValue {
+        .object([
+            ("recounted", .bool(limits.recounted)),
+            ("running_tasks", .int(limits.runningTasks)),
+            ("counted_keys", .int(limits.countedKeys)),
+            ("parked_keys", .int(limits.parkedKeys)),
+            ("cap", .int(limits.cap)),
+            ("problems", .array(limits.problems.map { problem in
+                .object([
+                    ("kind", .string(problem.kind.rawValue)),
+                    ("key", .string(problem.key)),
+                    ("stored", .int(problem.stored)),
+                    ("actual", .int(problem.actual)),
+                    ("limit", problem.limit.map { .int($0) } ?? .null),
+                    ("parked", .int(problem.parked)),
+                    ("fix", .string(problem.fix)),
+                    ("harmless", .bool(problem.kind.isHarmless)),
+                    ("outcome", .optional(problem.outcome)),
+                ])
+            })),
+            ("legacy_keys", .int(limits.legacyKeys)),
+            ("legacy_migrated", limits.legacyMigrated.map { .int($0) } ?? .null),
+            ("legacy_indexed", limits.legacyIndexed.map { .int($0) } ?? .null),
+        ])
+    }
+
     private func printText(_ report: DoctorReport, server: ServerCheck, namespace: String, stuck: [WorkerInfo], now: Int64) {
         let terminal = Terminal.current
         Console.out(terminal.paint("namespace \(namespace)", .bold) + ": \(report.tasksScanned) task record(s) scanned")
@@ -114,16 +155,24 @@ struct DoctorCommand: AsyncParsableCommand {
             if !worker.overdue.isEmpty { why.append("running past their timeout: " + worker.overdue.joined(separator: ", ")) }
             Console.out(terminal.paint("warning:", .red) + " worker \(worker.id) (\(worker.host) pid \(worker.pid)) is stuck — " + why.joined(separator: "; "))
         }
-        for note in server.notes { Console.out("note: " + note.message) }
+        for note in server.notes + report.limits.notes { Console.out("note: " + note.message) }
         if report.isConsistent {
             Console.out("consistent: nothing to repair")
             return
         }
-        Console.out("\(report.problems.count) problem(s)" + (repair ? ":" : " (dry run: nothing changed):"))
+        let limitProblems = report.limits.problems
+        let count = report.problems.count + limitProblems.count
+        if count > 0 { Console.out("\(count) problem(s)" + (repair ? ":" : " (dry run: nothing changed):")) }
+        func done(_ outcome: String?, _ fix: String) -> String {
+            outcome.map { $0 == "ok" ? "already consistent (changed meanwhile)" : "repaired: " + $0 } ?? "would " + fix
+        }
         let rows = report.problems.map { problem in
+            [problem.kind.rawValue + (problem.kind.isHarmless ? " (harmless)" : ""), problem.task, problem.location ?? "", done(problem.outcome, problem.fix)]
+        } + limitProblems.map { problem in
             [
-                problem.kind.rawValue + (problem.kind.isHarmless ? " (harmless)" : ""), problem.task, problem.location ?? "",
-                problem.outcome.map { $0 == "ok" ? "already consistent (changed meanwhile)" : "repaired: " + $0 } ?? "would " + problem.fix,
+                problem.kind.rawValue + (problem.kind.isHarmless ? " (harmless)" : ""), "key " + problem.key,
+                "running \(problem.stored) stored, \(problem.actual) actual" + (problem.parked > 0 ? ", \(problem.parked) parked" : ""),
+                done(problem.outcome, problem.fix),
             ]
         }
         let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -58,15 +58,22 @@ public struct DoctorReport: Sendable, Hashable {
     /// Task records read.
     public var tasksScanned: Int
     public var problems: [Problem]
+    /// The concurrency-limit counts, recomputed from the RUNNING tasks, and old-format records.
+    public var limits: LimitCountCheck
 
-    public init(tasksScanned: Int, problems: [Problem]) {
+    public init(tasksScanned: Int, problems: [Problem], limits: LimitCountCheck = .empty) {
         self.tasksScanned = tasksScanned
         self.problems = problems
+        self.limits = limits
     }
 
-    /// Nothing found.
-    public var isConsistent: Bool { problems.isEmpty }
+    /// Nothing found (notes aside).
+    public var isConsistent: Bool { problems.isEmpty && limits.problems.isEmpty && limits.legacyKeys == 0 }
 
     /// Problems that matter (not ``Problem/Kind/isHarmless``) and were not repaired.
     public var unresolved: [Problem] { problems.filter { !$0.kind.isHarmless && $0.outcome == nil } }
+
+    /// Everything that matters and was not repaired: ``unresolved`` tasks, limit-count problems,
+    /// old-format limit records left (``LimitCountCheck/unresolved``).
+    public var unresolvedCount: Int { unresolved.count + limits.unresolved }
 }

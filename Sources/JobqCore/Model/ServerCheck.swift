@@ -10,6 +10,10 @@ public struct ServerCheck: Sendable, Hashable {
     /// docs/scripts.md): left by earlier jobq versions, since a library persists with the data
     /// and nothing but `FUNCTION DELETE` removes it. `nil` when `FUNCTION LIST` was refused.
     public var otherScriptLibraries: [String]? = nil
+    /// Set by `jobq doctor --repair` when the server refused `FUNCTION DELETE` (NOPERM: a user
+    /// allowed `FUNCTION LIST` but not `FUNCTION DELETE`): the server's message. The libraries
+    /// stay (harmless); the rest of the repair is done and reported.
+    public var scriptLibraryDeleteRefused: String? = nil
 
     public init(evictionPolicy: String?, appendOnly: Bool?, saveRules: String?) {
         self.evictionPolicy = evictionPolicy
@@ -19,7 +23,9 @@ public struct ServerCheck: Sendable, Hashable {
 
     /// One finding: a stable code and a message that says what to do.
     public struct Finding: Sendable, Hashable {
-        /// `eviction` | `no_persistence` (warnings); `eviction_unknown` | `persistence_unknown` (notes).
+        /// `eviction` | `no_persistence` (warnings); `eviction_unknown` | `persistence_unknown` |
+        /// `other_script_libraries` | `script_libraries_not_deleted` (notes); doctor's
+        /// namespace notes: `limit_recount_skipped` | `legacy_limit_records` (``LimitCountCheck``).
         public let code: String
         public let message: String
     }
@@ -50,6 +56,12 @@ public struct ServerCheck: Sendable, Hashable {
             found.append(Finding(
                 code: "other_script_libraries",
                 message: "\(others.count) script librar\(others.count == 1 ? "y" : "ies") of other jobq versions \(others.count == 1 ? "is" : "are") loaded (\(others.joined(separator: ", "))): left by earlier versions, harmless; `jobq doctor --repair` deletes them (a worker of such a version still running loads its own again on its next call)"
+            ))
+        }
+        if let refused = scriptLibraryDeleteRefused {
+            found.append(Finding(
+                code: "script_libraries_not_deleted",
+                message: "the script libraries of other jobq versions were not deleted: this Redis user may not run FUNCTION DELETE (NOPERM: \(refused)); harmless — grant it +function|delete, or run `jobq doctor --repair` as a user that has it"
             ))
         }
         if evictionPolicy == nil {

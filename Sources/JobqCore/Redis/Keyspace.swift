@@ -90,6 +90,10 @@ public struct Keyspace: Sendable, Hashable {
     package static let limitCountsPattern = Pattern(lua: "limit_counts", head: "limit_counts", parameter: nil, tail: "")
     package static let limitParkedPattern = Pattern(lua: "limit_parked", head: "limit:", parameter: "key", tail: ":parked")
     package static let limitParkedKeysPattern = Pattern(lua: "limit_parked_keys", head: "limit_parked_keys", parameter: nil, tail: "")
+    // Legacy (before 2026-12-07): a concurrency key's count as a hash of its own, and the set
+    // listing them. Nothing writes them any more; `jobq doctor --repair` migrates and deletes them.
+    package static let legacyLimitPattern = Pattern(lua: "legacy_limit", head: "limit:", parameter: "key", tail: "")
+    package static let legacyLimitsPattern = Pattern(lua: "legacy_limits", head: "limits", parameter: nil, tail: "")
     package static let uniquePattern = Pattern(lua: "unique", head: "unique:", parameter: "key", tail: "")
     package static let debouncePattern = Pattern(lua: "debounce", head: "debounce:", parameter: "key", tail: "")
     package static let throttlePattern = Pattern(lua: "throttle", head: "throttle:", parameter: "key", tail: "")
@@ -110,7 +114,7 @@ public struct Keyspace: Sendable, Hashable {
         retryFrontierPattern, retryHeldPattern, continuationsPattern,
         cachePattern, rerunPattern, rerunTasksPattern, rerunTodoPattern,
         schedulePattern, schedulesPattern,
-        limitCountsPattern, limitParkedPattern, limitParkedKeysPattern,
+        limitCountsPattern, limitParkedPattern, limitParkedKeysPattern, legacyLimitPattern, legacyLimitsPattern,
         uniquePattern, debouncePattern, throttlePattern,
         ratePattern, rateStartsPattern, rateParkedPattern, ratesPattern, rateLogsPattern, ratePausesPattern,
     ]
@@ -287,6 +291,12 @@ public struct Keyspace: Sendable, Hashable {
     /// Set: the concurrency keys whose `limit:<key>:parked` list holds tasks, so a call that
     /// frees slots asks for all its keys at once (SMISMEMBER) instead of one EXISTS per key.
     public var limitParkedKeys: String { Self.limitParkedKeysPattern.key(prefix) }
+    /// Legacy hash (versions before 2026-12-07): a concurrency key's `running` count and `limit`.
+    /// Read only by `jobq doctor`, which migrates and deletes it (``legacyLimits``).
+    package func legacyLimit(_ key: String) -> String { Self.legacyLimitPattern.key(prefix, key) }
+    /// Legacy set (versions before 2026-12-07): the concurrency keys that had a `limit:<key>`
+    /// hash. Its presence means an upgrade whose counts `jobq doctor --repair` has not migrated.
+    package var legacyLimits: String { Self.legacyLimitsPattern.key(prefix) }
     /// String: the id of the task holding a unique key (``Uniqueness``, until started or until
     /// finished, PX for `for D`); released by the transition that ends its scope.
     public func unique(_ key: String) -> String { Self.uniquePattern.key(prefix, key) }

@@ -23,9 +23,28 @@
                          prerequisite still on the settle list counts as unresolved. With nothing
                          left it is dispatched unless it already is (its ready list, `delayed`);
                          with something left it is (re)indexed in `waiting`.
+    'limits' cap         the concurrency-limit counts (limit_counts) recomputed from the RUNNING
+                         tasks (each entry of `leases`: its record's state and climit), in this
+                         one call, so the recount is a snapshot; done only while `leases`,
+                         limit_counts and limit_parked_keys each hold at most `cap` entries
+                         (the Swift side passes the cap, docs/operations.md). Per key: a count
+                         that disagrees ('drift': set to the recount, the field dropped when
+                         nothing runs or is parked, and a key whose count went down wakes its
+                         parked tasks' free slots' worth, as a completion does); a field or
+                         limit_parked_keys member with nothing running or parked ('leftover':
+                         dropped); parked tasks whose key is missing from limit_parked_keys
+                         ('unindexed': added, free slots woken)
+    'legacy' batch       the pre-2026-12-07 records (K.legacy_limits, K.legacy_limit): in repair
+                         mode up to `batch` old keys per call: a key with parked tasks joins
+                         limit_parked_keys (its free slots, by the recounted limit_counts, woken),
+                         its old hash is deleted and it leaves the old set. Run after 'limits', so
+                         the counts it wakes by are exact
   Cascades are bounded like everywhere (prelude.lua): what is left goes to the settle list,
   which the caller then continues (settle.lua).
   Returns {1, then per item what was (or would be) done, or 'ok' when nothing needs doing}
+        | 'limits': {1, recounted 0|1, running tasks, fields, parked keys, legacy keys,
+                     then per finding: kind, key, stored, actual, limit (0: unknown), parked, fix}
+        | 'legacy': {1, keys taken, keys left, keys indexed}
         | {-9 INVALID_ARGUMENT, what} ]]
 
 local mode, action = ARGV[2], ARGV[3]
@@ -185,8 +204,161 @@ local function pending(id)
   return table.concat(done, '; ')
 end
 
+-- Concurrency-limit counts: one table (the recount and the migration), apart from the per-task
+-- checks above. Every read comes first; the writes go through the prelude's limit_wake, so woken
+-- tasks go back to the front of their lane exactly as after a completion.
+local LIMITS = {}
+
+-- The limit a key's parked tasks carry (the oldest one's climit), when nothing else says it.
+function LIMITS.parked_limit(key)
+  local entry = redis.call('LINDEX', K.limit_parked(key), 0)
+  if not entry then return nil end
+  local id = string.match(entry, '^[rq] (.+)$') or entry
+  local l = parse_climit(redis.call('HGET', K.task(id), 'climit'))
+  return l and l.limit or nil
+end
+
+-- The field of limit_counts, parsed: { running, limit } (nil parts when garbled).
+function LIMITS.field(raw)
+  if not raw then return nil end
+  local running, limit = string.match(raw, '^(%-?%d+) (%d+)$')
+  return { running = tonumber(running), limit = tonumber(limit) }
+end
+
+function LIMITS.recount(cap)
+  local running_tasks, fields = redis.call('ZCARD', K.leases), redis.call('HLEN', K.limit_counts)
+  local indexed, legacy = redis.call('SCARD', K.limit_parked_keys), redis.call('SCARD', K.legacy_limits)
+  local reply = { OK, 0, running_tasks, fields, indexed, legacy }
+  if running_tasks > cap or fields > cap or indexed > cap then return reply end
+  reply[2] = 1
+  local keys, seen, actual, running_limit, stored, member = {}, {}, {}, {}, {}, {}
+  local function note(key)
+    if not seen[key] then
+      seen[key] = true
+      keys[#keys + 1] = key
+    end
+  end
+  for _, id in ipairs(redis.call('ZRANGE', K.leases, 0, -1)) do
+    local f = redis.call('HMGET', K.task(id), 'state', 'climit')
+    local l = f[1] == 'RUNNING' and parse_climit(f[2])
+    if l then
+      actual[l.key] = (actual[l.key] or 0) + 1
+      running_limit[l.key] = running_limit[l.key] or l.limit
+      note(l.key)
+    end
+  end
+  local all = redis.call('HGETALL', K.limit_counts)
+  for i = 1, #all, 2 do
+    stored[all[i]] = LIMITS.field(all[i + 1])
+    note(all[i])
+  end
+  for _, key in ipairs(redis.call('SMEMBERS', K.limit_parked_keys)) do
+    member[key] = true
+    note(key)
+  end
+  table.sort(keys)
+  -- Check: every key's finding, before any write.
+  local found = {}
+  for _, key in ipairs(keys) do
+    local s, now = stored[key], actual[key] or 0
+    local was = s and s.running or 0
+    local parked = redis.call('LLEN', K.limit_parked(key))
+    local limit = (s and s.limit) or running_limit[key] or (parked > 0 and LIMITS.parked_limit(key)) or nil
+    local kind, fix = nil, {}
+    local wake = 0
+    if (s and not s.running) or was ~= now then
+      kind = 'drift'
+      if now == 0 and parked == 0 then fix[#fix + 1] = 'drop field'
+      else fix[#fix + 1] = 'set running ' .. (s and s.running and tostring(was) or tostring(s and 'garbled' or 0)) .. ' -> ' .. now end
+      if parked > 0 and now < was and limit and limit > now then wake = limit - now end
+    end
+    if parked > 0 and not member[key] then
+      kind = kind or 'unindexed'
+      fix[#fix + 1] = 'add to limit_parked_keys'
+      if limit and limit > now then wake = limit - now end
+    end
+    if not kind and now == 0 and parked == 0 then
+      kind = 'leftover'
+      if s then fix[#fix + 1] = 'drop field' end
+    end
+    if parked == 0 and member[key] then
+      kind = kind or 'leftover'
+      fix[#fix + 1] = 'remove from limit_parked_keys'
+    end
+    if wake > 0 then fix[#fix + 1] = 'wake up to ' .. wake .. ' parked' end
+    if kind then
+      found[#found + 1] = { kind = kind, key = key, was = was, now = now, limit = limit, parked = parked, wake = wake, s = s, member = member[key] }
+      for _, v in ipairs({ kind, key, was, now, limit or 0, parked, table.concat(fix, '; ') }) do reply[#reply + 1] = v end
+    end
+  end
+  if not apply then return reply end
+  -- Repair: the writes, key by key (a key's wake-up first: it tells whether tasks stay parked).
+  local sets, gone = {}, {}
+  for _, f in ipairs(found) do
+    local waiting = f.parked > 0
+    if f.wake > 0 then waiting = limit_wake(f.key, f.wake) end
+    if waiting and not f.member then redis.call('SADD', K.limit_parked_keys, f.key) end
+    if not waiting and f.member and f.wake == 0 then redis.call('SREM', K.limit_parked_keys, f.key) end
+    if f.now > 0 or (waiting and f.limit) then
+      if f.kind == 'drift' or not f.s then
+        sets[#sets + 1] = f.key
+        sets[#sets + 1] = f.now .. ' ' .. (f.limit or 0)
+      end
+    elseif f.s then
+      gone[#gone + 1] = f.key
+    end
+  end
+  if #sets > 0 then variadic('HSET', K.limit_counts, sets) end
+  if #gone > 0 then variadic('HDEL', K.limit_counts, gone) end
+  return reply
+end
+
+function LIMITS.legacy(batch)
+  local left = redis.call('SCARD', K.legacy_limits)
+  if not apply or left == 0 then return { OK, 0, left, 0 } end
+  -- SPOP takes a bounded part of the set with the commands the documented ACL grants (no
+  -- SSCAN, SRANDMEMBER or TYPE); it is the call's first write, so every command after it that
+  -- could fail on a key of the wrong type is tried first (SISMEMBER raises WRONGTYPE now, with
+  -- nothing written) or guarded (the old hash, read with pcall).
+  redis.call('SISMEMBER', K.limit_parked_keys, '')
+  local keys = redis.call('SPOP', K.legacy_limits, batch)
+  local counts = #keys > 0 and redis.call('HMGET', K.limit_counts, unpack(keys)) or {}
+  local indexed, sets = 0, {}
+  for i, key in ipairs(keys) do
+    local old = K.legacy_limit(key)
+    if redis.call('EXISTS', K.limit_parked(key)) == 1 then
+      local current = LIMITS.field(counts[i] or nil)
+      local limit = current and current.limit
+      if not limit then
+        local recorded = redis.pcall('HGET', old, 'limit')
+        limit = type(recorded) == 'string' and tonumber(recorded) or nil
+      end
+      limit = limit or LIMITS.parked_limit(key)
+      local running = current and current.running or 0
+      redis.call('SADD', K.limit_parked_keys, key)
+      indexed = indexed + 1
+      local waiting = true
+      if limit and limit > running then waiting = limit_wake(key, limit - running) end
+      -- a key with parked tasks keeps its field (as apply_limits leaves it), so `jobq limits` lists it
+      if not current and (waiting or running > 0) and limit then
+        sets[#sets + 1] = key
+        sets[#sets + 1] = running .. ' ' .. limit
+      end
+    end
+    redis.call('DEL', old)
+  end
+  if #sets > 0 then variadic('HSET', K.limit_counts, sets) end
+  return { OK, #keys, redis.call('SCARD', K.legacy_limits), indexed }
+end
+
 local reply = { OK }
-if action == 'corrupt' or action == 'lease' or action == 'pending' then
+if action == 'limits' or action == 'legacy' then
+  local n = tonumber(ARGV[4])
+  if not n or n < 1 or n ~= math.floor(n) then return { INVALID_ARGUMENT, action .. ' bound ' .. tostring(ARGV[4]) } end
+  reply = action == 'limits' and LIMITS.recount(n) or LIMITS.legacy(n)
+  flush()
+  return reply
+elseif action == 'corrupt' or action == 'lease' or action == 'pending' then
   local handler = action == 'corrupt' and corrupt or action == 'lease' and lease or pending
   for i = 4, #ARGV do reply[#reply + 1] = handler(ARGV[i]) end
 elseif action == 'ready' or action == 'index' then

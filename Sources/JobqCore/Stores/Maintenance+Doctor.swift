@@ -8,10 +8,14 @@ import JobqRedis
 /// scan is never clobbered. Nothing here is needed in normal operation: it is for records
 /// damaged by hand, by eviction, by a partial restore, or by a bug.
 extension Maintenance {
-    /// Scans the namespace and reports every inconsistency; changes nothing.
-    package func diagnose() async throws(JobqError) -> DoctorReport {
+    /// Scans the namespace and reports every inconsistency; changes nothing. The
+    /// concurrency-limit counts are recounted while at most `limitCap` tasks run (and keys are
+    /// counted or parked): ``LimitCountCheck/defaultCap``; tests pass a smaller one.
+    package func diagnose(limitCap: Int = LimitCountCheck.defaultCap) async throws(JobqError) -> DoctorReport {
         do {
-            return try await DoctorScan(maintenance: self).run()
+            var report = try await DoctorScan(maintenance: self).run()
+            report.limits = try await runner.run(DoctorLimitsCall(mode: .check, cap: limitCap))
+            return report
         } catch let error as JobqError {
             throw error
         } catch {
@@ -29,7 +33,53 @@ extension Maintenance {
         // Repairs that failed or cancelled a task leave any cascade beyond one call's budget on the
         // settle list: finish it, so the namespace is consistent when this returns.
         try await runner.settleAll()
+        repaired.limits = try await repairLimits(report.limits)
         return repaired
+    }
+
+    /// The concurrency-limit counts, after the task repairs (a RUNNING task re-indexed in
+    /// `leases` counts): recounted and written in one call (which checks again, so only what is
+    /// still wrong is written), then the old-format keys migrated in bounded calls, after the
+    /// recount so the free slots they wake by are exact. Above the cap no count is changed; the
+    /// old-format keys are migrated all the same (their parked tasks would otherwise wait for
+    /// good), waking by the stored counts: a task woken too many is parked again by its claim.
+    private func repairLimits(_ checked: LimitCountCheck) async throws(JobqError) -> LimitCountCheck {
+        var result = checked
+        let done = try await runner.run(DoctorLimitsCall(mode: checked.recounted ? .repair : .check, cap: checked.cap))
+        if !checked.recounted || !done.recounted {
+            // above the cap (or grown past it since the check): nothing was written
+            result.recounted = false
+            (result.runningTasks, result.countedKeys, result.parkedKeys) = (done.runningTasks, done.countedKeys, done.parkedKeys)
+            return try await migrateLegacyLimits(result, found: done.legacyKeys)
+        }
+        let fixed = Dictionary(done.problems.map { ($0.key, $0.fix) }, uniquingKeysWith: { first, _ in first })
+        for index in result.problems.indices { result.problems[index].outcome = fixed[result.problems[index].key] ?? "ok" }
+        let known = Set(checked.problems.map(\.key))
+        for var problem in done.problems where !known.contains(problem.key) {
+            problem.outcome = problem.fix
+            result.problems.append(problem)
+        }
+        return try await migrateLegacyLimits(result, found: done.legacyKeys)
+    }
+
+    /// The old-format keys (before 2026-12-07), `legacyBatch` per script call.
+    private func migrateLegacyLimits(_ check: LimitCountCheck, found: Int) async throws(JobqError) -> LimitCountCheck {
+        guard found > 0 else { return check }
+        var result = check
+        var migrated = 0
+        var indexed = 0
+        // Bounded: each call takes up to `legacyBatch` keys off the set; the margin only guards
+        // against a writer of the old format still running (an old version's claim adds keys).
+        for _ in 0..<(found / LimitCountCheck.legacyBatch + 10) {
+            let step = try await runner.run(DoctorLegacyLimitsCall(mode: .repair, batch: LimitCountCheck.legacyBatch))
+            migrated += step.taken
+            indexed += step.indexed
+            if step.left == 0 || step.taken == 0 { break }
+        }
+        result.legacyKeys = max(result.legacyKeys, found, migrated)
+        result.legacyMigrated = migrated
+        result.legacyIndexed = indexed
+        return result
     }
 
     /// Deletes the script libraries of other jobq versions (``Inspector/otherScriptLibraries()``)
