@@ -28,6 +28,9 @@ struct AttemptHistoryCompletionTests {
         // written by a version before this one, or by a task that started a child run
         let stored = AttemptHistory(attempts: [Self.entry(1, .retried), Self.done])
         #expect(stored.completed(byRecord: .done, attempts: 2, worker: "w9", started: 500, finished: 900) == stored)
+        // a rerun numbers from 1 again: its attempt 2 started later is another attempt
+        let rerun = stored.completed(byRecord: .done, attempts: 2, worker: "w9", started: 1_500, finished: 1_700)
+        #expect(rerun.attempts.count == 3 && rerun.attempts.last?.started == 1_500)
     }
 
     @Test func nothingIsAddedForTasksThatDidNotEndDoneByARun() {

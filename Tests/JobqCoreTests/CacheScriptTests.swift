@@ -149,20 +149,34 @@ struct CacheScriptTests {
             try await engine.drain()
             let untouched = try await engine.keySnapshot()
             let before = try await engine.coordinator.tasks.tasks(["o/fetch", "o/other", "o/tail"]).map { $0?.finished }
+            // report's attempt that made it DONE is in its record only (no stored entry)
+            let firstLife = try await engine.coordinator.tasks.attempts(of: "o/report")
+            #expect(firstLife.attempts.map(\.outcome) == [.done])
+            #expect(try await engine.list(engine.keys.attempts("o/report")) == [])
 
             let reopened = try await engine.coordinator.tasks.rerunOutdated(run: "o")
             #expect(Set(reopened) == ["o/report", "o/publish"])
+            // the rerun reset the record: that attempt was stored first, as the read showed it
+            #expect(try await engine.coordinator.tasks.attempts(of: "o/report") == firstLife)
+            #expect(try await engine.list(engine.keys.attempts("o/report")).count == 1)
             #expect(untouched.count > 0)
             #expect(try #require(try await engine.coordinator.tasks.run("o")).state == .running)
             #expect(try await engine.events(of: "o/report").suffix(1) == ["DONE>PENDING:rerun"])
             #expect(try await engine.field("o/publish", "deps_left") == "1", "publish waits for report's new result")
-            // Top-down: report first, then publish; nothing else runs again.
+            // Top-down: report first, then publish; nothing else runs again. (The test clock
+            // moves on: an attempt is told from an earlier life's by its start.)
+            engine.clock.advance(by: .milliseconds(5))
             let claimed = try await engine.coordinator.leases.claim(queues: ["default"], count: 10, lease: .seconds(30), worker: "w")
             #expect(claimed.map(\.id) == ["o/report"])
             _ = try await engine.coordinator.leases.complete(claimed.map { Completion(lease: $0.lease, result: Array("2".utf8)) })
             #expect(try await engine.drain() == ["o/publish"])
             #expect(try await engine.coordinator.tasks.tasks(["o/fetch", "o/other", "o/tail"]).map { $0?.finished } == before)
             #expect(try await engine.coordinator.tasks.task("o/report")?.outdated == false)
+            // both lives' successful attempts are in the history, the second read from the record
+            let history = try await engine.coordinator.tasks.attempts(of: "o/report")
+            #expect(history.attempts.map(\.outcome) == [.done, .done])
+            #expect(history.attempts.first == firstLife.attempts.first)
+            #expect(history.attempts.last?.started != firstLife.attempts.first?.started)
             #expect(try #require(try await engine.coordinator.tasks.run("o")).state == .done)
             // Nothing is outdated any more: a second call re-opens nothing and leaves no key behind.
             let settled = try await engine.keySnapshot()

@@ -123,11 +123,13 @@ public struct AttemptHistory: Sendable, Hashable {
     /// list at all, and its record says all the entry would (the attempt number, worker, start
     /// and end). Added when the record is DONE after a run (`worker` and `started` present,
     /// `attempts` at least 1) and the stored history does not already end with that attempt's
-    /// `done` entry (written by versions before this, or by a task that started a child run);
+    /// `done` entry, same number and start (written by versions before this, by a task that
+    /// started a child run, or kept by a rerun of the task: prelude.lua keep_done_attempt);
     /// the bound of ``TaskAttempt/keptAfterFirst`` holds as the script would have kept it.
     package func completed(byRecord state: TaskState?, attempts: Int?, worker: String?, started: Int64?, finished: Int64?) -> AttemptHistory {
         guard state == .done, let attempt = attempts, attempt >= 1, let worker, let started, let finished else { return self }
-        if let last = self.attempts.last, last.outcome == .done, last.attempt == attempt { return self }
+        // the same attempt stored already: its number and its start (a rerun numbers from 1 again)
+        if let last = self.attempts.last, last.outcome == .done, last.attempt == attempt, last.started == started { return self }
         var history = self
         history.attempts.append(TaskAttempt(attempt: attempt, worker: worker, started: started, ended: finished, outcome: .done, reason: "", error: ""))
         if history.attempts.count > TaskAttempt.keptAfterFirst + 1 { history.attempts.remove(at: 1) }

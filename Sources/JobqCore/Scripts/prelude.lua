@@ -1006,14 +1006,15 @@ end
   (LSET to '' then LREM of the '', found at once near the head): the first stays because the
   first error is often the real one. The attempt count cannot decide this (a refunded attempt
   repeats its number, `jobq retry` starts again from 1). ]]
-local record_attempt
+local record_attempt, keep_done_attempt
 do
   -- a count or time read from the record is its own text already (no strtod and sprintf)
   local function digits(v)
     if type(v) == 'string' and string.find(v, '^%d+$') then return v end
     return tonumber(v) or 0
   end
-  function record_attempt(id, attempt, worker, started, outcome, reason, message)
+  -- `ended`: the end's time as text (nil: now)
+  function record_attempt(id, attempt, worker, started, outcome, reason, message, ended)
     local err = message or ''
     if #err > ATTEMPT_ERROR_BYTES then
       local cut = ATTEMPT_ERROR_BYTES
@@ -1028,11 +1029,23 @@ do
     local key = K.attempts(id)
     if reason and reason ~= '' then reason = string.gsub(reason, '%s', '_') else reason = '' end
     local n = redis.call('RPUSH', key, digits(attempt) .. '\t' .. (worker or '') .. '\t' .. digits(started)
-      .. '\t' .. NOW_S .. '\t' .. outcome .. '\t' .. reason .. '\t' .. err)
+      .. '\t' .. (ended or NOW_S) .. '\t' .. outcome .. '\t' .. reason .. '\t' .. err)
     if n > ATTEMPTS_KEPT_AFTER_FIRST + 1 then
       redis.call('LSET', key, 1, '')
       redis.call('LREM', key, 1, '')
     end
+  end
+  -- rerun.lua and retry.lua, before a DONE task's record is reset: the attempt that made it
+  -- DONE lives only in the record (complete.lua stores no entry for it; Swift's history read
+  -- adds it from the record), so it is stored now, as the reader showed it, unless the history
+  -- ends with it already (written by an earlier version).
+  function keep_done_attempt(id)
+    local f = redis.call('HMGET', K.task(id), 'state', 'attempts', 'worker', 'started', 'finished')
+    if f[1] ~= 'DONE' or not f[3] or not f[4] or not f[5] or (tonumber(f[2]) or 0) < 1 then return end
+    -- (the same attempt: its number and its start; a rerun's attempt 1 is not its first life's)
+    local n, started = string.match(redis.call('LINDEX', K.attempts(id), -1) or '', '^(%d+)\t[^\t]*\t(%d+)\t[^\t]*\tdone\t')
+    if n == f[2] and started == f[4] then return end
+    record_attempt(id, f[2], f[3], f[4], ATTEMPT.done, '', '', f[5])
   end
 end
 

@@ -64,6 +64,7 @@ local function open(id)
   local event = f[1] == 'DONE' and 'rerun' or 'reopen'
   if not may(f[1], event) then return end
   cache_forget(id, f[2])
+  if f[1] == 'DONE' then keep_done_attempt(id) end -- (its last attempt is in the record only)
   redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'skipped', 'lease',
     'worker', 'retrying', 'cached', 'cache_digest', 'outdated', 'expires_at', 'snoozes', 'checkpoint', 'checkpoint_at',
     'wait', 'wait_until', 'asking', 'wait_declared', -- (a wait it was cancelled in goes too)

@@ -61,6 +61,7 @@ local function reopen(id, left)
   local key = K.task(id)
   local f = redis.call('HMGET', key, 'state', 'spec', 'cond', 'ckey')
   local spec = spec_of(f[2]) or {}
+  if f[1] == 'DONE' then keep_done_attempt(id) end -- (its last attempt is in the record only)
   -- a task that ended while it waited for a signal (cancelled) waits no more: it starts afresh
   redis.call('HDEL', key, 'result', 'error', 'reason', 'cause', 'finished', 'cancel_requested', 'cancel_reason', 'child', 'child_wait', 'spawned', 'mapped', 'skipped', 'lease', 'worker', 'retrying', 'cache_digest', 'expires_at', 'snoozes',
     'wait', 'wait_until', 'asking', 'wait_declared')
